@@ -1,0 +1,174 @@
+/**
+ * Every error the engine throws on purpose is a DatdotError with a stable code.
+ * Codes cross the API boundary (IPC, WebSocket, CLI exit messages), so they are
+ * part of the contract: add new ones, never rename.
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'INVALID_LINK',
+  'INVALID_PATH',
+  'NOT_FOUND',
+  'UNKNOWN_DRIVE',
+  'ALREADY_EXISTS',
+  'NOT_A_FILE',
+  'NOT_A_FOLDER',
+  'DISK_FULL',
+  'SOURCE_CHANGED',
+  'SOURCE_VANISHED',
+  'TOO_LARGE',
+  'LIMIT_REACHED',
+  'CANCELLED',
+  'CLOSED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'DAEMON_NOT_RUNNING',
+  'CORRUPT',
+  'CHAIN_ERROR',
+  'LEDGER_INVARIANT',
+  'INTERNAL'
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+export class DatdotError extends Error {
+  readonly code: ErrorCode
+  readonly details: Record<string, unknown> | undefined
+
+  constructor (code: ErrorCode, message: string, details?: Record<string, unknown>, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = 'DatdotError'
+    this.code = code
+    this.details = details
+  }
+
+  toJSON (): SerializedError {
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) }
+  }
+
+  static invalidArgument (message: string, details?: Record<string, unknown>): DatdotError {
+    return new DatdotError('INVALID_ARGUMENT', message, details)
+  }
+
+  static invalidLink (input: string, why: string): DatdotError {
+    return new DatdotError('INVALID_LINK', `Not a valid DatDot link (${why}): ${preview(input)}`, { input: preview(input) })
+  }
+
+  static invalidPath (input: string, why: string): DatdotError {
+    return new DatdotError('INVALID_PATH', `Invalid path (${why}): ${preview(input)}`, { input: preview(input) })
+  }
+
+  static notFound (what: string): DatdotError {
+    return new DatdotError('NOT_FOUND', `Not found: ${preview(what)}`)
+  }
+
+  static unknownDrive (key: string): DatdotError {
+    return new DatdotError('UNKNOWN_DRIVE', `Unknown drive: ${preview(key)} (follow it first)`)
+  }
+
+  static alreadyExists (what: string): DatdotError {
+    return new DatdotError('ALREADY_EXISTS', `Already exists: ${preview(what)}`)
+  }
+
+  static notAFile (path: string): DatdotError {
+    return new DatdotError('NOT_A_FILE', `Not a file: ${preview(path)}`)
+  }
+
+  static notAFolder (path: string): DatdotError {
+    return new DatdotError('NOT_A_FOLDER', `Not a folder: ${preview(path)}`)
+  }
+
+  static diskFull (neededBytes: number, freeBytes: number): DatdotError {
+    return new DatdotError('DISK_FULL',
+      `Not enough disk space: need ${formatBytes(neededBytes)}, ${formatBytes(freeBytes)} free`,
+      { neededBytes, freeBytes })
+  }
+
+  static sourceVanished (path: string, cause?: unknown): DatdotError {
+    return new DatdotError('SOURCE_VANISHED', `Source file disappeared during import: ${preview(path)}`, undefined, cause)
+  }
+
+  static sourceChanged (path: string): DatdotError {
+    return new DatdotError('SOURCE_CHANGED', `Source file changed size during import: ${preview(path)}`)
+  }
+
+  static tooLarge (what: string, limit: number): DatdotError {
+    return new DatdotError('TOO_LARGE', `${what} is over the limit of ${limit}`, { limit })
+  }
+
+  static limitReached (what: string, limit: number): DatdotError {
+    return new DatdotError('LIMIT_REACHED', `Limit reached: at most ${limit} ${what}`, { limit })
+  }
+
+  static cancelled (what = 'operation'): DatdotError {
+    return new DatdotError('CANCELLED', `Cancelled: ${what}`)
+  }
+
+  static closed (what = 'engine'): DatdotError {
+    return new DatdotError('CLOSED', `The ${what} is closed`)
+  }
+
+  static unauthorized (): DatdotError {
+    return new DatdotError('UNAUTHORIZED', 'Missing or wrong API token')
+  }
+
+  static forbidden (why: string): DatdotError {
+    return new DatdotError('FORBIDDEN', `Forbidden: ${why}`)
+  }
+
+  static daemonNotRunning (storage: string): DatdotError {
+    return new DatdotError('DAEMON_NOT_RUNNING', `No daemon is running for ${storage} (start one with: datdot daemon --storage ${storage})`)
+  }
+
+  static corrupt (what: string, cause?: unknown): DatdotError {
+    return new DatdotError('CORRUPT', `Corrupt data: ${what}`, undefined, cause)
+  }
+
+  static chain (message: string, cause?: unknown): DatdotError {
+    return new DatdotError('CHAIN_ERROR', message, undefined, cause)
+  }
+
+  static ledgerInvariant (message: string, details?: Record<string, unknown>): DatdotError {
+    return new DatdotError('LEDGER_INVARIANT', `Ledger invariant violated: ${message}`, details)
+  }
+
+  static internal (message: string, cause?: unknown): DatdotError {
+    return new DatdotError('INTERNAL', message, undefined, cause)
+  }
+
+  /** Turns anything thrown into a DatdotError; unknown errors become INTERNAL, ENOSPC becomes DISK_FULL. */
+  static from (err: unknown): DatdotError {
+    if (err instanceof DatdotError) return err
+    const e = err as { code?: unknown, message?: string } | undefined
+    if (e?.code === 'ENOSPC') return new DatdotError('DISK_FULL', 'The disk is full', undefined, err)
+    const message = e?.message ?? String(err)
+    return new DatdotError('INTERNAL', message, undefined, err)
+  }
+}
+
+export interface SerializedError {
+  code: ErrorCode
+  message: string
+  details?: Record<string, unknown>
+}
+
+export function isErrorCode (code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)
+}
+
+/** Rebuilds a DatdotError on the client side of the API. */
+export function reviveError (e: SerializedError): DatdotError {
+  return new DatdotError(isErrorCode(e.code) ? e.code : 'INTERNAL', e.message, e.details)
+}
+
+function preview (s: string): string {
+  const clean = String(s).replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))
+  return clean.length > 120 ? clean.slice(0, 117) + '...' : clean
+}
+
+export function formatBytes (n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
+}

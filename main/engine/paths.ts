@@ -1,0 +1,188 @@
+/**
+ * Drive paths and hyper:// links. Pure functions, no I/O.
+ *
+ * A drive path is absolute inside the drive ('/photos/a.jpg'), made of segments that are
+ * non-empty, not '.' or '..', free of NUL/control characters and of '\' (so a path means the
+ * same on every OS), and bounded in length. Anything else is refused with INVALID_PATH:
+ * paths are never "cleaned up" silently, since a surprising normalisation can overwrite a file.
+ */
+import { DatdotError } from './errors.js'
+import { LIMITS } from '../api/contract.js'
+
+const CONTROL = /[\u0000-\u001f\u007f]/
+const encoder = new TextEncoder()
+
+/** Validates and normalises a drive path. Accepts 'a/b' and '/a/b/' as '/a/b'; '/' is the root. */
+export function drivePath (input: unknown): string {
+  if (typeof input !== 'string') throw DatdotError.invalidPath(String(input), 'not a string')
+  if (input.length === 0) throw DatdotError.invalidPath(input, 'empty')
+  if (encoder.encode(input).length > LIMITS.pathBytes) throw DatdotError.invalidPath(input, `longer than ${LIMITS.pathBytes} bytes`)
+  if (CONTROL.test(input)) throw DatdotError.invalidPath(input, 'contains NUL or control characters')
+  if (input.includes('\\')) throw DatdotError.invalidPath(input, 'contains a backslash')
+  if (/^[a-zA-Z]:/.test(input)) throw DatdotError.invalidPath(input, 'looks like a Windows drive path')
+  const segments = input.split('/').filter((s, i, all) => !(s === '' && (i === 0 || i === all.length - 1)))
+  for (const s of segments) {
+    if (s === '') throw DatdotError.invalidPath(input, 'empty segment (//)')
+    if (s === '.' || s === '..') throw DatdotError.invalidPath(input, `'${s}' segments are not allowed`)
+    if (encoder.encode(s).length > LIMITS.segmentBytes) throw DatdotError.invalidPath(input, `a name is longer than ${LIMITS.segmentBytes} bytes`)
+  }
+  return '/' + segments.join('/')
+}
+
+/** A single file or folder name (no slashes) as found on a local disk, checked before it enters a drive. */
+export function entryName (name: string): string {
+  if (name.includes('/')) throw DatdotError.invalidPath(name, 'a name cannot contain /')
+  const p = drivePath('/' + name)
+  if (p === '/') throw DatdotError.invalidPath(name, 'empty name')
+  return name
+}
+
+export function joinDrivePath (base: string, ...rest: string[]): string {
+  let out = drivePath(base)
+  for (const r of rest) {
+    const seg = drivePath('/' + r)
+    if (seg === '/') continue
+    out = out === '/' ? seg : out + seg
+  }
+  return drivePath(out)
+}
+
+export function parentOf (path: string): string {
+  const p = drivePath(path)
+  if (p === '/') return '/'
+  const i = p.lastIndexOf('/')
+  return i <= 0 ? '/' : p.slice(0, i)
+}
+
+export function baseName (path: string): string {
+  const p = drivePath(path)
+  return p === '/' ? '' : p.slice(p.lastIndexOf('/') + 1)
+}
+
+/** True if `path` is `folder` itself or below it. */
+export function isWithin (path: string, folder: string): boolean {
+  if (folder === '/') return true
+  return path === folder || path.startsWith(folder + '/')
+}
+
+// ---------------------------------------------------------------- keys and links
+
+const HEX64 = /^[0-9a-f]{64}$/i
+const Z32_ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769'
+const Z32_52 = new RegExp(`^[${Z32_ALPHABET}]{52}$`)
+
+export function z32Encode (bytes: Uint8Array): string {
+  let bits = 0
+  let value = 0
+  let out = ''
+  for (const b of bytes) {
+    value = (value << 8) | b
+    bits += 8
+    while (bits >= 5) {
+      out += Z32_ALPHABET[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+  }
+  if (bits > 0) out += Z32_ALPHABET[(value << (5 - bits)) & 31]
+  return out
+}
+
+export function z32Decode (s: string): Uint8Array {
+  const out: number[] = []
+  let bits = 0
+  let value = 0
+  for (const ch of s) {
+    const v = Z32_ALPHABET.indexOf(ch)
+    if (v === -1) throw new Error('not z-base-32')
+    value = (value << 5) | v
+    bits += 5
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255)
+      bits -= 8
+    }
+  }
+  return Uint8Array.from(out)
+}
+
+/** Parses a 32-byte key written as hex or z-base-32. Throws INVALID_LINK. */
+export function parseKey (input: unknown): Uint8Array {
+  if (typeof input !== 'string') throw DatdotError.invalidLink(String(input), 'a key must be text')
+  const s = input.trim()
+  if (HEX64.test(s)) {
+    const out = new Uint8Array(32)
+    for (let i = 0; i < 32; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16)
+    return out
+  }
+  if (Z32_52.test(s)) {
+    const bytes = z32Decode(s)
+    if (bytes.length !== 32) throw DatdotError.invalidLink(input, 'the key is not 32 bytes')
+    return bytes
+  }
+  throw DatdotError.invalidLink(input, 'a key is 64 hex or 52 z-base-32 characters')
+}
+
+/** Canonical text form of a key: z-base-32, as used in hyper:// links. */
+export function keyId (key: Uint8Array | string): string {
+  return z32Encode(typeof key === 'string' ? parseKey(key) : key)
+}
+
+export function toHex (bytes: Uint8Array): string {
+  let s = ''
+  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  return s
+}
+
+export interface ParsedLink {
+  key: Uint8Array
+  /** Canonical z-base-32 key. */
+  id: string
+  /** Folder or file inside the drive the link points at ('/' for the whole drive). */
+  path: string
+}
+
+/**
+ * Parses `hyper://<key>[/path]`, or a bare key. Query strings, fragments, user info and ports
+ * are refused rather than ignored, so a link always means exactly one thing.
+ */
+export function parseLink (input: unknown): ParsedLink {
+  if (typeof input !== 'string') throw DatdotError.invalidLink(String(input), 'a link must be text')
+  const s = input.trim()
+  if (s.length === 0) throw DatdotError.invalidLink(input, 'empty')
+  if (s.length > LIMITS.linkChars) throw DatdotError.invalidLink(s.slice(0, 64), 'too long')
+  if (CONTROL.test(s)) throw DatdotError.invalidLink(s, 'contains control characters')
+  let rest: string
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)
+  if (scheme) {
+    if (scheme[1]!.toLowerCase() !== 'hyper') throw DatdotError.invalidLink(s, `unsupported scheme '${scheme[1]}:', expected hyper://`)
+    rest = s.slice(scheme[0].length)
+  } else if (s.includes(':')) {
+    throw DatdotError.invalidLink(s, 'expected hyper://<key>')
+  } else {
+    rest = s
+  }
+  if (/[?#@]/.test(rest)) throw DatdotError.invalidLink(s, 'query strings, fragments and user info are not allowed')
+  const slash = rest.indexOf('/')
+  const keyPart = slash === -1 ? rest : rest.slice(0, slash)
+  let pathPart = slash === -1 ? '/' : rest.slice(slash)
+  const key = parseKey(keyPart)
+  try {
+    pathPart = drivePath(decodeURIComponentStrict(pathPart))
+  } catch (err) {
+    throw DatdotError.invalidLink(s, (err as Error).message)
+  }
+  return { key, id: z32Encode(key), path: pathPart }
+}
+
+export function formatLink (key: Uint8Array | string, path = '/'): string {
+  const p = drivePath(path)
+  const encoded = p === '/' ? '' : p.split('/').map((seg) => encodeURIComponent(seg)).join('/')
+  return `hyper://${keyId(key)}${encoded}`
+}
+
+function decodeURIComponentStrict (s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    throw new Error('bad percent-encoding')
+  }
+}
