@@ -169,6 +169,7 @@ declare module 'hyperdrive' {
     get (path: string, opts?: Record<string, unknown>): Promise<Buffer | null>
     put (path: string, data: Uint8Array | string, opts?: { executable?: boolean, metadata?: unknown }): Promise<void>
     del (path: string): Promise<void>
+    putEntry (path: string, value: { executable: boolean, linkname: string | null, blob: BlobPointer | null, metadata: unknown }): Promise<void>
     symlink (path: string, target: string): Promise<void>
     list (folder?: string, opts?: { recursive?: boolean, ignore?: unknown }): Readable & AsyncIterable<Entry>
     readdir (folder?: string, opts?: Record<string, unknown>): Readable & AsyncIterable<string>

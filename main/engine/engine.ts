@@ -1,0 +1,161 @@
+/**
+ * The DatDot engine: one storage folder, one Corestore, one SQLite database, one swarm,
+ * the vault and the followed drives. Plain Node (never imports electron): the Electron
+ * shell, the headless daemon and every test run this same class.
+ *
+ * Storage layout:
+ *   <storage>/corestore/   Hypercore data (vault + followed drives)
+ *   <storage>/datdot.db    SQLite: follows, settings, ledger (migrations per module)
+ *   <storage>/api-token    the loopback API token (0600), written by the API server
+ *   <storage>/daemon.json  port and pid of the running daemon
+ *
+ * The engine does not log: it emits `event` (name, data) for every contract event and keeps
+ * counters; callers decide what to show.
+ */
+import { mkdir, statfs } from 'node:fs/promises'
+import { join } from 'node:path'
+import Corestore from 'corestore'
+import type { EventData, EventName } from '../api/contract.js'
+import type { HostPort } from './config.js'
+import { openDatabase, migrate, ENGINE_MIGRATIONS, type Db } from './db.js'
+import { DatdotError } from './errors.js'
+import { Resource } from './resource.js'
+import { Jobs } from './jobs.js'
+import { Vault } from './vault.js'
+import { Network } from './network.js'
+import { Follows } from './follows.js'
+import { DownloadTickets } from './tickets.js'
+
+export interface EngineOptions {
+  /** The storage folder (created if missing). */
+  storage: string
+  /** Bootstrap nodes for the DHT; omit for the public DHT. */
+  bootstrap?: HostPort[]
+  /** An injected hyperdht node (tests: testnet.createNode()); wins over bootstrap. */
+  dht?: unknown
+  /** Start without networking (no swarm at all). */
+  offline?: boolean
+  /** Chain endpoint: 'off' (default), 'embedded', or a ws:// URL. Used by the chain service. */
+  chain?: string
+  now?: () => number
+  /** Free bytes on the disk holding a folder; injectable for disk-full tests. */
+  freeBytes?: (dir: string) => Promise<number>
+  progressIntervalMs?: number
+  statusIntervalMs?: number
+}
+
+export type EngineEventListener = <E extends EventName>(name: E, data: EventData<E>) => void
+
+export async function diskFreeBytes (dir: string): Promise<number> {
+  const s = await statfs(dir)
+  return Number(s.bavail) * Number(s.bsize)
+}
+
+export class Engine extends Resource {
+  readonly storage: string
+  readonly options: EngineOptions
+  readonly now: () => number
+  readonly jobs: Jobs
+  readonly downloads: DownloadTickets
+  store!: Corestore
+  db!: Db
+  vault!: Vault
+  network!: Network
+  follows!: Follows
+  readonly freeBytes: (dir: string) => Promise<number>
+  private readonly services: Array<{ close (): Promise<void> }> = []
+
+  constructor (opts: EngineOptions) {
+    super()
+    if (!opts.storage) throw DatdotError.invalidArgument('storage folder is required')
+    this.options = opts
+    this.storage = opts.storage
+    this.now = opts.now ?? Date.now
+    this.freeBytes = opts.freeBytes ?? diskFreeBytes
+    this.downloads = new DownloadTickets(this.now)
+    this.jobs = new Jobs({
+      now: this.now,
+      progressIntervalMs: opts.progressIntervalMs,
+      emit: (job) => this.emitEvent('job.progress', job)
+    })
+  }
+
+  emitEvent<E extends EventName> (name: E, data: EventData<E>): void {
+    this.emit('event', name, data)
+  }
+
+  onEvent (listener: EngineEventListener): () => void {
+    this.on('event', listener)
+    return () => { this.off('event', listener) }
+  }
+
+  protected async _open (): Promise<void> {
+    await mkdir(this.storage, { recursive: true, mode: 0o700 })
+    this.db = openDatabase(join(this.storage, 'datdot.db'))
+    this.services.push({ close: async () => { this.db.close() } })
+    migrate(this.db, 'engine', ENGINE_MIGRATIONS, this.now)
+
+    this.store = new Corestore(join(this.storage, 'corestore'))
+    try {
+      await this.store.ready()
+    } catch (err) {
+      const msg = (err as Error).message ?? ''
+      if (/lock/i.test(msg)) throw DatdotError.invalidArgument(`The storage folder ${this.storage} is in use by another DatDot process`)
+      throw err
+    }
+    this.services.unshift({ close: () => this.store.close() })
+
+    this.vault = new Vault({
+      store: this.store,
+      jobs: this.jobs,
+      freeBytes: this.freeBytes,
+      storageDir: this.storage,
+      now: this.now,
+      onChanged: (data) => this.emitEvent('vault.changed', data)
+    })
+    await this.vault.ready()
+    this.services.unshift(this.vault)
+
+    this.network = new Network({
+      store: this.store,
+      dht: this.options.dht,
+      bootstrap: this.options.bootstrap,
+      onStatus: (s) => this.emitEvent('network.status', s)
+    })
+    if (!this.options.offline) await this.network.ready()
+    this.services.unshift(this.network)
+
+    this.follows = new Follows({
+      store: this.store,
+      db: this.db,
+      network: this.network,
+      now: this.now,
+      statusIntervalMs: this.options.statusIntervalMs,
+      ownKey: () => this.vault.key,
+      onUpdated: (data) => this.emitEvent('follow.updated', data),
+      onStatus: (info) => this.emitEvent('follow.status', info),
+      onRemoved: (key) => this.emitEvent('follow.removed', { key })
+    })
+    await this.follows.ready()
+    this.services.unshift(this.follows)
+
+    await this.network.join(this.vault.drive.discoveryKey, { server: true, client: true })
+  }
+
+  /** Registers another service (chain, ledger, hosting) to be closed before the core ones. */
+  adopt (service: { close (): Promise<void> }): void {
+    this.services.unshift(service)
+  }
+
+  protected async _close (): Promise<void> {
+    this.jobs.cancelAll()
+    for (const s of this.services) {
+      await s.close().catch(() => {})
+    }
+    this.services.length = 0
+  }
+
+  assertOpen (): void {
+    if (this.closing || !this.opened) throw DatdotError.closed('engine')
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Followed drives: other people's Hyperdrives we replicate live (the whole drive, every
+ * version), announce (so a third peer can get them from us while the author is offline),
+ * and watch (an update event with the changed paths as soon as the author appends).
+ * Follows are stored in SQLite and reopened on start.
+ */
+import Hyperdrive from 'hyperdrive'
+import type Corestore from 'corestore'
+import type { Download } from 'hypercore'
+import type { Change, FollowInfo } from '../api/contract.js'
+import { LIMITS } from '../api/contract.js'
+import type { Db } from './db.js'
+import { DatdotError } from './errors.js'
+import { formatLink, keyId, parseKey, parseLink } from './paths.js'
+import { Resource } from './resource.js'
+import { diffOf } from './drive-ops.js'
+import type { Network } from './network.js'
+
+export interface FollowsOptions {
+  store: Corestore
+  db: Db
+  network: Network
+  /** The vault key: following your own vault is refused. */
+  ownKey: () => Buffer
+  onUpdated: (data: { key: string, version: number, changes: Change[], truncated: boolean }) => void
+  onStatus: (info: FollowInfo) => void
+  onRemoved: (key: string) => void
+  now?: () => number
+  statusIntervalMs?: number
+}
+
+interface Row { key: string, path: string, added_ms: number, last_version: number, last_update_ms: number | null }
+
+export class Followed {
+  readonly drive: Hyperdrive
+  bytesDownloaded = 0
+  private downloads: Download[] = []
+  private lastStatusMs = 0
+  private statusTimer: NodeJS.Timeout | null = null
+  private publishing: Promise<void> = Promise.resolve()
+  closed = false
+
+  constructor (private readonly owner: Follows, readonly id: string, public row: Row) {
+    this.drive = new Hyperdrive(owner.opts.store, parseKey(id))
+  }
+
+  async open (): Promise<void> {
+    const drive = this.drive
+    await drive.ready()
+    const core = drive.core
+    core.on('append', this.onAppend)
+    core.on('peer-add', this.onPeer)
+    core.on('peer-remove', this.onPeer)
+    core.on('download', this.onDownload)
+    this.downloads.push(core.download({ start: 0, end: -1 }))
+    await this.owner.opts.network.join(drive.discoveryKey, { server: true, client: true })
+    // The blobs core is known once the first metadata block arrives; wire it up then.
+    this.openBlobs().catch(() => {})
+    if (core.length > 0) this.onAppend()
+  }
+
+  private async openBlobs (): Promise<void> {
+    const blobs = await this.drive.getBlobs()
+    if (!blobs || this.closed) return
+    blobs.core.on('download', this.onDownload)
+    blobs.core.on('append', this.onStatusChange)
+    blobs.core.on('peer-add', this.onPeer)
+    blobs.core.on('peer-remove', this.onPeer)
+    this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
+    this.status(true)
+  }
+
+  private readonly onAppend = (): void => {
+    this.publishing = this.publishing.then(() => this.publishUpdate()).catch(() => {})
+  }
+
+  private readonly onPeer = (): void => { this.status(true) }
+  private readonly onStatusChange = (): void => { this.status(false) }
+  private readonly onDownload = (_index: number, byteLength: number): void => {
+    this.bytesDownloaded += byteLength
+    this.status(false)
+  }
+
+  private async publishUpdate (): Promise<void> {
+    if (this.closed) return
+    if (!this.drive.blobs) await this.openBlobs()
+    const version = this.drive.version
+    const from = Math.min(this.row.last_version, version)
+    if (version <= this.row.last_version) { this.status(true); return }
+    const { changes, truncated } = await diffOf(this.drive, from, version)
+    if (this.closed) return
+    const now = this.owner.now()
+    this.row = { ...this.row, last_version: version, last_update_ms: now }
+    this.owner.saveProgress(this.id, version, now)
+    this.owner.opts.onUpdated({ key: this.id, version, changes, truncated })
+    this.status(true)
+  }
+
+  /** Emits follow.status, at most every statusIntervalMs unless forced (a trailing emit is scheduled). */
+  status (force: boolean): void {
+    if (this.closed) return
+    const now = this.owner.now()
+    const interval = this.owner.statusIntervalMs
+    if (!force && now - this.lastStatusMs < interval) {
+      if (this.statusTimer === null) {
+        this.statusTimer = setTimeout(() => { this.statusTimer = null; this.status(true) }, interval)
+        this.statusTimer.unref()
+      }
+      return
+    }
+    this.lastStatusMs = now
+    this.owner.opts.onStatus(this.info())
+  }
+
+  info (): FollowInfo {
+    const core = this.drive.core
+    const blobs = this.drive.blobs?.core ?? null
+    const blocksTotal = core.length + (blobs ? blobs.length : 0)
+    const blocksHave = core.contiguousLength + (blobs ? blobs.contiguousLength : 0)
+    const peers = Math.max(core.peers.length, blobs ? blobs.peers.length : 0)
+    let state: FollowInfo['state']
+    if (core.length === 0) state = peers > 0 ? 'syncing' : 'connecting'
+    else if (blocksHave < blocksTotal || (core.length > 0 && blobs === null)) state = peers > 0 ? 'syncing' : 'offline'
+    else state = 'synced'
+    return {
+      key: this.id,
+      link: formatLink(this.id, this.row.path),
+      path: this.row.path,
+      state,
+      version: this.drive.version,
+      peers,
+      bytesDownloaded: this.bytesDownloaded,
+      blocksHave,
+      blocksTotal,
+      addedMs: this.row.added_ms,
+      lastUpdateMs: this.row.last_update_ms
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.statusTimer) clearTimeout(this.statusTimer)
+    for (const d of this.downloads) d.destroy()
+    this.drive.core.off('append', this.onAppend)
+    await this.owner.opts.network.leave(this.drive.discoveryKey).catch(() => {})
+    await this.publishing
+    await this.drive.close()
+  }
+}
+
+export class Follows extends Resource {
+  readonly opts: FollowsOptions
+  readonly now: () => number
+  readonly statusIntervalMs: number
+  private readonly drives = new Map<string, Followed>()
+
+  constructor (opts: FollowsOptions) {
+    super()
+    this.opts = opts
+    this.now = opts.now ?? Date.now
+    this.statusIntervalMs = opts.statusIntervalMs ?? 250
+  }
+
+  protected async _open (): Promise<void> {
+    const rows = this.opts.db.prepare('SELECT key, path, added_ms, last_version, last_update_ms FROM follows ORDER BY added_ms').all() as Row[]
+    for (const row of rows) {
+      const f = new Followed(this, row.key, row)
+      this.drives.set(row.key, f)
+      await f.open()
+    }
+  }
+
+  protected async _close (): Promise<void> {
+    for (const f of this.drives.values()) await f.close()
+    this.drives.clear()
+  }
+
+  get size (): number {
+    return this.drives.size
+  }
+
+  get (key: string): Followed {
+    let id: string
+    try { id = keyId(key) } catch { throw DatdotError.unknownDrive(key) }
+    const f = this.drives.get(id)
+    if (!f) throw DatdotError.unknownDrive(key)
+    return f
+  }
+
+  has (key: string): boolean {
+    try { return this.drives.has(keyId(key)) } catch { return false }
+  }
+
+  list (): FollowInfo[] {
+    return [...this.drives.values()].map((f) => f.info())
+  }
+
+  async follow (link: string): Promise<FollowInfo> {
+    if (this.closing) throw DatdotError.closed('engine')
+    const parsed = parseLink(link)
+    if (Buffer.from(parsed.key).equals(this.opts.ownKey())) {
+      throw DatdotError.invalidArgument('That link is your own vault; share it with others to let them follow it')
+    }
+    const existing = this.drives.get(parsed.id)
+    if (existing) return existing.info()
+    if (this.drives.size >= LIMITS.follows) throw DatdotError.limitReached('followed drives', LIMITS.follows)
+    const row: Row = { key: parsed.id, path: parsed.path, added_ms: this.now(), last_version: 0, last_update_ms: null }
+    const f = new Followed(this, parsed.id, row)
+    this.drives.set(parsed.id, f)
+    this.opts.db.prepare('INSERT INTO follows (key, path, added_ms, last_version, last_update_ms) VALUES (?, ?, ?, ?, ?)')
+      .run(row.key, row.path, row.added_ms, row.last_version, row.last_update_ms)
+    try {
+      await f.open()
+    } catch (err) {
+      this.drives.delete(parsed.id)
+      this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(parsed.id)
+      await f.close().catch(() => {})
+      throw DatdotError.from(err)
+    }
+    const info = f.info()
+    this.opts.onStatus(info)
+    return info
+  }
+
+  async unfollow (key: string, purge: boolean): Promise<void> {
+    const f = this.get(key)
+    this.drives.delete(f.id)
+    this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(f.id)
+    if (purge) {
+      await f.close()
+      const drive = new Hyperdrive(this.opts.store, parseKey(f.id))
+      await drive.ready()
+      await drive.purge()
+    } else {
+      await f.close()
+    }
+    this.opts.onRemoved(f.id)
+  }
+
+  /** @internal */
+  saveProgress (id: string, version: number, now: number): void {
+    if (!this.drives.has(id)) return
+    this.opts.db.prepare('UPDATE follows SET last_version = ?, last_update_ms = ? WHERE key = ?').run(version, now, id)
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Hyperswarm, owned by the engine. Every connection replicates the whole Corestore; topics
+ * are the discovery keys of the vault and of every followed drive. The DHT is injected
+ * (tests pass a loopback testnet node) or built from bootstrap nodes; with neither, Hyperswarm
+ * uses the public DHT. Pausing leaves all topics, drops connections and refuses new ones.
+ */
+import Hyperswarm from 'hyperswarm'
+import type { SwarmConnection } from 'hyperswarm'
+import type Corestore from 'corestore'
+import type { NetworkStatus } from '../api/contract.js'
+import type { HostPort } from './config.js'
+import { Resource } from './resource.js'
+import { toHex } from './paths.js'
+
+export interface NetworkOptions {
+  store: Corestore
+  /** An injected hyperdht instance (tests: testnet.createNode()). Takes precedence over bootstrap. */
+  dht?: unknown
+  bootstrap?: HostPort[]
+  maxPeers?: number
+  onStatus: (status: NetworkStatus) => void
+}
+
+interface Topic { key: Buffer, server: boolean, client: boolean }
+
+export class Network extends Resource {
+  swarm: Hyperswarm | null = null
+  paused = false
+  private readonly opts: NetworkOptions
+  private readonly topics = new Map<string, Topic>()
+  private readonly waiters = new Set<() => void>()
+  counters = { connections: 0, disconnections: 0, replicationErrors: 0 }
+
+  constructor (opts: NetworkOptions) {
+    super()
+    this.opts = opts
+  }
+
+  protected async _open (): Promise<void> {
+    const swarmOpts: ConstructorParameters<typeof Hyperswarm>[0] = {
+      maxPeers: this.opts.maxPeers ?? 64,
+      firewall: () => this.paused
+    }
+    if (this.opts.dht) swarmOpts.dht = this.opts.dht
+    else if (this.opts.bootstrap) swarmOpts.bootstrap = this.opts.bootstrap
+    const swarm = new Hyperswarm(swarmOpts)
+    this.swarm = swarm
+    swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
+  }
+
+  protected async _close (): Promise<void> {
+    if (this.swarm) await this.swarm.destroy()
+    for (const w of this.waiters) w()
+  }
+
+  private onConnection (conn: SwarmConnection): void {
+    this.counters.connections++
+    conn.on('error', () => { this.counters.replicationErrors++ })
+    conn.on('close', () => {
+      this.counters.disconnections++
+      this.publish()
+    })
+    this.opts.store.replicate(conn)
+    this.publish()
+  }
+
+  status (): NetworkStatus {
+    return {
+      paused: this.paused,
+      connections: this.swarm ? this.swarm.connections.size : 0,
+      announcing: [...this.topics.values()].filter((t) => t.server).length
+    }
+  }
+
+  private publish (): void {
+    this.opts.onStatus(this.status())
+    for (const w of this.waiters) w()
+  }
+
+  /** Joins a topic (idempotent). Resolves once the first announce/lookup has been flushed. */
+  async join (discoveryKey: Buffer, opts: { server: boolean, client: boolean }): Promise<void> {
+    const id = toHex(discoveryKey)
+    this.topics.set(id, { key: discoveryKey, ...opts })
+    if (!this.swarm || this.paused) return
+    const discovery = this.swarm.join(discoveryKey, opts)
+    this.publish()
+    await discovery.flushed()
+  }
+
+  async leave (discoveryKey: Buffer): Promise<void> {
+    const id = toHex(discoveryKey)
+    if (!this.topics.delete(id)) return
+    if (this.swarm && !this.paused) await this.swarm.leave(discoveryKey)
+    this.publish()
+  }
+
+  async setPaused (paused: boolean): Promise<NetworkStatus> {
+    if (paused === this.paused || !this.swarm) return this.status()
+    this.paused = paused
+    if (paused) {
+      for (const t of this.topics.values()) await this.swarm.leave(t.key)
+      for (const c of this.swarm.connections) c.destroy()
+    } else {
+      for (const t of this.topics.values()) this.swarm.join(t.key, { server: t.server, client: t.client })
+    }
+    this.publish()
+    return this.status()
+  }
+
+  /** Waits until the connection count satisfies `predicate` (for tests and the CLI; no polling). */
+  async waitFor (predicate: (s: NetworkStatus) => boolean, signal?: AbortSignal): Promise<NetworkStatus> {
+    while (!predicate(this.status())) {
+      if (this.closing) throw new Error('network closed')
+      if (signal?.aborted) throw signal.reason
+      await new Promise<void>((resolve) => {
+        const done = (): void => { this.waiters.delete(done); resolve() }
+        this.waiters.add(done)
+        signal?.addEventListener('abort', done, { once: true })
+      })
+    }
+    return this.status()
+  }
+}
