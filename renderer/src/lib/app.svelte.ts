@@ -1,0 +1,134 @@
+/**
+ * The application state: one instance of each store, wired to the client's events, plus the
+ * current page and the connection to the engine. Components import `app` and read its fields.
+ */
+import type { Client, ConnectionState } from './client-types.js'
+import { VaultStore } from './vault.svelte.js'
+import { FollowsStore } from './follows.svelte.js'
+import { JobsStore } from './jobs.svelte.js'
+import { HostingStore } from './hosting.svelte.js'
+import { handleError } from './errors.js'
+import { collectEntries, droppedEntries, type PickedFile } from './files.js'
+import { importFiles } from './transfer.js'
+import type { Job, NetworkStatus } from '../../../main/api/contract.js'
+
+export type Page = 'vault' | 'peers' | 'hosting'
+export const PAGES: Array<{ id: Page, label: string }> = [
+  { id: 'vault', label: 'Vault' },
+  { id: 'peers', label: 'Peers' },
+  { id: 'hosting', label: 'Hosting' }
+]
+
+export class AppState {
+  readonly client: Client
+  readonly vault: VaultStore
+  readonly follows: FollowsStore
+  readonly jobs: JobsStore
+  readonly hosting: HostingStore
+  page = $state<Page>('vault')
+  connection = $state<ConnectionState>('connecting')
+  /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
+  connectedOnce = $state(false)
+  network = $state<NetworkStatus | null>(null)
+  /** Files are being collected or sent (before the engine's job takes over). */
+  preparing = $state(0)
+  readonly hasToken: boolean
+
+  #unsubscribe: Array<() => void> = []
+
+  constructor (client: Client) {
+    this.client = client
+    this.hasToken = client.kind === 'electron' || client.token !== null
+    this.vault = new VaultStore(client)
+    this.follows = new FollowsStore(client)
+    this.jobs = new JobsStore(client)
+    this.hosting = new HostingStore(client)
+  }
+
+  start (): void {
+    const c = this.client
+    this.#unsubscribe.push(
+      c.on('vault.changed', (ev) => { void this.vault.onChanged(ev).catch((err) => handleError(err)) }),
+      c.on('follow.status', (info) => { this.follows.upsert(info) }),
+      c.on('follow.updated', (ev) => { void this.follows.onUpdated(ev).catch((err) => handleError(err)) }),
+      c.on('follow.removed', ({ key }) => { this.follows.remove(key) }),
+      c.on('job.progress', (job) => { this.jobs.update(job) }),
+      c.on('network.status', (status) => { this.network = status }),
+      c.on('chain.status', (status) => { this.hosting.onChainStatus(status) }),
+      c.on('ledger.entry', (entry) => { this.hosting.onLedgerEntry(entry) }),
+      c.onConnection((state) => {
+        const wasOpen = this.connection === 'open'
+        this.connection = state
+        if (state === 'open' && !wasOpen) {
+          this.connectedOnce = true
+          void this.refreshAll()
+        }
+      })
+    )
+  }
+
+  stop (): void {
+    for (const u of this.#unsubscribe.splice(0)) u()
+  }
+
+  /** Loads everything (at start and after a reconnect, since events were missed meanwhile). */
+  async refreshAll (): Promise<void> {
+    try {
+      const [status] = await Promise.all([
+        this.client.call('getStatus', {}),
+        this.vault.refresh(),
+        this.follows.refresh(),
+        this.jobs.refresh(),
+        this.page === 'hosting' ? this.hosting.refresh() : Promise.resolve()
+      ])
+      this.network = status.network
+    } catch (err) {
+      handleError(err)
+    }
+  }
+
+  async go (page: Page): Promise<void> {
+    this.page = page
+    if (page === 'hosting') await this.hosting.refresh()
+  }
+
+  onJob = (job: Job): void => { this.jobs.update(job) }
+
+  /** Imports files into the folder the vault page is showing. */
+  async importInto (files: PickedFile[], dest = this.vault.browser.path): Promise<void> {
+    if (files.length === 0) return
+    this.preparing++
+    try {
+      await importFiles(this.client, files, dest, this.onJob)
+    } catch (err) {
+      handleError(err, 'Adding files failed')
+    } finally {
+      this.preparing--
+    }
+  }
+
+  /** A drop anywhere on the window. Must be called synchronously from the drop handler. */
+  drop (dt: DataTransfer): void {
+    const dest = this.vault.browser.readOnly ? '/' : this.vault.browser.path
+    if (this.client.kind === 'electron') {
+      // Preload turns File objects (files and folders) into paths; the engine walks folders.
+      const files = Array.from(dt.files).map((file) => ({ file, relativePath: file.name }))
+      void this.importInto(files, dest)
+      return
+    }
+    const roots = droppedEntries(dt)
+    this.preparing++
+    void collectEntries(roots)
+      .then(async (files) => { await this.importInto(files, dest) })
+      .catch((err) => handleError(err, 'Reading the dropped files failed'))
+      .finally(() => { this.preparing-- })
+  }
+
+  async setNetworkPaused (paused: boolean): Promise<void> {
+    try {
+      this.network = await this.client.call('setNetworkPaused', { paused })
+    } catch (err) {
+      handleError(err)
+    }
+  }
+}

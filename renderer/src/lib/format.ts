@@ -1,0 +1,78 @@
+/** Pure helpers for display and drive paths (no DOM, no state). */
+
+export function formatBytes (n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '—'
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let v = n
+  let i = 0
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++ }
+  if (i === 0) return `${v} B`
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`
+}
+
+export function formatTime (ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'
+  const d = new Date(ms)
+  const sameDay = new Date(now).toDateString() === d.toDateString()
+  return sameDay
+    ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' })
+}
+
+export function formatRelative (ms: number | null | undefined, now = Date.now()): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return 'never'
+  const s = Math.round((now - ms) / 1000)
+  if (s < 5) return 'just now'
+  if (s < 60) return `${s} s ago`
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`
+  return formatTime(ms, now)
+}
+
+export function percent (done: number, total: number): number {
+  if (total <= 0) return 0
+  return Math.max(0, Math.min(100, Math.round((done / total) * 100)))
+}
+
+/** '/a/b' + 'c' -> '/a/b/c'; names are not validated here (the engine does it, with a code). */
+export function joinPath (folder: string, name: string): string {
+  const n = name.replace(/^\/+/, '')
+  if (folder === '/' || folder === '') return '/' + n
+  return folder.replace(/\/+$/, '') + '/' + n
+}
+
+export function parentPath (path: string): string {
+  const p = path.replace(/\/+$/, '')
+  const i = p.lastIndexOf('/')
+  return i <= 0 ? '/' : p.slice(0, i)
+}
+
+export function baseName (path: string): string {
+  const p = path.replace(/\/+$/, '')
+  return p.slice(p.lastIndexOf('/') + 1)
+}
+
+export interface Crumb { name: string, path: string }
+
+/** '/a/b' -> [{ name: root, path: '/' }, { name: 'a', path: '/a' }, { name: 'b', path: '/a/b' }] */
+export function breadcrumbs (path: string, rootName: string): Crumb[] {
+  const out: Crumb[] = [{ name: rootName, path: '/' }]
+  let acc = ''
+  for (const seg of path.split('/').filter(Boolean)) {
+    acc += '/' + seg
+    out.push({ name: seg, path: acc })
+  }
+  return out
+}
+
+/** A short, recognisable form of a drive key: first 6 and last 4 characters. */
+export function shortKey (key: string): string {
+  return key.length > 14 ? `${key.slice(0, 6)}…${key.slice(-4)}` : key
+}
+
+/** Summarises changed paths for a notification: "a.txt, b/c.txt and 3 more". */
+export function summarizePaths (paths: string[], max = 3): string {
+  const names = paths.map((p) => p.replace(/^\//, ''))
+  if (names.length <= max) return names.join(', ')
+  return `${names.slice(0, max).join(', ')} and ${names.length - max} more`
+}
