@@ -1,0 +1,136 @@
+/**
+ * The contract methods only the Electron shell implements (exposure ['ipc']): dialogs, drops,
+ * opening a file with the system application, the clipboard. They turn a user gesture into
+ * local paths in the main process and then call the engine's local-only handlers
+ * (importPaths / exportPath) directly: the page never hands the engine a path of its own
+ * choosing, except for dropped files, which preload resolves with webUtils.getPathForFile and
+ * which are checked here (absolute, existing) before anything is imported.
+ *
+ * Electron itself is injected (ShellDeps), so this module does not import 'electron' and is
+ * unit-tested with fakes (test/unit/electron-shell-methods.test.ts). main.ts wires the real
+ * dialog, clipboard and shell.
+ */
+import { isAbsolute, join, basename } from 'node:path'
+import { stat, mkdtemp, readdir, chmod, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import type { Handlers, ParsedArgs, Result, Job } from '../api/contract.js'
+import { DatdotError, reviveError, type SerializedError } from '../engine/errors.js'
+import { pickedPaths, pickedFolder, type OpenDialogResult } from './policy.js'
+
+export type ShellMethodName = 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText'
+export type ShellHandlers = Handlers<ShellMethodName>
+
+export interface ShellDeps {
+  /** The engine's handlers; only importPaths, exportPath and stat are used here. */
+  engine: Partial<Handlers>
+  /** Shows an open dialog (files: several files; folder: one folder, may be created). */
+  showOpenDialog: (opts: { kind: 'files' | 'folder', title: string, buttonLabel: string }) => Promise<OpenDialogResult>
+  writeClipboard: (text: string) => void
+  /** shell.openPath: resolves to '' on success or an error message. */
+  openPath: (path: string) => Promise<string>
+  /** Parent folder for the temporary copies openFile makes (default: the OS temp folder). */
+  tempRoot?: string
+}
+
+function need<M extends 'importPaths' | 'exportPath' | 'stat'> (engine: Partial<Handlers>, name: M): Handlers[M] {
+  const h = engine[name]
+  if (!h) throw DatdotError.internal(`The engine does not provide ${name}`)
+  return h as Handlers[M]
+}
+
+/** A finished job that failed becomes its error again. */
+function settled (job: Job): Job {
+  if (job.state === 'failed' || job.state === 'cancelled') {
+    // reviveError maps an unknown code to INTERNAL.
+    throw job.error ? reviveError(job.error as SerializedError) : DatdotError.internal(`${job.label} ${job.state}`)
+  }
+  return job
+}
+
+export interface ShellMethods {
+  handlers: ShellHandlers
+  /** Removes the temporary copies made by openFile (call when the app quits). */
+  cleanup: () => Promise<void>
+}
+
+export function createShellMethods (deps: ShellDeps): ShellMethods {
+  const tempDirs = new Set<string>()
+
+  async function importPaths (paths: string[], dest: string): Promise<Job> {
+    return await need(deps.engine, 'importPaths')({ paths, dest, wait: false })
+  }
+
+  const handlers: ShellHandlers = {
+    async pickAndImport (args: ParsedArgs<'pickAndImport'>): Promise<Result<'pickAndImport'>> {
+      const result = await deps.showOpenDialog({
+        kind: args.kind,
+        title: args.kind === 'files' ? 'Add files to your vault' : 'Add a folder to your vault',
+        buttonLabel: 'Add'
+      })
+      const paths = pickedPaths(result)
+      if (paths === null) return null
+      if (args.kind === 'folder' && paths.length !== 1) throw DatdotError.invalidArgument('Pick one folder')
+      return await importPaths(paths, args.dest)
+    },
+
+    async importDropped (args: ParsedArgs<'importDropped'>): Promise<Result<'importDropped'>> {
+      for (const p of args.files) {
+        if (p.includes('\0') || !isAbsolute(p)) throw DatdotError.invalidArgument('Dropped items must be local files or folders')
+        const st = await stat(p).catch(() => null)
+        if (st === null) throw DatdotError.notFound(p)
+        if (!st.isFile() && !st.isDirectory()) throw DatdotError.invalidArgument(`Not a file or folder: ${basename(p)}`)
+      }
+      return await importPaths([...new Set(args.files)], args.dest)
+    },
+
+    async exportWithDialog (args: ParsedArgs<'exportWithDialog'>): Promise<Result<'exportWithDialog'>> {
+      const result = await deps.showOpenDialog({ kind: 'folder', title: 'Export to folder', buttonLabel: 'Export here' })
+      const dest = pickedFolder(result)
+      if (dest === null) return null
+      return await need(deps.engine, 'exportPath')({
+        drive: args.drive,
+        path: args.path,
+        version: args.version,
+        dest,
+        overwrite: false,
+        wait: false
+      })
+    },
+
+    async openFile (args: ParsedArgs<'openFile'>): Promise<Result<'openFile'>> {
+      const entry = await need(deps.engine, 'stat')({ drive: args.drive, path: args.path, version: args.version })
+      if (entry.kind !== 'file') throw DatdotError.notAFile(args.path)
+      const dir = await mkdtemp(join(deps.tempRoot ?? tmpdir(), 'datdot-open-'))
+      tempDirs.add(dir)
+      settled(await need(deps.engine, 'exportPath')({
+        drive: args.drive,
+        path: args.path,
+        version: args.version,
+        dest: dir,
+        overwrite: false,
+        wait: true
+      }))
+      // A file F is exported to dest/basename(F); the folder is fresh, so it holds only that file.
+      const names = await readdir(dir)
+      if (names.length !== 1) throw DatdotError.internal(`Export of ${args.path} produced ${names.length} files`)
+      const file = join(dir, names[0]!)
+      await chmod(file, 0o444).catch(() => {})
+      const error = await deps.openPath(file)
+      if (error) throw DatdotError.internal(`Could not open ${basename(file)}: ${error}`)
+      return { ok: true }
+    },
+
+    async copyText (args: ParsedArgs<'copyText'>): Promise<Result<'copyText'>> {
+      deps.writeClipboard(args.text)
+      return { ok: true }
+    }
+  }
+
+  async function cleanup (): Promise<void> {
+    const dirs = [...tempDirs]
+    tempDirs.clear()
+    await Promise.all(dirs.map(async (d) => await rm(d, { recursive: true, force: true }).catch(() => {})))
+  }
+
+  return { handlers, cleanup }
+}

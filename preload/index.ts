@@ -1,0 +1,24 @@
+/**
+ * The preload script of the DatDot window (sandboxed, context-isolated). It exposes exactly
+ * one object, `window.datdot` (PreloadApi), generated from the API contract by generate.ts:
+ * named functions over ipcRenderer.invoke, an event subscription and the dropped-file
+ * import. ipcRenderer itself never reaches the page.
+ *
+ * Built by Vite (preload/vite.config.ts) into one CommonJS file, dist/preload/index.cjs, as
+ * sandboxed preloads require; 'electron' stays external, everything else is bundled.
+ */
+import { contextBridge, ipcRenderer, webUtils } from 'electron'
+import { IPC_EVENT_CHANNEL } from '../main/api/contract.js'
+import { createPreloadApi } from './generate.js'
+
+const api = createPreloadApi({
+  invoke: async (channel, args) => await ipcRenderer.invoke(channel, args),
+  subscribe: (callback) => {
+    const listener = (_event: unknown, name: unknown, data: unknown): void => callback(name, data)
+    ipcRenderer.on(IPC_EVENT_CHANNEL, listener)
+    return () => { ipcRenderer.removeListener(IPC_EVENT_CHANNEL, listener) }
+  },
+  getPathForFile: (file) => webUtils.getPathForFile(file)
+})
+
+contextBridge.exposeInMainWorld('datdot', api)
