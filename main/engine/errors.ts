@@ -25,7 +25,10 @@ export const ERROR_CODES = [
   'CORRUPT',
   'CHAIN_ERROR',
   'LEDGER_INVARIANT',
-  'INTERNAL'
+  'INTERNAL',
+  'PROOF_FAILED',
+  'TIMEOUT',
+  'PROTOCOL_ERROR'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -129,6 +132,20 @@ export class DatdotError extends Error {
 
   static ledgerInvariant (message: string, details?: Record<string, unknown>): DatdotError {
     return new DatdotError('LEDGER_INVARIANT', `Ledger invariant violated: ${message}`, details)
+  }
+
+  /** A storage proof, encoding or merkle proof did not verify; details.reason says which check failed. */
+  static proofFailed (reason: string, message: string, details?: Record<string, unknown>): DatdotError {
+    return new DatdotError('PROOF_FAILED', `Proof failed (${reason}): ${message}`, { ...details, reason })
+  }
+
+  static timeout (what: string, timeoutMs: number): DatdotError {
+    return new DatdotError('TIMEOUT', `Timed out after ${timeoutMs} ms: ${what}`, { timeoutMs })
+  }
+
+  /** A peer broke the wire protocol (oversized, malformed or unexpected message). */
+  static protocolError (message: string, details?: Record<string, unknown>): DatdotError {
+    return new DatdotError('PROTOCOL_ERROR', `Protocol error: ${message}`, details)
   }
 
   static internal (message: string, cause?: unknown): DatdotError {
