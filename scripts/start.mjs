@@ -1,0 +1,43 @@
+// `npm start` (after `npm run build`): runs the DatDot desktop app when the Electron binary is
+// installed; otherwise (an offline install, where electron's download is skipped) says so in
+// one line and runs the headless daemon with the browser UI in this process instead, which
+// prints the UI's address. Arguments are passed through to either:
+//   npm start -- --storage /tmp/a --bootstrap 127.0.0.1:49737 [--port N]
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const args = process.argv.slice(2)
+
+/** The Electron executable, or null when the npm package is there without its binary. */
+function electronBinary () {
+  try {
+    // The electron package exports the path of its binary (and throws when it was never downloaded).
+    const bin = createRequire(import.meta.url)('electron')
+    return typeof bin === 'string' && existsSync(bin) ? bin : null
+  } catch {
+    return null
+  }
+}
+
+const electron = electronBinary()
+
+if (electron !== null) {
+  const child = spawn(electron, [root, ...args], { cwd: root, stdio: 'inherit', env: process.env })
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => { if (child.exitCode === null) child.kill(signal) })
+  }
+  child.on('error', (err) => {
+    console.error(`datdot: could not start Electron: ${err.message}`)
+    process.exit(1)
+  })
+  child.on('exit', (code, signal) => { process.exit(code ?? (signal ? 1 : 0)) })
+} else {
+  console.log('datdot: the Electron binary is not installed (offline install); falling back to the headless daemon with the browser UI.')
+  // Same as `node bin/datdot.js daemon ...args`, in this process (stdio, signals and exit code are the daemon's).
+  process.argv = [process.argv[0], join(root, 'bin', 'datdot.js'), 'daemon', ...args]
+  await import(pathToFileURL(join(root, 'bin', 'datdot.js')).href)
+}
