@@ -93,6 +93,13 @@ declare module 'hypercore' {
     session (opts?: Record<string, unknown>): Hypercore
     replicate (isInitiatorOrStream: boolean | unknown, opts?: Record<string, unknown>): unknown
     generateRemoteProofForTreeNode? (...args: unknown[]): unknown
+    /** Merkle proof of a block and/or an upgrade, in hypercore's wire format (used by main/hosting/proof.ts). */
+    proof (opts: { block?: { index: number, nodes: number } | null, upgrade?: { start: number, length: number } | null }): Promise<{
+      fork: number
+      block: { index: number, value: Buffer | null, nodes: Array<{ index: number, size: number, hash: Buffer }> } | null
+      upgrade: { start: number, length: number, nodes: Array<{ index: number, size: number, hash: Buffer }>, additionalNodes: Array<{ index: number, size: number, hash: Buffer }>, signature: Buffer | null } | null
+    }>
+    getManifest (opts?: { raw?: boolean }): Buffer | null
     clear (start: number, end?: number): Promise<unknown>
     static key (manifest: unknown): Buffer
   }
@@ -217,6 +224,8 @@ declare module 'hyperswarm' {
     readonly dht: any
     readonly destroyed: boolean
     join (topic: Uint8Array, opts?: { client?: boolean, server?: boolean }): Discovery
+    joinPeer (publicKey: Uint8Array): void
+    leavePeer (publicKey: Uint8Array): void
     leave (topic: Uint8Array): Promise<void>
     flush (): Promise<void>
     listen (): Promise<void>
