@@ -186,7 +186,7 @@ async function start (): Promise<void> {
   hardenSession(ses)
   serveAppProtocol(ses, paths.renderer)
 
-  engine = new Engine({ storage, bootstrap, chain: options.chain })
+  engine = new Engine({ storage, bootstrap, chain: options.chain, offline: options.offline })
   await engine.ready()
   const engineHandlers: Partial<Handlers> = createHandlers(engine)
   shellMethods = createShellMethods({

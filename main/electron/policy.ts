@@ -205,19 +205,26 @@ export interface ShellOptions {
   bootstrap?: string
   port?: number
   chain?: string
+  /** Start the engine without networking (no swarm). */
+  offline?: boolean
 }
 
 const VALUE_FLAGS = ['storage', 'bootstrap', 'port', 'chain'] as const
 
 /**
- * Reads --storage, --bootstrap, --port and --chain (as `--flag value` or `--flag=value`) from
- * the app's command line; unknown arguments (Chromium switches, the app path) are ignored.
+ * Reads --storage, --bootstrap, --port and --chain (as `--flag value` or `--flag=value`) and
+ * --offline from the app's command line; unknown arguments (Chromium switches, the app path)
+ * are ignored.
  * Throws on a flag without a value or a bad port.
  */
 export function parseShellArgs (argv: readonly string[]): ShellOptions {
   const out: ShellOptions = {}
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
+    if (arg === '--offline') {
+      out.offline = true
+      continue
+    }
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(arg)
     if (!m || !(VALUE_FLAGS as readonly string[]).includes(m[1]!)) continue
     const flag = m[1] as (typeof VALUE_FLAGS)[number]

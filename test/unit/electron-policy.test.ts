@@ -179,8 +179,8 @@ describe('follow update notifications', () => {
 
 describe('command line of the app', () => {
   it('reads the storage, bootstrap, port and chain flags in both spellings and ignores the rest', () => {
-    expect(parseShellArgs(['/app', '--storage', '/data', '--bootstrap=127.0.0.1:49737', '--port', '0', '--no-sandbox', '--chain=off']))
-      .toEqual({ storage: '/data', bootstrap: '127.0.0.1:49737', port: 0, chain: 'off' })
+    expect(parseShellArgs(['/app', '--storage', '/data', '--bootstrap=127.0.0.1:49737', '--port', '0', '--no-sandbox', '--chain=off', '--offline']))
+      .toEqual({ storage: '/data', bootstrap: '127.0.0.1:49737', port: 0, chain: 'off', offline: true })
     expect(parseShellArgs(['.'])).toEqual({})
   })
 
