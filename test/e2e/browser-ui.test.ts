@@ -1,0 +1,200 @@
+/**
+ * End to end: Chromium (Debian's, never downloaded) drives the web UIs of two daemons on a
+ * loopback DHT testnet. A's user drops a file into the vault and shares the link; B's user
+ * follows it, sees the file, downloads it byte-identical, and is notified of A's next change.
+ * Also: a malformed link shows the engine's error, and a foreign origin cannot use the API.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import NodeWebSocket from 'ws'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { assertBuilt, readDaemonJson, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+const SHOTS = process.env.DATDOT_E2E_SCREENSHOTS
+
+interface DropFile { name: string, bytes: Buffer }
+
+/**
+ * The few browser globals the in-page functions below use (this file is type-checked without
+ * the DOM lib). Those functions run in Chromium: they must not refer to anything imported here.
+ */
+interface PageGlobals {
+  DataTransfer: new () => { items: { add: (file: unknown) => void } }
+  File: new (parts: Uint8Array[], name: string) => unknown
+  atob: (s: string) => string
+  WebSocket: new (url: string, protocols: string[]) => { onopen: (() => void) | null, onclose: (() => void) | null, onerror: (() => void) | null, close: () => void }
+}
+
+/** Dispatches a real `drop` event whose DataTransfer carries File objects built in the page. */
+async function dropFiles (page: Page, files: DropFile[]): Promise<void> {
+  const payload = files.map((f) => ({ name: f.name, base64: f.bytes.toString('base64') }))
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const g = globalThis as unknown as PageGlobals
+    const dt = new g.DataTransfer()
+    for (const f of list) {
+      const bin = g.atob(f.base64)
+      const bytes = new Uint8Array(bin.length)
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
+      dt.items.add(new g.File([bytes], f.name))
+    }
+    return dt
+  }, payload)
+  await page.dispatchEvent('[data-testid=drop-zone]', 'drop', { dataTransfer })
+  await dataTransfer.dispose()
+}
+
+function row (scope: string, path: string): string {
+  return `${scope} [data-testid=file-row][data-path="${path}"]`
+}
+
+async function shot (page: Page, name: string): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) })
+}
+
+/** Opens a WebSocket to the API from inside a page; resolves 'open' or 'refused'. */
+async function tryWebSocket (page: Page, url: string, token: string): Promise<'open' | 'refused'> {
+  return await page.evaluate(async ({ url, token }) => {
+    const g = globalThis as unknown as PageGlobals
+    return await new Promise<'open' | 'refused'>((resolve) => {
+      const ws = new g.WebSocket(url, ['datdot.v1', 'token.' + token])
+      ws.onopen = () => { ws.close(); resolve('open') }
+      ws.onclose = () => resolve('refused')
+      ws.onerror = () => resolve('refused')
+    })
+  }, { url, token })
+}
+
+/** Connects from Node (no Origin header unless given); resolves 'open' or the HTTP status. */
+async function nodeWebSocket (url: string, protocols: string[], origin?: string): Promise<'open' | number> {
+  const ws = new NodeWebSocket(url, protocols, origin === undefined ? {} : { origin })
+  return await new Promise<'open' | number>((resolve, reject) => {
+    ws.once('open', () => { ws.close(); resolve('open') })
+    ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); ws.terminate() })
+    ws.once('error', (err) => { if (ws.readyState !== ws.CLOSED) reject(err) })
+  })
+}
+
+describe('the browser UI of two daemons on a loopback testnet', () => {
+  let testnet: Testnet | undefined
+  let a: DaemonProc | undefined
+  let b: DaemonProc | undefined
+  let browser: Browser | undefined
+  let pageA: Page
+  let pageB: Page
+  let link = ''
+  const first: DropFile = { name: 'hello from alice.bin', bytes: randomBytes(300_000) }
+  const second: DropFile = { name: 'second.txt', bytes: Buffer.from('a later change\n') }
+
+  beforeAll(async () => {
+    assertBuilt()
+    testnet = await startTestnet()
+    ;[a, b] = await Promise.all([startDaemon(testnet.bootstrap), startDaemon(testnet.bootstrap)])
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+    const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, acceptDownloads: true })
+    pageA = await context.newPage()
+    pageB = await context.newPage()
+    for (const p of [pageA, pageB]) p.setDefaultTimeout(60_000)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([stop(a?.child), stop(b?.child)])
+    await stop(testnet?.child)
+    await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
+  })
+
+  it('opens with the token taken out of the address bar and an empty vault', async () => {
+    const daemonJson = await readDaemonJson(a!.storage)
+    expect(daemonJson.port).toBe(a!.port)
+    await pageA.goto(a!.url)
+    await pageA.getByText('Your vault is empty — drop files here').waitFor()
+    expect(pageA.url()).toBe(`${a!.origin}/`)
+    await shot(pageA, 'a-empty')
+  })
+
+  it("lists a file dropped into A's vault and shows A's share link", async () => {
+    await dropFiles(pageA, [first])
+    const r = pageA.locator(row('', '/' + first.name))
+    await r.waitFor()
+    expect(await r.locator('td').nth(1).textContent()).toBe('300 KB')
+    link = await pageA.locator('[data-testid=share-link]').inputValue()
+    expect(link).toMatch(/^hyper:\/\/[a-z0-9]{52}$/)
+    await shot(pageA, 'a-files')
+  })
+
+  it("shows the engine's error for a malformed link and follows nothing", async () => {
+    await pageB.goto(b!.url)
+    await pageB.click('[data-testid=nav-peers]')
+    await pageB.fill('[data-testid=follow-input]', 'hyper://not-a-real-key')
+    await pageB.click('[data-testid=follow-button]')
+    const error = pageB.locator('[data-testid=follow-error]')
+    await error.waitFor()
+    expect(await error.textContent()).toContain('Not a valid DatDot link')
+    expect(await pageB.locator('[data-testid=follow-input]').getAttribute('aria-invalid')).toBe('true')
+    expect(await pageB.locator('[data-testid=follow-card]').count()).toBe(0)
+    await shot(pageB, 'b-invalid-link')
+  })
+
+  it("follows A's link in B's UI, lists A's file and downloads the same bytes", async () => {
+    await pageB.fill('[data-testid=follow-input]', link)
+    await pageB.click('[data-testid=follow-button]')
+    await pageB.locator('[data-testid=follow-card]').waitFor()
+    expect(await pageB.locator('[data-testid=follow-error]').count()).toBe(0)
+    const fileRow = pageB.locator(row('[data-testid=followed-files]', '/' + first.name))
+    await fileRow.waitFor()
+    await shot(pageB, 'b-following')
+    const [download] = await Promise.all([
+      pageB.waitForEvent('download'),
+      fileRow.locator('[data-testid=download]').click()
+    ])
+    expect(download.suggestedFilename()).toBe(first.name)
+    const path = await download.path()
+    expect((await readFile(path)).equals(first.bytes)).toBe(true)
+  })
+
+  it('notifies B and lists the new file when A adds another one', async () => {
+    await dropFiles(pageA, [second])
+    await pageA.locator(row('', '/' + second.name)).waitFor()
+    await pageB.locator('[data-testid=toast-update]', { hasText: second.name }).waitFor()
+    await pageB.locator(row('[data-testid=followed-files]', '/' + second.name)).waitFor()
+    await shot(pageB, 'b-updated')
+  })
+
+  it("refuses the API to a page of a foreign origin even when it knows A's token", async () => {
+    const wsA = `ws://127.0.0.1:${a!.port}/api/ws`
+    if (!pageA.url().startsWith(a!.origin)) await pageA.goto(a!.url)
+    // Control: A's own page may connect with A's token...
+    expect(await tryWebSocket(pageA, wsA, a!.token)).toBe('open')
+    // ...a page of another origin, without a CSP of its own to stop it first, may not.
+    const evil = await pageA.context().newPage()
+    try {
+      await evil.route('http://evil.example/**', async (route) => {
+        await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>not DatDot</title>' })
+      })
+      await evil.goto('http://evil.example/')
+      expect(await tryWebSocket(evil, wsA, a!.token)).toBe('refused')
+    } finally {
+      await evil.close()
+    }
+  })
+
+  it('refuses WebSocket clients without the token, with a wrong token or with a foreign Origin', async () => {
+    const url = `ws://127.0.0.1:${a!.port}/api/ws`
+    expect(await nodeWebSocket(url, ['datdot.v1'])).toBe(401)
+    expect(await nodeWebSocket(url, ['datdot.v1', 'token.' + 'ab'.repeat(32)])).toBe(401)
+    expect(await nodeWebSocket(url, ['datdot.v1', 'token.' + a!.token], 'http://evil.example')).toBe(403)
+    // Control: the right token from a local program (no Origin) gets an answer.
+    const ws = new NodeWebSocket(url, ['datdot.v1', 'token.' + a!.token])
+    await once(ws, 'open')
+    ws.send(JSON.stringify({ id: 1, method: 'getVault', args: {} }))
+    const [raw] = await once(ws, 'message') as [Buffer]
+    ws.close()
+    const msg = JSON.parse(raw.toString()) as { id: number, result?: { link: string } }
+    expect(msg.id).toBe(1)
+    expect(msg.result?.link).toBe(link)
+  })
+})
