@@ -3,7 +3,7 @@
 // one line and runs the headless daemon with the browser UI in this process instead, which
 // prints the UI's address. Arguments are passed through to either:
 //   npm start -- --storage /tmp/a --bootstrap 127.0.0.1:49737 [--port N]
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
@@ -23,9 +23,35 @@ function electronBinary () {
   }
 }
 
+/**
+ * Native modules built for Node (what `npm ci` makes) do not load in Electron: better-sqlite3
+ * uses V8's API, whose ABI differs. Probe with Electron's own Node before opening the window.
+ */
+function nativeModulesLoadIn (bin) {
+  const probe = spawnSync(bin, ['-e', "require('better-sqlite3')(':memory:').close()"], {
+    cwd: root,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    encoding: 'utf8',
+    timeout: 60_000
+  })
+  return probe.status === 0
+}
+
+function runDaemon () {
+  // Same as `node bin/datdot.js daemon ...args`, in this process (stdio, signals and exit code are the daemon's).
+  process.argv = [process.argv[0], join(root, 'bin', 'datdot.js'), 'daemon', ...args]
+  return import(pathToFileURL(join(root, 'bin', 'datdot.js')).href)
+}
+
 const electron = electronBinary()
 
-if (electron !== null) {
+if (electron === null) {
+  console.log('datdot: the Electron binary is not installed (offline install); falling back to the headless daemon with the browser UI.')
+  await runDaemon()
+} else if (!nativeModulesLoadIn(electron)) {
+  console.log('datdot: native modules are built for Node, not Electron (run `npx electron-builder install-app-deps` to rebuild them); falling back to the headless daemon with the browser UI.')
+  await runDaemon()
+} else {
   const child = spawn(electron, [root, ...args], { cwd: root, stdio: 'inherit', env: process.env })
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.on(signal, () => { if (child.exitCode === null) child.kill(signal) })
@@ -35,9 +61,4 @@ if (electron !== null) {
     process.exit(1)
   })
   child.on('exit', (code, signal) => { process.exit(code ?? (signal ? 1 : 0)) })
-} else {
-  console.log('datdot: the Electron binary is not installed (offline install); falling back to the headless daemon with the browser UI.')
-  // Same as `node bin/datdot.js daemon ...args`, in this process (stdio, signals and exit code are the daemon's).
-  process.argv = [process.argv[0], join(root, 'bin', 'datdot.js'), 'daemon', ...args]
-  await import(pathToFileURL(join(root, 'bin', 'datdot.js')).href)
 }
