@@ -6,45 +6,10 @@
  * anything thrown into `{ code, message }`; `handleError` shows it as a toast, with a hint for
  * the codes where the user can do something about it.
  */
-import { ERROR_CODES, type ErrorCode } from '../../../main/engine/errors.js'
 import { toasts } from './toasts.svelte.js'
+import { hintFor, toApiError, type ApiError } from './api-error.js'
 
-export interface ApiError {
-  code: ErrorCode
-  message: string
-}
-
-const CODE_IN_TEXT = new RegExp(`\\b(${ERROR_CODES.join('|')})\\b[:\\]]?\\s*`)
-
-export function toApiError (err: unknown): ApiError {
-  if (typeof err === 'object' && err !== null) {
-    const e = err as { code?: unknown, message?: unknown }
-    const message = typeof e.message === 'string' ? e.message : String(err)
-    if (typeof e.code === 'string' && (ERROR_CODES as readonly string[]).includes(e.code)) {
-      return { code: e.code as ErrorCode, message }
-    }
-    // Electron's ipcRenderer.invoke wraps errors as "Error invoking remote method 'x': Error: CODE: message".
-    const stripped = message.replace(/^Error invoking remote method '[^']*': (?:\w*Error: )?/, '')
-    const m = CODE_IN_TEXT.exec(stripped)
-    if (m && m.index === 0) return { code: m[1] as ErrorCode, message: stripped.slice(m[0].length) || stripped }
-    return { code: 'INTERNAL', message: stripped }
-  }
-  return { code: 'INTERNAL', message: String(err) }
-}
-
-const HINTS: Partial<Record<ErrorCode, string>> = {
-  INVALID_LINK: 'Check the link: it looks like hyper://… followed by 52 letters and digits.',
-  DISK_FULL: 'Free some disk space, then try again.',
-  CLOSED: 'The engine is not reachable; DatDot reconnects on its own.',
-  UNAUTHORIZED: 'Open the address printed by `datdot daemon` again (it carries the access token).',
-  DAEMON_NOT_RUNNING: 'Start it with `datdot daemon`.',
-  ALREADY_EXISTS: 'Pick another name.',
-  CHAIN_ERROR: 'The hosting network is not reachable.'
-}
-
-export function hintFor (code: ErrorCode): string | undefined {
-  return HINTS[code]
-}
+export { hintFor, toApiError, type ApiError }
 
 /** Shows an error to the user. Returns the normalised error, for callers that also show it inline. */
 export function handleError (err: unknown, context?: string): ApiError {

@@ -76,3 +76,12 @@ export function summarizePaths (paths: string[], max = 3): string {
   if (names.length <= max) return names.join(', ')
   return `${names.slice(0, max).join(', ')} and ${names.length - max} more`
 }
+
+/** '12345', 3 decimals -> '12.345' (integer amounts as decimal strings, no floating point). */
+export function formatAmount (amount: string, decimals: number, symbol = ''): string {
+  const neg = amount.startsWith('-')
+  const digits = (neg ? amount.slice(1) : amount).padStart(decimals + 1, '0')
+  const whole = digits.slice(0, digits.length - decimals)
+  const frac = decimals > 0 ? digits.slice(digits.length - decimals).replace(/0+$/, '') : ''
+  return `${neg ? '-' : ''}${whole}${frac ? '.' + frac : ''}${symbol ? ' ' + symbol : ''}`
+}

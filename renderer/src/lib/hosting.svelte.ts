@@ -60,12 +60,3 @@ export class HostingStore {
     this.ledger = { value: [entry, ...list].slice(0, 50), error: null }
   }
 }
-
-/** '12345', 3 decimals -> '12.345' (integer amounts as decimal strings, no floating point). */
-export function formatAmount (amount: string, decimals: number, symbol = ''): string {
-  const neg = amount.startsWith('-')
-  const digits = (neg ? amount.slice(1) : amount).padStart(decimals + 1, '0')
-  const whole = digits.slice(0, digits.length - decimals)
-  const frac = decimals > 0 ? digits.slice(digits.length - decimals).replace(/0+$/, '') : ''
-  return `${neg ? '-' : ''}${whole}${frac ? '.' + frac : ''}${symbol ? ' ' + symbol : ''}`
-}
