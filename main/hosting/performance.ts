@@ -1,0 +1,259 @@
+/**
+ * Proof of performance: an attestor, with a fresh single-use Hyperswarm identity, connects to
+ * one hoster as an ordinary reader and measures reachability, connect time, time to first block
+ * and throughput over a random range. The chain grades a hoster from the medians of several
+ * attestors' reports (pure functions below). See docs/protocol.md, section 6.
+ */
+import hcrypto from 'hypercore-crypto'
+import b4a from 'b4a'
+import Corestore from 'corestore'
+import type Hyperswarm from 'hyperswarm'
+import type { SwarmConnection } from 'hyperswarm'
+import { DatdotError } from '../engine/errors.js'
+import type { Timers } from './wire.js'
+
+// ---- grading (pure) ----
+
+export interface PerformanceSample {
+  reachable: boolean
+  /** From joining to an open connection; null when unreachable. */
+  connectMs: number | null
+  /** From asking for the first block of the range to having it verified; null when not received. */
+  ttfbMs: number | null
+  /** Bytes per second over the rest of the range; null when not measured. */
+  throughputBytesPerSec: number | null
+  /** Bytes received over the range. */
+  bytes: number
+}
+
+export interface GradeThresholds {
+  /** At or below: full ttfb score. */
+  ttfbGoodMs: number
+  /** At or above: zero ttfb score. */
+  ttfbBadMs: number
+  /** At or above: full throughput score. */
+  throughputGoodBytesPerSec: number
+  /** At or below: zero throughput score. */
+  throughputBadBytesPerSec: number
+  /** Fewer reports than this: no grade (neither pay nor penalty). */
+  minReports: number
+  /** Weight of the ttfb score; the throughput score gets 1 - ttfbWeight. */
+  ttfbWeight: number
+}
+
+export const DEFAULT_THRESHOLDS: GradeThresholds = {
+  ttfbGoodMs: 100,
+  ttfbBadMs: 1500,
+  throughputGoodBytesPerSec: 4 * 1024 * 1024,
+  throughputBadBytesPerSec: 128 * 1024,
+  minReports: 3,
+  ttfbWeight: 0.4
+}
+
+export const MAX_REPORTS = 64
+
+export interface PerformanceGrade {
+  status: 'graded' | 'insufficient'
+  reports: number
+  reachableFraction: number
+  medianTtfbMs: number | null
+  medianThroughputBytesPerSec: number | null
+  ttfbScore: number
+  throughputScore: number
+  /** 0..1 */
+  score: number
+  /** 0 (fail) to 4 (best). */
+  grade: number
+  /** Share of the performance reward paid: grade / 4. */
+  rewardFactor: number
+}
+
+/** Median of finite and infinite numbers; the mean of the two middle values for an even count. */
+export function median (values: number[]): number {
+  if (values.length === 0) throw DatdotError.invalidArgument('median of nothing')
+  const s = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  if (s.length % 2 === 1) return s[mid]
+  const lo = s[mid - 1]
+  const hi = s[mid]
+  if (lo === hi) return lo // also keeps Infinity + Infinity from turning into NaN
+  return (lo + hi) / 2
+}
+
+/** 1 at or below `good`, 0 at or above `bad`, linear between (lower is better). */
+export function scoreLowerBetter (value: number, good: number, bad: number): number {
+  if (!(bad > good)) throw DatdotError.invalidArgument('bad must be above good')
+  if (Number.isNaN(value)) return 0
+  if (value <= good) return 1
+  if (value >= bad) return 0
+  return (bad - value) / (bad - good)
+}
+
+/** 1 at or above `good`, 0 at or below `bad`, linear in log(value) between (higher is better). */
+export function scoreHigherBetterLog (value: number, good: number, bad: number): number {
+  if (!(good > bad && bad > 0)) throw DatdotError.invalidArgument('need good > bad > 0')
+  if (Number.isNaN(value)) return 0
+  if (value >= good) return 1
+  if (value <= bad) return 0
+  return (Math.log(value) - Math.log(bad)) / (Math.log(good) - Math.log(bad))
+}
+
+export function gradeFromScore (score: number): number {
+  if (score >= 0.8) return 4
+  if (score >= 0.6) return 3
+  if (score >= 0.4) return 2
+  if (score >= 0.2) return 1
+  return 0
+}
+
+/**
+ * Grades one hoster from several attestors' samples. An unreachable sample counts as infinite
+ * ttfb and zero throughput, so the medians already punish a hoster most attestors cannot
+ * reach, and one lying attestor (in either direction) cannot move a median of three.
+ */
+export function gradePerformance (samples: PerformanceSample[], t: GradeThresholds = DEFAULT_THRESHOLDS): PerformanceGrade {
+  if (samples.length > MAX_REPORTS) throw DatdotError.tooLarge('Performance reports', MAX_REPORTS)
+  const reachable = samples.filter((s) => s.reachable).length
+  const base = {
+    reports: samples.length,
+    reachableFraction: samples.length === 0 ? 0 : reachable / samples.length
+  }
+  if (samples.length < t.minReports) {
+    return { ...base, status: 'insufficient', medianTtfbMs: null, medianThroughputBytesPerSec: null, ttfbScore: 0, throughputScore: 0, score: 0, grade: 0, rewardFactor: 0 }
+  }
+  const ttfb = median(samples.map((s) => s.reachable && s.ttfbMs !== null ? s.ttfbMs : Infinity))
+  const thr = median(samples.map((s) => s.reachable && s.throughputBytesPerSec !== null ? s.throughputBytesPerSec : 0))
+  const ttfbScore = scoreLowerBetter(ttfb, t.ttfbGoodMs, t.ttfbBadMs)
+  const throughputScore = scoreHigherBetterLog(thr, t.throughputGoodBytesPerSec, t.throughputBadBytesPerSec)
+  const majorityReached = reachable * 2 > samples.length
+  const score = majorityReached ? t.ttfbWeight * ttfbScore + (1 - t.ttfbWeight) * throughputScore : 0
+  const grade = gradeFromScore(score)
+  return {
+    ...base,
+    status: 'graded',
+    medianTtfbMs: Number.isFinite(ttfb) ? ttfb : null,
+    medianThroughputBytesPerSec: thr,
+    ttfbScore,
+    throughputScore,
+    score,
+    grade,
+    rewardFactor: grade / 4
+  }
+}
+
+/** The range an attestor reads, drawn from the check's seed so interpreters can recompute it. */
+export function performanceRange (seed: Uint8Array, attestorIndex: number, coreLength: number, blocks: number): { start: number, end: number } {
+  if (coreLength < 1) throw DatdotError.invalidArgument('empty core')
+  const n = Math.min(blocks, coreLength)
+  const idx = b4a.alloc(4)
+  idx.writeUInt32LE(attestorIndex)
+  const h = hcrypto.hash([b4a.from('datdot/performance/v1/range'), seed, idx])
+  const r = h[0] + h[1] * 2 ** 8 + h[2] * 2 ** 16 + h[3] * 2 ** 24 + h[4] * 2 ** 32 + h[5] * 2 ** 40
+  const start = r % (coreLength - n + 1)
+  return { start, end: start + n }
+}
+
+// ---- measurement ----
+
+export const MAX_MEASURED_BLOCKS = 1024
+
+export interface MeasureOptions {
+  /** Makes the single-use swarm for this measurement, with the given fresh key pair (inject the DHT here). */
+  createSwarm: (keyPair: { publicKey: Buffer, secretKey: Buffer }) => Hyperswarm
+  /** Empty directory for the reader's throw-away corestore; the caller removes it. */
+  storageDir: string
+  /** The hoster's Hyperswarm public key. */
+  hosterKey: Buffer
+  coreKey: Buffer
+  range: { start: number, end: number }
+  connectTimeoutMs?: number
+  /** Time allowed for the first block, and for the rest of the range. */
+  readTimeoutMs?: number
+  now?: () => number
+  timers?: Timers
+  /** Fresh by default: never reuse one. */
+  keyPair?: { publicKey: Buffer, secretKey: Buffer }
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
+}
+
+function withTimeout<T> (p: Promise<T>, ms: number, timers: Timers, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = timers.setTimeout(() => reject(DatdotError.timeout(what, ms)), ms)
+    p.then((v) => { timers.clearTimeout(timer); resolve(v) }, (err) => { timers.clearTimeout(timer); reject(err) })
+  })
+}
+
+/** Measures one hoster as an ordinary reader. Resolves to a sample; unreachable is a sample, not an error. */
+export async function measurePerformance (opts: MeasureOptions): Promise<PerformanceSample & { publicKey: Buffer, range: { start: number, end: number } }> {
+  const { start, end } = opts.range
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) throw DatdotError.invalidArgument('bad range')
+  if (end - start > MAX_MEASURED_BLOCKS) throw DatdotError.tooLarge('Measured range', MAX_MEASURED_BLOCKS)
+  const now = opts.now ?? (() => performance.now())
+  const timers = opts.timers ?? realTimers
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000
+  const readTimeoutMs = opts.readTimeoutMs ?? 20_000
+  const keyPair = opts.keyPair ?? hcrypto.keyPair()
+  const sample = { publicKey: keyPair.publicKey, range: { start, end }, reachable: false, connectMs: null as number | null, ttfbMs: null as number | null, throughputBytesPerSec: null as number | null, bytes: 0 }
+  const store = new Corestore(opts.storageDir)
+  let swarm: Hyperswarm | null = null
+  try {
+    const core = store.get({ key: opts.coreKey })
+    await core.ready()
+    swarm = opts.createSwarm(keyPair)
+    const s = swarm
+    const connected = new Promise<SwarmConnection>((resolve) => {
+      s.on('connection', (conn: SwarmConnection) => {
+        store.replicate(conn)
+        if (b4a.equals(conn.remotePublicKey, opts.hosterKey)) resolve(conn)
+      })
+    })
+    const t0 = now()
+    s.joinPeer(opts.hosterKey)
+    try {
+      await withTimeout(connected, connectTimeoutMs, timers, 'connecting to the hoster')
+    } catch (err) {
+      if ((err as DatdotError).code === 'TIMEOUT') return sample
+      throw err
+    }
+    sample.reachable = true
+    sample.connectMs = now() - t0
+    const t1 = now()
+    let first: Buffer | null
+    try {
+      first = await withTimeout(core.get(start, { timeout: readTimeoutMs }), readTimeoutMs, timers, 'first block')
+    } catch {
+      return sample
+    }
+    if (first === null) return sample
+    sample.ttfbMs = now() - t1
+    sample.bytes = first.byteLength
+    if (end - start === 1) {
+      sample.throughputBytesPerSec = sample.ttfbMs > 0 ? first.byteLength / (sample.ttfbMs / 1000) : null
+      return sample
+    }
+    const t2 = now()
+    const dl = core.download({ start: start + 1, end })
+    try {
+      await withTimeout(dl.done(), readTimeoutMs, timers, 'range download')
+    } catch {
+      dl.destroy()
+      return sample
+    }
+    const elapsedMs = now() - t2
+    let rest = 0
+    for (let i = start + 1; i < end; i++) {
+      const b = await core.get(i, { wait: false })
+      if (b !== null) rest += b.byteLength
+    }
+    sample.bytes += rest
+    sample.throughputBytesPerSec = elapsedMs > 0 ? rest / (elapsedMs / 1000) : null
+    return sample
+  } finally {
+    if (swarm !== null) await swarm.destroy()
+    await store.close()
+  }
+}
