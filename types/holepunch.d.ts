@@ -171,6 +171,7 @@ declare module 'hyperdrive' {
     close (): Promise<void>
     update (opts?: { wait?: boolean }): Promise<boolean>
     getBlobs (): Promise<Blobs | null>
+    getBlobsLength (version?: number): Promise<number>
     entry (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Entry | null>
     exists (path: string): Promise<boolean>
     get (path: string, opts?: Record<string, unknown>): Promise<Buffer | null>

@@ -34,6 +34,8 @@ interface Row { key: string, path: string, added_ms: number, last_version: numbe
 export class Followed {
   readonly drive: Hyperdrive
   bytesDownloaded = 0
+  /** Blobs-core length the current drive version needs (from the metadata), so 'synced' means every byte. */
+  private blobsNeeded = 0
   private downloads: Download[] = []
   private lastStatusMs = 0
   private statusTimer: NodeJS.Timeout | null = null
@@ -86,6 +88,7 @@ export class Followed {
     if (!this.drive.blobs) await this.openBlobs()
     const version = this.drive.version
     const from = Math.min(this.row.last_version, version)
+    this.blobsNeeded = Math.max(this.blobsNeeded, await this.drive.getBlobsLength(version).catch(() => 0))
     if (version <= this.row.last_version) { this.status(true); return }
     const { changes, truncated } = await diffOf(this.drive, from, version)
     if (this.closed) return
@@ -96,27 +99,31 @@ export class Followed {
     this.status(true)
   }
 
-  /** Emits follow.status, at most every statusIntervalMs unless forced (a trailing emit is scheduled). */
+  /**
+   * Emits follow.status. Forced calls emit now; the others are coalesced into one trailing
+   * emit at most every statusIntervalMs, computed when it fires, so the last state reached
+   * (e.g. 'synced' after the final block) is always reported.
+   */
   status (force: boolean): void {
     if (this.closed) return
-    const now = this.owner.now()
-    const interval = this.owner.statusIntervalMs
-    if (!force && now - this.lastStatusMs < interval) {
-      if (this.statusTimer === null) {
-        this.statusTimer = setTimeout(() => { this.statusTimer = null; this.status(true) }, interval)
-        this.statusTimer.unref()
-      }
+    if (force) {
+      if (this.statusTimer) { clearTimeout(this.statusTimer); this.statusTimer = null }
+      this.lastStatusMs = this.owner.now()
+      this.owner.opts.onStatus(this.info())
       return
     }
-    this.lastStatusMs = now
-    this.owner.opts.onStatus(this.info())
+    if (this.statusTimer !== null) return
+    const wait = Math.max(0, this.owner.statusIntervalMs - (this.owner.now() - this.lastStatusMs))
+    this.statusTimer = setTimeout(() => { this.statusTimer = null; this.status(true) }, wait)
+    this.statusTimer.unref()
   }
 
   info (): FollowInfo {
     const core = this.drive.core
     const blobs = this.drive.blobs?.core ?? null
-    const blocksTotal = core.length + (blobs ? blobs.length : 0)
-    const blocksHave = core.contiguousLength + (blobs ? blobs.contiguousLength : 0)
+    const blobsTotal = Math.max(blobs ? blobs.length : 0, this.blobsNeeded)
+    const blocksTotal = core.length + blobsTotal
+    const blocksHave = Math.min(core.contiguousLength, core.length) + (blobs ? Math.min(blobs.contiguousLength, blobsTotal) : 0)
     const peers = Math.max(core.peers.length, blobs ? blobs.peers.length : 0)
     let state: FollowInfo['state']
     if (core.length === 0) state = peers > 0 ? 'syncing' : 'connecting'

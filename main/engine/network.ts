@@ -5,6 +5,7 @@
  * uses the public DHT. Pausing leaves all topics, drops connections and refuses new ones.
  */
 import Hyperswarm from 'hyperswarm'
+import DHT from 'hyperdht'
 import type { SwarmConnection } from 'hyperswarm'
 import type Corestore from 'corestore'
 import type { NetworkStatus } from '../api/contract.js'
@@ -42,7 +43,11 @@ export class Network extends Resource {
       firewall: () => this.paused
     }
     if (this.opts.dht) swarmOpts.dht = this.opts.dht
-    else if (this.opts.bootstrap) swarmOpts.bootstrap = this.opts.bootstrap
+    else if (this.opts.bootstrap && this.opts.bootstrap.every((b) => isLoopback(b.host))) {
+      // A private loopback network (a local testnet): bind the DHT node to loopback too, so
+      // it neither listens on every interface nor announces an address peers cannot reach.
+      swarmOpts.dht = new DHT({ ephemeral: true, firewalled: false, bootstrap: this.opts.bootstrap, host: '127.0.0.1' })
+    } else if (this.opts.bootstrap) swarmOpts.bootstrap = this.opts.bootstrap
     const swarm = new Hyperswarm(swarmOpts)
     this.swarm = swarm
     swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
@@ -120,4 +125,8 @@ export class Network extends Resource {
     }
     return this.status()
   }
+}
+
+export function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }

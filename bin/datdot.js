@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `datdot` command. The CLI is TypeScript compiled to dist/ by `npm run build`.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const entry = new URL('../dist/main/cli/index.js', import.meta.url)
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('datdot: not built yet; run `npm run build` first\n')
+  process.exit(1)
+}
+const { main } = await import(entry.href)
+const code = await main(process.argv.slice(2))
+process.exitCode = code

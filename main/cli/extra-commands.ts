@@ -1,0 +1,7 @@
+/**
+ * Commands contributed by other parts of the engine (chain, ledger, hosting). Kept apart
+ * from main/cli/index.ts so each part registers its commands in one place.
+ */
+import type { CliCommand } from './types.js'
+
+export const extraCommands: Record<string, CliCommand> = {}

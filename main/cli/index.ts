@@ -1,0 +1,467 @@
+/**
+ * `datdot`: the command line. `datdot daemon` runs the engine headless; every other command
+ * talks to the daemon of its storage folder. Failures print one line on stderr and exit 1
+ * (2 for usage errors).
+ */
+import { resolve } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { CliCommand, CliContext } from './types.js'
+import { DaemonClient } from './client.js'
+import { DatdotError, formatBytes } from '../engine/errors.js'
+import { defaultStorageDir, parseBootstrap, APP_VERSION } from '../engine/config.js'
+import { parseLink } from '../engine/paths.js'
+import type { Entry, FollowInfo, Job } from '../api/contract.js'
+import { startDaemon } from '../daemon.js'
+import { extraCommands } from './extra-commands.js'
+
+// ---------------------------------------------------------------- argument parsing
+
+export interface Parsed { positional: string[], flags: Map<string, string | true> }
+
+/** Parses `--name value`, `--name=value` and boolean `--flag`s; `booleans` lists flags that take no value. */
+export function parseArgs (argv: string[], booleans: readonly string[]): Parsed {
+  const positional: string[] = []
+  const flags = new Map<string, string | true>()
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--') { positional.push(...argv.slice(i + 1)); break }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=')
+      const name = eq === -1 ? a.slice(2) : a.slice(2, eq)
+      if (eq !== -1) flags.set(name, a.slice(eq + 1))
+      else if (booleans.includes(name)) flags.set(name, true)
+      else {
+        const v = argv[i + 1]
+        if (v === undefined || v.startsWith('--')) throw usage(`--${name} needs a value`)
+        flags.set(name, v)
+        i++
+      }
+    } else if (a === '-r') flags.set('recursive', true)
+    else if (a === '-h') flags.set('help', true)
+    else positional.push(a)
+  }
+  return { positional, flags }
+}
+
+class UsageError extends Error {}
+function usage (msg: string): UsageError { return new UsageError(msg) }
+
+function str (p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name)
+  return typeof v === 'string' ? v : undefined
+}
+
+function int (p: Parsed, name: string): number | undefined {
+  const v = str(p, name)
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v)) throw usage(`--${name} takes a whole number`)
+  return Number(v)
+}
+
+/** `hyper://key/path` -> drive + path; anything else is a path in the vault. */
+function target (arg: string | undefined): { drive?: string, path: string } {
+  if (arg === undefined) return { path: '/' }
+  if (/^hyper:\/\//i.test(arg)) {
+    const l = parseLink(arg)
+    return { drive: l.id, path: l.path }
+  }
+  return { path: arg }
+}
+
+// ---------------------------------------------------------------- output
+
+function line (e: Entry): string {
+  const size = e.kind === 'folder' ? '-' : formatBytes(e.size)
+  const when = e.mtimeMs ? new Date(e.mtimeMs).toISOString().slice(0, 16).replace('T', ' ') : ''
+  return `${e.kind === 'folder' ? 'd' : '-'} ${size.padStart(10)}  ${when.padEnd(16)}  ${e.path}${e.kind === 'folder' ? '/' : ''}`
+}
+
+function followLine (f: FollowInfo): string {
+  return `${f.link}  ${f.state}  v${f.version}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}`
+}
+
+/** Waits for a job to end, printing progress to stderr when it is a terminal. */
+async function waitJob (ctx: CliContext, client: DaemonClient, start: () => Promise<Job>): Promise<Job> {
+  let id: string | null = null
+  let resolveDone!: (j: Job) => void
+  const done = new Promise<Job>((resolve) => { resolveDone = resolve })
+  const early: Job[] = []
+  const off = await client.on((name, data) => {
+    if (name !== 'job.progress') return
+    const job = data as Job
+    if (id === null) { early.push(job); return }
+    if (job.id !== id) return
+    if (process.stderr.isTTY && job.state === 'running' && job.bytesTotal > 0) {
+      process.stderr.write(`\r${job.label}: ${formatBytes(job.bytesDone)} / ${formatBytes(job.bytesTotal)} (${job.filesDone}/${job.filesTotal} files)  `)
+    }
+    if (job.state !== 'running') resolveDone(job)
+  })
+  try {
+    const job = await start()
+    id = job.id
+    if (job.state !== 'running') return job
+    for (const j of early) if (j.id === id && j.state !== 'running') return j
+    const latest = (await client.call('listJobs', {})).find((j) => j.id === id)
+    if (latest && latest.state !== 'running') return latest
+    return await done
+  } finally {
+    off()
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
+  }
+}
+
+function jobResult (job: Job): Job {
+  if (job.state === 'done') return job
+  const e = job.error
+  throw new DatdotError((e?.code ?? 'INTERNAL') as DatdotError['code'], e?.message ?? `job ${job.state}`)
+}
+
+// ---------------------------------------------------------------- commands
+
+interface Cmd extends CliCommand { booleans?: readonly string[] }
+
+function clientOf (ctx: CliContext): Promise<DaemonClient> {
+  return DaemonClient.connect(ctx.storage)
+}
+
+const commands: Record<string, Cmd> = {
+  daemon: {
+    summary: 'Run the engine headless with the browser UI and the local API.',
+    usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--offline]',
+    booleans: ['offline'],
+    async run (argv, ctx) {
+      const p = parseArgs(argv, ['offline'])
+      const bootstrapText = str(p, 'bootstrap') ?? process.env.DATDOT_BOOTSTRAP
+      const daemon = await startDaemon({
+        storage: ctx.storage,
+        bootstrap: bootstrapText ? parseBootstrap(bootstrapText) : undefined,
+        offline: p.flags.get('offline') === true,
+        port: int(p, 'port') ?? (process.env.DATDOT_PORT ? Number(process.env.DATDOT_PORT) : 0),
+        chain: str(p, 'chain') ?? process.env.DATDOT_CHAIN ?? 'off'
+      })
+      ctx.print(`datdot daemon ready: ${daemon.server.url}`)
+      if (!bootstrapText && p.flags.get('offline') !== true) ctx.warn('networking: public DHT (set --bootstrap or DATDOT_BOOTSTRAP for a private network)')
+      await ctx.interrupted
+      await daemon.close()
+      return 0
+    }
+  },
+  testnet: {
+    summary: 'Run a loopback DHT testnet for local experiments; prints its bootstrap address.',
+    usage: 'testnet [--nodes N]',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, [])
+      const { default: createTestnet } = await import('@hyperswarm/testnet')
+      const nodes = int(p, 'nodes') ?? 3
+      if (nodes < 1 || nodes > 32) throw usage('--nodes takes 1 to 32')
+      const testnet = await createTestnet(nodes, { host: '127.0.0.1' })
+      const b = testnet.bootstrap[0]!
+      ctx.print(`datdot testnet ready: ${b.host}:${b.port}`)
+      await ctx.interrupted
+      await testnet.destroy()
+      return 0
+    }
+  },
+  add: {
+    summary: 'Import files and folders into your vault.',
+    usage: 'add PATH... [--to /FOLDER]',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, [])
+      if (p.positional.length === 0) throw usage('add needs at least one PATH')
+      const client = await clientOf(ctx)
+      try {
+        const job = jobResult(await waitJob(ctx, client, () => client.call('importPaths', { paths: p.positional.map((x) => resolve(x)), dest: str(p, 'to') ?? '/' })))
+        ctx.print(ctx.json ? job : `added ${job.filesDone} file(s), ${formatBytes(job.bytesDone)}; vault version ${job.version}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  ls: {
+    summary: 'List your vault, or a followed drive by its link.',
+    usage: 'ls [hyper://KEY][/PATH] [-r] [--version N]',
+    booleans: ['recursive'],
+    async run (argv, ctx) {
+      const p = parseArgs(argv, ['recursive'])
+      const t = target(p.positional[0])
+      const client = await clientOf(ctx)
+      try {
+        const r = await client.call('listFiles', { ...t, recursive: p.flags.get('recursive') === true, version: int(p, 'version'), limit: 10_000 })
+        if (ctx.json) ctx.print(r)
+        else {
+          for (const e of r.entries) ctx.print(line(e))
+          if (r.truncated) ctx.warn('(listing truncated)')
+        }
+      } finally { client.close() }
+      return 0
+    }
+  },
+  cat: {
+    summary: 'Write a file of your vault or of a followed drive to stdout.',
+    usage: 'cat [hyper://KEY]/PATH [--version N]',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, [])
+      if (!p.positional[0]) throw usage('cat needs a PATH or LINK/PATH')
+      const client = await clientOf(ctx)
+      try {
+        const { url } = await client.call('createDownloadUrl', { ...target(p.positional[0]), version: int(p, 'version') })
+        await pipeline(await client.get(url), process.stdout, { end: false })
+      } finally { client.close() }
+      return 0
+    }
+  },
+  export: {
+    summary: 'Copy a file or folder of a drive into a local folder.',
+    usage: 'export [hyper://KEY][/PATH] DEST [--overwrite] [--version N]',
+    booleans: ['overwrite'],
+    async run (argv, ctx) {
+      const p = parseArgs(argv, ['overwrite'])
+      if (p.positional.length !== 2) throw usage('export needs a source and a DEST folder')
+      const client = await clientOf(ctx)
+      try {
+        const job = jobResult(await waitJob(ctx, client, () => client.call('exportPath', {
+          ...target(p.positional[0]), dest: resolve(p.positional[1]!), overwrite: p.flags.get('overwrite') === true, version: int(p, 'version')
+        })))
+        ctx.print(ctx.json ? job : `exported ${job.filesDone} file(s), ${formatBytes(job.bytesDone)} to ${resolve(p.positional[1]!)}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  rm: {
+    summary: 'Delete a file or folder from your vault.',
+    usage: 'rm PATH',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, [])
+      if (p.positional.length !== 1) throw usage('rm needs one PATH')
+      const client = await clientOf(ctx)
+      try {
+        const r = await client.call('deletePath', { path: p.positional[0]! })
+        ctx.print(ctx.json ? r : `deleted ${r.deleted} file(s); vault version ${r.version}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  mv: {
+    summary: 'Rename or move a file or folder in your vault.',
+    usage: 'mv FROM TO [--overwrite]',
+    booleans: ['overwrite'],
+    async run (argv, ctx) {
+      const p = parseArgs(argv, ['overwrite'])
+      if (p.positional.length !== 2) throw usage('mv needs FROM and TO')
+      const client = await clientOf(ctx)
+      try {
+        const r = await client.call('movePath', { from: p.positional[0]!, to: p.positional[1]!, overwrite: p.flags.get('overwrite') === true })
+        ctx.print(ctx.json ? r : `moved ${r.moved} file(s); vault version ${r.version}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  share: {
+    summary: 'Print the hyper:// link of your vault (or of one of its folders).',
+    usage: 'share [PATH]',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, [])
+      const client = await clientOf(ctx)
+      try {
+        const r = await client.call('share', { path: p.positional[0] ?? '/' })
+        ctx.print(ctx.json ? r : r.link)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  follow: {
+    summary: 'Follow a hyper:// link: replicate it and get its updates. --wait waits until synced.',
+    usage: 'follow LINK [--wait]',
+    booleans: ['wait'],
+    async run (argv, ctx) {
+      const p = parseArgs(argv, ['wait'])
+      if (p.positional.length !== 1) throw usage('follow needs one LINK')
+      const client = await clientOf(ctx)
+      try {
+        let synced: ((f: FollowInfo) => void) | null = null
+        const syncedP = new Promise<FollowInfo>((resolve) => { synced = resolve })
+        let key: string | null = null
+        const off = p.flags.get('wait') === true
+          ? await client.on((name, data) => {
+            if (name === 'follow.status' && key !== null && (data as FollowInfo).key === key && (data as FollowInfo).state === 'synced') synced!(data as FollowInfo)
+          })
+          : () => {}
+        try {
+          let info = await client.call('follow', { link: p.positional[0]! })
+          key = info.key
+          if (p.flags.get('wait') === true && info.state !== 'synced') {
+            const again = (await client.call('listFollows', {})).find((f) => f.key === key)
+            info = again && again.state === 'synced' ? again : await syncedP
+          }
+          ctx.print(ctx.json ? info : followLine(info))
+        } finally { off() }
+      } finally { client.close() }
+      return 0
+    }
+  },
+  unfollow: {
+    summary: 'Stop following a drive; --purge also deletes its local copy.',
+    usage: 'unfollow LINK|KEY [--purge]',
+    booleans: ['purge'],
+    async run (argv, ctx) {
+      const p = parseArgs(argv, ['purge'])
+      if (p.positional.length !== 1) throw usage('unfollow needs one LINK or KEY')
+      const key = parseLink(p.positional[0]!).id
+      const client = await clientOf(ctx)
+      try {
+        await client.call('unfollow', { key, purge: p.flags.get('purge') === true })
+        ctx.print(ctx.json ? { ok: true } : `unfollowed ${key}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  follows: {
+    summary: 'List followed drives with their status.',
+    usage: 'follows',
+    async run (_argv, ctx) {
+      const client = await clientOf(ctx)
+      try {
+        const list = await client.call('listFollows', {})
+        if (ctx.json) ctx.print(list)
+        else if (list.length === 0) ctx.print('(not following anything)')
+        else for (const f of list) ctx.print(followLine(f))
+      } finally { client.close() }
+      return 0
+    }
+  },
+  history: {
+    summary: 'Version history of your vault or of a followed drive, newest first.',
+    usage: 'history [hyper://KEY] [--limit N]',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, [])
+      const t = target(p.positional[0])
+      const client = await clientOf(ctx)
+      try {
+        const r = await client.call('history', { drive: t.drive, limit: int(p, 'limit') ?? 50 })
+        if (ctx.json) ctx.print(r)
+        else for (const h of r.items) ctx.print(`v${h.version}  ${h.type === 'put' ? '+' : '-'} ${h.path}${h.size !== null ? '  ' + formatBytes(h.size) : ''}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  status: {
+    summary: 'Engine, network, vault and follow status.',
+    usage: 'status [--json]',
+    async run (_argv, ctx) {
+      const client = await clientOf(ctx)
+      try {
+        const s = await client.call('getStatus', {})
+        if (ctx.json) ctx.print(s)
+        else {
+          ctx.print(`DatDot ${s.appVersion} (pid ${s.pid}) storage ${s.storage}`)
+          ctx.print(`vault ${s.vault.link}  v${s.vault.version}  ${s.vault.files} file(s), ${formatBytes(s.vault.bytes)}`)
+          ctx.print(`network ${s.network.paused ? 'paused' : 'on'}  connections ${s.network.connections}  topics ${s.network.announcing}`)
+          ctx.print(`following ${s.follows} drive(s); ${s.jobsRunning} job(s) running`)
+        }
+      } finally { client.close() }
+      return 0
+    }
+  },
+  jobs: {
+    summary: 'Recent and running imports, exports and uploads.',
+    usage: 'jobs',
+    async run (_argv, ctx) {
+      const client = await clientOf(ctx)
+      try {
+        const jobs = await client.call('listJobs', {})
+        if (ctx.json) ctx.print(jobs)
+        else for (const j of jobs) ctx.print(`${j.id}  ${j.state.padEnd(9)} ${j.label}  ${formatBytes(j.bytesDone)}/${formatBytes(j.bytesTotal)}${j.error ? '  ' + j.error.message : ''}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  network: {
+    summary: 'Pause or resume all networking.',
+    usage: 'network pause|resume',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, [])
+      const what = p.positional[0]
+      if (what !== 'pause' && what !== 'resume') throw usage('network takes pause or resume')
+      const client = await clientOf(ctx)
+      try {
+        const s = await client.call('setNetworkPaused', { paused: what === 'pause' })
+        ctx.print(ctx.json ? s : `network ${s.paused ? 'paused' : 'on'}`)
+      } finally { client.close() }
+      return 0
+    }
+  },
+  ...extraCommands
+}
+
+function help (): string {
+  const rows = Object.entries(commands).map(([, c]) => `  datdot ${c.usage}\n      ${c.summary}`)
+  return [
+    `DatDot ${APP_VERSION}: own your data.`,
+    '',
+    'Usage:',
+    ...rows,
+    '',
+    'Every command takes --storage DIR (default: DATDOT_STORAGE or the OS app-data folder) and --json.'
+  ].join('\n')
+}
+
+// ---------------------------------------------------------------- main
+
+export async function main (argv: string[]): Promise<number> {
+  const globals = ['json', 'help']
+  let storage: string | undefined
+  let json = false
+  let wantHelp = false
+  const rest: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--storage') { storage = argv[++i]; if (!storage) { process.stderr.write('datdot: --storage needs a folder\n'); return 2 } } else if (a.startsWith('--storage=')) storage = a.slice(10)
+    else if (a === '--json') json = true
+    else if (a === '--help' || a === '-h') wantHelp = true
+    else if (a === '--version') { process.stdout.write(APP_VERSION + '\n'); return 0 } else rest.push(a)
+  }
+  void globals
+  const name = rest.shift()
+  if (wantHelp || name === undefined || name === 'help') {
+    const c = name && name !== 'help' ? commands[name] : undefined
+    process.stdout.write((c ? `datdot ${c.usage}\n  ${c.summary}\n` : help() + '\n'))
+    return name === undefined && !wantHelp ? 2 : 0
+  }
+  const cmd = commands[name]
+  if (!cmd) {
+    process.stderr.write(`datdot: unknown command '${name.slice(0, 40)}' (see datdot --help)\n`)
+    return 2
+  }
+  let onSignal: (() => void) | null = null
+  const interrupted = new Promise<void>((resolve) => {
+    onSignal = () => resolve()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  })
+  const ctx: CliContext = {
+    storage: resolve(storage ?? defaultStorageDir()),
+    json,
+    call: async (method, args) => {
+      const client = await DaemonClient.connect(ctx.storage)
+      try { return await client.call(method, args) } finally { client.close() }
+    },
+    print: (v) => { process.stdout.write((typeof v === 'string' ? v : JSON.stringify(v, null, json ? 2 : 0)) + '\n') },
+    warn: (l) => { process.stderr.write(l + '\n') },
+    interrupted
+  }
+  try {
+    return await cmd.run(rest, ctx)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`datdot ${name}: ${err.message}\nusage: datdot ${cmd.usage}\n`)
+      return 2
+    }
+    const e = DatdotError.from(err)
+    process.stderr.write(`datdot ${name}: ${e.message}${e.code !== 'INTERNAL' ? ` [${e.code}]` : ''}\n`)
+    return 1
+  } finally {
+    if (onSignal) {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}
