@@ -27,7 +27,7 @@ export function driveFor (engine: Engine, drive: string | undefined): Hyperdrive
 async function waitIf (wait: boolean, started: { job: Job, done: Promise<Job> }): Promise<Job> {
   if (!wait) return started.job
   const job = await started.done
-  if (job.state === 'failed' && job.error) throw new DatdotError(job.error.code as DatdotError['code'], job.error.message, job.error.details)
+  if (job.state !== 'done' && job.error) throw new DatdotError(job.error.code as DatdotError['code'], job.error.message, job.error.details)
   return job
 }
 

@@ -18,6 +18,9 @@ import { DatdotError } from './errors.js'
 import { drivePath, isWithin, baseName } from './paths.js'
 import type { JobHandle } from './jobs.js'
 
+/** How Hyperdrive 13 prefixes file keys in its Hyperbee (sub-encoder 'files'). */
+export const FILES_PREFIX = 'files\u0000'
+
 export interface FileMetadata { mtimeMs: number | null }
 
 /** Reads our metadata from an entry without trusting its shape. */
@@ -144,8 +147,11 @@ export async function historyOf (drive: Hyperdrive, opts: { limit: number, befor
   if (opts.beforeVersion !== undefined) range.lt = Math.max(0, opts.beforeVersion - 1)
   for await (const node of drive.db.createHistoryStream(range) as AsyncIterable<{ seq: number, type: 'put' | 'del', key: string, value: DriveEntry['value'] | null }>) {
     if (items.length >= opts.limit) break
+    // Hyperdrive 13 keeps file entries under the 'files' sub-encoding ('files\0/path').
+    if (typeof node.key !== 'string' || !node.key.startsWith(FILES_PREFIX)) continue
     let path: string
-    try { path = drivePath(node.key) } catch { continue }
+    try { path = drivePath(node.key.slice(FILES_PREFIX.length)) } catch { continue }
+    if (path === '/') continue
     const blob = node.value?.blob
     const size = node.type === 'put' && blob && Number.isSafeInteger(blob.byteLength) ? blob.byteLength : null
     const m = node.value?.metadata as { mtimeMs?: unknown } | null | undefined

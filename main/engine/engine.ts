@@ -80,8 +80,18 @@ export class Engine extends Resource {
     })
   }
 
+  readonly counters = { events: 0, listenerErrors: 0 }
+
+  /** Emits a contract event. A throwing listener is counted, never allowed to break the work that emitted. */
   emitEvent<E extends EventName> (name: E, data: EventData<E>): void {
-    this.emit('event', name, data)
+    this.counters.events++
+    for (const listener of this.listeners('event')) {
+      try {
+        (listener as EngineEventListener)(name, data)
+      } catch {
+        this.counters.listenerErrors++
+      }
+    }
   }
 
   onEvent (listener: EngineEventListener): () => void {

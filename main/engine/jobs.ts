@@ -62,7 +62,7 @@ export class JobHandle {
 
   fail (err: unknown): Job {
     if (!this.running) return this.job
-    const e = DatdotError.from(err)
+    const e = this.controller.signal.aborted ? DatdotError.cancelled(this.job.label) : DatdotError.from(err)
     this.job.state = e.code === 'CANCELLED' ? 'cancelled' : 'failed'
     this.job.error = e.toJSON()
     this.job.endedMs = this.jobs.now()

@@ -1,0 +1,91 @@
+import { describe, it, expect } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import * as idEncoding from 'hypercore-id-encoding'
+import { drivePath, entryName, joinDrivePath, parentOf, isWithin, parseLink, parseKey, formatLink, keyId, z32Encode, z32Decode, toHex } from '../../main/engine/paths.js'
+import { DatdotError } from '../../main/engine/errors.js'
+
+function code (fn: () => unknown): string | null {
+  try { fn(); return null } catch (err) { return (err as DatdotError).code }
+}
+
+describe('drive paths', () => {
+  it('normalises leading and trailing slashes to one absolute form', () => {
+    expect(drivePath('a/b')).toBe('/a/b')
+    expect(drivePath('/a/b/')).toBe('/a/b')
+    expect(drivePath('/')).toBe('/')
+  })
+
+  it('refuses dot segments, empty segments, control characters, backslashes and drive letters with INVALID_PATH', () => {
+    for (const bad of ['/../etc/passwd', '/a/./b', '/a/../b', '..', '/a//b', 'a\u0000b', '/a\nb', 'a\\b', 'C:/x', '', '/\u007f']) {
+      expect(code(() => drivePath(bad)), JSON.stringify(bad)).toBe('INVALID_PATH')
+    }
+  })
+
+  it('bounds the length of a path and of each name', () => {
+    expect(code(() => drivePath('/' + 'a'.repeat(256)))).toBe('INVALID_PATH')
+    expect(drivePath('/' + 'a'.repeat(255))).toHaveLength(256)
+    expect(code(() => drivePath(('/' + 'a'.repeat(200)).repeat(30)))).toBe('INVALID_PATH')
+  })
+
+  it('accepts unicode names and keeps them as they are', () => {
+    expect(drivePath('/fotos/ñandú ✓.jpg')).toBe('/fotos/ñandú ✓.jpg')
+  })
+
+  it('joins, finds parents and tests containment without prefix confusion', () => {
+    expect(joinDrivePath('/', 'a', 'b')).toBe('/a/b')
+    expect(joinDrivePath('/x', 'y')).toBe('/x/y')
+    expect(parentOf('/a/b')).toBe('/a')
+    expect(parentOf('/a')).toBe('/')
+    expect(isWithin('/ab', '/a')).toBe(false)
+    expect(isWithin('/a/b', '/a')).toBe(true)
+    expect(isWithin('/a', '/')).toBe(true)
+  })
+
+  it('refuses local names with slashes or dot segments', () => {
+    expect(code(() => entryName('a/b'))).toBe('INVALID_PATH')
+    expect(code(() => entryName('..'))).toBe('INVALID_PATH')
+    expect(entryName('ok.txt')).toBe('ok.txt')
+  })
+})
+
+describe('keys and hyper:// links', () => {
+  it('encodes keys in z-base-32 exactly as hypercore-id-encoding does', () => {
+    for (let i = 0; i < 20; i++) {
+      const key = randomBytes(32)
+      expect(z32Encode(key)).toBe(idEncoding.encode(key))
+      expect(Buffer.from(z32Decode(idEncoding.encode(key))).equals(key)).toBe(true)
+    }
+  })
+
+  it('parses a key given as hex or z-base-32 to the same bytes', () => {
+    const key = randomBytes(32)
+    expect(Buffer.from(parseKey(toHex(key))).equals(key)).toBe(true)
+    expect(Buffer.from(parseKey(keyId(key))).equals(key)).toBe(true)
+  })
+
+  it('round-trips a link with a sub-folder, percent-encoding special characters', () => {
+    const key = randomBytes(32)
+    const link = formatLink(key, '/my photos/ñ#1')
+    expect(link).toBe(`hyper://${keyId(key)}/my%20photos/%C3%B1%231`)
+    const parsed = parseLink(link)
+    expect(parsed.id).toBe(keyId(key))
+    expect(parsed.path).toBe('/my photos/ñ#1')
+  })
+
+  it('accepts a bare key and an uppercase scheme', () => {
+    const key = randomBytes(32)
+    expect(parseLink(keyId(key)).path).toBe('/')
+    expect(parseLink('HYPER://' + toHex(key)).id).toBe(keyId(key))
+  })
+
+  it('refuses malformed links with INVALID_LINK', () => {
+    const id = keyId(randomBytes(32))
+    const bad = [
+      '', 'hyper://', 'hyper://short', `https://${id}`, `hyper://${id}?x=1`, `hyper://${id}#frag`,
+      `hyper://user@${id}`, `hyper://${id}/../secret`, `hyper://${id}/a%2`, `hyper://${id}/%00`, 'x'.repeat(9000),
+      `hyper://${id.slice(0, 51)}l`, `hyper://${'0'.repeat(63)}g`, `dat:${id}`
+    ]
+    for (const b of bad) expect(code(() => parseLink(b)), b.slice(0, 60)).toBe('INVALID_LINK')
+    expect(code(() => parseLink(42 as unknown as string))).toBe('INVALID_LINK')
+  })
+})
