@@ -267,6 +267,16 @@ export interface ContractView {
 }
 
 export const MAX_CONTRACT_BLOCKS = 4096
+/** Default walk length K, openings m and commitment deadline base: see docs/protocol.md, section 5. */
+export const DEFAULT_WALK_STEPS = 1024
+export const DEFAULT_OPENINGS = 8
+export const DEFAULT_COMMIT_BASE_MS = 2000
+
+/** Commitment deadline for a hoster whose round trip was measured at `rttMs` on connect. */
+export function commitDeadlineMs (rttMs: number, baseMs = DEFAULT_COMMIT_BASE_MS): number {
+  if (!Number.isFinite(rttMs) || rttMs < 0) throw DatdotError.invalidArgument('rttMs must be a non-negative number')
+  return baseMs + 2 * Math.ceil(rttMs)
+}
 
 const DOMAIN_SEED = b4a.from('datdot/challenge/v1/seed')
 const DOMAIN_WALK = b4a.from('datdot/challenge/v1/walk')

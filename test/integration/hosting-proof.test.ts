@@ -12,7 +12,7 @@ import { DatdotError } from '../../main/engine/errors.js'
 import {
   captureSignedRoot, verifySignedRoot, createMerkleProof, verifyMerkleProof, verifyStoredChunk,
   createStorageProof, verifyStorageProof, computeWalk, walkIndexes, commitmentHash, openingSteps,
-  verifyOpening, challengeSeed, walkStepHash, PROOF_FAILURE, type ContractView, type SignedRoot, type ChunkSource
+  verifyOpening, challengeSeed, walkStepHash, commitDeadlineMs, PROOF_FAILURE, type ContractView, type SignedRoot, type ChunkSource
 } from '../../main/hosting/proof.js'
 import { encodeBlockForHoster } from '../../main/hosting/encoder.js'
 import { MemoryChunkStore, FileChunkStore } from '../../main/hosting/chunk-store.js'
@@ -181,6 +181,12 @@ describe('proof of storage on real hypercores', () => {
     expect(reasonOf(() => verifyStorageProof({ ...proof, coreKey: otherRoot.coreKey }, { ...check, sentAtMs: 0, receivedAtMs: 1 }))).toBe(PROOF_FAILURE.WRONG_CORE)
     const partial = new MemoryChunkStore()
     expect(await reasonOfAsync(createStorageProof(partial, root.coreKey, 4))).toBe(PROOF_FAILURE.MISSING_CHUNK)
+  })
+
+  it('allows the commitment 2 s plus two measured round trips', () => {
+    expect(commitDeadlineMs(0)).toBe(2000)
+    expect(commitDeadlineMs(80.2)).toBe(2162)
+    expect(() => commitDeadlineMs(-1)).toThrow()
   })
 
   it('derives the same challenge seed and walk for every interpreter, and a different one per hoster', () => {
