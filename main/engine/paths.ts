@@ -40,7 +40,7 @@ export function entryName (name: string): string {
 export function joinDrivePath (base: string, ...rest: string[]): string {
   let out = drivePath(base)
   for (const r of rest) {
-    const seg = drivePath('/' + r)
+    const seg = drivePath(r.startsWith('/') ? r : '/' + r)
     if (seg === '/') continue
     out = out === '/' ? seg : out + seg
   }
