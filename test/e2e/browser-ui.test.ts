@@ -7,7 +7,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import NodeWebSocket from 'ws'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -86,6 +87,7 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
   let pageA: Page
   let pageB: Page
   let link = ''
+  const cleanupDirs: string[] = []
   const first: DropFile = { name: 'hello from alice.bin', bytes: randomBytes(300_000) }
   const second: DropFile = { name: 'second.txt', bytes: Buffer.from('a later change\n') }
 
@@ -104,7 +106,7 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await browser?.close()
     await Promise.all([stop(a?.child), stop(b?.child)])
     await stop(testnet?.child)
-    await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
+    await Promise.all([removeDir(a?.storage), removeDir(b?.storage), ...cleanupDirs.map(removeDir)])
   })
 
   it('opens with the token taken out of the address bar and an empty vault', async () => {
@@ -145,7 +147,8 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await pageB.locator('[data-testid=follow-card]').waitFor()
     expect(await pageB.locator('[data-testid=follow-error]').count()).toBe(0)
     const fileRow = pageB.locator(row('[data-testid=followed-files]', '/' + first.name))
-    await fileRow.waitFor()
+    // Finding A through the DHT is the slow part (seconds to tens of seconds on a busy machine).
+    await fileRow.waitFor({ timeout: 100_000 })
     await shot(pageB, 'b-following')
     const [download] = await Promise.all([
       pageB.waitForEvent('download'),
@@ -162,6 +165,38 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await pageB.locator('[data-testid=toast-update]', { hasText: second.name }).waitFor()
     await pageB.locator(row('[data-testid=followed-files]', '/' + second.name)).waitFor()
     await shot(pageB, 'b-updated')
+  })
+
+  it('keeps the structure of a picked folder, and renames and deletes only after confirmation', async () => {
+    const src = await mkdtemp(join(tmpdir(), 'datdot-e2e-src-'))
+    cleanupDirs.push(src)
+    await mkdir(join(src, 'album', 'nested'), { recursive: true })
+    await writeFile(join(src, 'album', 'a.txt'), 'one\n')
+    await writeFile(join(src, 'album', 'nested', 'b.txt'), 'two\n')
+    await pageA.bringToFront()
+    await pageA.setInputFiles('[data-testid=folder-input]', join(src, 'album'))
+    await pageA.locator(row('', '/album')).locator('[data-testid=open-folder]').click()
+    await pageA.locator(row('', '/album/nested')).waitFor()
+    await pageA.locator(row('', '/album/a.txt')).waitFor()
+    expect(await pageA.locator('[data-testid=crumb-current]').textContent()).toBe('album')
+
+    await pageA.locator(row('', '/album/a.txt')).getByRole('button', { name: 'Rename or move a.txt' }).click()
+    await pageA.locator('[data-testid=rename-dialog] input').fill('renamed.txt')
+    await pageA.locator('[data-testid=rename-dialog] button[type=submit]').click()
+    await pageA.locator(row('', '/album/renamed.txt')).waitFor()
+    expect(await pageA.locator(row('', '/album/a.txt')).count()).toBe(0)
+
+    const doomed = pageA.locator(row('', '/album/renamed.txt'))
+    await doomed.locator('[data-testid=delete]').click()
+    await pageA.locator('[data-testid=delete-dialog]').getByRole('button', { name: 'Cancel' }).click()
+    expect(await doomed.count()).toBe(1)
+    await doomed.locator('[data-testid=delete]').click()
+    await pageA.locator('[data-testid=confirm-delete]').click()
+    await doomed.waitFor({ state: 'detached' })
+    await shot(pageA, 'a-folder')
+
+    // B, browsing the root of A's drive, gets the new folder too.
+    await pageB.locator(row('[data-testid=followed-files]', '/album')).waitFor()
   })
 
   it("refuses the API to a page of a foreign origin even when it knows A's token", async () => {
@@ -196,5 +231,21 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     const msg = JSON.parse(raw.toString()) as { id: number, result?: { link: string } }
     expect(msg.id).toBe(1)
     expect(msg.result?.link).toBe(link)
+  })
+
+  it('shows that the engine is gone while A restarts, then reconnects with the vault intact', async () => {
+    if (!pageA.url().startsWith(a!.origin)) await pageA.goto(a!.url)
+    await pageA.click('[data-testid=nav-vault]')
+    const rootCrumb = pageA.locator('nav.crumbs button', { hasText: 'Vault' })
+    if (await rootCrumb.count() > 0) await rootCrumb.click()
+    await pageA.locator(row('', '/' + first.name)).waitFor()
+    const { storage, port } = a!
+    await stop(a!.child)
+    await pageA.locator('[data-testid=disconnected-banner]').waitFor()
+    await shot(pageA, 'a-disconnected')
+    a = await startDaemon(testnet!.bootstrap, { storage, port })
+    await pageA.locator('[data-testid=disconnected-banner]').waitFor({ state: 'detached' })
+    await pageA.locator(row('', '/' + first.name)).waitFor()
+    expect(await pageA.locator('[data-testid=share-link]').inputValue()).toBe(link)
   })
 })
