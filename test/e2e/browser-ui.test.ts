@@ -167,6 +167,21 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await shot(pageB, 'b-updated')
   })
 
+  it("browses A's vault read-only as it was at an older version from the history panel", async () => {
+    await pageA.click('[data-testid=history-toggle]')
+    const item = pageA.locator('[data-testid=history-panel] button', { hasText: first.name })
+    await item.click()
+    await pageA.locator('[data-testid=version-banner]').waitFor()
+    await pageA.locator(row('', '/' + first.name)).waitFor()
+    expect(await pageA.locator(row('', '/' + second.name)).count()).toBe(0)
+    expect(await pageA.locator('[data-testid=delete]').count()).toBe(0)
+    await shot(pageA, 'a-history')
+    await pageA.locator('[data-testid=version-banner]').getByRole('button', { name: 'Back to latest' }).click()
+    await pageA.locator(row('', '/' + second.name)).waitFor()
+    await pageA.click('[data-testid=history-toggle]')
+    await pageA.locator('[data-testid=history-panel]').waitFor({ state: 'detached' })
+  })
+
   it('keeps the structure of a picked folder, and renames and deletes only after confirmation', async () => {
     const src = await mkdtemp(join(tmpdir(), 'datdot-e2e-src-'))
     cleanupDirs.push(src)

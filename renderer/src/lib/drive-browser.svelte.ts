@@ -74,13 +74,23 @@ export class DriveBrowser {
     }
   }
 
+  /** Shows another folder; the old listing is not shown under the new name meanwhile. */
   async open (path: string): Promise<void> {
+    if (path !== this.path) this.#clear()
     this.path = path
     await this.load()
   }
 
+  /** Browses the drive as it was at `version` (read-only), or live again with null. */
   async pin (version: number | null): Promise<void> {
+    if (version !== this.pinnedVersion) this.#clear()
     this.pinnedVersion = version
     await this.load()
+  }
+
+  #clear (): void {
+    this.entries = []
+    this.loaded = false
+    this.error = null
   }
 }

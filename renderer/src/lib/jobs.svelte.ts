@@ -4,7 +4,9 @@ import type { Client } from './client-types.js'
 import { toasts } from './toasts.svelte.js'
 import { hintFor } from './errors.js'
 
-const KEEP_FINISHED = 5
+const KEEP_FINISHED = 3
+/** A finished job stays in the panel this long (the toast already told the user); failures stay. */
+const DONE_LINGER_MS = 10_000
 
 export class JobsStore {
   byId = $state<Record<string, Job>>({})
@@ -23,11 +25,15 @@ export class JobsStore {
     this.#client = client
   }
 
+  /** Loads running jobs and failures (finished ones from before were announced already). */
   async refresh (): Promise<void> {
     const jobs = await this.#client.call('listJobs', {})
     const next: Record<string, Job> = {}
     for (const j of jobs) next[j.id] = j
+    const dismissed = { ...this.dismissed }
+    for (const j of jobs) if (j.state === 'done' || j.state === 'cancelled') dismissed[j.id] = true
     this.byId = next
+    this.dismissed = dismissed
   }
 
   /** Applies a job.progress event (or a job a call returned); tells the user when one ends. */
@@ -36,6 +42,7 @@ export class JobsStore {
     if (before && before.state !== 'running') return // finished jobs do not come back to life
     this.byId = { ...this.byId, [job.id]: job }
     if (job.state === 'running') return
+    if (job.state !== 'failed') setTimeout(() => this.dismiss(job.id), DONE_LINGER_MS)
     if (job.state === 'done') {
       const what = job.filesTotal === 1 ? '1 file' : `${job.filesDone} files`
       const verb = job.kind === 'export' ? 'Exported' : 'Added'
