@@ -130,6 +130,7 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
 
   it("shows the engine's error for a malformed link and follows nothing", async () => {
     await pageB.goto(b!.url)
+    await pageB.bringToFront()
     await pageB.click('[data-testid=nav-peers]')
     await pageB.fill('[data-testid=follow-input]', 'hyper://not-a-real-key')
     await pageB.click('[data-testid=follow-button]')
@@ -168,6 +169,8 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
   })
 
   it("browses A's vault read-only as it was at an older version from the history panel", async () => {
+    // Background tabs get few animation frames, which slows Playwright's clicks: focus A.
+    await pageA.bringToFront()
     await pageA.click('[data-testid=history-toggle]')
     const item = pageA.locator('[data-testid=history-panel] button', { hasText: first.name })
     await item.click()
@@ -250,6 +253,7 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
 
   it('shows that the engine is gone while A restarts, then reconnects with the vault intact', async () => {
     if (!pageA.url().startsWith(a!.origin)) await pageA.goto(a!.url)
+    await pageA.bringToFront()
     await pageA.click('[data-testid=nav-vault]')
     const rootCrumb = pageA.locator('nav.crumbs button', { hasText: 'Vault' })
     if (await rootCrumb.count() > 0) await rootCrumb.click()
