@@ -10,13 +10,15 @@ export default class SummaryReporter implements Reporter {
     let failed = 0
     let skipped = 0
     for (const m of testModules) {
-      if (m.state() === 'failed' && [...m.children.allTests()].length === 0) failed++
+      let failedHere = 0
       for (const t of m.children.allTests()) {
         const s = t.result().state
         if (s === 'passed') passed++
-        else if (s === 'failed') failed++
+        else if (s === 'failed') failedHere++
         else skipped++
       }
+      // A file whose hooks or imports failed counts as a failure even if no test ran.
+      failed += m.state() === 'failed' && failedHere === 0 ? 1 : failedHere
     }
     if (errors.length > 0) failed += errors.length
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`)
