@@ -120,8 +120,15 @@ function jobResult (job: Job): Job {
 
 interface Cmd extends CliCommand { booleans?: readonly string[] }
 
-function clientOf (ctx: CliContext): Promise<DaemonClient> {
-  return DaemonClient.connect(ctx.storage)
+/** Connects to the daemon of ctx.storage, runs `fn`, always closes; exit code 0 on success. */
+async function withClient (ctx: CliContext, fn: (client: DaemonClient) => Promise<void>): Promise<number> {
+  const client = await DaemonClient.connect(ctx.storage)
+  try {
+    await fn(client)
+  } finally {
+    client.close()
+  }
+  return 0
 }
 
 const commands: Record<string, Cmd> = {
@@ -168,12 +175,10 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, [])
       if (p.positional.length === 0) throw usage('add needs at least one PATH')
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const job = jobResult(await waitJob(ctx, client, () => client.call('importPaths', { paths: p.positional.map((x) => resolve(x)), dest: str(p, 'to') ?? '/' })))
         ctx.print(ctx.json ? job : `added ${job.filesDone} file(s), ${formatBytes(job.bytesDone)}; vault version ${job.version}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   ls: {
@@ -183,16 +188,14 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, ['recursive'])
       const t = target(p.positional[0])
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const r = await client.call('listFiles', { ...t, recursive: p.flags.get('recursive') === true, version: int(p, 'version'), limit: 10_000 })
         if (ctx.json) ctx.print(r)
         else {
           for (const e of r.entries) ctx.print(line(e))
           if (r.truncated) ctx.warn('(listing truncated)')
         }
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   cat: {
@@ -201,12 +204,10 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, [])
       if (!p.positional[0]) throw usage('cat needs a PATH or LINK/PATH')
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const { url } = await client.call('createDownloadUrl', { ...target(p.positional[0]), version: int(p, 'version') })
         await pipeline(await client.get(url), process.stdout, { end: false })
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   export: {
@@ -216,14 +217,12 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, ['overwrite'])
       if (p.positional.length !== 2) throw usage('export needs a source and a DEST folder')
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const job = jobResult(await waitJob(ctx, client, () => client.call('exportPath', {
           ...target(p.positional[0]), dest: resolve(p.positional[1]!), overwrite: p.flags.get('overwrite') === true, version: int(p, 'version')
         })))
         ctx.print(ctx.json ? job : `exported ${job.filesDone} file(s), ${formatBytes(job.bytesDone)} to ${resolve(p.positional[1]!)}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   rm: {
@@ -232,12 +231,10 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, [])
       if (p.positional.length !== 1) throw usage('rm needs one PATH')
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const r = await client.call('deletePath', { path: p.positional[0]! })
         ctx.print(ctx.json ? r : `deleted ${r.deleted} file(s); vault version ${r.version}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   mv: {
@@ -247,12 +244,10 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, ['overwrite'])
       if (p.positional.length !== 2) throw usage('mv needs FROM and TO')
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const r = await client.call('movePath', { from: p.positional[0]!, to: p.positional[1]!, overwrite: p.flags.get('overwrite') === true })
         ctx.print(ctx.json ? r : `moved ${r.moved} file(s); vault version ${r.version}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   share: {
@@ -260,12 +255,10 @@ const commands: Record<string, Cmd> = {
     usage: 'share [PATH]',
     async run (argv, ctx) {
       const p = parseArgs(argv, [])
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const r = await client.call('share', { path: p.positional[0] ?? '/' })
         ctx.print(ctx.json ? r : r.link)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   follow: {
@@ -275,8 +268,7 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, ['wait'])
       if (p.positional.length !== 1) throw usage('follow needs one LINK')
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         let synced: ((f: FollowInfo) => void) | null = null
         const syncedP = new Promise<FollowInfo>((resolve) => { synced = resolve })
         let key: string | null = null
@@ -294,8 +286,7 @@ const commands: Record<string, Cmd> = {
           }
           ctx.print(ctx.json ? info : followLine(info))
         } finally { off() }
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   unfollow: {
@@ -306,26 +297,22 @@ const commands: Record<string, Cmd> = {
       const p = parseArgs(argv, ['purge'])
       if (p.positional.length !== 1) throw usage('unfollow needs one LINK or KEY')
       const key = parseLink(p.positional[0]!).id
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         await client.call('unfollow', { key, purge: p.flags.get('purge') === true })
         ctx.print(ctx.json ? { ok: true } : `unfollowed ${key}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   follows: {
     summary: 'List followed drives with their status.',
     usage: 'follows',
     async run (_argv, ctx) {
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const list = await client.call('listFollows', {})
         if (ctx.json) ctx.print(list)
         else if (list.length === 0) ctx.print('(not following anything)')
         else for (const f of list) ctx.print(followLine(f))
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   history: {
@@ -334,21 +321,18 @@ const commands: Record<string, Cmd> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, [])
       const t = target(p.positional[0])
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const r = await client.call('history', { drive: t.drive, limit: int(p, 'limit') ?? 50 })
         if (ctx.json) ctx.print(r)
         else for (const h of r.items) ctx.print(`v${h.version}  ${h.type === 'put' ? '+' : '-'} ${h.path}${h.size !== null ? '  ' + formatBytes(h.size) : ''}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   status: {
     summary: 'Engine, network, vault and follow status.',
     usage: 'status [--json]',
     async run (_argv, ctx) {
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const s = await client.call('getStatus', {})
         if (ctx.json) ctx.print(s)
         else {
@@ -357,21 +341,18 @@ const commands: Record<string, Cmd> = {
           ctx.print(`network ${s.network.paused ? 'paused' : 'on'}  connections ${s.network.connections}  topics ${s.network.announcing}`)
           ctx.print(`following ${s.follows} drive(s); ${s.jobsRunning} job(s) running`)
         }
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   jobs: {
     summary: 'Recent and running imports, exports and uploads.',
     usage: 'jobs',
     async run (_argv, ctx) {
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const jobs = await client.call('listJobs', {})
         if (ctx.json) ctx.print(jobs)
         else for (const j of jobs) ctx.print(`${j.id}  ${j.state.padEnd(9)} ${j.label}  ${formatBytes(j.bytesDone)}/${formatBytes(j.bytesTotal)}${j.error ? '  ' + j.error.message : ''}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   network: {
@@ -381,12 +362,10 @@ const commands: Record<string, Cmd> = {
       const p = parseArgs(argv, [])
       const what = p.positional[0]
       if (what !== 'pause' && what !== 'resume') throw usage('network takes pause or resume')
-      const client = await clientOf(ctx)
-      try {
+      return withClient(ctx, async (client) => {
         const s = await client.call('setNetworkPaused', { paused: what === 'pause' })
         ctx.print(ctx.json ? s : `network ${s.paused ? 'paused' : 'on'}`)
-      } finally { client.close() }
-      return 0
+      })
     }
   },
   ...extraCommands
@@ -417,7 +396,7 @@ export async function main (argv: string[]): Promise<number> {
     if (a === '--storage') { storage = argv[++i]; if (!storage) { process.stderr.write('datdot: --storage needs a folder\n'); return 2 } } else if (a.startsWith('--storage=')) storage = a.slice(10)
     else if (a === '--json') json = true
     else if (a === '--help' || a === '-h') wantHelp = true
-    else if (a === '--version') { process.stdout.write(APP_VERSION + '\n'); return 0 } else rest.push(a)
+    else if (a === '--version' && rest.length === 0) { process.stdout.write(APP_VERSION + '\n'); return 0 } else rest.push(a)
   }
   void globals
   const name = rest.shift()

@@ -43,7 +43,8 @@ export class Followed {
   closed = false
 
   constructor (private readonly owner: Follows, readonly id: string, public row: Row) {
-    this.drive = new Hyperdrive(owner.opts.store, parseKey(id))
+    // A Hyperdrive closes the Corestore it is given: give it a session of its own.
+    this.drive = new Hyperdrive(owner.opts.store.session(), parseKey(id))
   }
 
   async open (): Promise<void> {
@@ -234,13 +235,19 @@ export class Follows extends Resource {
     const f = this.get(key)
     this.drives.delete(f.id)
     this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(f.id)
+    await f.close()
     if (purge) {
-      await f.close()
-      const drive = new Hyperdrive(this.opts.store, parseKey(f.id))
-      await drive.ready()
-      await drive.purge()
-    } else {
-      await f.close()
+      // Hypercore 11.37's purge() is broken (it calls a method that does not exist), so the
+      // local copy is removed by clearing every block of both cores; the cores' small headers stay.
+      const drive = new Hyperdrive(this.opts.store.session(), parseKey(f.id))
+      try {
+        await drive.ready()
+        const blobs = await drive.getBlobs().catch(() => null)
+        if (drive.core.length > 0) await drive.core.clear(0, drive.core.length)
+        if (blobs && blobs.core.length > 0) await blobs.core.clear(0, blobs.core.length)
+      } finally {
+        await drive.close()
+      }
     }
     this.opts.onRemoved(f.id)
   }

@@ -135,6 +135,22 @@ describe('a followed vault replicates live between engines on a loopback testnet
       await until(carol, () => followed.info().version === aliceVersion && followed.info().state === 'synced')
       expect(await hashOf(followed.drive, '/album/big.bin')).toBe(bigSha)
       expect((await followed.drive.get('/while-away.txt'))?.toString()).toBe('you were offline')
+
+      const blobsKey = followed.drive.blobs!.core.key!
+      const metaLength = followed.drive.core.length
+      await createHandlers(carol).unfollow({ key: info.key, purge: true })
+      expect(carol.follows.has(info.key)).toBe(false)
+      const meta = carol.store.get({ key: followed.drive.key })
+      const blobs = carol.store.get({ key: blobsKey })
+      await meta.ready()
+      await blobs.ready()
+      // Block 0 (the header) may be fetched again by anyone opening the drive; the rest is gone.
+      for (let i = 1; i < metaLength; i++) expect(await meta.has(i), `metadata block ${i}`).toBe(false)
+      for (let i = 0; i < blobs.length; i++) expect(await blobs.has(i), `blob block ${i}`).toBe(false)
+      expect(blobs.length).toBeGreaterThan(0)
+      await meta.close()
+      await blobs.close()
+      expect(carol.store.closed).toBe(false)
     } finally {
       await carol.close()
     }

@@ -1,0 +1,113 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { spawn } from 'node:child_process'
+import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ROOT, assertBuilt, startTestnet, startDaemon, stop, removeDir, type Testnet, type DaemonProc } from './daemons.js'
+
+interface Run { code: number | null, stdout: string, stderr: string }
+
+function datdot (args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'datdot.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+describe('the datdot command line against two running daemons', () => {
+  let testnet: Testnet
+  let alice: DaemonProc
+  let bob: DaemonProc
+  let work: string
+  let link: string
+
+  beforeAll(async () => {
+    assertBuilt()
+    work = await mkdtemp(join(tmpdir(), 'datdot-cli-'))
+    testnet = await startTestnet()
+    alice = await startDaemon(testnet.bootstrap)
+    bob = await startDaemon(testnet.bootstrap)
+  })
+
+  afterAll(async () => {
+    await stop(bob?.child)
+    await stop(alice?.child)
+    await stop(testnet?.child)
+    await removeDir(alice?.storage)
+    await removeDir(bob?.storage)
+    await removeDir(work)
+  })
+
+  it('adds a folder, shares it, and the follower lists, reads and exports it', async () => {
+    await mkdir(join(work, 'trip', 'day1'), { recursive: true })
+    await writeFile(join(work, 'trip', 'day1', 'notes.txt'), 'sunny\n')
+    await writeFile(join(work, 'trip', 'map.bin'), Buffer.alloc(200_000, 7))
+    const add = await datdot(['--storage', alice.storage, 'add', join(work, 'trip')])
+    expect(add.stderr).toBe('')
+    expect(add.code).toBe(0)
+    expect(add.stdout).toMatch(/^added 2 file\(s\)/)
+
+    const share = await datdot(['--storage', alice.storage, 'share'])
+    link = share.stdout.trim()
+    expect(link).toMatch(/^hyper:\/\/[a-z0-9]{52}$/)
+
+    const follow = await datdot(['--storage', bob.storage, 'follow', link, '--wait', '--json'])
+    expect(follow.code).toBe(0)
+    expect(JSON.parse(follow.stdout)).toMatchObject({ state: 'synced', peers: 1 })
+
+    const ls = await datdot(['--storage', bob.storage, '--json', 'ls', link, '-r'])
+    expect(JSON.parse(ls.stdout).entries.map((e: { path: string }) => e.path)).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])
+
+    const cat = await datdot(['--storage', bob.storage, 'cat', `${link}/trip/day1/notes.txt`])
+    expect(cat.stdout).toBe('sunny\n')
+
+    const out = join(work, 'out')
+    const exp = await datdot(['--storage', bob.storage, 'export', `${link}/trip`, out])
+    expect(exp.code).toBe(0)
+    expect((await readFile(join(out, 'trip', 'map.bin'))).equals(Buffer.alloc(200_000, 7))).toBe(true)
+    const again = await datdot(['--storage', bob.storage, 'export', `${link}/trip`, out])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/Already exists.*\[ALREADY_EXISTS\]/)
+  })
+
+  it('reports status and history as JSON', async () => {
+    const status = JSON.parse((await datdot(['--storage', bob.storage, 'status', '--json'])).stdout)
+    expect(status.follows).toBe(1)
+    expect(status.network.connections).toBeGreaterThan(0)
+    const history = JSON.parse((await datdot(['--storage', alice.storage, 'history', '--json'])).stdout)
+    expect(history.items.map((h: { path: string }) => h.path).sort()).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])
+  })
+
+  it('fails with one line and a non-zero exit code on bad input', async () => {
+    const cases: Array<[string[], RegExp, number]> = [
+      [['--storage', bob.storage, 'follow', 'hyper://not-a-key'], /Not a valid DatDot link.*\[INVALID_LINK\]/, 1],
+      [['--storage', alice.storage, 'rm', '/../etc/passwd'], /\[INVALID_PATH\]/, 1],
+      [['--storage', alice.storage, 'add', join(work, 'missing')], /Not found.*\[NOT_FOUND\]/, 1],
+      [['--storage', alice.storage, 'follow', link], /your own vault/, 1],
+      [['--storage', join(work, 'nobody'), 'status'], /No daemon is running.*\[DAEMON_NOT_RUNNING\]/, 1],
+      [['--storage', alice.storage, 'ls', '--version', 'x'], /whole number/, 2],
+      [['frobnicate'], /unknown command/, 2]
+    ]
+    for (const [args, message, code] of cases) {
+      const r = await datdot(args)
+      expect(r.code, args.join(' ')).toBe(code)
+      expect(r.stderr, args.join(' ')).toMatch(message)
+      expect(r.stderr.trim().split('\n').length, args.join(' ')).toBeLessThanOrEqual(2)
+    }
+  })
+
+  it('unfollows and purges the local copy', async () => {
+    const r = await datdot(['--storage', bob.storage, 'unfollow', link, '--purge'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const follows = JSON.parse((await datdot(['--storage', bob.storage, 'follows', '--json'])).stdout)
+    expect(follows).toEqual([])
+    const ls = await datdot(['--storage', bob.storage, 'ls', link])
+    expect(ls.stderr).toMatch(/\[UNKNOWN_DRIVE\]/)
+  })
+})
