@@ -344,9 +344,9 @@ const commands: Record<string, Cmd> = {
       })
     }
   },
-  jobs: {
+  transfers: {
     summary: 'Recent and running imports, exports and uploads.',
-    usage: 'jobs',
+    usage: 'transfers',
     async run (_argv, ctx) {
       return withClient(ctx, async (client) => {
         const jobs = await client.call('listJobs', {})
