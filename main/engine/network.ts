@@ -82,14 +82,19 @@ export class Network extends Resource {
     for (const w of this.waiters) w()
   }
 
-  /** Joins a topic (idempotent). Resolves once the first announce/lookup has been flushed. */
-  async join (discoveryKey: Buffer, opts: { server: boolean, client: boolean }): Promise<void> {
+  /**
+   * Joins a topic (idempotent). Does not wait for the DHT: on the public network the first
+   * announce can take seconds, and nobody should wait for it to follow a link or open the app.
+   * `flushed` resolves once the first announce/lookup is done (for tests and the CLI).
+   */
+  async join (discoveryKey: Buffer, opts: { server: boolean, client: boolean }): Promise<{ flushed: Promise<void> }> {
     const id = toHex(discoveryKey)
     this.topics.set(id, { key: discoveryKey, ...opts })
-    if (!this.swarm || this.paused) return
+    if (!this.swarm || this.paused) return { flushed: Promise.resolve() }
     const discovery = this.swarm.join(discoveryKey, opts)
     this.publish()
-    await discovery.flushed()
+    const flushed = discovery.flushed().catch(() => {})
+    return { flushed }
   }
 
   async leave (discoveryKey: Buffer): Promise<void> {
