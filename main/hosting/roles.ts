@@ -46,8 +46,8 @@ export interface HostedContract {
 export interface HosterOptions {
   keyPair: KeyPair
   store: ChunkStore
-  /** The contracts this hoster holds (from chain state). */
-  contract: (contractId: number) => HostedContract | null
+  /** The contracts this hoster holds (from chain state); may wait until the contract is prepared. */
+  contract: (contractId: number) => HostedContract | null | Promise<HostedContract | null>
 }
 
 /**
@@ -77,13 +77,13 @@ export class Hoster extends EventEmitter {
     return {
       ondeliver: (msg) => this.ondeliver(msg),
       onchallenge: async (msg) => {
-        const hosted = this.find(msg.contractId, msg.coreKey)
+        const hosted = await this.find(msg.contractId, msg.coreKey)
         this.counters.challenges++
         this.emit('challenged', { contractId: msg.contractId, steps: msg.steps })
         return (await computeWalk(this.store, hosted.contract, msg.seed, msg.steps)).hashes
       },
       onopen: async (msg) => {
-        const hosted = this.find(msg.contractId, msg.coreKey)
+        const hosted = await this.find(msg.contractId, msg.coreKey)
         if (msg.index < hosted.contract.start || msg.index >= hosted.contract.end) throw DatdotError.invalidArgument(`block ${msg.index} is not in contract ${msg.contractId}`)
         this.counters.openings++
         return (await createStorageProof(this.store, msg.coreKey, msg.index)).chunk
@@ -91,14 +91,14 @@ export class Hoster extends EventEmitter {
     }
   }
 
-  private find (contractId: number, coreKey: Uint8Array): HostedContract {
-    const hosted = this.lookup(contractId)
+  private async find (contractId: number, coreKey: Uint8Array): Promise<HostedContract> {
+    const hosted = await this.lookup(contractId)
     if (hosted === null || !b4a.equals(hosted.contract.root.coreKey, coreKey)) throw DatdotError.notFound(`contract ${contractId}`)
     return hosted
   }
 
   private async ondeliver (msg: DeliverMessage): Promise<Buffer> {
-    const hosted = this.find(msg.contractId, msg.coreKey)
+    const hosted = await this.find(msg.contractId, msg.coreKey)
     const { contract, encoderKey, rounds } = hosted
     const { chunk } = msg
     if (chunk.index < contract.start || chunk.index >= contract.end) throw DatdotError.invalidArgument(`block ${chunk.index} is not in contract ${msg.contractId}`)
@@ -159,8 +159,8 @@ export interface StorageReport {
 
 export interface AttestorOptions {
   keyPair: KeyPair
-  /** Decides where a delivery goes; null refuses it. */
-  route?: (msg: DeliverMessage, from: HostingChannel) => RelayTarget | null
+  /** Decides where a delivery goes (may wait until the contract is prepared); null refuses it. */
+  route?: (msg: DeliverMessage, from: HostingChannel) => RelayTarget | null | Promise<RelayTarget | null>
 }
 
 /**
@@ -188,7 +188,7 @@ export class Attestor extends EventEmitter {
   }
 
   private async relay (msg: DeliverMessage, from: HostingChannel): Promise<Buffer> {
-    const target = this.route?.(msg, from) ?? null
+    const target = (await this.route?.(msg, from)) ?? null
     if (target === null) throw DatdotError.notFound(`contract ${msg.contractId} for this encoder`)
     const { contract, encoderKey, rounds } = target.hosted
     if (!b4a.equals(contract.root.coreKey, msg.coreKey)) throw DatdotError.notFound(`contract ${msg.contractId} for this core`)
