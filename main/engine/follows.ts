@@ -36,6 +36,9 @@ export class Followed {
   bytesDownloaded = 0
   /** Blobs-core length the current drive version needs (from the metadata), so 'synced' means every byte. */
   private blobsNeeded = 0
+  /** The drive version blobsNeeded was read at; until it matches, the follow cannot be 'synced'. */
+  private blobsNeededVersion = -1
+  private blobsOpening: Promise<void> | null = null
   private downloads: Download[] = []
   private lastStatusMs = 0
   private statusTimer: NodeJS.Timeout | null = null
@@ -62,7 +65,15 @@ export class Followed {
     if (core.length > 0) this.onAppend()
   }
 
-  private async openBlobs (): Promise<void> {
+  /** Wires up the blobs core once, however many times it is asked for. */
+  private openBlobs (): Promise<void> {
+    if (this.blobsOpening === null) {
+      this.blobsOpening = this.openBlobsOnce().catch((err) => { this.blobsOpening = null; throw err })
+    }
+    return this.blobsOpening
+  }
+
+  private async openBlobsOnce (): Promise<void> {
     const blobs = await this.drive.getBlobs()
     if (!blobs || this.closed) return
     blobs.core.on('download', this.onDownload)
@@ -89,7 +100,11 @@ export class Followed {
     if (!this.drive.blobs) await this.openBlobs()
     const version = this.drive.version
     const from = Math.min(this.row.last_version, version)
-    this.blobsNeeded = Math.max(this.blobsNeeded, await this.drive.getBlobsLength(version).catch(() => 0))
+    const needed = await this.drive.getBlobsLength(version).catch(() => null)
+    if (needed !== null) {
+      this.blobsNeeded = Math.max(this.blobsNeeded, needed)
+      this.blobsNeededVersion = version
+    }
     if (version <= this.row.last_version) { this.status(true); return }
     const { changes, truncated } = await diffOf(this.drive, from, version)
     if (this.closed) return
@@ -128,7 +143,7 @@ export class Followed {
     const peers = Math.max(core.peers.length, blobs ? blobs.peers.length : 0)
     let state: FollowInfo['state']
     if (core.length === 0) state = peers > 0 ? 'syncing' : 'connecting'
-    else if (blocksHave < blocksTotal || (core.length > 0 && blobs === null)) state = peers > 0 ? 'syncing' : 'offline'
+    else if (blocksHave < blocksTotal || blobs === null || this.blobsNeededVersion !== this.drive.version) state = peers > 0 ? 'syncing' : 'offline'
     else state = 'synced'
     return {
       key: this.id,

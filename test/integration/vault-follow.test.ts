@@ -86,6 +86,11 @@ describe('a followed vault replicates live between engines on a loopback testnet
       const s = followed.info()
       return s.state === 'synced' && s.version === alice.vault.drive.version
     })
+    // 'synced' must mean every block is already local, not fetched on demand by the reads below.
+    const aliceBlobs = alice.vault.drive.blobs!.core
+    expect(await followed.drive.core.has(0, alice.vault.drive.core.length)).toBe(true)
+    expect(await followed.drive.blobs!.core.has(0, aliceBlobs.length)).toBe(true)
+    expect(followed.info().bytesDownloaded).toBe(alice.vault.drive.core.byteLength + aliceBlobs.byteLength)
     const list = await createHandlers(bob).listFiles({ drive: info.key, path: '/', recursive: true, limit: 1000 })
     expect(list.entries.map((e) => e.path).sort()).toEqual([...expected.keys()].sort())
     for (const [path, sha] of expected) {
