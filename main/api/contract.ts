@@ -181,6 +181,60 @@ export const EarningsRow = z.object({
 })
 export type EarningsRow = z.infer<typeof EarningsRow>
 
+// hosting network (issue: hosting network)
+export const HostingProof = z.object({
+  id: z.number().int(),
+  challengeId: z.number().int(),
+  kind: z.enum(['storage', 'performance']),
+  role: z.enum(['attestor', 'hoster']),
+  contractId: z.number().int(),
+  hoster: z.string(),
+  ok: z.boolean(),
+  reason: z.string().nullable(),
+  latencyMs: z.number().nullable(),
+  timeMs: z.number()
+})
+export type HostingProof = z.infer<typeof HostingProof>
+
+export const HostingStatus = z.object({
+  seeding: z.boolean(),
+  registered: z.boolean(),
+  storageBytes: z.number().int().nonnegative(),
+  bandwidthBps: z.number().int().nonnegative(),
+  region: z.string(),
+  usedBytes: z.number().int().nonnegative(),
+  hostedContracts: z.number().int().nonnegative(),
+  seededPlans: z.number().int().nonnegative(),
+  proofsPassed: z.number().int().nonnegative(),
+  proofsFailed: z.number().int().nonnegative(),
+  lastProof: HostingProof.nullable()
+})
+export type HostingStatus = z.infer<typeof HostingStatus>
+
+export const HostingJob = z.object({
+  id: z.string(),
+  role: z.enum(['encoder', 'attestor', 'hoster', 'challenge']),
+  planId: z.number().int(),
+  contractId: z.number().int(),
+  slot: z.number().int().nullable(),
+  state: z.enum(['running', 'done', 'failed']),
+  detail: z.string().nullable(),
+  updatedMs: z.number()
+})
+export type HostingJob = z.infer<typeof HostingJob>
+
+export const HostingOverview = z.object({
+  status: HostingStatus,
+  /** Plans this node sponsors, with what is left of their budgets. */
+  plans: z.array(z.object({ planId: z.number().int(), status: z.string(), replicas: z.number().int(), budget: Amount, spent: Amount, endBlock: z.number().int() })),
+  /** Contract slots this node hosts. */
+  contracts: z.array(z.object({ contractId: z.number().int(), planId: z.number().int(), slot: z.number().int(), state: z.string(), chunks: z.number().int() })),
+  lastProofs: z.array(HostingProof),
+  /** Sum of this node's earnings in the ledger (all time), by reason. */
+  earnings: z.array(z.object({ reason: z.string(), amount: Amount }))
+})
+export type HostingOverview = z.infer<typeof HostingOverview>
+
 // ---------------------------------------------------------------- methods
 
 export type Exposure = 'ipc' | 'web' | 'cli'
@@ -359,6 +413,34 @@ export const methods = {
     exposure: ALL
   }),
 
+  // -- hosting network
+  getHosting: method({ description: 'Seeding mode, limits, hosted contracts, sponsored plans, last attestations, earnings.', args: Empty, result: HostingOverview, exposure: ALL }),
+  setSeeding: method({
+    description: 'Turn seeding mode on (register as a provider with these limits) or off (unregister).',
+    args: z.object({
+      on: z.boolean(),
+      storageBytes: z.number().int().positive().max(2 ** 50).optional(),
+      bandwidthBps: z.number().int().positive().max(2 ** 40).optional(),
+      region: z.string().min(1).max(32).optional()
+    }).strict(),
+    result: HostingStatus,
+    exposure: ALL
+  }),
+  sponsor: method({
+    description: 'Publish a hosting plan for a drive (your vault or a followed drive); the price goes into escrow.',
+    args: z.object({ link: z.string().min(1).max(LIMITS.linkChars), replicas: z.number().int().min(1).max(8).default(3), days: z.number().int().min(1).max(3650).default(30), price: Amount }).strict(),
+    result: z.object({ planId: z.number().int() }),
+    exposure: ALL
+  }),
+  unpublish: method({ description: 'Stop a plan you sponsor; the unspent budget is refunded.', args: z.object({ planId: z.number().int().positive() }).strict(), result: Ok, exposure: ALL }),
+  listHostingJobs: method({ description: 'Encoding, attesting, seeding and challenge jobs of this node.', args: Empty, result: z.array(HostingJob), exposure: ALL }),
+  listProofs: method({
+    description: 'Storage and performance proofs this node attested, newest first.',
+    args: z.object({ limit: z.number().int().positive().max(1000).default(50) }).strict(),
+    result: z.array(HostingProof),
+    exposure: ALL
+  }),
+
   // -- Electron shell only (dialogs and drops; implemented in main/electron)
   pickAndImport: method({
     description: 'Show an open dialog and import what the user picked.',
@@ -402,7 +484,9 @@ export const events = {
   'job.progress': Job,
   'network.status': NetworkStatus,
   'chain.status': ChainStatus,
-  'ledger.entry': LedgerEntry
+  'ledger.entry': LedgerEntry,
+  'hosting.status': HostingStatus,
+  'hosting.proof': HostingProof
 } as const
 
 // ---------------------------------------------------------------- derived types

@@ -11,8 +11,10 @@ import { DatdotError } from '../engine/errors.js'
 import { keyId } from '../engine/paths.js'
 import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from '../engine/drive-ops.js'
 
-export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings'>
-  & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings'>>
+export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings' | HostingMethod>
+  & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings' | HostingMethod>>
+/** Implemented by main/api/handlers-hosting.ts when the chain is on. */
+type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'unpublish' | 'listHostingJobs' | 'listProofs'
 
 /** The drive a request names: the vault when `drive` is absent or is the vault's key, else a followed drive. */
 export function driveFor (engine: Engine, drive: string | undefined): Hyperdrive {

@@ -1,0 +1,47 @@
+/**
+ * The hosting section of the API contract, implemented by the hosting service
+ * (main/hosting/service.ts). Merged over the engine's handlers by the daemon when the chain is on.
+ */
+import type { Handlers, HostingOverview } from './contract.js'
+import type { HostingService } from '../hosting/service.js'
+import { EARNING_REASONS } from '../ledger/ledger.js'
+
+export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'unpublish' | 'listHostingJobs' | 'listProofs'>
+
+const LIST_LIMIT = 1000
+
+export function createHostingHandlers (service: HostingService): HostingHandlers {
+  return {
+    async getHosting () {
+      const market = service.chain.market
+      const me = service.chain.addressHex
+      const plans: HostingOverview['plans'] = Object.values(market.plans)
+        .filter((p) => p.sponsor === me)
+        .slice(-LIST_LIMIT)
+        .map((p) => ({ planId: p.id, status: p.status, replicas: p.replicas, budget: p.budgetPlanck.toString(), spent: p.accruedPlanck.toString(), endBlock: p.endBlock }))
+      const contracts: HostingOverview['contracts'] = []
+      for (const c of Object.values(market.contracts)) {
+        c.slots.forEach((s, i) => {
+          if (s.hoster === me && contracts.length < LIST_LIMIT) contracts.push({ contractId: c.id, planId: c.planId, slot: i, state: s.state, chunks: c.end - c.start })
+        })
+      }
+      const sums = new Map<string, bigint>()
+      for (const e of service.chain.ledger.allEntries()) {
+        if (e.account !== service.chain.address || !(EARNING_REASONS as readonly string[]).includes(e.reason)) continue
+        sums.set(e.reason, (sums.get(e.reason) ?? 0n) + BigInt(e.amount))
+      }
+      return {
+        status: service.status(),
+        plans,
+        contracts,
+        lastProofs: service.listProofs(20),
+        earnings: [...sums].map(([reason, amount]) => ({ reason, amount: amount.toString() }))
+      }
+    },
+    async setSeeding (args) { return await service.setSeeding(args) },
+    async sponsor (args) { return await service.sponsor({ link: args.link, replicas: args.replicas, days: args.days, pricePlanck: BigInt(args.price) }) },
+    async unpublish (args) { await service.unpublish(args.planId); return { ok: true as const } },
+    async listHostingJobs () { return service.listJobs().slice(0, LIST_LIMIT) },
+    async listProofs (args) { return service.listProofs(args.limit) }
+  }
+}
