@@ -3,5 +3,8 @@
  * from main/cli/index.ts so each part registers its commands in one place.
  */
 import type { CliCommand } from './types.js'
+import { hostingCommands } from './hosting-commands.js'
 
-export const extraCommands: Record<string, CliCommand> = {}
+export const extraCommands: Record<string, CliCommand> = {
+  ...hostingCommands
+}
