@@ -2,9 +2,9 @@
  * Hosting network (chain status, wallet, ledger, earnings). Shown simply: each part loads on
  * its own and a missing chain ("--chain off") is a normal state, not an error toast.
  */
-import type { ChainStatus, EarningsRow, LedgerEntry, Wallet } from '../../../main/api/contract.js'
+import type { ChainStatus, EarningsRow, HostingOverview, HostingProof, HostingStatus, LedgerEntry, Wallet } from '../../../main/api/contract.js'
 import type { Client } from './client-types.js'
-import { toApiError, type ApiError } from './errors.js'
+import { toApiError, handleError, type ApiError } from './errors.js'
 
 export interface Section<T> {
   value: T | null
@@ -18,6 +18,9 @@ export class HostingStore {
   wallet = $state<Section<Wallet>>({ value: null, error: null })
   ledger = $state<Section<LedgerEntry[]>>({ value: null, error: null })
   earnings = $state<Section<EarningsRow[]>>({ value: null, error: null })
+  /** The "rent my disk" panel: seeding mode, limits, attestations (null: hosting not available). */
+  hosting = $state<Section<HostingOverview>>({ value: null, error: null })
+  saving = $state(false)
   loading = $state(false)
   loaded = $state(false)
 
@@ -25,6 +28,34 @@ export class HostingStore {
 
   constructor (client: Client) {
     this.#client = client
+    client.on('hosting.status', (status) => { this.onHostingStatus(status) })
+    client.on('hosting.proof', (proof) => { this.onProof(proof) })
+  }
+
+  /** Turns seeding mode on or off with the given limits; errors go to a toast and are returned. */
+  async setSeeding (opts: { on: boolean, storageBytes: number, bandwidthBps: number, region: string }): Promise<ApiError | null> {
+    this.saving = true
+    try {
+      const status = await this.#client.call('setSeeding', opts)
+      this.onHostingStatus(status)
+      return null
+    } catch (err) {
+      return handleError(err, opts.on ? 'Could not start seeding' : 'Could not stop seeding')
+    } finally {
+      this.saving = false
+    }
+  }
+
+  onHostingStatus (status: HostingStatus): void {
+    const cur = this.hosting.value
+    if (cur === null) return
+    this.hosting = { value: { ...cur, status }, error: null }
+  }
+
+  onProof (proof: HostingProof): void {
+    const cur = this.hosting.value
+    if (cur === null || cur.lastProofs.some((p) => p.id === proof.id)) return
+    this.hosting = { value: { ...cur, lastProofs: [proof, ...cur.lastProofs].slice(0, 20) }, error: null }
   }
 
   async refresh (now = Date.now()): Promise<void> {
@@ -36,12 +67,14 @@ export class HostingStore {
         return { value: null, error: toApiError(err) }
       }
     }
-    const [chain, wallet, ledger, earnings] = await Promise.all([
+    const [chain, wallet, ledger, earnings, hosting] = await Promise.all([
       settle(this.#client.call('getChainStatus', {})),
       settle(this.#client.call('getWallet', {})),
       settle(this.#client.call('ledgerEntries', { limit: 50 }).then((r) => r.entries)),
-      settle(this.#client.call('earnings', { fromMs: now - 30 * DAY, toMs: now }))
+      settle(this.#client.call('earnings', { fromMs: now - 30 * DAY, toMs: now })),
+      settle(this.#client.call('getHosting', {}))
     ])
+    this.hosting = hosting
     this.chain = chain
     this.wallet = wallet
     this.ledger = ledger
