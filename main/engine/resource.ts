@@ -34,15 +34,17 @@ export abstract class Resource extends EventEmitter {
     try {
       await this._open()
     } catch (err) {
-      await this.close().catch(() => {})
+      // Close without waiting for this very open (that would wait on itself).
+      if (this._closing === null) this._closing = this._closeOnce(false)
+      await this._closing.catch(() => {})
       throw err
     }
     this.opened = true
     this.emit('ready')
   }
 
-  private async _closeOnce (): Promise<void> {
-    if (this._opening !== null) await this._opening.catch(() => {})
+  private async _closeOnce (waitForOpen = true): Promise<void> {
+    if (waitForOpen && this._opening !== null) await this._opening.catch(() => {})
     await this._close()
     this.closed = true
     this.emit('close')

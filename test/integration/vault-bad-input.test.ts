@@ -180,4 +180,14 @@ describe('the vault refuses bad input clearly and loses nothing', () => {
     expect(listed).toEqual(['/keep.txt'])
     expect((await statP(join(out2, 'inner', 'keep.txt'))).size).toBe(4)
   })
+
+  it('refuses to open a storage folder another engine is using, without hanging or harming it', async () => {
+    const { Engine } = await import('../../main/engine/engine.js')
+    const second = new Engine({ storage: engine.storage, offline: true })
+    const err = await second.ready().catch((e: { code: string, message: string }) => e)
+    expect((err as { code: string }).code).toBe('INVALID_ARGUMENT')
+    expect((err as { message: string }).message).toMatch(/in use by another DatDot process/)
+    expect(second.closed).toBe(true)
+    expect(await vaultPaths()).toEqual(['/keep.txt'])
+  })
 })
