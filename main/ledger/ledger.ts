@@ -188,6 +188,9 @@ export class Ledger {
 
   balance (account: string): bigint { return this.balancesPlanck.get(account) ?? 0n }
 
+  /** True once any row names `account`. */
+  hasAccount (account: string): boolean { return this.balancesPlanck.has(account) }
+
   balances (): Map<string, bigint> { return new Map(this.balancesPlanck) }
 
   /** Runs `fn` inside the same SQLite transaction as a block write (used to store chain state with it). */

@@ -1,0 +1,266 @@
+/**
+ * The local chain: chopsticks-core executing the real Asset Hub runtime (raw genesis
+ * `rococo_v2_2_asset_hub` of @substrate/connect-known-chains, GPL-3.0) in this process, persisted
+ * in our own block store (chain-store.ts), optionally served as JSON-RPC over WebSocket on
+ * ws://127.0.0.1:<port> so that several daemons share it.
+ *
+ * The process that runs the local chain is also the embedded network operator: on first start it
+ * creates two operator keys (stored 0600 next to the chain store), funds them, a well-known dev
+ * faucet and the escrow (a 1-of-2 multisig of the operators: pallet-multisig needs at least two
+ * signatories) by writing their balances at block #1, and posts the network record. Joining
+ * daemons discover escrow and operators from that record.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs'
+import { join } from 'node:path'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { AddressInfo } from 'node:net'
+import type { Blockchain, ChopsticksProvider } from '@acala-network/chopsticks-core'
+import '@polkadot/api-augment'
+import { ApiPromise, Keyring } from '@polkadot/api'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { HexString } from '@polkadot/util/types'
+import { cryptoWaitReady, createKeyMulti, mnemonicGenerate, decodeAddress } from '@polkadot/util-crypto'
+import { u8aToHex } from '@polkadot/util'
+import { ChainStore } from './chain-store.js'
+import { encodeRecord } from './records.js'
+import { DatdotError } from '../engine/errors.js'
+
+/** Well-known dev key of the local chain's faucet (local chains only; never funded elsewhere). */
+export const FAUCET_URI = '//DatdotFaucet'
+export const LOCAL_FUNDS = {
+  faucetPlanck: 10n ** 24n,
+  operatorPlanck: 10n ** 16n,
+  /** Price of one reward unit: 0.001 token at 12 decimals. */
+  unitPricePlanck: 10n ** 9n
+} as const
+
+type ChopsticksCore = typeof import('@acala-network/chopsticks-core')
+let corePromise: Promise<ChopsticksCore> | null = null
+/** chopsticks-core reads LOG_LEVEL when it is imported: quiet it unless the user asked. */
+export async function loadChopsticks (): Promise<ChopsticksCore> {
+  if (corePromise === null) {
+    process.env.LOG_LEVEL ??= 'error'
+    corePromise = import('@acala-network/chopsticks-core')
+  }
+  return await corePromise
+}
+
+let openChains = 0
+
+export interface LocalChainOptions {
+  /** Folder for the block store and the operator keys. */
+  dir: string
+  /** Serve JSON-RPC on ws://127.0.0.1:<port> (0: any free port). Omit for in-process only. */
+  port?: number
+  /** Also build a block every this many ms (12 s keeps chain time close to wall time). Omit: blocks only for transactions. */
+  blockIntervalMs?: number
+}
+
+export interface NetworkKeys { operators: KeyringPair[], escrow: string, escrowHex: string, faucet: KeyringPair }
+
+export class LocalChain {
+  readonly chain: Blockchain
+  readonly provider: ChopsticksProvider
+  readonly store: ChainStore
+  readonly keys: NetworkKeys
+  readonly genesisHash: string
+  url: string | null = null
+  private server: WebSocketServer | null = null
+  private timer: NodeJS.Timeout | null = null
+  private closed = false
+  private building: Promise<unknown> = Promise.resolve()
+
+  private constructor (chain: Blockchain, provider: ChopsticksProvider, store: ChainStore, keys: NetworkKeys, genesisHash: string) {
+    this.chain = chain
+    this.provider = provider
+    this.store = store
+    this.keys = keys
+    this.genesisHash = genesisHash
+  }
+
+  static async open (opts: LocalChainOptions): Promise<LocalChain> {
+    const core = await loadChopsticks()
+    const { chainSpec } = await import('@substrate/connect-known-chains/rococo_v2_2_asset_hub')
+    await cryptoWaitReady()
+    mkdirSync(opts.dir, { recursive: true })
+    const keys = loadOrCreateKeys(opts.dir)
+    const store = new ChainStore(join(opts.dir, 'local-chain.sqlite'))
+    let chain: Blockchain | null = null
+    try {
+      const genesis = new core.GenesisProvider(JSON.parse(chainSpec))
+      const api = new core.Api(genesis)
+      await api.isReady
+      const genesisHash = await api.getFinalizedHead()
+      chain = new core.Blockchain({
+        api,
+        buildBlockMode: core.BuildBlockMode.Batch,
+        inherentProviders: core.inherentProviders,
+        db: store as unknown as InstanceType<ChopsticksCore['Database']>,
+        header: { hash: genesisHash as HexString, number: 0 },
+        registeredTypes: {},
+        maxMemoryBlockCount: 2000
+      })
+      openChains++
+      const top = store.highest()
+      if (top !== null) {
+        store.setSquash(top.hash, genesisHash as HexString)
+        const head = await chain.loadBlockFromDB(top.hash as HexString)
+        if (head === undefined) throw DatdotError.corrupt(`local chain store: head ${top.hash} not loadable`)
+        await chain.setHead(head)
+      } else {
+        await chain.newBlock()
+      }
+      const provider = new core.ChopsticksProvider(chain)
+      const local = new LocalChain(chain, provider, store, keys, genesisHash)
+      if (store.getMeta('bootstrapped') === null) await local.bootstrap()
+      if (opts.port !== undefined) await local.serve(opts.port)
+      if (opts.blockIntervalMs !== undefined) local.startTimer(opts.blockIntervalMs)
+      return local
+    } catch (err) {
+      if (chain !== null) { await chain.close().catch(() => {}); openChains-- } else await store.close()
+      throw err instanceof DatdotError ? err : DatdotError.chain(`cannot start the local chain: ${(err as Error).message}`, err)
+    }
+  }
+
+  get headNumber (): number { return this.chain.head.number }
+
+  /** Builds one block now (with whatever is pending). */
+  async newBlock (): Promise<void> {
+    const p = this.building.then(async () => { await this.chain.newBlock() })
+    this.building = p.catch(() => {})
+    await p
+  }
+
+  private startTimer (ms: number): void {
+    this.timer = setInterval(() => {
+      if (this.closed) return
+      this.newBlock().catch(() => {})
+    }, Math.max(500, ms))
+    this.timer.unref()
+  }
+
+  /** Funds the network accounts at the head block, persists that state, posts the network record. */
+  private async bootstrap (): Promise<void> {
+    // A provider of its own: disconnecting an ApiPromise disconnects its provider.
+    const api = await ApiPromise.create({ provider: this.provider.clone(), noInitWarn: true, throwOnConnect: true })
+    try {
+      const ed = api.consts.balances.existentialDeposit.toBigInt()
+      const account = (free: bigint): Record<string, unknown> => ({ providers: 1, data: { free: free.toString() } })
+      const core = await loadChopsticks()
+      await core.setStorage(this.chain, {
+        System: {
+          Account: [
+            [[this.keys.faucet.address], account(LOCAL_FUNDS.faucetPlanck)],
+            ...this.keys.operators.map((o) => [[o.address], account(LOCAL_FUNDS.operatorPlanck)]),
+            [[this.keys.escrow], account(ed)]
+          ]
+        }
+      })
+      // The funding layer belongs to the head block: save the head again so it survives restarts.
+      await this.chain.saveBlockToDB(this.chain.head)
+      this.store.setMeta('escrowBaselinePlanck', ed.toString())
+      const rec = encodeRecord({
+        kind: 'network',
+        operators: this.keys.operators.map((o) => u8aToHex(o.publicKey)),
+        threshold: 1,
+        escrow: this.keys.escrowHex,
+        unitPricePlanck: LOCAL_FUNDS.unitPricePlanck
+      })
+      await new Promise<void>((resolve, reject) => {
+        api.tx.system.remarkWithEvent(u8aToHex(rec)).signAndSend(this.keys.operators[0], { nonce: -1 }, (r) => {
+          if (r.dispatchError !== undefined) reject(DatdotError.chain(`network record failed: ${r.dispatchError.toString()}`))
+          else if (r.status.isInBlock || r.status.isFinalized) resolve()
+        }).catch(reject)
+      })
+      this.store.setMeta('bootstrapped', String(this.chain.head.number))
+    } finally {
+      await api.disconnect()
+    }
+  }
+
+  /** JSON-RPC 2.0 over WebSocket with chopsticks' handlers (substrate + dev_* methods), loopback only. */
+  private async serve (port: number): Promise<void> {
+    const core = await loadChopsticks()
+    const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: 16 * 1024 * 1024 })
+    await new Promise<void>((resolve, reject) => { wss.once('listening', resolve); wss.once('error', reject) })
+    this.server = wss
+    this.url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
+    wss.on('connection', (ws: WebSocket) => {
+      const subs = new Map<string, () => void>()
+      const send = (msg: unknown): void => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg)) }
+      const manager = {
+        subscribe: (method: string, subid: string, onCancel: () => void = () => {}) => {
+          subs.set(subid, onCancel)
+          return (data: unknown) => send({ jsonrpc: '2.0', method, params: { subscription: subid, result: data } })
+        },
+        unsubscribe: (subid: string) => {
+          const cancel = subs.get(subid)
+          subs.delete(subid)
+          cancel?.()
+        }
+      }
+      ws.on('message', (raw) => {
+        let req: { id?: unknown, method?: unknown, params?: unknown }
+        try { req = JSON.parse(raw.toString()) as typeof req } catch { send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }); return }
+        const handler = typeof req.method === 'string' ? core.allHandlers[req.method] : undefined
+        if (handler === undefined) { send({ jsonrpc: '2.0', id: req.id ?? null, error: { code: -32601, message: `method not found: ${String(req.method)}` } }); return }
+        const params = Array.isArray(req.params) ? req.params : []
+        handler({ chain: this.chain }, params, manager).then(
+          (result: unknown) => send({ jsonrpc: '2.0', id: req.id, result: result ?? null }),
+          (err: unknown) => {
+            const e = err as { code?: unknown, message?: string }
+            send({ jsonrpc: '2.0', id: req.id, error: { code: typeof e.code === 'number' ? e.code : -32603, message: e.message ?? String(err) } })
+          })
+      })
+      ws.on('close', () => { for (const cancel of subs.values()) cancel(); subs.clear() })
+      ws.on('error', () => {})
+    })
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.timer !== null) clearInterval(this.timer)
+    await this.building
+    if (this.server !== null) {
+      for (const c of this.server.clients) c.terminate()
+      await new Promise<void>((resolve) => this.server?.close(() => resolve()))
+    }
+    await this.provider.disconnect().catch(() => {})
+    await this.chain.close().catch(() => {})
+    await this.store.close()
+    openChains--
+    if (openChains === 0) {
+      const core = await loadChopsticks()
+      await core.destroyWorker().catch(() => {})
+    }
+  }
+}
+
+/** Operator keys of the local network, created once (file mode 0600). */
+function loadOrCreateKeys (dir: string): NetworkKeys {
+  const file = join(dir, 'network-keys.json')
+  let mnemonics: string[]
+  if (existsSync(file)) {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { operators?: unknown }
+    if (!Array.isArray(parsed.operators) || parsed.operators.length !== 2 || !parsed.operators.every((m) => typeof m === 'string')) {
+      throw DatdotError.corrupt(`network keys in ${file}`)
+    }
+    mnemonics = parsed.operators as string[]
+  } else {
+    mnemonics = [mnemonicGenerate(), mnemonicGenerate()]
+    writeFileSync(file, JSON.stringify({ operators: mnemonics }), { mode: 0o600, flag: 'wx' })
+  }
+  chmodSync(file, 0o600)
+  const keyring = new Keyring({ type: 'sr25519' })
+  const operators = mnemonics.map((m) => keyring.addFromUri(m))
+  const escrowU8a = createKeyMulti(operators.map((o) => o.address), 1)
+  return {
+    operators,
+    escrow: keyring.encodeAddress(escrowU8a),
+    escrowHex: u8aToHex(escrowU8a),
+    faucet: keyring.addFromUri(FAUCET_URI)
+  }
+}
+
+export function accountHex (address: string): string { return u8aToHex(decodeAddress(address)) }
