@@ -207,6 +207,7 @@ export class HostingService extends Resource {
   private readonly challengeHashes = new Map<number, string>()
   private readonly peersJoined = new Set<string>()
   private syncing: Promise<void> = Promise.resolve()
+  private submitting: Promise<unknown> = Promise.resolve()
   private syncAgain = false
   private syncRunning = false
   private readonly onBlock = (out: BlockOutcome): void => { this.onChainBlock(out) }
@@ -289,15 +290,15 @@ export class HostingService extends Resource {
     if (next.region.length === 0 || next.region.length > 32) throw DatdotError.invalidArgument('region must be 1 to 32 characters')
     const registered = this.chain.market.providers[this.chain.addressHex] !== undefined
     if (next.seeding) {
-      await this.chain.registerProvider({
+      await this.submit(() => this.chain.registerProvider({
         roles: ['encoder', 'hoster', 'attestor'],
         storageBytes: next.storageBytes,
         bandwidthBps: next.bandwidthBps,
         region: next.region,
         noiseKeyHex: toHex(this.keyPair.publicKey)
-      })
+      }))
     } else if (registered) {
-      await this.chain.unregisterProvider()
+      await this.submit(() => this.chain.unregisterProvider())
     }
     this.settings = next
     this.saveSettings()
@@ -325,7 +326,7 @@ export class HostingService extends Resource {
       const blobs = await drive.getBlobs()
       const drives = [{ keyHex: toHex(drive.key), ranges: [[0, metaLength]] as Array<[number, number]> }]
       if (blobs !== null && blobs.core.length > 0) drives.push({ keyHex: toHex(blobs.core.key as Buffer), ranges: [[0, blobs.core.length]] })
-      const res = await this.chain.publishPlan({ drives, replicas: opts.replicas, durationBlocks: opts.days * BLOCKS_PER_DAY, budgetPlanck: opts.pricePlanck })
+      const res = await this.submit(() => this.chain.publishPlan({ drives, replicas: opts.replicas, durationBlocks: opts.days * BLOCKS_PER_DAY, budgetPlanck: opts.pricePlanck }))
       return { planId: res.planId }
     } finally {
       if (!own) await drive.close().catch(() => {})
@@ -334,7 +335,7 @@ export class HostingService extends Resource {
 
   async unpublish (planId: number): Promise<void> {
     this.assertOpen()
-    await this.chain.unpublish(planId)
+    await this.submit(() => this.chain.unpublish(planId))
   }
 
   // ---------------------------------------------------------------- queries
@@ -461,6 +462,16 @@ export class HostingService extends Resource {
       if (!wantPlans.has(planId)) await this.stopSeeding(planId)
     }
     await this.freeDroppedChunks(market)
+  }
+
+  /**
+   * Chain submissions of this node one at a time: the chain service signs with nonce -1 (next
+   * pending nonce), so two concurrent reports of one account would get the same nonce.
+   */
+  private submit<T> (fn: () => Promise<T>): Promise<T> {
+    const p = this.submitting.then(fn, fn)
+    this.submitting = p.catch(() => {})
+    return p
   }
 
   // ---------------------------------------------------------------- tasks
@@ -702,7 +713,7 @@ export class HostingService extends Resource {
     this.reported.add(key)
     const slotsOk = status.map((s) => s === 'ok')
     this.startTask(`setup-report:${key}`, { role: 'attestor', planId: contract.planId, contractId: contract.id, slot: null }, async () => {
-      await this.chain.submitSetupReport(contract.id, slotsOk)
+      await this.submit(() => this.chain.submitSetupReport(contract.id, slotsOk))
       this.counters.setupReports++
     })
   }
@@ -814,7 +825,7 @@ export class HostingService extends Resource {
         reason = DatdotError.from(err).code
       }
       if (this.chain.market.challenges[ch.id] === undefined) return
-      await this.chain.submitStorageReport(ch.id, ok)
+      await this.submit(() => this.chain.submitStorageReport(ch.id, ok))
       this.counters.storageReports++
     } else {
       const dir = join(this.storageDir, 'measure', `${ch.id}-${toHex(hcrypto.randomBytes(4))}`)
@@ -840,7 +851,7 @@ export class HostingService extends Resource {
         await rm(dir, { recursive: true, force: true })
       }
       if (this.chain.market.challenges[ch.id] === undefined) return
-      await this.chain.submitPerformanceReport(ch.id, ok, Math.min(600_000, latencyMs ?? 600_000))
+      await this.submit(() => this.chain.submitPerformanceReport(ch.id, ok, Math.min(600_000, latencyMs ?? 600_000)))
       this.counters.performanceReports++
     }
     this.recordProof({ challengeId: ch.id, kind: ch.kind, role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason, latencyMs })

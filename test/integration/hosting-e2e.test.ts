@@ -1,0 +1,285 @@
+/**
+ * The hosting network end to end: one embedded chain (chopsticks running the real Asset Hub
+ * runtime in this process), an operator, Alice and five providers, all engines on a loopback
+ * testnet. Alice publishes a plan for her vault, the chain selects encoders, hosters and an
+ * attestor per contract, encoded chunks reach the hosters, Alice goes offline and Bob still
+ * gets every byte from the seeders; storage and performance challenges run and pay; a hoster
+ * that threw its encoded chunks away is caught and replaced; unpublish refunds.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { randomBytes, createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { readdir } from 'node:fs/promises'
+import type { EventEmitter } from 'node:events'
+import Hyperswarm from 'hyperswarm'
+import type { Testnet } from '@hyperswarm/testnet'
+import type Hyperdrive from 'hyperdrive'
+import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
+import type { Engine } from '../../main/engine/engine.js'
+import { openDatabase, type Db } from '../../main/engine/db.js'
+import { LocalChain } from '../../main/chain/local-chain.js'
+import { ChainService } from '../../main/chain/service.js'
+import { conservation, type BlockOutcome, type MarketState } from '../../main/chain/marketplace.js'
+import { HostingService, type ProofRow } from '../../main/hosting/service.js'
+import { formatLink } from '../../main/engine/paths.js'
+
+const TOKEN = 10n ** 12n
+
+interface Node { name: string, engine: Engine, chain: ChainService, hosting: HostingService }
+
+/** Errors of hosting tasks, shown when a wait times out (and traced with HOSTING_E2E_TRACE=1). */
+const taskErrors: string[] = []
+function trace (line: string): void { if (process.env.HOSTING_E2E_TRACE) process.stderr.write(`[test] ${line}\n`) }
+function watch (name: string, h: HostingService): void {
+  h.on('task-error', ({ task, error }: { task: string, error: Error }) => {
+    taskErrors.push(`${name} ${task}: ${error.message}`)
+    if (process.env.HOSTING_E2E_TRACE) process.stderr.write(`[${name}] task-error ${task}: ${error.message}\n`)
+  })
+  if (process.env.HOSTING_E2E_TRACE) h.on('job', (j: { id: string, state: string }) => process.stderr.write(`[${name}] ${j.id} ${j.state}\n`))
+}
+
+/** Resolves once `check()` holds, re-checking whenever one of the emitters emits anything. */
+function waitFor (emitters: EventEmitter[], check: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
+  if (check()) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const offs: Array<() => void> = []
+    const done = (err?: Error): void => { for (const off of offs) off(); clearTimeout(timer); if (err) reject(err); else resolve() }
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}; task errors: ${taskErrors.slice(-8).join(' | ')}`)), timeoutMs)
+    for (const e of emitters) {
+      const orig = e.emit.bind(e)
+      const patched = (name: string | symbol, ...args: unknown[]): boolean => {
+        const r = orig(name, ...args)
+        try { if (check()) done() } catch (err) { done(err as Error) }
+        return r
+      }
+      e.emit = patched as typeof e.emit
+      offs.push(() => { if (e.emit === patched) e.emit = orig as typeof e.emit })
+    }
+  })
+}
+
+async function hashOf (drive: Hyperdrive, path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of drive.createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+describe('the hosting network, end to end on the embedded chain and a loopback testnet', () => {
+  const tmp = new TempDirs()
+  let testnet: Testnet
+  let chain: LocalChain
+  let operator: ChainService
+  let alice: Node
+  let aliceChainDb: Db
+  let providers: Node[]
+  const dbs: Db[] = []
+  const blocksChecked: number[] = []
+  const conservationErrors: string[] = []
+  const expected = new Map<string, string>()
+  let planId = 0
+  let link = ''
+  const market = (): MarketState => operator.market
+  const all = (): EventEmitter[] => [operator, ...providers.map((p) => p.hosting)]
+
+  async function provider (name: string): Promise<Node> {
+    const storage = await tmp.make(`datdot-${name}-`)
+    const engine = await startEngine(testnet, storage)
+    const cs = new ChainService({ storage, endpoint: 'embedded', db: engine.db, localChain: chain, operator: false })
+    await cs.ready()
+    const hosting = new HostingService({
+      engine,
+      chain: cs,
+      storageDir: join(storage, 'hosting'),
+      limits: { walkSteps: 64, openings: 4, measureBlocks: 8, commitBaseMs: 5000 },
+      createMeasureSwarm: (keyPair) => new Hyperswarm({ keyPair, dht: testnet.createNode() })
+    })
+    await hosting.ready()
+    watch(name, hosting)
+    return { name, engine, chain: cs, hosting }
+  }
+
+  beforeAll(async () => {
+    testnet = await loopbackTestnet(4)
+    chain = await LocalChain.open({ dir: await tmp.make('datdot-chain-') })
+    const opDb = openDatabase(join(await tmp.make('datdot-op-'), 'op.db'))
+    dbs.push(opDb)
+    operator = new ChainService({ storage: await tmp.make('datdot-op-'), endpoint: 'embedded', db: opDb, localChain: chain, operator: true })
+    await operator.ready()
+    operator.on('block', (out: BlockOutcome) => {
+      const c = conservation(operator.market)
+      if (!c.ok || c.unaccountedOutPlanck !== 0n) conservationErrors.push(`block ${out.number}`)
+      blocksChecked.push(out.number)
+    })
+
+    const aliceStorage = await tmp.make('datdot-alice-')
+    const aliceEngine = await startEngine(testnet, aliceStorage)
+    aliceChainDb = openDatabase(join(aliceStorage, 'wallet.db'))
+    dbs.push(aliceChainDb)
+    // Alice's wallet outlives her engine: she unpublishes from it while her daemon is closed
+    const aliceChain = new ChainService({ storage: join(aliceStorage, 'wallet'), endpoint: 'embedded', db: aliceChainDb, localChain: chain, operator: false })
+    await aliceChain.ready()
+    const aliceHosting = new HostingService({ engine: aliceEngine, chain: aliceChain, storageDir: join(aliceStorage, 'hosting') })
+    await aliceHosting.ready()
+    watch('alice', aliceHosting)
+    alice = { name: 'alice', engine: aliceEngine, chain: aliceChain, hosting: aliceHosting }
+
+    providers = []
+    for (let i = 1; i <= 5; i++) providers.push(await provider(`p${i}`))
+
+    await alice.chain.faucet(1000n * TOKEN)
+    for (const p of providers) await p.chain.faucet(10n * TOKEN)
+
+    const files: Array<[string, Buffer]> = [
+      ['/photos/a.jpg', randomBytes(700_000)],
+      ['/photos/b.jpg', randomBytes(400_000)],
+      ['/notes.txt', Buffer.from('hello from alice\n'.repeat(100))]
+    ]
+    for (const [path, data] of files) {
+      await alice.engine.vault.drive.put(path, data)
+      expected.set(path, createHash('sha256').update(data).digest('hex'))
+    }
+    link = formatLink(alice.engine.vault.drive.key)
+  }, 180_000)
+
+  afterAll(async () => {
+    for (const n of [...(providers ?? []), ...(alice ? [alice] : [])]) {
+      await n.hosting.close()
+      await n.chain.close()
+      await n.engine.close()
+    }
+    await operator?.close()
+    await chain?.close()
+    for (const db of dbs) db.close()
+    await testnet?.destroy()
+    await tmp.cleanup()
+  }, 60_000)
+
+  it('registers seeding providers with their Hyperswarm key and limits, persisted in SQLite', async () => {
+    for (const p of providers) {
+      const st = await p.hosting.setSeeding({ on: true, storageBytes: 2 ** 30, bandwidthBps: 10_000_000, region: 'eu' })
+      expect(st).toMatchObject({ seeding: true, registered: true, storageBytes: 2 ** 30 })
+    }
+    for (const p of providers) {
+      const reg = market().providers[p.chain.addressHex]
+      expect(reg?.noiseKeyHex).toBe(p.engine.network.swarm?.keyPair.publicKey.toString('hex'))
+      const row = p.engine.db.prepare('SELECT seeding, storage_bytes FROM hosting_settings').get() as { seeding: number, storage_bytes: number }
+      expect(row).toEqual({ seeding: 1, storage_bytes: 2 ** 30 })
+    }
+  }, 60_000)
+
+  it('publishes a plan for Alice’s vault with its budget in escrow, and the selected seeders get verified encoded chunks', async () => {
+    const budget = 20n * TOKEN
+    const res = await alice.hosting.sponsor({ link, replicas: 2, days: 1, pricePlanck: budget })
+    planId = res.planId
+    const plan = market().plans[planId]
+    expect(plan.budgetPlanck).toBe(budget)
+    expect(plan.drives.map((d) => d.keyHex)).toContain(alice.engine.vault.drive.key.toString('hex'))
+    expect(plan.drives).toHaveLength(2) // metadata and blobs cores
+    expect(plan.contractIds.length).toBeGreaterThanOrEqual(3)
+
+    await waitFor(all(), () => plan.contractIds.every((id) => market().contracts[id]?.slots.every((s) => s.state === 'hosting')), 'every slot hosting')
+    // every hoster keeps the plain replica of the drive, fully downloaded, before Alice leaves
+    const hosters = new Set<string>()
+    for (const id of plan.contractIds) for (const s of market().contracts[id].slots) hosters.add(s.hoster as string)
+    expect(hosters.size).toBeGreaterThanOrEqual(2)
+    const hostNodes = providers.filter((p) => hosters.has(p.chain.addressHex))
+    await waitFor(all(), () => hostNodes.every((p) => p.hosting.listJobs().some((j) => j.id === `seed:${planId}` && j.state === 'done')), 'plain replicas')
+    for (const p of hostNodes) {
+      expect(p.hosting.listJobs().find((j) => j.id === `seed:${planId}`)?.state).toBe('done')
+      expect(p.hosting.counters.stored).toBeGreaterThan(0)
+    }
+    trace('replicas done')
+    const stored = providers.reduce((a, p) => a + p.hosting.counters.stored, 0)
+    const slots = plan.contractIds.reduce((a, id) => a + (market().contracts[id].end - market().contracts[id].start) * 2, 0)
+    expect(stored).toBe(slots)
+    // nobody is both a hoster and the encoder of the same contract, and Alice is never selected
+    for (const id of plan.contractIds) {
+      const c = market().contracts[id]
+      const ids = [c.attestor, ...c.slots.flatMap((s) => [s.hoster, s.encoder])]
+      expect(new Set(ids).size).toBe(ids.length)
+      expect(ids).not.toContain(alice.chain.addressHex)
+    }
+  }, 120_000)
+
+  it('lets Bob follow Alice’s link and get every byte from the seeders while Alice is offline', async () => {
+    trace('closing alice')
+    await alice.hosting.close()
+    await alice.engine.close()
+    trace('alice closed')
+    const bob = await startEngine(testnet, await tmp.make('datdot-bob-'))
+    try {
+      const info = await bob.follows.follow(link)
+      const followed = bob.follows.get(info.key)
+      await until(bob, () => { trace(`bob ${JSON.stringify(followed.info())}`); return followed.info().state === 'synced' && followed.info().version > 1 })
+      trace('bob synced')
+      for (const [path, hash] of expected) expect(await hashOf(followed.drive, path)).toBe(hash)
+    } finally {
+      await bob.close()
+    }
+  }, 90_000)
+
+  it('runs storage and performance challenges that the attestors report and the operator pays', async () => {
+    const proofs = (): ProofRow[] => providers.flatMap((p) => p.hosting.listProofs(1000))
+    for (let i = 0; i < 60; i++) {
+      const kinds = new Set(proofs().filter((r) => r.ok).map((r) => r.kind))
+      if (kinds.has('storage') && kinds.has('performance')) break
+      await operator.newBlock()
+      // let the attestors answer what this block issued before building the next one
+      await waitFor(all(), () => Object.keys(market().challenges).length === 0, 'challenges answered')
+    }
+    const rows = proofs()
+    expect(rows.some((r) => r.kind === 'storage' && r.ok)).toBe(true)
+    expect(rows.some((r) => r.kind === 'performance' && r.ok)).toBe(true)
+    expect(rows.every((r) => r.ok)).toBe(true)
+    await operator.newBlock()
+    const head = operator.ledger.cursor()?.number as number
+    for (const p of providers) await p.chain.waitFollowed(head)
+    const reasons = new Set(providers.flatMap((p) => p.chain.ledger.allEntries().filter((e) => e.account === p.chain.address && BigInt(e.amount) > 0n).map((e) => e.reason)))
+    expect(reasons).toContain('storage-proof')
+    expect(reasons).toContain('performance-proof')
+    expect(reasons).toContain('encoding')
+  }, 150_000)
+
+  it('catches a hoster that deleted its encoded chunks, replaces it from the remaining copies and never penalises the honest ones', async () => {
+    const plan = market().plans[planId]
+    const contractId = plan.contractIds[plan.contractIds.length - 1]
+    const contract = market().contracts[contractId]
+    const cheatAddr = contract.slots[0].hoster as string
+    const cheat = providers.find((p) => p.chain.addressHex === cheatAddr) as Node
+    expect(await cheat.hosting.dropChunks(contractId)).toBe(contract.end - contract.start)
+    const honestRep = new Map(providers.filter((p) => p !== cheat).map((p) => [p.chain.addressHex, market().providers[p.chain.addressHex].reputation]))
+
+    const failedAgainstCheat = (): boolean => providers.some((p) => p.hosting.listProofs(1000).some((r) => !r.ok && r.hoster === cheatAddr && r.contractId === contractId))
+    for (let i = 0; i < 80 && !failedAgainstCheat(); i++) {
+      await operator.newBlock()
+      await waitFor(all(), () => Object.keys(market().challenges).length === 0, 'challenges answered')
+    }
+    expect(failedAgainstCheat()).toBe(true)
+    const failed = providers.flatMap((p) => p.hosting.listProofs(1000)).filter((r) => !r.ok)
+    for (const r of failed) expect(r.hoster).toBe(cheatAddr)
+    expect(failed.every((r) => r.kind === 'storage')).toBe(true)
+    // the slot was refilled and set up again by an encoder fetching from the remaining seeders (Alice is offline)
+    await waitFor(all(), () => market().contracts[contractId].slots.every((s) => s.state === 'hosting'), 'replacement hosting')
+    for (const [addr, rep] of honestRep) expect(market().providers[addr].reputation).toBeGreaterThanOrEqual(rep)
+    expect(market().providers[cheatAddr].reputation).toBeLessThan(500)
+  }, 150_000)
+
+  it('unpublishes: hosting stops, the space is freed and the unspent budget goes back to Alice', async () => {
+    await alice.chain.unpublish(planId)
+    expect(market().plans[planId].status).toBe('unpublished')
+    await operator.newBlock()
+    await alice.chain.waitFollowed(operator.ledger.cursor()?.number as number)
+    const refund = alice.chain.ledger.allEntries().filter((e) => e.reason === 'refund' && e.account === alice.chain.address)
+    expect(refund).toHaveLength(1)
+    const k = conservation(market())
+    expect(k.heldPlanck).toBe(0n)
+    expect(k.payoutsPlanck + k.refundsPlanck).toBe(market().plans[planId].budgetPlanck)
+    for (const p of providers) {
+      await waitFor([p.hosting, operator], () => p.hosting.status().seededPlans === 0, 'unseeded')
+      const dirs = await readdir(join(p.hosting.storageDir, 'chunks'))
+      expect(dirs).toEqual([])
+    }
+    expect(conservationErrors).toEqual([])
+    expect(blocksChecked.length).toBeGreaterThan(10)
+  }, 90_000)
+})
