@@ -1,0 +1,26 @@
+/**
+ * API handlers of the chain and the ledger. Arguments arrive validated and defaulted.
+ */
+import type { Handlers } from './contract.js'
+import type { ChainService } from '../chain/service.js'
+import type { Ledger } from '../ledger/ledger.js'
+import { DatdotError } from '../engine/errors.js'
+
+type ChainHandlers = Pick<Handlers, 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings'>
+
+/** Longest earnings range one call may ask for (about 10 years): a limit on the rows it sums. */
+const EARNINGS_RANGE_MS = 10 * 366 * 86_400_000
+
+export function createChainHandlers (deps: { chain: ChainService, ledger: Ledger }): ChainHandlers {
+  const { chain, ledger } = deps
+  return {
+    getChainStatus: async () => chain.status(),
+    getWallet: async () => await chain.wallet(),
+    ledgerEntries: async (args) => ledger.entries({ limit: args.limit, beforeId: args.beforeId, fromMs: args.fromMs, toMs: args.toMs }),
+    earnings: async (args) => {
+      if (args.toMs < args.fromMs) throw DatdotError.invalidArgument('toMs is before fromMs')
+      if (args.toMs - args.fromMs > EARNINGS_RANGE_MS) throw DatdotError.invalidArgument('earnings range longer than 10 years')
+      return ledger.earnings({ fromMs: args.fromMs, toMs: args.toMs, account: chain.address })
+    }
+  }
+}
