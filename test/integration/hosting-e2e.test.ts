@@ -80,6 +80,9 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
   let link = ''
   const market = (): MarketState => operator.market
   const all = (): EventEmitter[] => [operator, ...providers.map((p) => p.hosting)]
+  /** Every open challenge was answered (or its attestor's task ended: a failed submission leaves it to expire). */
+  const challengesSettled = (): boolean => Object.values(market().challenges).every((ch) =>
+    providers.some((p) => p.hosting.listJobs().some((j) => j.id === `challenge:${ch.id}` && j.state !== 'running')))
 
   async function provider (name: string): Promise<Node> {
     const storage = await tmp.make(`datdot-${name}-`)
@@ -225,7 +228,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
       if (kinds.has('storage') && kinds.has('performance')) break
       await operator.newBlock()
       // let the attestors answer what this block issued before building the next one
-      await waitFor(all(), () => Object.keys(market().challenges).length === 0, 'challenges answered')
+      await waitFor(all(), challengesSettled, 'challenges answered')
     }
     const rows = proofs()
     expect(rows.some((r) => r.kind === 'storage' && r.ok)).toBe(true)
@@ -252,7 +255,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     const failedAgainstCheat = (): boolean => providers.some((p) => p.hosting.listProofs(1000).some((r) => !r.ok && r.hoster === cheatAddr && r.contractId === contractId))
     for (let i = 0; i < 80 && !failedAgainstCheat(); i++) {
       await operator.newBlock()
-      await waitFor(all(), () => Object.keys(market().challenges).length === 0, 'challenges answered')
+      await waitFor(all(), challengesSettled, 'challenges answered')
     }
     expect(failedAgainstCheat()).toBe(true)
     const failed = providers.flatMap((p) => p.hosting.listProofs(1000)).filter((r) => !r.ok)
@@ -267,10 +270,11 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
   it('unpublishes: hosting stops, the space is freed and the unspent budget goes back to Alice', async () => {
     await alice.chain.unpublish(planId)
     expect(market().plans[planId].status).toBe('unpublished')
+    const refunds = (): unknown[] => alice.chain.ledger.allEntries().filter((e) => e.reason === 'refund' && e.account === alice.chain.address)
+    // the operator pays the refund in a block after the one that ended the plan
     await operator.newBlock()
-    await alice.chain.waitFollowed(operator.ledger.cursor()?.number as number)
-    const refund = alice.chain.ledger.allEntries().filter((e) => e.reason === 'refund' && e.account === alice.chain.address)
-    expect(refund).toHaveLength(1)
+    await waitFor([alice.chain, operator], () => refunds().length === 1, 'the refund in Alice’s ledger')
+    expect(refunds()).toHaveLength(1)
     const k = conservation(market())
     expect(k.heldPlanck).toBe(0n)
     expect(k.payoutsPlanck + k.refundsPlanck).toBe(market().plans[planId].budgetPlanck)
