@@ -440,7 +440,7 @@ export class HostingService extends Resource {
       contract.slots.forEach((slot, i) => {
         if (slot.hoster === me) wantPlans.add(plan.id)
         if (slot.encoder === me && slot.state === 'setup' && slot.hoster !== null && contract.attestor !== null) {
-          const id = `encode:${contract.id}:${i}:${slot.hoster}:${contract.attestor}`
+          const id = `encode:${contract.id}:${i}:${slot.since}:${slot.hoster}:${contract.attestor}`
           this.startTask(id, { role: 'encoder', planId: plan.id, contractId: contract.id, slot: i }, () => this.encode(contract.id, i))
         }
       })
@@ -662,7 +662,7 @@ export class HostingService extends Resource {
       : contract.slots.findIndex((s) => s.state === 'setup' && s.encoder !== null && this.chain.market.providers[s.encoder]?.noiseKeyHex === sender)
     if (contract !== undefined && contract.attestor === me && slotIndex !== -1) {
       const slot = contract.slots[slotIndex]
-      const key = `${contract.id}:${slotIndex}:${slot.hoster ?? ''}:${slot.encoder ?? ''}`
+      const key = `${contract.id}:${slotIndex}:${slot.since}:${slot.hoster ?? ''}:${slot.encoder ?? ''}`
       const progress = this.setup.get(key) ?? { delivered: new Set<number>(), failed: false }
       this.setup.set(key, progress)
       try {
@@ -702,13 +702,13 @@ export class HostingService extends Resource {
     const n = contract.end - contract.start
     const status = contract.slots.map((s, i) => {
       if (s.state !== 'setup') return null
-      const p = this.setup.get(`${contract.id}:${i}:${s.hoster ?? ''}:${s.encoder ?? ''}`)
+      const p = this.setup.get(`${contract.id}:${i}:${s.since}:${s.hoster ?? ''}:${s.encoder ?? ''}`)
       if (p === undefined) return 'waiting'
       if (p.failed) return 'failed'
       return p.delivered.size >= n ? 'ok' : 'waiting'
     })
     if (status.includes('waiting') || status.every((s) => s === null)) return
-    const key = `${contract.id}:${contract.slots.map((s) => `${s.hoster ?? ''}/${s.state}`).join(',')}`
+    const key = `${contract.id}:${contract.slots.map((s) => `${s.hoster ?? ''}/${s.state}/${s.since}`).join(',')}`
     if (this.reported.has(key)) return
     this.reported.add(key)
     const slotsOk = status.map((s) => s === 'ok')
