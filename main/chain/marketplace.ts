@@ -265,7 +265,7 @@ export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome
     throw DatdotError.internal(`marketplace: block ${block.number} has parent ${block.parentHash}, expected ${state.block.hash}`)
   }
   const out: BlockOutcome = { number: block.number, hash: block.hash, actions: [], notices: [], newChallenges: [], newAssignments: [] }
-  const ctx: Ctx = { state, block, out, rng: new BlockRng(block.hash) }
+  const ctx: Ctx = { state, block, out, rng: new BlockRng(block.hash), sorted: null }
 
   const actions = [...block.actions].sort((a, b) => a.index - b.index)
   for (const action of actions) out.actions.push(applyAction(ctx, action))
@@ -281,7 +281,14 @@ export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome
   return out
 }
 
-interface Ctx { state: MarketState, block: BlockInput, out: BlockOutcome, rng: BlockRng }
+interface Ctx {
+  state: MarketState
+  block: BlockInput
+  out: BlockOutcome
+  rng: BlockRng
+  /** Providers sorted by address, built once per block and dropped when the set changes. */
+  sorted: Provider[] | null
+}
 
 class Reject extends Error {
   constructor (readonly why: RejectReason, readonly detail: string) { super(detail) }
@@ -371,6 +378,7 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
         existing.noiseKeyHex = rec.noiseKeyHex
         return `provider:${signer}`
       }
+      ctx.sorted = null
       state.providers[signer] = {
         address: signer,
         roles: rec.roles,
@@ -391,6 +399,7 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
       if (p === undefined) reject('unknown-ref', 'not a provider')
       dropProvider(ctx, signer)
       delete state.providers[signer]
+      ctx.sorted = null
       return `provider:${signer}`
     }
     case 'pause': {
@@ -733,9 +742,8 @@ function eligible (state: MarketState, p: Provider, role: number, now: number, b
 /** Weighted pick: weight = (reputation + 1) * (1 + free MiB, capped at 2^20). */
 function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number): string | null {
   const { state, block, rng } = ctx
-  const candidates = Object.values(state.providers)
-    .filter((p) => !exclude.has(p.address) && eligible(state, p, role, block.number, bytes))
-    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+  if (ctx.sorted === null) ctx.sorted = Object.values(state.providers).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && eligible(state, p, role, block.number, bytes))
   if (candidates.length === 0) return null
   const weights = candidates.map((p) => {
     const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
