@@ -60,8 +60,9 @@ export class ChainStore {
     const putVal = this.db.prepare('INSERT OR IGNORE INTO vals (hash, value) VALUES (?, ?)')
     const putDiff = this.db.prepare('INSERT OR REPLACE INTO diffs (block_hash, key, value_hash) VALUES (?, ?, ?)')
     this.db.transaction(() => {
-      // Keep one block per number (chopsticks does the same): a rebuilt block replaces the old one.
-      const old = this.db.prepare('SELECT hash FROM blocks WHERE number = ? AND hash != ?').all(block.number, block.hash) as Array<{ hash: string }>
+      // A saved block is the new head: one block per number, nothing above it (after dev_setHead
+      // moved the head back, the abandoned branch goes).
+      const old = this.db.prepare('SELECT hash FROM blocks WHERE number >= ? AND hash != ?').all(block.number, block.hash) as Array<{ hash: string }>
       for (const o of old) {
         this.db.prepare('DELETE FROM diffs WHERE block_hash = ?').run(o.hash)
         this.db.prepare('DELETE FROM blocks WHERE hash = ?').run(o.hash)

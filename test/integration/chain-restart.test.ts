@@ -201,3 +201,44 @@ describe('a reset chain', () => {
     }
   })
 })
+
+describe('a re-org', () => {
+  it('is corrected with reversing entries when the chain head moves back and grows another branch', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'datdot-chain-reorg-'))
+    const chain = await LocalChain.open({ dir: join(root, 'chain') })
+    const dbs = [openDatabase(join(root, 'op.db')), openDatabase(join(root, 'd.db'))]
+    const op = new ChainService({ storage: join(root, 'op'), endpoint: 'embedded', db: dbs[0], localChain: chain, operator: true })
+    const d = new ChainService({ storage: join(root, 'd'), endpoint: 'embedded', db: dbs[1], localChain: chain, operator: false })
+    try {
+      await op.ready()
+      await d.ready()
+      await op.faucet(1n * TOKEN, d.address)
+      const fork = chain.headNumber
+      await op.faucet(2n * TOKEN, d.address)
+      await op.faucet(4n * TOKEN, d.address)
+      expect(d.ledger.balance(d.address)).toBe(7n * TOKEN)
+      const abandoned = d.ledger.cursor()?.hash
+      // Move the head back to the fork point and build another branch with a different transfer.
+      await d.api.rpc('dev_setHead' as never, fork as never)
+      await op.faucet(8n * TOKEN, d.address)
+      await op.newBlock()
+      await op.newBlock()
+      await d.waitFollowed(chain.headNumber)
+      expect(d.counters.reorgs).toBeGreaterThanOrEqual(1)
+      expect(d.ledger.appliedHashAt(fork + 2)).not.toBe(abandoned)
+      expect(d.ledger.balance(d.address)).toBe(9n * TOKEN)
+      expect(await d.balanceOf(d.address)).toBe(9n * TOKEN)
+      const reversed = d.ledger.allEntries().filter((e) => e.key.startsWith('rev:') && e.account === d.address)
+      expect(reversed.map((e) => BigInt(e.amount)).sort()).toEqual([-4n * TOKEN, -2n * TOKEN].sort())
+      d.ledger.checkInvariants()
+      expect(d.counters.reconciles).toBe(0)
+      expect(d.stateDigest()).toBe(op.stateDigest())
+    } finally {
+      await d.close()
+      await op.close()
+      await chain.close()
+      for (const db of dbs) db.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
