@@ -36,10 +36,10 @@ export const LOCAL_FUNDS = {
 
 type ChopsticksCore = typeof import('@acala-network/chopsticks-core')
 let corePromise: Promise<ChopsticksCore> | null = null
-/** chopsticks-core reads LOG_LEVEL when it is imported: quiet it unless the user asked. */
+/** chopsticks-core reads LOG_LEVEL when it is imported: the engine does not log, so only fatal errors unless LOG_LEVEL is set. */
 export async function loadChopsticks (): Promise<ChopsticksCore> {
   if (corePromise === null) {
-    process.env.LOG_LEVEL ??= 'error'
+    process.env.LOG_LEVEL ??= 'fatal'
     corePromise = import('@acala-network/chopsticks-core')
   }
   return await corePromise
