@@ -115,6 +115,7 @@ export class ChainService extends Resource {
   private waiters: Deferred[] = []
   private outcomes = new Map<string, BlockOutcome>()
   private paying = false
+  private readonly submitQueue = new Map<string, Promise<void>>()
   private payingDone: Promise<void> = Promise.resolve()
   private escrowBaselinePlanck = 0n
   readonly counters: ChainCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, payouts: 0, payoutFailures: 0, followErrors: 0 }
@@ -302,6 +303,15 @@ export class ChainService extends Resource {
   }
 
   private async send (tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair): Promise<SubmitResult> {
+    // One submission at a time per signer, until it is in a block: with { nonce: -1 } a second
+    // submission while the first waits in the pool (or in a block being built) reads the same nonce.
+    const prev = this.submitQueue.get(signer.address) ?? Promise.resolve()
+    let release: () => void = () => {}
+    const pooled = new Promise<void>((resolve) => { release = resolve })
+    const turn = prev.then(() => pooled)
+    this.submitQueue.set(signer.address, turn)
+    void turn.then(() => { if (this.submitQueue.get(signer.address) === turn) this.submitQueue.delete(signer.address) })
+    await prev
     const included = await withTimeout(new Promise<{ blockHash: string, index: number }>((resolve, reject) => {
       let unsub: (() => void) | null = null
       tx.signAndSend(signer, { nonce: -1 }, (r) => {
@@ -321,8 +331,8 @@ export class ChainService extends Resource {
           unsub?.()
           reject(DatdotError.chain(`transaction not included: ${r.status.type}`))
         }
-      }).then((u) => { unsub = u }, (err: unknown) => reject(DatdotError.chain(`transaction refused: ${(err as Error).message}`, err)))
-    }), CHAIN_LIMITS.submitTimeoutMs, 'waiting for the transaction to be included')
+      }).then((u) => { unsub = u }, (err: unknown) => { release(); reject(DatdotError.chain(`transaction refused: ${(err as Error).message}`, err)) })
+    }), CHAIN_LIMITS.submitTimeoutMs, 'waiting for the transaction to be included').finally(() => release())
     const header = await this.api.rpc.chain.getHeader(included.blockHash)
     const blockNumber = header.number.toNumber()
     await this.waitFollowed(blockNumber, included.blockHash)

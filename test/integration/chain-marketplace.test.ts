@@ -186,6 +186,14 @@ describe('marketplace on the embedded Asset Hub runtime', () => {
     expect(blocksChecked.length).toBeGreaterThan(10)
   })
 
+  it('submits concurrent transactions of one signer without a nonce clash', async () => {
+    const before = await Promise.all(providers.slice(0, 3).map((p) => p.balanceOf(p.address)))
+    await Promise.all(providers.slice(0, 3).map((p) => operator.faucet(TOKEN, p.address)))
+    await sync()
+    const after = await Promise.all(providers.slice(0, 3).map((p) => p.balanceOf(p.address)))
+    expect(after.map((a, i) => a - before[i])).toEqual([TOKEN, TOKEN, TOKEN])
+  })
+
   it('refuses a record the marketplace rejects, with the reason', async () => {
     await expect(providers[0].unpublish(1)).rejects.toThrow(/wrong-signer|replayed/)
     await expect(sponsor.faucet(0n)).rejects.toThrow(/out of range/)
