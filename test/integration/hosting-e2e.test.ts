@@ -234,10 +234,11 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     expect(rows.some((r) => r.kind === 'storage' && r.ok)).toBe(true)
     expect(rows.some((r) => r.kind === 'performance' && r.ok)).toBe(true)
     expect(rows.every((r) => r.ok)).toBe(true)
+    // the operator pays owed items in blocks after the reports: wait for the rows in the providers' ledgers
+    const earned = (): Set<string> => new Set(providers.flatMap((p) => p.chain.ledger.allEntries().filter((e) => e.account === p.chain.address && BigInt(e.amount) > 0n).map((e) => e.reason)))
     await operator.newBlock()
-    const head = operator.ledger.cursor()?.number as number
-    for (const p of providers) await p.chain.waitFollowed(head)
-    const reasons = new Set(providers.flatMap((p) => p.chain.ledger.allEntries().filter((e) => e.account === p.chain.address && BigInt(e.amount) > 0n).map((e) => e.reason)))
+    await waitFor([operator, ...providers.map((p) => p.chain)], () => ['storage-proof', 'performance-proof', 'encoding'].every((r) => earned().has(r)), 'proof payouts in the ledgers')
+    const reasons = earned()
     expect(reasons).toContain('storage-proof')
     expect(reasons).toContain('performance-proof')
     expect(reasons).toContain('encoding')
