@@ -17,5 +17,6 @@ describe('the marketplace under churn and attacks (small simulation)', () => {
     expect(r.honestPenalised).toBe(0)
     expect(r.availability).toBeGreaterThan(0.5)
     expect(r.paidPlanck).toBeGreaterThan(0n)
+    expect(r.rejected).toEqual({})
   })
 })

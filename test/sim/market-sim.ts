@@ -149,10 +149,15 @@ export function simulate (o: SimOptions): SimResult {
       else act(ch.attestor, { kind: 'performance-report', challengeId: ch.id, ok, latencyMs })
     }
     // the operator pays what is owed
-    const items = owedItems(state, 200)
+    // at most MARKET_PARAMS.transfersPerAction payees per payout action (one transfer each)
+    const items = []
+    const per = new Map<string, bigint>()
+    for (const it of owedItems(state, 200)) {
+      if (!per.has(it.to) && per.size >= MARKET_PARAMS.transfersPerAction) continue
+      per.set(it.to, (per.get(it.to) ?? 0n) + it.amountPlanck)
+      items.push(it)
+    }
     if (items.length > 0) {
-      const per = new Map<string, bigint>()
-      for (const it of items) per.set(it.to, (per.get(it.to) ?? 0n) + it.amountPlanck)
       pending.push({ index: pending.length, signer: escrow, remarks: [encodeRecord({ kind: 'payout', items: items.map((i) => i.id) })], transfers: [...per].map(([to, amountPlanck]) => ({ from: escrow, to, amountPlanck })) })
     }
     block()
