@@ -7,6 +7,8 @@ import type Hyperdrive from 'hyperdrive'
 import type { Handlers, Job } from './contract.js'
 import type { Engine } from '../engine/engine.js'
 import { APP_VERSION } from '../engine/config.js'
+import { createChainHandlers } from './handlers-chain.js'
+import { createHostingHandlers } from './handlers-hosting.js'
 import { DatdotError } from '../engine/errors.js'
 import { keyId } from '../engine/paths.js'
 import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from '../engine/drive-ops.js'
@@ -35,6 +37,8 @@ async function waitIf (wait: boolean, started: { job: Job, done: Promise<Job> })
 
 export function createHandlers (engine: Engine): EngineHandlers {
   return {
+    ...(engine.chain ? createChainHandlers({ chain: engine.chain, ledger: engine.chain.ledger }) : {}),
+    ...(engine.hosting ? createHostingHandlers(engine.hosting) : {}),
     async getStatus () {
       engine.assertOpen()
       return {

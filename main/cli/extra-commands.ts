@@ -4,7 +4,9 @@
  */
 import type { CliCommand } from './types.js'
 import { hostingCommands } from './hosting-commands.js'
+import { chainCommands } from './chain-commands.js'
 
 export const extraCommands: Record<string, CliCommand> = {
+  ...chainCommands,
   ...hostingCommands
 }

@@ -25,6 +25,8 @@ import { Vault } from './vault.js'
 import { Network } from './network.js'
 import { Follows } from './follows.js'
 import { DownloadTickets } from './tickets.js'
+import type { ChainService } from '../chain/service.js'
+import type { HostingService } from '../hosting/service.js'
 
 export interface EngineOptions {
   /** The storage folder (created if missing). */
@@ -62,6 +64,10 @@ export class Engine extends Resource {
   vault!: Vault
   network!: Network
   follows!: Follows
+  /** The chain client and ledger (null with chain 'off'). */
+  chain: ChainService | null = null
+  /** Seeding, encoding and attesting for the hosting network (null with chain 'off'). */
+  hosting: HostingService | null = null
   readonly freeBytes: (dir: string) => Promise<number>
   private readonly services: Array<{ close (): Promise<void> }> = []
 
@@ -150,6 +156,29 @@ export class Engine extends Resource {
     this.services.unshift(this.follows)
 
     await this.network.join(this.vault.drive.discoveryKey, { server: true, client: true })
+
+    const endpoint = this.options.chain ?? 'off'
+    if (endpoint !== 'off') await this.openChain(endpoint)
+  }
+
+  /** Starts the chain client (with its ledger) and the hosting service; loaded only when used. */
+  private async openChain (endpoint: string): Promise<void> {
+    const { ChainService } = await import('../chain/service.js')
+    const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now })
+    chain.on('status', (s) => this.emitEvent('chain.status', s))
+    chain.on('ledger-entry', (e) => this.emitEvent('ledger.entry', e))
+    await chain.ready()
+    this.services.unshift(chain)
+    this.chain = chain
+
+    if (this.options.offline) return
+    const { HostingService } = await import('../hosting/service.js')
+    const hosting = new HostingService({ engine: this, chain, storageDir: join(this.storage, 'hosting'), now: this.now })
+    hosting.on('status', (s) => this.emitEvent('hosting.status', s))
+    hosting.on('proof', (p) => this.emitEvent('hosting.proof', p))
+    await hosting.ready()
+    this.services.unshift(hosting)
+    this.hosting = hosting
   }
 
   /** Registers another service (chain, ledger, hosting) to be closed before the core ones. */
