@@ -331,7 +331,7 @@ export class ChainService extends Resource {
           unsub?.()
           reject(DatdotError.chain(`transaction not included: ${r.status.type}`))
         }
-      }).then((u) => { unsub = u }, (err: unknown) => { release(); reject(DatdotError.chain(`transaction refused: ${(err as Error).message}`, err)) })
+      }).then((u) => { unsub = u }, (err: unknown) => { release(); reject(DatdotError.chain(refusalMessage((err as Error).message), err)) })
     }), CHAIN_LIMITS.submitTimeoutMs, 'waiting for the transaction to be included').finally(() => release())
     const header = await this.api.rpc.chain.getHeader(included.blockHash)
     const blockNumber = header.number.toNumber()
@@ -619,4 +619,11 @@ async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise
   } finally {
     if (timer !== undefined) clearTimeout(timer)
   }
+}
+
+/** Turns the node's terse refusal codes into something a user can act on. */
+export function refusalMessage (raw: string): string {
+  if (/"payment"/.test(raw) || /Inability to pay/i.test(raw)) return `transaction refused: this account cannot pay the fee (no funds; on a local chain: datdot wallet --faucet 100) (${raw})`
+  if (/"stale"|"future"/.test(raw)) return `transaction refused: nonce out of date, try again (${raw})`
+  return `transaction refused: ${raw}`
 }
