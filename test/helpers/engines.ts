@@ -41,7 +41,7 @@ export async function startEngine (testnet: Testnet | null, storage: string, ext
 /** Resolves with the first event `name` whose data satisfies `match`. */
 export function nextEvent<E extends EventName> (engine: Engine, name: E, match: (data: EventData<E>) => boolean = () => true): Promise<EventData<E>> {
   return new Promise((resolve, reject) => {
-    const off = engine.onEvent((n, data) => {
+    const off = engine.onEvent((n: string, data: unknown) => {
       if (n !== name) return
       try {
         if (!match(data as EventData<E>)) return
