@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import type { CliCommand, CliContext } from './types.js'
 import { DaemonClient } from './client.js'
 import { DatdotError, formatBytes } from '../engine/errors.js'
-import { defaultStorageDir, parseBootstrap, APP_VERSION } from '../engine/config.js'
+import { defaultStorageDir, defaultChain, parseBootstrap, APP_VERSION } from '../engine/config.js'
 import { parseLink } from '../engine/paths.js'
 import type { Entry, FollowInfo, Job } from '../api/contract.js'
 import { startDaemon } from '../daemon.js'
@@ -144,7 +144,7 @@ const commands: Record<string, Cmd> = {
         bootstrap: bootstrapText ? parseBootstrap(bootstrapText) : undefined,
         offline: p.flags.get('offline') === true,
         port: int(p, 'port') ?? (process.env.DATDOT_PORT ? Number(process.env.DATDOT_PORT) : 0),
-        chain: str(p, 'chain') ?? process.env.DATDOT_CHAIN ?? 'off'
+        chain: str(p, 'chain') ?? defaultChain()
       })
       ctx.print(`datdot daemon ready: ${daemon.server.url}`)
       if (!bootstrapText && p.flags.get('offline') !== true) ctx.warn('networking: public DHT (set --bootstrap or DATDOT_BOOTSTRAP for a private network)')

@@ -16,7 +16,7 @@ import {
   app, BrowserWindow, Menu, Notification, Tray, clipboard, dialog, ipcMain, nativeImage, session, shell
 } from 'electron'
 import { Engine } from '../engine/engine.js'
-import { defaultStorageDir, parseBootstrap } from '../engine/config.js'
+import { defaultChain, defaultStorageDir, parseBootstrap } from '../engine/config.js'
 import { createHandlers } from '../api/handlers.js'
 import { ApiServer } from '../server/server.js'
 import type { EventData, EventName, Handlers } from '../api/contract.js'
@@ -186,7 +186,7 @@ async function start (): Promise<void> {
   hardenSession(ses)
   serveAppProtocol(ses, paths.renderer)
 
-  engine = new Engine({ storage, bootstrap, chain: options.chain, offline: options.offline })
+  engine = new Engine({ storage, bootstrap, chain: options.chain ?? defaultChain(), offline: options.offline })
   await engine.ready()
   const engineHandlers: Partial<Handlers> = createHandlers(engine)
   shellMethods = createShellMethods({

@@ -30,3 +30,12 @@ export function parseBootstrap (input: string): HostPort[] {
 }
 
 export const APP_VERSION = '0.1.0'
+
+/**
+ * The chain the app and the daemon use unless told otherwise: DATDOT_CHAIN, else the embedded
+ * local chain (the Asset Hub runtime in-process), so a new user's app works with no setup.
+ * 'off' runs without chain, ledger and hosting.
+ */
+export function defaultChain (env: NodeJS.ProcessEnv = process.env): string {
+  return env.DATDOT_CHAIN ?? 'embedded'
+}

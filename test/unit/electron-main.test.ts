@@ -166,7 +166,7 @@ beforeAll(async () => {
   fake.state.appPath = root
   testnet = await createTestnet(3, { host: '127.0.0.1' })
   const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
-  process.argv = ['electron', root, '--storage', storage, '--bootstrap', bootstrap]
+  process.argv = ['electron', root, '--storage', storage, '--bootstrap', bootstrap, '--chain', 'off']
   await import('../../main/electron/main.js')
   win = await fake.state.windowShown
 })
