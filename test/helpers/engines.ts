@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import createTestnet, { type Testnet } from '@hyperswarm/testnet'
+import { createHash } from 'node:crypto'
+import type Hyperdrive from 'hyperdrive'
 import { Engine, type EngineOptions } from '../../main/engine/engine.js'
 import type { EventData, EventName } from '../../main/api/contract.js'
 
@@ -73,4 +75,11 @@ export async function until (engine: Engine, check: () => boolean | Promise<bool
       run().catch((err) => { off(); reject(err) })
     })
   })
+}
+
+/** SHA-256 of a file of a drive, read as a stream. */
+export async function hashOf (drive: Hyperdrive, path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of drive.createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
 }

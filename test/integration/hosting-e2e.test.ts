@@ -15,6 +15,7 @@ import Hyperswarm from 'hyperswarm'
 import type { Testnet } from '@hyperswarm/testnet'
 import type Hyperdrive from 'hyperdrive'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
+import { hashOf } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { openDatabase, type Db } from '../../main/engine/db.js'
 import { LocalChain } from '../../main/chain/local-chain.js'
@@ -56,12 +57,6 @@ function waitFor (emitters: EventEmitter[], check: () => boolean, what: string, 
       offs.push(() => { if (e.emit === patched) e.emit = orig as typeof e.emit })
     }
   })
-}
-
-async function hashOf (drive: Hyperdrive, path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of drive.createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
 }
 
 describe('the hosting network, end to end on the embedded chain and a loopback testnet', () => {

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream'
 import type Hyperdrive from 'hyperdrive'
 import type { Testnet } from '@hyperswarm/testnet'
 import { TempDirs, loopbackTestnet, startEngine, nextEvent, until } from '../helpers/engines.js'
+import { hashOf } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers } from '../../main/api/handlers.js'
 
@@ -26,12 +27,6 @@ async function writeRandomFile (file: string, bytes: number): Promise<string> {
     }
   })())
   await pipeline(source, createWriteStream(file))
-  return hash.digest('hex')
-}
-
-async function hashOf (drive: Hyperdrive, path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of drive.createReadStream(path)) hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
 
