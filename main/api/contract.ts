@@ -505,9 +505,6 @@ export type Api = { [M in MethodName]: (args: Args<M>) => Promise<Result<M>> }
 /** What an implementation provides: receives validated, defaulted arguments. */
 export type Handlers<M extends MethodName = MethodName> = { [K in M]: (args: ParsedArgs<K>) => Promise<Result<K>> }
 
-export type MethodsFor<E extends Exposure> = {
-  [M in MethodName]: E extends Methods[M]['exposure'][number] ? M : never
-}[MethodName]
 
 export const METHOD_NAMES = Object.keys(methods) as MethodName[]
 export const EVENT_NAMES = Object.keys(events) as EventName[]

@@ -5,7 +5,7 @@
  * back as { code, message } whatever was thrown.
  */
 import { z } from 'zod'
-import { methods, isMethodName, isExposed, type Exposure, type MethodName, type Handlers, type EventName, type EventData } from './contract.js'
+import { methods, isMethodName, isExposed, type Exposure, type Handlers } from './contract.js'
 import { DatdotError, type SerializedError } from '../engine/errors.js'
 
 export type AnyHandlers = Partial<Handlers>
@@ -36,11 +36,4 @@ export async function dispatchSafe (handlers: AnyHandlers, name: unknown, rawArg
 
 export function formatIssues (error: z.ZodError): string {
   return error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(arguments)'}: ${i.message}`).join('; ')
-}
-
-/** The engine's event stream, as every transport forwards it. */
-export type EventListener = <E extends EventName>(name: E, data: EventData<E>) => void
-
-export function isMethod (name: string): name is MethodName {
-  return isMethodName(name)
 }

@@ -386,7 +386,6 @@ function help (): string {
 // ---------------------------------------------------------------- main
 
 export async function main (argv: string[]): Promise<number> {
-  const globals = ['json', 'help']
   let storage: string | undefined
   let json = false
   let wantHelp = false
@@ -398,7 +397,6 @@ export async function main (argv: string[]): Promise<number> {
     else if (a === '--help' || a === '-h') wantHelp = true
     else if (a === '--version' && rest.length === 0) { process.stdout.write(APP_VERSION + '\n'); return 0 } else rest.push(a)
   }
-  void globals
   const name = rest.shift()
   if (wantHelp || name === undefined || name === 'help') {
     const c = name && name !== 'help' ? commands[name] : undefined
