@@ -395,6 +395,12 @@ export const methods = {
   // -- chain and ledger
   getChainStatus: method({ description: 'Connection to the chain.', args: Empty, result: ChainStatus, exposure: ALL }),
   getWallet: method({ description: "This node's chain account and balance.", args: Empty, result: Wallet, exposure: ALL }),
+  requestDevTokens: method({
+    description: 'Local (embedded or dev) chains only: dev tokens from the faucet for this node, in the smallest unit.',
+    args: z.object({ amount: Amount }).strict(),
+    result: Wallet,
+    exposure: ALL
+  }),
   ledgerEntries: method({
     description: 'Ledger rows of this node, newest first, paged.',
     args: z.object({

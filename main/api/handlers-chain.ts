@@ -6,7 +6,7 @@ import type { ChainService } from '../chain/service.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { DatdotError } from '../engine/errors.js'
 
-type ChainHandlers = Pick<Handlers, 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings'>
+type ChainHandlers = Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings'>
 
 /** Longest earnings range one call may ask for (about 10 years): a limit on the rows it sums. */
 const EARNINGS_RANGE_MS = 10 * 366 * 86_400_000
@@ -16,6 +16,12 @@ export function createChainHandlers (deps: { chain: ChainService, ledger: Ledger
   return {
     getChainStatus: async () => chain.status(),
     getWallet: async () => await chain.wallet(),
+    requestDevTokens: async ({ amount }) => {
+      const planck = BigInt(amount)
+      if (planck <= 0n) throw DatdotError.invalidArgument('the amount must be positive')
+      await chain.faucet(planck)
+      return await chain.wallet()
+    },
     ledgerEntries: async (args) => ledger.entries({ limit: args.limit, beforeId: args.beforeId, fromMs: args.fromMs, toMs: args.toMs }),
     earnings: async (args) => {
       if (args.toMs < args.fromMs) throw DatdotError.invalidArgument('toMs is before fromMs')

@@ -13,8 +13,8 @@ import { DatdotError } from '../engine/errors.js'
 import { keyId } from '../engine/paths.js'
 import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from '../engine/drive-ops.js'
 
-export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings' | HostingMethod>
-  & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'ledgerEntries' | 'earnings' | HostingMethod>>
+export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>
+  & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>>
 /** Implemented by main/api/handlers-hosting.ts when the chain is on. */
 type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'unpublish' | 'listHostingJobs' | 'listProofs'
 

@@ -82,9 +82,15 @@ const wallet: CliCommand = {
     let w = await ctx.call('getWallet', {})
     const faucet = flag(argv, '--faucet')
     if (faucet !== undefined) {
+      const amountPlanck = parseTokens(faucet, w.tokenDecimals)
       const status = await ctx.call('getChainStatus', {})
-      await faucetTransfer(status.endpoint, w.address, parseTokens(faucet, w.tokenDecimals), ctx)
-      w = await ctx.call('getWallet', {})
+      if (status.endpoint === 'embedded') {
+        // The daemon's own in-process chain: it sends the faucet transfer itself.
+        w = await ctx.call('requestDevTokens', { amount: amountPlanck.toString() })
+      } else {
+        await faucetTransfer(status.endpoint, w.address, amountPlanck, ctx)
+        w = await ctx.call('getWallet', {})
+      }
     }
     if (ctx.json) ctx.print(w)
     else {

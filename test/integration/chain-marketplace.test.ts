@@ -12,6 +12,7 @@ import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
 import { conservation, type BlockOutcome } from '../../main/chain/marketplace.js'
 import { EARNING_REASONS } from '../../main/ledger/ledger.js'
+import { createChainHandlers } from '../../main/api/handlers-chain.js'
 
 const TOKEN = 10n ** 12n
 
@@ -192,6 +193,14 @@ describe('marketplace on the embedded Asset Hub runtime', () => {
     await sync()
     const after = await Promise.all(providers.slice(0, 3).map((p) => p.balanceOf(p.address)))
     expect(after.map((a, i) => a - before[i])).toEqual([TOKEN, TOKEN, TOKEN])
+  })
+
+  it('gives dev tokens through the API on a local chain and refuses a non-positive amount', async () => {
+    const api = createChainHandlers({ chain: providers[1], ledger: providers[1].ledger })
+    const before = BigInt((await api.getWallet({})).free)
+    const after = BigInt((await api.requestDevTokens({ amount: TOKEN.toString() })).free)
+    expect(after - before).toBe(TOKEN)
+    await expect(api.requestDevTokens({ amount: '0' })).rejects.toThrow(/positive/)
   })
 
   it('refuses a record the marketplace rejects, with the reason', async () => {
