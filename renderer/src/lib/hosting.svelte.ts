@@ -58,6 +58,13 @@ export class HostingStore {
     this.hosting = { value: { ...cur, lastProofs: [proof, ...cur.lastProofs].slice(0, 20) }, error: null }
   }
 
+  /** Local chains only: dev tokens from the faucet (10 whole tokens), then the wallet again. */
+  async requestDevTokens (): Promise<void> {
+    const decimals = this.wallet.value?.tokenDecimals ?? this.chain.value?.tokenDecimals ?? 0
+    const wallet = await this.#client.call('requestDevTokens', { amount: (10n * 10n ** BigInt(decimals)).toString() })
+    this.wallet = { value: wallet, error: null }
+  }
+
   async refresh (now = Date.now()): Promise<void> {
     this.loading = true
     const settle = async <T>(p: Promise<T>): Promise<Section<T>> => {
