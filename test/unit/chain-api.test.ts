@@ -81,6 +81,12 @@ describe('chain API handlers and the ledger command', () => {
     printed.length = 0
     expect(await chainCommands.wallet.run([], ctx(false))).toBe(0)
     expect(printed).toEqual(['address  me-address', 'free     2.5 ROC', 'reserved 0 ROC'])
-    await expect(chainCommands.wallet.run(['--faucet', '1'], ctx(false))).rejects.toThrow(/local chain served on ws:\/\/127\.0\.0\.1/)
+    // A daemon on a remote chain gets no faucet from the CLI.
+    const remote = ctx(false)
+    const call = remote.call
+    remote.call = (async (method: string, args: never) => method === 'getChainStatus'
+      ? { ...fakeChain.status(), endpoint: 'wss://rpc.example' }
+      : await call(method as never, args)) as CliContext['call']
+    await expect(chainCommands.wallet.run(['--faucet', '1'], remote)).rejects.toThrow(/local chain served on ws:\/\/127\.0\.0\.1/)
   })
 })
