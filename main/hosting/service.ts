@@ -759,8 +759,8 @@ export class HostingService extends Resource {
       if (stillUsed.has(keyHex)) continue
       // free the space of the plain replica, then forget the core
       await core.clear(0, core.length).catch(() => {})
-      await core.close().catch(() => {})
-      this.openCores.delete(keyHex)
+      // The session stays open (closed with the service): an encoder task of this node may hold
+      // the same core for a replacement; closing it here failed that task with SESSION_CLOSED.
       const dk = toHex(hcrypto.discoveryKey(b4a.from(keyHex, 'hex')))
       const d = this.drivesJoined.get(dk)
       if (d !== undefined) { this.drivesJoined.delete(dk); await d.destroy().catch(() => {}) }
