@@ -4,6 +4,7 @@
  */
 import type { CliCommand, CliContext } from './types.js'
 import { DatdotError, formatBytes } from '../engine/errors.js'
+import { parseTokens } from './chain-commands.js'
 
 interface Flags { positional: string[], flags: Map<string, string> }
 
@@ -28,15 +29,6 @@ function num (f: Flags, name: string): number | undefined {
   if (v === undefined) return undefined
   if (!/^\d+(\.\d+)?$/.test(v)) throw DatdotError.invalidArgument(`--${name} takes a number`)
   return Number(v)
-}
-
-/** "12.5" tokens -> planck with the chain's decimals, exactly (no floating point). */
-export function toPlanck (amount: string, decimals: number): bigint {
-  const m = /^(\d{1,30})(?:\.(\d{1,30}))?$/.exec(amount)
-  if (m === null) throw DatdotError.invalidArgument(`not an amount: ${amount}`)
-  const frac = m[2] ?? ''
-  if (frac.length > decimals) throw DatdotError.invalidArgument(`at most ${decimals} decimals`)
-  return BigInt(m[1] as string) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, '0') || '0')
 }
 
 function seedLine (s: { seeding: boolean, registered: boolean, storageBytes: number, usedBytes: number, bandwidthBps: number, region: string, proofsPassed: number, proofsFailed: number }): string {
@@ -83,7 +75,7 @@ export const hostingCommands: Record<string, CliCommand> = {
       const price = f.flags.get('price')
       if (price === undefined) throw DatdotError.invalidArgument('sponsor needs --price AMOUNT')
       const chain = await ctx.call('getChainStatus', {})
-      const planck = toPlanck(price, chain.tokenDecimals ?? 12)
+      const planck = parseTokens(price, chain.tokenDecimals ?? 12)
       const r = await ctx.call('sponsor', { link, replicas: num(f, 'replicas') ?? 3, days: num(f, 'days') ?? 30, price: planck.toString() })
       ctx.print(ctx.json ? r : `published plan ${r.planId}: ${price} ${chain.tokenSymbol ?? ''} in escrow`)
       return 0
