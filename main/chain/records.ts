@@ -1,7 +1,9 @@
 /**
  * DatDot marketplace records: what daemons write on chain with `system.remarkWithEvent`.
  *
- * A record is the ASCII prefix `datdot/1 ` (the `1` is the format version) followed by a compact
+ * A record is the ASCII prefix `datdot/2 ` (the `2` is the format version; version 1, the first
+ * draft without signed roots, receipts or several performance attestors, is refused as
+ * `unknown-version`) followed by a compact
  * binary body: one byte of kind, then the kind's fields. Integers are unsigned LEB128 varints
  * (bigint-safe up to 128 bits, like Substrate's u128 balances), byte strings and UTF-8 strings are
  * length-prefixed, lists are count-prefixed. Every field has a limit; decoding never throws:
@@ -11,7 +13,7 @@
  * bench and other modules (docs/protocol.md) can share it.
  */
 
-export const RECORD_PREFIX = 'datdot/1 '
+export const RECORD_PREFIX = 'datdot/2 '
 const PREFIX_BYTES = new TextEncoder().encode(RECORD_PREFIX)
 
 export const RECORD_LIMITS = {
@@ -32,32 +34,108 @@ export const RECORD_LIMITS = {
   latencyMsMax: 600_000,
   /** Amounts: at most 128 bits (Substrate u128). */
   amountBits: 128,
-  pauseBlocksMax: 100_000
+  pauseBlocksMax: 100_000,
+  /** Signed roots: hypercore manifest and signature bytes (ed25519 manifests use ~70 and 64). */
+  manifestBytes: 512,
+  rootSignatureBytes: 256,
+  forkMax: 2 ** 32,
+  throughputBpsMax: 2 ** 40,
+  /** Network parameters. */
+  chunksPerContractMax: 4096,
+  challengeIntervalBlocksMax: 1_000_000,
+  challengeTimeoutBlocksMax: 10_000,
+  performanceAttestorsMax: 5
 } as const
+
+/** Why a storage challenge failed (`storage-report.reason`); 'NONE' when it passed. */
+export const STORAGE_FAILURES = [
+  'NONE', 'UNREACHABLE', 'MISSING_CHUNK', 'WRONG_COMMITMENT', 'DEADLINE_MISSED', 'BAD_ENCODING',
+  'BAD_ENCODER_SIGNATURE', 'ROOT_MISMATCH', 'MALFORMED_PROOF', 'WRONG_STEP_COUNT', 'WRONG_INDEX',
+  'WRONG_LENGTH', 'WRONG_CORE', 'BAD_ROOT_SIGNATURE', 'OTHER'
+] as const
+export type StorageFailure = typeof STORAGE_FAILURES[number]
+
+/**
+ * Why a slot's setup failed (`setup-report`): the first two blame the encoder (it is replaced),
+ * the last two the hoster.
+ */
+export const SETUP_FAILURES = ['bad-encoding', 'encoder-missing', 'hoster-refused', 'hoster-missing'] as const
+export type SetupFailure = typeof SETUP_FAILURES[number]
 
 export const ROLE = { encoder: 1, hoster: 2, attestor: 4 } as const
 export type RoleName = keyof typeof ROLE
 export const ROLE_MASK = ROLE.encoder | ROLE.hoster | ROLE.attestor
 
-export interface DriveRanges {
-  /** 32-byte hypercore/hyperdrive key, hex (64 chars, lower case). */
-  keyHex: string
-  /** Half-open chunk ranges [start, end). */
-  ranges: Array<[number, number]>
+/**
+ * A core's root as its author signed it: hypercore's manifest (hashes to the core key), the
+ * tree length, fork and tree hash, and the signature over them. Hex is lower case, no `0x`.
+ * Interpreters verify it against the core key (main/hosting/proof.ts `verifySignedRoot`).
+ */
+export interface SignedRootHex {
+  manifestHex: string
+  length: number
+  fork: number
+  treeHashHex: string
+  signatureHex: string
 }
 
+export interface DriveRanges {
+  /** 32-byte hypercore key, hex (64 chars, lower case). */
+  keyHex: string
+  /** Half-open chunk ranges [start, end), all below `root.length`. */
+  ranges: Array<[number, number]>
+  /** The signed root the ranges are hosted against. */
+  root: SignedRootHex
+}
+
+/** Marketplace parameters, fixed by the network record (docs/chain.md). */
+export interface NetworkParams {
+  /** Blocks (hypercore blocks, <= 64 KiB for Hyperdrive blobs) per contract. */
+  chunksPerContract: number
+  /** Each hosting slot gets a storage challenge and a performance check once per interval. */
+  challengeIntervalBlocks: number
+  /** Blocks an attestor has to report a challenge. */
+  challengeTimeoutBlocks: number
+  /** Attestors per performance check (graded from the median). */
+  performanceAttestors: number
+}
+
+/** A slot's outcome in a setup report. `receiptsRootHex` = BLAKE2b-256 of the slot's encoded chunk hashes in index order. */
+export type SetupSlot =
+  | { ok: true, receiptsRootHex: string, receiptHex: string }
+  | { ok: false, reason: SetupFailure }
+
 export type MarketRecord =
-  | { kind: 'network', operators: string[], threshold: number, escrow: string, unitPricePlanck: bigint }
+  | { kind: 'network', operators: string[], threshold: number, escrow: string, unitPricePlanck: bigint, params: NetworkParams }
   | { kind: 'register', roles: number, storageBytes: number, bandwidthBps: number, region: string, noiseKeyHex: string }
   | { kind: 'unregister' }
   | { kind: 'publish', drives: DriveRanges[], replicas: number, durationBlocks: number, budgetPlanck: bigint }
   | { kind: 'unpublish', planId: number }
   | { kind: 'pause', blocks: number }
   | { kind: 'unpause' }
-  | { kind: 'setup-report', contractId: number, slotsOk: boolean[] }
-  | { kind: 'storage-report', challengeId: number, ok: boolean }
-  | { kind: 'performance-report', challengeId: number, ok: boolean, latencyMs: number }
+  /** One entry per slot of the contract; slots not in setup are ignored by the state machine. */
+  | { kind: 'setup-report', contractId: number, slots: SetupSlot[] }
+  | { kind: 'storage-report', challengeId: number, ok: boolean, reason: StorageFailure }
+  /** `measureKeyHex`: the fresh single-use Hyperswarm key the attestor measured with. */
+  | { kind: 'performance-report', challengeId: number, reachable: boolean, ttfbMs: number, throughputBps: number, measureKeyHex: string }
   | { kind: 'payout', items: number[] }
+  /**
+   * The sponsor extends an active plan to new versions of its cores: each drive names one of the
+   * plan's cores with a newer signed root (same fork, not shorter) and ranges that only add
+   * blocks; `budgetPlanck` > 0 tops the budget up with one transfer to escrow.
+   */
+  | { kind: 'update', planId: number, drives: DriveRanges[], budgetPlanck: bigint }
+
+/** The bytes a hoster signs to acknowledge a slot's encoded chunks (its receipt). */
+export function receiptMessage (contractId: number, coreKeyHex: string, rootLength: number, receiptsRootHex: string): Uint8Array {
+  const w = new Writer()
+  w.raw(new TextEncoder().encode('datdot/receipt/2'))
+  w.uint(contractId)
+  w.raw(hexToBytes(coreKeyHex, 32))
+  w.uint(rootLength)
+  w.raw(hexToBytes(receiptsRootHex, 32))
+  return w.done()
+}
 
 export type RecordKind = MarketRecord['kind']
 
@@ -72,7 +150,8 @@ const KIND_CODES: Record<RecordKind, number> = {
   'setup-report': 8,
   'storage-report': 9,
   'performance-report': 10,
-  payout: 11
+  payout: 11,
+  update: 12
 }
 const KIND_BY_CODE = new Map<number, RecordKind>(Object.entries(KIND_CODES).map(([k, v]) => [v, k as RecordKind]))
 
@@ -173,6 +252,72 @@ export function bytesToHex (b: Uint8Array): string {
   return s
 }
 
+// ---------------------------------------------------------------- drives and signed roots
+
+function writeDrives (w: Writer, drives: DriveRanges[]): void {
+  w.uint(drives.length)
+  for (const d of drives) {
+    w.raw(hexToBytes(d.keyHex, 32))
+    w.uint(d.ranges.length)
+    for (const [s, e] of d.ranges) { w.uint(s); w.uint(e - s) }
+    w.buffer(hexToBytes(d.root.manifestHex))
+    w.uint(d.root.length); w.uint(d.root.fork)
+    w.raw(hexToBytes(d.root.treeHashHex, 32))
+    w.buffer(hexToBytes(d.root.signatureHex))
+  }
+}
+
+function readDrives (r: Reader): DriveRanges[] {
+  const L = RECORD_LIMITS
+  const nd = r.uint(L.drivesPerPlan)
+  const drives: DriveRanges[] = []
+  for (let i = 0; i < nd; i++) {
+    const keyHex = bytesToHex(r.bytes(32)).slice(2)
+    const nr = r.uint(L.rangesPerDrive)
+    const ranges: Array<[number, number]> = []
+    for (let j = 0; j < nr; j++) {
+      const s = r.uint(L.chunkIndexMax)
+      const len = r.uint(L.chunkIndexMax)
+      ranges.push([s, s + len])
+    }
+    const manifestHex = bytesToHex(r.buffer(L.manifestBytes)).slice(2)
+    const length = r.uint(L.chunkIndexMax)
+    const fork = r.uint(L.forkMax)
+    const treeHashHex = bytesToHex(r.bytes(32)).slice(2)
+    const signatureHex = bytesToHex(r.buffer(L.rootSignatureBytes)).slice(2)
+    drives.push({ keyHex, ranges, root: { manifestHex, length, fork, treeHashHex, signatureHex } })
+  }
+  return drives
+}
+
+function validateDrives (drives: DriveRanges[]): string | null {
+  const L = RECORD_LIMITS
+  const isUint = (n: number, max: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= max
+  const isHex = (h: string, minBytes: number, maxBytes: number): boolean =>
+    typeof h === 'string' && /^([0-9a-f]{2})*$/.test(h) && h.length >= minBytes * 2 && h.length <= maxBytes * 2
+  if (drives.length < 1 || drives.length > L.drivesPerPlan) return 'drives out of range'
+  if (new Set(drives.map((d) => d.keyHex)).size !== drives.length) return 'duplicate drive key'
+  for (const d of drives) {
+    if (!/^[0-9a-f]{64}$/.test(d.keyHex)) return 'bad drive key'
+    if (d.ranges.length < 1 || d.ranges.length > L.rangesPerDrive) return 'ranges out of range'
+    const root = d.root
+    if (root === undefined || root === null) return 'missing signed root'
+    if (!isHex(root.manifestHex, 1, L.manifestBytes)) return 'bad manifest'
+    if (!isHex(root.treeHashHex, 32, 32)) return 'bad tree hash'
+    if (!isHex(root.signatureHex, 1, L.rootSignatureBytes)) return 'bad root signature'
+    if (!isUint(root.length, L.chunkIndexMax) || root.length < 1) return 'bad root length'
+    if (!isUint(root.fork, L.forkMax)) return 'bad fork'
+    let prevEnd = -1
+    for (const [s, e] of d.ranges) {
+      if (!isUint(s, L.chunkIndexMax) || !isUint(e, L.chunkIndexMax) || e <= s) return 'bad range'
+      if (s < prevEnd) return 'ranges overlap or unsorted'
+      if (e > root.length) return 'range beyond the signed root'
+      prevEnd = e
+    }
+  }
+  return null
+}
+
 // ---------------------------------------------------------------- encode / decode
 
 /** Encodes a record to remark bytes. Throws RangeError for values over limits (a caller bug). */
@@ -189,6 +334,8 @@ export function encodeRecord (rec: MarketRecord): Uint8Array {
       w.uint(rec.threshold)
       writeAccount(w, rec.escrow)
       w.uint(rec.unitPricePlanck)
+      w.uint(rec.params.chunksPerContract); w.uint(rec.params.challengeIntervalBlocks)
+      w.uint(rec.params.challengeTimeoutBlocks); w.uint(rec.params.performanceAttestors)
       break
     case 'register':
       w.uint(rec.roles); w.uint(rec.storageBytes); w.uint(rec.bandwidthBps); w.string(rec.region)
@@ -198,13 +345,13 @@ export function encodeRecord (rec: MarketRecord): Uint8Array {
     case 'unpause':
       break
     case 'publish':
-      w.uint(rec.drives.length)
-      for (const d of rec.drives) {
-        w.raw(hexToBytes(d.keyHex, 32))
-        w.uint(d.ranges.length)
-        for (const [s, e] of d.ranges) { w.uint(s); w.uint(e - s) }
-      }
+      writeDrives(w, rec.drives)
       w.uint(rec.replicas); w.uint(rec.durationBlocks); w.uint(rec.budgetPlanck)
+      break
+    case 'update':
+      w.uint(rec.planId)
+      writeDrives(w, rec.drives)
+      w.uint(rec.budgetPlanck)
       break
     case 'unpublish':
       w.uint(rec.planId)
@@ -214,14 +361,18 @@ export function encodeRecord (rec: MarketRecord): Uint8Array {
       break
     case 'setup-report':
       w.uint(rec.contractId)
-      w.uint(rec.slotsOk.length)
-      for (const ok of rec.slotsOk) w.bool(ok)
+      w.uint(rec.slots.length)
+      for (const slot of rec.slots) {
+        w.bool(slot.ok)
+        if (slot.ok) { w.raw(hexToBytes(slot.receiptsRootHex, 32)); w.raw(hexToBytes(slot.receiptHex, 64)) } else w.uint(SETUP_FAILURES.indexOf(slot.reason))
+      }
       break
     case 'storage-report':
-      w.uint(rec.challengeId); w.bool(rec.ok)
+      w.uint(rec.challengeId); w.bool(rec.ok); w.uint(STORAGE_FAILURES.indexOf(rec.reason))
       break
     case 'performance-report':
-      w.uint(rec.challengeId); w.bool(rec.ok); w.uint(rec.latencyMs)
+      w.uint(rec.challengeId); w.bool(rec.reachable); w.uint(rec.ttfbMs); w.uint(rec.throughputBps)
+      w.raw(hexToBytes(rec.measureKeyHex, 32))
       break
     case 'payout':
       w.uint(rec.items.length)
@@ -274,7 +425,13 @@ function decodeBody (kind: RecordKind, r: Reader): MarketRecord {
       const threshold = r.uint(L.operatorsMax)
       const escrow = readAccount(r)
       const unitPricePlanck = r.uintBig(L.amountBits)
-      return { kind, operators, threshold, escrow, unitPricePlanck }
+      const params: NetworkParams = {
+        chunksPerContract: r.uint(L.chunksPerContractMax),
+        challengeIntervalBlocks: r.uint(L.challengeIntervalBlocksMax),
+        challengeTimeoutBlocks: r.uint(L.challengeTimeoutBlocksMax),
+        performanceAttestors: r.uint(L.performanceAttestorsMax)
+      }
+      return { kind, operators, threshold, escrow, unitPricePlanck, params }
     }
     case 'register': {
       const roles = r.uint(255)
@@ -287,39 +444,43 @@ function decodeBody (kind: RecordKind, r: Reader): MarketRecord {
     case 'unregister': return { kind }
     case 'unpause': return { kind }
     case 'publish': {
-      const nd = r.uint(L.drivesPerPlan)
-      const drives: DriveRanges[] = []
-      for (let i = 0; i < nd; i++) {
-        const keyHex = bytesToHex(r.bytes(32)).slice(2)
-        const nr = r.uint(L.rangesPerDrive)
-        const ranges: Array<[number, number]> = []
-        for (let j = 0; j < nr; j++) {
-          const s = r.uint(L.chunkIndexMax)
-          const len = r.uint(L.chunkIndexMax)
-          ranges.push([s, s + len])
-        }
-        drives.push({ keyHex, ranges })
-      }
+      const drives = readDrives(r)
       const replicas = r.uint(L.replicasMax)
       const durationBlocks = r.uint(L.durationBlocksMax)
       const budgetPlanck = r.uintBig(L.amountBits)
       return { kind, drives, replicas, durationBlocks, budgetPlanck }
+    }
+    case 'update': {
+      const planId = r.uint(Number.MAX_SAFE_INTEGER)
+      const drives = readDrives(r)
+      const budgetPlanck = r.uintBig(L.amountBits)
+      return { kind, planId, drives, budgetPlanck }
     }
     case 'unpublish': return { kind, planId: r.uint(Number.MAX_SAFE_INTEGER) }
     case 'pause': return { kind, blocks: r.uint(L.pauseBlocksMax) }
     case 'setup-report': {
       const contractId = r.uint(Number.MAX_SAFE_INTEGER)
       const n = r.uint(L.slotsPerSetupReport)
-      const slotsOk: boolean[] = []
-      for (let i = 0; i < n; i++) slotsOk.push(r.bool())
-      return { kind, contractId, slotsOk }
+      const slots: SetupSlot[] = []
+      for (let i = 0; i < n; i++) {
+        if (r.bool()) slots.push({ ok: true, receiptsRootHex: bytesToHex(r.bytes(32)).slice(2), receiptHex: bytesToHex(r.bytes(64)).slice(2) })
+        else slots.push({ ok: false, reason: SETUP_FAILURES[r.uint(SETUP_FAILURES.length - 1)] })
+      }
+      return { kind, contractId, slots }
     }
-    case 'storage-report': return { kind, challengeId: r.uint(Number.MAX_SAFE_INTEGER), ok: r.bool() }
-    case 'performance-report': {
+    case 'storage-report': {
       const challengeId = r.uint(Number.MAX_SAFE_INTEGER)
       const ok = r.bool()
-      const latencyMs = r.uint(L.latencyMsMax)
-      return { kind, challengeId, ok, latencyMs }
+      const reason = STORAGE_FAILURES[r.uint(STORAGE_FAILURES.length - 1)]
+      return { kind, challengeId, ok, reason }
+    }
+    case 'performance-report': {
+      const challengeId = r.uint(Number.MAX_SAFE_INTEGER)
+      const reachable = r.bool()
+      const ttfbMs = r.uint(L.latencyMsMax)
+      const throughputBps = r.uint(L.throughputBpsMax)
+      const measureKeyHex = bytesToHex(r.bytes(32)).slice(2)
+      return { kind, challengeId, reachable, ttfbMs, throughputBps, measureKeyHex }
     }
     case 'payout': {
       const n = r.uint(L.payoutItems)
@@ -343,6 +504,11 @@ export function validateRecord (rec: MarketRecord): string | null {
       if (new Set(rec.operators).size !== rec.operators.length) return 'duplicate operator'
       if (!isUint(rec.threshold, rec.operators.length) || rec.threshold < 1) return 'bad threshold'
       if (!isAmount(rec.unitPricePlanck) || rec.unitPricePlanck === 0n) return 'bad unit price'
+      if (rec.params === undefined || rec.params === null) return 'missing params'
+      if (!isUint(rec.params.chunksPerContract, L.chunksPerContractMax) || rec.params.chunksPerContract < 1) return 'bad chunks per contract'
+      if (!isUint(rec.params.challengeIntervalBlocks, L.challengeIntervalBlocksMax) || rec.params.challengeIntervalBlocks < 2) return 'bad challenge interval'
+      if (!isUint(rec.params.challengeTimeoutBlocks, L.challengeTimeoutBlocksMax) || rec.params.challengeTimeoutBlocks < 1) return 'bad challenge timeout'
+      if (!isUint(rec.params.performanceAttestors, L.performanceAttestorsMax) || rec.params.performanceAttestors < 1) return 'bad performance attestors'
       return null
     case 'register':
       if (!isUint(rec.roles, ROLE_MASK) || rec.roles === 0) return 'bad roles'
@@ -355,32 +521,42 @@ export function validateRecord (rec: MarketRecord): string | null {
     case 'unpause':
       return null
     case 'publish': {
-      if (rec.drives.length < 1 || rec.drives.length > L.drivesPerPlan) return 'drives out of range'
-      for (const d of rec.drives) {
-        if (!/^[0-9a-f]{64}$/.test(d.keyHex)) return 'bad drive key'
-        if (d.ranges.length < 1 || d.ranges.length > L.rangesPerDrive) return 'ranges out of range'
-        let prevEnd = -1
-        for (const [s, e] of d.ranges) {
-          if (!isUint(s, L.chunkIndexMax) || !isUint(e, L.chunkIndexMax) || e <= s) return 'bad range'
-          if (s < prevEnd) return 'ranges overlap or unsorted'
-          prevEnd = e
-        }
-      }
+      const bad = validateDrives(rec.drives)
+      if (bad !== null) return bad
       if (!isUint(rec.replicas, L.replicasMax) || rec.replicas < 1) return 'bad replicas'
       if (!isUint(rec.durationBlocks, L.durationBlocksMax) || rec.durationBlocks < 1) return 'bad duration'
       if (!isAmount(rec.budgetPlanck) || rec.budgetPlanck === 0n) return 'bad budget'
+      return null
+    }
+    case 'update': {
+      if (!isUint(rec.planId, Number.MAX_SAFE_INTEGER)) return 'bad plan id'
+      const bad = validateDrives(rec.drives)
+      if (bad !== null) return bad
+      if (!isAmount(rec.budgetPlanck)) return 'bad budget'
       return null
     }
     case 'unpublish': return isUint(rec.planId, Number.MAX_SAFE_INTEGER) ? null : 'bad plan id'
     case 'pause': return isUint(rec.blocks, L.pauseBlocksMax) && rec.blocks > 0 ? null : 'bad pause'
     case 'setup-report':
       if (!isUint(rec.contractId, Number.MAX_SAFE_INTEGER)) return 'bad contract id'
-      if (rec.slotsOk.length < 1 || rec.slotsOk.length > L.slotsPerSetupReport) return 'bad slots'
+      if (rec.slots.length < 1 || rec.slots.length > L.slotsPerSetupReport) return 'bad slots'
+      for (const slot of rec.slots) {
+        if (slot.ok) {
+          if (!/^[0-9a-f]{64}$/.test(slot.receiptsRootHex) || !/^[0-9a-f]{128}$/.test(slot.receiptHex)) return 'bad receipt'
+        } else if (!SETUP_FAILURES.includes(slot.reason)) return 'bad setup failure'
+      }
       return null
-    case 'storage-report': return isUint(rec.challengeId, Number.MAX_SAFE_INTEGER) ? null : 'bad challenge id'
+    case 'storage-report':
+      if (!isUint(rec.challengeId, Number.MAX_SAFE_INTEGER)) return 'bad challenge id'
+      if (!STORAGE_FAILURES.includes(rec.reason)) return 'bad reason'
+      if (rec.ok !== (rec.reason === 'NONE')) return 'reason must be NONE exactly when ok'
+      return null
     case 'performance-report':
       if (!isUint(rec.challengeId, Number.MAX_SAFE_INTEGER)) return 'bad challenge id'
-      return isUint(rec.latencyMs, L.latencyMsMax) ? null : 'bad latency'
+      if (!isUint(rec.ttfbMs, L.latencyMsMax)) return 'bad time to first byte'
+      if (!isUint(rec.throughputBps, L.throughputBpsMax)) return 'bad throughput'
+      if (!/^[0-9a-f]{64}$/.test(rec.measureKeyHex)) return 'bad measure key'
+      return null
     case 'payout':
       if (rec.items.length < 1 || rec.items.length > L.payoutItems) return 'bad item count'
       if (!rec.items.every((i) => isUint(i, Number.MAX_SAFE_INTEGER))) return 'bad item'
