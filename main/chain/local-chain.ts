@@ -22,7 +22,7 @@ import type { HexString } from '@polkadot/util/types'
 import { cryptoWaitReady, createKeyMulti, mnemonicGenerate, decodeAddress } from '@polkadot/util-crypto'
 import { u8aToHex } from '@polkadot/util'
 import { ChainStore } from './chain-store.js'
-import { encodeRecord } from './records.js'
+import { encodeRecord, type NetworkParams } from './records.js'
 import { DatdotError } from '../engine/errors.js'
 
 /** Well-known dev key of the local chain's faucet (local chains only; never funded elsewhere). */
@@ -33,6 +33,22 @@ export const LOCAL_FUNDS = {
   /** Price of one reward unit: 0.001 token at 12 decimals. */
   unitPricePlanck: 10n ** 9n
 } as const
+
+/**
+ * Marketplace parameters the app's embedded chain posts in its network record: contracts of 64
+ * hypercore blocks (4 MiB at 64 KiB blocks), one storage challenge and one performance check per
+ * hosting slot every 100 blocks (10 minutes at 6 s blocks), 20 blocks (2 minutes) to report, three
+ * attestors per performance check. Tests pass small values (LocalChainOptions.networkParams).
+ */
+export const DEFAULT_NETWORK_PARAMS: NetworkParams = {
+  chunksPerContract: 64,
+  challengeIntervalBlocks: 100,
+  challengeTimeoutBlocks: 20,
+  performanceAttestors: 3
+}
+
+/** Block time of the embedded chain when the caller does not choose one (Asset Hub's is 12 s; 6 s keeps challenge deadlines short). */
+export const DEFAULT_BLOCK_INTERVAL_MS = 6000
 
 type ChopsticksCore = typeof import('@acala-network/chopsticks-core')
 let corePromise: Promise<ChopsticksCore> | null = null
@@ -52,8 +68,10 @@ export interface LocalChainOptions {
   dir: string
   /** Serve JSON-RPC on ws://127.0.0.1:<port> (0: any free port). Omit for in-process only. */
   port?: number
-  /** Also build a block every this many ms (12 s keeps chain time close to wall time). Omit: blocks only for transactions. */
+  /** Also build a block every this many ms (so deadlines advance when nobody transacts). Omit or 0: blocks only for transactions. */
   blockIntervalMs?: number
+  /** Parameters of the network record posted when the chain is first created (DEFAULT_NETWORK_PARAMS). Ignored for an existing chain. */
+  networkParams?: NetworkParams
 }
 
 export interface NetworkKeys { operators: KeyringPair[], escrow: string, escrowHex: string, faucet: KeyringPair }
@@ -112,9 +130,9 @@ export class LocalChain {
       }
       const provider = new core.ChopsticksProvider(chain)
       const local = new LocalChain(chain, provider, store, keys, genesisHash)
-      if (store.getMeta('bootstrapped') === null) await local.bootstrap()
+      if (store.getMeta('bootstrapped') === null) await local.bootstrap(opts.networkParams ?? DEFAULT_NETWORK_PARAMS)
       if (opts.port !== undefined) await local.serve(opts.port)
-      if (opts.blockIntervalMs !== undefined) local.startTimer(opts.blockIntervalMs)
+      if (opts.blockIntervalMs !== undefined && opts.blockIntervalMs > 0) local.startTimer(opts.blockIntervalMs)
       return local
     } catch (err) {
       if (chain !== null) { await chain.close().catch(() => {}); openChains-- } else await store.close()
@@ -131,16 +149,18 @@ export class LocalChain {
     await p
   }
 
-  private startTimer (ms: number): void {
+  /** Builds a block every `ms` (at least 100 ms) until closed; a running timer is replaced. */
+  startTimer (ms: number): void {
+    if (this.timer !== null) clearInterval(this.timer)
     this.timer = setInterval(() => {
       if (this.closed) return
       this.newBlock().catch(() => {})
-    }, Math.max(500, ms))
+    }, Math.max(100, ms))
     this.timer.unref()
   }
 
   /** Funds the network accounts at the head block, persists that state, posts the network record. */
-  private async bootstrap (): Promise<void> {
+  private async bootstrap (params: NetworkParams): Promise<void> {
     // A provider of its own: disconnecting an ApiPromise disconnects its provider.
     const api = await ApiPromise.create({ provider: this.provider.clone(), noInitWarn: true, throwOnConnect: true })
     try {
@@ -164,7 +184,8 @@ export class LocalChain {
         operators: this.keys.operators.map((o) => u8aToHex(o.publicKey)),
         threshold: 1,
         escrow: this.keys.escrowHex,
-        unitPricePlanck: LOCAL_FUNDS.unitPricePlanck
+        unitPricePlanck: LOCAL_FUNDS.unitPricePlanck,
+        params
       })
       await new Promise<void>((resolve, reject) => {
         api.tx.system.remarkWithEvent(u8aToHex(rec)).signAndSend(this.keys.operators[0], { nonce: -1 }, (r) => {

@@ -29,11 +29,11 @@ import type { ChainStatus, Wallet, LedgerEntry } from '../api/contract.js'
 import { Ledger, type TxInput, type LedgerReason } from '../ledger/ledger.js'
 import {
   applyBlock, initialState, serializeState, deserializeState, conservation, owedItems, stateDigest,
-  type MarketState, type BlockOutcome, type Conservation
+  MARKET_PARAMS, type MarketState, type BlockOutcome, type Conservation
 } from './marketplace.js'
-import { encodeRecord, ROLE, type MarketRecord, type RoleName, type DriveRanges } from './records.js'
+import { encodeRecord, ROLE, type MarketRecord, type RoleName, type DriveRanges, type SetupSlot, type StorageFailure, type NetworkParams } from './records.js'
 import { readBlock, missingApis, toHex, type ReadBlock } from './follower.js'
-import { LocalChain, FAUCET_URI } from './local-chain.js'
+import { LocalChain, FAUCET_URI, DEFAULT_BLOCK_INTERVAL_MS } from './local-chain.js'
 
 export const CHAIN_MIGRATIONS: readonly Migration[] = [
   {
@@ -66,8 +66,14 @@ export interface ChainServiceOptions {
   now?: () => number
   /** Embedded chain: also serve it on ws://127.0.0.1:<port> (0: any port). */
   servePort?: number
-  /** Embedded chain: build a block every this many ms (omit: only for transactions). */
+  /**
+   * Embedded chain: build a block every this many ms so deadlines advance when nobody transacts
+   * (default DEFAULT_BLOCK_INTERVAL_MS, 6000; 0: blocks only for transactions and newBlock()).
+   * Ignored with `localChain` (its owner decides: LocalChain.startTimer).
+   */
   blockIntervalMs?: number
+  /** Embedded chain created by this service: the network record's parameters (default DEFAULT_NETWORK_PARAMS). */
+  networkParams?: NetworkParams
   /** Use this already open local chain (the `datdot chain` command, tests). The service does not close it. */
   localChain?: LocalChain
   /** Follow and keep the ledger, but never pay as operator even with the keys. */
@@ -85,9 +91,31 @@ export interface ChainCounters {
   payouts: number
   payoutFailures: number
   followErrors: number
+  /** Extrinsics sent by the record queue, and the records they carried (coalescing). */
+  batches: number
+  batchedRecords: number
 }
 
 type Deferred = { resolve: () => void, reject: (e: unknown) => void, hash: string }
+interface QueuedRecord {
+  kind: MarketRecord['kind']
+  bytes: Uint8Array
+  transfers: Array<{ to: string, amountPlanck: bigint }>
+  resolve: (r: SubmitResult) => void
+  reject: (e: unknown) => void
+}
+
+/** What one attestor measured in a performance check (`submitPerformanceReport`). */
+export interface PerformanceMeasurement {
+  /** False when the hoster could not be reached or answered nothing in time. */
+  reachable: boolean
+  /** Time to first byte of the challenged block, ms (records.ts latencyMsMax when unreachable). */
+  ttfbMs: number
+  /** Bytes per second measured over the transfer (0 when unreachable). */
+  throughputBps: number
+  /** The fresh single-use Hyperswarm public key the attestor measured with, 64 hex chars. */
+  measureKeyHex: string
+}
 
 export class ChainService extends Resource {
   readonly options: ChainServiceOptions
@@ -116,9 +144,12 @@ export class ChainService extends Resource {
   private outcomes = new Map<string, BlockOutcome>()
   private paying = false
   private readonly submitQueue = new Map<string, Promise<void>>()
+  private recordQueue: QueuedRecord[] = []
+  private recordsInFlight = false
+  private recordsDone: Promise<void> = Promise.resolve()
   private payingDone: Promise<void> = Promise.resolve()
   private escrowBaselinePlanck = 0n
-  readonly counters: ChainCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, payouts: 0, payoutFailures: 0, followErrors: 0 }
+  readonly counters: ChainCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, payouts: 0, payoutFailures: 0, followErrors: 0, batches: 0, batchedRecords: 0 }
 
   constructor (opts: ChainServiceOptions) {
     super()
@@ -142,7 +173,12 @@ export class ChainService extends Resource {
       this.local = this.options.localChain
       provider = this.local.provider.clone()
     } else if (this.options.endpoint === 'embedded') {
-      this.local = await LocalChain.open({ dir: join(dir, 'local'), port: this.options.servePort, blockIntervalMs: this.options.blockIntervalMs })
+      this.local = await LocalChain.open({
+        dir: join(dir, 'local'),
+        port: this.options.servePort,
+        blockIntervalMs: this.options.blockIntervalMs ?? DEFAULT_BLOCK_INTERVAL_MS,
+        networkParams: this.options.networkParams
+      })
       this.ownsLocal = true
       provider = this.local.provider.clone()
     } else {
@@ -187,8 +223,10 @@ export class ChainService extends Resource {
     this.unsubHeads?.()
     this.unsubHeads = null
     await this.following.catch(() => {})
+    for (const q of this.recordQueue.splice(0)) q.reject(DatdotError.closed('chain service'))
     for (const w of this.waiters) w.reject(DatdotError.closed('chain service'))
     this.waiters = []
+    await this.recordsDone
     await this.payingDone
     if (this.api !== undefined) await this.api.disconnect().catch(() => {})
     if (this.ownsLocal && this.local !== null) await this.local.close()
@@ -253,19 +291,42 @@ export class ChainService extends Resource {
   async pause (blocks: number): Promise<SubmitResult> { return await this.submitRecord({ kind: 'pause', blocks }) }
   async unpause (): Promise<SubmitResult> { return await this.submitRecord({ kind: 'unpause' }) }
 
-  /** Publishes a plan and pays its budget into escrow in the same batch. Returns the plan id. */
+  /**
+   * Publishes a plan and pays its budget into escrow in the same batch. Every drive carries the
+   * signed root its ranges are hosted against (the chain rejects a root that does not verify:
+   * 'bad-proof'). Returns the plan id.
+   */
   async publishPlan (plan: { drives: DriveRanges[], replicas: number, durationBlocks: number, budgetPlanck: bigint }): Promise<SubmitResult & { planId: number }> {
     const net = this.state.network
     if (net === null) throw DatdotError.chain('no DatDot network on this chain yet')
-    const res = await this.submitRecord({ kind: 'publish', ...plan }, [{ to: net.escrow, amountPlanck: plan.budgetPlanck }])
+    const res = await this.submitRecord({ kind: 'publish', drives: plan.drives, replicas: plan.replicas, durationBlocks: plan.durationBlocks, budgetPlanck: plan.budgetPlanck }, [{ to: net.escrow, amountPlanck: plan.budgetPlanck }])
     const ref = res.applied.find((r) => r.startsWith('plan:'))
     return { ...res, planId: Number(ref?.slice(5)) }
   }
 
+  /**
+   * Extends an active plan of this sponsor to newer signed roots of its cores: `drives` name the
+   * plan's cores with their new root (same fork, not shorter) and only the ranges to add (they may
+   * not overlap what the plan hosts). `budgetPlanck` > 0 tops the budget up (paid into escrow in
+   * the same batch); 0 adds nothing.
+   */
+  async updatePlan (update: { planId: number, drives: DriveRanges[], budgetPlanck: bigint }): Promise<SubmitResult & { planId: number }> {
+    const net = this.state.network
+    if (net === null) throw DatdotError.chain('no DatDot network on this chain yet')
+    const transfers = update.budgetPlanck > 0n ? [{ to: net.escrow, amountPlanck: update.budgetPlanck }] : []
+    const res = await this.submitRecord({ kind: 'update', planId: update.planId, drives: update.drives, budgetPlanck: update.budgetPlanck }, transfers)
+    return { ...res, planId: update.planId }
+  }
+
   async unpublish (planId: number): Promise<SubmitResult> { return await this.submitRecord({ kind: 'unpublish', planId }) }
-  async submitSetupReport (contractId: number, slotsOk: boolean[]): Promise<SubmitResult> { return await this.submitRecord({ kind: 'setup-report', contractId, slotsOk }) }
-  async submitStorageReport (challengeId: number, ok: boolean): Promise<SubmitResult> { return await this.submitRecord({ kind: 'storage-report', challengeId, ok }) }
-  async submitPerformanceReport (challengeId: number, ok: boolean, latencyMs: number): Promise<SubmitResult> { return await this.submitRecord({ kind: 'performance-report', challengeId, ok, latencyMs }) }
+  /** One entry per slot of the contract (slots not in setup are ignored by the chain). */
+  async submitSetupReport (contractId: number, slots: SetupSlot[]): Promise<SubmitResult> { return await this.submitRecord({ kind: 'setup-report', contractId, slots }) }
+  /** `reason` is 'NONE' exactly when `ok`. */
+  async submitStorageReport (challengeId: number, ok: boolean, reason: StorageFailure): Promise<SubmitResult> { return await this.submitRecord({ kind: 'storage-report', challengeId, ok, reason }) }
+  /** One attestor's measurement of a performance check, with the fresh key it measured with. */
+  async submitPerformanceReport (challengeId: number, m: PerformanceMeasurement): Promise<SubmitResult> {
+    return await this.submitRecord({ kind: 'performance-report', challengeId, reachable: m.reachable, ttfbMs: m.ttfbMs, throughputBps: m.throughputBps, measureKeyHex: m.measureKeyHex })
+  }
 
   /** Dev faucet: a signed transfer from the local chain's well-known faucet account. Local chains only. */
   async faucet (amountPlanck: bigint, to: string = this.pair.address): Promise<SubmitResult> {
@@ -283,16 +344,68 @@ export class ChainService extends Resource {
     await this.waitFollowed(this.headNumber ?? 0)
   }
 
-  /** Submits records (and transfers) as one batchAll signed by this node; waits until followed. */
-  async submitRecord (rec: MarketRecord, transfers: Array<{ to: string, amountPlanck: bigint }> = []): Promise<SubmitResult> {
-    this.assertOpen()
-    const calls = [this.api.tx.system.remarkWithEvent(u8aToHex(encodeRecord(rec))), ...transfers.map((t) => this.api.tx.balances.transferKeepAlive(this.formatAddress(t.to), t.amountPlanck))]
-    const res = await this.send(this.api.tx.utility.batchAll(calls), this.pair)
-    const outcome = this.outcomes.get(res.blockHash)
-    const action = outcome?.actions.find((a) => a.index === res.index)
-    if (action === undefined) throw DatdotError.internal(`submitted ${rec.kind} not found in block ${res.blockNumber}`)
-    if (action.rejected.length > 0) throw DatdotError.chain(`the marketplace rejected the ${rec.kind} record: ${action.rejected.map((r) => `${r.why} (${r.detail})`).join('; ')}`)
-    return { ...res, applied: action.applied.map((a) => a.ref) }
+  /**
+   * Submits a record (and transfers) signed by this node and resolves when its block is followed,
+   * with this record's outcome; throws a CHAIN error with the reject reason when the marketplace
+   * rejected it. Records submitted while an earlier extrinsic of this node is in flight are
+   * coalesced into one `utility.batchAll` (at most MARKET_PARAMS.recordsPerAction); a record that
+   * moves value always goes alone (the marketplace accepts value only with exactly one record).
+   */
+  submitRecord (rec: MarketRecord, transfers: Array<{ to: string, amountPlanck: bigint }> = []): Promise<SubmitResult> {
+    try {
+      this.assertOpen()
+      const bytes = encodeRecord(rec)
+      return new Promise<SubmitResult>((resolve, reject) => {
+        this.recordQueue.push({ kind: rec.kind, bytes, transfers, resolve, reject })
+        this.pumpRecords()
+      })
+    } catch (err) {
+      return Promise.reject(err instanceof RangeError ? DatdotError.invalidArgument(err.message) : err)
+    }
+  }
+
+  /** Records waiting for the next batch (not yet sent). */
+  get queuedRecords (): number { return this.recordQueue.length }
+
+  private pumpRecords (): void {
+    if (this.recordsInFlight || this.recordQueue.length === 0) return
+    if (this.closing) {
+      for (const q of this.recordQueue.splice(0)) q.reject(DatdotError.closed('chain service'))
+      return
+    }
+    const first = this.recordQueue[0]
+    let n = 1
+    if (first.transfers.length === 0) {
+      while (n < this.recordQueue.length && n < MARKET_PARAMS.recordsPerAction && this.recordQueue[n].transfers.length === 0) n++
+    }
+    const batch = this.recordQueue.splice(0, n)
+    this.recordsInFlight = true
+    this.counters.batches++
+    this.counters.batchedRecords += batch.length
+    this.recordsDone = this.sendRecords(batch).finally(() => {
+      this.recordsInFlight = false
+      this.pumpRecords()
+    })
+  }
+
+  private async sendRecords (batch: QueuedRecord[]): Promise<void> {
+    try {
+      const calls = batch.flatMap((q) => [
+        this.api.tx.system.remarkWithEvent(u8aToHex(q.bytes)),
+        ...q.transfers.map((t) => this.api.tx.balances.transferKeepAlive(this.formatAddress(t.to), t.amountPlanck))
+      ])
+      const res = await this.send(this.api.tx.utility.batchAll(calls), this.pair)
+      const outcome = this.outcomes.get(res.blockHash)
+      const action = outcome?.actions.find((a) => a.index === res.index)
+      batch.forEach((q, i) => {
+        const r = action?.records[i]
+        if (r === undefined) q.reject(DatdotError.internal(`submitted ${q.kind} not found in block ${res.blockNumber}`))
+        else if (!r.ok) q.reject(new DatdotError('CHAIN_ERROR', `the marketplace rejected the ${q.kind} record: ${r.why} (${r.detail})`, { why: r.why, detail: r.detail }))
+        else q.resolve({ ...res, applied: [r.ref] })
+      })
+    } catch (err) {
+      for (const q of batch) q.reject(err)
+    }
   }
 
   /** Fee estimate for a record (and transfers), in planck. */
