@@ -6,49 +6,23 @@ import type { CliCommand, CliContext } from './types.js'
 import { DatdotError } from '../engine/errors.js'
 import { openDatabase } from '../engine/db.js'
 import type { LedgerEntry } from '../api/contract.js'
+import { parseArgs, parseTokens, formatTokens } from './args.js'
 
-function flag (argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name)
-  if (i === -1) return undefined
-  const v = argv[i + 1]
-  if (v === undefined || v.startsWith('--')) throw DatdotError.invalidArgument(`${name} needs a value`)
-  return v
-}
-
-function intFlag (argv: string[], name: string, min: number, max: number): number | undefined {
-  const v = flag(argv, name)
-  if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < min || n > max) throw DatdotError.invalidArgument(`${name} must be an integer in ${min}..${max}`)
-  return n
-}
-
-/** "1.5" tokens -> planck, exact (no floating point). */
-export function parseTokens (s: string, decimals: number): bigint {
-  const m = /^(\d{1,20})(?:\.(\d{1,40}))?$/.exec(s.trim())
-  if (m === null) throw DatdotError.invalidArgument(`not an amount: ${s}`)
-  const frac = m[2] ?? ''
-  if (frac.length > decimals) throw DatdotError.invalidArgument(`at most ${decimals} decimals`)
-  return BigInt(m[1]) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, '0') || '0')
-}
-
-/** planck -> "1.5" tokens, exact. */
-export function formatTokens (planck: bigint | string, decimals: number): string {
-  let n = BigInt(planck)
-  const neg = n < 0n
-  if (neg) n = -n
-  const base = 10n ** BigInt(decimals)
-  const frac = (n % base).toString().padStart(decimals, '0').replace(/0+$/, '')
-  return `${neg ? '-' : ''}${n / base}${frac.length > 0 ? '.' + frac : ''}`
-}
+// Token amounts are parsed and printed by main/cli/args.ts; re-exported for existing importers.
+export { parseTokens, formatTokens }
 
 const chain: CliCommand = {
   summary: 'Run a local chain (real Asset Hub runtime) on 127.0.0.1 for daemons to share; prints its URL',
   usage: 'chain [--port N] [--dir PATH] [--block-ms N]',
   run: async (argv, ctx) => {
-    const port = intFlag(argv, '--port', 0, 65535) ?? 9944
-    const blockIntervalMs = intFlag(argv, '--block-ms', 500, 3_600_000) ?? 12_000
-    const dir = flag(argv, '--dir') ?? join(ctx.storage, 'local-chain')
+    const { flags } = parseArgs(argv, {
+      port: { type: 'int', min: 0, max: 65535, default: 9944 },
+      'block-ms': { type: 'int', min: 500, max: 3_600_000, default: 12_000 },
+      dir: { type: 'string' }
+    })
+    const port = flags.port
+    const blockIntervalMs = flags['block-ms']
+    const dir = flags.dir ?? join(ctx.storage, 'local-chain')
     const { LocalChain } = await import('../chain/local-chain.js')
     const { ChainService } = await import('../chain/service.js')
     const local = await LocalChain.open({ dir, port, blockIntervalMs })
@@ -79,10 +53,10 @@ const wallet: CliCommand = {
   summary: "This node's chain address and balance (--faucet AMOUNT: dev tokens on a local chain)",
   usage: 'wallet [--faucet AMOUNT]',
   run: async (argv, ctx) => {
+    const { flags: { faucet } } = parseArgs(argv, { faucet: { type: 'tokens' } })
     let w = await ctx.call('getWallet', {})
-    const faucet = flag(argv, '--faucet')
     if (faucet !== undefined) {
-      const amountPlanck = parseTokens(faucet, w.tokenDecimals)
+      const amountPlanck = faucet.planck(w.tokenDecimals)
       const status = await ctx.call('getChainStatus', {})
       if (status.endpoint === 'embedded') {
         // The daemon's own in-process chain: it sends the faucet transfer itself.
@@ -132,8 +106,9 @@ const ledger: CliCommand = {
   summary: 'Ledger rows of this node (double-entry, newest first)',
   usage: 'ledger [--json] [--limit N]',
   run: async (argv, ctx) => {
-    const limit = intFlag(argv, '--limit', 1, 1000) ?? 100
-    const json = ctx.json || argv.includes('--json')
+    const { flags } = parseArgs(argv, { limit: { type: 'int', min: 1, max: 1000, default: 100 }, json: { type: 'boolean' } })
+    const limit = flags.limit
+    const json = ctx.json || flags.json
     const page = await ctx.call('ledgerEntries', { limit })
     if (json) { ctx.print(page.entries); return 0 }
     const w = await ctx.call('getWallet', {}).catch(() => null)

@@ -1,7 +1,7 @@
 /**
  * `datdot`: the command line. `datdot daemon` runs the engine headless; every other command
- * talks to the daemon of its storage folder. Failures print one line on stderr and exit 1
- * (2 for usage errors).
+ * talks to the daemon of its storage folder. Failures print one line on stderr and exit 1;
+ * usage errors (main/cli/args.ts) exit USAGE_EXIT_CODE (2), for every command.
  */
 import { resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -13,50 +13,9 @@ import { parseLink } from '../engine/paths.js'
 import type { Entry, FollowInfo, Job } from '../api/contract.js'
 import { startDaemon } from '../daemon.js'
 import { extraCommands } from './extra-commands.js'
+import { parseArgs, parseGlobalArgs, usage, UsageError, USAGE_EXIT_CODE } from './args.js'
 
-// ---------------------------------------------------------------- argument parsing
-
-export interface Parsed { positional: string[], flags: Map<string, string | true> }
-
-/** Parses `--name value`, `--name=value` and boolean `--flag`s; `booleans` lists flags that take no value. */
-export function parseArgs (argv: string[], booleans: readonly string[]): Parsed {
-  const positional: string[] = []
-  const flags = new Map<string, string | true>()
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
-    if (a === '--') { positional.push(...argv.slice(i + 1)); break }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=')
-      const name = eq === -1 ? a.slice(2) : a.slice(2, eq)
-      if (eq !== -1) flags.set(name, a.slice(eq + 1))
-      else if (booleans.includes(name)) flags.set(name, true)
-      else {
-        const v = argv[i + 1]
-        if (v === undefined || v.startsWith('--')) throw usage(`--${name} needs a value`)
-        flags.set(name, v)
-        i++
-      }
-    } else if (a === '-r') flags.set('recursive', true)
-    else if (a === '-h') flags.set('help', true)
-    else positional.push(a)
-  }
-  return { positional, flags }
-}
-
-class UsageError extends Error {}
-function usage (msg: string): UsageError { return new UsageError(msg) }
-
-function str (p: Parsed, name: string): string | undefined {
-  const v = p.flags.get(name)
-  return typeof v === 'string' ? v : undefined
-}
-
-function int (p: Parsed, name: string): number | undefined {
-  const v = str(p, name)
-  if (v === undefined) return undefined
-  if (!/^\d+$/.test(v)) throw usage(`--${name} takes a whole number`)
-  return Number(v)
-}
+// ---------------------------------------------------------------- arguments
 
 /** `hyper://key/path` -> drive + path; anything else is a path in the vault. */
 function target (arg: string | undefined): { drive?: string, path: string } {
@@ -118,8 +77,6 @@ function jobResult (job: Job): Job {
 
 // ---------------------------------------------------------------- commands
 
-interface Cmd extends CliCommand { booleans?: readonly string[] }
-
 /** Connects to the daemon of ctx.storage, runs `fn`, always closes; exit code 0 on success. */
 async function withClient (ctx: CliContext, fn: (client: DaemonClient) => Promise<void>): Promise<number> {
   const client = await DaemonClient.connect(ctx.storage)
@@ -131,23 +88,27 @@ async function withClient (ctx: CliContext, fn: (client: DaemonClient) => Promis
   return 0
 }
 
-const commands: Record<string, Cmd> = {
+const commands: Record<string, CliCommand> = {
   daemon: {
     summary: 'Run the engine headless with the browser UI and the local API.',
     usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--offline]',
-    booleans: ['offline'],
     async run (argv, ctx) {
-      const p = parseArgs(argv, ['offline'])
-      const bootstrapText = str(p, 'bootstrap') ?? process.env.DATDOT_BOOTSTRAP
+      const { flags } = parseArgs(argv, {
+        bootstrap: { type: 'string' },
+        port: { type: 'int', min: 0, max: 65535 },
+        chain: { type: 'string' },
+        offline: { type: 'boolean' }
+      })
+      const bootstrapText = flags.bootstrap ?? process.env.DATDOT_BOOTSTRAP
       const daemon = await startDaemon({
         storage: ctx.storage,
         bootstrap: bootstrapText ? parseBootstrap(bootstrapText) : undefined,
-        offline: p.flags.get('offline') === true,
-        port: int(p, 'port') ?? (process.env.DATDOT_PORT ? Number(process.env.DATDOT_PORT) : 0),
-        chain: str(p, 'chain') ?? defaultChain()
+        offline: flags.offline,
+        port: flags.port ?? (process.env.DATDOT_PORT ? Number(process.env.DATDOT_PORT) : 0),
+        chain: flags.chain ?? defaultChain()
       })
       ctx.print(`datdot daemon ready: ${daemon.server.url}`)
-      if (!bootstrapText && p.flags.get('offline') !== true) ctx.warn('networking: public DHT (set --bootstrap or DATDOT_BOOTSTRAP for a private network)')
+      if (!bootstrapText && !flags.offline) ctx.warn('networking: public DHT (set --bootstrap or DATDOT_BOOTSTRAP for a private network)')
       await ctx.interrupted
       await daemon.close()
       return 0
@@ -157,10 +118,8 @@ const commands: Record<string, Cmd> = {
     summary: 'Run a loopback DHT testnet for local experiments; prints its bootstrap address.',
     usage: 'testnet [--nodes N]',
     async run (argv, ctx) {
-      const p = parseArgs(argv, [])
+      const { flags: { nodes } } = parseArgs(argv, { nodes: { type: 'int', min: 1, max: 32, default: 3 } })
       const { default: createTestnet } = await import('@hyperswarm/testnet')
-      const nodes = int(p, 'nodes') ?? 3
-      if (nodes < 1 || nodes > 32) throw usage('--nodes takes 1 to 32')
       const testnet = await createTestnet(nodes, { host: '127.0.0.1' })
       const b = testnet.bootstrap[0]!
       ctx.print(`datdot testnet ready: ${b.host}:${b.port}`)
@@ -173,10 +132,10 @@ const commands: Record<string, Cmd> = {
     summary: 'Import files and folders into your vault.',
     usage: 'add PATH... [--to /FOLDER]',
     async run (argv, ctx) {
-      const p = parseArgs(argv, [])
+      const p = parseArgs(argv, { to: { type: 'string', default: '/' } })
       if (p.positional.length === 0) throw usage('add needs at least one PATH')
       return withClient(ctx, async (client) => {
-        const job = jobResult(await waitJob(ctx, client, () => client.call('importPaths', { paths: p.positional.map((x) => resolve(x)), dest: str(p, 'to') ?? '/' })))
+        const job = jobResult(await waitJob(ctx, client, () => client.call('importPaths', { paths: p.positional.map((x) => resolve(x)), dest: p.flags.to })))
         ctx.print(ctx.json ? job : `added ${job.filesDone} file(s), ${formatBytes(job.bytesDone)}; vault version ${job.version}`)
       })
     }
@@ -184,12 +143,11 @@ const commands: Record<string, Cmd> = {
   ls: {
     summary: 'List your vault, or a followed drive by its link.',
     usage: 'ls [hyper://KEY][/PATH] [-r] [--version N]',
-    booleans: ['recursive'],
     async run (argv, ctx) {
-      const p = parseArgs(argv, ['recursive'])
+      const p = parseArgs(argv, { recursive: { type: 'boolean', short: 'r' }, version: { type: 'int', min: 0 } })
       const t = target(p.positional[0])
       return withClient(ctx, async (client) => {
-        const r = await client.call('listFiles', { ...t, recursive: p.flags.get('recursive') === true, version: int(p, 'version'), limit: 10_000 })
+        const r = await client.call('listFiles', { ...t, recursive: p.flags.recursive, version: p.flags.version, limit: 10_000 })
         if (ctx.json) ctx.print(r)
         else {
           for (const e of r.entries) ctx.print(line(e))
@@ -202,10 +160,10 @@ const commands: Record<string, Cmd> = {
     summary: 'Write a file of your vault or of a followed drive to stdout.',
     usage: 'cat [hyper://KEY]/PATH [--version N]',
     async run (argv, ctx) {
-      const p = parseArgs(argv, [])
+      const p = parseArgs(argv, { version: { type: 'int', min: 0 } })
       if (!p.positional[0]) throw usage('cat needs a PATH or LINK/PATH')
       return withClient(ctx, async (client) => {
-        const { url } = await client.call('createDownloadUrl', { ...target(p.positional[0]), version: int(p, 'version') })
+        const { url } = await client.call('createDownloadUrl', { ...target(p.positional[0]), version: p.flags.version })
         await pipeline(await client.get(url), process.stdout, { end: false })
       })
     }
@@ -213,13 +171,12 @@ const commands: Record<string, Cmd> = {
   export: {
     summary: 'Copy a file or folder of a drive into a local folder.',
     usage: 'export [hyper://KEY][/PATH] DEST [--overwrite] [--version N]',
-    booleans: ['overwrite'],
     async run (argv, ctx) {
-      const p = parseArgs(argv, ['overwrite'])
+      const p = parseArgs(argv, { overwrite: { type: 'boolean' }, version: { type: 'int', min: 0 } })
       if (p.positional.length !== 2) throw usage('export needs a source and a DEST folder')
       return withClient(ctx, async (client) => {
         const job = jobResult(await waitJob(ctx, client, () => client.call('exportPath', {
-          ...target(p.positional[0]), dest: resolve(p.positional[1]!), overwrite: p.flags.get('overwrite') === true, version: int(p, 'version')
+          ...target(p.positional[0]), dest: resolve(p.positional[1]!), overwrite: p.flags.overwrite, version: p.flags.version
         })))
         ctx.print(ctx.json ? job : `exported ${job.filesDone} file(s), ${formatBytes(job.bytesDone)} to ${resolve(p.positional[1]!)}`)
       })
@@ -229,7 +186,7 @@ const commands: Record<string, Cmd> = {
     summary: 'Delete a file or folder from your vault.',
     usage: 'rm PATH',
     async run (argv, ctx) {
-      const p = parseArgs(argv, [])
+      const p = parseArgs(argv, {})
       if (p.positional.length !== 1) throw usage('rm needs one PATH')
       return withClient(ctx, async (client) => {
         const r = await client.call('deletePath', { path: p.positional[0]! })
@@ -240,12 +197,11 @@ const commands: Record<string, Cmd> = {
   mv: {
     summary: 'Rename or move a file or folder in your vault.',
     usage: 'mv FROM TO [--overwrite]',
-    booleans: ['overwrite'],
     async run (argv, ctx) {
-      const p = parseArgs(argv, ['overwrite'])
+      const p = parseArgs(argv, { overwrite: { type: 'boolean' } })
       if (p.positional.length !== 2) throw usage('mv needs FROM and TO')
       return withClient(ctx, async (client) => {
-        const r = await client.call('movePath', { from: p.positional[0]!, to: p.positional[1]!, overwrite: p.flags.get('overwrite') === true })
+        const r = await client.call('movePath', { from: p.positional[0]!, to: p.positional[1]!, overwrite: p.flags.overwrite })
         ctx.print(ctx.json ? r : `moved ${r.moved} file(s); vault version ${r.version}`)
       })
     }
@@ -254,7 +210,7 @@ const commands: Record<string, Cmd> = {
     summary: 'Print the hyper:// link of your vault (or of one of its folders).',
     usage: 'share [PATH]',
     async run (argv, ctx) {
-      const p = parseArgs(argv, [])
+      const p = parseArgs(argv, {})
       return withClient(ctx, async (client) => {
         const r = await client.call('share', { path: p.positional[0] ?? '/' })
         ctx.print(ctx.json ? r : r.link)
@@ -264,15 +220,14 @@ const commands: Record<string, Cmd> = {
   follow: {
     summary: 'Follow a hyper:// link: replicate it and get its updates. --wait waits until synced.',
     usage: 'follow LINK [--wait]',
-    booleans: ['wait'],
     async run (argv, ctx) {
-      const p = parseArgs(argv, ['wait'])
+      const p = parseArgs(argv, { wait: { type: 'boolean' } })
       if (p.positional.length !== 1) throw usage('follow needs one LINK')
       return withClient(ctx, async (client) => {
         let synced: ((f: FollowInfo) => void) | null = null
         const syncedP = new Promise<FollowInfo>((resolve) => { synced = resolve })
         let key: string | null = null
-        const off = p.flags.get('wait') === true
+        const off = p.flags.wait
           ? await client.on((name, data) => {
             if (name === 'follow.status' && key !== null && (data as FollowInfo).key === key && (data as FollowInfo).state === 'synced') synced!(data as FollowInfo)
           })
@@ -280,7 +235,7 @@ const commands: Record<string, Cmd> = {
         try {
           let info = await client.call('follow', { link: p.positional[0]! })
           key = info.key
-          if (p.flags.get('wait') === true && info.state !== 'synced') {
+          if (p.flags.wait && info.state !== 'synced') {
             const again = (await client.call('listFollows', {})).find((f) => f.key === key)
             info = again && again.state === 'synced' ? again : await syncedP
           }
@@ -292,13 +247,12 @@ const commands: Record<string, Cmd> = {
   unfollow: {
     summary: 'Stop following a drive; --purge also deletes its local copy.',
     usage: 'unfollow LINK|KEY [--purge]',
-    booleans: ['purge'],
     async run (argv, ctx) {
-      const p = parseArgs(argv, ['purge'])
+      const p = parseArgs(argv, { purge: { type: 'boolean' } })
       if (p.positional.length !== 1) throw usage('unfollow needs one LINK or KEY')
       const key = parseLink(p.positional[0]!).id
       return withClient(ctx, async (client) => {
-        await client.call('unfollow', { key, purge: p.flags.get('purge') === true })
+        await client.call('unfollow', { key, purge: p.flags.purge })
         ctx.print(ctx.json ? { ok: true } : `unfollowed ${key}`)
       })
     }
@@ -306,7 +260,8 @@ const commands: Record<string, Cmd> = {
   follows: {
     summary: 'List followed drives with their status.',
     usage: 'follows',
-    async run (_argv, ctx) {
+    async run (argv, ctx) {
+      parseArgs(argv, {})
       return withClient(ctx, async (client) => {
         const list = await client.call('listFollows', {})
         if (ctx.json) ctx.print(list)
@@ -319,10 +274,10 @@ const commands: Record<string, Cmd> = {
     summary: 'Version history of your vault or of a followed drive, newest first.',
     usage: 'history [hyper://KEY] [--limit N]',
     async run (argv, ctx) {
-      const p = parseArgs(argv, [])
+      const p = parseArgs(argv, { limit: { type: 'int', min: 1, default: 50 } })
       const t = target(p.positional[0])
       return withClient(ctx, async (client) => {
-        const r = await client.call('history', { drive: t.drive, limit: int(p, 'limit') ?? 50 })
+        const r = await client.call('history', { drive: t.drive, limit: p.flags.limit })
         if (ctx.json) ctx.print(r)
         else for (const h of r.items) ctx.print(`v${h.version}  ${h.type === 'put' ? '+' : '-'} ${h.path}${h.size !== null ? '  ' + formatBytes(h.size) : ''}`)
       })
@@ -331,7 +286,8 @@ const commands: Record<string, Cmd> = {
   status: {
     summary: 'Engine, network, vault and follow status.',
     usage: 'status [--json]',
-    async run (_argv, ctx) {
+    async run (argv, ctx) {
+      parseArgs(argv, {})
       return withClient(ctx, async (client) => {
         const s = await client.call('getStatus', {})
         if (ctx.json) ctx.print(s)
@@ -347,7 +303,8 @@ const commands: Record<string, Cmd> = {
   transfers: {
     summary: 'Recent and running imports, exports and uploads.',
     usage: 'transfers',
-    async run (_argv, ctx) {
+    async run (argv, ctx) {
+      parseArgs(argv, {})
       return withClient(ctx, async (client) => {
         const jobs = await client.call('listJobs', {})
         if (ctx.json) ctx.print(jobs)
@@ -359,7 +316,7 @@ const commands: Record<string, Cmd> = {
     summary: 'Pause or resume all networking.',
     usage: 'network pause|resume',
     async run (argv, ctx) {
-      const p = parseArgs(argv, [])
+      const p = parseArgs(argv, {})
       const what = p.positional[0]
       if (what !== 'pause' && what !== 'resume') throw usage('network takes pause or resume')
       return withClient(ctx, async (client) => {
@@ -386,27 +343,26 @@ function help (): string {
 // ---------------------------------------------------------------- main
 
 export async function main (argv: string[]): Promise<number> {
-  let storage: string | undefined
-  let json = false
-  let wantHelp = false
-  const rest: string[] = []
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
-    if (a === '--storage') { storage = argv[++i]; if (!storage) { process.stderr.write('datdot: --storage needs a folder\n'); return 2 } } else if (a.startsWith('--storage=')) storage = a.slice(10)
-    else if (a === '--json') json = true
-    else if (a === '--help' || a === '-h') wantHelp = true
-    else if (a === '--version' && rest.length === 0) { process.stdout.write(APP_VERSION + '\n'); return 0 } else rest.push(a)
+  let g
+  try {
+    g = parseGlobalArgs(argv)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`datdot: ${err.message}\n`)
+    return USAGE_EXIT_CODE
   }
+  const { storage, json, help: wantHelp, rest } = g
+  if (g.version) { process.stdout.write(APP_VERSION + '\n'); return 0 }
   const name = rest.shift()
   if (wantHelp || name === undefined || name === 'help') {
     const c = name && name !== 'help' ? commands[name] : undefined
     process.stdout.write((c ? `datdot ${c.usage}\n  ${c.summary}\n` : help() + '\n'))
-    return name === undefined && !wantHelp ? 2 : 0
+    return name === undefined && !wantHelp ? USAGE_EXIT_CODE : 0
   }
   const cmd = commands[name]
   if (!cmd) {
     process.stderr.write(`datdot: unknown command '${name.slice(0, 40)}' (see datdot --help)\n`)
-    return 2
+    return USAGE_EXIT_CODE
   }
   let onSignal: (() => void) | null = null
   const interrupted = new Promise<void>((resolve) => {
@@ -430,7 +386,7 @@ export async function main (argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`datdot ${name}: ${err.message}\nusage: datdot ${cmd.usage}\n`)
-      return 2
+      return USAGE_EXIT_CODE
     }
     const e = DatdotError.from(err)
     process.stderr.write(`datdot ${name}: ${e.message}${e.code !== 'INTERNAL' ? ` [${e.code}]` : ''}\n`)

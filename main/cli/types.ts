@@ -1,7 +1,9 @@
 /**
  * How a `datdot` sub-command is written. main/cli/index.ts parses global options
- * (--storage, --json, --help), finds the command and runs it. A command returns its exit
- * code; it throws a DatdotError for a one-line error message (exit code 1).
+ * (--storage, --json, --help), finds the command and runs it. A command parses its own argv
+ * with parseArgs (main/cli/args.ts) and returns its exit code; it throws a UsageError for a
+ * usage mistake (message plus usage line, exit code 2) or a DatdotError for a one-line error
+ * message (exit code 1).
  */
 import type { Args, MethodName, Result } from '../api/contract.js'
 

@@ -91,13 +91,24 @@ describe('the datdot command line against two running daemons', () => {
       [['--storage', alice.storage, 'follow', link], /your own vault/, 1],
       [['--storage', join(work, 'nobody'), 'status'], /No daemon is running.*\[DAEMON_NOT_RUNNING\]/, 1],
       [['--storage', alice.storage, 'ls', '--version', 'x'], /whole number/, 2],
-      [['frobnicate'], /unknown command/, 2]
+      [['frobnicate'], /unknown command/, 2],
+      // Usage errors exit 2 for every command, before any call to the daemon.
+      [['--storage', alice.storage, 'ls', '--bogus'], /unknown option --bogus/, 2],
+      [['--storage', alice.storage, 'follow', link, '--wait=yes'], /--wait takes no value/, 2],
+      [['--storage', alice.storage, 'seed', 'sideways'], /seed takes on or off/, 2],
+      [['--storage', alice.storage, 'sponsor', link, '--price', 'lots'], /--price: not an amount/, 2],
+      [['--storage', alice.storage, 'unpublish', 'x'], /needs a plan number/, 2],
+      [['--storage', alice.storage, 'wallet', '--faucet'], /--faucet needs a value/, 2],
+      [['--storage', alice.storage, 'ledger', '--limit', '0'], /--limit takes a whole number in 1\.\.1000/, 2],
+      [['--storage'], /--storage needs a folder/, 2]
     ]
     for (const [args, message, code] of cases) {
       const r = await datdot(args)
       expect(r.code, args.join(' ')).toBe(code)
       expect(r.stderr, args.join(' ')).toMatch(message)
+      // One line, plus the command's usage line for a usage error.
       expect(r.stderr.trim().split('\n').length, args.join(' ')).toBeLessThanOrEqual(2)
+      if (code === 2 && args.length > 2) expect(r.stderr, args.join(' ')).toMatch(/\nusage: datdot /)
     }
   })
 
