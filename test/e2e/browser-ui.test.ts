@@ -56,6 +56,16 @@ async function shot (page: Page, name: string): Promise<void> {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) })
 }
 
+/**
+ * The units of every size visible on the page ("293 KiB", "1.5 MB"...), deduplicated and
+ * sorted: the UI uses one unit system (binary), so no KB/MB/GB may appear next to KiB/MiB/GiB.
+ */
+async function sizeUnitsShown (page: Page): Promise<string[]> {
+  const text = await page.locator('body').innerText()
+  const units = [...text.matchAll(/\b\d+(?:\.\d+)?\s?([KMGT]i?B)\b/g)].map((m) => m[1]!)
+  return [...new Set(units)].sort()
+}
+
 /** Opens a WebSocket to the API from inside a page; resolves 'open' or 'refused'. */
 async function tryWebSocket (page: Page, url: string, token: string): Promise<'open' | 'refused'> {
   return await page.evaluate(async ({ url, token }) => {
@@ -122,7 +132,9 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await dropFiles(pageA, [first])
     const r = pageA.locator(row('', '/' + first.name))
     await r.waitFor()
-    expect(await r.locator('td').nth(1).textContent()).toBe('300 KB')
+    // 300000 bytes in binary units, like every size the UI shows.
+    expect(await r.locator('td').nth(1).textContent()).toBe('293 KiB')
+    expect(await sizeUnitsShown(pageA)).toEqual(['KiB'])
     link = await pageA.locator('[data-testid=share-link]').inputValue()
     expect(link).toMatch(/^hyper:\/\/[a-z0-9]{52}$/)
     await shot(pageA, 'a-files')

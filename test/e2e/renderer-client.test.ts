@@ -162,8 +162,12 @@ describe('renderer error and display helpers', () => {
 
   it('formats sizes, amounts, paths and change summaries for people', () => {
     expect(formatBytes(0)).toBe('0 B')
-    expect(formatBytes(300_000)).toBe('300 KB')
-    expect(formatBytes(1_500_000)).toBe('1.5 MB')
+    expect(formatBytes(300_000)).toBe('293 KiB')
+    expect(formatBytes(1.5 * 2 ** 20)).toBe('1.5 MiB')
+    expect(formatBytes(10 * 2 ** 30)).toBe('10 GiB')
+    expect(formatBytes(2 ** 30)).toBe('1 GiB')
+    expect(formatBytes(1023.9 * 2 ** 10)).toBe('1 MiB')
+    expect(formatBytes(2048 * 2 ** 30)).toBe('2 TiB')
     expect(formatAmount('12345', 3, 'DOT')).toBe('12.345 DOT')
     expect(formatAmount('-5', 2)).toBe('-0.05')
     expect(formatAmount('1000', 3)).toBe('1')

@@ -1,13 +1,25 @@
 /** Pure helpers for display and drive paths (no DOM, no state). */
 
+/** Bytes in a kibibyte, mebibyte, gibibyte: the renderer shows every size in binary units. */
+export const KIB = 1024
+export const MIB = 1024 ** 2
+export const GIB = 1024 ** 3
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const
+
+/**
+ * A size for people, in binary units (KiB, MiB, GiB, TiB) like the engine and the CLI:
+ * 300000 -> '293 KiB', 1.5 * 2^20 -> '1.5 MiB', 10 * 2^30 -> '10 GiB'. The one formatter of
+ * sizes in the renderer, so no panel mixes GB and GiB.
+ */
 export function formatBytes (n: number): string {
   if (!Number.isFinite(n) || n < 0) return '—'
-  const units = ['B', 'KB', 'MB', 'GB', 'TB']
   let v = n
   let i = 0
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++ }
+  while (i < BYTE_UNITS.length - 1 && Math.round(v) >= 1024) { v /= 1024; i++ }
   if (i === 0) return `${v} B`
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`
+  const shown = v < 10 ? v.toFixed(1) : String(Math.round(v))
+  return `${shown.replace(/\.0$/, '')} ${BYTE_UNITS[i]}`
 }
 
 export function formatTime (ms: number | null | undefined, now = Date.now()): string {

@@ -36,13 +36,39 @@ export class HostingStore {
   async setSeeding (opts: { on: boolean, storageBytes: number, bandwidthBps: number, region: string }): Promise<ApiError | null> {
     this.saving = true
     try {
-      const status = await this.#client.call('setSeeding', opts)
-      this.onHostingStatus(status)
-      return null
+      return await this.#costsFee(async () => {
+        const status = await this.#client.call('setSeeding', opts)
+        this.onHostingStatus(status)
+        return null
+      })
     } catch (err) {
       return handleError(err, opts.on ? 'Could not start seeding' : 'Could not stop seeding')
     } finally {
       this.saving = false
+    }
+  }
+
+  /**
+   * Runs an operation that changes this node's balance (a transaction fee, a deposit, escrow, a
+   * refund, dev tokens) and reloads the wallet as soon as it settles, whether it succeeded or
+   * failed (a failed transaction may still have paid its fee). No event carries the balance,
+   * so without this the wallet card would wait for the next Refresh. Every such operation of
+   * this store goes through here.
+   */
+  async #costsFee<T> (op: () => Promise<T>): Promise<T> {
+    try {
+      return await op()
+    } finally {
+      await this.refreshWallet()
+    }
+  }
+
+  /** Reloads the wallet card alone (never throws: a failure shows on the card). */
+  async refreshWallet (): Promise<void> {
+    try {
+      this.wallet = { value: await this.#client.call('getWallet', {}), error: null }
+    } catch (err) {
+      this.wallet = { value: null, error: toApiError(err) }
     }
   }
 
@@ -61,8 +87,9 @@ export class HostingStore {
   /** Local chains only: dev tokens from the faucet (10 whole tokens), then the wallet again. */
   async requestDevTokens (): Promise<void> {
     const decimals = this.wallet.value?.tokenDecimals ?? this.chain.value?.tokenDecimals ?? 0
-    const wallet = await this.#client.call('requestDevTokens', { amount: (10n * 10n ** BigInt(decimals)).toString() })
-    this.wallet = { value: wallet, error: null }
+    await this.#costsFee(async () => {
+      await this.#client.call('requestDevTokens', { amount: (10n * 10n ** BigInt(decimals)).toString() })
+    })
   }
 
   async refresh (now = Date.now()): Promise<void> {
