@@ -3,7 +3,7 @@
  * log. Every daemon that applies the same blocks derives the same state (compare `stateDigest`).
  *
  * Input per block: number, hash, time, and the block's *actions*: one per successful extrinsic
- * that carries DatDot records (`system.remarkWithEvent` with the `datdot/1 ` prefix, see
+ * that carries DatDot records (`system.remarkWithEvent` with the `datdot/2 ` prefix, see
  * records.ts) or moves value to or from the escrow account. An action is one `utility.batchAll`:
  * its dispatch origin (`signer`; the multisig account for operator payouts), its records in batch
  * order and its balance transfers in batch order. Value moves only together with exactly one
@@ -17,36 +17,56 @@
  * invariant of the machine itself (conservation of escrow value) throws, as an internal error.
  */
 import { createHash } from 'node:crypto'
-import { decodeRecord, isDatdotRemark, ROLE, type MarketRecord, type DriveRanges } from './records.js'
+import hypercoreCrypto from 'hypercore-crypto'
+import b4a from 'b4a'
+import {
+  decodeRecord, isDatdotRemark, receiptMessage, ROLE, RECORD_LIMITS,
+  type MarketRecord, type DriveRanges, type NetworkParams, type SignedRootHex
+} from './records.js'
+import { verifyRootHex } from './roots.js'
 import { DatdotError } from '../engine/errors.js'
 
 // ---------------------------------------------------------------- parameters
 
+/**
+ * Constants of the state machine. The parameters a network may choose (contract size, challenge
+ * interval and timeout, attestors per performance check) come from its network record
+ * (`state.network.params`, records.ts NetworkParams), not from here.
+ */
 export const MARKET_PARAMS = {
   chunkBytes: 64 * 1024,
-  chunksPerContract: 10,
   contractsPerPlan: 1024,
   setupTimeoutBlocks: 20,
-  challengeIntervalBlocks: 10,
-  challengeTimeoutBlocks: 10,
   challengesPerBlock: 256,
   assignmentsPerBlock: 64,
-  jobsPerProvider: 64,
+  jobsPerProvider: 256,
   recordsPerAction: 32,
   transfersPerAction: 64,
   reputationStart: 500,
   reputationMax: 1000,
-  /** Reward units (times the network's unit price). Numbers of the original DatDot. */
+  /** Below this reputation a provider loses all its assignments and gets no new ones. */
+  reputationFloor: 250,
+  /** Failed setup slots remembered per slot (those providers are not assigned to it again). */
+  blamedPerSlot: 4,
+  /**
+   * Reward units (times the network's unit price). Per storage challenge and performance check;
+   * encoding per chunk; setup attest per setup report; challengeAttest per report.
+   */
   units: {
-    encoding: 5n,
-    setupAttest: 5n,
-    storageProof: 50n,
-    challengeAttest: 10n,
-    performanceMax: 50n,
-    performanceMin: 5n
+    encoding: 1n,
+    setupAttest: 2n,
+    storageProof: 6n,
+    challengeAttest: 1n,
+    performanceMax: 4n,
+    performanceMin: 1n
   },
-  performance: { fullGradeMs: 100, zeroGradeMs: 1500 },
-  penalties: { failedProof: 50, missedReport: 20, pause: 10, failedSetup: 30 },
+  /**
+   * Performance grading from the medians of the attestors' measurements: time to first byte full
+   * score at <= fullMs, zero at >= zeroMs; throughput zero at <= zeroBps, full at >= fullBps; the
+   * grade is the lower of the two scores.
+   */
+  performance: { ttfbFullMs: 100, ttfbZeroMs: 1500, throughputZeroBps: 64 * 1024, throughputFullBps: 4 * 1024 * 1024 },
+  penalties: { failedProof: 50, missedReport: 20, pause: 10, failedSetup: 30, contradicted: 20 },
   rewardsOnSuccess: 5
 } as const
 
@@ -92,11 +112,27 @@ export interface Provider {
 
 export interface Slot {
   hoster: string | null
+  /** Set from assignment on (hosters check the encoder's signatures); null when unassigned, after an encoder failure, or when the encoder left a hosting slot. */
   encoder: string | null
+  /**
+   * 'unassigned': needs providers (a slot whose encoder failed keeps its `hoster` and waits for
+   * an encoder only); 'setup': encoder, hoster and the contract attestor set it up; 'hosting'.
+   */
   state: 'unassigned' | 'setup' | 'hosting'
   since: number
   /** Offset so that challenges of different slots spread over the interval. */
   phase: number
+  /** BLAKE2b-256 of the encoded chunk hashes the hoster signed for (setup receipt), or null before. */
+  receiptsRootHex: string | null
+  /**
+   * Containment (one per challenge kind): 1 after a failed storage challenge / performance check,
+   * reset by a pass; a second consecutive failure replaces the hoster.
+   */
+  strikes: { storage: number, performance: number }
+  /** Attestors whose failing reports put the slot in containment (penalised if a re-check passes). */
+  accusers: { storage: string[], performance: string[] }
+  /** Providers that failed this slot's setup (not assigned to it again), at most MARKET_PARAMS.blamedPerSlot. */
+  blamed: string[]
 }
 
 export interface Contract {
@@ -106,6 +142,9 @@ export interface Contract {
   keyHex: string
   start: number
   end: number
+  /** The core's signed root in force when the contract was cut: every party works against it (end <= root.length). */
+  root: SignedRootHex
+  /** The setup attestor (relays and checks the encoded chunks, reports the setup). */
   attestor: string | null
   setupDeadline: number | null
   slots: Slot[]
@@ -114,6 +153,7 @@ export interface Contract {
 export interface Plan {
   id: number
   sponsor: string
+  /** The latest signed root of each core and every range hosted so far (merged, sorted). */
   drives: DriveRanges[]
   replicas: number
   startBlock: number
@@ -127,16 +167,37 @@ export interface Plan {
   contractIds: number[]
 }
 
+/** One attestor's report of a performance check. */
+export interface PerformanceReport {
+  attestor: string
+  reachable: boolean
+  ttfbMs: number
+  throughputBps: number
+  measureKeyHex: string
+}
+
+/**
+ * A storage challenge or a performance check of one hosting slot. `attestors` is uniform:
+ * storage challenges have exactly one (never the hoster or the sponsor; a re-check after a
+ * failure never one of the slot's accusers); performance checks have 1..performanceAttestors
+ * distinct ones, each reports once (`reports`). A storage challenge settles on its report; a
+ * performance check when every attestor reported or at `deadline` (missing reporters penalised).
+ */
 export interface Challenge {
   id: number
   kind: 'storage' | 'performance'
   contractId: number
   slot: number
   hoster: string
-  attestor: string
+  attestors: string[]
+  /** Performance reports received so far (always empty for storage). */
+  reports: PerformanceReport[]
+  /** The block to challenge (storage) or fetch (performance), in [contract.start, contract.end). */
   chunk: number
   issuedAt: number
   deadline: number
+  /** True for a containment re-check issued right after a failure. */
+  recheck: boolean
 }
 
 export interface OwedItem {
@@ -153,6 +214,7 @@ export interface NetworkConfig {
   threshold: number
   escrow: string
   unitPricePlanck: bigint
+  params: NetworkParams
   sinceBlock: number
 }
 
@@ -168,7 +230,8 @@ export interface EscrowTotals {
 }
 
 export interface MarketState {
-  version: 1
+  /** 2: datdot/2 records (signed roots, receipts, containment, several performance attestors). */
+  version: 2
   block: { number: number, hash: string } | null
   network: NetworkConfig | null
   providers: Record<string, Provider>
@@ -185,7 +248,7 @@ export interface MarketState {
 
 export function initialState (): MarketState {
   return {
-    version: 1,
+    version: 2,
     block: null,
     network: null,
     providers: {},
@@ -202,6 +265,10 @@ export function initialState (): MarketState {
 
 // ---------------------------------------------------------------- output
 
+export type RecordOutcome =
+  | { ok: true, kind: MarketRecord['kind'], ref: string }
+  | { ok: false, why: RejectReason, detail: string }
+
 /** How one transfer of an action is explained: one or more legs (payouts aggregate items). */
 export interface TransferLeg { reason: Reason | 'unattributed', amountPlanck: bigint, memo: string }
 
@@ -210,6 +277,12 @@ export interface ActionOutcome {
   signer: string
   applied: Array<{ kind: MarketRecord['kind'], ref: string }>
   rejected: Array<{ why: RejectReason, detail: string }>
+  /**
+   * One entry per DatDot remark of the action, in batch order: what became of that record. When
+   * the whole action is refused (over limits, value with several records) every record carries
+   * that reason. The chain service resolves each submitter's promise from its own entry.
+   */
+  records: RecordOutcome[]
   /** Same length and order as the action's transfers. */
   transferLegs: TransferLeg[][]
 }
@@ -227,6 +300,8 @@ export interface BlockOutcome {
 export type RejectReason =
   | 'malformed' | 'unknown-version' | 'no-network' | 'wrong-signer' | 'over-limits'
   | 'out-of-order' | 'replayed' | 'bad-value' | 'unknown-ref' | 'not-allowed'
+  /** A signed root or a setup receipt whose signature does not verify. */
+  | 'bad-proof'
 
 // ---------------------------------------------------------------- randomness
 
@@ -265,13 +340,14 @@ export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome
     throw DatdotError.internal(`marketplace: block ${block.number} has parent ${block.parentHash}, expected ${state.block.hash}`)
   }
   const out: BlockOutcome = { number: block.number, hash: block.hash, actions: [], notices: [], newChallenges: [], newAssignments: [] }
-  const ctx: Ctx = { state, block, out, rng: new BlockRng(block.hash), sorted: null }
+  const ctx: Ctx = { state, block, out, rng: new BlockRng(block.hash), sorted: null, floorDrops: [] }
 
   const actions = [...block.actions].sort((a, b) => a.index - b.index)
   for (const action of actions) out.actions.push(applyAction(ctx, action))
 
   if (state.network !== null) {
     expireAndEnd(ctx)
+    applyFloorDrops(ctx)
     assignPending(ctx)
     issueChallenges(ctx)
   }
@@ -288,6 +364,8 @@ interface Ctx {
   rng: BlockRng
   /** Providers sorted by address, built once per block and dropped when the set changes. */
   sorted: Provider[] | null
+  /** Providers whose reputation fell below the floor, dropped after the current record (applyFloorDrops). */
+  floorDrops: string[]
 }
 
 class Reject extends Error {
@@ -302,33 +380,43 @@ function count (state: MarketState, why: RejectReason): void {
 
 function applyAction (ctx: Ctx, action: Action): ActionOutcome {
   const { state } = ctx
-  const res: ActionOutcome = { index: action.index, signer: action.signer, applied: [], rejected: [], transferLegs: action.transfers.map(() => []) }
+  const res: ActionOutcome = { index: action.index, signer: action.signer, applied: [], rejected: [], records: [], transferLegs: action.transfers.map(() => []) }
   const fail = (why: RejectReason, detail: string): void => { res.rejected.push({ why, detail }); count(state, why) }
   const remarks = action.remarks.filter(isDatdotRemark)
+  const failAll = (why: RejectReason, detail: string): void => {
+    fail(why, detail)
+    for (let i = 0; i < remarks.length; i++) res.records.push({ ok: false, why, detail })
+  }
 
   // Decide what the value of this action is for; anything not claimed by a valid record is
   // accounted as unattributed (in) or unaccounted (out) so escrow conservation stays exact.
   let valueClaimed = false
   if (remarks.length > MARKET_PARAMS.recordsPerAction || action.transfers.length > MARKET_PARAMS.transfersPerAction) {
-    fail('over-limits', `${remarks.length} records, ${action.transfers.length} transfers`)
+    failAll('over-limits', `${remarks.length} records, ${action.transfers.length} transfers`)
   } else if (action.transfers.length > 0 && remarks.length !== 1) {
-    if (remarks.length > 1) fail('bad-value', 'value moved with more than one record')
+    if (remarks.length > 1) failAll('bad-value', 'value moved with more than one record')
   } else {
     for (const bytes of remarks) {
       const dec = decodeRecord(bytes)
       if (!dec.ok) {
-        fail(dec.why === 'unknown-version' ? 'unknown-version' : 'malformed', dec.why)
+        const why: RejectReason = dec.why === 'unknown-version' ? 'unknown-version' : 'malformed'
+        fail(why, dec.why)
+        res.records.push({ ok: false, why, detail: dec.why })
         continue
       }
       try {
         const ref = applyRecord(ctx, action, dec.record, res)
         res.applied.push({ kind: dec.record.kind, ref })
+        res.records.push({ ok: true, kind: dec.record.kind, ref })
         state.counters.applied++
         if (action.transfers.length > 0) valueClaimed = true
       } catch (err) {
-        if (err instanceof Reject) fail(err.why, err.detail)
-        else throw err
+        if (err instanceof Reject) {
+          fail(err.why, err.detail)
+          res.records.push({ ok: false, why: err.why, detail: err.detail })
+        } else throw err
       }
+      applyFloorDrops(ctx)
     }
   }
   if (!valueClaimed) accountUnclaimed(state, action, res)
@@ -357,12 +445,12 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
   if (rec.kind === 'network') {
     if (action.transfers.length > 0) reject('bad-value', 'network record moves no value')
     if (state.network !== null) reject('replayed', 'network already configured')
-    state.network = { operators: rec.operators, threshold: rec.threshold, escrow: rec.escrow, unitPricePlanck: rec.unitPricePlanck, sinceBlock: block.number }
+    state.network = { operators: rec.operators, threshold: rec.threshold, escrow: rec.escrow, unitPricePlanck: rec.unitPricePlanck, params: { ...rec.params }, sinceBlock: block.number }
     return 'network'
   }
   const net = state.network
   if (net === null) reject('no-network', 'no network record yet')
-  if (rec.kind !== 'publish' && rec.kind !== 'payout' && action.transfers.length > 0) reject('bad-value', `${rec.kind} moves no value`)
+  if (rec.kind !== 'publish' && rec.kind !== 'update' && rec.kind !== 'payout' && action.transfers.length > 0) reject('bad-value', `${rec.kind} moves no value`)
 
   switch (rec.kind) {
     case 'register': {
@@ -407,7 +495,7 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
       if (p === undefined) reject('unknown-ref', 'not a provider')
       if (p.pausedUntil > block.number) reject('replayed', 'already paused')
       p.pausedUntil = block.number + rec.blocks
-      p.reputation = Math.max(0, p.reputation - MARKET_PARAMS.penalties.pause)
+      penalise(ctx, signer, MARKET_PARAMS.penalties.pause)
       return `provider:${signer}`
     }
     case 'unpause': {
@@ -426,10 +514,76 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
       endPlan(ctx, plan, 'unpublished')
       return `plan:${plan.id}`
     }
+    case 'update': return update(ctx, action, rec, res)
     case 'setup-report': return setupReport(ctx, signer, rec)
-    case 'storage-report':
-    case 'performance-report': return challengeReport(ctx, signer, rec)
+    case 'storage-report': return storageReport(ctx, signer, rec)
+    case 'performance-report': return performanceReport(ctx, signer, rec)
     case 'payout': return payout(ctx, action, rec, res)
+  }
+}
+
+/** Rejects 'bad-proof' unless every drive's signed root verifies against its key. */
+function verifyRoots (drives: DriveRanges[]): void {
+  for (const d of drives) {
+    const bad = verifyRootHex(d.keyHex, d.root)
+    if (bad !== null) reject('bad-proof', `root of ${d.keyHex.slice(0, 16)}: ${bad}`)
+  }
+}
+
+/** Contracts `ranges` cut into with `chunksPerContract` blocks per contract. */
+function contractsIn (ranges: Array<[number, number]>, chunksPerContract: number): number {
+  let n = 0
+  for (const [s, e] of ranges) n += Math.ceil((e - s) / chunksPerContract)
+  return n
+}
+
+/** Checks the one budget transfer sponsor -> escrow of `amount` (none when amount is 0). */
+function checkBudgetTransfer (action: Action, net: NetworkConfig, amount: bigint, what: string): void {
+  if (amount === 0n) {
+    if (action.transfers.length !== 0) reject('bad-value', `${what} without a budget moves no value`)
+    return
+  }
+  if (action.transfers.length !== 1) reject('bad-value', `${what} needs exactly one transfer to escrow`)
+  const t = action.transfers[0]
+  if (t.from !== action.signer || t.to !== net.escrow) reject('bad-value', 'the budget must go from the sponsor to escrow')
+  if (t.amountPlanck !== amount) reject('bad-value', `transfer ${t.amountPlanck} != budget ${amount}`)
+}
+
+/** Cuts `ranges` of a plan's drive into contracts hosted against `root`. */
+function cutContracts (ctx: Ctx, plan: Plan, driveIndex: number, keyHex: string, root: SignedRootHex, ranges: Array<[number, number]>): void {
+  const { state, block } = ctx
+  const { chunksPerContract, challengeIntervalBlocks } = params(ctx)
+  for (const [s, e] of ranges) {
+    for (let c = s; c < e; c += chunksPerContract) {
+      const contract: Contract = {
+        id: state.next.contract++,
+        planId: plan.id,
+        driveIndex,
+        keyHex,
+        start: c,
+        end: Math.min(e, c + chunksPerContract),
+        root: { ...root },
+        attestor: null,
+        setupDeadline: null,
+        slots: []
+      }
+      for (let i = 0; i < plan.replicas; i++) {
+        contract.slots.push({
+          hoster: null,
+          encoder: null,
+          state: 'unassigned',
+          since: block.number,
+          phase: Number(new BlockRng(`${block.hash}:phase:${contract.id}:${i}`).below(BigInt(challengeIntervalBlocks))),
+          receiptsRootHex: null,
+          strikes: { storage: 0, performance: 0 },
+          accusers: { storage: [], performance: [] },
+          blamed: []
+        })
+      }
+      state.contracts[contract.id] = contract
+      plan.contractIds.push(contract.id)
+      state.pending.push(contract.id)
+    }
   }
 }
 
@@ -438,20 +592,16 @@ function publish (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: '
   const net = state.network as NetworkConfig
   const signer = action.signer
   if (signer === net.escrow || net.operators.includes(signer)) reject('wrong-signer', 'the network does not sponsor')
-  if (action.transfers.length !== 1) reject('bad-value', 'publish needs exactly one transfer to escrow')
-  const t = action.transfers[0]
-  if (t.from !== signer || t.to !== net.escrow) reject('bad-value', 'the budget must go from the sponsor to escrow')
-  if (t.amountPlanck !== rec.budgetPlanck) reject('bad-value', `transfer ${t.amountPlanck} != budget ${rec.budgetPlanck}`)
+  checkBudgetTransfer(action, net, rec.budgetPlanck, 'publish')
   let contracts = 0
-  for (const d of rec.drives) {
-    for (const [s, e] of d.ranges) contracts += Math.ceil((e - s) / MARKET_PARAMS.chunksPerContract)
-  }
+  for (const d of rec.drives) contracts += contractsIn(d.ranges, net.params.chunksPerContract)
   if (contracts > MARKET_PARAMS.contractsPerPlan) reject('over-limits', `${contracts} contracts > ${MARKET_PARAMS.contractsPerPlan}`)
+  verifyRoots(rec.drives)
 
   const plan: Plan = {
     id: state.next.plan++,
     sponsor: signer,
-    drives: rec.drives,
+    drives: rec.drives.map((d) => ({ keyHex: d.keyHex, ranges: d.ranges.map(([a, b]) => [a, b] as [number, number]), root: { ...d.root } })),
     replicas: rec.replicas,
     startBlock: block.number,
     endBlock: block.number + rec.durationBlocks,
@@ -464,53 +614,132 @@ function publish (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: '
   state.plans[plan.id] = plan
   state.escrow.budgetsInPlanck += rec.budgetPlanck
   res.transferLegs[0] = [{ reason: 'budget', amountPlanck: rec.budgetPlanck, memo: `plan ${plan.id}` }]
-  rec.drives.forEach((d, driveIndex) => {
-    for (const [s, e] of d.ranges) {
-      for (let c = s; c < e; c += MARKET_PARAMS.chunksPerContract) {
-        const contract: Contract = {
-          id: state.next.contract++,
-          planId: plan.id,
-          driveIndex,
-          keyHex: d.keyHex,
-          start: c,
-          end: Math.min(e, c + MARKET_PARAMS.chunksPerContract),
-          attestor: null,
-          setupDeadline: null,
-          slots: Array.from({ length: rec.replicas }, (_, i) => ({
-            hoster: null, encoder: null, state: 'unassigned' as const, since: block.number, phase: 0 + i
-          }))
-        }
-        contract.slots.forEach((slot, i) => { slot.phase = Number(new BlockRng(`${block.hash}:phase:${contract.id}:${i}`).below(BigInt(MARKET_PARAMS.challengeIntervalBlocks))) })
-        state.contracts[contract.id] = contract
-        plan.contractIds.push(contract.id)
-        state.pending.push(contract.id)
-      }
-    }
+  rec.drives.forEach((d, driveIndex) => cutContracts(ctx, plan, driveIndex, d.keyHex, d.root, d.ranges))
+  return `plan:${plan.id}`
+}
+
+/** Sorted union of two sets of half-open ranges (adjacent ranges merge). */
+function mergeRanges (a: Array<[number, number]>, b: Array<[number, number]>): Array<[number, number]> {
+  const all = [...a, ...b].map(([s, e]) => [s, e] as [number, number]).sort((x, y) => x[0] - y[0] || x[1] - y[1])
+  const out: Array<[number, number]> = []
+  for (const [s, e] of all) {
+    const last = out[out.length - 1]
+    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e)
+    else out.push([s, e])
+  }
+  return out
+}
+
+function overlaps (a: Array<[number, number]>, b: Array<[number, number]>): boolean {
+  return a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < e2 && s2 < e1))
+}
+
+/**
+ * The sponsor extends an active plan to newer signed roots of its cores. Every check comes before
+ * any change: a rejected update leaves the plan as it was.
+ */
+function update (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: 'update' }>, res: ActionOutcome): string {
+  const { state } = ctx
+  const net = state.network as NetworkConfig
+  const plan = state.plans[rec.planId]
+  if (plan === undefined) reject(rec.planId >= state.next.plan ? 'out-of-order' : 'unknown-ref', `no plan ${rec.planId}`)
+  if (plan.sponsor !== action.signer) reject('wrong-signer', 'only the sponsor updates a plan')
+  if (plan.status !== 'active') reject('not-allowed', `plan ${plan.id} is ${plan.status}`)
+  checkBudgetTransfer(action, net, rec.budgetPlanck, 'update')
+  let contracts = plan.contractIds.length
+  const targets: number[] = []
+  for (const d of rec.drives) {
+    const index = plan.drives.findIndex((pd) => pd.keyHex === d.keyHex)
+    if (index === -1) reject('unknown-ref', `core ${d.keyHex.slice(0, 16)} is not in plan ${plan.id}`)
+    const old = plan.drives[index]
+    if (d.root.fork !== old.root.fork) reject('bad-value', `fork ${d.root.fork} != the plan's ${old.root.fork}`)
+    if (d.root.length < old.root.length) reject('bad-value', `root length ${d.root.length} < the plan's ${old.root.length}`)
+    if (overlaps(d.ranges, old.ranges)) reject('bad-value', `ranges of ${d.keyHex.slice(0, 16)} overlap what the plan hosts`)
+    contracts += contractsIn(d.ranges, net.params.chunksPerContract)
+    targets.push(index)
+  }
+  if (contracts > MARKET_PARAMS.contractsPerPlan) reject('over-limits', `${contracts} contracts > ${MARKET_PARAMS.contractsPerPlan}`)
+  verifyRoots(rec.drives)
+
+  if (rec.budgetPlanck > 0n) {
+    plan.budgetPlanck += rec.budgetPlanck
+    state.escrow.budgetsInPlanck += rec.budgetPlanck
+    res.transferLegs[0] = [{ reason: 'budget', amountPlanck: rec.budgetPlanck, memo: `plan ${plan.id} top-up` }]
+  }
+  rec.drives.forEach((d, i) => {
+    const index = targets[i]
+    const pd = plan.drives[index]
+    pd.root = { ...d.root }
+    pd.ranges = mergeRanges(pd.ranges, d.ranges)
+    cutContracts(ctx, plan, index, d.keyHex, d.root, d.ranges)
   })
   return `plan:${plan.id}`
 }
 
+/** True when `receiptHex` is the hoster's signature of the slot's receipt message. */
+function receiptValid (contract: Contract, noiseKeyHex: string, receiptsRootHex: string, receiptHex: string): boolean {
+  try {
+    const msg = receiptMessage(contract.id, contract.keyHex, contract.root.length, receiptsRootHex)
+    return hypercoreCrypto.verify(b4a.from(msg), b4a.from(receiptHex, 'hex'), b4a.from(noiseKeyHex, 'hex'))
+  } catch {
+    return false
+  }
+}
+
+function blame (slot: Slot, address: string): void {
+  if (slot.blamed.includes(address)) return
+  slot.blamed.push(address)
+  if (slot.blamed.length > MARKET_PARAMS.blamedPerSlot) slot.blamed.shift()
+}
+
+/**
+ * The contract attestor's setup report: ok slots carry the hoster's signed receipt (the whole
+ * record is rejected 'bad-proof' when one does not verify against the hoster's registered key);
+ * failed slots blame the encoder (bad-encoding, encoder-missing: the slot keeps its hoster and
+ * gets a new encoder) or the hoster (hoster-refused, hoster-missing: new hoster and encoder).
+ */
 function setupReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kind: 'setup-report' }>): string {
   const { state, block } = ctx
   const contract = state.contracts[rec.contractId]
   if (contract === undefined) reject(rec.contractId >= state.next.contract ? 'out-of-order' : 'replayed', `no contract ${rec.contractId}`)
   if (contract.attestor !== signer) reject('wrong-signer', 'only the contract attestor reports setup')
-  if (rec.slotsOk.length !== contract.slots.length) reject('malformed', 'slot count mismatch')
-  const inSetup = contract.slots.map((s) => s.state === 'setup')
+  if (rec.slots.length !== contract.slots.length) reject('malformed', 'slot count mismatch')
+  const inSetup = contract.slots.map((s) => s.state === 'setup' && s.hoster !== null && s.encoder !== null)
   if (!inSetup.some(Boolean)) reject('replayed', 'no slot is in setup')
+  rec.slots.forEach((r, i) => {
+    if (!inSetup[i] || !r.ok) return
+    const hoster = state.providers[contract.slots[i].hoster as string]
+    if (hoster === undefined || !receiptValid(contract, hoster.noiseKeyHex, r.receiptsRootHex, r.receiptHex)) {
+      reject('bad-proof', `slot ${i}: the receipt is not the hoster's signature`)
+    }
+  })
+
   const plan = state.plans[contract.planId]
   const chunks = BigInt(contract.end - contract.start)
   contract.slots.forEach((slot, i) => {
     if (!inSetup[i]) return
+    const r = rec.slots[i]
     const hoster = slot.hoster as string
-    if (rec.slotsOk[i]) {
+    const encoder = slot.encoder as string
+    if (r.ok) {
       slot.state = 'hosting'
       slot.since = block.number
-      accrue(ctx, plan, slot.encoder as string, MARKET_PARAMS.units.encoding * chunks, 'encoding')
-      adjustReputation(state, hoster, MARKET_PARAMS.rewardsOnSuccess)
+      slot.receiptsRootHex = r.receiptsRootHex
+      accrue(ctx, plan, encoder, MARKET_PARAMS.units.encoding * chunks, 'encoding')
+      reward(state, hoster, MARKET_PARAMS.rewardsOnSuccess)
+      reward(state, encoder, MARKET_PARAMS.rewardsOnSuccess)
+    } else if (r.reason === 'bad-encoding' || r.reason === 'encoder-missing') {
+      penalise(ctx, encoder, MARKET_PARAMS.penalties.failedSetup)
+      blame(slot, encoder)
+      release(state, encoder, 0)
+      slot.encoder = null
+      slot.state = 'unassigned'
+      ctx.out.notices.push(`encoder ${encoder} failed slot ${i} of contract ${contract.id} (${r.reason}): replaced`)
     } else {
-      adjustReputation(state, hoster, -MARKET_PARAMS.penalties.failedSetup)
+      penalise(ctx, hoster, MARKET_PARAMS.penalties.failedSetup)
+      blame(slot, hoster)
       vacateSlot(state, contract, i)
+      ctx.out.notices.push(`hoster ${hoster} failed slot ${i} of contract ${contract.id} (${r.reason}): replaced`)
     }
   })
   accrue(ctx, plan, signer, MARKET_PARAMS.units.setupAttest, 'setup')
@@ -519,42 +748,137 @@ function setupReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kin
   return `contract:${contract.id}`
 }
 
-function challengeReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kind: 'storage-report' | 'performance-report' }>): string {
+function openChallenge (ctx: Ctx, id: number, kind: Challenge['kind'], signer: string): Challenge {
   const { state } = ctx
-  const ch = state.challenges[rec.challengeId]
-  if (ch === undefined) reject(rec.challengeId >= state.next.challenge ? 'out-of-order' : 'replayed', `no open challenge ${rec.challengeId}`)
-  if (ch.attestor !== signer) reject('wrong-signer', 'only the challenge attestor reports')
-  const wantKind = rec.kind === 'storage-report' ? 'storage' : 'performance'
-  if (ch.kind !== wantKind) reject('malformed', `challenge ${ch.id} is a ${ch.kind} challenge`)
+  const ch = state.challenges[id]
+  if (ch === undefined) reject(id >= state.next.challenge ? 'out-of-order' : 'replayed', `no open challenge ${id}`)
+  if (ch.kind !== kind) reject('malformed', `challenge ${ch.id} is a ${ch.kind} challenge`)
+  if (!ch.attestors.includes(signer)) reject('wrong-signer', `not an attestor of challenge ${ch.id}`)
+  return ch
+}
+
+/**
+ * A storage report. A failure of a slot not in containment puts it there (no penalty) and
+ * re-challenges it at once through a different attestor; a second consecutive failure replaces
+ * the hoster; a pass in containment clears it and penalises the contradicted accusers.
+ */
+function storageReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kind: 'storage-report' }>): string {
+  const { state } = ctx
+  const ch = openChallenge(ctx, rec.challengeId, 'storage', signer)
   delete state.challenges[ch.id]
   const contract = state.contracts[ch.contractId]
   const plan = state.plans[contract.planId]
-  const reason: Reason = ch.kind === 'storage' ? 'storage-proof' : 'performance-proof'
-  accrue(ctx, plan, signer, MARKET_PARAMS.units.challengeAttest, reason)
+  const slot = contract.slots[ch.slot]
+  accrue(ctx, plan, signer, MARKET_PARAMS.units.challengeAttest, 'storage-proof')
+  const current = slot.hoster === ch.hoster && slot.state === 'hosting'
   if (rec.ok) {
-    let units: bigint = MARKET_PARAMS.units.storageProof
-    if (rec.kind === 'performance-report') units = performanceUnits(rec.latencyMs)
-    accrue(ctx, plan, ch.hoster, units, reason)
-    adjustReputation(state, ch.hoster, MARKET_PARAMS.rewardsOnSuccess)
-  } else {
-    adjustReputation(state, ch.hoster, -MARKET_PARAMS.penalties.failedProof)
-    if (contract.slots[ch.slot].hoster === ch.hoster && plan.status === 'active') {
-      vacateSlot(state, contract, ch.slot)
-      markPending(state, contract)
-      ctx.out.notices.push(`hoster ${ch.hoster} of contract ${contract.id} failed a ${ch.kind} challenge: replaced`)
-    }
+    accrue(ctx, plan, ch.hoster, MARKET_PARAMS.units.storageProof, 'storage-proof')
+    reward(state, ch.hoster, MARKET_PARAMS.rewardsOnSuccess)
+    if (current) clearContainment(ctx, contract, ch.slot, 'storage')
+  } else if (current) {
+    strike(ctx, contract, ch.slot, 'storage', [signer], rec.reason)
   }
   return `challenge:${ch.id}`
 }
 
-/** Reward units for a performance proof: full at <= 100 ms, minimum at >= 1500 ms, linear between. */
-export function performanceUnits (latencyMs: number): bigint {
-  const { fullGradeMs, zeroGradeMs } = MARKET_PARAMS.performance
+/**
+ * A performance report: each of the check's attestors reports once, with a measure key not used
+ * by another report of the check. The check settles when all reported (or at its deadline).
+ */
+function performanceReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kind: 'performance-report' }>): string {
+  const { state } = ctx
+  const ch = openChallenge(ctx, rec.challengeId, 'performance', signer)
+  if (ch.reports.some((r) => r.attestor === signer)) reject('replayed', `already reported challenge ${ch.id}`)
+  if (ch.reports.some((r) => r.measureKeyHex === rec.measureKeyHex)) reject('bad-value', 'measure key already used in this check')
+  ch.reports.push({ attestor: signer, reachable: rec.reachable, ttfbMs: rec.ttfbMs, throughputBps: rec.throughputBps, measureKeyHex: rec.measureKeyHex })
+  const contract = state.contracts[ch.contractId]
+  accrue(ctx, state.plans[contract.planId], signer, MARKET_PARAMS.units.challengeAttest, 'performance-proof')
+  if (ch.reports.length >= ch.attestors.length) settlePerformance(ctx, ch)
+  return `challenge:${ch.id}`
+}
+
+/** Lower median of integers (deterministic, no floating point). */
+function median (values: number[]): number {
+  const v = [...values].sort((a, b) => a - b)
+  return v[Math.floor((v.length - 1) / 2)]
+}
+
+/** Settles a performance check from its reports; attestors that did not report are penalised. */
+function settlePerformance (ctx: Ctx, ch: Challenge): void {
+  const { state } = ctx
+  delete state.challenges[ch.id]
+  for (const a of ch.attestors) {
+    if (!ch.reports.some((r) => r.attestor === a)) {
+      penalise(ctx, a, MARKET_PARAMS.penalties.missedReport)
+      ctx.out.notices.push(`attestor ${a} missed performance check ${ch.id}`)
+    }
+  }
+  const contract = state.contracts[ch.contractId]
+  if (contract === undefined) return
+  if (ch.reports.length === 0) {
+    ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
+    return
+  }
+  const slot = contract.slots[ch.slot]
+  const current = slot.hoster === ch.hoster && slot.state === 'hosting'
+  const reachable = ch.reports.filter((r) => r.reachable)
+  if (2 * reachable.length > ch.reports.length) {
+    const ttfb = median(ch.reports.map((r) => (r.reachable ? r.ttfbMs : RECORD_LIMITS.latencyMsMax)))
+    const throughput = median(ch.reports.map((r) => (r.reachable ? r.throughputBps : 0)))
+    accrue(ctx, state.plans[contract.planId], ch.hoster, performanceUnits(ttfb, throughput), 'performance-proof')
+    reward(state, ch.hoster, MARKET_PARAMS.rewardsOnSuccess)
+    if (current) clearContainment(ctx, contract, ch.slot, 'performance')
+  } else if (current) {
+    strike(ctx, contract, ch.slot, 'performance', ch.reports.filter((r) => !r.reachable).map((r) => r.attestor), 'unreachable')
+  }
+}
+
+/** A pass: ends the slot's containment of `kind` and penalises the attestors it contradicts. */
+function clearContainment (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind']): void {
+  const slot = contract.slots[i]
+  if (slot.strikes[kind] === 0) return
+  for (const a of slot.accusers[kind]) {
+    penalise(ctx, a, MARKET_PARAMS.penalties.contradicted)
+    ctx.out.notices.push(`attestor ${a} was contradicted on the ${kind} of contract ${contract.id} slot ${i}`)
+  }
+  slot.strikes[kind] = 0
+  slot.accusers[kind] = []
+}
+
+/** A failure: the first puts the slot in containment with a re-check at once; the second replaces the hoster. */
+function strike (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'], accusers: string[], why: string): void {
+  const { state } = ctx
+  const slot = contract.slots[i]
+  const hoster = slot.hoster as string
+  if (slot.strikes[kind] === 0) {
+    slot.strikes[kind] = 1
+    slot.accusers[kind] = [...accusers]
+    ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checking`)
+    issueChallenge(ctx, contract, i, kind, true)
+    return
+  }
+  penalise(ctx, hoster, MARKET_PARAMS.penalties.failedProof)
+  vacateSlot(state, contract, i)
+  markPending(state, contract)
+  ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a ${kind} challenge: replaced`)
+}
+
+/**
+ * Reward units for a performance check from the medians of its reports: the lower of the
+ * time-to-first-byte score (full at <= 100 ms, zero at >= 1500 ms) and the throughput score (zero
+ * at <= 64 KiB/s, full at >= 4 MiB/s), scaled linearly between performanceMin and performanceMax.
+ */
+export function performanceUnits (ttfbMs: number, throughputBps: number): bigint {
+  const { ttfbFullMs, ttfbZeroMs, throughputZeroBps, throughputFullBps } = MARKET_PARAMS.performance
   const { performanceMax: hi, performanceMin: lo } = MARKET_PARAMS.units
-  if (latencyMs <= fullGradeMs) return hi
-  if (latencyMs >= zeroGradeMs) return lo
-  const span = BigInt(zeroGradeMs - fullGradeMs)
-  return lo + ((hi - lo) * (BigInt(zeroGradeMs) - BigInt(latencyMs))) / span
+  const clamp = (x: number, a: number, b: number): number => Math.min(b, Math.max(a, x))
+  // Scores as fractions num / den in [0, 1].
+  const tNum = BigInt(ttfbZeroMs - clamp(ttfbMs, ttfbFullMs, ttfbZeroMs))
+  const tDen = BigInt(ttfbZeroMs - ttfbFullMs)
+  const bNum = BigInt(clamp(throughputBps, throughputZeroBps, throughputFullBps) - throughputZeroBps)
+  const bDen = BigInt(throughputFullBps - throughputZeroBps)
+  const [num, den] = tNum * bDen <= bNum * tDen ? [tNum, tDen] : [bNum, bDen]
+  return lo + ((hi - lo) * num) / den
 }
 
 function payout (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: 'payout' }>, res: ActionOutcome): string {
@@ -681,10 +1005,31 @@ function assertConservation (state: MarketState): void {
 
 // ---------------------------------------------------------------- providers and selection
 
-function adjustReputation (state: MarketState, address: string, delta: number): void {
+function params (ctx: Ctx): NetworkParams { return (ctx.state.network as NetworkConfig).params }
+
+function reward (state: MarketState, address: string, amount: number): void {
   const p = state.providers[address]
   if (p === undefined) return
-  p.reputation = Math.min(MARKET_PARAMS.reputationMax, Math.max(0, p.reputation + delta))
+  p.reputation = Math.min(MARKET_PARAMS.reputationMax, p.reputation + amount)
+}
+
+/** Lowers a reputation; below the floor the provider is dropped after the current record. */
+function penalise (ctx: Ctx, address: string, amount: number): void {
+  const p = ctx.state.providers[address]
+  if (p === undefined) return
+  p.reputation = Math.max(0, p.reputation - amount)
+  if (p.reputation < MARKET_PARAMS.reputationFloor && !ctx.floorDrops.includes(address)) ctx.floorDrops.push(address)
+}
+
+/** Removes every provider that fell below the reputation floor from all its assignments. */
+function applyFloorDrops (ctx: Ctx): void {
+  while (ctx.floorDrops.length > 0) {
+    const address = ctx.floorDrops.shift() as string
+    const p = ctx.state.providers[address]
+    if (p === undefined || p.reputation >= MARKET_PARAMS.reputationFloor) continue
+    dropProvider(ctx, address)
+    ctx.out.notices.push(`provider ${address} fell below the reputation floor (${p.reputation}): dropped from its assignments`)
+  }
 }
 
 function release (state: MarketState, address: string, bytes: number): void {
@@ -703,6 +1048,9 @@ function vacateSlot (state: MarketState, contract: Contract, i: number): void {
   slot.hoster = null
   slot.encoder = null
   slot.state = 'unassigned'
+  slot.receiptsRootHex = null
+  slot.strikes = { storage: 0, performance: 0 }
+  slot.accusers = { storage: [], performance: [] }
   for (const [id, ch] of Object.entries(state.challenges)) {
     if (ch.contractId === contract.id && ch.slot === i) delete state.challenges[id]
   }
@@ -718,22 +1066,33 @@ function dropProvider (ctx: Ctx, address: string): void {
   const { state } = ctx
   for (const contract of Object.values(state.contracts)) {
     contract.slots.forEach((slot, i) => {
-      if (slot.hoster === address || slot.encoder === address) vacateSlot(state, contract, i)
+      if (slot.hoster === address || (slot.encoder === address && slot.state !== 'hosting')) vacateSlot(state, contract, i)
+      else if (slot.encoder === address) {
+        // A hosting slot keeps its replica; the encoder's job is released, its key stays on record.
+        release(state, address, 0)
+        slot.encoder = null
+      }
     })
     if (contract.attestor === address) {
       release(state, address, 0)
       contract.attestor = null
+      contract.setupDeadline = null
     }
     markPending(state, contract)
   }
   for (const [id, ch] of Object.entries(state.challenges)) {
-    if (ch.attestor === address || ch.hoster === address) delete state.challenges[id]
+    if (ch.hoster === address) { delete state.challenges[id]; continue }
+    if (!ch.attestors.includes(address)) continue
+    ch.attestors = ch.attestors.filter((a) => a !== address)
+    ch.reports = ch.reports.filter((r) => r.attestor !== address)
+    if (ch.attestors.length === 0) delete state.challenges[id]
   }
 }
 
 function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number): boolean {
   if ((p.roles & role) === 0) return false
   if (p.pausedUntil > now) return false
+  if (p.reputation < MARKET_PARAMS.reputationFloor) return false
   if (p.jobs >= MARKET_PARAMS.jobsPerProvider) return false
   if (bytes > 0 && p.storageBytes - p.usedBytes < bytes) return false
   return true
@@ -764,7 +1123,11 @@ function take (state: MarketState, address: string, bytes: number): void {
   p.usedBytes += bytes
 }
 
-/** Fills unassigned slots and missing attestors; never the sponsor, never one identity twice per contract. */
+/**
+ * Fills unassigned slots (a slot that kept its hoster after an encoder failure needs an encoder
+ * only) and missing attestors; never the sponsor, never one identity twice per contract, never a
+ * provider that failed this slot's setup before.
+ */
 function assignPending (ctx: Ctx): void {
   const { state, block } = ctx
   const still: number[] = []
@@ -784,13 +1147,16 @@ function assignPending (ctx: Ctx): void {
     let changed = false
     contract.slots.forEach((slot) => {
       if (slot.state !== 'unassigned') return
-      const hoster = pick(ctx, ROLE.hoster, used, contractBytes(contract))
+      const exclude = new Set([...used, ...slot.blamed])
+      const keptHoster = slot.hoster
+      const hoster = keptHoster ?? pick(ctx, ROLE.hoster, exclude, contractBytes(contract))
       if (hoster === null) return
+      exclude.add(hoster)
+      const encoder = pick(ctx, ROLE.encoder, exclude, 0)
+      if (encoder === null) return
       used.add(hoster)
-      const encoder = pick(ctx, ROLE.encoder, used, 0)
-      if (encoder === null) { used.delete(hoster); return }
       used.add(encoder)
-      take(state, hoster, contractBytes(contract))
+      if (keptHoster === null) take(state, hoster, contractBytes(contract))
       take(state, encoder, 0)
       slot.hoster = hoster
       slot.encoder = encoder
@@ -815,7 +1181,11 @@ function assignPending (ctx: Ctx): void {
   state.pending = still
 }
 
-/** Plan ends, setup timeouts (new attestor), challenge timeouts (attestor penalised). */
+/**
+ * Plan ends, setup timeouts (new attestor), challenge deadlines: a storage challenge without a
+ * report costs its attestor (a slot in containment is re-checked by another one); a performance
+ * check settles with the reports it has and penalises the attestors that did not report.
+ */
 function expireAndEnd (ctx: Ctx): void {
   const { state, block } = ctx
   for (const plan of Object.values(state.plans)) {
@@ -823,7 +1193,7 @@ function expireAndEnd (ctx: Ctx): void {
   }
   for (const contract of Object.values(state.contracts)) {
     if (contract.setupDeadline !== null && block.number >= contract.setupDeadline && contract.attestor !== null) {
-      adjustReputation(state, contract.attestor, -MARKET_PARAMS.penalties.missedReport)
+      penalise(ctx, contract.attestor, MARKET_PARAMS.penalties.missedReport)
       release(state, contract.attestor, 0)
       ctx.out.notices.push(`attestor ${contract.attestor} missed the setup of contract ${contract.id}: replaced`)
       contract.attestor = null
@@ -831,47 +1201,87 @@ function expireAndEnd (ctx: Ctx): void {
       markPending(state, contract)
     }
   }
-  for (const [id, ch] of Object.entries(state.challenges)) {
-    if (block.number >= ch.deadline) {
-      adjustReputation(state, ch.attestor, -MARKET_PARAMS.penalties.missedReport)
-      delete state.challenges[id]
-      ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
+  for (const id of Object.keys(state.challenges)) {
+    const ch = state.challenges[id]
+    if (ch === undefined) continue
+    if (ch.kind === 'performance') {
+      if (block.number >= ch.deadline || ch.reports.length >= ch.attestors.length) settlePerformance(ctx, ch)
+      continue
+    }
+    if (block.number < ch.deadline) continue
+    delete state.challenges[id]
+    for (const a of ch.attestors) penalise(ctx, a, MARKET_PARAMS.penalties.missedReport)
+    ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
+    const contract = state.contracts[ch.contractId]
+    const slot = contract?.slots[ch.slot]
+    if (slot !== undefined && slot.hoster === ch.hoster && slot.state === 'hosting' && slot.strikes.storage > 0) {
+      issueChallenge(ctx, contract, ch.slot, 'storage', true, ch.attestors)
     }
   }
 }
 
-function issueChallenges (ctx: Ctx): void {
+/**
+ * Issues a challenge of `kind` for a hosting slot now: storage to one attestor, performance to
+ * `performanceAttestors` distinct ones (fewer when not enough are eligible). Never the hoster or
+ * the sponsor; a re-check never an accuser (nor `alsoExclude`). Returns the id, or null when no
+ * attestor is eligible.
+ */
+function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'], recheck: boolean, alsoExclude: string[] = []): number | null {
   const { state, block, rng } = ctx
-  const open = new Set(Object.values(state.challenges).map((c) => `${c.contractId}:${c.slot}`))
+  const slot = contract.slots[i]
+  if (slot.hoster === null) return null
+  const plan = state.plans[contract.planId]
+  const exclude = new Set<string>([plan.sponsor, slot.hoster, ...slot.accusers[kind], ...alsoExclude])
+  const want = kind === 'storage' ? 1 : params(ctx).performanceAttestors
+  const attestors: string[] = []
+  while (attestors.length < want) {
+    const a = pick(ctx, ROLE.attestor, exclude, 0)
+    if (a === null) break
+    attestors.push(a)
+    exclude.add(a)
+  }
+  if (attestors.length === 0) return null
+  const id = state.next.challenge++
+  state.challenges[id] = {
+    id,
+    kind,
+    contractId: contract.id,
+    slot: i,
+    hoster: slot.hoster,
+    attestors,
+    reports: [],
+    chunk: contract.start + Number(rng.below(BigInt(contract.end - contract.start))),
+    issuedAt: block.number,
+    deadline: block.number + params(ctx).challengeTimeoutBlocks,
+    recheck
+  }
+  ctx.out.newChallenges.push(id)
+  return id
+}
+
+/**
+ * Every hosting slot gets a storage challenge once per `challengeIntervalBlocks` (at its phase)
+ * and a performance check half an interval later, unless one of that kind is still open.
+ */
+function issueChallenges (ctx: Ctx): void {
+  const { state, block } = ctx
+  const interval = params(ctx).challengeIntervalBlocks
+  const half = Math.floor(interval / 2)
+  const open = new Set(Object.values(state.challenges).map((c) => `${c.contractId}:${c.slot}:${c.kind}`))
   let issued = 0
   for (const contract of Object.values(state.contracts)) {
-    const plan = state.plans[contract.planId]
     for (let i = 0; i < contract.slots.length; i++) {
       if (issued >= MARKET_PARAMS.challengesPerBlock) return
       const slot = contract.slots[i]
       if (slot.state !== 'hosting' || slot.hoster === null) continue
-      if ((block.number + slot.phase) % MARKET_PARAMS.challengeIntervalBlocks !== 0) continue
       if (block.number <= slot.since) continue
-      if (open.has(`${contract.id}:${i}`)) continue
       const hosterP = state.providers[slot.hoster]
       if (hosterP !== undefined && hosterP.pausedUntil > block.number) continue
-      const exclude = new Set<string>([plan.sponsor, slot.hoster])
-      const attestor = pick(ctx, ROLE.attestor, exclude, 0)
-      if (attestor === null) continue
-      const id = state.next.challenge++
-      state.challenges[id] = {
-        id,
-        kind: rng.below(2n) === 0n ? 'storage' : 'performance',
-        contractId: contract.id,
-        slot: i,
-        hoster: slot.hoster,
-        attestor,
-        chunk: contract.start + Number(rng.below(BigInt(contract.end - contract.start))),
-        issuedAt: block.number,
-        deadline: block.number + MARKET_PARAMS.challengeTimeoutBlocks
-      }
-      ctx.out.newChallenges.push(id)
-      issued++
+      let kind: Challenge['kind'] | null = null
+      if ((block.number + slot.phase) % interval === 0) kind = 'storage'
+      else if ((block.number + slot.phase + half) % interval === 0) kind = 'performance'
+      if (kind === null || open.has(`${contract.id}:${i}:${kind}`)) continue
+      if (issueChallenge(ctx, contract, i, kind, false) !== null) issued++
     }
   }
 }
