@@ -190,8 +190,12 @@ export const HostingProof = z.object({
   contractId: z.number().int(),
   hoster: z.string(),
   ok: z.boolean(),
+  /** Storage: a STORAGE_FAILURES reason; performance: UNREACHABLE or NO_DATA; null when ok. */
   reason: z.string().nullable(),
+  /** Storage: time to the walk commitment; performance: time to first block (ms). */
   latencyMs: z.number().nullable(),
+  /** Performance: measured throughput in bytes per second; null for storage. */
+  throughputBps: z.number().nullable(),
   timeMs: z.number()
 })
 export type HostingProof = z.infer<typeof HostingProof>

@@ -155,6 +155,10 @@ export interface CommitmentMessage { requestId: number, hashes: Buffer[] }
 export interface OpenMessage { requestId: number, contractId: number, coreKey: Buffer, index: number }
 export interface ProofMessage { requestId: number, chunk: StoredChunk }
 export interface ErrorMessage { requestId: number, code: string, message: string }
+/** Attestor -> hoster after the last chunk of a slot: the receipts root it computed from what it relayed. */
+export interface SettleMessage { requestId: number, contractId: number, coreKey: Buffer, rootLength: number, receiptsRoot: Buffer }
+/** Hoster's answer: its signature over `receiptMessage(contractId, coreKey, rootLength, receiptsRoot)` (chain/records.ts). */
+export interface SlotReceiptMessage { requestId: number, signature: Buffer }
 
 type Fields<T> = { [K in keyof T]: Encoding<T[K]> }
 
@@ -178,6 +182,8 @@ export const challengeMessage = struct<ChallengeMessage>({ requestId: c.uint, co
 export const commitmentMessage = struct<CommitmentMessage>({ requestId: c.uint, hashes: boundedArray(c.fixed32, MAX_WALK_STEPS, 'commitment hashes') })
 export const openMessage = struct<OpenMessage>({ requestId: c.uint, contractId: c.uint, coreKey: c.fixed32, index: c.uint })
 export const proofMessage = struct<ProofMessage>({ requestId: c.uint, chunk: storedChunk })
+export const settleMessage = struct<SettleMessage>({ requestId: c.uint, contractId: c.uint, coreKey: c.fixed32, rootLength: c.uint, receiptsRoot: c.fixed32 })
+export const slotReceiptMessage = struct<SlotReceiptMessage>({ requestId: c.uint, signature: c.fixed64 })
 export const errorMessage = struct<ErrorMessage>({
   requestId: c.uint,
   code: boundedString(MAX_ERROR_CODE_CHARS, 'error code'),

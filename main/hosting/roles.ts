@@ -16,7 +16,8 @@ import {
 import { encodeBlockForHoster, type EncoderKeyPair } from './encoder.js'
 import type { ChunkStore } from './chunk-store.js'
 import { HostingChannel, type WireHandlers, type WireOptions } from './wire.js'
-import { MAX_WALK_STEPS, type StoredChunk, type DeliverMessage } from './messages.js'
+import { MAX_WALK_STEPS, type StoredChunk, type DeliverMessage, type SettleMessage } from './messages.js'
+import { receiptMessage, type SetupFailure } from '../chain/records.js'
 
 export interface KeyPair { publicKey: Buffer, secretKey: Buffer }
 
@@ -32,6 +33,36 @@ export function receiptSignable (contractId: number, coreKey: Uint8Array, index:
 
 export function verifyReceipt (contractId: number, coreKey: Uint8Array, chunk: StoredChunk, signature: Uint8Array, signerKey: Uint8Array): boolean {
   return hcrypto.verify(receiptSignable(contractId, coreKey, chunk.index, encodedChunkHash(chunk.encoded)), signature, signerKey)
+}
+
+/**
+ * The receipts root of a slot: BLAKE2b-256 of the concatenated encoded chunk hashes
+ * (`encodedChunkHash`), in block index order. The hoster signs it once per slot (its slot receipt).
+ */
+export function receiptsRoot (encodedHashes: Uint8Array[]): Buffer {
+  return hcrypto.hash(b4a.concat(encodedHashes))
+}
+
+/** The bytes of a slot receipt (chain/records.ts `receiptMessage`). */
+export function slotReceiptSignable (contractId: number, coreKey: Uint8Array, rootLength: number, root: Uint8Array): Buffer {
+  return b4a.from(receiptMessage(contractId, b4a.toString(coreKey, 'hex'), rootLength, b4a.toString(root, 'hex')))
+}
+
+export function verifySlotReceipt (contractId: number, coreKey: Uint8Array, rootLength: number, root: Uint8Array, signature: Uint8Array, hosterKey: Uint8Array): boolean {
+  if (signature.byteLength !== 64 || hosterKey.byteLength !== 32) return false
+  return hcrypto.verify(slotReceiptSignable(contractId, coreKey, rootLength, root), signature, hosterKey)
+}
+
+/** The same error with the party to blame for a failed slot setup (details.blame). */
+export function withBlame (err: unknown, blame: SetupFailure): DatdotError {
+  const e = DatdotError.from(err)
+  return new DatdotError(e.code, e.message, { ...e.details, blame }, e)
+}
+
+/** Who failed a slot setup, from an error of `Attestor.relay` or `Attestor.settle`; null when unknown (no report from it). */
+export function blameOf (err: unknown): SetupFailure | null {
+  const b = (err as DatdotError | undefined)?.details?.blame
+  return typeof b === 'string' ? b as SetupFailure : null
 }
 
 /** A contract as one hoster slot sees it. */
@@ -52,12 +83,13 @@ export interface HosterOptions {
 
 /**
  * Stores encoded chunks it has verified, signs receipts, answers walks and openings.
- * Events: 'stored' ({ contractId, index }), 'rejected' (DatdotError), 'challenged' ({ contractId, steps }).
+ * Events: 'stored' ({ contractId, index }), 'rejected' (DatdotError), 'challenged' ({ contractId, steps }),
+ * 'settled' ({ contractId }: a slot receipt signed).
  */
 export class Hoster extends EventEmitter {
   readonly keyPair: KeyPair
   readonly store: ChunkStore
-  readonly counters = { stored: 0, rejected: 0, challenges: 0, openings: 0 }
+  readonly counters = { stored: 0, rejected: 0, challenges: 0, openings: 0, settled: 0 }
   private readonly lookup: HosterOptions['contract']
 
   constructor (opts: HosterOptions) {
@@ -87,8 +119,28 @@ export class Hoster extends EventEmitter {
         if (msg.index < hosted.contract.start || msg.index >= hosted.contract.end) throw DatdotError.invalidArgument(`block ${msg.index} is not in contract ${msg.contractId}`)
         this.counters.openings++
         return (await createStorageProof(this.store, msg.coreKey, msg.index)).chunk
-      }
+      },
+      onsettle: (msg) => this.onsettle(msg)
     }
+  }
+
+  /**
+   * Signs the slot receipt when the attestor's receipts root is the one of the chunks stored here:
+   * every block of the contract, in index order, against the contract's root length.
+   */
+  private async onsettle (msg: SettleMessage): Promise<Buffer> {
+    const { contract } = await this.find(msg.contractId, msg.coreKey)
+    if (msg.rootLength !== contract.root.length) throw DatdotError.proofFailed(PROOF_FAILURE.WRONG_LENGTH, `the contract's root has ${contract.root.length} blocks, not ${msg.rootLength}`)
+    const hashes: Buffer[] = []
+    for (let i = contract.start; i < contract.end; i++) {
+      const chunk = await this.store.getChunk(contract.root.coreKey, i)
+      if (chunk === null) throw DatdotError.proofFailed(PROOF_FAILURE.MISSING_CHUNK, `block ${i} of contract ${msg.contractId} was not stored here`, { index: i })
+      hashes.push(encodedChunkHash(chunk.encoded))
+    }
+    if (!b4a.equals(receiptsRoot(hashes), msg.receiptsRoot)) throw DatdotError.proofFailed(PROOF_FAILURE.ROOT_MISMATCH, 'the receipts root is not the one of the chunks stored here')
+    this.counters.settled++
+    this.emit('settled', { contractId: msg.contractId })
+    return hcrypto.sign(slotReceiptSignable(msg.contractId, msg.coreKey, msg.rootLength, msg.receiptsRoot), this.keyPair.secretKey)
   }
 
   private async find (contractId: number, coreKey: Uint8Array): Promise<HostedContract> {
@@ -192,20 +244,46 @@ export class Attestor extends EventEmitter {
     if (target === null) throw DatdotError.notFound(`contract ${msg.contractId} for this encoder`)
     const { contract, encoderKey, rounds } = target.hosted
     if (!b4a.equals(contract.root.coreKey, msg.coreKey)) throw DatdotError.notFound(`contract ${msg.contractId} for this core`)
+    if (msg.chunk.index < contract.start || msg.chunk.index >= contract.end) throw DatdotError.invalidArgument(`block ${msg.chunk.index} is not in contract ${msg.contractId}`)
     try {
       verifyStoredChunk(msg.chunk, { root: contract.root, hosterKey: target.hosterKey, encoderKey, rounds })
     } catch (err) {
       this.counters.badEncodings++
       this.emit('bad-encoding', { contractId: msg.contractId, index: msg.chunk.index, error: err })
-      throw err
+      throw withBlame(err, 'bad-encoding')
     }
-    const { value: hosterReceipt } = await target.hoster.deliver(msg.contractId, msg.coreKey, msg.chunk)
+    let hosterReceipt: Buffer
+    try {
+      hosterReceipt = (await target.hoster.deliver(msg.contractId, msg.coreKey, msg.chunk)).value
+    } catch (err) {
+      throw withBlame(err, hosterBlame(err))
+    }
     if (!verifyReceipt(msg.contractId, msg.coreKey, msg.chunk, hosterReceipt, target.hosterKey)) {
-      throw DatdotError.proofFailed('BAD_RECEIPT', 'the hoster’s receipt does not verify')
+      throw withBlame(DatdotError.proofFailed('BAD_RECEIPT', 'the hoster’s receipt does not verify'), 'hoster-refused')
     }
     this.counters.relayed++
     this.emit('relayed', { contractId: msg.contractId, index: msg.chunk.index, hosterReceipt })
     return hcrypto.sign(receiptSignable(msg.contractId, msg.coreKey, msg.chunk.index, encodedChunkHash(msg.chunk.encoded)), this.keyPair.secretKey)
+  }
+
+  /**
+   * After the last chunk of a slot: sends the receipts root of what was relayed to the hoster and
+   * returns its verified slot receipt. Errors carry the blame (hoster-refused / hoster-missing).
+   */
+  async settle (channel: HostingChannel, s: { contract: ContractView, hosterKey: Uint8Array, encodedHashes: Uint8Array[], timeoutMs?: number }): Promise<{ receiptsRoot: Buffer, signature: Buffer }> {
+    const { contract } = s
+    if (s.encodedHashes.length !== contract.end - contract.start) throw DatdotError.invalidArgument(`${s.encodedHashes.length} chunk hashes for a contract of ${contract.end - contract.start} blocks`)
+    const root = receiptsRoot(s.encodedHashes)
+    let signature: Buffer
+    try {
+      signature = (await channel.settle(contract.contractId, contract.root.coreKey, contract.root.length, root, { timeoutMs: s.timeoutMs })).value
+    } catch (err) {
+      throw withBlame(err, hosterBlame(err))
+    }
+    if (!verifySlotReceipt(contract.contractId, contract.root.coreKey, contract.root.length, root, signature, s.hosterKey)) {
+      throw withBlame(DatdotError.proofFailed('BAD_RECEIPT', 'the hoster’s slot receipt does not verify'), 'hoster-refused')
+    }
+    return { receiptsRoot: root, signature }
   }
 
   /**
@@ -254,6 +332,12 @@ export class Attestor extends EventEmitter {
   }
 }
 
+/** A hoster that answered with an error refused; one that did not answer (timeout, closed) is missing. */
+function hosterBlame (err: unknown): SetupFailure {
+  const e = DatdotError.from(err)
+  return e.details?.remote === true ? 'hoster-refused' : 'hoster-missing'
+}
+
 function reasonFor (e: DatdotError): string {
   if (typeof e.details?.reason === 'string') return e.details.reason
   if (e.code === 'TIMEOUT') return PROOF_FAILURE.DEADLINE_MISSED
@@ -265,6 +349,8 @@ export interface DeliverContractOptions {
   /** The attestor's key: its receipts are checked. */
   attestorKey?: Uint8Array
   timeoutMs?: number
+  /** Test-only fault injection (HostingFaults.corruptEncoding): changes each chunk before it is sent. */
+  tamper?: (chunk: StoredChunk, hosterKey: Uint8Array) => StoredChunk
 }
 
 /** Encoder side: encodes every block of the contract for one hoster and delivers it to the attestor. */
@@ -274,7 +360,8 @@ export async function deliverContract (
   checkContract(contract)
   let delivered = 0
   for (let index = contract.start; index < contract.end; index++) {
-    const chunk = await encodeBlockForHoster(core, contract, index, hosterKey, encoder, { rounds: opts.rounds, timeoutMs: opts.timeoutMs })
+    const encoded = await encodeBlockForHoster(core, contract, index, hosterKey, encoder, { rounds: opts.rounds, timeoutMs: opts.timeoutMs })
+    const chunk = opts.tamper === undefined ? encoded : opts.tamper(encoded, hosterKey)
     const { value: receipt } = await attestor.deliver(contract.contractId, contract.root.coreKey, chunk, { timeoutMs: opts.timeoutMs })
     if (opts.attestorKey && !verifyReceipt(contract.contractId, contract.root.coreKey, chunk, receipt, opts.attestorKey)) {
       throw DatdotError.proofFailed('BAD_RECEIPT', 'the attestor’s receipt does not verify')

@@ -10,13 +10,18 @@
  *   storage and performance challenges the chain issues and submits their reports;
  * - hoster: stores encoded chunks (FileChunkStore under storageDir), answers challenges, and
  *   keeps a plain replica of the plan's cores, announced on the drive's discovery topic, so
- *   ordinary readers replicate the drive from it while the author is offline.
+ *   ordinary readers replicate the drive from it while the author is offline;
+ * - sponsor: when a plan it sponsors hosts its own vault and the vault grows, submits an `update`
+ *   record (debounced, one at a time) with the new signed roots and the new ranges.
+ * Every party works against the signed root the chain recorded for the contract
+ * (`contract.root`), never against its own capture.
  * Peers are reached by the Hyperswarm public key they registered on chain (`joinPeer`); one
- * `datdot/hosting/1` channel runs on every engine connection, next to corestore replication.
+ * `datdot/hosting/2` channel runs on every engine connection, next to corestore replication.
  *
  * Seeding mode and limits are persisted in the engine's SQLite ('hosting' migrations).
  * It never logs: it emits 'status' (HostingStatus), 'proof' (ProofRow), 'job' (HostingJob),
- * 'task-error' ({ task, error }) and keeps counters.
+ * 'task-error' ({ task, error }), 'seeding' ({ planId, lengths }), 'plan-updated'
+ * ({ planId, lengths }) and keeps counters.
  */
 import { join } from 'node:path'
 import { mkdir, rm } from 'node:fs/promises'
@@ -33,13 +38,16 @@ import { parseLink, toHex } from '../engine/paths.js'
 import type { Engine } from '../engine/engine.js'
 import type { ChainService } from '../chain/service.js'
 import type { BlockOutcome, Contract, MarketState, Plan, Challenge } from '../chain/marketplace.js'
+import { toSignedRoot, toRootHex } from '../chain/roots.js'
+import { RECORD_LIMITS, STORAGE_FAILURES, type DriveRanges, type SetupFailure, type SetupSlot, type StorageFailure } from '../chain/records.js'
 import { FileChunkStore } from './chunk-store.js'
-import { Hoster, Attestor, deliverContract, type HostedContract, type RelayTarget, type KeyPair } from './roles.js'
+import { Hoster, Attestor, deliverContract, blameOf, withBlame, type HostedContract, type RelayTarget, type KeyPair } from './roles.js'
 import { HostingChannel, type Timers } from './wire.js'
-import { captureSignedRoot, challengeSeed, commitDeadlineMs, type ContractView, type SignedRoot } from './proof.js'
-import { DEFAULT_ROUNDS } from './encoding.js'
+import { captureSignedRoot, challengeSeed, commitDeadlineMs, checkContract, computeWalk, type ContractView, type SignedRoot } from './proof.js'
+import { DEFAULT_ROUNDS, encodedChunkHash, signEncodedChunk } from './encoding.js'
 import { measurePerformance, performanceRange } from './performance.js'
-import type { DeliverMessage } from './messages.js'
+import { TokenBucket } from './throttle.js'
+import type { DeliverMessage, StoredChunk } from './messages.js'
 
 export const HOSTING_MIGRATIONS: readonly Migration[] = [
   {
@@ -65,6 +73,11 @@ export const HOSTING_MIGRATIONS: readonly Migration[] = [
       latency_ms INTEGER,
       time_ms INTEGER NOT NULL
     ) STRICT;`
+  },
+  {
+    version: 2,
+    description: 'performance measurements in proof rows',
+    up: 'ALTER TABLE hosting_proofs ADD COLUMN throughput_bps INTEGER;'
   }
 ]
 
@@ -91,6 +104,10 @@ export interface HostingLimits {
   /** Plans this node seeds at once. */
   plansSeeded: number
   rounds: number
+  /** The setup attestor reports what it has this many blocks before the contract's setup deadline. */
+  setupReportMarginBlocks: number
+  /** A sponsor waits this long after its vault last grew before it submits a plan update. */
+  updateDebounceMs: number
 }
 
 export const DEFAULT_HOSTING_LIMITS: HostingLimits = {
@@ -104,7 +121,29 @@ export const DEFAULT_HOSTING_LIMITS: HostingLimits = {
   concurrentTasks: 8,
   proofsKept: 10_000,
   plansSeeded: 256,
-  rounds: DEFAULT_ROUNDS
+  rounds: DEFAULT_ROUNDS,
+  setupReportMarginBlocks: 3,
+  updateDebounceMs: 10_000
+}
+
+/**
+ * TEST-ONLY fault injection: makes this node a cheating provider so integration tests can run
+ * attacks against the live chain (docs/protocol.md section 7). Never set by the app, the daemon
+ * or the CLI; the default is no fault. Each flag is a role's misbehaviour:
+ */
+export interface HostingFaults {
+  /** Hoster: deletes all its encoded chunk files of a contract once its slot is hosting. */
+  deleteEncoded?: boolean
+  /** Hoster: keeps only this fraction (0..1) of its encoded chunks once its slot is hosting (a fixed pseudo-random subset). */
+  keepFraction?: number
+  /** Hoster: answers storage challenges (the commitment) only after the deadline. */
+  lateAnswers?: boolean
+  /** Hoster: does not serve its plain replica: drops every connection from a key that is not a registered provider (readers, performance attestors). */
+  refuseReaders?: boolean
+  /** Encoder: changes every encoded chunk (and signs the changed chunk), so it does not decode to the original. */
+  corruptEncoding?: boolean
+  /** Attestor: reports every storage challenge and performance check it is assigned as failed, without running it. */
+  failHonest?: boolean
 }
 
 export interface HostingSettings { seeding: boolean, storageBytes: number, bandwidthBps: number, region: string }
@@ -129,7 +168,10 @@ export interface ProofRow {
   hoster: string
   ok: boolean
   reason: string | null
+  /** Storage: time to the commitment; performance: time to first block. */
   latencyMs: number | null
+  /** Performance only: measured throughput in bytes per second. */
+  throughputBps: number | null
   timeMs: number
 }
 
@@ -157,6 +199,8 @@ export interface HostingServiceOptions {
   limits?: Partial<HostingLimits>
   /** Makes the single-use swarm of a performance measurement (tests: on the loopback testnet). */
   createMeasureSwarm?: (keyPair: { publicKey: Buffer, secretKey: Buffer }) => Hyperswarm
+  /** TEST-ONLY: see HostingFaults. */
+  faults?: HostingFaults
 }
 
 const realTimers: Timers = {
@@ -167,11 +211,48 @@ const realTimers: Timers = {
 interface SeededPlan {
   planId: number
   cores: Map<string, Hypercore>
-  discovery: Discovery | null
-  ready: Promise<void>
+  /** Length of each core the plain replica was asked to download (grows with plan updates). */
+  lengths: Map<string, number>
+  version: number
 }
 
-interface SetupProgress { delivered: Set<number>, failed: boolean }
+/** The setup attestor's view of one slot. */
+interface SetupProgress {
+  /** Encoded chunk hash per block index, for every chunk the hoster took and receipted. */
+  hashes: Map<number, Buffer>
+  failure: SetupFailure | null
+  outcome: SetupSlot | null
+  settling: boolean
+}
+
+/** Maps an attestor's failure reason (PROOF_FAILURE or an error code) to the storage-report reason. */
+export function storageFailure (reason: string | null): StorageFailure {
+  if (reason === null) return 'OTHER'
+  if ((STORAGE_FAILURES as readonly string[]).includes(reason) && reason !== 'NONE') return reason as StorageFailure
+  if (reason === 'TIMEOUT') return 'DEADLINE_MISSED'
+  if (reason === 'CLOSED' || reason === 'UNREACHABLE') return 'UNREACHABLE'
+  return 'OTHER'
+}
+
+/** True for the share `keepFraction` of a contract's blocks a keep-fraction hoster keeps (deterministic). */
+export function faultKeeps (contractId: number, index: number, keepFraction: number): boolean {
+  const h = hcrypto.hash(b4a.from(`datdot/fault/keep/${contractId}/${index}`))
+  return h.readUInt32LE(0) / 2 ** 32 < keepFraction
+}
+
+/** The chunk an encoder with the corruptEncoding fault sends: one word changed, signed again. */
+export function corruptChunk (chunk: StoredChunk, binding: { coreKey: Uint8Array, hosterKey: Uint8Array }, secretKey: Uint8Array): StoredChunk {
+  const encoded = b4a.from(chunk.encoded)
+  if (encoded.byteLength > 6) encoded[6] ^= 0x01
+  else encoded[0] ^= 0x01
+  return { ...chunk, encoded, encoderSignature: signEncodedChunk({ coreKey: binding.coreKey, index: chunk.index, hosterKey: binding.hosterKey }, encoded, secretKey) }
+}
+
+/** A plan drive entry from a signed root: ranges [from, root.length). */
+function driveRanges (root: SignedRoot, from: number): DriveRanges {
+  const { keyHex, root: hex } = toRootHex(root)
+  return { keyHex, ranges: [[from, root.length]], root: hex }
+}
 
 export class HostingService extends Resource {
   readonly engine: Engine
@@ -180,9 +261,11 @@ export class HostingService extends Resource {
   readonly limits: HostingLimits
   readonly now: () => number
   readonly counters = {
-    blocks: 0, encoded: 0, relayed: 0, stored: 0, setupReports: 0, storageReports: 0, performanceReports: 0,
-    taskErrors: 0, connections: 0, proofsPassed: 0, proofsFailed: 0
+    blocks: 0, encoded: 0, relayed: 0, stored: 0, settled: 0, setupReports: 0, storageReports: 0, performanceReports: 0,
+    planUpdates: 0, taskErrors: 0, connections: 0, refusedReaders: 0, proofsPassed: 0, proofsFailed: 0
   }
+
+  readonly faults: HostingFaults
 
   private readonly timers: Timers
   private readonly opts: HostingServiceOptions
@@ -200,18 +283,22 @@ export class HostingService extends Resource {
   private running = 0
   private readonly jobs = new Map<string, HostingJob>()
   private readonly seeded = new Map<number, SeededPlan>()
-  private readonly roots = new Map<string, Promise<SignedRoot>>()
   private readonly openCores = new Map<string, Hypercore>()
   private readonly drivesJoined = new Map<string, Discovery>()
   private readonly setup = new Map<string, SetupProgress>()
   private readonly challengeHashes = new Map<number, string>()
   private readonly peersJoined = new Set<string>()
   private syncing: Promise<void> = Promise.resolve()
-  private submitting: Promise<unknown> = Promise.resolve()
   private syncAgain = false
   private syncRunning = false
+  private bucket!: TokenBucket
+  private readonly sabotaged = new Set<string>()
+  private updateTimer: unknown = null
+  private updating = false
+  private updateAgain = false
   private readonly onBlock = (out: BlockOutcome): void => { this.onChainBlock(out) }
   private readonly onConnection = (conn: SwarmConnection): void => { this.attach(conn) }
+  private readonly onVaultAppend = (): void => { this.scheduleUpdate() }
 
   constructor (opts: HostingServiceOptions) {
     super()
@@ -223,6 +310,9 @@ export class HostingService extends Resource {
     this.limits = { ...DEFAULT_HOSTING_LIMITS, ...opts.limits }
     this.now = opts.now ?? Date.now
     this.timers = opts.timers ?? realTimers
+    this.faults = { ...opts.faults }
+    const kf = this.faults.keepFraction
+    if (kf !== undefined && !(kf >= 0 && kf <= 1)) throw DatdotError.invalidArgument('faults.keepFraction must be 0 to 1')
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -235,18 +325,26 @@ export class HostingService extends Resource {
     this.loadSettings()
     await mkdir(join(this.storageDir, 'chunks'), { recursive: true })
     this.store = new FileChunkStore(join(this.storageDir, 'chunks'))
+    this.bucket = new TokenBucket({ bytesPerSec: this.settings.seeding ? this.settings.bandwidthBps : 0, now: this.now, timers: this.timers })
     this.keyPair = { publicKey: swarm.keyPair.publicKey, secretKey: swarm.keyPair.secretKey }
     this.hoster = new Hoster({ keyPair: this.keyPair, store: this.store, contract: (id) => this.hostedContract(id) })
     this.hoster.on('stored', () => { this.counters.stored++ })
+    this.hoster.on('settled', () => { this.counters.settled++ })
     this.attestor = new Attestor({ keyPair: this.keyPair, route: (msg, from) => this.route(msg, from) })
     swarm.on('connection', this.onConnection)
     for (const conn of swarm.connections) this.attach(conn)
     this.chain.on('block', this.onBlock)
+    this.engine.vault.drive.core.on('append', this.onVaultAppend)
     this.scheduleSync()
+    this.scheduleUpdate()
   }
 
   protected async _close (): Promise<void> {
     this.chain.off('block', this.onBlock)
+    this.engine.vault?.drive?.core?.off('append', this.onVaultAppend)
+    if (this.updateTimer !== null) this.timers.clearTimeout(this.updateTimer)
+    this.updateTimer = null
+    this.bucket?.close()
     this.swarm?.off('connection', this.onConnection)
     await this.syncing.catch(() => {})
     for (const ch of this.channels.values()) await ch.close()
@@ -290,18 +388,19 @@ export class HostingService extends Resource {
     if (next.region.length === 0 || next.region.length > 32) throw DatdotError.invalidArgument('region must be 1 to 32 characters')
     const registered = this.chain.market.providers[this.chain.addressHex] !== undefined
     if (next.seeding) {
-      await this.submit(() => this.chain.registerProvider({
+      await this.chain.registerProvider({
         roles: ['encoder', 'hoster', 'attestor'],
         storageBytes: next.storageBytes,
         bandwidthBps: next.bandwidthBps,
         region: next.region,
         noiseKeyHex: toHex(this.keyPair.publicKey)
-      }))
+      })
     } else if (registered) {
-      await this.submit(() => this.chain.unregisterProvider())
+      await this.chain.unregisterProvider()
     }
     this.settings = next
     this.saveSettings()
+    this.bucket.setRate(next.seeding ? next.bandwidthBps : 0)
     this.scheduleSync()
     return this.emitStatus()
   }
@@ -321,12 +420,12 @@ export class HostingService extends Resource {
     try {
       await drive.ready()
       if (!own) await drive.update({ wait: true })
-      const metaLength = drive.core.length
-      if (metaLength === 0) throw DatdotError.notFound('the drive’s content (not replicated yet)')
+      if (drive.core.length === 0) throw DatdotError.notFound('the drive’s content (not replicated yet)')
+      // the signed roots of both cores as they are now: every party works against these
+      const drives: DriveRanges[] = [driveRanges(await captureSignedRoot(drive.core), 0)]
       const blobs = await drive.getBlobs()
-      const drives = [{ keyHex: toHex(drive.key), ranges: [[0, metaLength]] as Array<[number, number]> }]
-      if (blobs !== null && blobs.core.length > 0) drives.push({ keyHex: toHex(blobs.core.key as Buffer), ranges: [[0, blobs.core.length]] })
-      const res = await this.submit(() => this.chain.publishPlan({ drives, replicas: opts.replicas, durationBlocks: opts.days * BLOCKS_PER_DAY, budgetPlanck: opts.pricePlanck }))
+      if (blobs !== null && blobs.core.length > 0) drives.push(driveRanges(await captureSignedRoot(blobs.core), 0))
+      const res = await this.chain.publishPlan({ drives, replicas: opts.replicas, durationBlocks: opts.days * BLOCKS_PER_DAY, budgetPlanck: opts.pricePlanck })
       return { planId: res.planId }
     } finally {
       if (!own) await drive.close().catch(() => {})
@@ -335,7 +434,58 @@ export class HostingService extends Resource {
 
   async unpublish (planId: number): Promise<void> {
     this.assertOpen()
-    await this.submit(() => this.chain.unpublish(planId))
+    await this.chain.unpublish(planId)
+  }
+
+  // ---------------------------------------------------------------- sponsor: plan updates
+
+  /** The active plans this node sponsors for its own vault. */
+  private vaultPlans (): Plan[] {
+    const me = this.chain.addressHex
+    const vaultKey = toHex(this.engine.vault.drive.key)
+    return Object.values(this.chain.market.plans).filter((p) => p.sponsor === me && p.status === 'active' && p.drives[0]?.keyHex === vaultKey)
+  }
+
+  /** Debounced: the vault grew (or the chain moved); an update goes out when it has been quiet for updateDebounceMs. */
+  private scheduleUpdate (): void {
+    if (this.closing || !this.opened && this.swarm === undefined) return
+    if (this.updating) { this.updateAgain = true; return }
+    if (this.updateTimer !== null) this.timers.clearTimeout(this.updateTimer)
+    this.updateTimer = this.timers.setTimeout(() => {
+      this.updateTimer = null
+      this.runUpdates()
+    }, this.limits.updateDebounceMs)
+  }
+
+  private runUpdates (): void {
+    if (this.closing || this.updating) return
+    this.updating = true
+    this.updateAgain = false
+    ;(async () => {
+      for (const plan of this.vaultPlans()) await this.updatePlan(plan)
+    })().catch((err) => { this.taskError('plan-update', err) }).finally(() => {
+      this.updating = false
+      if (this.updateAgain) this.scheduleUpdate()
+    })
+  }
+
+  /** Submits an update for one plan when its cores grew past their recorded roots: new roots, ranges [old, new). */
+  private async updatePlan (plan: Plan): Promise<void> {
+    const vault = this.engine.vault.drive
+    const cores = new Map<string, Hypercore>([[toHex(vault.key), vault.core]])
+    const blobs = await vault.getBlobs()
+    if (blobs !== null) cores.set(toHex(blobs.core.key as Buffer), blobs.core)
+    const drives: DriveRanges[] = []
+    for (const d of plan.drives) {
+      const core = cores.get(d.keyHex)
+      if (core === undefined || core.length <= d.root.length) continue
+      if (core.fork !== d.root.fork) throw DatdotError.invalidArgument(`core ${d.keyHex.slice(0, 8)} was truncated (fork ${core.fork}, the plan has ${d.root.fork}): publish a new plan`)
+      drives.push(driveRanges(await captureSignedRoot(core), d.root.length))
+    }
+    if (drives.length === 0) return
+    await this.chain.updatePlan({ planId: plan.id, drives, budgetPlanck: 0n })
+    this.counters.planUpdates++
+    this.emit('plan-updated', { planId: plan.id, lengths: drives.map((d) => d.root.length) })
   }
 
   // ---------------------------------------------------------------- queries
@@ -368,11 +518,11 @@ export class HostingService extends Resource {
   listProofs (limit: number): ProofRow[] {
     const n = Math.max(1, Math.min(1000, Math.floor(limit)))
     const rows = this.engine.db.prepare('SELECT * FROM hosting_proofs ORDER BY id DESC LIMIT ?').all(n) as Array<{
-      id: number, challenge_id: number, kind: string, role: string, contract_id: number, hoster: string, ok: number, reason: string | null, latency_ms: number | null, time_ms: number
+      id: number, challenge_id: number, kind: string, role: string, contract_id: number, hoster: string, ok: number, reason: string | null, latency_ms: number | null, throughput_bps: number | null, time_ms: number
     }>
     return rows.map((r) => ({
       id: r.id, challengeId: r.challenge_id, kind: r.kind as ProofRow['kind'], role: r.role as ProofRow['role'], contractId: r.contract_id,
-      hoster: r.hoster, ok: r.ok === 1, reason: r.reason, latencyMs: r.latency_ms, timeMs: r.time_ms
+      hoster: r.hoster, ok: r.ok === 1, reason: r.reason, latencyMs: r.latency_ms, throughputBps: r.throughput_bps, timeMs: r.time_ms
     }))
   }
 
@@ -438,40 +588,43 @@ export class HostingService extends Resource {
       const plan = market.plans[contract.planId]
       if (plan === undefined || plan.status !== 'active') continue
       contract.slots.forEach((slot, i) => {
-        if (slot.hoster === me) wantPlans.add(plan.id)
+        if (slot.hoster === me) {
+          wantPlans.add(plan.id)
+          if (slot.state === 'hosting') this.sabotage(contract, i)
+        }
         if (slot.encoder === me && slot.state === 'setup' && slot.hoster !== null && contract.attestor !== null) {
           const id = `encode:${contract.id}:${i}:${slot.since}:${slot.hoster}:${contract.attestor}`
           this.startTask(id, { role: 'encoder', planId: plan.id, contractId: contract.id, slot: i }, () => this.encode(contract.id, i))
         }
       })
-      if (contract.attestor === me && contract.slots.some((s) => s.state === 'setup')) {
-        // prepare early so deliveries do not wait for the root
-        this.startTask(`attest-prepare:${contract.id}`, { role: 'attestor', planId: plan.id, contractId: contract.id, slot: null }, async () => { await this.rootFor(contract.id) })
-      }
+      if (contract.attestor === me && contract.slots.some((s) => s.state === 'setup')) this.maybeReportSetup(contract.id)
     }
     for (const ch of Object.values(market.challenges)) {
-      if (ch.attestor !== me) continue
+      if (!ch.attestors.includes(me)) continue
+      if (ch.kind === 'performance' && ch.reports.some((r) => r.attestor === me)) continue
       const contract = market.contracts[ch.contractId]
       if (contract === undefined) continue
       this.startTask(`challenge:${ch.id}`, { role: 'challenge', planId: contract.planId, contractId: ch.contractId, slot: ch.slot }, () => this.runChallenge(ch))
     }
     for (const planId of wantPlans) {
-      if (!this.seeded.has(planId) && this.seeded.size < this.limits.plansSeeded) this.seedPlan(market.plans[planId])
+      const entry = this.seeded.get(planId)
+      if (entry === undefined) {
+        if (this.seeded.size < this.limits.plansSeeded) this.seedPlan(market.plans[planId])
+      } else {
+        this.keepCurrent(entry, market.plans[planId])
+      }
     }
     for (const planId of [...this.seeded.keys()]) {
       if (!wantPlans.has(planId)) await this.stopSeeding(planId)
     }
     await this.freeDroppedChunks(market)
+    if (this.vaultPlans().length > 0 && this.updateTimer === null && !this.updating && this.vaultGrew()) this.scheduleUpdate()
   }
 
-  /**
-   * Chain submissions of this node one at a time: the chain service signs with nonce -1 (next
-   * pending nonce), so two concurrent reports of one account would get the same nonce.
-   */
-  private submit<T> (fn: () => Promise<T>): Promise<T> {
-    const p = this.submitting.then(fn, fn)
-    this.submitting = p.catch(() => {})
-    return p
+  /** True when a core of one of this node's vault plans is longer than the plan's recorded root. */
+  private vaultGrew (): boolean {
+    const core = this.engine.vault.drive.core
+    return this.vaultPlans().some((p) => p.drives[0].root.length < core.length)
   }
 
   // ---------------------------------------------------------------- tasks
@@ -518,15 +671,31 @@ export class HostingService extends Resource {
 
   // ---------------------------------------------------------------- connections
 
+  private isProviderKey (keyHex: string): boolean {
+    return Object.values(this.chain.market.providers).some((p) => p.noiseKeyHex === keyHex)
+  }
+
   private attach (conn: SwarmConnection): void {
     const key = toHex(conn.remotePublicKey)
+    if (this.faults.refuseReaders === true && !this.isProviderKey(key)) {
+      // test-only fault: a hoster that serves nobody but providers (readers and measuring attestors are dropped)
+      this.counters.refusedReaders++
+      conn.destroy()
+      return
+    }
+    const hosterHandlers = this.hoster.handlers()
     let channel: HostingChannel
     try {
       channel = new HostingChannel(conn, {
         ondeliver: (msg, from) => this.ondeliver(msg, from),
-        onchallenge: (msg, from) => (this.hoster.handlers().onchallenge as NonNullable<ReturnType<Hoster['handlers']>['onchallenge']>)(msg, from),
-        onopen: (msg, from) => (this.hoster.handlers().onopen as NonNullable<ReturnType<Hoster['handlers']>['onopen']>)(msg, from)
-      }, { requestTimeoutMs: this.limits.requestTimeoutMs, timers: this.timers })
+        onchallenge: async (msg, from) => {
+          const hashes = await (hosterHandlers.onchallenge as NonNullable<typeof hosterHandlers.onchallenge>)(msg, from)
+          if (this.faults.lateAnswers === true) await this.delay(2 * this.limits.commitBaseMs + 500)
+          return hashes
+        },
+        onopen: (msg, from) => (hosterHandlers.onopen as NonNullable<typeof hosterHandlers.onopen>)(msg, from),
+        onsettle: (msg, from) => (hosterHandlers.onsettle as NonNullable<typeof hosterHandlers.onsettle>)(msg, from)
+      }, { requestTimeoutMs: this.limits.requestTimeoutMs, timers: this.timers, replyLimiter: (bytes) => this.bucket.take(bytes) })
     } catch {
       return
     }
@@ -537,6 +706,10 @@ export class HostingService extends Resource {
       for (const f of this.channelWaiters.get(key) ?? []) f()
       this.channelWaiters.delete(key)
     }, () => {})
+  }
+
+  private delay (ms: number): Promise<void> {
+    return new Promise((resolve) => { this.timers.setTimeout(resolve, ms) })
   }
 
   /** A ready hosting channel to the provider with this Hyperswarm key. */
@@ -576,6 +749,7 @@ export class HostingService extends Resource {
 
   // ---------------------------------------------------------------- cores and roots
 
+  /** The end of the plan's hosted ranges of one core (the plain replica downloads [0, end)). */
   private planLength (plan: Plan, driveIndex: number): number {
     return Math.max(...plan.drives[driveIndex].ranges.map(([, e]) => e))
   }
@@ -584,10 +758,12 @@ export class HostingService extends Resource {
   private core (plan: Plan, keyHex: string, server: boolean): Hypercore {
     const driveKey = b4a.from(plan.drives[0].keyHex, 'hex')
     const topicHex = toHex(hcrypto.discoveryKey(driveKey))
+    // a hoster that refuses readers (test-only fault) does not announce the drive
+    const announce = server && this.faults.refuseReaders !== true
     const joined = this.drivesJoined.get(topicHex)
     if (joined === undefined) {
-      this.drivesJoined.set(topicHex, this.swarm.join(hcrypto.discoveryKey(driveKey), { server, client: true }))
-    } else if (server) {
+      this.drivesJoined.set(topicHex, this.swarm.join(hcrypto.discoveryKey(driveKey), { server: announce, client: true }))
+    } else if (announce) {
       joined.refresh({ server: true, client: true }).catch(() => {})
     }
     let core = this.openCores.get(keyHex)
@@ -599,37 +775,23 @@ export class HostingService extends Resource {
   }
 
   /**
-   * The signed root of a contract's core at the plan's length. The plan record does not carry it
-   * yet (docs/protocol.md section 4): every party captures it from its replica of the core when
-   * that replica has exactly the plan's length, verified by hypercore against the author's key.
+   * The contract's view: its range and the signed root the chain recorded when the contract was
+   * cut (`contract.root`, verified by every interpreter). Never this node's own capture.
    */
-  private rootFor (contractId: number): Promise<SignedRoot> {
-    const contract = this.chain.market.contracts[contractId]
-    if (contract === undefined) return Promise.reject(DatdotError.notFound(`contract ${contractId}`))
-    const plan = this.chain.market.plans[contract.planId]
-    const length = this.planLength(plan, contract.driveIndex)
-    const id = `${contract.keyHex}:${length}`
-    let p = this.roots.get(id)
-    if (p === undefined) {
-      const core = this.core(plan, contract.keyHex, false)
-      p = this.withTimeout((async () => {
-        await core.ready()
-        while (core.length < length) {
-          const done = core.findingPeers()
-          await core.update({ wait: true }).finally(done)
-          if (core.length < length) await new Promise<void>((resolve) => core.once('append', () => resolve()))
-        }
-        if (core.length !== length) throw DatdotError.invalidArgument(`core ${contract.keyHex.slice(0, 8)} grew to ${core.length} blocks after the plan (${length}): plan updates are not hosted yet`)
-        return await captureSignedRoot(core)
-      })(), this.limits.fetchTimeoutMs, `the signed root of core ${contract.keyHex.slice(0, 8)}`)
-      p.catch(() => { this.roots.delete(id) })
-      this.roots.set(id, p)
-    }
-    return p
+  private viewOf (contract: Contract): ContractView {
+    const view = { contractId: contract.id, root: toSignedRoot(contract.keyHex, contract.root), start: contract.start, end: contract.end }
+    checkContract(view)
+    return view
   }
 
-  private async viewOf (contract: Contract): Promise<ContractView> {
-    return { contractId: contract.id, root: await this.rootFor(contract.id), start: contract.start, end: contract.end }
+  /** Waits until the local replica knows at least `length` blocks of the core (it may know more). */
+  private async reachLength (core: Hypercore, length: number): Promise<void> {
+    await core.ready()
+    while (core.length < length) {
+      const done = core.findingPeers()
+      await core.update({ wait: true }).finally(done)
+      if (core.length < length) await new Promise<void>((resolve) => core.once('append', () => resolve()))
+    }
   }
 
   // ---------------------------------------------------------------- encoder
@@ -641,79 +803,144 @@ export class HostingService extends Resource {
     const plan = this.chain.market.plans[contract.planId]
     const hosterKey = b4a.from(this.providerKey(slot.hoster), 'hex')
     const attestorKeyHex = this.providerKey(contract.attestor)
-    const view = await this.viewOf(contract)
+    const view = this.viewOf(contract)
     const core = this.core(plan, contract.keyHex, false)
-    await this.withTimeout(core.download({ start: contract.start, end: contract.end }).done(), this.limits.fetchTimeoutMs, `blocks of contract ${contractId}`)
+    const what = `blocks of contract ${contractId}`
+    await this.withTimeout(this.reachLength(core, view.root.length), this.limits.fetchTimeoutMs, what)
+    if (core.fork !== view.root.fork) throw DatdotError.invalidArgument(`core ${contract.keyHex.slice(0, 8)} is at fork ${core.fork}, the contract's root at ${view.root.fork}`)
+    // The contract's blocks, and the last block of the root: its proof brings the full roots of the
+    // tree at root.length, so merkle proofs against that length can be built even when this
+    // replica is longer (the author appended after the contract was cut) and sparse.
+    await this.withTimeout(core.download({ start: view.start, end: view.end }).done(), this.limits.fetchTimeoutMs, what)
+    await this.withTimeout(core.get(view.root.length - 1).then(() => {}), this.limits.fetchTimeoutMs, what)
     const { channel } = await this.channelTo(attestorKeyHex)
     const res = await deliverContract(core, view, hosterKey, this.keyPair, channel, {
-      rounds: this.limits.rounds, attestorKey: b4a.from(attestorKeyHex, 'hex'), timeoutMs: this.limits.requestTimeoutMs
+      rounds: this.limits.rounds,
+      attestorKey: b4a.from(attestorKeyHex, 'hex'),
+      timeoutMs: this.limits.requestTimeoutMs,
+      ...(this.faults.corruptEncoding === true ? { tamper: (chunk: StoredChunk, hk: Uint8Array) => corruptChunk(chunk, { coreKey: view.root.coreKey, hosterKey: hk }, this.keyPair.secretKey) } : {})
     })
     this.counters.encoded += res.delivered
   }
 
   // ---------------------------------------------------------------- attestor (setup)
 
+  private slotKey (contract: Contract, i: number): string {
+    const s = contract.slots[i]
+    return `${contract.id}:${i}:${s.since}:${s.hoster ?? ''}:${s.encoder ?? ''}`
+  }
+
+  private progressOf (contract: Contract, i: number): SetupProgress {
+    const key = this.slotKey(contract, i)
+    let p = this.setup.get(key)
+    if (p === undefined) {
+      p = { hashes: new Map(), failure: null, outcome: null, settling: false }
+      this.setup.set(key, p)
+    }
+    return p
+  }
+
+  /** The setup slot this channel's peer encodes for, when this node is the contract's attestor. */
+  private setupSlotOf (contract: Contract | undefined, from: HostingChannel): number {
+    if (contract === undefined || contract.attestor !== this.chain.addressHex || from.remotePublicKey === null) return -1
+    const sender = toHex(from.remotePublicKey)
+    return contract.slots.findIndex((s) => s.state === 'setup' && s.encoder !== null && this.chain.market.providers[s.encoder]?.noiseKeyHex === sender)
+  }
+
   private async ondeliver (msg: DeliverMessage, from: HostingChannel): Promise<Buffer> {
     const contract = this.chain.market.contracts[msg.contractId]
-    const sender = from.remotePublicKey === null ? '' : toHex(from.remotePublicKey)
-    const me = this.chain.addressHex
-    const slotIndex = contract === undefined
-      ? -1
-      : contract.slots.findIndex((s) => s.state === 'setup' && s.encoder !== null && this.chain.market.providers[s.encoder]?.noiseKeyHex === sender)
-    if (contract !== undefined && contract.attestor === me && slotIndex !== -1) {
-      const slot = contract.slots[slotIndex]
-      const key = `${contract.id}:${slotIndex}:${slot.since}:${slot.hoster ?? ''}:${slot.encoder ?? ''}`
-      const progress = this.setup.get(key) ?? { delivered: new Set<number>(), failed: false }
-      this.setup.set(key, progress)
-      try {
-        const receipt = await (this.attestor.handlers().ondeliver as NonNullable<ReturnType<Attestor['handlers']>['ondeliver']>)(msg, from)
-        progress.delivered.add(msg.chunk.index)
-        this.counters.relayed++
-        return receipt
-      } catch (err) {
-        const e = DatdotError.from(err)
-        if (e.code === 'PROOF_FAILED') progress.failed = true
-        throw err
-      } finally {
-        this.maybeReportSetup(contract.id)
-      }
+    const slotIndex = this.setupSlotOf(contract, from)
+    if (contract === undefined || slotIndex === -1) {
+      return await (this.hoster.handlers().ondeliver as NonNullable<ReturnType<Hoster['handlers']>['ondeliver']>)(msg, from)
     }
-    return await (this.hoster.handlers().ondeliver as NonNullable<ReturnType<Hoster['handlers']>['ondeliver']>)(msg, from)
+    const progress = this.progressOf(contract, slotIndex)
+    try {
+      const receipt = await (this.attestor.handlers().ondeliver as NonNullable<ReturnType<Attestor['handlers']>['ondeliver']>)(msg, from)
+      progress.hashes.set(msg.chunk.index, encodedChunkHash(msg.chunk.encoded))
+      this.counters.relayed++
+      if (progress.hashes.size === contract.end - contract.start) this.settleSlot(contract, slotIndex, progress)
+      return receipt
+    } catch (err) {
+      const blame = blameOf(err)
+      if (blame !== null && progress.failure === null && progress.outcome === null) progress.failure = blame
+      throw err
+    } finally {
+      this.maybeReportSetup(contract.id)
+    }
   }
 
   private async route (msg: DeliverMessage, from: HostingChannel): Promise<RelayTarget | null> {
     const contract = this.chain.market.contracts[msg.contractId]
-    if (contract === undefined || from.remotePublicKey === null) return null
-    const sender = toHex(from.remotePublicKey)
-    const slot = contract.slots.find((s) => s.state === 'setup' && s.encoder !== null && this.chain.market.providers[s.encoder]?.noiseKeyHex === sender)
-    if (slot === undefined) return null
+    const slotIndex = this.setupSlotOf(contract, from)
+    if (contract === undefined || slotIndex === -1 || from.remotePublicKey === null) return null
+    const slot = contract.slots[slotIndex]
     const hosterKeyHex = this.providerKey(slot.hoster)
-    const view = await this.viewOf(contract)
-    const { channel } = await this.channelTo(hosterKeyHex)
-    const hosted: HostedContract = { contract: view, encoderKey: from.remotePublicKey, rounds: this.limits.rounds }
+    let channel: HostingChannel
+    try {
+      channel = (await this.channelTo(hosterKeyHex)).channel
+    } catch (err) {
+      throw withBlameMissing(err)
+    }
+    const hosted: HostedContract = { contract: this.viewOf(contract), encoderKey: from.remotePublicKey, rounds: this.limits.rounds }
     return { hosted, hosterKey: b4a.from(hosterKeyHex, 'hex'), hoster: channel }
+  }
+
+  /** After the slot's last chunk: the hoster signs the receipts root (slot receipt). */
+  private settleSlot (contract: Contract, i: number, progress: SetupProgress): void {
+    if (progress.settling) return
+    progress.settling = true
+    const slot = contract.slots[i]
+    this.startTask(`settle:${this.slotKey(contract, i)}`, { role: 'attestor', planId: contract.planId, contractId: contract.id, slot: i }, async () => {
+      try {
+        const hosterKeyHex = this.providerKey(slot.hoster)
+        const view = this.viewOf(contract)
+        const hashes: Buffer[] = []
+        for (let index = view.start; index < view.end; index++) hashes.push(progress.hashes.get(index) as Buffer)
+        let channel: HostingChannel
+        try {
+          channel = (await this.channelTo(hosterKeyHex)).channel
+        } catch (err) {
+          throw withBlameMissing(err)
+        }
+        const r = await this.attestor.settle(channel, { contract: view, hosterKey: b4a.from(hosterKeyHex, 'hex'), encodedHashes: hashes, timeoutMs: this.limits.requestTimeoutMs })
+        progress.outcome = { ok: true, receiptsRootHex: toHex(r.receiptsRoot), receiptHex: toHex(r.signature) }
+      } catch (err) {
+        if (progress.outcome === null && progress.failure === null) progress.failure = blameOf(err) ?? 'hoster-missing'
+        throw err
+      } finally {
+        this.maybeReportSetup(contract.id)
+      }
+    })
   }
 
   private readonly reported = new Set<string>()
 
+  /**
+   * Reports the contract's setup once every slot in setup has an outcome (a slot receipt or a
+   * blame), or, when the setup deadline is near, what it has: a slot still waiting for chunks
+   * blames its encoder ('encoder-missing'). One entry per slot; entries of slots not in setup
+   * are ignored by the state machine.
+   */
   private maybeReportSetup (contractId: number): void {
     const contract = this.chain.market.contracts[contractId]
     if (contract === undefined || contract.attestor !== this.chain.addressHex) return
-    const n = contract.end - contract.start
-    const status = contract.slots.map((s, i) => {
-      if (s.state !== 'setup') return null
-      const p = this.setup.get(`${contract.id}:${i}:${s.since}:${s.hoster ?? ''}:${s.encoder ?? ''}`)
-      if (p === undefined) return 'waiting'
-      if (p.failed) return 'failed'
-      return p.delivered.size >= n ? 'ok' : 'waiting'
+    if (!contract.slots.some((s) => s.state === 'setup')) return
+    const now = this.chain.market.block?.number ?? 0
+    const late = contract.setupDeadline !== null && now >= contract.setupDeadline - this.limits.setupReportMarginBlocks
+    const slots: Array<SetupSlot | null> = contract.slots.map((s, i) => {
+      if (s.state !== 'setup') return { ok: false, reason: 'encoder-missing' } // ignored: not in setup
+      const p = this.setup.get(this.slotKey(contract, i))
+      if (p?.outcome !== null && p?.outcome !== undefined) return p.outcome
+      if (p?.failure !== null && p?.failure !== undefined) return { ok: false, reason: p.failure }
+      if (!late || p?.settling === true) return null
+      return { ok: false, reason: 'encoder-missing' }
     })
-    if (status.includes('waiting') || status.every((s) => s === null)) return
-    const key = `${contract.id}:${contract.slots.map((s) => `${s.hoster ?? ''}/${s.state}/${s.since}`).join(',')}`
+    if (slots.includes(null)) return
+    const key = `${contract.id}:${contract.slots.map((s) => `${s.hoster ?? ''}/${s.encoder ?? ''}/${s.state}/${s.since}`).join(',')}`
     if (this.reported.has(key)) return
     this.reported.add(key)
-    const slotsOk = status.map((s) => s === 'ok')
     this.startTask(`setup-report:${key}`, { role: 'attestor', planId: contract.planId, contractId: contract.id, slot: null }, async () => {
-      await this.submit(() => this.chain.submitSetupReport(contract.id, slotsOk))
+      await this.chain.submitSetupReport(contract.id, slots as SetupSlot[])
       this.counters.setupReports++
     })
   }
@@ -728,23 +955,37 @@ export class HostingService extends Resource {
     if (slot === undefined || slot.encoder === null) return null
     const encoder = this.chain.market.providers[slot.encoder]
     if (encoder === undefined) return null
-    return { contract: await this.viewOf(contract), encoderKey: b4a.from(encoder.noiseKeyHex, 'hex'), rounds: this.limits.rounds }
+    return { contract: this.viewOf(contract), encoderKey: b4a.from(encoder.noiseKeyHex, 'hex'), rounds: this.limits.rounds }
   }
 
   /** Keeps a plain replica of every core of the plan and announces the drive: readers replicate from it. */
   private seedPlan (plan: Plan): void {
     const cores = new Map<string, Hypercore>()
     for (const d of plan.drives) cores.set(d.keyHex, this.core(plan, d.keyHex, true))
-    const entry: SeededPlan = { planId: plan.id, cores, discovery: null, ready: Promise.resolve() }
+    const entry: SeededPlan = { planId: plan.id, cores, lengths: new Map(), version: 0 }
     this.seeded.set(plan.id, entry)
-    this.startTask(`seed:${plan.id}`, { role: 'hoster', planId: plan.id, contractId: plan.contractIds[0] ?? 0, slot: null }, async () => {
-      for (const [i, d] of plan.drives.entries()) {
-        const core = cores.get(d.keyHex) as Hypercore
-        await core.ready()
-        const length = this.planLength(plan, i)
-        await this.withTimeout(core.download({ start: 0, end: length }).done(), this.limits.fetchTimeoutMs, `the plain replica of core ${d.keyHex.slice(0, 8)}`)
+    this.download(entry, plan, `seed:${plan.id}`)
+  }
+
+  /** A plan update made the plan's cores longer: the plain replica downloads the new blocks too. */
+  private keepCurrent (entry: SeededPlan, plan: Plan): void {
+    if (plan.drives.every((d, i) => (entry.lengths.get(d.keyHex) ?? 0) >= this.planLength(plan, i))) return
+    for (const d of plan.drives) if (!entry.cores.has(d.keyHex)) entry.cores.set(d.keyHex, this.core(plan, d.keyHex, true))
+    entry.version++
+    this.download(entry, plan, `seed:${plan.id}:v${entry.version}`)
+  }
+
+  private download (entry: SeededPlan, plan: Plan, id: string): void {
+    const ranges = plan.drives.map((d, i) => ({ keyHex: d.keyHex, start: entry.lengths.get(d.keyHex) ?? 0, end: this.planLength(plan, i) }))
+    for (const r of ranges) entry.lengths.set(r.keyHex, Math.max(r.end, entry.lengths.get(r.keyHex) ?? 0))
+    this.startTask(id, { role: 'hoster', planId: plan.id, contractId: plan.contractIds[0] ?? 0, slot: null }, async () => {
+      for (const r of ranges) {
+        if (r.end <= r.start) continue
+        const core = entry.cores.get(r.keyHex) as Hypercore
+        await this.withTimeout(this.reachLength(core, r.end), this.limits.fetchTimeoutMs, `the plain replica of core ${r.keyHex.slice(0, 8)}`)
+        await this.withTimeout(core.download({ start: r.start, end: r.end }).done(), this.limits.fetchTimeoutMs, `the plain replica of core ${r.keyHex.slice(0, 8)}`)
       }
-      this.emit('seeding', { planId: plan.id })
+      this.emit('seeding', { planId: plan.id, lengths: ranges.map((r) => r.end) })
       this.emitStatus()
     })
   }
@@ -785,6 +1026,21 @@ export class HostingService extends Resource {
     }
   }
 
+  /** Test-only faults of a hoster whose slot is hosting: throw encoded chunks away (all or a share). */
+  private sabotage (contract: Contract, i: number): void {
+    const { deleteEncoded, keepFraction } = this.faults
+    if (deleteEncoded !== true && keepFraction === undefined) return
+    const key = `${contract.id}:${i}:${contract.slots[i].since}`
+    if (this.sabotaged.has(key)) return
+    this.sabotaged.add(key)
+    this.startTask(`fault:${key}`, { role: 'hoster', planId: contract.planId, contractId: contract.id, slot: i }, async () => {
+      const coreKey = b4a.from(contract.keyHex, 'hex')
+      for (let index = contract.start; index < contract.end; index++) {
+        if (deleteEncoded === true || !faultKeeps(contract.id, index, keepFraction ?? 1)) await this.store.deleteChunk(coreKey, index)
+      }
+    })
+  }
+
   // ---------------------------------------------------------------- challenges (attestor)
 
   private async blockHashOf (ch: Challenge): Promise<string> {
@@ -796,18 +1052,31 @@ export class HostingService extends Resource {
   private async runChallenge (ch: Challenge): Promise<void> {
     const contract = this.chain.market.contracts[ch.contractId]
     if (contract === undefined) return
+    if (ch.kind === 'storage') await this.runStorageChallenge(ch, contract)
+    else await this.runPerformanceCheck(ch, contract)
+  }
+
+  private async runStorageChallenge (ch: Challenge, contract: Contract): Promise<void> {
     const slot = contract.slots[ch.slot]
     const hosterKeyHex = this.providerKey(ch.hoster)
     const hosterKey = b4a.from(hosterKeyHex, 'hex')
-    const seed = challengeSeed(b4a.from((await this.blockHashOf(ch)).slice(2), 'hex'), contract.id, hosterKey)
-    const view = await this.viewOf(contract)
     let ok = false
-    let reason: string | null = null
+    let reason: StorageFailure = 'OTHER'
     let latencyMs: number | null = null
-    if (ch.kind === 'storage') {
+    if (this.faults.failHonest === true) {
+      reason = 'MISSING_CHUNK' // test-only fault: a lying attestor
+    } else {
+      const seed = challengeSeed(b4a.from((await this.blockHashOf(ch)).slice(2), 'hex'), contract.id, hosterKey)
+      const view = this.viewOf(contract)
+      let connected: { channel: HostingChannel, connectMs: number } | null = null
       try {
-        const { channel, connectMs } = await this.channelTo(hosterKeyHex)
-        const report = await this.attestor.challenge(channel, {
+        connected = await this.channelTo(hosterKeyHex)
+      } catch {
+        reason = 'UNREACHABLE'
+      }
+      if (connected !== null) {
+        // a local error (bad arguments) throws: this node then does not report rather than blame the hoster
+        const report = await this.attestor.challenge(connected.channel, {
           contract: view,
           hosterKey,
           encoderKey: b4a.from(this.providerKey(slot.encoder), 'hex'),
@@ -815,46 +1084,75 @@ export class HostingService extends Resource {
           seed,
           steps: this.limits.walkSteps,
           openings: Math.min(this.limits.openings, this.limits.walkSteps),
-          deadlineMs: commitDeadlineMs(connectMs, this.limits.commitBaseMs),
+          deadlineMs: commitDeadlineMs(connected.connectMs, this.limits.commitBaseMs),
           openTimeoutMs: this.limits.requestTimeoutMs
         })
         ok = report.ok
-        reason = report.reason
+        reason = ok ? 'NONE' : storageFailure(report.reason)
         latencyMs = report.commitElapsedMs
-      } catch (err) {
-        reason = DatdotError.from(err).code
       }
-      if (this.chain.market.challenges[ch.id] === undefined) return
-      await this.submit(() => this.chain.submitStorageReport(ch.id, ok))
-      this.counters.storageReports++
+    }
+    if (this.chain.market.challenges[ch.id] === undefined) return
+    await this.chain.submitStorageReport(ch.id, ok, ok ? 'NONE' : reason)
+    this.counters.storageReports++
+    this.recordProof({ challengeId: ch.id, kind: 'storage', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason: ok ? null : reason, latencyMs, throughputBps: null })
+  }
+
+  /**
+   * One attestor's share of a performance check: a fresh single-use key pair and swarm, a read of
+   * `measureBlocks` blocks of the contract (a range drawn from the check's block hash and this
+   * attestor's index, so every attestor reads a different one).
+   */
+  private async runPerformanceCheck (ch: Challenge, contract: Contract): Promise<void> {
+    const me = this.chain.addressHex
+    const hosterKey = b4a.from(this.providerKey(ch.hoster), 'hex')
+    const keyPair = hcrypto.keyPair()
+    let reachable = false
+    let ttfbMs: number | null = null
+    let throughputBps: number | null = null
+    let reason: string | null = null
+    if (this.faults.failHonest === true) {
+      reason = 'UNREACHABLE' // test-only fault: a lying attestor
     } else {
+      const seed = challengeSeed(b4a.from((await this.blockHashOf(ch)).slice(2), 'hex'), contract.id, hosterKey)
+      const view = this.viewOf(contract)
+      const n = view.end - view.start
+      const r = performanceRange(seed, Math.max(0, ch.attestors.indexOf(me)), n, Math.min(this.limits.measureBlocks, n))
       const dir = join(this.storageDir, 'measure', `${ch.id}-${toHex(hcrypto.randomBytes(4))}`)
       await mkdir(dir, { recursive: true })
       try {
-        const range = performanceRange(seed, 0, view.root.length, Math.min(this.limits.measureBlocks, view.root.length))
         const sample = await measurePerformance({
           createSwarm: (kp) => this.measureSwarm(kp),
           storageDir: dir,
           hosterKey,
           coreKey: view.root.coreKey,
-          range,
+          range: { start: view.start + r.start, end: view.start + r.end },
           connectTimeoutMs: this.limits.connectTimeoutMs,
           readTimeoutMs: this.limits.fetchTimeoutMs,
-          timers: this.timers
+          timers: this.timers,
+          keyPair
         })
-        ok = sample.reachable && sample.ttfbMs !== null
-        latencyMs = sample.ttfbMs === null ? null : Math.max(0, Math.round(sample.ttfbMs))
-        if (!ok) reason = sample.reachable ? 'NO_DATA' : 'UNREACHABLE'
-      } catch (err) {
-        reason = DatdotError.from(err).code
+        reachable = sample.reachable
+        ttfbMs = sample.ttfbMs === null ? null : Math.max(0, Math.round(sample.ttfbMs))
+        throughputBps = sample.throughputBytesPerSec === null ? null : Math.max(0, Math.round(sample.throughputBytesPerSec))
+        if (!reachable) reason = 'UNREACHABLE'
+        else if (ttfbMs === null) reason = 'NO_DATA'
       } finally {
         await rm(dir, { recursive: true, force: true })
       }
-      if (this.chain.market.challenges[ch.id] === undefined) return
-      await this.submit(() => this.chain.submitPerformanceReport(ch.id, ok, Math.min(600_000, latencyMs ?? 600_000)))
-      this.counters.performanceReports++
     }
-    this.recordProof({ challengeId: ch.id, kind: ch.kind, role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason, latencyMs })
+    const live = this.chain.market.challenges[ch.id]
+    if (live === undefined || live.reports.some((rep) => rep.attestor === me)) return
+    const L = RECORD_LIMITS
+    await this.chain.submitPerformanceReport(ch.id, {
+      reachable,
+      ttfbMs: Math.min(L.latencyMsMax, ttfbMs ?? L.latencyMsMax),
+      throughputBps: Math.min(L.throughputBpsMax, throughputBps ?? 0),
+      measureKeyHex: toHex(keyPair.publicKey)
+    })
+    this.counters.performanceReports++
+    const ok = reachable && ttfbMs !== null
+    this.recordProof({ challengeId: ch.id, kind: 'performance', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason, latencyMs: ttfbMs, throughputBps })
   }
 
   private measureSwarm (keyPair: { publicKey: Buffer, secretKey: Buffer }): Hyperswarm {
@@ -869,8 +1167,8 @@ export class HostingService extends Resource {
 
   private recordProof (p: Omit<ProofRow, 'id' | 'timeMs'>): void {
     const timeMs = this.now()
-    const res = this.engine.db.prepare('INSERT INTO hosting_proofs (challenge_id, kind, role, contract_id, hoster, ok, reason, latency_ms, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(p.challengeId, p.kind, p.role, p.contractId, p.hoster, p.ok ? 1 : 0, p.reason, p.latencyMs === null ? null : Math.round(p.latencyMs), timeMs)
+    const res = this.engine.db.prepare('INSERT INTO hosting_proofs (challenge_id, kind, role, contract_id, hoster, ok, reason, latency_ms, throughput_bps, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(p.challengeId, p.kind, p.role, p.contractId, p.hoster, p.ok ? 1 : 0, p.reason, p.latencyMs === null ? null : Math.round(p.latencyMs), p.throughputBps === null ? null : Math.round(p.throughputBps), timeMs)
     this.engine.db.prepare('DELETE FROM hosting_proofs WHERE id <= ?').run(Number(res.lastInsertRowid) - this.limits.proofsKept)
     if (p.ok) this.counters.proofsPassed++
     else this.counters.proofsFailed++
@@ -878,4 +1176,9 @@ export class HostingService extends Resource {
     this.emit('proof', row)
     this.emitStatus()
   }
+}
+
+/** Could not reach the hoster: its fault for a setup ('hoster-missing'). */
+function withBlameMissing (err: unknown): DatdotError {
+  return withBlame(err, 'hoster-missing')
 }

@@ -13,11 +13,11 @@ import b4a from 'b4a'
 import { DatdotError, isErrorCode } from '../engine/errors.js'
 import {
   deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage,
-  decodeExact, MAX_WALK_STEPS,
-  type DeliverMessage, type ChallengeMessage, type OpenMessage, type StoredChunk
+  settleMessage, slotReceiptMessage, decodeExact, MAX_WALK_STEPS,
+  type DeliverMessage, type ChallengeMessage, type OpenMessage, type SettleMessage, type StoredChunk
 } from './messages.js'
 
-export const PROTOCOL = 'datdot/hosting/1'
+export const PROTOCOL = 'datdot/hosting/2'
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 export const DEFAULT_MAX_INFLIGHT = 64
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
@@ -39,6 +39,12 @@ export interface WireOptions {
   timers?: Timers
   /** Protomux channel id, to run several independent sessions on one connection (both ends must agree). */
   channelId?: Uint8Array | null
+  /**
+   * Awaited before a `proof` reply (an opened chunk) is sent with its size in bytes: the hoster's
+   * upload limit (a token bucket, main/hosting/throttle.ts). Commitments are not throttled: they
+   * are small and race a deadline.
+   */
+  replyLimiter?: (bytes: number) => Promise<void>
 }
 
 export interface WireHandlers {
@@ -48,6 +54,8 @@ export interface WireHandlers {
   onchallenge?: (msg: ChallengeMessage, channel: HostingChannel) => Promise<Buffer[]>
   /** Show one stored chunk. */
   onopen?: (msg: OpenMessage, channel: HostingChannel) => Promise<StoredChunk>
+  /** Check a slot's receipts root against the stored chunks; resolves to the slot receipt signature. */
+  onsettle?: (msg: SettleMessage, channel: HostingChannel) => Promise<Buffer>
 }
 
 export interface Answer<T> { value: T, sentAtMs: number, receivedAtMs: number }
@@ -67,9 +75,12 @@ const T_COMMITMENT = 3
 const T_OPEN = 4
 const T_PROOF = 5
 const T_ERROR = 6
-const NAMES = ['deliver', 'receipt', 'challenge', 'commitment', 'open', 'proof', 'error']
-const CODECS: Array<Encoding<any>> = [deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage]
-const REPLY_OF: Record<number, number> = { [T_DELIVER]: T_RECEIPT, [T_CHALLENGE]: T_COMMITMENT, [T_OPEN]: T_PROOF }
+const T_SETTLE = 7
+const T_SLOT_RECEIPT = 8
+const NAMES = ['deliver', 'receipt', 'challenge', 'commitment', 'open', 'proof', 'error', 'settle', 'slot-receipt']
+const CODECS: Array<Encoding<any>> = [deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage, settleMessage, slotReceiptMessage]
+const REPLY_OF: Record<number, number> = { [T_DELIVER]: T_RECEIPT, [T_CHALLENGE]: T_COMMITMENT, [T_OPEN]: T_PROOF, [T_SETTLE]: T_SLOT_RECEIPT }
+const REQUESTS = new Set([T_DELIVER, T_CHALLENGE, T_OPEN, T_SETTLE])
 
 interface Pending {
   replyType: number
@@ -97,6 +108,7 @@ export class HostingChannel extends EventEmitter {
   private readonly now: () => number
   private readonly timers: Timers
   private readonly handlers: WireHandlers
+  private readonly replyLimiter: ((bytes: number) => Promise<void>) | null
   private readonly channel: Channel
   private readonly messages: Array<Message<Buffer>>
   private readonly pending = new Map<number, Pending>()
@@ -114,6 +126,7 @@ export class HostingChannel extends EventEmitter {
     this.now = opts.now ?? Date.now
     this.timers = opts.timers ?? realTimers
     this.handlers = handlers
+    this.replyLimiter = opts.replyLimiter ?? null
     this.remotePublicKey = (stream as { remotePublicKey?: Buffer }).remotePublicKey ?? null
     const mux = Protomux.from(stream)
     const channel = mux.createChannel({
@@ -161,6 +174,11 @@ export class HostingChannel extends EventEmitter {
 
   open (contractId: number, coreKey: Buffer, index: number, opts: { timeoutMs?: number } = {}): Promise<Answer<StoredChunk>> {
     return this.request(T_OPEN, (requestId) => ({ requestId, contractId, coreKey, index }), opts.timeoutMs, (m) => m.chunk)
+  }
+
+  /** Asks the hoster to sign the slot's receipts root (after the last chunk of a slot). */
+  settle (contractId: number, coreKey: Buffer, rootLength: number, receiptsRoot: Buffer, opts: { timeoutMs?: number } = {}): Promise<Answer<Buffer>> {
+    return this.request(T_SETTLE, (requestId) => ({ requestId, contractId, coreKey, rootLength, receiptsRoot }), opts.timeoutMs, (m) => m.signature)
   }
 
   private request<T> (type: number, build: (requestId: number) => unknown, timeoutMs: number | undefined, pick: (m: any) => T): Promise<Answer<T>> {
@@ -234,7 +252,7 @@ export class HostingChannel extends EventEmitter {
       this.protocolError((err as Error).message)
       return
     }
-    if (type === T_DELIVER || type === T_CHALLENGE || type === T_OPEN) {
+    if (REQUESTS.has(type)) {
       this.onrequest(type, msg)
       return
     }
@@ -265,7 +283,10 @@ export class HostingChannel extends EventEmitter {
       return
     }
     this.handling++
-    this.handle(type, msg).then((reply) => {
+    this.handle(type, msg).then(async (reply) => {
+      if (type === T_OPEN && this.replyLimiter !== null) await this.replyLimiter(encodedSize(CODECS[T_PROOF], reply))
+      return reply
+    }).then((reply) => {
       this.handling--
       this.send(REPLY_OF[type], reply)
     }, (err: unknown) => {
@@ -283,6 +304,10 @@ export class HostingChannel extends EventEmitter {
     if (type === T_CHALLENGE) {
       if (!h.onchallenge) throw DatdotError.forbidden('this peer does not answer challenges')
       return { requestId: msg.requestId, hashes: await h.onchallenge(msg, this) }
+    }
+    if (type === T_SETTLE) {
+      if (!h.onsettle) throw DatdotError.forbidden('this peer does not host')
+      return { requestId: msg.requestId, signature: await h.onsettle(msg, this) }
     }
     if (!h.onopen) throw DatdotError.forbidden('this peer does not answer challenges')
     return { requestId: msg.requestId, chunk: await h.onopen(msg, this) }
@@ -310,6 +335,10 @@ export class HostingChannel extends EventEmitter {
     const code = typeof reason === 'string' ? `${err.code}:${reason}` : err.code
     this.messages[T_ERROR].send(c.encode(errorMessage, { requestId, code, message: err.message }))
   }
+}
+
+function encodedSize (enc: Encoding<any>, value: unknown): number {
+  try { return c.encode(enc, value).byteLength } catch { return 0 }
 }
 
 /** Rebuilds a remote error: `CODE` or `CODE:REASON` (PROOF_FAILED carries its reason). */
