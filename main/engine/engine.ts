@@ -126,6 +126,7 @@ export class Engine extends Resource {
       jobs: this.jobs,
       freeBytes: this.freeBytes,
       storageDir: this.storage,
+      db: this.db,
       now: this.now,
       onChanged: (data) => this.emitEvent('vault.changed', data)
     })
