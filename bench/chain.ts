@@ -14,10 +14,11 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { encodeRecord, type MarketRecord } from '../main/chain/records.js'
+import { encodeRecord, type MarketRecord, type SetupSlot } from '../main/chain/records.js'
 import { applyBlock, initialState, type Action, type BlockInput, type MarketState } from '../main/chain/marketplace.js'
 import { Ledger, type TxInput } from '../main/ledger/ledger.js'
 import { openDatabase } from '../main/engine/db.js'
+import { createRootFixture, providerKeys, signReceipt, type RootFixture } from '../test/sim/roots-fixture.js'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(name)
@@ -32,10 +33,11 @@ function fmt (n: number): string { return n >= 100 ? Math.round(n).toLocaleStrin
 
 // ---------------------------------------------------------------- 1. state machine
 
-function benchMarketplace (recordsPerBlock: number): { recordsPerSec: number, blocksPerSec: number, applied: number, rejected: number } {
+function benchMarketplace (recordsPerBlock: number, root: RootFixture): { recordsPerSec: number, blocksPerSec: number, applied: number, rejected: number } {
   const ESCROW = acct('escrow')
   const OP = acct('op')
   const providers = Array.from({ length: 300 }, (_, i) => acct(`p${i}`))
+  const keys = new Map(providers.map((p, i) => [p, providerKeys(`p${i}`)]))
   const sponsors = Array.from({ length: 50 }, (_, i) => acct(`s${i}`))
   const state: MarketState = initialState()
   let number = 0
@@ -48,12 +50,12 @@ function benchMarketplace (recordsPerBlock: number): { recordsPerSec: number, bl
     applyBlock(state, b)
   }
   const rec = (signer: string, r: MarketRecord, transfers: Action['transfers'] = []): Omit<Action, 'index'> => ({ signer, remarks: [encodeRecord(r)], transfers })
-  next([rec(OP, { kind: 'network', operators: [OP], threshold: 1, escrow: ESCROW, unitPricePlanck: 1000n })])
-  next(providers.map((p, i) => rec(p, { kind: 'register', roles: 7, storageBytes: 2 ** 40, bandwidthBps: 1e8, region: 'eu', noiseKeyHex: p.slice(2) })).slice(0, 300))
+  next([rec(OP, { kind: 'network', operators: [OP], threshold: 1, escrow: ESCROW, unitPricePlanck: 1000n, params: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 10, performanceAttestors: 3 } })])
+  next(providers.map((p) => rec(p, { kind: 'register', roles: 7, storageBytes: 2 ** 40, bandwidthBps: 1e8, region: 'eu', noiseKeyHex: keys.get(p)?.publicKeyHex ?? '' })))
   // Plans: enough contracts that there are always challenges to answer.
   for (const s of sponsors) {
     const budget = 10n ** 15n
-    next([rec(s, { kind: 'publish', drives: [{ keyHex: s.slice(2), ranges: [[0, 400]] }], replicas: 3, durationBlocks: 1_000_000, budgetPlanck: budget }, [{ from: s, to: ESCROW, amountPlanck: budget }])])
+    next([rec(s, { kind: 'publish', drives: [{ keyHex: root.keyHex, ranges: [[0, 400]], root: root.roots[0] }], replicas: 3, durationBlocks: 1_000_000, budgetPlanck: budget }, [{ from: s, to: ESCROW, amountPlanck: budget }])])
   }
   const t0 = performance.now()
   let records = 0
@@ -62,14 +64,25 @@ function benchMarketplace (recordsPerBlock: number): { recordsPerSec: number, bl
     const actions: Array<Omit<Action, 'index'>> = []
     for (const c of Object.values(state.contracts)) {
       if (actions.length >= recordsPerBlock) break
-      if (c.attestor !== null && c.slots.some((s) => s.state === 'setup')) actions.push(rec(c.attestor, { kind: 'setup-report', contractId: c.id, slotsOk: c.slots.map(() => true) }))
+      if (c.attestor === null || !c.slots.some((s) => s.state === 'setup')) continue
+      const slots: SetupSlot[] = c.slots.map((s) => {
+        const k = s.hoster === null ? undefined : keys.get(s.hoster)
+        if (k === undefined) return { ok: false, reason: 'hoster-missing' }
+        return { ok: true, receiptsRootHex: 'aa'.repeat(32), receiptHex: signReceipt(k.secretKey, c.id, c.keyHex, c.root.length, 'aa'.repeat(32)) }
+      })
+      actions.push(rec(c.attestor, { kind: 'setup-report', contractId: c.id, slots }))
     }
     for (const ch of Object.values(state.challenges)) {
       if (actions.length >= recordsPerBlock) break
-      actions.push(rec(ch.attestor, ch.kind === 'storage' ? { kind: 'storage-report', challengeId: ch.id, ok: true } : { kind: 'performance-report', challengeId: ch.id, ok: true, latencyMs: 120 }))
+      if (ch.kind === 'storage') actions.push(rec(ch.attestors[0], { kind: 'storage-report', challengeId: ch.id, ok: true, reason: 'NONE' }))
+      else {
+        ch.attestors.forEach((a, i) => {
+          if (!ch.reports.some((r) => r.attestor === a)) actions.push(rec(a, { kind: 'performance-report', challengeId: ch.id, reachable: true, ttfbMs: 120, throughputBps: 4e6, measureKeyHex: createHash('sha256').update(`m${ch.id}:${i}`).digest('hex') }))
+        })
+      }
     }
     // Fill the rest with hostile records (replays of closed challenges): they cost work too.
-    while (actions.length < recordsPerBlock) actions.push(rec(providers[actions.length % providers.length], { kind: 'storage-report', challengeId: 1, ok: true }))
+    while (actions.length < recordsPerBlock) actions.push(rec(providers[actions.length % providers.length], { kind: 'storage-report', challengeId: 1, ok: true, reason: 'NONE' }))
     next(actions)
     records += actions.length
     blocks++
@@ -118,7 +131,7 @@ async function benchChainCatchUp (): Promise<void> {
   const { LocalChain } = await import('../main/chain/local-chain.js')
   const { ChainService } = await import('../main/chain/service.js')
   const dir = mkdtempSync(join(tmpdir(), 'datdot-bench-chain-'))
-  const chain = await LocalChain.open({ dir: join(dir, 'chain') })
+  const chain = await LocalChain.open({ dir: join(dir, 'chain'), blockIntervalMs: 0 })
   const opDb = openDatabase(join(dir, 'op.db'))
   const op = new ChainService({ storage: join(dir, 'op'), endpoint: 'embedded', db: opDb, localChain: chain, operator: true })
   try {
@@ -150,9 +163,10 @@ async function benchChainCatchUp (): Promise<void> {
   }
 }
 
-console.log('chain: marketplace state machine (records applied per second, by records per block)')
+console.log('chain: marketplace state machine (records applied per second, by records per block; receipts and roots verified)')
+const root = await createRootFixture([400])
 for (const k of [10, 100, 1000]) {
-  const r = benchMarketplace(k)
+  const r = benchMarketplace(k, root)
   console.log(`  ${k} records a block: ${fmt(r.recordsPerSec)} records/s (${fmt(r.blocksPerSec)} blocks/s); applied ${r.applied.toLocaleString('en-US')}, rejected ${r.rejected.toLocaleString('en-US')}`)
 }
 console.log('chain: ledger catch-up (SQLite, one transaction a block)')

@@ -30,19 +30,24 @@ export const FAUCET_URI = '//DatdotFaucet'
 export const LOCAL_FUNDS = {
   faucetPlanck: 10n ** 24n,
   operatorPlanck: 10n ** 16n,
-  /** Price of one reward unit: 0.001 token at 12 decimals. */
-  unitPricePlanck: 10n ** 9n
+  /**
+   * Price of one reward unit: 4000 planck (4e-9 token at 12 decimals). With MARKET_PARAMS.units
+   * and DEFAULT_NETWORK_PARAMS a hosted copy costs about 0.1 token per GiB-month in steady state
+   * (storage 60 + performance <= 40 + four attest reports of 10 units per 4 MiB contract per hour;
+   * bench/sim.ts measures it, docs/protocol.md section 9).
+   */
+  unitPricePlanck: 4000n
 } as const
 
 /**
  * Marketplace parameters the app's embedded chain posts in its network record: contracts of 64
- * hypercore blocks (4 MiB at 64 KiB blocks), one storage challenge and one performance check per
- * hosting slot every 100 blocks (10 minutes at 6 s blocks), 20 blocks (2 minutes) to report, three
- * attestors per performance check. Tests pass small values (LocalChainOptions.networkParams).
+ * hypercore blocks (<= 4 MiB at 64 KiB blocks), one storage challenge and one performance check
+ * per hosting slot per hour (600 blocks of 6 s), 20 blocks (2 minutes) to report, three attestors
+ * per performance check. Tests pass small values (LocalChainOptions.networkParams).
  */
 export const DEFAULT_NETWORK_PARAMS: NetworkParams = {
   chunksPerContract: 64,
-  challengeIntervalBlocks: 100,
+  challengeIntervalBlocks: 600,
   challengeTimeoutBlocks: 20,
   performanceAttestors: 3
 }

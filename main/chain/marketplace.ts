@@ -53,12 +53,12 @@ export const MARKET_PARAMS = {
    * encoding per chunk; setup attest per setup report; challengeAttest per report.
    */
   units: {
-    encoding: 1n,
-    setupAttest: 2n,
-    storageProof: 6n,
-    challengeAttest: 1n,
-    performanceMax: 4n,
-    performanceMin: 1n
+    encoding: 10n,
+    setupAttest: 20n,
+    storageProof: 60n,
+    challengeAttest: 10n,
+    performanceMax: 40n,
+    performanceMin: 10n
   },
   /**
    * Performance grading from the medians of the attestors' measurements: time to first byte full
@@ -803,7 +803,13 @@ function median (values: number[]): number {
   return v[Math.floor((v.length - 1) / 2)]
 }
 
-/** Settles a performance check from its reports; attestors that did not report are penalised. */
+/**
+ * Settles a performance check from its reports; attestors that did not report are penalised.
+ * Reachable: a strict majority of the reports say so (graded from the medians, unreachable
+ * reports counting as the worst values). Failed: a strict majority of the check's ATTESTORS
+ * reported unreachable (so a lone report while the others missed the deadline cannot fail a
+ * hoster). Anything else is inconclusive: no reward, no strike.
+ */
 function settlePerformance (ctx: Ctx, ch: Challenge): void {
   const { state } = ctx
   delete state.challenges[ch.id]
@@ -822,12 +828,16 @@ function settlePerformance (ctx: Ctx, ch: Challenge): void {
   const slot = contract.slots[ch.slot]
   const current = slot.hoster === ch.hoster && slot.state === 'hosting'
   const reachable = ch.reports.filter((r) => r.reachable)
+  const unreachable = ch.reports.length - reachable.length
   if (2 * reachable.length > ch.reports.length) {
     const ttfb = median(ch.reports.map((r) => (r.reachable ? r.ttfbMs : RECORD_LIMITS.latencyMsMax)))
     const throughput = median(ch.reports.map((r) => (r.reachable ? r.throughputBps : 0)))
     accrue(ctx, state.plans[contract.planId], ch.hoster, performanceUnits(ttfb, throughput), 'performance-proof')
     reward(state, ch.hoster, MARKET_PARAMS.rewardsOnSuccess)
     if (current) clearContainment(ctx, contract, ch.slot, 'performance')
+  } else if (2 * unreachable <= ch.attestors.length) {
+    // Not a majority of the check's attestors: a lone (possibly lying) report decides nothing.
+    ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} inconclusive (${unreachable} of ${ch.attestors.length} unreachable)`)
   } else if (current) {
     strike(ctx, contract, ch.slot, 'performance', ch.reports.filter((r) => !r.reachable).map((r) => r.attestor), 'unreachable')
   }

@@ -13,12 +13,18 @@ import { ChainService } from '../../main/chain/service.js'
 import { conservation, type BlockOutcome } from '../../main/chain/marketplace.js'
 import { EARNING_REASONS } from '../../main/ledger/ledger.js'
 import { createChainHandlers } from '../../main/api/handlers-chain.js'
+import type { NetworkParams, SetupSlot } from '../../main/chain/records.js'
+import { createRootFixture, providerKeys, signReceipt, type RootFixture } from '../sim/roots-fixture.js'
 
 const TOKEN = 10n ** 12n
+const PARAMS: NetworkParams = { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 10, performanceAttestors: 3 }
+const KEYS = ['p1', 'p2', 'p3', 'p4', 'p5'].map((n) => providerKeys(`chain-it:${n}`))
+const RECEIPTS_ROOT = '3c'.repeat(32)
 
 describe('marketplace on the embedded Asset Hub runtime', () => {
   let root: string
   let chain: LocalChain
+  let fx: RootFixture
   const dbs: Db[] = []
   const services: ChainService[] = []
   let operator: ChainService
@@ -52,7 +58,8 @@ describe('marketplace on the embedded Asset Hub runtime', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'datdot-chain-'))
-    chain = await LocalChain.open({ dir: join(root, 'chain'), port: 0 })
+    fx = await createRootFixture([20])
+    chain = await LocalChain.open({ dir: join(root, 'chain'), port: 0, networkParams: PARAMS })
     operator = await service('operator', 'in-process', true)
     // Conservation on every block the operator follows: the marketplace's books balance, and the
     // escrow account on chain holds exactly baseline + what the marketplace says it holds.
@@ -86,6 +93,7 @@ describe('marketplace on the embedded Asset Hub runtime', () => {
     expect(operator.isOperator).toBe(true)
     expect(sponsor.isOperator).toBe(false)
     expect(sponsor.market.network?.escrow).toBe(chain.keys.escrowHex)
+    expect(sponsor.market.network?.params).toEqual(PARAMS)
     const st = sponsor.status()
     expect(st).toMatchObject({ connected: true, tokenSymbol: 'ROC', tokenDecimals: 12, })
     expect(st.chainName).toMatch(/rococo/i)
@@ -106,12 +114,13 @@ describe('marketplace on the embedded Asset Hub runtime', () => {
 
   it('registers providers, publishes a plan with escrow, runs setup, challenges, payouts and unpublish with refund', async () => {
     for (const [i, p] of providers.entries()) {
-      await p.registerProvider({ roles: ['encoder', 'hoster', 'attestor'], storageBytes: 2 ** 30, bandwidthBps: 1e7, region: 'eu', noiseKeyHex: String(i + 1).repeat(64) })
+      await p.registerProvider({ roles: ['encoder', 'hoster', 'attestor'], storageBytes: 2 ** 30, bandwidthBps: 1e7, region: 'eu', noiseKeyHex: KEYS[i].publicKeyHex })
     }
     const budget = 50n * TOKEN
-    const feeEstimate = await sponsor.estimateFee({ kind: 'publish', drives: [{ keyHex: 'ab'.repeat(32), ranges: [[0, 20]] }], replicas: 2, durationBlocks: 500, budgetPlanck: budget }, [{ to: chain.keys.escrowHex, amountPlanck: budget }])
+    const drives = [{ keyHex: fx.keyHex, ranges: [[0, 20]] as Array<[number, number]>, root: fx.roots[0] }]
+    const feeEstimate = await sponsor.estimateFee({ kind: 'publish', drives, replicas: 2, durationBlocks: 500, budgetPlanck: budget }, [{ to: chain.keys.escrowHex, amountPlanck: budget }])
     const before = BigInt((await sponsor.wallet()).free)
-    const { planId } = await sponsor.publishPlan({ drives: [{ keyHex: 'ab'.repeat(32), ranges: [[0, 20]] }], replicas: 2, durationBlocks: 500, budgetPlanck: budget })
+    const { planId } = await sponsor.publishPlan({ drives, replicas: 2, durationBlocks: 500, budgetPlanck: budget })
     expect(planId).toBe(1)
     const after = BigInt((await sponsor.wallet()).free)
     expect(before - after - budget).toBeGreaterThan(0n) // the fee
@@ -120,31 +129,50 @@ describe('marketplace on the embedded Asset Hub runtime', () => {
     expect(budgetRows.map((r) => r.amount).sort()).toEqual([(-budget).toString(), budget.toString()].sort())
 
     const byAddress = new Map(providers.map((p) => [p.addressHex, p]))
+    const keyOf = new Map(providers.map((p, i) => [p.addressHex, KEYS[i]]))
     const market = (): typeof sponsor.market => operator.market
     // setup: every contract's attestor reports all slots ok
     await sync()
     expect(market().pending).toEqual([])
-    for (const c of Object.values(market().contracts)) {
+    await Promise.all(Object.values(market().contracts).map(async (c) => {
       const att = byAddress.get(c.attestor as string) as ChainService
-      await att.submitSetupReport(c.id, c.slots.map(() => true))
-    }
+      const slots: SetupSlot[] = c.slots.map((s) => {
+        const k = keyOf.get(s.hoster as string)
+        if (k === undefined) return { ok: false, reason: 'hoster-missing' }
+        return { ok: true, receiptsRootHex: RECEIPTS_ROOT, receiptHex: signReceipt(k.secretKey, c.id, c.keyHex, c.root.length, RECEIPTS_ROOT) }
+      })
+      await att.submitSetupReport(c.id, slots)
+    }))
     await sync()
-    expect(Object.values(market().contracts).every((c) => c.slots.every((s) => s.state === 'hosting'))).toBe(true)
+    expect(Object.values(market().contracts).every((c) => c.slots.every((s) => s.state === 'hosting' && s.receiptsRootHex === RECEIPTS_ROOT))).toBe(true)
+    expect(Object.values(market().contracts).every((c) => c.root.treeHashHex === fx.roots[0].treeHashHex)).toBe(true)
 
     // challenges: build blocks until enough were answered
     let answered = 0
-    for (let i = 0; i < 40 && answered < 6; i++) {
+    let measure = 0
+    const kinds = new Set<string>()
+    for (let i = 0; i < 60 && (answered < 6 || kinds.size < 2); i++) {
       const open = Object.values(market().challenges)
       if (open.length === 0) { await operator.newBlock(); await sync(); continue }
+      const reports: Array<Promise<unknown>> = []
       for (const ch of open) {
-        const att = byAddress.get(ch.attestor) as ChainService
-        if (ch.kind === 'storage') await att.submitStorageReport(ch.id, true)
-        else await att.submitPerformanceReport(ch.id, true, 150)
-        answered++
+        kinds.add(ch.kind)
+        if (ch.kind === 'storage') reports.push((byAddress.get(ch.attestors[0]) as ChainService).submitStorageReport(ch.id, true, 'NONE'))
+        else {
+          for (const a of ch.attestors) {
+            if (ch.reports.some((r) => r.attestor === a)) continue
+            const measureKeyHex = String(++measure).padStart(64, '0')
+            reports.push((byAddress.get(a) as ChainService).submitPerformanceReport(ch.id, { reachable: true, ttfbMs: 150, throughputBps: 2 << 20, measureKeyHex }))
+          }
+        }
       }
+      answered += reports.length
+      await Promise.all(reports)
       await sync()
     }
     expect(answered).toBeGreaterThanOrEqual(6)
+    expect([...kinds].sort()).toEqual(['performance', 'storage'])
+    expect(operator.market.counters.rejected).toEqual({})
     // the operator pays after each block it follows; one more block settles the last payout
     await operator.newBlock()
     await sync()
@@ -201,6 +229,27 @@ describe('marketplace on the embedded Asset Hub runtime', () => {
     const after = BigInt((await api.requestDevTokens({ amount: TOKEN.toString() })).free)
     expect(after - before).toBe(TOKEN)
     await expect(api.requestDevTokens({ amount: '0' })).rejects.toThrow(/positive/)
+  })
+
+  it('coalesces records a node submits while one is in flight into one extrinsic, each caller getting its own outcome', async () => {
+    const p = providers[4]
+    const before = { batches: p.counters.batches, records: p.counters.batchedRecords }
+    const results = await Promise.allSettled([
+      p.pause(5),
+      p.unpause(),
+      p.submitStorageReport(999_999, true, 'NONE'),
+      p.pause(3),
+      p.unpause()
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/storage-report record: out-of-order/)
+    const blocks = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ blockNumber: number, index: number, applied: string[] }>).value)
+    // the first goes alone, the other four wait for it and go together in one batch
+    expect(p.counters.batches - before.batches).toBe(2)
+    expect(p.counters.batchedRecords - before.records).toBe(5)
+    expect(new Set(blocks.slice(1).map((b) => `${b.blockNumber}:${b.index}`)).size).toBe(1)
+    expect(blocks.every((b) => b.applied.length === 1 && b.applied[0] === `provider:${p.addressHex}`)).toBe(true)
+    expect(p.market.providers[p.addressHex].pausedUntil).toBe(0)
   })
 
   it('refuses a record the marketplace rejects, with the reason', async () => {

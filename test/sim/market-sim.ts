@@ -1,36 +1,48 @@
 /**
  * A simulation of the marketplace state machine (main/chain/marketplace.ts) with many providers
- * under churn and attacks. Records go through the real codec and `applyBlock`; only the P2P side
- * is modelled: an attestor's report is what the hosting service would report for the hoster's
- * behaviour (docs/protocol.md sections 5 and 6).
+ * under churn and attacks. Records go through the real codec and `applyBlock` (signed roots and
+ * setup receipts are genuine and verified); only the P2P side is modelled: an attestor's report is
+ * what the hosting service would report for the hoster's behaviour (docs/protocol.md sections 5
+ * and 6).
  *
  * Behaviours: honest; `deleter` (lost a fraction `lossFraction` of its encoded chunks: a storage
- * walk of K steps with m openings fails with probability 1-(1-a)^m... the walk visits nearly
- * every chunk, so a faked step is opened with that probability); `offline` (churned away: fails
- * every challenge); `throttler` (serves slowly: passes storage, performance at a high latency);
- * `sybil` (one copy for several identities: each identity's replica is keyed to it, so it holds
- * 1/identities of what it must: a deleter with a = 1 - 1/identities).
+ * walk with m openings fails with probability 1-(1-a)^m); `offline` (churned away: fails every
+ * challenge, misses its reports as attestor, sets nothing up); `throttler` (serves slowly: passes
+ * storage, performance at 1400 ms to first byte and 100 KiB/s); `sybil` (one copy for several
+ * identities: each identity's replica is keyed to it, so it holds 1/identities of what it must: a
+ * deleter with a = 1 - 1/identities); `liar` (an honest hoster that, as attestor, fails every
+ * storage challenge and reports every hoster unreachable).
  */
 import { createHash } from 'node:crypto'
-import { applyBlock, initialState, conservation, owedItems, MARKET_PARAMS, type MarketState, type Action, type BlockInput } from '../../main/chain/marketplace.js'
-import { encodeRecord, type MarketRecord } from '../../main/chain/records.js'
+import {
+  applyBlock, initialState, conservation, owedItems, MARKET_PARAMS,
+  type MarketState, type Action, type BlockInput, type Challenge
+} from '../../main/chain/marketplace.js'
+import { encodeRecord, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
+import { providerKeys, signReceipt, type RootFixture } from './roots-fixture.js'
 
-export type Behaviour = 'honest' | 'deleter' | 'offline' | 'throttler' | 'sybil'
+export type Behaviour = 'honest' | 'deleter' | 'offline' | 'throttler' | 'sybil' | 'liar'
 
 export interface SimOptions {
   providers: number
   sponsors: number
   plansPerSponsor: number
+  /** Blocks per plan (<= the fixture root's length). */
   chunksPerPlan: number
   replicas: number
   blocks: number
-  /** Per block, the chance that an honest provider goes offline for good (churn), and that a new one joins. */
+  /** Per block, the chance that an honest provider goes offline for good (churn); as many new ones join. */
   churnPerBlock: number
   attackers: Partial<Record<Exclude<Behaviour, 'honest' | 'offline'>, number>>
   lossFraction: number
   sybilIdentities: number
   openings: number
   seed: string
+  /** The network record's parameters. */
+  params: NetworkParams
+  unitPricePlanck: bigint
+  /** A genuine core root every plan hosts (createRootFixture). */
+  root: RootFixture
 }
 
 export interface SimResult {
@@ -41,10 +53,22 @@ export interface SimResult {
   availability: number
   /** Fraction of contracts that ever had no good copy during the run. */
   contractsEverLost: number
+  /** Storage challenges (and, for offline, every check) per hoster behaviour; `dropped` = hosters replaced. */
   detection: Record<string, { challenged: number, failed: number, rate: number, dropped: number }>
-  honestPenalised: number
+  /** Honest (or liar: they host honestly) hosters replaced after a failed proof: must be 0. */
+  honestReplaced: number
+  /** Honest attestors penalised as contradicted (their true failure report was not confirmed). */
+  honestContradicted: number
+  /** Liar attestors penalised as contradicted, and liars dropped below the reputation floor. */
+  liarsContradicted: number
+  liarsDropped: number
   honestChallenges: number
+  /** Reports and performance checks settled, for chain load figures. */
+  reports: number
+  /** Everything accrued (setup included) per GiB-month of one hosted copy. */
   costPlanckPerGiBMonth: bigint
+  /** The same over the second half of the run only (setup mostly done): the running cost. */
+  steadyCostPlanckPerGiBMonth: bigint
   paidPlanck: bigint
   conservationOk: boolean
   rejected: Record<string, number>
@@ -62,23 +86,28 @@ class Rng {
 function hex32 (s: string): string { return createHash('sha256').update(s).digest('hex') }
 function acct (s: string): string { return '0x' + hex32(s) }
 
+const RECEIPTS_ROOT = hex32('receipts')
+const LATENCY_MS_MAX = 600_000
+
 export function simulate (o: SimOptions): SimResult {
   const rng = new Rng(o.seed)
   const state: MarketState = initialState()
   const escrow = acct('escrow')
-  const unitPricePlanck = 10n ** 9n
   const behaviour = new Map<string, Behaviour>()
+  const keys = new Map<string, ReturnType<typeof providerKeys>>()
   let nextProvider = 0
   let parent = '0x' + '00'.repeat(32)
   let number = 0
+  let measure = 0
   let pending: Action[] = []
   const act = (signer: string, rec: MarketRecord, transfers: Action['transfers'] = []): void => {
     pending.push({ index: pending.length, signer, remarks: [encodeRecord(rec)], transfers })
   }
   const result: SimResult = {
-    blocks: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestPenalised: 0, honestChallenges: 0,
-    costPlanckPerGiBMonth: 0n, paidPlanck: 0n, conservationOk: true, rejected: {}
+    blocks: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestReplaced: 0, honestContradicted: 0,
+    liarsContradicted: 0, liarsDropped: 0, honestChallenges: 0, reports: 0, costPlanckPerGiBMonth: 0n, steadyCostPlanckPerGiBMonth: 0n, paidPlanck: 0n, conservationOk: true, rejected: {}
   }
+  const det = (b: Behaviour): SimResult['detection'][string] => result.detection[b] ?? (result.detection[b] = { challenged: 0, failed: 0, rate: 0, dropped: 0 })
   const block = (): void => {
     number++
     const hash = '0x' + hex32(`${o.seed}:block:${number}`)
@@ -88,29 +117,42 @@ export function simulate (o: SimOptions): SimResult {
     const out = applyBlock(state, input)
     if (!conservation(state).ok) result.conservationOk = false
     for (const notice of out.notices) {
-      const m = /^hoster (0x[0-9a-f]+) of contract \d+ failed/.exec(notice)
+      let m = /^hoster (0x[0-9a-f]+) of contract \d+ failed a/.exec(notice)
       if (m !== null) {
-        const b = behaviour.get(m[1] as string) ?? 'honest'
-        const d = result.detection[b] ?? (result.detection[b] = { challenged: 0, failed: 0, rate: 0, dropped: 0 })
-        d.dropped++
+        const b = behaviour.get(m[1]) ?? 'honest'
+        det(b).dropped++
+        if (b === 'honest' || b === 'liar') result.honestReplaced++
       }
+      m = /^attestor (0x[0-9a-f]+) was contradicted/.exec(notice)
+      if (m !== null) {
+        if (behaviour.get(m[1]) === 'liar') result.liarsContradicted++
+        else if (behaviour.get(m[1]) === 'honest') result.honestContradicted++
+      }
+      m = /^provider (0x[0-9a-f]+) fell below the reputation floor/.exec(notice)
+      if (m !== null && behaviour.get(m[1]) === 'liar') result.liarsDropped++
     }
   }
   const addProvider = (b: Behaviour): void => {
-    const a = acct(`provider:${nextProvider++}`)
+    const name = `${o.seed}:provider:${nextProvider++}`
+    const a = acct(name)
+    const k = providerKeys(name)
     behaviour.set(a, b)
-    act(a, { kind: 'register', roles: 7, storageBytes: 2 ** 34, bandwidthBps: 10_000_000, region: ['eu', 'us', 'asia'][nextProvider % 3] as string, noiseKeyHex: hex32(a) })
+    keys.set(a, k)
+    act(a, { kind: 'register', roles: 7, storageBytes: 2 ** 34, bandwidthBps: 10_000_000, region: ['eu', 'us', 'asia'][nextProvider % 3], noiseKeyHex: k.publicKeyHex })
   }
+  const online = (a: string | null): boolean => a !== null && behaviour.get(a) !== 'offline'
 
-  act(acct('operator'), { kind: 'network', operators: [acct('operator')], threshold: 1, escrow, unitPricePlanck })
+  act(acct('operator'), { kind: 'network', operators: [acct('operator')], threshold: 1, escrow, unitPricePlanck: o.unitPricePlanck, params: o.params })
   block()
   for (let i = 0; i < o.providers; i++) addProvider('honest')
   for (const [b, n] of Object.entries(o.attackers)) for (let i = 0; i < (n ?? 0); i++) addProvider(b as Behaviour)
   block()
+  const root = o.root.roots.find((r) => r.length >= o.chunksPerPlan)
+  if (root === undefined) throw new Error(`the root fixture is shorter than ${o.chunksPerPlan} blocks`)
   for (let s = 0; s < o.sponsors; s++) {
     for (let p = 0; p < o.plansPerSponsor; p++) {
-      const budget = 10n ** 15n
-      act(acct(`sponsor:${s}`), { kind: 'publish', drives: [{ keyHex: hex32(`drive:${s}:${p}`), ranges: [[0, o.chunksPerPlan]] }], replicas: o.replicas, durationBlocks: o.blocks + 10, budgetPlanck: budget }, [{ from: acct(`sponsor:${s}`), to: escrow, amountPlanck: budget }])
+      const budget = 10n ** 18n
+      act(acct(`sponsor:${s}`), { kind: 'publish', drives: [{ keyHex: o.root.keyHex, ranges: [[0, o.chunksPerPlan]], root }], replicas: o.replicas, durationBlocks: o.blocks + 10, budgetPlanck: budget }, [{ from: acct(`sponsor:${s}`), to: escrow, amountPlanck: budget }])
     }
   }
   block()
@@ -118,38 +160,71 @@ export function simulate (o: SimOptions): SimResult {
   const lost = new Set<number>()
   let availSum = 0
   let gibBlocks = 0
-  const contractGiB = (MARKET_PARAMS.chunksPerContract * MARKET_PARAMS.chunkBytes) / 2 ** 30
+  let halfGibBlocks = 0
+  let halfAccrued = 0n
+  const accruedNow = (): bigint => Object.values(state.plans).reduce((a, p) => a + p.accruedPlanck, 0n)
+  const contractGiB = (o.params.chunksPerContract * MARKET_PARAMS.chunkBytes) / 2 ** 30
+  const storageFails = (b: Behaviour): boolean => {
+    if (b === 'offline') return true
+    if (b !== 'deleter' && b !== 'sybil') return false
+    const a = b === 'deleter' ? o.lossFraction : 1 - 1 / o.sybilIdentities
+    return rng.next() >= (1 - a) ** o.openings
+  }
   for (let t = 0; t < o.blocks; t++) {
-    // churn: honest providers leave (their slots fail their next challenges) and new ones join
+    if (t === Math.floor(o.blocks / 2)) { halfAccrued = accruedNow(); halfGibBlocks = gibBlocks }
+    // churn: honest providers leave for good (their slots fail their next checks) and new ones join
     for (const [a, b] of behaviour) {
       if (b === 'honest' && rng.next() < o.churnPerBlock) behaviour.set(a, 'offline')
     }
     if (rng.next() < o.churnPerBlock * o.providers) addProvider('honest')
-    // setup reports: the attestor reports each slot ok unless its hoster is offline
+    // setup reports: receipts from online hosters; blame the offline side
     for (const c of Object.values(state.contracts)) {
-      if (c.attestor === null || behaviour.get(c.attestor) === 'offline') continue
-      if (!c.slots.some((s) => s.state === 'setup')) continue
-      act(c.attestor, { kind: 'setup-report', contractId: c.id, slotsOk: c.slots.map((s) => s.hoster !== null && behaviour.get(s.hoster) !== 'offline') })
+      if (!online(c.attestor) || !c.slots.some((s) => s.state === 'setup')) continue
+      const slots: SetupSlot[] = c.slots.map((s) => {
+        if (s.state !== 'setup' || s.hoster === null) return { ok: false, reason: 'hoster-missing' }
+        if (!online(s.encoder)) return { ok: false, reason: 'encoder-missing' }
+        if (!online(s.hoster)) return { ok: false, reason: 'hoster-missing' }
+        const k = keys.get(s.hoster) as ReturnType<typeof providerKeys>
+        return { ok: true, receiptsRootHex: RECEIPTS_ROOT, receiptHex: signReceipt(k.secretKey, c.id, c.keyHex, c.root.length, RECEIPTS_ROOT) }
+      })
+      act(c.attestor as string, { kind: 'setup-report', contractId: c.id, slots })
     }
-    // challenge reports
-    for (const ch of Object.values(state.challenges)) {
-      if (behaviour.get(ch.attestor) === 'offline') continue // missed: the chain times it out
+    // challenge reports from every online attestor that has not reported yet
+    for (const ch of Object.values(state.challenges) as Challenge[]) {
       const b = behaviour.get(ch.hoster) ?? 'honest'
-      let ok = true
-      let latencyMs = 60
-      if (b === 'offline') ok = false
-      else if (ch.kind === 'storage' && (b === 'deleter' || b === 'sybil')) {
-        const a = b === 'deleter' ? o.lossFraction : 1 - 1 / o.sybilIdentities
-        ok = rng.next() < (1 - a) ** o.openings
-      } else if (ch.kind === 'performance' && b === 'throttler') latencyMs = 1400
-      const d = result.detection[b] ?? (result.detection[b] = { challenged: 0, failed: 0, rate: 0, dropped: 0 })
-      if (ch.kind === 'storage' || b === 'offline') { d.challenged++; if (!ok) d.failed++ }
-      if (b === 'honest') result.honestChallenges++
-      if (ch.kind === 'storage') act(ch.attestor, { kind: 'storage-report', challengeId: ch.id, ok })
-      else act(ch.attestor, { kind: 'performance-report', challengeId: ch.id, ok, latencyMs })
+      if (ch.kind === 'storage') {
+        const attestor = ch.attestors[0]
+        if (!online(attestor)) continue // missed: the chain times it out
+        const lies = behaviour.get(attestor) === 'liar'
+        const ok = lies ? false : !storageFails(b)
+        if (!lies) {
+          const d = det(b)
+          d.challenged++
+          if (!ok) d.failed++
+          if (b === 'honest') result.honestChallenges++
+        }
+        result.reports++
+        act(attestor, { kind: 'storage-report', challengeId: ch.id, ok, reason: ok ? 'NONE' : (b === 'offline' ? 'UNREACHABLE' : 'WRONG_COMMITMENT') })
+        continue
+      }
+      for (const attestor of ch.attestors) {
+        if (!online(attestor) || ch.reports.some((r) => r.attestor === attestor)) continue
+        const lies = behaviour.get(attestor) === 'liar'
+        const reachable = !lies && b !== 'offline'
+        const slow = b === 'throttler'
+        result.reports++
+        act(attestor, {
+          kind: 'performance-report',
+          challengeId: ch.id,
+          reachable,
+          ttfbMs: !reachable ? LATENCY_MS_MAX : slow ? 1400 : 40 + Math.floor(rng.next() * 80),
+          throughputBps: !reachable ? 0 : slow ? 100 * 1024 : 4 * 1024 * 1024 + Math.floor(rng.next() * 4 * 1024 * 1024),
+          measureKeyHex: hex32(`${o.seed}:measure:${measure++}`)
+        })
+      }
+      if (b === 'offline' && ch.reports.length === 0) { det(b).challenged++; det(b).failed++ }
     }
-    // the operator pays what is owed
-    // at most MARKET_PARAMS.transfersPerAction payees per payout action (one transfer each)
+    // the operator pays what is owed: at most MARKET_PARAMS.transfersPerAction payees per payout action
     const items = []
     const per = new Map<string, bigint>()
     for (const it of owedItems(state, 200)) {
@@ -166,17 +241,12 @@ export function simulate (o: SimOptions): SimResult {
     let total = 0
     for (const c of Object.values(state.contracts)) {
       total++
-      const good = c.slots.some((s) => s.state === 'hosting' && s.hoster !== null && (behaviour.get(s.hoster) === 'honest' || behaviour.get(s.hoster) === 'throttler'))
+      const good = c.slots.some((s) => s.state === 'hosting' && s.hoster !== null && ['honest', 'throttler', 'liar'].includes(behaviour.get(s.hoster) as string))
       if (good) avail++
       else if (c.slots.some((s) => s.state === 'hosting')) lost.add(c.id)
       gibBlocks += c.slots.filter((s) => s.state === 'hosting').length * contractGiB
     }
     availSum += total === 0 ? 1 : avail / total
-  }
-  for (const [a, b] of behaviour) {
-    if (b !== 'honest') continue
-    const p = state.providers[a]
-    if (p !== undefined && p.reputation < MARKET_PARAMS.reputationStart) result.honestPenalised++
   }
   const c = conservation(state)
   result.blocks = o.blocks
@@ -186,12 +256,13 @@ export function simulate (o: SimOptions): SimResult {
   result.contractsEverLost = result.contracts === 0 ? 0 : lost.size / result.contracts
   for (const d of Object.values(result.detection)) d.rate = d.challenged === 0 ? 0 : d.failed / d.challenged
   result.paidPlanck = c.payoutsPlanck
-  // blocks are 6 s: a month is 432 000 blocks
+  // blocks are 6 s: a month (30 days) is 432 000 blocks; cost is per GiB-month of one hosted copy
   const gibMonths = gibBlocks / 432_000
   let accrued = 0n
   for (const p of Object.values(state.plans)) accrued += p.accruedPlanck
   result.costPlanckPerGiBMonth = gibMonths === 0 ? 0n : BigInt(Math.round(Number(accrued) / gibMonths))
+  const steadyMonths = (gibBlocks - halfGibBlocks) / 432_000
+  result.steadyCostPlanckPerGiBMonth = steadyMonths === 0 ? 0n : BigInt(Math.round(Number(accrued - halfAccrued) / steadyMonths))
   result.rejected = { ...state.counters.rejected }
   return result
 }
-
