@@ -1093,7 +1093,7 @@ export class HostingService extends Resource {
       }
     }
     if (this.chain.market.challenges[ch.id] === undefined) return
-    await this.chain.submitStorageReport(ch.id, ok, ok ? 'NONE' : reason)
+    if (!await this.report(ch, () => this.chain.submitStorageReport(ch.id, ok, ok ? 'NONE' : reason))) return
     this.counters.storageReports++
     this.recordProof({ challengeId: ch.id, kind: 'storage', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason: ok ? null : reason, latencyMs, throughputBps: null })
   }
@@ -1144,15 +1144,34 @@ export class HostingService extends Resource {
     const live = this.chain.market.challenges[ch.id]
     if (live === undefined || live.reports.some((rep) => rep.attestor === me)) return
     const L = RECORD_LIMITS
-    await this.chain.submitPerformanceReport(ch.id, {
+    const measured = {
       reachable,
       ttfbMs: Math.min(L.latencyMsMax, ttfbMs ?? L.latencyMsMax),
       throughputBps: Math.min(L.throughputBpsMax, throughputBps ?? 0),
       measureKeyHex: toHex(keyPair.publicKey)
-    })
+    }
+    if (!await this.report(ch, () => this.chain.submitPerformanceReport(ch.id, measured))) return
     this.counters.performanceReports++
     const ok = reachable && ttfbMs !== null
     this.recordProof({ challengeId: ch.id, kind: 'performance', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason, latencyMs: ttfbMs, throughputBps })
+  }
+
+  /**
+   * Submits a challenge report. False when the challenge was closed meanwhile (its plan was
+   * unpublished or ended, its slot vacated, its deadline passed): the record is then refused as
+   * replayed, which is not this node's error. Any other refusal throws.
+   */
+  private async report (ch: Challenge, submit: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await submit()
+      return true
+    } catch (err) {
+      if (this.chain.market.challenges[ch.id] === undefined) {
+        this.emit('report-dropped', { challengeId: ch.id, error: DatdotError.from(err) })
+        return false
+      }
+      throw err
+    }
   }
 
   private measureSwarm (keyPair: { publicKey: Buffer, secretKey: Buffer }): Hyperswarm {

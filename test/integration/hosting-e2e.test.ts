@@ -5,6 +5,8 @@
  * attestor per contract, encoded chunks reach the hosters, Alice goes offline and Bob still
  * gets every byte from the seeders; storage and performance challenges run and pay; a hoster
  * that threw its encoded chunks away is caught and replaced; unpublish refunds.
+ * Alice also adds a file after publishing: her node submits a plan update, the new contracts
+ * are set up like the first ones and Bob gets the new file from the seeders too.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes, createHash } from 'node:crypto'
@@ -77,7 +79,8 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
   const all = (): EventEmitter[] => [operator, ...providers.map((p) => p.hosting)]
   /** Every open challenge was answered (or its attestor's task ended: a failed submission leaves it to expire). */
   const challengesSettled = (): boolean => Object.values(market().challenges).every((ch) =>
-    providers.some((p) => p.hosting.listJobs().some((j) => j.id === `challenge:${ch.id}` && j.state !== 'running')))
+    ch.attestors.every((a) => ch.reports.some((r) => r.attestor === a) ||
+      providers.some((p) => p.chain.addressHex === a && p.hosting.listJobs().some((j) => j.id === `challenge:${ch.id}` && j.state !== 'running'))))
 
   async function provider (name: string): Promise<Node> {
     const storage = await tmp.make(`datdot-${name}-`)
@@ -98,7 +101,12 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
 
   beforeAll(async () => {
     testnet = await loopbackTestnet(4)
-    chain = await LocalChain.open({ dir: await tmp.make('datdot-chain-') })
+    // small contracts and a short challenge schedule, so a 1 MB vault makes several contracts and
+    // challenges come within a few blocks; 3 attestors per performance check
+    chain = await LocalChain.open({
+      dir: await tmp.make('datdot-chain-'),
+      networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 10, performanceAttestors: 3 }
+    })
     const opDb = openDatabase(join(await tmp.make('datdot-op-'), 'op.db'))
     dbs.push(opDb)
     operator = new ChainService({ storage: await tmp.make('datdot-op-'), endpoint: 'embedded', db: opDb, localChain: chain, operator: true })
@@ -116,7 +124,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     // Alice's wallet outlives her engine: she unpublishes from it while her daemon is closed
     const aliceChain = new ChainService({ storage: join(aliceStorage, 'wallet'), endpoint: 'embedded', db: aliceChainDb, localChain: chain, operator: false })
     await aliceChain.ready()
-    const aliceHosting = new HostingService({ engine: aliceEngine, chain: aliceChain, storageDir: join(aliceStorage, 'hosting') })
+    const aliceHosting = new HostingService({ engine: aliceEngine, chain: aliceChain, storageDir: join(aliceStorage, 'hosting'), limits: { updateDebounceMs: 200 } })
     await aliceHosting.ready()
     watch('alice', aliceHosting)
     alice = { name: 'alice', engine: aliceEngine, chain: aliceChain, hosting: aliceHosting }
@@ -190,12 +198,57 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     const stored = providers.reduce((a, p) => a + p.hosting.counters.stored, 0)
     const slots = plan.contractIds.reduce((a, id) => a + (market().contracts[id].end - market().contracts[id].start) * 2, 0)
     expect(stored).toBe(slots)
+    // every slot was settled with the hoster's signed receipt over its chunks
+    expect(providers.reduce((a, p) => a + p.hosting.counters.settled, 0)).toBe(plan.contractIds.length * 2)
+    for (const id of plan.contractIds) for (const s of market().contracts[id].slots) expect(s.receiptsRootHex).toMatch(/^[0-9a-f]{64}$/)
+    // every contract works against the root Alice's node captured for the plan
+    for (const id of plan.contractIds) {
+      const c = market().contracts[id]
+      expect(c.root).toEqual(plan.drives[c.driveIndex].root)
+    }
     // nobody is both a hoster and the encoder of the same contract, and Alice is never selected
     for (const id of plan.contractIds) {
       const c = market().contracts[id]
       const ids = [c.attestor, ...c.slots.flatMap((s) => [s.hoster, s.encoder])]
       expect(new Set(ids).size).toBe(ids.length)
       expect(ids).not.toContain(alice.chain.addressHex)
+    }
+  }, 120_000)
+
+  it('extends the plan when Alice adds a file: her node submits the update, the new contracts are set up against the new roots', async () => {
+    const plan = market().plans[planId]
+    const before = plan.contractIds.length
+    const oldLengths = plan.drives.map((d) => d.root.length)
+    const data = randomBytes(300_000)
+    await alice.engine.vault.drive.put('/later.bin', data)
+    expected.set('/later.bin', createHash('sha256').update(data).digest('hex'))
+    const vault = alice.engine.vault.drive
+    const blobs = await vault.getBlobs()
+    const lengths = [vault.core.length, blobs?.core.length ?? 0]
+    // the update lands with the roots of both cores as they are now
+    await waitFor([...all(), alice.hosting], () => alice.hosting.counters.planUpdates > 0 && market().plans[planId].drives.every((d, i) => d.root.length === lengths[i]), 'the plan update')
+    expect(alice.hosting.counters.planUpdates).toBe(1)
+    const updated = market().plans[planId]
+    expect(updated.contractIds.length).toBeGreaterThan(before)
+    const added = updated.contractIds.slice(before).map((id) => market().contracts[id])
+    for (const c of added) {
+      const i = c.driveIndex
+      expect(c.start).toBeGreaterThanOrEqual(oldLengths[i])
+      expect(c.root.length).toBe(lengths[i])
+    }
+    // the old contracts keep the root they were cut against
+    for (const id of updated.contractIds.slice(0, before)) expect(market().contracts[id].root.length).toBe(oldLengths[market().contracts[id].driveIndex])
+    await waitFor(all(), () => added.every((c) => market().contracts[c.id].slots.every((s) => s.state === 'hosting' && s.receiptsRootHex !== null)), 'the new contracts hosting')
+    // every hoster of the plan downloads the new blocks into its plain replica before Alice leaves
+    const hostNodes = providers.filter((p) => updated.contractIds.some((id) => market().contracts[id].slots.some((s) => s.hoster === p.chain.addressHex)))
+    const current = (p: Node): boolean => p.hosting.listJobs().some((j) => j.id.startsWith(`seed:${planId}`) && j.state === 'done') &&
+      p.hosting.listJobs().filter((j) => j.id.startsWith(`seed:${planId}`)).every((j) => j.state === 'done')
+    await waitFor(all(), () => hostNodes.every(current), 'plain replicas current')
+    for (const p of hostNodes) {
+      const core = p.engine.store.get({ key: Buffer.from(updated.drives[1].keyHex, 'hex') })
+      await core.ready()
+      expect(core.contiguousLength).toBeGreaterThanOrEqual(lengths[1])
+      await core.close()
     }
   }, 120_000)
 
@@ -229,6 +282,11 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     expect(rows.some((r) => r.kind === 'storage' && r.ok)).toBe(true)
     expect(rows.some((r) => r.kind === 'performance' && r.ok)).toBe(true)
     expect(rows.every((r) => r.ok)).toBe(true)
+    // performance rows carry the measurement: time to first block and throughput
+    for (const r of rows.filter((x) => x.kind === 'performance')) {
+      expect(r.latencyMs).toBeGreaterThanOrEqual(0)
+      expect(r.throughputBps).toBeGreaterThan(0)
+    }
     // the operator pays owed items in blocks after the reports: wait for the rows in the providers' ledgers
     const earned = (): Set<string> => new Set(providers.flatMap((p) => p.chain.ledger.allEntries().filter((e) => e.account === p.chain.address && BigInt(e.amount) > 0n).map((e) => e.reason)))
     await operator.newBlock()

@@ -117,6 +117,37 @@ describe('proof of storage on real hypercores', () => {
     expect(checked).toBe(BLOCKS * (BLOCKS + 1) / 2)
   })
 
+  it('builds proofs against an older signed root from a sparse replica that is longer (the author appended after the contract was cut)', async () => {
+    // every old length L and contract [s, e) inside it: the replica at length 37 holds the contract's
+    // blocks and block L - 1 (whose proof brings the full roots of the tree at L), nothing else
+    const checked: string[] = []
+    for (const L of [1, 5, 8, 13, 16, 21, 30]) {
+      for (const [s, e] of [[0, Math.min(L, 3)], [Math.floor(L / 2), L], [Math.max(0, L - 2), L]] as Array<[number, number]>) {
+        if (e <= s) continue
+        const dir = await mkdtemp(join(tmpdir(), 'datdot-proof-sparse-'))
+        dirs.push(dir)
+        const sparse = new Corestore(dir)
+        const a = author.replicate(true) as Duplex
+        const b = sparse.replicate(false) as Duplex
+        pipeline(a, b, a, () => {})
+        try {
+          const replica = sparse.get({ key: core.key! })
+          await replica.ready()
+          await replica.update({ wait: true })
+          expect(replica.length).toBe(BLOCKS)
+          await replica.download({ start: s, end: e }).done()
+          await replica.get(L - 1)
+          const old = { ...root, length: L, treeHash: await core.treeHash(L) }
+          for (let i = s; i < e; i++) verifyMerkleProof(blocks[i], await createMerkleProof(replica, i, L), old)
+          checked.push(`${L}:${s}-${e}`)
+        } finally {
+          await sparse.close()
+        }
+      }
+    }
+    expect(checked.length).toBeGreaterThan(15)
+  })
+
   it('rejects a corrupt block, a wrong index, a wrong root and truncated or padded proofs, each with its reason', async () => {
     const p = await createMerkleProof(core, 5, BLOCKS)
     expect(() => verifyMerkleProof(blocks[5], p, root)).not.toThrow()

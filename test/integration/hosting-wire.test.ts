@@ -12,9 +12,9 @@ import b4a from 'b4a'
 import { captureSignedRoot, challengeSeed, walkStart, walkStepHash, PROOF_FAILURE, type ContractView } from '../../main/hosting/proof.js'
 import { MemoryChunkStore } from '../../main/hosting/chunk-store.js'
 import { HostingChannel, type WireHandlers, type Timers } from '../../main/hosting/wire.js'
-import { Hoster, Attestor, deliverContract, type HostedContract } from '../../main/hosting/roles.js'
+import { Hoster, Attestor, deliverContract, blameOf, verifySlotReceipt, receiptsRoot, type HostedContract } from '../../main/hosting/roles.js'
 import { encodeBlockForHoster } from '../../main/hosting/encoder.js'
-import { encodeChunk, signEncodedChunk } from '../../main/hosting/encoding.js'
+import { encodeChunk, signEncodedChunk, encodedChunkHash } from '../../main/hosting/encoding.js'
 import type { DatdotError } from '../../main/engine/errors.js'
 
 const BLOCKS = 24
@@ -78,7 +78,8 @@ describe('the hosting protocol over protomux on a loopback testnet', () => {
     const delegate: WireHandlers = {
       ondeliver: (m, ch) => hosterHandlers.ondeliver!(m, ch),
       onchallenge: (m, ch) => hosterHandlers.onchallenge!(m, ch),
-      onopen: (m, ch) => hosterHandlers.onopen!(m, ch)
+      onopen: (m, ch) => hosterHandlers.onopen!(m, ch),
+      onsettle: (m, ch) => hosterHandlers.onsettle!(m, ch)
     }
     hosterSwarm.on('connection', (conn: SwarmConnection) => { new HostingChannel(conn, delegate, { now: clock.now }) })
 
@@ -137,6 +138,67 @@ describe('the hosting protocol over protomux on a loopback testnet', () => {
     expect(err.details?.remote).toBe(true)
     expect(attestor.counters.badEncodings).toBe(1)
     expect(hoster.counters.stored).toBe(stored)
+    // on the attestor's side the failure blames the encoder (its setup report says 'bad-encoding')
+    const local = await attestor.handlers().ondeliver!({ requestId: 1, contractId: 42, coreKey: contract.root.coreKey, chunk }, toAttestor).catch((e: DatdotError) => e)
+    expect(blameOf(local)).toBe('bad-encoding')
+  })
+
+  async function storedHashes (): Promise<Buffer[]> {
+    const out: Buffer[] = []
+    for (let i = 0; i < BLOCKS; i++) out.push(encodedChunkHash((await hoster.store.getChunk(contract.root.coreKey, i))!.encoded))
+    return out
+  }
+
+  it('settles a slot: the hoster signs the receipts root of the chunks it stored and the attestor verifies the receipt', async () => {
+    const hashes = await storedHashes()
+    const { receiptsRoot: root, signature } = await attestor.settle(toHoster, { contract, hosterKey: hosterSwarm.keyPair.publicKey, encodedHashes: hashes })
+    expect(root.equals(receiptsRoot(hashes))).toBe(true)
+    expect(verifySlotReceipt(42, contract.root.coreKey, contract.root.length, root, signature, hosterSwarm.keyPair.publicKey)).toBe(true)
+    expect(hoster.counters.settled).toBe(1)
+  })
+
+  it('refuses a receipts root that is not the one of its chunks, and one over a chunk it lacks: the hoster is blamed', async () => {
+    const hashes = await storedHashes()
+    hashes[3] = randomBytes(32)
+    const wrong = await attestor.settle(toHoster, { contract, hosterKey: hosterSwarm.keyPair.publicKey, encodedHashes: hashes }).catch((e: DatdotError) => e) as DatdotError
+    expect(wrong.details?.reason).toBe(PROOF_FAILURE.ROOT_MISMATCH)
+    expect(blameOf(wrong)).toBe('hoster-refused')
+    const saved = (await hoster.store.getChunk(contract.root.coreKey, 7))!
+    const good = await storedHashes()
+    await hoster.store.deleteChunk(contract.root.coreKey, 7)
+    try {
+      const missing = await attestor.settle(toHoster, { contract, hosterKey: hosterSwarm.keyPair.publicKey, encodedHashes: good }).catch((e: DatdotError) => e) as DatdotError
+      expect(missing.details?.reason).toBe(PROOF_FAILURE.MISSING_CHUNK)
+      expect(blameOf(missing)).toBe('hoster-refused')
+    } finally {
+      await hoster.store.putChunk(contract.root.coreKey, saved)
+    }
+  })
+
+  it('holds an opened chunk until the hoster’s bandwidth limiter lets it go', async () => {
+    const id = b4a.from('limiter')
+    const conn = await connectionTo(attestorSwarm, hosterSwarm.keyPair.publicKey)
+    const hosterConn = await connectionTo(hosterSwarm, attestorSwarm.keyPair.publicKey)
+    const asked: number[] = []
+    let release: (() => void) | null = null
+    let called: () => void = () => {}
+    const limiterCalled = new Promise<void>((resolve) => { called = resolve })
+    const limited = new HostingChannel(hosterConn, hoster.handlers(), {
+      channelId: id,
+      replyLimiter: (bytes) => { asked.push(bytes); called(); return new Promise<void>((resolve) => { release = resolve }) }
+    })
+    const asker = new HostingChannel(conn, {}, { channelId: id })
+    await asker.ready()
+    let got = false
+    const opened = asker.open(42, contract.root.coreKey, 5).then((a) => { got = true; return a })
+    await limiterCalled
+    expect(got).toBe(false)
+    const chunk = (await hoster.store.getChunk(contract.root.coreKey, 5))!
+    expect(asked[0]).toBeGreaterThan(chunk.encoded.byteLength)
+    ;(release as unknown as () => void)()
+    expect((await opened).value.encoded.equals(chunk.encoded)).toBe(true)
+    await asker.close()
+    await limited.close()
   })
 
   it('answers a storage challenge over real protomux and the attestor verifies every opening', async () => {

@@ -1,0 +1,96 @@
+/**
+ * Pure parts of the hosting service: failure reasons for storage reports, setup blame, slot
+ * receipts, and the test-only faults (keep fraction, corrupt encoding).
+ */
+import { describe, it, expect } from 'vitest'
+import { randomBytes } from 'node:crypto'
+import hcrypto from 'hypercore-crypto'
+import b4a from 'b4a'
+import { storageFailure, faultKeeps, corruptChunk, HostingService } from '../../main/hosting/service.js'
+import { receiptsRoot, slotReceiptSignable, verifySlotReceipt, withBlame, blameOf } from '../../main/hosting/roles.js'
+import { encodeChunk, signEncodedChunk, verifyEncodedChunkSignature, decodeChunk, encodedChunkHash } from '../../main/hosting/encoding.js'
+import { receiptMessage, STORAGE_FAILURES } from '../../main/chain/records.js'
+import { PROOF_FAILURE } from '../../main/hosting/proof.js'
+import { DatdotError } from '../../main/engine/errors.js'
+import type { Engine } from '../../main/engine/engine.js'
+import type { ChainService } from '../../main/chain/service.js'
+
+describe('storage report reasons', () => {
+  it('passes every proof failure reason the chain knows through, and maps transport errors', () => {
+    for (const r of Object.values(PROOF_FAILURE)) expect(STORAGE_FAILURES).toContain(storageFailure(r))
+    expect(storageFailure('MISSING_CHUNK')).toBe('MISSING_CHUNK')
+    expect(storageFailure('WRONG_COMMITMENT')).toBe('WRONG_COMMITMENT')
+    expect(storageFailure('TIMEOUT')).toBe('DEADLINE_MISSED')
+    expect(storageFailure('CLOSED')).toBe('UNREACHABLE')
+    expect(storageFailure('BAD_RECEIPT')).toBe('OTHER')
+    expect(storageFailure('NONE')).toBe('OTHER') // a failure is never reported as NONE
+    expect(storageFailure(null)).toBe('OTHER')
+  })
+})
+
+describe('slot receipts', () => {
+  const hoster = hcrypto.keyPair()
+  const coreKey = randomBytes(32)
+  const hashes = [randomBytes(32), randomBytes(32), randomBytes(32)]
+
+  it('hash the concatenated chunk hashes in order, and sign the chain’s receipt message', () => {
+    const root = receiptsRoot(hashes)
+    expect(root.equals(hcrypto.hash(Buffer.concat(hashes)))).toBe(true)
+    expect(receiptsRoot([hashes[1], hashes[0], hashes[2]]).equals(root)).toBe(false)
+    const signable = slotReceiptSignable(7, coreKey, 40, root)
+    expect(Buffer.from(receiptMessage(7, coreKey.toString('hex'), 40, root.toString('hex'))).equals(signable)).toBe(true)
+    const sig = hcrypto.sign(signable, hoster.secretKey)
+    expect(verifySlotReceipt(7, coreKey, 40, root, sig, hoster.publicKey)).toBe(true)
+  })
+
+  it('do not verify for another contract, root length, root or signer', () => {
+    const root = receiptsRoot(hashes)
+    const sig = hcrypto.sign(slotReceiptSignable(7, coreKey, 40, root), hoster.secretKey)
+    expect(verifySlotReceipt(8, coreKey, 40, root, sig, hoster.publicKey)).toBe(false)
+    expect(verifySlotReceipt(7, coreKey, 41, root, sig, hoster.publicKey)).toBe(false)
+    expect(verifySlotReceipt(7, coreKey, 40, randomBytes(32), sig, hoster.publicKey)).toBe(false)
+    expect(verifySlotReceipt(7, coreKey, 40, root, sig, hcrypto.keyPair().publicKey)).toBe(false)
+    expect(verifySlotReceipt(7, coreKey, 40, root, sig.subarray(0, 63), hoster.publicKey)).toBe(false)
+  })
+})
+
+describe('setup blame', () => {
+  it('travels on the error without changing its code or reason', () => {
+    const e = withBlame(DatdotError.proofFailed('ROOT_MISMATCH', 'x'), 'bad-encoding')
+    expect(e.code).toBe('PROOF_FAILED')
+    expect(e.details?.reason).toBe('ROOT_MISMATCH')
+    expect(blameOf(e)).toBe('bad-encoding')
+    expect(blameOf(DatdotError.timeout('x', 1))).toBeNull()
+    expect(blameOf(new Error('plain'))).toBeNull()
+  })
+})
+
+describe('test-only faults', () => {
+  it('keep about the asked fraction of a contract’s blocks, always the same ones', () => {
+    const kept = (f: number): number => Array.from({ length: 4000 }, (_, i) => faultKeeps(3, i, f)).filter(Boolean).length
+    expect(kept(0)).toBe(0)
+    expect(kept(1)).toBe(4000)
+    expect(Math.abs(kept(0.5) - 2000)).toBeLessThan(200)
+    expect(Array.from({ length: 50 }, (_, i) => faultKeeps(3, i, 0.5))).toEqual(Array.from({ length: 50 }, (_, i) => faultKeeps(3, i, 0.5)))
+  })
+
+  it('corrupt an encoding so its encoder signature still verifies but it no longer decodes to the block', () => {
+    const encoder = hcrypto.keyPair()
+    const binding = { coreKey: randomBytes(32), index: 5, hosterKey: randomBytes(32) }
+    const block = randomBytes(1000)
+    const encoded = encodeChunk(block, binding, { rounds: 1 })
+    const chunk = { index: 5, encoded, encoderSignature: signEncodedChunk(binding, encoded, encoder.secretKey), merkle: { index: 5, length: 6, nodes: [], roots: [] } }
+    const bad = corruptChunk(chunk, binding, encoder.secretKey)
+    expect(encodedChunkHash(bad.encoded).equals(encodedChunkHash(encoded))).toBe(false)
+    expect(verifyEncodedChunkSignature(binding, bad.encoded, bad.encoderSignature, encoder.publicKey)).toBe(true)
+    expect(b4a.equals(decodeChunk(bad.encoded, binding), block)).toBe(false)
+    expect(chunk.encoded.equals(encoded)).toBe(true) // the original is left alone
+  })
+
+  it('are none by default, and a keep fraction outside 0..1 is refused', () => {
+    const engine = {} as Engine
+    const chain = {} as ChainService
+    expect(new HostingService({ engine, chain, storageDir: '/tmp/x' }).faults).toEqual({})
+    expect(() => new HostingService({ engine, chain, storageDir: '/tmp/x', faults: { keepFraction: 1.5 } })).toThrow(DatdotError)
+  })
+})
