@@ -39,7 +39,7 @@ import type { Engine } from '../engine/engine.js'
 import type { ChainService } from '../chain/service.js'
 import type { BlockOutcome, Contract, MarketState, Plan, Challenge } from '../chain/marketplace.js'
 import { toSignedRoot, toRootHex } from '../chain/roots.js'
-import { RECORD_LIMITS, STORAGE_FAILURES, type DriveRanges, type SetupFailure, type SetupSlot, type StorageFailure } from '../chain/records.js'
+import { RECORD_LIMITS, STORAGE_FAILURES, type RoleName, type DriveRanges, type SetupFailure, type SetupSlot, type StorageFailure } from '../chain/records.js'
 import { FileChunkStore } from './chunk-store.js'
 import { Hoster, Attestor, deliverContract, blameOf, withBlame, type HostedContract, type RelayTarget, type KeyPair } from './roles.js'
 import { HostingChannel, type Timers } from './wire.js'
@@ -374,8 +374,11 @@ export class HostingService extends Resource {
 
   getSettings (): HostingSettings { return { ...this.settings } }
 
-  /** Seeding on registers this node as a provider (all roles) with its limits; off unregisters. */
-  async setSeeding (opts: { on: boolean, storageBytes?: number, bandwidthBps?: number, region?: string }): Promise<HostingStatus> {
+  /**
+   * Seeding on registers this node as a provider with its limits, by default in every role
+   * (`roles` narrows it: tests register single-role providers); off unregisters.
+   */
+  async setSeeding (opts: { on: boolean, storageBytes?: number, bandwidthBps?: number, region?: string, roles?: RoleName[] }): Promise<HostingStatus> {
     this.assertOpen()
     const next: HostingSettings = {
       seeding: opts.on,
@@ -386,10 +389,12 @@ export class HostingService extends Resource {
     if (next.seeding && (!Number.isSafeInteger(next.storageBytes) || next.storageBytes <= 0)) throw DatdotError.invalidArgument('storageBytes must be a positive whole number')
     if (next.seeding && (!Number.isSafeInteger(next.bandwidthBps) || next.bandwidthBps <= 0)) throw DatdotError.invalidArgument('bandwidthBps must be a positive whole number')
     if (next.region.length === 0 || next.region.length > 32) throw DatdotError.invalidArgument('region must be 1 to 32 characters')
+    const roles: RoleName[] = opts.roles ?? ['encoder', 'hoster', 'attestor']
+    if (roles.length === 0 || roles.some((r) => !['encoder', 'hoster', 'attestor'].includes(r))) throw DatdotError.invalidArgument('roles must be some of encoder, hoster, attestor')
     const registered = this.chain.market.providers[this.chain.addressHex] !== undefined
     if (next.seeding) {
       await this.chain.registerProvider({
-        roles: ['encoder', 'hoster', 'attestor'],
+        roles,
         storageBytes: next.storageBytes,
         bandwidthBps: next.bandwidthBps,
         region: next.region,
