@@ -23,10 +23,12 @@ describe('chain restart and crash consistency', () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'datdot-chain-restart-'))
     // The crash test runs the service in a child process: compile its import graph to JS.
-    // Under node_modules/.cache so that the child resolves packages from the project.
+    // Under node_modules/.cache so that the child resolves packages from the project. The graph
+    // reaches the holepunch modules (signed roots and receipts are verified by the marketplace),
+    // so their declarations come along.
     compiled = join(ROOT, 'node_modules', '.cache', `datdot-chain-test-${process.pid}`)
     execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['--outDir', compiled, '--rootDir', ROOT, '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-      '--target', 'ES2022', '--strict', '--skipLibCheck', '--esModuleInterop', '--resolveJsonModule', '--types', 'node', join(ROOT, 'main/chain/service.ts')], { cwd: ROOT })
+      '--target', 'ES2022', '--strict', '--skipLibCheck', '--esModuleInterop', '--resolveJsonModule', '--types', 'node', join(ROOT, 'main/chain/service.ts'), join(ROOT, 'types/holepunch.d.ts')], { cwd: ROOT })
   })
 
   afterAll(() => {
