@@ -478,6 +478,24 @@ describe('marketplace state machine', () => {
     expect(rep(log.state, hoster)).toBe(hRep - MARKET_PARAMS.penalties.failedProof)
   })
 
+  it('decides nothing on a lone unreachable report when the other attestors of the check missed the deadline', () => {
+    const log = withPlan(10, 1)
+    setupAll(log)
+    log.until(() => openOf(log.state, 'performance').length > 0)
+    const ch = openOf(log.state, 'performance')[0]
+    const hRep = rep(log.state, ch.hoster)
+    const silent = ch.attestors.slice(1).map((a) => [a, rep(log.state, a)] as const)
+    log.block([perf(ch, ch.attestors[0], false, 600_000, 0)])
+    const owedBefore = Object.keys(log.state.owed).length
+    log.until(() => log.state.challenges[ch.id] === undefined, PARAMS.challengeTimeoutBlocks + 1)
+    const slot = log.state.contracts[1].slots[0]
+    expect(slot.hoster).toBe(ch.hoster)
+    expect(slot.strikes.performance).toBe(0)
+    expect(rep(log.state, ch.hoster)).toBe(hRep)
+    expect(Object.values(log.state.owed).slice(owedBefore).some((i) => i.to === ch.hoster && i.reason === 'performance-proof')).toBe(false)
+    for (const [a, r] of silent) expect(rep(log.state, a)).toBe(r - MARKET_PARAMS.penalties.missedReport)
+  })
+
   it('grades performance by the lower of the time-to-first-byte and throughput scores', () => {
     const { performanceMax: hi, performanceMin: lo } = MARKET_PARAMS.units
     expect(performanceUnits(50, 8 << 20)).toBe(hi)
