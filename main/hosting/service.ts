@@ -852,9 +852,38 @@ export class HostingService extends Resource {
     return contract.slots.findIndex((s) => s.state === 'setup' && s.encoder !== null && this.chain.market.providers[s.encoder]?.noiseKeyHex === sender)
   }
 
+  /** True when this node hosts a slot of the contract and the channel's peer is the contract's attestor. */
+  private deliveryToHost (contract: Contract | undefined, from: HostingChannel): boolean {
+    if (contract === undefined || contract.attestor === null || from.remotePublicKey === null) return false
+    const me = this.chain.addressHex
+    return contract.slots.some((s) => s.hoster === me) && this.chain.market.providers[contract.attestor]?.noiseKeyHex === toHex(from.remotePublicKey)
+  }
+
+  /**
+   * Resolves when `check()` holds, re-checking on every followed block, or after `ms` anyway:
+   * a peer may act on a block this node has not followed yet.
+   */
+  private untilChain (check: () => boolean, ms: number): Promise<void> {
+    if (check() || this.closing) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => { this.chain.off('block', onblock); this.timers.clearTimeout(timer); resolve() }
+      const onblock = (): void => { if (check() || this.closing) done() }
+      const timer = this.timers.setTimeout(done, ms)
+      this.chain.on('block', onblock)
+    })
+  }
+
   private async ondeliver (msg: DeliverMessage, from: HostingChannel): Promise<Buffer> {
-    const contract = this.chain.market.contracts[msg.contractId]
-    const slotIndex = this.setupSlotOf(contract, from)
+    let contract = this.chain.market.contracts[msg.contractId]
+    let slotIndex = this.setupSlotOf(contract, from)
+    if (slotIndex === -1 && !this.deliveryToHost(contract, from)) {
+      // neither an encoder's delivery to me as the attestor nor the attestor's to me as a hoster, yet
+      await this.untilChain(() => {
+        contract = this.chain.market.contracts[msg.contractId]
+        slotIndex = this.setupSlotOf(contract, from)
+        return slotIndex !== -1 || this.deliveryToHost(contract, from)
+      }, this.limits.connectTimeoutMs)
+    }
     if (contract === undefined || slotIndex === -1) {
       return await (this.hoster.handlers().ondeliver as NonNullable<ReturnType<Hoster['handlers']>['ondeliver']>)(msg, from)
     }
