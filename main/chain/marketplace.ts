@@ -48,6 +48,7 @@ export const MARKET_PARAMS = {
   reputationFloor: 250,
   /** Failed setup slots remembered per slot (those providers are not assigned to it again). */
   blamedPerSlot: 4,
+  retiredMax: 100_000,
   /**
    * Reward units (times the network's unit price). Per storage challenge and performance check;
    * encoding per chunk; setup attest per setup report; challengeAttest per report.
@@ -241,6 +242,11 @@ export interface MarketState {
   pending: number[]
   challenges: Record<string, Challenge>
   owed: Record<string, OwedItem>
+  /**
+   * Reputation of providers that unregistered below the starting reputation, so that leaving and
+   * registering again does not wash a penalty away (at most MARKET_PARAMS.retiredMax, oldest dropped).
+   */
+  retired: Record<string, number>
   next: { plan: number, contract: number, challenge: number, item: number }
   escrow: EscrowTotals
   counters: { blocks: number, applied: number, rejected: Record<string, number> }
@@ -257,6 +263,7 @@ export function initialState (): MarketState {
     pending: [],
     challenges: {},
     owed: {},
+    retired: {},
     next: { plan: 1, contract: 1, challenge: 1, item: 1 },
     escrow: { budgetsInPlanck: 0n, unattributedInPlanck: 0n, payoutsPlanck: 0n, refundsPlanck: 0n, unaccountedOutPlanck: 0n },
     counters: { blocks: 0, applied: 0, rejected: {} }
@@ -466,6 +473,8 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
         existing.noiseKeyHex = rec.noiseKeyHex
         return `provider:${signer}`
       }
+      const reputation = Math.min(MARKET_PARAMS.reputationStart, state.retired[signer] ?? MARKET_PARAMS.reputationStart)
+      delete state.retired[signer]
       ctx.sorted = null
       state.providers[signer] = {
         address: signer,
@@ -475,7 +484,7 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
         region: rec.region,
         noiseKeyHex: rec.noiseKeyHex,
         registeredAt: block.number,
-        reputation: MARKET_PARAMS.reputationStart,
+        reputation,
         usedBytes: 0,
         jobs: 0,
         pausedUntil: 0
@@ -488,6 +497,12 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
       dropProvider(ctx, signer)
       delete state.providers[signer]
       ctx.sorted = null
+      if (p.reputation < MARKET_PARAMS.reputationStart) {
+        delete state.retired[signer]
+        state.retired[signer] = p.reputation
+        const keys = Object.keys(state.retired)
+        if (keys.length > MARKET_PARAMS.retiredMax) delete state.retired[keys[0]]
+      }
       return `provider:${signer}`
     }
     case 'pause': {
@@ -869,6 +884,8 @@ function strike (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'
   }
   penalise(ctx, hoster, MARKET_PARAMS.penalties.failedProof)
   vacateSlot(state, contract, i)
+  // the replacement is someone else: the failed hoster is not assigned to this slot again
+  blame(slot, hoster)
   markPending(state, contract)
   ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a ${kind} challenge: replaced`)
 }

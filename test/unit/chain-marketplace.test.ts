@@ -369,6 +369,46 @@ describe('marketplace state machine', () => {
     expect(log.state.providers[hoster].usedBytes).toBe(0)
   })
 
+  it('never gives a replaced hoster the same slot again, even when no other hoster has room', () => {
+    // only p1 has room for a contract: it gets the slot, and after its replacement the slot waits
+    const log = new Log()
+    log.block([rec(OP, network())])
+    log.block(PROVIDERS.map((p, i) => register(p, i === 0 ? 1 << 30 : 1024)))
+    const budget = 1_000_000n * PRICE
+    log.block([rec(SPONSOR, publish(budget, 10, 1), pay(budget))])
+    setupAll(log)
+    const hoster = log.state.contracts[1].slots[0].hoster
+    expect(hoster).toBe(PROVIDERS[0])
+    log.until(() => openOf(log.state, 'storage').length > 0)
+    log.block([storageFail(openOf(log.state, 'storage')[0])])
+    log.block([storageFail(openOf(log.state, 'storage')[0])])
+    for (let i = 0; i < 5; i++) log.block()
+    const slot = log.state.contracts[1].slots[0]
+    expect(slot.blamed).toContain(PROVIDERS[0])
+    expect(slot.hoster).toBeNull()
+    expect(slot.state).toBe('unassigned')
+  })
+
+  it('remembers a penalised provider\'s reputation when it unregisters and registers again', () => {
+    const log = withPlan(10, 1)
+    setupAll(log)
+    log.until(() => openOf(log.state, 'storage').length > 0)
+    const hoster = openOf(log.state, 'storage')[0].hoster
+    log.block([storageFail(openOf(log.state, 'storage')[0])])
+    log.block([storageFail(openOf(log.state, 'storage')[0])])
+    const penalised = rep(log.state, hoster)
+    expect(penalised).toBeLessThan(MARKET_PARAMS.reputationStart)
+    log.block([rec(hoster, { kind: 'unregister' })])
+    expect(log.state.providers[hoster]).toBeUndefined()
+    log.block([register(hoster)])
+    expect(rep(log.state, hoster)).toBe(penalised)
+    // a provider that leaves in good standing comes back at the start value
+    const good = PROVIDERS.find((p) => p !== hoster && rep(log.state, p) >= MARKET_PARAMS.reputationStart) as string
+    log.block([rec(good, { kind: 'unregister' })])
+    log.block([register(good)])
+    expect(rep(log.state, good)).toBe(MARKET_PARAMS.reputationStart)
+  })
+
   it('penalises the contradicted attestor when the re-check passes, so one lying attestor never penalises an honest hoster', () => {
     const log = withPlan(10, 1)
     setupAll(log)
