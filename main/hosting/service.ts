@@ -136,7 +136,7 @@ export interface HostingFaults {
   deleteEncoded?: boolean
   /** Hoster: keeps only this fraction (0..1) of its encoded chunks once its slot is hosting (a fixed pseudo-random subset). */
   keepFraction?: number
-  /** Hoster: answers storage challenges (the commitment) only after the deadline. */
+  /** Hoster: answers storage challenges (the commitment) only after the deadline: commitBaseMs + max(1 s, commitBaseMs / 2) after the walk. */
   lateAnswers?: boolean
   /** Hoster: does not serve its plain replica: drops every connection from a key that is not a registered provider (readers, performance attestors). */
   refuseReaders?: boolean
@@ -695,7 +695,9 @@ export class HostingService extends Resource {
         ondeliver: (msg, from) => this.ondeliver(msg, from),
         onchallenge: async (msg, from) => {
           const hashes = await (hosterHandlers.onchallenge as NonNullable<typeof hosterHandlers.onchallenge>)(msg, from)
-          if (this.faults.lateAnswers === true) await this.delay(2 * this.limits.commitBaseMs + 500)
+          // test-only fault: past the attestor's deadline (base + 2 x its connect time, so late for
+          // round trips under max(1 s, base / 2) / 2), inside its request timeout (2 x deadline + 1 s)
+          if (this.faults.lateAnswers === true) await this.delay(this.limits.commitBaseMs + Math.max(1000, this.limits.commitBaseMs / 2))
           return hashes
         },
         onopen: (msg, from) => (hosterHandlers.onopen as NonNullable<typeof hosterHandlers.onopen>)(msg, from),
