@@ -97,6 +97,8 @@ export interface HostingLimits {
   requestTimeoutMs: number
   /** Blocks a performance measurement reads. */
   measureBlocks: number
+  /** A performance measurement's connect timeout, and again its read timeout (first block, then the rest). */
+  measureTimeoutMs: number
   /** Tasks (encode, attest, challenge) running at once. */
   concurrentTasks: number
   /** Proof rows kept in SQLite. */
@@ -118,6 +120,7 @@ export const DEFAULT_HOSTING_LIMITS: HostingLimits = {
   fetchTimeoutMs: 60_000,
   requestTimeoutMs: 30_000,
   measureBlocks: 32,
+  measureTimeoutMs: 10_000,
   concurrentTasks: 8,
   proofsKept: 10_000,
   plansSeeded: 256,
@@ -1163,15 +1166,16 @@ export class HostingService extends Resource {
           hosterKey,
           coreKey: view.root.coreKey,
           range: { start: view.start + r.start, end: view.start + r.end },
-          connectTimeoutMs: this.limits.connectTimeoutMs,
-          readTimeoutMs: this.limits.fetchTimeoutMs,
+          connectTimeoutMs: this.limits.measureTimeoutMs,
+          readTimeoutMs: this.limits.measureTimeoutMs,
           timers: this.timers,
           keyPair
         })
-        reachable = sample.reachable
         ttfbMs = sample.ttfbMs === null ? null : Math.max(0, Math.round(sample.ttfbMs))
         throughputBps = sample.throughputBytesPerSec === null ? null : Math.max(0, Math.round(sample.throughputBytesPerSec))
-        if (!reachable) reason = 'UNREACHABLE'
+        // reachable for a reader: a hoster that accepts the connection but serves no block is not
+        reachable = sample.reachable && ttfbMs !== null
+        if (!sample.reachable) reason = 'UNREACHABLE'
         else if (ttfbMs === null) reason = 'NO_DATA'
       } finally {
         await rm(dir, { recursive: true, force: true })
@@ -1188,7 +1192,7 @@ export class HostingService extends Resource {
     }
     if (!await this.report(ch, () => this.chain.submitPerformanceReport(ch.id, measured))) return
     this.counters.performanceReports++
-    const ok = reachable && ttfbMs !== null
+    const ok = reachable
     this.recordProof({ challengeId: ch.id, kind: 'performance', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason, latencyMs: ttfbMs, throughputBps })
   }
 
