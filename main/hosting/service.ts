@@ -1018,11 +1018,17 @@ export class HostingService extends Resource {
     const ranges = plan.drives.map((d, i) => ({ keyHex: d.keyHex, start: entry.lengths.get(d.keyHex) ?? 0, end: this.planLength(plan, i) }))
     for (const r of ranges) entry.lengths.set(r.keyHex, Math.max(r.end, entry.lengths.get(r.keyHex) ?? 0))
     this.startTask(id, { role: 'hoster', planId: plan.id, contractId: plan.contractIds[0] ?? 0, slot: null }, async () => {
-      for (const r of ranges) {
-        if (r.end <= r.start) continue
-        const core = entry.cores.get(r.keyHex) as Hypercore
-        await this.withTimeout(this.reachLength(core, r.end), this.limits.fetchTimeoutMs, `the plain replica of core ${r.keyHex.slice(0, 8)}`)
-        await this.withTimeout(core.download({ start: r.start, end: r.end }).done(), this.limits.fetchTimeoutMs, `the plain replica of core ${r.keyHex.slice(0, 8)}`)
+      try {
+        for (const r of ranges) {
+          if (r.end <= r.start) continue
+          const core = entry.cores.get(r.keyHex) as Hypercore
+          await this.withTimeout(this.reachLength(core, r.end), this.limits.fetchTimeoutMs, `the plain replica of core ${r.keyHex.slice(0, 8)}`)
+          await this.withTimeout(core.download({ start: r.start, end: r.end }).done(), this.limits.fetchTimeoutMs, `the plain replica of core ${r.keyHex.slice(0, 8)}`)
+        }
+      } catch (err) {
+        // not there yet: the next block's sync asks again (a new version of the job)
+        for (const r of ranges) if (entry.lengths.get(r.keyHex) === r.end) entry.lengths.set(r.keyHex, r.start)
+        throw err
       }
       this.emit('seeding', { planId: plan.id, lengths: ranges.map((r) => r.end) })
       this.emitStatus()
