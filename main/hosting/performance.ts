@@ -221,10 +221,17 @@ export async function measurePerformance (opts: MeasureOptions): Promise<Perform
     }
     sample.reachable = true
     sample.connectMs = now() - t0
+    const conn = await connected
+    // a hoster that drops the reader before the first block served nothing: stop at once
+    const dropped = new Promise<never>((_resolve, reject) => {
+      if (conn.destroyed === true) reject(DatdotError.closed('connection to the hoster'))
+      else conn.once('close', () => reject(DatdotError.closed('connection to the hoster')))
+    })
+    dropped.catch(() => {})
     const t1 = now()
     let first: Buffer | null
     try {
-      first = await withTimeout(core.get(start, { timeout: readTimeoutMs }), readTimeoutMs, timers, 'first block')
+      first = await withTimeout(Promise.race([core.get(start, { timeout: readTimeoutMs }), dropped]), readTimeoutMs, timers, 'first block')
     } catch {
       return sample
     }

@@ -296,6 +296,8 @@ export class HostingService extends Resource {
   private syncRunning = false
   private bucket!: TokenBucket
   private readonly sabotaged = new Set<string>()
+  /** Pending withTimeout waits: rejected with CLOSED when the service closes. */
+  private readonly waits = new Set<(err: Error) => void>()
   private updateTimer: unknown = null
   private updating = false
   private updateAgain = false
@@ -349,6 +351,7 @@ export class HostingService extends Resource {
     this.updateTimer = null
     this.bucket?.close()
     this.swarm?.off('connection', this.onConnection)
+    for (const abort of [...this.waits]) abort(DatdotError.closed('hosting service'))
     await this.syncing.catch(() => {})
     for (const ch of this.channels.values()) await ch.close()
     this.channels.clear()
@@ -719,7 +722,9 @@ export class HostingService extends Resource {
   }
 
   private delay (ms: number): Promise<void> {
-    return new Promise((resolve) => { this.timers.setTimeout(resolve, ms) })
+    return this.withTimeout(new Promise<void>(() => {}), ms, 'delay').catch((err: DatdotError) => {
+      if (err.code !== 'TIMEOUT') throw err
+    })
   }
 
   /** A ready hosting channel to the provider with this Hyperswarm key. */
@@ -744,10 +749,14 @@ export class HostingService extends Resource {
     return { channel: ch, connectMs: this.now() - t0 }
   }
 
+  /** Rejects after `ms`, or with CLOSED as soon as the service closes (so closing never waits out a fetch). */
   private withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+    if (this.closing) return Promise.reject(DatdotError.closed('hosting service'))
     return new Promise<T>((resolve, reject) => {
-      const timer = this.timers.setTimeout(() => reject(DatdotError.timeout(what, ms)), ms)
-      p.then((v) => { this.timers.clearTimeout(timer); resolve(v) }, (err) => { this.timers.clearTimeout(timer); reject(err) })
+      const abort = (err: Error): void => { this.timers.clearTimeout(timer); this.waits.delete(abort); reject(err) }
+      const timer = this.timers.setTimeout(() => abort(DatdotError.timeout(what, ms)), ms)
+      this.waits.add(abort)
+      p.then((v) => { this.timers.clearTimeout(timer); this.waits.delete(abort); resolve(v) }, (err) => abort(err))
     })
   }
 
@@ -871,9 +880,10 @@ export class HostingService extends Resource {
   private untilChain (check: () => boolean, ms: number): Promise<void> {
     if (check() || this.closing) return Promise.resolve()
     return new Promise((resolve) => {
-      const done = (): void => { this.chain.off('block', onblock); this.timers.clearTimeout(timer); resolve() }
+      const done = (): void => { this.chain.off('block', onblock); this.timers.clearTimeout(timer); this.waits.delete(done); resolve() }
       const onblock = (): void => { if (check() || this.closing) done() }
       const timer = this.timers.setTimeout(done, ms)
+      this.waits.add(done)
       this.chain.on('block', onblock)
     })
   }
