@@ -139,7 +139,7 @@ export interface HostingFaults {
   deleteEncoded?: boolean
   /** Hoster: keeps only this fraction (0..1) of its encoded chunks once its slot is hosting (a fixed pseudo-random subset). */
   keepFraction?: number
-  /** Hoster: answers storage challenges (the commitment) only after the deadline: commitBaseMs + max(1 s, commitBaseMs / 2) after the walk. */
+  /** Hoster: answers storage challenges (the commitment) only well after the deadline: 2 x commitBaseMs + 2 s after the walk (a hoster re-encoding or fetching its chunks just in time). */
   lateAnswers?: boolean
   /** Hoster: does not serve its plain replica: drops every connection from a key that is not a registered provider (readers, performance attestors). */
   refuseReaders?: boolean
@@ -701,13 +701,18 @@ export class HostingService extends Resource {
         ondeliver: (msg, from) => this.ondeliver(msg, from),
         onchallenge: async (msg, from) => {
           const hashes = await (hosterHandlers.onchallenge as NonNullable<typeof hosterHandlers.onchallenge>)(msg, from)
-          // test-only fault: past the attestor's deadline (base + 2 x its connect time, so late for
-          // round trips under max(1 s, base / 2) / 2), inside its request timeout (2 x deadline + 1 s)
-          if (this.faults.lateAnswers === true) await this.delay(this.limits.commitBaseMs + Math.max(1000, this.limits.commitBaseMs / 2))
+          // test-only fault: clearly past the attestor's deadline (base + 2 x its connect time) for
+          // any connect time under base / 2 + 1 s, so a re-check by another attestor fails too;
+          // at or past its request timeout (2 x deadline + 1 s), which it reports as DEADLINE_MISSED
+          if (this.faults.lateAnswers === true) await this.delay(2 * this.limits.commitBaseMs + 2000)
           return hashes
         },
         onopen: (msg, from) => (hosterHandlers.onopen as NonNullable<typeof hosterHandlers.onopen>)(msg, from),
-        onsettle: (msg, from) => (hosterHandlers.onsettle as NonNullable<typeof hosterHandlers.onsettle>)(msg, from)
+        onsettle: async (msg, from) => {
+          // the receipt says "stored and served": sign it once the plain replica has the contract's blocks
+          await this.plainReplicaReady(msg.contractId)
+          return await (hosterHandlers.onsettle as NonNullable<typeof hosterHandlers.onsettle>)(msg, from)
+        }
       }, { requestTimeoutMs: this.limits.requestTimeoutMs, timers: this.timers, replyLimiter: (bytes) => this.bucket.take(bytes) })
     } catch {
       return
@@ -1005,6 +1010,23 @@ export class HostingService extends Resource {
     const encoder = this.chain.market.providers[slot.encoder]
     if (encoder === undefined) return null
     return { contract: this.viewOf(contract), encoderKey: b4a.from(encoder.noiseKeyHex, 'hex'), rounds: this.limits.rounds }
+  }
+
+  /**
+   * Resolves when this hoster's plain replica (what readers and performance checks are served
+   * from) has every block of the contract; throws after the request timeout. A hoster signs a slot
+   * receipt only then, so a slot never starts hosting before its hoster can serve readers.
+   */
+  private async plainReplicaReady (contractId: number): Promise<void> {
+    const contract = this.chain.market.contracts[contractId]
+    if (contract === undefined) return // the hoster's own handler refuses an unknown contract
+    const timeoutMs = Math.max(1000, this.limits.requestTimeoutMs - 1000)
+    await this.untilChain(() => this.seeded.has(contract.planId), timeoutMs)
+    const core = this.seeded.get(contract.planId)?.cores.get(contract.keyHex)
+    if (core === undefined) throw DatdotError.notFound(`the plain replica of contract ${contractId}`)
+    const what = `the plain replica of contract ${contractId}`
+    await this.withTimeout(this.reachLength(core, contract.end), timeoutMs, what)
+    await this.withTimeout(core.download({ start: contract.start, end: contract.end }).done(), timeoutMs, what)
   }
 
   /** Keeps a plain replica of every core of the plan and announces the drive: readers replicate from it. */
