@@ -251,10 +251,30 @@ export function corruptChunk (chunk: StoredChunk, binding: { coreKey: Uint8Array
   return { ...chunk, encoded, encoderSignature: signEncodedChunk({ coreKey: binding.coreKey, index: chunk.index, hosterKey: binding.hosterKey }, encoded, secretKey) }
 }
 
-/** A plan drive entry from a signed root: ranges [from, root.length). */
-function driveRanges (root: SignedRoot, from: number): DriveRanges {
+/**
+ * A plan drive entry from a signed root: the blocks of [from, root.length) this node has, as
+ * ranges. Blocks it does not have (cleared after a crash-aborted import, or never fetched for a
+ * followed drive) are left out: nobody could be sure to fetch them to encode. Null when it has none.
+ */
+export async function driveRanges (core: Hypercore, root: SignedRoot, from: number): Promise<DriveRanges | null> {
   const { keyHex, root: hex } = toRootHex(root)
-  return { keyHex, ranges: [[from, root.length]], root: hex }
+  const ranges: Array<[number, number]> = []
+  if (await core.has(from, root.length)) {
+    ranges.push([from, root.length])
+  } else {
+    let start = -1
+    for (let i = from; i < root.length; i++) {
+      const has = await core.has(i)
+      if (has && start === -1) start = i
+      if (!has && start !== -1) { ranges.push([start, i]); start = -1 }
+    }
+    if (start !== -1) ranges.push([start, root.length])
+  }
+  if (ranges.length === 0) return null
+  if (ranges.length > RECORD_LIMITS.rangesPerDrive) {
+    throw DatdotError.invalidArgument(`core ${keyHex.slice(0, 8)} has blocks missing in ${ranges.length} places (at most ${RECORD_LIMITS.rangesPerDrive} ranges per core): replicate it fully first`)
+  }
+  return { keyHex, ranges, root: hex }
 }
 
 export class HostingService extends Resource {
@@ -433,9 +453,15 @@ export class HostingService extends Resource {
       if (!own) await drive.update({ wait: true })
       if (drive.core.length === 0) throw DatdotError.notFound('the drive’s content (not replicated yet)')
       // the signed roots of both cores as they are now: every party works against these
-      const drives: DriveRanges[] = [driveRanges(await captureSignedRoot(drive.core), 0)]
+      const drives: DriveRanges[] = []
+      const meta = await driveRanges(drive.core, await captureSignedRoot(drive.core), 0)
+      if (meta === null) throw DatdotError.notFound('the drive’s content (not replicated yet)')
+      drives.push(meta)
       const blobs = await drive.getBlobs()
-      if (blobs !== null && blobs.core.length > 0) drives.push(driveRanges(await captureSignedRoot(blobs.core), 0))
+      if (blobs !== null && blobs.core.length > 0) {
+        const b = await driveRanges(blobs.core, await captureSignedRoot(blobs.core), 0)
+        if (b !== null) drives.push(b)
+      }
       const res = await this.chain.publishPlan({ drives, replicas: opts.replicas, durationBlocks: opts.days * BLOCKS_PER_DAY, budgetPlanck: opts.pricePlanck })
       return { planId: res.planId }
     } finally {
@@ -491,7 +517,8 @@ export class HostingService extends Resource {
       const core = cores.get(d.keyHex)
       if (core === undefined || core.length <= d.root.length) continue
       if (core.fork !== d.root.fork) throw DatdotError.invalidArgument(`core ${d.keyHex.slice(0, 8)} was truncated (fork ${core.fork}, the plan has ${d.root.fork}): publish a new plan`)
-      drives.push(driveRanges(await captureSignedRoot(core), d.root.length))
+      const grown = await driveRanges(core, await captureSignedRoot(core), d.root.length)
+      if (grown !== null) drives.push(grown)
     }
     if (drives.length === 0) return
     await this.chain.updatePlan({ planId: plan.id, drives, budgetPlanck: 0n })
@@ -1047,8 +1074,12 @@ export class HostingService extends Resource {
   }
 
   private download (entry: SeededPlan, plan: Plan, id: string): void {
-    const ranges = plan.drives.map((d, i) => ({ keyHex: d.keyHex, start: entry.lengths.get(d.keyHex) ?? 0, end: this.planLength(plan, i) }))
-    for (const r of ranges) entry.lengths.set(r.keyHex, Math.max(r.end, entry.lengths.get(r.keyHex) ?? 0))
+    // the plan's ranges past what was asked before (a plan leaves out blocks its sponsor lacked)
+    const from = new Map(plan.drives.map((d) => [d.keyHex, entry.lengths.get(d.keyHex) ?? 0]))
+    const ranges = plan.drives.flatMap((d) => d.ranges
+      .filter(([, e]) => e > (from.get(d.keyHex) as number))
+      .map(([s, e]) => ({ keyHex: d.keyHex, start: Math.max(s, from.get(d.keyHex) as number), end: e })))
+    plan.drives.forEach((d, i) => entry.lengths.set(d.keyHex, Math.max(this.planLength(plan, i), from.get(d.keyHex) as number)))
     this.startTask(id, { role: 'hoster', planId: plan.id, contractId: plan.contractIds[0] ?? 0, slot: null }, async () => {
       try {
         for (const r of ranges) {
@@ -1059,10 +1090,10 @@ export class HostingService extends Resource {
         }
       } catch (err) {
         // not there yet: the next block's sync asks again (a new version of the job)
-        for (const r of ranges) if (entry.lengths.get(r.keyHex) === r.end) entry.lengths.set(r.keyHex, r.start)
+        for (const [keyHex, was] of from) entry.lengths.set(keyHex, was)
         throw err
       }
-      this.emit('seeding', { planId: plan.id, lengths: ranges.map((r) => r.end) })
+      this.emit('seeding', { planId: plan.id, lengths: plan.drives.map((d) => entry.lengths.get(d.keyHex) ?? 0) })
       this.emitStatus()
     })
   }

@@ -94,3 +94,34 @@ describe('test-only faults', () => {
     expect(() => new HostingService({ engine, chain, storageDir: '/tmp/x', faults: { keepFraction: 1.5 } })).toThrow(DatdotError)
   })
 })
+
+describe('plan ranges from a sponsor’s core', () => {
+  it('cover only the blocks the sponsor has: a cleared block splits the range, a fully cleared tail is left out', async () => {
+    const { default: Corestore } = await import('corestore')
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { captureSignedRoot } = await import('../../main/hosting/proof.js')
+    const { driveRanges } = await import('../../main/hosting/service.js')
+    const dir = await mkdtemp(join(tmpdir(), 'datdot-ranges-'))
+    const store = new Corestore(dir)
+    try {
+      const core = store.get({ name: 'blobs' })
+      await core.ready()
+      for (let i = 0; i < 12; i++) await core.append(b4a.from(`block ${i}`))
+      const root = await captureSignedRoot(core)
+      expect((await driveRanges(core, root, 0))?.ranges).toEqual([[0, 12]])
+      // a crash-orphaned region cleared in the middle, and the plan update's range after it
+      await core.clear(4, 7)
+      const d = await driveRanges(core, root, 0)
+      expect(d?.ranges).toEqual([[0, 4], [7, 12]])
+      expect(d?.keyHex).toBe(b4a.toString(core.key as Buffer, 'hex'))
+      expect((await driveRanges(core, root, 8))?.ranges).toEqual([[8, 12]])
+      await core.clear(7, 12)
+      expect(await driveRanges(core, root, 7)).toBeNull()
+    } finally {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
