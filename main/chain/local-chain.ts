@@ -10,7 +10,7 @@
  * signatories) by writing their balances at block #1, and posts the network record. Joining
  * daemons discover escrow and operators from that record.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { AddressInfo } from 'node:net'
@@ -22,7 +22,7 @@ import type { HexString } from '@polkadot/util/types'
 import { cryptoWaitReady, createKeyMulti, mnemonicGenerate, decodeAddress } from '@polkadot/util-crypto'
 import { u8aToHex } from '@polkadot/util'
 import { ChainStore } from './chain-store.js'
-import { encodeRecord, type NetworkParams } from './records.js'
+import { encodeRecord, RECORD_PREFIX, type NetworkParams } from './records.js'
 import { DatdotError } from '../engine/errors.js'
 
 /** Well-known dev key of the local chain's faucet (local chains only; never funded elsewhere). */
@@ -107,7 +107,18 @@ export class LocalChain {
     await cryptoWaitReady()
     mkdirSync(opts.dir, { recursive: true })
     const keys = loadOrCreateKeys(opts.dir)
-    const store = new ChainStore(join(opts.dir, 'local-chain.sqlite'))
+    const file = join(opts.dir, 'local-chain.sqlite')
+    let store = new ChainStore(file)
+    const format = store.getMeta('recordsFormat')
+    if (store.getMeta('bootstrapped') !== null && format !== RECORD_PREFIX.trim()) {
+      // A local chain of an older record format: its network record is refused by this build, so
+      // nothing on it could work. Keep it aside (nothing is deleted) and start a new local chain;
+      // the nodes' ledgers see a re-org and reverse what they had recorded from the old one.
+      await store.close()
+      const aside = `${file}.${(format ?? 'datdot-1').replace(/\W+/g, '-')}-${Date.now()}.bak`
+      for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix)
+      store = new ChainStore(file)
+    }
     let chain: Blockchain | null = null
     try {
       const genesis = new core.GenesisProvider(JSON.parse(chainSpec))
@@ -198,6 +209,7 @@ export class LocalChain {
           else if (r.status.isInBlock || r.status.isFinalized) resolve()
         }).catch(reject)
       })
+      this.store.setMeta('recordsFormat', RECORD_PREFIX.trim())
       this.store.setMeta('bootstrapped', String(this.chain.head.number))
     } finally {
       await api.disconnect()
