@@ -73,7 +73,11 @@ export interface LocalChainOptions {
   dir: string
   /** Serve JSON-RPC on ws://127.0.0.1:<port> (0: any free port). Omit for in-process only. */
   port?: number
-  /** Also build a block every this many ms (so deadlines advance when nobody transacts). Omit or 0: blocks only for transactions. */
+  /**
+   * Build a block every this many ms, and only then (a fixed cadence like a real chain: a
+   * transaction waits for the next block, deadlines in blocks are deadlines in time). Omit or 0:
+   * a block for each batch of transactions, and on demand (newBlock).
+   */
   blockIntervalMs?: number
   /** Parameters of the network record posted when the chain is first created (DEFAULT_NETWORK_PARAMS). Ignored for an existing chain. */
   networkParams?: NetworkParams
@@ -127,7 +131,10 @@ export class LocalChain {
       const genesisHash = await api.getFinalizedHead()
       chain = new core.Blockchain({
         api,
-        buildBlockMode: core.BuildBlockMode.Batch,
+        // With an interval the chain keeps a fixed cadence like a real one (transactions wait for
+        // the next block), so deadlines counted in blocks are deadlines in time; without one, a
+        // block is built for each batch of transactions (tests and tools that drive blocks).
+        buildBlockMode: (opts.blockIntervalMs ?? 0) > 0 ? core.BuildBlockMode.Manual : core.BuildBlockMode.Batch,
         inherentProviders: core.inherentProviders,
         db: store as unknown as InstanceType<ChopsticksCore['Database']>,
         header: { hash: genesisHash as HexString, number: 0 },
@@ -207,6 +214,9 @@ export class LocalChain {
         api.tx.system.remarkWithEvent(u8aToHex(rec)).signAndSend(this.keys.operators[0], { nonce: -1 }, (r) => {
           if (r.dispatchError !== undefined) reject(DatdotError.chain(`network record failed: ${r.dispatchError.toString()}`))
           else if (r.status.isInBlock || r.status.isFinalized) resolve()
+        }).then(async () => {
+          // a chain with a fixed cadence builds blocks on its timer, which starts after this
+          await this.newBlock()
         }).catch(reject)
       })
       this.store.setMeta('recordsFormat', RECORD_PREFIX.trim())

@@ -17,7 +17,7 @@ const chain: CliCommand = {
   run: async (argv, ctx) => {
     const { flags } = parseArgs(argv, {
       port: { type: 'int', min: 0, max: 65535, default: 9944 },
-      'block-ms': { type: 'int', min: 500, max: 3_600_000, default: 12_000 },
+      'block-ms': { type: 'int', min: 500, max: 3_600_000, default: 6_000 },
       dir: { type: 'string' }
     })
     const port = flags.port

@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import type { EventEmitter } from 'node:events'
 import Hyperswarm from 'hyperswarm'
 import type { Testnet } from '@hyperswarm/testnet'
+import { waitFor as waitForEvents } from '../helpers/wait.js'
 import { TempDirs, loopbackTestnet, startEngine } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { openDatabase, type Db } from '../../main/engine/db.js'
@@ -34,24 +35,9 @@ interface Node { name: string, engine: Engine, chain: ChainService, hosting: Hos
 
 const taskErrors: string[] = []
 
-/** Resolves once `check()` holds, re-checking whenever one of the emitters emits anything. */
+/** waitFor with this file's default timeout and the latest task errors in its message. */
 function waitFor (emitters: EventEmitter[], check: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
-  if (check()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const offs: Array<() => void> = []
-    const done = (err?: Error): void => { for (const off of offs) off(); clearTimeout(timer); if (err) reject(err); else resolve() }
-    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}; task errors: ${taskErrors.slice(-8).join(' | ')}`)), timeoutMs)
-    for (const e of emitters) {
-      const orig = e.emit.bind(e)
-      const patched = (name: string | symbol, ...args: unknown[]): boolean => {
-        const r = orig(name, ...args)
-        try { if (check()) done() } catch (err) { done(err as Error) }
-        return r
-      }
-      e.emit = patched as typeof e.emit
-      offs.push(() => { if (e.emit === patched) e.emit = orig as typeof e.emit })
-    }
-  })
+  return waitForEvents(emitters, check, what, timeoutMs, () => `task errors: ${taskErrors.slice(-8).join(' | ')}`)
 }
 
 describe('cheating providers on the live chain are caught and replaced, and honest ones are never penalised', () => {

@@ -16,6 +16,7 @@ import type { EventEmitter } from 'node:events'
 import Hyperswarm from 'hyperswarm'
 import type { Testnet } from '@hyperswarm/testnet'
 import type Hyperdrive from 'hyperdrive'
+import { waitFor as waitForEvents } from '../helpers/wait.js'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
 import { hashOf } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
@@ -41,24 +42,9 @@ function watch (name: string, h: HostingService): void {
   if (process.env.HOSTING_E2E_TRACE) h.on('job', (j: { id: string, state: string }) => process.stderr.write(`[${name}] ${j.id} ${j.state}\n`))
 }
 
-/** Resolves once `check()` holds, re-checking whenever one of the emitters emits anything. */
+/** waitFor with this file's default timeout and the latest task errors in its message. */
 function waitFor (emitters: EventEmitter[], check: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
-  if (check()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const offs: Array<() => void> = []
-    const done = (err?: Error): void => { for (const off of offs) off(); clearTimeout(timer); if (err) reject(err); else resolve() }
-    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}; task errors: ${taskErrors.slice(-8).join(' | ')}`)), timeoutMs)
-    for (const e of emitters) {
-      const orig = e.emit.bind(e)
-      const patched = (name: string | symbol, ...args: unknown[]): boolean => {
-        const r = orig(name, ...args)
-        try { if (check()) done() } catch (err) { done(err as Error) }
-        return r
-      }
-      e.emit = patched as typeof e.emit
-      offs.push(() => { if (e.emit === patched) e.emit = orig as typeof e.emit })
-    }
-  })
+  return waitForEvents(emitters, check, what, timeoutMs, () => `task errors: ${taskErrors.slice(-8).join(' | ')}`)
 }
 
 describe('the hosting network, end to end on the embedded chain and a loopback testnet', () => {

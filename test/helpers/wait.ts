@@ -1,0 +1,25 @@
+import type { EventEmitter } from 'node:events'
+
+/**
+ * Resolves once `check()` holds, re-checking whenever one of the emitters emits anything (no
+ * polling, no sleeps). Rejects after `timeoutMs` with `what` and `detail()` in the message, or as
+ * soon as `check()` throws.
+ */
+export function waitFor (emitters: EventEmitter[], check: () => boolean, what: string, timeoutMs = 90_000, detail: () => string = () => ''): Promise<void> {
+  if (check()) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const offs: Array<() => void> = []
+    const done = (err?: Error): void => { for (const off of offs) off(); clearTimeout(timer); if (err) reject(err); else resolve() }
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}${detail() === '' ? '' : `; ${detail()}`}`)), timeoutMs)
+    for (const e of emitters) {
+      const orig = e.emit.bind(e)
+      const patched = (name: string | symbol, ...args: unknown[]): boolean => {
+        const r = orig(name, ...args)
+        try { if (check()) done() } catch (err) { done(err as Error) }
+        return r
+      }
+      e.emit = patched as typeof e.emit
+      offs.push(() => { if (e.emit === patched) e.emit = orig as typeof e.emit })
+    }
+  })
+}
