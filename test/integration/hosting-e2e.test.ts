@@ -87,7 +87,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     // challenges come within a few blocks; 3 attestors per performance check
     chain = await LocalChain.open({
       dir: await tmp.make('datdot-chain-'),
-      networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 20, performanceAttestors: 3 },
+      networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 3 },
       // blocks come once a second besides the ones transactions build, as on a real chain: the
       // network is never quiet (reports and payouts build blocks), so tests wait for outcomes
       blockIntervalMs: 1000
