@@ -10,7 +10,10 @@ export function waitFor (emitters: EventEmitter[], check: () => boolean, what: s
   return new Promise((resolve, reject) => {
     const offs: Array<() => void> = []
     const done = (err?: Error): void => { for (const off of offs) off(); clearTimeout(timer); if (err) reject(err); else resolve() }
-    const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}${detail() === '' ? '' : `; ${detail()}`}`)), timeoutMs)
+    const timer = setTimeout(() => {
+      const more = detail()
+      done(new Error(`timed out waiting for ${what}${more === '' ? '' : `; ${more}`}`))
+    }, timeoutMs)
     for (const e of emitters) {
       const orig = e.emit.bind(e)
       const patched = (name: string | symbol, ...args: unknown[]): boolean => {
