@@ -129,7 +129,7 @@ export class LocalChain {
       const api = new core.Api(genesis)
       await api.isReady
       const genesisHash = await api.getFinalizedHead()
-      chain = new core.Blockchain({
+      chain = new (durableBlockchain(core))({
         api,
         // With an interval the chain keeps a fixed cadence like a real one (transactions wait for
         // the next block), so deadlines counted in blocks are deadlines in time; without one, a
@@ -270,6 +270,9 @@ export class LocalChain {
     this.closed = true
     if (this.timer !== null) clearInterval(this.timer)
     await this.building
+    // Blocks built for submitted transactions (batch mode) are not in `building`: wait until the
+    // pool has built and saved every block it has started, so a clean close keeps all of them.
+    await this.chain.txPool.upcomingBlocks().catch(() => {})
     if (this.server !== null) {
       for (const c of this.server.clients) c.terminate()
       await new Promise<void>((resolve) => this.server?.close(() => resolve()))
@@ -281,6 +284,21 @@ export class LocalChain {
     if (openChains === 0) {
       const core = await loadChopsticks()
       await core.destroyWorker().catch(() => {})
+    }
+  }
+}
+
+/**
+ * chopsticks' Blockchain makes a new block the head (announcing it to every subscriber) and only
+ * then saves it. A close or crash in between lost a block that clients had already seen (the
+ * chain reopened one block behind). Ours saves first: a block is durable before anyone sees it,
+ * so a clean close loses nothing and a kill -9 loses at most the block being built.
+ */
+function durableBlockchain (core: ChopsticksCore): typeof Blockchain {
+  return class DurableBlockchain extends core.Blockchain {
+    override async onNewBlock (block: Parameters<Blockchain['onNewBlock']>[0]): Promise<void> {
+      await this.saveBlockToDB(block)
+      await this.setHead(block)
     }
   }
 }
