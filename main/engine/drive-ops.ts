@@ -5,7 +5,8 @@
  * checked, and export never writes outside its destination folder.
  */
 import { createWriteStream as fsCreateWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat as fsStat, open as fsOpen } from 'node:fs/promises'
+import { mkdir, rename, rm, rmdir, lstat, stat as fsStat, open as fsOpen } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
 import { join, resolve, sep, dirname } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
@@ -15,7 +16,7 @@ import type { Entry as DriveEntry } from 'hyperdrive'
 import type { Change, Entry, HistoryItem } from '../api/contract.js'
 import { LIMITS } from '../api/contract.js'
 import { DatdotError } from './errors.js'
-import { drivePath, isWithin, baseName } from './paths.js'
+import { drivePath, storedPath, lookupForms, isWithin, baseName } from './paths.js'
 import type { JobHandle } from './jobs.js'
 
 /** How Hyperdrive 13 prefixes file keys in its Hyperbee (sub-encoder 'files'). */
@@ -38,7 +39,7 @@ export function entrySize (e: DriveEntry): number {
 /** The key of an entry as a validated drive path, or null if it is not one (hostile or foreign drive). */
 export function safeKey (e: DriveEntry): string | null {
   try {
-    const p = drivePath(e.key)
+    const p = storedPath(e.key)
     return p === '/' ? null : p
   } catch {
     return null
@@ -74,22 +75,34 @@ export async function withView<T> (drive: Hyperdrive, version: number | undefine
   }
 }
 
+/** Finds a file or folder under any of the Unicode forms of `path` (see lookupForms in paths.ts). */
 export async function statPath (view: Hyperdrive, path: string): Promise<Entry> {
-  const p = drivePath(path)
-  if (p === '/') return folderEntry('/')
-  const e = await view.entry(p)
-  if (e !== null) {
-    const entry = toEntry(e)
-    if (entry) return entry
+  const forms = lookupForms(path)
+  if (forms[0] === '/') return folderEntry('/')
+  for (const p of forms) {
+    const e = await view.entry(p)
+    if (e !== null) {
+      const entry = toEntry(e)
+      if (entry) return entry
+    }
+    for await (const child of view.list(p, { recursive: true })) {
+      if (safeKey(child) !== null) return folderEntry(p)
+    }
   }
-  for await (const child of view.list(p, { recursive: true })) {
-    if (safeKey(child) !== null) return folderEntry(p)
-  }
-  throw DatdotError.notFound(p)
+  throw DatdotError.notFound(forms[0]!)
 }
 
 export async function listFolder (view: Hyperdrive, path: string, opts: { recursive: boolean, limit: number }): Promise<{ entries: Entry[], truncated: boolean }> {
-  const folder = drivePath(path)
+  const forms = lookupForms(path)
+  for (const folder of forms) {
+    const found = await listOne(view, folder, opts)
+    if (found !== null) return found
+  }
+  throw DatdotError.notFound(forms[0]!)
+}
+
+/** Lists one spelling of a folder; null when nothing is there. */
+async function listOne (view: Hyperdrive, folder: string, opts: { recursive: boolean, limit: number }): Promise<{ entries: Entry[], truncated: boolean } | null> {
   const entries: Entry[] = []
   let truncated = false
   if (folder !== '/') {
@@ -119,14 +132,30 @@ export async function listFolder (view: Hyperdrive, path: string, opts: { recurs
       }
     }
   }
-  if (!truncated && entries.length === 0 && folder !== '/') throw DatdotError.notFound(folder)
+  if (!truncated && entries.length === 0 && folder !== '/') return null
   entries.sort((a, b) => (a.kind === b.kind ? (a.path < b.path ? -1 : 1) : a.kind === 'folder' ? -1 : 1))
   return { entries, truncated }
 }
 
 /** All files under a path (the path itself if it is a file). */
 export async function filesUnder (view: Hyperdrive, path: string, limit: number = LIMITS.importFiles): Promise<DriveEntry[]> {
-  const p = drivePath(path)
+  return (await filesAt(view, path, limit)).files
+}
+
+/**
+ * Like filesUnder, and says under which key the path was found: the first of its Unicode
+ * forms (lookupForms) that holds anything, or the NFC form when none does (files empty).
+ */
+export async function filesAt (view: Hyperdrive, path: string, limit: number = LIMITS.importFiles): Promise<{ path: string, files: DriveEntry[] }> {
+  const forms = lookupForms(path)
+  for (const p of forms) {
+    const files = await filesOne(view, p, limit)
+    if (files.length > 0) return { path: p, files }
+  }
+  return { path: forms[0]!, files: [] }
+}
+
+async function filesOne (view: Hyperdrive, p: string, limit: number): Promise<DriveEntry[]> {
   if (p !== '/') {
     const e = await view.entry(p)
     if (e !== null) return safeKey(e) === null ? [] : [e]
@@ -150,7 +179,7 @@ export async function historyOf (drive: Hyperdrive, opts: { limit: number, befor
     // Hyperdrive 13 keeps file entries under the 'files' sub-encoding ('files\0/path').
     if (typeof node.key !== 'string' || !node.key.startsWith(FILES_PREFIX)) continue
     let path: string
-    try { path = drivePath(node.key.slice(FILES_PREFIX.length)) } catch { continue }
+    try { path = storedPath(node.key.slice(FILES_PREFIX.length)) } catch { continue }
     if (path === '/') continue
     const blob = node.value?.blob
     const size = node.type === 'put' && blob && Number.isSafeInteger(blob.byteLength) ? blob.byteLength : null
@@ -199,24 +228,29 @@ export interface ExportOptions {
 /**
  * Exports a file or folder of `view` into the local folder `dest`:
  * a file F goes to dest/basename(F), a folder D to dest/basename(D)/..., the root to dest/...
- * Each file is written to a temporary name and renamed when complete, so a crash or an
- * error never leaves a half-written file under the final name. Nothing is overwritten
- * unless `overwrite` is set; conflicts are detected before the first byte is written.
+ *
+ * All or nothing. Before the first byte is written, every target is looked up: an existing
+ * file (unless `overwrite`), a folder or file in the way, or a name the destination file system
+ * cannot hold (too long: ENAMETOOLONG) stops the export with ALREADY_EXISTS or INVALID_PATH.
+ * Then every file is written to a short temporary name in its target folder
+ * ('.datdot-<16 hex>.partial', whatever the length of the final name) and synced; only when
+ * all are written are they renamed to their final names. If anything fails (an error, a
+ * cancel, a name the file system refuses at rename), the temporary files, the files this
+ * export already put in place and the folders it created are removed again; only files that
+ * `overwrite` already replaced cannot be brought back, and the error message lists them.
  */
 export async function exportTo (view: Hyperdrive, job: JobHandle, opts: ExportOptions): Promise<void> {
-  const src = drivePath(opts.path)
   const destRoot = resolve(opts.dest)
   const st = await fsStat(destRoot).catch(() => null)
-  if (st === null) await mkdir(destRoot, { recursive: true })
-  else if (!st.isDirectory()) throw DatdotError.invalidArgument(`Export destination is not a folder: ${destRoot}`)
+  if (st !== null && !st.isDirectory()) throw DatdotError.invalidArgument(`Export destination is not a folder: ${destRoot}`)
 
-  const files = await filesUnder(view, src)
+  const { path: src, files } = await filesAt(view, opts.path)
   if (files.length === 0) throw DatdotError.notFound(src)
   const single = files.length === 1 && safeKey(files[0]!) === src
   const base = src === '/' ? '/' : (single ? dirname(src).replace(/\\/g, '/') : src)
   const top = src === '/' ? destRoot : (single ? destRoot : join(destRoot, baseName(src)))
 
-  const plan: Array<{ entry: DriveEntry, target: string, size: number }> = []
+  const plan: Array<{ entry: DriveEntry, target: string, size: number, existed: boolean, tmp: string | null }> = []
   let totalBytes = 0
   for (const entry of files) {
     const key = safeKey(entry)!
@@ -224,46 +258,121 @@ export async function exportTo (view: Hyperdrive, job: JobHandle, opts: ExportOp
     const target = resolve(top, ...rel.split('/'))
     if (target !== top && !target.startsWith(top + sep)) throw DatdotError.invalidPath(key, 'would be written outside the export folder')
     const size = entrySize(entry)
-    plan.push({ entry, target, size })
+    plan.push({ entry, target, size, existed: false, tmp: null })
     totalBytes += size
   }
-  if (!opts.overwrite) {
-    for (const p of plan) {
-      if (await fsStat(p.target).then(() => true, () => false)) throw DatdotError.alreadyExists(p.target)
-    }
+  for (const p of plan) {
+    job.check()
+    const found = await lookupTarget(p.target)
+    if (found === null) continue
+    if (found.isDirectory()) throw DatdotError.alreadyExists(`${p.target} (a folder is in the way)`)
+    if (!opts.overwrite) throw DatdotError.alreadyExists(p.target)
+    p.existed = true
   }
-  const free = await opts.freeBytes(destRoot)
+  const free = await opts.freeBytes(st === null ? await existingAncestor(destRoot) : destRoot)
   if (totalBytes > free) throw DatdotError.diskFull(totalBytes, free)
   job.setTotals(plan.length, totalBytes)
 
-  for (const p of plan) {
-    job.check()
-    await mkdir(dirname(p.target), { recursive: true })
-    const tmp = `${p.target}.datdot-${randomBytes(4).toString('hex')}.partial`
-    try {
-      let written = 0
-      const counter = new Transform({
-        transform (chunk: Buffer, _enc, cb) {
-          written += chunk.length
-          job.addBytes(chunk.length)
-          cb(null, chunk)
-        }
-      })
-      if (p.size === 0) {
-        const fh = await fsOpen(tmp, 'w')
-        await fh.close()
-      } else {
-        await pipeline(view.createReadStream(p.entry.key), counter, fsCreateWriteStream(tmp), { signal: job.signal })
-      }
-      if (written !== p.size) throw DatdotError.corrupt(`${p.entry.key}: read ${written} bytes, the entry says ${p.size}`)
-      const fh = await fsOpen(tmp, 'r+')
-      try { await fh.sync() } finally { await fh.close() }
-      await rename(tmp, p.target)
-    } catch (err) {
-      await rm(tmp, { force: true })
-      if (job.signal.aborted) throw DatdotError.cancelled(job.job.label)
-      throw err
+  const createdDirs: string[] = []
+  const placed: typeof plan = []
+  try {
+    await makeDirs(destRoot, createdDirs)
+    for (const p of plan) {
+      job.check()
+      await makeDirs(dirname(p.target), createdDirs)
+      p.tmp = join(dirname(p.target), `.datdot-${randomBytes(8).toString('hex')}.partial`)
+      await writeTemp(view, job, p.entry, p.size, p.tmp)
+      job.fileDone()
     }
-    job.fileDone()
+    job.check()
+    for (const p of plan) {
+      await rename(p.tmp!, p.target).catch((err: unknown) => { throw fsError(err, p.target) })
+      p.tmp = null
+      placed.push(p)
+    }
+  } catch (err) {
+    for (const p of plan) if (p.tmp !== null) await rm(p.tmp, { force: true }).catch(() => {})
+    const replaced: string[] = []
+    for (const p of placed) {
+      if (p.existed) replaced.push(p.target)
+      else await rm(p.target, { force: true }).catch(() => {})
+    }
+    for (const dir of createdDirs.reverse()) await rmdir(dir).catch(() => {})
+    const e = job.signal.aborted ? DatdotError.cancelled(job.job.label) : DatdotError.from(err)
+    if (replaced.length > 0) {
+      e.message += ` (the export was undone, but ${replaced.length} existing file${replaced.length === 1 ? ' was' : 's were'} already replaced: ${replaced.slice(0, 5).join(', ')}${replaced.length > 5 ? ', ...' : ''})`
+    }
+    throw e
+  }
+}
+
+/** The nearest folder at or above `dir` that exists (where the disk space is measured). */
+async function existingAncestor (dir: string): Promise<string> {
+  let cur = dir
+  while (dirname(cur) !== cur && await fsStat(cur).then(() => false, () => true)) cur = dirname(cur)
+  return cur
+}
+
+/** lstat of an export target: null when nothing is there; names the file system cannot hold are refused. */
+async function lookupTarget (target: string): Promise<Stats | null> {
+  try {
+    return await lstat(target)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return null
+    if (code === 'ENOTDIR') throw DatdotError.alreadyExists(`${target} (a file is in the way of its folder)`)
+    throw fsError(err, target)
+  }
+}
+
+/** Names the destination file system refuses become INVALID_PATH, naming the target. */
+function fsError (err: unknown, target: string): DatdotError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENAMETOOLONG') return DatdotError.invalidPath(target, 'the destination file system cannot hold a name or path this long')
+  if (code === 'EILSEQ' || code === 'EINVAL') return DatdotError.invalidPath(target, 'the destination file system does not allow this name')
+  if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR') return DatdotError.alreadyExists(`${target} (something else is in the way)`)
+  return DatdotError.from(err)
+}
+
+/** mkdir -p that records, in creation order, each folder it made (so a failed export can remove them). */
+async function makeDirs (dir: string, created: string[]): Promise<void> {
+  let first: string | undefined
+  try {
+    first = await mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw fsError(err, dir)
+  }
+  if (first === undefined) return
+  const made: string[] = []
+  for (let cur = dir; ; cur = dirname(cur)) {
+    made.unshift(cur)
+    if (cur === first || cur === dirname(cur)) break
+  }
+  created.push(...made)
+}
+
+/** Writes one entry's bytes to `tmp` and syncs it; removes `tmp` on failure. */
+async function writeTemp (view: Hyperdrive, job: JobHandle, entry: DriveEntry, size: number, tmp: string): Promise<void> {
+  try {
+    let written = 0
+    const counter = new Transform({
+      transform (chunk: Buffer, _enc, cb) {
+        written += chunk.length
+        job.addBytes(chunk.length)
+        cb(null, chunk)
+      }
+    })
+    if (size === 0) {
+      const fh = await fsOpen(tmp, 'w')
+      await fh.close()
+    } else {
+      await pipeline(view.createReadStream(entry.key), counter, fsCreateWriteStream(tmp), { signal: job.signal })
+    }
+    if (written !== size) throw DatdotError.corrupt(`${entry.key}: read ${written} bytes, the entry says ${size}`)
+    const fh = await fsOpen(tmp, 'r+')
+    try { await fh.sync() } finally { await fh.close() }
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {})
+    throw fsError(err, tmp)
   }
 }

@@ -5,19 +5,69 @@
  * non-empty, not '.' or '..', free of NUL/control characters and of '\' (so a path means the
  * same on every OS), and bounded in length. Anything else is refused with INVALID_PATH:
  * paths are never "cleaned up" silently, since a surprising normalisation can overwrite a file.
+ *
+ * The one normalisation: every path that comes in (imports, uploads, moves, lookups, links)
+ * is put in Unicode NFC, so 'café' typed on Linux (NFC) and dropped from macOS (NFD) is one
+ * name, not two look-alike entries. Names with bidirectional controls (U+202A-U+202E,
+ * U+2066-U+2069, U+200E/U+200F, U+061C: 'a\u202Egpj.exe' displays as 'aexe.jpg'), line or
+ * paragraph separators or C0/C1 control characters are refused.
+ *
+ * Keys read from a drive are checked with storedPath(), which refuses the same characters but
+ * does not normalise: a drive written elsewhere may hold NFD keys, and those must be read under
+ * the key they have. Lookups try the NFC form first, then the form as given and NFD
+ * (lookupForms), so either spelling finds an entry whichever form it was stored in.
  */
 import { DatdotError } from './errors.js'
 import { LIMITS } from '../api/contract.js'
 
 const CONTROL = /[\u0000-\u001f\u007f]/
+/** C1 controls, line/paragraph separators: invisible, and they break one-line displays. */
+const OTHER_CONTROL = /[\u0080-\u009f\u2028\u2029]/
+/** Bidi_Control: U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069. */
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+const SHOWN_ESCAPED = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 const encoder = new TextEncoder()
 
-/** Validates and normalises a drive path. Accepts 'a/b' and '/a/b/' as '/a/b'; '/' is the root. */
+/** The input as it may be shown in an error: invisible and direction-changing characters escaped. */
+function shown (input: string): string {
+  return input.replace(SHOWN_ESCAPED, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+}
+
+/**
+ * Validates and normalises a drive path given by a user or a program: Unicode NFC, and
+ * 'a/b' and '/a/b/' as '/a/b'; '/' is the root.
+ */
 export function drivePath (input: unknown): string {
   if (typeof input !== 'string') throw DatdotError.invalidPath(String(input), 'not a string')
-  if (input.length === 0) throw DatdotError.invalidPath(input, 'empty')
-  if (encoder.encode(input).length > LIMITS.pathBytes) throw DatdotError.invalidPath(input, `longer than ${LIMITS.pathBytes} bytes`)
-  if (CONTROL.test(input)) throw DatdotError.invalidPath(input, 'contains NUL or control characters')
+  return checkPath(input.normalize('NFC'), input)
+}
+
+/** Validates a key read from a drive without normalising it (see the top of this file). */
+export function storedPath (input: unknown): string {
+  if (typeof input !== 'string') throw DatdotError.invalidPath(String(input), 'not a string')
+  return checkPath(input, input)
+}
+
+/**
+ * The keys under which `input` may be stored, most likely first: its NFC form (what DatDot
+ * writes), then the form as given and its NFD form (drives written by other programs).
+ * Throws like drivePath() when the input is not a valid path.
+ */
+export function lookupForms (input: unknown): string[] {
+  const nfc = drivePath(input)
+  const out = [nfc]
+  for (const form of [storedPath(input), nfc.normalize('NFD')]) if (!out.includes(form)) out.push(form)
+  return out
+}
+
+function checkPath (input: string, original: string): string {
+  if (input.length === 0) throw DatdotError.invalidPath(original, 'empty')
+  if (encoder.encode(input).length > LIMITS.pathBytes) throw DatdotError.invalidPath(shown(original), `longer than ${LIMITS.pathBytes} bytes`)
+  if (CONTROL.test(input)) throw DatdotError.invalidPath(shown(original), 'contains NUL or control characters')
+  if (OTHER_CONTROL.test(input)) throw DatdotError.invalidPath(shown(original), 'contains invisible control or line-separator characters')
+  if (BIDI_CONTROL.test(input)) {
+    throw DatdotError.invalidPath(shown(original), 'contains a bidirectional control character, which makes a name display differently from what it is')
+  }
   if (input.includes('\\')) throw DatdotError.invalidPath(input, 'contains a backslash')
   if (/^[a-zA-Z]:/.test(input)) throw DatdotError.invalidPath(input, 'looks like a Windows drive path')
   const segments = input.split('/').filter((s, i, all) => !(s === '' && (i === 0 || i === all.length - 1)))
@@ -31,10 +81,10 @@ export function drivePath (input: unknown): string {
 
 /** A single file or folder name (no slashes) as found on a local disk, checked before it enters a drive. */
 export function entryName (name: string): string {
-  if (name.includes('/')) throw DatdotError.invalidPath(name, 'a name cannot contain /')
+  if (name.includes('/')) throw DatdotError.invalidPath(shown(name), 'a name cannot contain /')
   const p = drivePath('/' + name)
   if (p === '/') throw DatdotError.invalidPath(name, 'empty name')
-  return name
+  return p.slice(1)
 }
 
 export function joinDrivePath (base: string, ...rest: string[]): string {
@@ -47,15 +97,17 @@ export function joinDrivePath (base: string, ...rest: string[]): string {
   return drivePath(out)
 }
 
+/** The folder holding `path`, in the Unicode form `path` has (not normalised: it may be a stored key). */
 export function parentOf (path: string): string {
-  const p = drivePath(path)
+  const p = storedPath(path)
   if (p === '/') return '/'
   const i = p.lastIndexOf('/')
   return i <= 0 ? '/' : p.slice(0, i)
 }
 
+/** The last name of `path`, in the Unicode form `path` has (not normalised: it may be a stored key). */
 export function baseName (path: string): string {
-  const p = drivePath(path)
+  const p = storedPath(path)
   return p === '/' ? '' : p.slice(p.lastIndexOf('/') + 1)
 }
 

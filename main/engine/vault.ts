@@ -52,7 +52,7 @@ import { LIMITS } from '../api/contract.js'
 import { DatdotError } from './errors.js'
 import { drivePath, entryName, formatLink, isWithin, joinDrivePath, keyId } from './paths.js'
 import { Resource } from './resource.js'
-import { diffOf, entrySize, filesUnder, safeKey, type FileMetadata } from './drive-ops.js'
+import { diffOf, entrySize, filesAt, filesUnder, safeKey, type FileMetadata } from './drive-ops.js'
 import type { JobHandle, Jobs } from './jobs.js'
 import { migrate, type Db, type Migration } from './db.js'
 
@@ -246,7 +246,7 @@ export class Vault extends Resource {
     const p = drivePath(path)
     if (p === '/') throw DatdotError.invalidPath(p, 'refusing to delete the whole vault; delete its folders one by one')
     return this.exclusive(async () => {
-      const files = await filesUnder(this.drive, p)
+      const files = await filesUnder(this.drive, path)
       if (files.length === 0) throw DatdotError.notFound(p)
       const version = await this.commit(async (batch) => {
         for (const f of files) await batch.del(f.key)
@@ -256,14 +256,16 @@ export class Vault extends Resource {
   }
 
   async movePath (from: string, to: string, overwrite: boolean): Promise<{ version: number, moved: number }> {
-    const src = drivePath(from)
+    const named = drivePath(from)
     const dst = drivePath(to)
-    if (src === '/' || dst === '/') throw DatdotError.invalidPath(src === '/' ? src : dst, 'cannot move the vault root')
-    if (src === dst) throw DatdotError.invalidArgument('source and destination are the same')
-    if (isWithin(dst, src)) throw DatdotError.invalidPath(dst, 'cannot move a folder into itself')
+    if (named === '/' || dst === '/') throw DatdotError.invalidPath(named === '/' ? named : dst, 'cannot move the vault root')
     return this.exclusive(async () => {
-      const files = await filesUnder(this.drive, src)
-      if (files.length === 0) throw DatdotError.notFound(src)
+      // The source may be stored in another Unicode form than its NFC name (an older vault):
+      // moving '/cafe\u0301' to '/caf\u00e9' is then a real rename, to the NFC name.
+      const { path: src, files } = await filesAt(this.drive, from)
+      if (files.length === 0) throw DatdotError.notFound(named)
+      if (src === dst) throw DatdotError.invalidArgument('source and destination are the same')
+      if (isWithin(dst, src)) throw DatdotError.invalidPath(dst, 'cannot move a folder into itself')
       const moves = files.map((f) => {
         const k = safeKey(f)!
         return { entry: f, target: k === src ? dst : dst + k.slice(src.length) }

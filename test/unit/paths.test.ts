@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import * as idEncoding from 'hypercore-id-encoding'
-import { drivePath, entryName, joinDrivePath, parentOf, isWithin, parseLink, parseKey, formatLink, keyId, z32Encode, z32Decode, toHex } from '../../main/engine/paths.js'
+import { drivePath, storedPath, lookupForms, baseName, entryName, joinDrivePath, parentOf, isWithin, parseLink, parseKey, formatLink, keyId, z32Encode, z32Decode, toHex } from '../../main/engine/paths.js'
 import { DatdotError } from '../../main/engine/errors.js'
 
 function code (fn: () => unknown): string | null {
@@ -29,6 +29,36 @@ describe('drive paths', () => {
 
   it('accepts unicode names and keeps them as they are', () => {
     expect(drivePath('/fotos/ñandú ✓.jpg')).toBe('/fotos/ñandú ✓.jpg')
+  })
+
+  it('puts every path that comes in into Unicode NFC, so NFD and NFC spellings are one name', () => {
+    expect(drivePath('/cafe\u0301/cafe\u0301.txt')).toBe('/caf\u00e9/caf\u00e9.txt')
+    expect(entryName('cafe\u0301.txt')).toBe('caf\u00e9.txt')
+    expect(joinDrivePath('/cafe\u0301', 'a\u0308.txt')).toBe('/caf\u00e9/\u00e4.txt')
+    expect(parseLink('hyper://' + keyId(randomBytes(32)) + '/cafe%CC%81').path).toBe('/caf\u00e9')
+  })
+
+  it('keeps a stored key in its own form and looks a name up under NFC, as given, then NFD', () => {
+    expect(storedPath('/cafe\u0301')).toBe('/cafe\u0301')
+    expect(baseName('/x/cafe\u0301')).toBe('cafe\u0301')
+    expect(parentOf('/cafe\u0301/x')).toBe('/cafe\u0301')
+    expect(lookupForms('/caf\u00e9')).toEqual(['/caf\u00e9', '/cafe\u0301'])
+    expect(lookupForms('/cafe\u0301')).toEqual(['/caf\u00e9', '/cafe\u0301'])
+    expect(lookupForms('/plain')).toEqual(['/plain'])
+  })
+
+  it('refuses bidirectional controls, C1 controls and line separators with INVALID_PATH, showing them escaped', () => {
+    const bidi = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c']
+    for (const c of [...bidi, '\u0085', '\u009f', '\u2028', '\u2029']) {
+      expect(code(() => drivePath(`/photo${c}gpj.exe`)), c.charCodeAt(0).toString(16)).toBe('INVALID_PATH')
+      expect(code(() => storedPath(`/photo${c}gpj.exe`)), c.charCodeAt(0).toString(16)).toBe('INVALID_PATH')
+      expect(code(() => entryName(`photo${c}gpj.exe`)), c.charCodeAt(0).toString(16)).toBe('INVALID_PATH')
+    }
+    let message = ''
+    try { drivePath('/photo\u202egpj.exe') } catch (err) { message = (err as Error).message }
+    expect(message).toMatch(/bidirectional control character/)
+    expect(message).toContain('photo\\u202egpj.exe')
+    expect(message).not.toContain('\u202e')
   })
 
   it('joins, finds parents and tests containment without prefix confusion', () => {
