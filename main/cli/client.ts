@@ -1,7 +1,9 @@
 /**
  * A local client of a running daemon: finds it through <storage>/daemon.json and
  * <storage>/api-token, calls methods over HTTP and follows events over the WebSocket.
- * It sends no Origin header, so the daemon treats it as a local program ('cli').
+ * It sends no Origin header, so the daemon treats it as a local program ('cli'). When the
+ * event connection drops (the daemon stopped), onLost listeners hear it, so a command waiting
+ * for an event fails instead of waiting forever.
  */
 import { request } from 'node:http'
 import { readFile } from 'node:fs/promises'
@@ -15,6 +17,7 @@ import { WS_PATH, WS_PROTOCOL } from '../api/preload-api.js'
 export class DaemonClient {
   private ws: WebSocket | null = null
   private readonly listeners = new Set<(name: string, data: unknown) => void>()
+  private readonly lostListeners = new Set<(err: DatdotError) => void>()
 
   private constructor (readonly storage: string, readonly port: number, private readonly token: string) {}
 
@@ -95,12 +98,25 @@ export class DaemonClient {
         try { msg = JSON.parse(raw.toString()) } catch { return }
         if (typeof msg.event === 'string') for (const l of this.listeners) l(msg.event, msg.data)
       })
+      ws.on('close', () => {
+        if (this.ws !== ws) return
+        this.ws = null
+        const err = DatdotError.closed('connection to the daemon')
+        for (const l of [...this.lostListeners]) l(err)
+      })
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve())
         ws.once('error', reject)
       })
+      ws.on('error', () => { /* 'close' follows and tells the onLost listeners */ })
     }
     return () => { this.listeners.delete(listener as (name: string, data: unknown) => void) }
+  }
+
+  /** Calls `listener` if the event connection drops before close(); returns the unsubscribe. */
+  onLost (listener: (err: DatdotError) => void): () => void {
+    this.lostListeners.add(listener)
+    return () => { this.lostListeners.delete(listener) }
   }
 
   close (): void {

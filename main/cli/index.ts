@@ -43,7 +43,10 @@ function followLine (f: FollowInfo): string {
 async function waitJob (ctx: CliContext, client: DaemonClient, start: () => Promise<Job>): Promise<Job> {
   let id: string | null = null
   let resolveDone!: (j: Job) => void
-  const done = new Promise<Job>((resolve) => { resolveDone = resolve })
+  let rejectDone!: (err: Error) => void
+  const done = new Promise<Job>((resolve, reject) => { resolveDone = resolve; rejectDone = reject })
+  done.catch(() => {}) // awaited below only while the job runs
+  const offLost = client.onLost((err) => rejectDone(err))
   const early: Job[] = []
   const off = await client.on((name, data) => {
     if (name !== 'job.progress') return
@@ -65,6 +68,7 @@ async function waitJob (ctx: CliContext, client: DaemonClient, start: () => Prom
     return await done
   } finally {
     off()
+    offLost()
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
   }
 }
@@ -225,7 +229,10 @@ const commands: Record<string, CliCommand> = {
       if (p.positional.length !== 1) throw usage('follow needs one LINK')
       return withClient(ctx, async (client) => {
         let synced: ((f: FollowInfo) => void) | null = null
-        const syncedP = new Promise<FollowInfo>((resolve) => { synced = resolve })
+        let lost: ((err: Error) => void) | null = null
+        const syncedP = new Promise<FollowInfo>((resolve, reject) => { synced = resolve; lost = reject })
+        syncedP.catch(() => {}) // awaited below only while not yet synced
+        const offLost = client.onLost((err) => lost!(err))
         let key: string | null = null
         const off = p.flags.wait
           ? await client.on((name, data) => {
@@ -240,7 +247,7 @@ const commands: Record<string, CliCommand> = {
             info = again && again.state === 'synced' ? again : await syncedP
           }
           ctx.print(ctx.json ? info : followLine(info))
-        } finally { off() }
+        } finally { off(); offLost() }
       })
     }
   },
@@ -381,8 +388,16 @@ export async function main (argv: string[]): Promise<number> {
     warn: (l) => { process.stderr.write(l + '\n') },
     interrupted
   }
+  // Last resort: if the event loop runs dry while the command still waits, nothing can ever
+  // settle it (e.g. it waits on a daemon that is gone). Fail it with a line on stderr instead
+  // of letting Node end the process silently (exit code 13, an unsettled top-level await).
+  let onDrained: (() => void) | null = null
+  const drained = new Promise<never>((_resolve, reject) => {
+    onDrained = () => reject(DatdotError.internal('the command was left waiting for an answer that cannot come (did the daemon stop?)'))
+    process.once('beforeExit', onDrained)
+  })
   try {
-    return await cmd.run(rest, ctx)
+    return await Promise.race([cmd.run(rest, ctx), drained])
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`datdot ${name}: ${err.message}\nusage: datdot ${cmd.usage}\n`)
@@ -392,6 +407,7 @@ export async function main (argv: string[]): Promise<number> {
     process.stderr.write(`datdot ${name}: ${e.message}${e.code !== 'INTERNAL' ? ` [${e.code}]` : ''}\n`)
     return 1
   } finally {
+    if (onDrained) process.off('beforeExit', onDrained)
     if (onSignal) {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
