@@ -67,7 +67,11 @@ export const MARKET_PARAMS = {
    * grade is the lower of the two scores.
    */
   performance: { ttfbFullMs: 100, ttfbZeroMs: 1500, throughputZeroBps: 64 * 1024, throughputFullBps: 4 * 1024 * 1024 },
-  penalties: { failedProof: 50, missedReport: 20, pause: 10, failedSetup: 30, contradicted: 20 },
+  penalties: { failedProof: 50, missedReport: 20, pause: 10, failedSetup: 30 },
+  /** Accusations in a row that a re-check did not confirm before an attestor is rested (not penalised). */
+  unconfirmedLimit: 3,
+  /** Blocks an attestor with `unconfirmedLimit` unconfirmed accusations in a row is not chosen to attest. */
+  attestSuspensionBlocks: 600,
   rewardsOnSuccess: 5
 } as const
 
@@ -109,6 +113,10 @@ export interface Provider {
   usedBytes: number
   jobs: number
   pausedUntil: number
+  /** Accusations in a row not confirmed by a re-check (absent: none; snapshots before this field). */
+  unconfirmed?: number
+  /** Not chosen to attest before this block (see clearContainment). */
+  attestSuspendedUntil?: number
 }
 
 export interface Slot {
@@ -130,7 +138,7 @@ export interface Slot {
    * reset by a pass; a second consecutive failure replaces the hoster.
    */
   strikes: { storage: number, performance: number }
-  /** Attestors whose failing reports put the slot in containment (penalised if a re-check passes). */
+  /** Attestors whose failing reports put the slot in containment (never the re-check's attestors). */
   accusers: { storage: string[], performance: string[] }
   /** Providers that failed this slot's setup (not assigned to it again), at most MARKET_PARAMS.blamedPerSlot. */
   blamed: string[]
@@ -302,7 +310,13 @@ export interface BlockOutcome {
   notices: string[]
   newChallenges: number[]
   newAssignments: number[]
+  /** Every reputation penalty of this block, with its reason (what a provider is warned about). */
+  penalties: Penalty[]
 }
+
+export type PenaltyReason = keyof typeof MARKET_PARAMS.penalties
+
+export interface Penalty { address: string, reason: PenaltyReason, amount: number, detail: string }
 
 export type RejectReason =
   | 'malformed' | 'unknown-version' | 'no-network' | 'wrong-signer' | 'over-limits'
@@ -346,7 +360,7 @@ export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome
   if (state.block !== null && block.parentHash !== state.block.hash) {
     throw DatdotError.internal(`marketplace: block ${block.number} has parent ${block.parentHash}, expected ${state.block.hash}`)
   }
-  const out: BlockOutcome = { number: block.number, hash: block.hash, actions: [], notices: [], newChallenges: [], newAssignments: [] }
+  const out: BlockOutcome = { number: block.number, hash: block.hash, actions: [], notices: [], newChallenges: [], newAssignments: [], penalties: [] }
   const ctx: Ctx = { state, block, out, rng: new BlockRng(block.hash), sorted: null, floorDrops: [] }
 
   const actions = [...block.actions].sort((a, b) => a.index - b.index)
@@ -510,7 +524,7 @@ function applyRecord (ctx: Ctx, action: Action, rec: MarketRecord, res: ActionOu
       if (p === undefined) reject('unknown-ref', 'not a provider')
       if (p.pausedUntil > block.number) reject('replayed', 'already paused')
       p.pausedUntil = block.number + rec.blocks
-      penalise(ctx, signer, MARKET_PARAMS.penalties.pause)
+      penalise(ctx, signer, 'pause', 'paused while holding assignments')
       return `provider:${signer}`
     }
     case 'unpause': {
@@ -744,14 +758,14 @@ function setupReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kin
       reward(state, hoster, MARKET_PARAMS.rewardsOnSuccess)
       reward(state, encoder, MARKET_PARAMS.rewardsOnSuccess)
     } else if (r.reason === 'bad-encoding' || r.reason === 'encoder-missing') {
-      penalise(ctx, encoder, MARKET_PARAMS.penalties.failedSetup)
+      penalise(ctx, encoder, 'failedSetup', `slot ${i} of contract ${contract.id}: ${r.reason}`)
       blame(slot, encoder)
       release(state, encoder, 0)
       slot.encoder = null
       slot.state = 'unassigned'
       ctx.out.notices.push(`encoder ${encoder} failed slot ${i} of contract ${contract.id} (${r.reason}): replaced`)
     } else {
-      penalise(ctx, hoster, MARKET_PARAMS.penalties.failedSetup)
+      penalise(ctx, hoster, 'failedSetup', `slot ${i} of contract ${contract.id}: ${r.reason}`)
       blame(slot, hoster)
       vacateSlot(state, contract, i)
       ctx.out.notices.push(`hoster ${hoster} failed slot ${i} of contract ${contract.id} (${r.reason}): replaced`)
@@ -830,7 +844,7 @@ function settlePerformance (ctx: Ctx, ch: Challenge): void {
   delete state.challenges[ch.id]
   for (const a of ch.attestors) {
     if (!ch.reports.some((r) => r.attestor === a)) {
-      penalise(ctx, a, MARKET_PARAMS.penalties.missedReport)
+      penalise(ctx, a, 'missedReport', `performance check ${ch.id}`)
       ctx.out.notices.push(`attestor ${a} missed performance check ${ch.id}`)
     }
   }
@@ -858,16 +872,39 @@ function settlePerformance (ctx: Ctx, ch: Challenge): void {
   }
 }
 
-/** A pass: ends the slot's containment of `kind` and penalises the attestors it contradicts. */
+/**
+ * A pass: ends the slot's containment of `kind`. The accusers are not penalised: a pass now does
+ * not prove an earlier failure false (the hoster may have been unreachable or late then, a
+ * partial deleter may pass a walk that misses its holes, a cheater may re-fetch what it was caught
+ * without), so an honest attestor could be punished for a true report. Each unconfirmed
+ * accusation is counted instead; `unconfirmedLimit` in a row (none confirmed between) and the
+ * attestor is not chosen to attest for `attestSuspensionBlocks`. It keeps its reputation, its
+ * other roles and all it earned (docs/protocol.md, "No honest penalty").
+ */
 function clearContainment (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind']): void {
   const slot = contract.slots[i]
   if (slot.strikes[kind] === 0) return
   for (const a of slot.accusers[kind]) {
-    penalise(ctx, a, MARKET_PARAMS.penalties.contradicted)
-    ctx.out.notices.push(`attestor ${a} was contradicted on the ${kind} of contract ${contract.id} slot ${i}`)
+    ctx.out.notices.push(`attestor ${a} was contradicted on the ${kind} of contract ${contract.id} slot ${i} (not confirmed: no penalty)`)
+    const p = ctx.state.providers[a]
+    if (p === undefined) continue
+    p.unconfirmed = (p.unconfirmed ?? 0) + 1
+    if (p.unconfirmed >= MARKET_PARAMS.unconfirmedLimit) {
+      p.unconfirmed = 0
+      p.attestSuspendedUntil = ctx.block.number + MARKET_PARAMS.attestSuspensionBlocks
+      ctx.out.notices.push(`attestor ${a} not chosen to attest until block ${p.attestSuspendedUntil} (${MARKET_PARAMS.unconfirmedLimit} unconfirmed accusations in a row)`)
+    }
   }
   slot.strikes[kind] = 0
   slot.accusers[kind] = []
+}
+
+/** A confirmed accusation (a second failure by other attestors) ends the accusers' unconfirmed streaks. */
+function confirmAccusers (state: MarketState, accusers: string[]): void {
+  for (const a of accusers) {
+    const p = state.providers[a]
+    if (p !== undefined && p.unconfirmed !== undefined) p.unconfirmed = 0
+  }
 }
 
 /** A failure: the first puts the slot in containment with a re-check at once; the second replaces the hoster. */
@@ -882,7 +919,8 @@ function strike (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'
     issueChallenge(ctx, contract, i, kind, true)
     return
   }
-  penalise(ctx, hoster, MARKET_PARAMS.penalties.failedProof)
+  confirmAccusers(state, [...slot.accusers[kind], ...accusers])
+  penalise(ctx, hoster, 'failedProof', `${kind} of contract ${contract.id} slot ${i} (${why})`)
   vacateSlot(state, contract, i)
   // the replacement is someone else: the failed hoster is not assigned to this slot again
   blame(slot, hoster)
@@ -1040,11 +1078,13 @@ function reward (state: MarketState, address: string, amount: number): void {
   p.reputation = Math.min(MARKET_PARAMS.reputationMax, p.reputation + amount)
 }
 
-/** Lowers a reputation; below the floor the provider is dropped after the current record. */
-function penalise (ctx: Ctx, address: string, amount: number): void {
+/** Lowers a reputation (listed in the block's outcome); below the floor the provider is dropped after the current record. */
+function penalise (ctx: Ctx, address: string, reason: PenaltyReason, detail: string): void {
   const p = ctx.state.providers[address]
   if (p === undefined) return
+  const amount = MARKET_PARAMS.penalties[reason]
   p.reputation = Math.max(0, p.reputation - amount)
+  ctx.out.penalties.push({ address, reason, amount, detail })
   if (p.reputation < MARKET_PARAMS.reputationFloor && !ctx.floorDrops.includes(address)) ctx.floorDrops.push(address)
 }
 
@@ -1119,6 +1159,7 @@ function dropProvider (ctx: Ctx, address: string): void {
 function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number): boolean {
   if ((p.roles & role) === 0) return false
   if (p.pausedUntil > now) return false
+  if (role === ROLE.attestor && (p.attestSuspendedUntil ?? 0) > now) return false
   if (p.reputation < MARKET_PARAMS.reputationFloor) return false
   if (p.jobs >= MARKET_PARAMS.jobsPerProvider) return false
   if (bytes > 0 && p.storageBytes - p.usedBytes < bytes) return false
@@ -1220,7 +1261,7 @@ function expireAndEnd (ctx: Ctx): void {
   }
   for (const contract of Object.values(state.contracts)) {
     if (contract.setupDeadline !== null && block.number >= contract.setupDeadline && contract.attestor !== null) {
-      penalise(ctx, contract.attestor, MARKET_PARAMS.penalties.missedReport)
+      penalise(ctx, contract.attestor, 'missedReport', `setup of contract ${contract.id}`)
       release(state, contract.attestor, 0)
       ctx.out.notices.push(`attestor ${contract.attestor} missed the setup of contract ${contract.id}: replaced`)
       contract.attestor = null
@@ -1237,7 +1278,7 @@ function expireAndEnd (ctx: Ctx): void {
     }
     if (block.number < ch.deadline) continue
     delete state.challenges[id]
-    for (const a of ch.attestors) penalise(ctx, a, MARKET_PARAMS.penalties.missedReport)
+    for (const a of ch.attestors) penalise(ctx, a, 'missedReport', `storage challenge ${ch.id}`)
     ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
     const contract = state.contracts[ch.contractId]
     const slot = contract?.slots[ch.slot]
