@@ -16,7 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { AddressInfo } from 'node:net'
 import type { Blockchain, ChopsticksProvider } from '@acala-network/chopsticks-core'
 import '@polkadot/api-augment'
-import { ApiPromise, Keyring } from '@polkadot/api'
+import { Keyring } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { HexString } from '@polkadot/util/types'
 import { cryptoWaitReady, createKeyMulti, mnemonicGenerate, decodeAddress } from '@polkadot/util-crypto'
@@ -24,6 +24,7 @@ import { u8aToHex } from '@polkadot/util'
 import { ChainStore } from './chain-store.js'
 import { encodeRecord, RECORD_PREFIX, type NetworkParams } from './records.js'
 import { DatdotError } from '../engine/errors.js'
+import { createApi } from './connect.js'
 
 /** Well-known dev key of the local chain's faucet (local chains only; never funded elsewhere). */
 export const FAUCET_URI = '//DatdotFaucet'
@@ -124,7 +125,11 @@ export class LocalChain {
       store = new ChainStore(file)
     }
     let chain: Blockchain | null = null
+    let wss: WebSocketServer | null = null
+    let local: LocalChain | null = null
     try {
+      // The port first: a port in use fails in a moment, before a chain is built or bootstrapped.
+      if (opts.port !== undefined) wss = await listen(opts.port)
       const genesis = new core.GenesisProvider(JSON.parse(chainSpec))
       const api = new core.Api(genesis)
       await api.isReady
@@ -152,13 +157,18 @@ export class LocalChain {
         await chain.newBlock()
       }
       const provider = new core.ChopsticksProvider(chain)
-      const local = new LocalChain(chain, provider, store, keys, genesisHash)
+      local = new LocalChain(chain, provider, store, keys, genesisHash)
       if (store.getMeta('bootstrapped') === null) await local.bootstrap(opts.networkParams ?? DEFAULT_NETWORK_PARAMS)
-      if (opts.port !== undefined) await local.serve(opts.port)
+      if (wss !== null) local.serve(wss, core)
       if (opts.blockIntervalMs !== undefined && opts.blockIntervalMs > 0) local.startTimer(opts.blockIntervalMs)
       return local
     } catch (err) {
-      if (chain !== null) { await chain.close().catch(() => {}); openChains-- } else await store.close()
+      // Close everything this open started (server, provider, chain, store, the chopsticks
+      // worker), so a failed start leaves nothing running and the process can exit.
+      if (wss !== null) await closeServer(wss)
+      if (local !== null) await local.provider.disconnect().catch(() => {})
+      if (chain !== null) { await chain.close().catch(() => {}); openChains-- } else await store.close().catch(() => {})
+      if (openChains === 0) await (await loadChopsticks()).destroyWorker().catch(() => {})
       throw err instanceof DatdotError ? err : DatdotError.chain(`cannot start the local chain: ${(err as Error).message}`, err)
     }
   }
@@ -185,8 +195,9 @@ export class LocalChain {
   /** Funds the network accounts at the head block, persists that state, posts the network record. */
   private async bootstrap (params: NetworkParams): Promise<void> {
     // A provider of its own: disconnecting an ApiPromise disconnects its provider.
-    const api = await ApiPromise.create({ provider: this.provider.clone(), noInitWarn: true, throwOnConnect: true })
+    const api = await createApi(this.provider.clone(), { throwOnConnect: true })
     try {
+      await api.isReadyOrError
       const ed = api.consts.balances.existentialDeposit.toBigInt()
       const account = (free: bigint): Record<string, unknown> => ({ providers: 1, data: { free: free.toString() } })
       const core = await loadChopsticks()
@@ -226,11 +237,8 @@ export class LocalChain {
     }
   }
 
-  /** JSON-RPC 2.0 over WebSocket with chopsticks' handlers (substrate + dev_* methods), loopback only. */
-  private async serve (port: number): Promise<void> {
-    const core = await loadChopsticks()
-    const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: 16 * 1024 * 1024 })
-    await new Promise<void>((resolve, reject) => { wss.once('listening', resolve); wss.once('error', reject) })
+  /** JSON-RPC 2.0 over WebSocket with chopsticks' handlers (substrate + dev_* methods), loopback only, on a listening server (listen()). */
+  private serve (wss: WebSocketServer, core: ChopsticksCore): void {
     this.server = wss
     this.url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
     wss.on('connection', (ws: WebSocket) => {
@@ -286,6 +294,26 @@ export class LocalChain {
       await core.destroyWorker().catch(() => {})
     }
   }
+}
+
+/** A loopback WebSocket server listening on `port` (0: any free port); a port in use is one clear error. */
+async function listen (port: number): Promise<WebSocketServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: 16 * 1024 * 1024 })
+  try {
+    await new Promise<void>((resolve, reject) => { wss.once('listening', resolve); wss.once('error', reject) })
+  } catch (err) {
+    await closeServer(wss)
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw DatdotError.invalidArgument(`port ${port} is in use on 127.0.0.1 (another local chain or program listens there): stop it or choose another port`, { port })
+    if (code === 'EACCES') throw DatdotError.invalidArgument(`port ${port} needs privileges this user lacks: choose a port above 1023`, { port })
+    throw DatdotError.chain(`cannot listen on 127.0.0.1:${port}: ${(err as Error).message}`, err)
+  }
+  return wss
+}
+
+async function closeServer (wss: WebSocketServer): Promise<void> {
+  for (const c of wss.clients) c.terminate()
+  await new Promise<void>((resolve) => wss.close(() => resolve()))
 }
 
 /**

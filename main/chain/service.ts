@@ -23,17 +23,20 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import { cryptoWaitReady, mnemonicGenerate, encodeAddress } from '@polkadot/util-crypto'
 import { u8aToHex, hexToU8a } from '@polkadot/util'
 import { Resource } from '../engine/resource.js'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError, formatBytes } from '../engine/errors.js'
+import { formatTokens } from '../cli/args.js'
 import { migrate, type Db, type Migration } from '../engine/db.js'
 import type { ChainStatus, Wallet, LedgerEntry } from '../api/contract.js'
 import { Ledger, type TxInput, type LedgerReason } from '../ledger/ledger.js'
 import {
   applyBlock, initialState, serializeState, deserializeState, conservation, owedItems, stateDigest,
-  MARKET_PARAMS, type MarketState, type BlockOutcome, type Conservation
+  MARKET_PARAMS, type MarketState, type BlockOutcome, type Conservation, type Plan, type NetworkConfig
 } from './marketplace.js'
+import { verifyRootHex } from './roots.js'
 import { encodeRecord, ROLE, type MarketRecord, type RoleName, type DriveRanges, type SetupSlot, type StorageFailure, type NetworkParams } from './records.js'
 import { readBlock, missingApis, toHex, type ReadBlock } from './follower.js'
 import { LocalChain, FAUCET_URI, DEFAULT_BLOCK_INTERVAL_MS } from './local-chain.js'
+import { createApi } from './connect.js'
 
 export const CHAIN_MIGRATIONS: readonly Migration[] = [
   {
@@ -185,7 +188,13 @@ export class ChainService extends Resource {
       if (!isLoopbackOrConfigured(this.options.endpoint)) throw DatdotError.invalidArgument(`refusing a non-loopback chain endpoint without wss://: ${this.options.endpoint}`)
       provider = new WsProvider(this.options.endpoint, 2500)
     }
-    const api = new ApiPromise({ provider, noInitWarn: true })
+    let api: ApiPromise
+    try {
+      api = await withTimeout(createApi(provider), 60_000, 'connecting to the chain')
+    } catch (err) {
+      await provider.disconnect().catch(() => {})
+      throw err instanceof DatdotError ? err : DatdotError.chain(`cannot connect to the chain: ${(err as Error).message}`, err)
+    }
     api.on('disconnected', () => { this.connected = false; this.emitStatus() })
     api.on('connected', () => { this.connected = true; this.emitStatus() })
     api.on('error', () => { this.connected = false })
@@ -284,10 +293,10 @@ export class ChainService extends Resource {
 
   async registerProvider (offer: { roles: RoleName[], storageBytes: number, bandwidthBps: number, region: string, noiseKeyHex: string }): Promise<SubmitResult> {
     const roles = offer.roles.reduce((m, r) => m | ROLE[r], 0)
-    return await this.submitRecord({ kind: 'register', roles, storageBytes: offer.storageBytes, bandwidthBps: offer.bandwidthBps, region: offer.region, noiseKeyHex: offer.noiseKeyHex })
+    return await this.submitChecked({ kind: 'register', roles, storageBytes: offer.storageBytes, bandwidthBps: offer.bandwidthBps, region: offer.region, noiseKeyHex: offer.noiseKeyHex })
   }
 
-  async unregisterProvider (): Promise<SubmitResult> { return await this.submitRecord({ kind: 'unregister' }) }
+  async unregisterProvider (): Promise<SubmitResult> { return await this.submitChecked({ kind: 'unregister' }) }
   async pause (blocks: number): Promise<SubmitResult> { return await this.submitRecord({ kind: 'pause', blocks }) }
   async unpause (): Promise<SubmitResult> { return await this.submitRecord({ kind: 'unpause' }) }
 
@@ -297,9 +306,8 @@ export class ChainService extends Resource {
    * 'bad-proof'). Returns the plan id.
    */
   async publishPlan (plan: { drives: DriveRanges[], replicas: number, durationBlocks: number, budgetPlanck: bigint }): Promise<SubmitResult & { planId: number }> {
-    const net = this.state.network
-    if (net === null) throw DatdotError.chain('no DatDot network on this chain yet')
-    const res = await this.submitRecord({ kind: 'publish', drives: plan.drives, replicas: plan.replicas, durationBlocks: plan.durationBlocks, budgetPlanck: plan.budgetPlanck }, [{ to: net.escrow, amountPlanck: plan.budgetPlanck }])
+    const net = this.requireNetwork()
+    const res = await this.submitChecked({ kind: 'publish', drives: plan.drives, replicas: plan.replicas, durationBlocks: plan.durationBlocks, budgetPlanck: plan.budgetPlanck }, [{ to: net.escrow, amountPlanck: plan.budgetPlanck }])
     const ref = res.applied.find((r) => r.startsWith('plan:'))
     return { ...res, planId: Number(ref?.slice(5)) }
   }
@@ -311,14 +319,13 @@ export class ChainService extends Resource {
    * the same batch); 0 adds nothing.
    */
   async updatePlan (update: { planId: number, drives: DriveRanges[], budgetPlanck: bigint }): Promise<SubmitResult & { planId: number }> {
-    const net = this.state.network
-    if (net === null) throw DatdotError.chain('no DatDot network on this chain yet')
+    const net = this.requireNetwork()
     const transfers = update.budgetPlanck > 0n ? [{ to: net.escrow, amountPlanck: update.budgetPlanck }] : []
-    const res = await this.submitRecord({ kind: 'update', planId: update.planId, drives: update.drives, budgetPlanck: update.budgetPlanck }, transfers)
+    const res = await this.submitChecked({ kind: 'update', planId: update.planId, drives: update.drives, budgetPlanck: update.budgetPlanck }, transfers)
     return { ...res, planId: update.planId }
   }
 
-  async unpublish (planId: number): Promise<SubmitResult> { return await this.submitRecord({ kind: 'unpublish', planId }) }
+  async unpublish (planId: number): Promise<SubmitResult> { return await this.submitChecked({ kind: 'unpublish', planId }) }
   /** One entry per slot of the contract (slots not in setup are ignored by the chain). */
   async submitSetupReport (contractId: number, slots: SetupSlot[]): Promise<SubmitResult> { return await this.submitRecord({ kind: 'setup-report', contractId, slots }) }
   /** `reason` is 'NONE' exactly when `ok`. */
@@ -362,6 +369,130 @@ export class ChainService extends Resource {
     } catch (err) {
       return Promise.reject(err instanceof RangeError ? DatdotError.invalidArgument(err.message) : err)
     }
+  }
+
+  /**
+   * A record a user asked for (seeding, sponsoring, plans): checked against the followed
+   * marketplace state and this account's balance first, so a record the chain would reject, or
+   * one this account cannot pay for, fails here with a clear error and costs nothing.
+   */
+  private async submitChecked (rec: MarketRecord, transfers: Array<{ to: string, amountPlanck: bigint }> = []): Promise<SubmitResult> {
+    this.assertOpen()
+    this.precheck(rec)
+    await this.checkFunds(rec, transfers)
+    return await this.submitRecord(rec, transfers)
+  }
+
+  private requireNetwork (): NetworkConfig {
+    const net = this.state.network
+    if (net === null) throw new DatdotError('CHAIN_ERROR', 'no DatDot network on this chain yet (its operator has not posted the network record: is this the chain `datdot chain` runs?)', { why: 'no-network' })
+    return net
+  }
+
+  /**
+   * The conditions under which the marketplace (marketplace.ts applyRecord) rejects a record of
+   * this signer, checked on the state this node has followed. The chain stays the judge: a record
+   * that passes here can still be rejected when the state moved on meanwhile.
+   */
+  private precheck (rec: MarketRecord): void {
+    const net = this.requireNetwork()
+    const me = this.addressHex
+    const state = this.state
+    type Code = 'NOT_FOUND' | 'FORBIDDEN' | 'INVALID_ARGUMENT'
+    const refuse: (code: Code, why: string, message: string) => never = (code, why, message) => { throw new DatdotError(code, message, { why }) }
+    const activePlan = (planId: number, verb: string): Plan => {
+      const plan = state.plans[planId]
+      if (plan === undefined) refuse('NOT_FOUND', 'unknown-ref', `no plan ${planId} on this chain (\`datdot seed\` lists the plans you sponsor)`)
+      if (plan.sponsor !== me) refuse('FORBIDDEN', 'wrong-signer', `plan ${planId} is not yours (wrong-signer): only its sponsor can ${verb} it`)
+      if (plan.status !== 'active') refuse('INVALID_ARGUMENT', 'replayed', `plan ${planId} has already ended (${plan.status})`)
+      return plan
+    }
+    switch (rec.kind) {
+      case 'register': {
+        if (me === net.escrow) refuse('FORBIDDEN', 'wrong-signer', 'the escrow account cannot provide')
+        const p = state.providers[me]
+        if (p !== undefined && rec.storageBytes < p.usedBytes) refuse('INVALID_ARGUMENT', 'not-allowed', `storage ${formatBytes(rec.storageBytes)} is below the ${formatBytes(p.usedBytes)} this node already hosts`)
+        return
+      }
+      case 'unregister':
+        if (state.providers[me] === undefined) refuse('NOT_FOUND', 'unknown-ref', 'this node is not a registered provider (seeding is off)')
+        return
+      case 'unpublish':
+        activePlan(rec.planId, 'unpublish')
+        return
+      case 'publish': {
+        if (me === net.escrow || net.operators.includes(me)) refuse('FORBIDDEN', 'wrong-signer', 'the network operator and escrow do not sponsor plans: use another account')
+        let contracts = 0
+        for (const d of rec.drives) contracts += contractsIn(d.ranges, net.params.chunksPerContract)
+        if (contracts > MARKET_PARAMS.contractsPerPlan) refuse('INVALID_ARGUMENT', 'over-limits', `the drive needs ${contracts} contracts, more than the ${MARKET_PARAMS.contractsPerPlan} a plan may have`)
+        this.checkRoots(rec.drives)
+        this.checkProviders(rec.replicas)
+        return
+      }
+      case 'update': {
+        const plan = activePlan(rec.planId, 'update')
+        let contracts = plan.contractIds.length
+        for (const d of rec.drives) {
+          const old = plan.drives.find((pd) => pd.keyHex === d.keyHex)
+          if (old === undefined) refuse('INVALID_ARGUMENT', 'unknown-ref', `core ${d.keyHex.slice(0, 16)} is not in plan ${plan.id}`)
+          if (d.root.fork !== old.root.fork) refuse('INVALID_ARGUMENT', 'bad-value', `core ${d.keyHex.slice(0, 16)} is at fork ${d.root.fork}, the plan at ${old.root.fork}: publish a new plan`)
+          if (d.root.length < old.root.length) refuse('INVALID_ARGUMENT', 'bad-value', `core ${d.keyHex.slice(0, 16)} is shorter (${d.root.length}) than the plan's root (${old.root.length})`)
+          if (rangesOverlap(d.ranges, old.ranges)) refuse('INVALID_ARGUMENT', 'bad-value', `ranges of ${d.keyHex.slice(0, 16)} overlap what the plan hosts`)
+          contracts += contractsIn(d.ranges, net.params.chunksPerContract)
+        }
+        if (contracts > MARKET_PARAMS.contractsPerPlan) refuse('INVALID_ARGUMENT', 'over-limits', `the plan would have ${contracts} contracts, more than ${MARKET_PARAMS.contractsPerPlan}`)
+        this.checkRoots(rec.drives)
+        return
+      }
+      default:
+    }
+  }
+
+  private checkRoots (drives: DriveRanges[]): void {
+    for (const d of drives) {
+      const bad = verifyRootHex(d.keyHex, d.root)
+      if (bad !== null) throw new DatdotError('INVALID_ARGUMENT', `the signed root of core ${d.keyHex.slice(0, 16)} does not verify: ${bad}`, { why: 'bad-proof' })
+    }
+  }
+
+  /**
+   * A plan of `replicas` copies needs, per contract, `replicas` hosters and `replicas` encoders and
+   * one attestor, all different providers and none of them the sponsor (marketplace.ts
+   * assignPending). Fewer eligible providers than that and the plan would pay into escrow and wait.
+   */
+  private checkProviders (replicas: number): void {
+    const me = this.addressHex
+    const head = this.state.block?.number ?? 0
+    const eligible = Object.values(this.state.providers).filter((p) => p.address !== me && p.pausedUntil <= head && p.reputation >= MARKET_PARAMS.reputationFloor)
+    const withRole = (role: number): number => eligible.filter((p) => (p.roles & role) !== 0).length
+    const need = 2 * replicas + 1
+    const hosters = withRole(ROLE.hoster)
+    const encoders = withRole(ROLE.encoder)
+    const attestors = withRole(ROLE.attestor)
+    if (eligible.length < need || hosters < replicas || encoders < replicas || attestors < 1) {
+      throw new DatdotError('INVALID_ARGUMENT',
+        `too few providers for ${replicas} ${replicas === 1 ? 'replica' : 'replicas'}: it needs ${need} other providers (${replicas} hosting, ${replicas} encoding, 1 attesting); the network has ${eligible.length} (${hosters} hosting, ${encoders} encoding, ${attestors} attesting). Ask for fewer replicas or wait for more seeders`,
+        { why: 'too-few-providers', need, providers: eligible.length, hosters, encoders, attestors })
+    }
+  }
+
+  /**
+   * Refuses a record this account cannot pay for: its free balance must cover the fee, the
+   * transfers (a sponsor's budget) and the existential deposit that must stay in the account.
+   */
+  private async checkFunds (rec: MarketRecord, transfers: Array<{ to: string, amountPlanck: bigint }>): Promise<void> {
+    const moved = transfers.reduce((a, t) => a + t.amountPlanck, 0n)
+    const [fee, acc] = await Promise.all([this.estimateFee(rec, transfers), this.api.query.system.account(this.pair.address)])
+    const free = acc.data.free.toBigInt()
+    const ed = this.api.consts.balances.existentialDeposit.toBigInt()
+    const need = fee + moved + ed
+    if (free >= need) return
+    const t = (planck: bigint): string => `${formatTokens(planck, this.tokenDecimals)} ${this.tokenSymbol}`
+    const hint = this.isLocal ? '; use the faucet: datdot wallet --faucet 10' : ''
+    const message = moved > 0n
+      ? `the budget ${t(moved)} is more than this account can pay: it has ${t(free)} free and needs ${t(need)} (budget + fee about ${t(fee)} + ${t(ed)} that stays in the account)${hint}`
+      : `this account needs at least ${t(fee + ed)} for fees (it has ${t(free)})${hint}`
+    throw new DatdotError('FORBIDDEN', message, { why: 'insufficient-funds', freePlanck: free.toString(), needPlanck: need.toString() })
   }
 
   /** Records waiting for the next batch (not yet sent). */
@@ -739,4 +870,15 @@ export function refusalMessage (raw: string): string {
   if (/"payment"/.test(raw) || /Inability to pay/i.test(raw)) return `transaction refused: this account cannot pay the fee (no funds; on a local chain: datdot wallet --faucet 100) (${raw})`
   if (/"stale"|"future"/.test(raw)) return `transaction refused: nonce out of date, try again (${raw})`
   return `transaction refused: ${raw}`
+}
+
+/** Contracts `ranges` cut into at `chunksPerContract` blocks each (as marketplace.ts counts them). */
+function contractsIn (ranges: Array<[number, number]>, chunksPerContract: number): number {
+  let n = 0
+  for (const [s, e] of ranges) n += Math.ceil((e - s) / chunksPerContract)
+  return n
+}
+
+function rangesOverlap (a: Array<[number, number]>, b: Array<[number, number]>): boolean {
+  return a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < e2 && s2 < e1))
 }

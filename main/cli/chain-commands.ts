@@ -81,12 +81,14 @@ async function faucetTransfer (endpoint: string, to: string, amountPlanck: bigin
   if (!/^ws:\/\/127\.0\.0\.1:\d+$/.test(endpoint)) {
     throw DatdotError.forbidden(`the faucet needs a local chain served on ws://127.0.0.1 (this daemon uses ${endpoint}; run \`datdot chain\` and start the daemon with --chain <url>)`)
   }
-  const { ApiPromise, WsProvider, Keyring } = await import('@polkadot/api')
+  const { WsProvider, Keyring } = await import('@polkadot/api')
   const { cryptoWaitReady } = await import('@polkadot/util-crypto')
   const { FAUCET_URI } = await import('../chain/local-chain.js')
+  const { createApi } = await import('../chain/connect.js')
   await cryptoWaitReady()
-  const api = await ApiPromise.create({ provider: new WsProvider(endpoint), noInitWarn: true, throwOnConnect: true })
+  const api = await createApi(new WsProvider(endpoint), { throwOnConnect: true })
   try {
+    await api.isReadyOrError
     const methods = (await api.rpc.rpc.methods()).methods.map(String)
     if (!methods.includes('dev_newBlock')) throw DatdotError.forbidden('the faucet exists only on a local chain')
     const pair = new Keyring({ type: 'sr25519' }).addFromUri(FAUCET_URI)
