@@ -459,8 +459,9 @@ export const methods = {
     exposure: SHELL
   }),
   importDropped: method({
-    description: 'Import files dropped on the window. Preload turns the dropped File objects into paths.',
-    args: z.object({ files: z.array(z.string().min(1).max(LIMITS.pathBytes)).min(1).max(LIMITS.importPaths), dest: DrivePath.default('/') }).strict(),
+    description: 'Import what the user dropped on the window. `drop` is the one-time token preload gave the page for that drop (takeDrop()); ' +
+      'the paths stay between preload and main, the page never sends one.',
+    args: z.object({ drop: z.string().regex(/^[0-9a-f]{32}$/, 'a drop token is 32 hex characters'), dest: DrivePath.default('/') }).strict(),
     result: Job,
     exposure: SHELL
   }),
@@ -534,3 +535,8 @@ export const SHELL_METHODS = METHOD_NAMES.filter((m) => !ENGINE_METHODS.includes
 /** The IPC channel name of a method or of the event stream. */
 export const IPC_PREFIX = 'datdot:'
 export const IPC_EVENT_CHANNEL = 'datdot:event'
+/**
+ * Preload-only channel (not a method, not on window.datdot): preload hands main the paths of a
+ * trusted drop event under a one-time token, `{ drop, paths }` (main/electron/drops.ts).
+ */
+export const IPC_DROP_CHANNEL = 'datdot:drop-paths'

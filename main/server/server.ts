@@ -10,7 +10,10 @@
  *   it learned the token);
  * - requests with an Origin are 'web' callers (the browser UI) and may not call methods that
  *   take local paths; requests without one are local programs ('cli');
- * - bodies, messages, sockets and queues are bounded.
+ * - bodies, messages, sockets and queues are bounded: a body that stalls times out, an upload
+ *   stops when it would fill the disk, a WebSocket runs a bounded number of calls and is cut
+ *   off when it does not read its replies (main/server/ws-session.ts), and download tickets are
+ *   kept per caller so one cannot starve another (main/engine/tickets.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { readFile, writeFile, chmod, stat, rm, mkdir } from 'node:fs/promises'
@@ -18,6 +21,7 @@ import { createReadStream } from 'node:fs'
 import { join, resolve, sep, extname } from 'node:path'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Duplex } from 'node:stream'
+import type { Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Engine } from '../engine/engine.js'
 import { DatdotError, type ErrorCode } from '../engine/errors.js'
@@ -26,6 +30,8 @@ import { dispatchSafe, type AnyHandlers } from '../api/dispatch.js'
 import { WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../api/preload-api.js'
 import { driveFor } from '../api/handlers.js'
 import { withView, statPath } from '../engine/drive-ops.js'
+import { decodeUrlPart, meterBody, readBody, requestUrl, sendJson } from './http-body.js'
+import { serveSocket, type SocketCounters } from './ws-session.js'
 
 export interface ApiServerOptions {
   engine: Engine
@@ -38,12 +44,22 @@ export interface ApiServerOptions {
   staticDir?: string
   maxBodyBytes?: number
   maxSockets?: number
+  /** Longest wait for the next byte of a request body before it is cut off (default 30 s). */
+  bodyIdleMs?: number
+  /** Calls one WebSocket may have running at once (default 64). */
+  maxInFlightPerSocket?: number
+  /** Unsent bytes one WebSocket may queue before it is cut off (default 16 MiB). */
+  maxWsBufferedBytes?: number
 }
 
 export interface DaemonFile { port: number, pid: number, url: string }
 
 const MAX_BODY_BYTES = 1024 * 1024
 const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024
+const MAX_IN_FLIGHT_PER_SOCKET = 64
+const BODY_IDLE_MS = 30_000
+/** Room an upload must leave free on the disk (the vault's own margin for imports). */
+const UPLOAD_DISK_MARGIN_BYTES = 64 * 1024 * 1024
 const TOKEN_FILE = 'api-token'
 const DAEMON_FILE = 'daemon.json'
 
@@ -74,10 +90,11 @@ const CONTENT_TYPES: Record<string, string> = {
 export function statusFor (code: ErrorCode | string): number {
   switch (code) {
     case 'INVALID_ARGUMENT': case 'INVALID_LINK': case 'INVALID_PATH': case 'NOT_A_FILE': case 'NOT_A_FOLDER':
-    case 'SOURCE_CHANGED': case 'SOURCE_VANISHED': return 400
+    case 'SOURCE_CHANGED': case 'SOURCE_VANISHED': case 'PROTOCOL_ERROR': return 400
     case 'UNAUTHORIZED': return 401
     case 'FORBIDDEN': return 403
     case 'NOT_FOUND': case 'UNKNOWN_DRIVE': return 404
+    case 'TIMEOUT': return 408
     case 'ALREADY_EXISTS': return 409
     case 'TOO_LARGE': return 413
     case 'LIMIT_REACHED': return 429
@@ -124,7 +141,10 @@ export class ApiServer extends Resource {
   private wss: WebSocketServer | null = null
   private readonly sockets = new Set<WebSocket>()
   private offEvents: (() => void) | null = null
-  counters = { requests: 0, refused: 0, wsConnections: 0, wsDropped: 0 }
+  private nextSocket = 0
+  counters: { requests: number, refused: number, wsConnections: number, wsDropped: number } & SocketCounters = {
+    requests: 0, refused: 0, wsConnections: 0, wsDropped: 0, wsOverloaded: 0, wsCallsRefused: 0, wsInFlightPeak: 0, wsQueuedPeak: 0, wsProtocolErrors: 0
+  }
 
   constructor (opts: ApiServerOptions) {
     super()
@@ -149,7 +169,10 @@ export class ApiServer extends Resource {
     const server = createServer((req, res) => { this.onRequest(req, res).catch((err) => this.fail(res, err)) })
     server.maxHeadersCount = 64
     server.headersTimeout = 20_000
+    // No limit on a whole request (uploads may be large); a body that stalls is cut off by
+    // meterBody after bodyIdleMs instead.
     server.requestTimeout = 0
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket))
     this.server = server
     this.wss = new WebSocketServer({
       noServer: true,
@@ -222,18 +245,18 @@ export class ApiServer extends Resource {
     if (!this.hostAllowed(req)) throw DatdotError.forbidden('unexpected Host header')
     const caller = this.callerKind(req)
     if (caller === null) throw DatdotError.forbidden('cross-origin requests are not allowed')
-    const url = new URL(req.url ?? '/', this.origin)
+    const url = requestUrl(req.url, this.origin)
     const path = url.pathname
 
     if (path.startsWith('/api/download/') && req.method === 'GET') return this.download(path.slice('/api/download/'.length), res)
     if (path.startsWith('/api/')) {
       if (!this.tokenMatches(this.bearer(req))) throw DatdotError.unauthorized()
       if (path.startsWith('/api/call/') && req.method === 'POST') {
-        const method = decodeURIComponent(path.slice('/api/call/'.length))
-        const body = await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY_BYTES)
+        const method = decodeUrlPart(path.slice('/api/call/'.length))
+        const body = await readBody(req, this.opts.maxBodyBytes ?? MAX_BODY_BYTES, this.opts.bodyIdleMs ?? BODY_IDLE_MS)
         let args: unknown
         try { args = body.length ? JSON.parse(body.toString('utf8')) : {} } catch { throw DatdotError.invalidArgument('the request body is not JSON') }
-        const outcome = await dispatchSafe(this.opts.handlers, method, args, caller)
+        const outcome = await dispatchSafe(this.handlersFor(`http:${caller}`), method, args, caller)
         if (outcome.ok) return sendJson(res, 200, { result: outcome.result ?? null })
         return sendJson(res, statusFor(outcome.error.code), { error: outcome.error })
       }
@@ -243,13 +266,36 @@ export class ApiServer extends Resource {
         if (rel === null) throw DatdotError.invalidArgument('missing ?path=')
         const len = req.headers['content-length']
         const declared = len !== undefined && /^\d+$/.test(len) ? Number(len) : null
-        const r = await this.opts.engine.vault.uploadFile(uploadId, rel, req, declared)
-        return sendJson(res, 200, { ok: true, bytes: r.bytes })
+        return this.upload(uploadId, rel, req, res, declared)
       }
       throw DatdotError.notFound(path)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw DatdotError.forbidden('method not allowed')
     return this.serveStatic(path, res)
+  }
+
+  /**
+   * Streams one file of an upload session. The free space is checked as bytes arrive (a
+   * chunked body declares no length up front), and a body that goes over it or stalls fails
+   * the vault's write, which drops the partial file: nothing of it is committed.
+   */
+  private async upload (uploadId: string, rel: string, req: IncomingMessage, res: ServerResponse, declared: number | null): Promise<void> {
+    const engine = this.opts.engine
+    const free = await engine.freeBytes(this.opts.storage)
+    const budget = free - UPLOAD_DISK_MARGIN_BYTES
+    const body = meterBody(req, {
+      maxBytes: declared === null ? budget : Math.min(budget, declared),
+      idleMs: this.opts.bodyIdleMs ?? BODY_IDLE_MS,
+      overBudget: (bytes) => bytes > budget
+        ? DatdotError.diskFull(bytes + UPLOAD_DISK_MARGIN_BYTES, free)
+        : DatdotError.sourceChanged(`upload ${rel} (longer than its Content-Length)`)
+    })
+    try {
+      const r = await engine.vault.uploadFile(uploadId, rel, body, declared)
+      sendJson(res, 200, { ok: true, bytes: r.bytes })
+    } finally {
+      body.destroy()
+    }
   }
 
   private async download (ticketId: string, res: ServerResponse): Promise<void> {
@@ -277,7 +323,7 @@ export class ApiServer extends Resource {
   private async serveStatic (path: string, res: ServerResponse): Promise<void> {
     const dir = this.opts.staticDir
     if (!dir) throw DatdotError.notFound('the UI is not built (run npm run build)')
-    const rel = path === '/' ? 'index.html' : decodeURIComponent(path).replace(/^\/+/, '')
+    const rel = path === '/' ? 'index.html' : decodeUrlPart(path).replace(/^\/+/, '')
     const root = resolve(dir)
     const file = resolve(root, rel)
     if (!file.startsWith(root + sep)) throw DatdotError.forbidden('path outside the UI folder')
@@ -296,7 +342,36 @@ export class ApiServer extends Resource {
     const e = DatdotError.from(err)
     if (e.code === 'UNAUTHORIZED' || e.code === 'FORBIDDEN') this.counters.refused++
     if (res.headersSent) { res.destroy(); return }
+    // A body left unread (refused early, cut off mid-way): answer, then close the connection.
+    if (!res.req.complete) res.setHeader('Connection', 'close')
     sendJson(res, statusFor(e.code), { error: e.toJSON() })
+  }
+
+  /** A request Node's parser refused (bad method, bad header...): a JSON 400 like every other refusal. */
+  private onClientError (err: NodeJS.ErrnoException, socket: Socket): void {
+    this.counters.refused++
+    // As Node's own handler: no answer on a dead socket or over a response already begun.
+    const current = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+    if (!socket.writable || err.code === 'ECONNRESET' || current?.headersSent === true) { socket.destroy(); return }
+    const text = JSON.stringify({ error: DatdotError.protocolError('the request is not valid HTTP').toJSON() })
+    socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`)
+  }
+
+  /**
+   * The handlers as one caller sees them: its download tickets are its own (`owner`), so a
+   * caller that floods createDownloadUrl only evicts its own unused tickets.
+   */
+  private handlersFor (owner: string): AnyHandlers {
+    const engine = this.opts.engine
+    return {
+      ...this.opts.handlers,
+      createDownloadUrl: async ({ drive, path, version }) => {
+        const d = driveFor(engine, drive)
+        const entry = await withView(d, version, (view) => statPath(view, path))
+        if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
+        return { url: `/api/download/${engine.downloads.create({ drive, path: entry.path, version }, owner)}` }
+      }
+    }
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -321,25 +396,19 @@ export class ApiServer extends Resource {
   private onSocket (ws: WebSocket, caller: 'cli' | 'web'): void {
     this.counters.wsConnections++
     this.sockets.add(ws)
-    ws.on('close', () => this.sockets.delete(ws))
+    ws.on('close', () => { this.sockets.delete(ws); this.emit('socket-closed') })
     ws.on('error', () => ws.terminate())
-    ws.on('message', (raw, isBinary) => {
-      if (isBinary) { ws.close(1003, 'text only'); return }
-      let msg: { id?: unknown, method?: unknown, args?: unknown }
-      try { msg = JSON.parse(raw.toString()) } catch { ws.close(1007, 'not JSON'); return }
-      const id = msg.id
-      if (typeof id !== 'number' || !Number.isSafeInteger(id)) { ws.close(1008, 'message needs a numeric id'); return }
-      dispatchSafe(this.opts.handlers, msg.method, msg.args, caller).then((outcome) => {
-        if (ws.readyState !== ws.OPEN) return
-        ws.send(JSON.stringify(outcome.ok ? { id, result: outcome.result ?? null } : { id, error: outcome.error }))
-      }).catch(() => ws.terminate())
-    })
+    const handlers = this.handlersFor(`ws:${++this.nextSocket}`)
+    serveSocket(ws, (method, args) => dispatchSafe(handlers, method, args, caller), {
+      maxInFlight: this.opts.maxInFlightPerSocket ?? MAX_IN_FLIGHT_PER_SOCKET,
+      maxBufferedBytes: this.opts.maxWsBufferedBytes ?? MAX_WS_BUFFERED_BYTES
+    }, this.counters)
   }
 
   private broadcast (text: string): void {
     for (const ws of this.sockets) {
       if (ws.readyState !== ws.OPEN) continue
-      if (ws.bufferedAmount > MAX_WS_BUFFERED_BYTES) {
+      if (ws.bufferedAmount > (this.opts.maxWsBufferedBytes ?? MAX_WS_BUFFERED_BYTES)) {
         this.counters.wsDropped++
         ws.terminate()
         continue
@@ -347,21 +416,4 @@ export class ApiServer extends Resource {
       ws.send(text)
     }
   }
-}
-
-function sendJson (res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' })
-  res.end(text)
-}
-
-async function readBody (req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let n = 0
-  for await (const chunk of req) {
-    n += (chunk as Buffer).length
-    if (n > maxBytes) throw DatdotError.tooLarge('request body', maxBytes)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
 }
