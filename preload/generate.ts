@@ -7,15 +7,20 @@
  *   process's `{ ok, result | error }` envelope. ipcRenderer itself is never exposed.
  * - `on(event, listener)`: contract event names only; returns the unsubscribe function. One
  *   IPC listener serves every subscription, and the page never sees the IpcRendererEvent.
- * - `importDroppedFiles(files, dest)`: File objects to paths (webUtils.getPathForFile), then
- *   the shell method importDropped. A File without a path (made by the page) is refused.
+ * - Drops ("no paths from pages"): preload itself listens for the `drop` event (capture phase,
+ *   before the page's handlers) and looks only at trusted ones (event.isTrusted: the user
+ *   really dropped something; a page-made DragEvent is ignored). It turns their File objects
+ *   into paths with webUtils.getPathForFile, makes a random one-time token and sends
+ *   `{ drop, paths }` to main on IPC_DROP_CHANNEL, which is not on window.datdot. The page's
+ *   drop handler gets the token with `takeDrop()` (once) and calls `importDropped({ drop, dest })`;
+ *   no function of window.datdot takes a path.
  *
  * Errors: contextBridge copies only the `message` of an Error thrown across it (custom
  * properties such as `code` are dropped), so the revived DatdotError carries its code in the
  * message too, as "CODE: message", which the renderer's toApiError reads back
  * (renderer/src/lib/errors.ts). Inside the preload world it is a full DatdotError.
  */
-import { methods, IPC_PREFIX, EVENT_NAMES, type MethodName, type EventName, type Exposure } from '../main/api/contract.js'
+import { methods, IPC_PREFIX, IPC_DROP_CHANNEL, EVENT_NAMES, type MethodName, type EventName, type Exposure } from '../main/api/contract.js'
 import type { PreloadApi } from '../main/api/preload-api.js'
 import { DatdotError, reviveError, isErrorCode, type SerializedError } from '../main/engine/errors.js'
 
@@ -26,7 +31,23 @@ export interface PreloadDeps {
   subscribe: (callback: (name: unknown, data: unknown) => void) => () => void
   /** webUtils.getPathForFile: '' for a File that is not backed by a local file. */
   getPathForFile: (file: File) => string
+  /** Calls `handler` with every `drop` event on the window, before the page's own handlers. */
+  listenForDrops: (handler: (event: DropEventLike) => void) => void
+  /** 16 random bytes (crypto.getRandomValues). */
+  randomBytes: () => Uint8Array
 }
+
+/** What preload reads from a drop event. */
+export interface DropEventLike {
+  readonly isTrusted: boolean
+  readonly dataTransfer: { readonly files: ArrayLike<File> } | null
+}
+
+/** What takeDrop() returns: the token of the latest trusted drop and how many local items it holds. */
+export interface DropTicket { drop: string, items: number }
+
+/** Drops whose registration with main is kept for importDropped to wait on. */
+const MAX_PENDING_DROPS = 16
 
 /** The methods the preload exposes, in contract order. */
 export function ipcMethodNames (): MethodName[] {
@@ -111,25 +132,48 @@ export function createPreloadApi (deps: PreloadDeps): PreloadApi {
     }
   }
 
-  api.importDroppedFiles = async (files: unknown, dest: unknown): Promise<unknown> => {
-    if (!Array.isArray(files) || files.length === 0) {
-      throw errorForBridge(DatdotError.invalidArgument('Drop at least one file or folder').toJSON())
-    }
+  // ---- drops: the paths of a trusted drop go to main under a token; the page gets the token.
+  const pending = new Map<string, Promise<unknown>>()
+  let latest: DropTicket | null = null
+
+  deps.listenForDrops((event) => {
+    latest = null
+    if (event.isTrusted !== true || event.dataTransfer === null) return
     const paths: string[] = []
-    for (const file of files) {
+    for (const file of Array.from(event.dataTransfer.files)) {
       let path = ''
       try {
-        path = deps.getPathForFile(file as File)
+        path = deps.getPathForFile(file)
       } catch {
         path = ''
       }
-      if (typeof path !== 'string' || path.length === 0) {
-        const name = typeof (file as { name?: unknown })?.name === 'string' ? (file as File).name : 'item'
-        throw errorForBridge(DatdotError.invalidArgument(`${name.slice(0, 120)} is not a local file and cannot be imported`).toJSON())
-      }
-      paths.push(path)
+      // A File that is not a local file (dragged from a web page) has no path: it is skipped.
+      if (typeof path === 'string' && path.length > 0 && !paths.includes(path)) paths.push(path)
     }
-    return unwrap('importDropped', await deps.invoke(IPC_PREFIX + 'importDropped', { files: paths, dest: dest ?? '/' }))
+    if (paths.length === 0) return
+    const drop = Array.from(deps.randomBytes(), (b) => b.toString(16).padStart(2, '0')).join('')
+    const registered = deps.invoke(IPC_DROP_CHANNEL, { drop, paths }).then((reply) => unwrap('drop', reply))
+    registered.catch(() => {}) // importDropped reports it
+    pending.set(drop, registered)
+    while (pending.size > MAX_PENDING_DROPS) pending.delete(pending.keys().next().value!)
+    latest = { drop, items: paths.length }
+  })
+
+  api.takeDrop = (): DropTicket | null => {
+    const ticket = latest
+    latest = null
+    return ticket
+  }
+
+  // importDropped waits until main holds the drop's paths, and reports a failed registration.
+  api.importDropped = async (args?: unknown): Promise<unknown> => {
+    const drop = (args as { drop?: unknown } | undefined)?.drop
+    const registered = typeof drop === 'string' ? pending.get(drop) : undefined
+    if (registered !== undefined) {
+      pending.delete(drop as string)
+      await registered
+    }
+    return unwrap('importDropped', await deps.invoke(IPC_PREFIX + 'importDropped', args ?? {}))
   }
 
   return Object.freeze(api) as unknown as PreloadApi

@@ -1,19 +1,23 @@
 /**
  * The shape of `window.datdot`, which preload/index.ts exposes in Electron through
  * contextBridge: one named function per method whose exposure includes 'ipc' (generated
- * from the contract), an event subscription, and the one function that needs the preload's
- * privileges (turning dropped File objects into paths with webUtils.getPathForFile).
+ * from the contract), an event subscription, and `takeDrop()`, the token of what the user last
+ * dropped on the window (preload keeps the paths; the page passes the token to importDropped).
  *
  * Type-only: no runtime code, safe to import from the renderer and preload.
  */
-import type { Api, EventName, EventData, Job } from './contract.js'
+import type { Api, EventName, EventData } from './contract.js'
 
 export type PreloadApi = Api & {
   readonly kind: 'electron'
   /** Subscribes to an engine event; returns the unsubscribe function. */
   on: <E extends EventName>(event: E, listener: (data: EventData<E>) => void) => () => void
-  /** Imports files/folders dropped on the window into the vault folder `dest`. */
-  importDroppedFiles: (files: File[], dest: string) => Promise<Job>
+  /**
+   * The one-time token of the latest trusted drop of local files on the window, for
+   * `importDropped({ drop, dest })`; null if there is none (or it was already taken, or the
+   * drop held no local files). Call it synchronously from the page's drop handler.
+   */
+  takeDrop: () => { drop: string, items: number } | null
 }
 
 /** Wire format of the loopback WebSocket API (/api/ws, subprotocols ['datdot.v1', 'token.<hex>']). */

@@ -8,11 +8,16 @@
  * envelope `{ ok: true, result } | { ok: false, error: { code, message } }`, so error codes
  * survive IPC (a thrown Error would arrive as a bare message); preload revives the error.
  *
+ * With `onDropPaths`, one more channel, IPC_DROP_CHANNEL, receives the paths of a trusted drop
+ * from preload (`{ drop, paths }`, see drops.ts). It is no contract method: preload does not
+ * put it on window.datdot, so the page cannot send a path on it; it gets the same sender check
+ * and the same envelope replies.
+ *
  * Only types are imported from 'electron': this module takes ipcMain and the window as
  * arguments, which keeps it testable under plain Node (test/unit/electron-ipc.test.ts).
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron'
-import { METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL, isExposed, type MethodName, type EventName, type Handlers } from '../api/contract.js'
+import { METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, isExposed, type MethodName, type EventName, type Handlers } from '../api/contract.js'
 import { dispatchSafe, type CallOutcome } from '../api/dispatch.js'
 import { DatdotError } from '../engine/errors.js'
 import { isTrustedSender } from './policy.js'
@@ -28,6 +33,8 @@ export interface IpcOptions {
   getWebContents: () => Pick<WebContents, 'id'> | null
   /** Called when a message is refused (for logging). */
   onRefused?: (channel: string, why: string) => void
+  /** Receives `{ drop, paths }` from preload on IPC_DROP_CHANNEL (DropRegistry.register). */
+  onDropPaths?: (args: unknown) => Promise<void>
 }
 
 /** Reads what the sender check needs from an invoke event. */
@@ -60,6 +67,22 @@ export function registerIpc (opts: IpcOptions): () => void {
       return await dispatchSafe(opts.handlers, name, args, 'ipc')
     })
     channels.push(channel)
+  }
+  const onDropPaths = opts.onDropPaths
+  if (onDropPaths) {
+    opts.ipcMain.handle(IPC_DROP_CHANNEL, async (event: IpcMainInvokeEvent, args: unknown): Promise<CallOutcome> => {
+      if (!senderIsTrusted(event, opts.getWebContents())) {
+        opts.onRefused?.(IPC_DROP_CHANNEL, 'untrusted sender')
+        return { ok: false, error: DatdotError.forbidden('this page may not call DatDot').toJSON() }
+      }
+      try {
+        await onDropPaths(args)
+        return { ok: true, result: { ok: true } }
+      } catch (err) {
+        return { ok: false, error: DatdotError.from(err).toJSON() }
+      }
+    })
+    channels.push(IPC_DROP_CHANNEL)
   }
   return () => {
     for (const channel of channels) opts.ipcMain.removeHandler(channel)

@@ -6,7 +6,8 @@
  * Security posture (docs/desktop.md): sandboxed, context-isolated renderer without Node; the
  * UI is served from app://datdot/ with a strict CSP header; navigation, new windows, webviews,
  * permission requests and network requests from the page are refused; every IPC handler
- * checks its sender and validates its arguments with the contract schema.
+ * checks its sender and validates its arguments with the contract schema; dropped files reach
+ * main only as paths preload took from a trusted drop event, never as paths from the page.
  *
  * Closing the window keeps DatDot running in the tray (the vault and followed drives keep
  * seeding); Quit in the tray menu closes the server and the engine cleanly.
@@ -210,7 +211,8 @@ async function start (): Promise<void> {
     ipcMain,
     handlers,
     getWebContents: () => (win !== null && !win.isDestroyed() ? win.webContents : null),
-    onRefused: (channel, why) => { log(`refused IPC ${channel}: ${why}`) }
+    onRefused: (channel, why) => { log(`refused IPC ${channel}: ${why}`) },
+    onDropPaths: async (args) => { await shellMethods?.drops.register(args) }
   }))
   cleanups.push(engine.onEvent(onEngineEvent))
 

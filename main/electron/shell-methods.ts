@@ -3,19 +3,21 @@
  * opening a file with the system application, the clipboard. They turn a user gesture into
  * local paths in the main process and then call the engine's local-only handlers
  * (importPaths / exportPath) directly: the page never hands the engine a path of its own
- * choosing, except for dropped files, which preload resolves with webUtils.getPathForFile and
- * which are checked here (absolute, existing) before anything is imported.
+ * choosing. Dropped files reach main from preload, not from the page: preload registers the
+ * paths of a trusted drop event under a one-time token (drops.ts), and importDropped takes
+ * only that token.
  *
  * Electron itself is injected (ShellDeps), so this module does not import 'electron' and is
  * unit-tested with fakes (test/unit/electron-shell-methods.test.ts). main.ts wires the real
  * dialog, clipboard and shell.
  */
-import { isAbsolute, join, basename } from 'node:path'
-import { stat, mkdtemp, readdir, chmod, rm } from 'node:fs/promises'
+import { join, basename } from 'node:path'
+import { mkdtemp, readdir, chmod, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import type { Handlers, ParsedArgs, Result, Job } from '../api/contract.js'
 import { DatdotError, reviveError, type SerializedError } from '../engine/errors.js'
 import { pickedPaths, pickedFolder, type OpenDialogResult } from './policy.js'
+import { DropRegistry } from './drops.js'
 
 export type ShellMethodName = 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText'
 export type ShellHandlers = Handlers<ShellMethodName>
@@ -30,6 +32,8 @@ export interface ShellDeps {
   openPath: (path: string) => Promise<string>
   /** Parent folder for the temporary copies openFile makes (default: the OS temp folder). */
   tempRoot?: string
+  /** Where preload's drops are held (default: a new DropRegistry). */
+  drops?: DropRegistry
 }
 
 function need<M extends 'importPaths' | 'exportPath' | 'stat'> (engine: Partial<Handlers>, name: M): Handlers[M] {
@@ -49,12 +53,15 @@ function settled (job: Job): Job {
 
 export interface ShellMethods {
   handlers: ShellHandlers
+  /** The paths of trusted drops, registered by preload on IPC_DROP_CHANNEL (see drops.ts). */
+  drops: DropRegistry
   /** Removes the temporary copies made by openFile (call when the app quits). */
   cleanup: () => Promise<void>
 }
 
 export function createShellMethods (deps: ShellDeps): ShellMethods {
   const tempDirs = new Set<string>()
+  const drops = deps.drops ?? new DropRegistry()
 
   async function importPaths (paths: string[], dest: string): Promise<Job> {
     return await need(deps.engine, 'importPaths')({ paths, dest, wait: false })
@@ -74,13 +81,7 @@ export function createShellMethods (deps: ShellDeps): ShellMethods {
     },
 
     async importDropped (args: ParsedArgs<'importDropped'>): Promise<Result<'importDropped'>> {
-      for (const p of args.files) {
-        if (p.includes('\0') || !isAbsolute(p)) throw DatdotError.invalidArgument('Dropped items must be local files or folders')
-        const st = await stat(p).catch(() => null)
-        if (st === null) throw DatdotError.notFound(p)
-        if (!st.isFile() && !st.isDirectory()) throw DatdotError.invalidArgument(`Not a file or folder: ${basename(p)}`)
-      }
-      return await importPaths([...new Set(args.files)], args.dest)
+      return await importPaths(drops.take(args.drop), args.dest)
     },
 
     async exportWithDialog (args: ParsedArgs<'exportWithDialog'>): Promise<Result<'exportWithDialog'>> {
@@ -127,10 +128,11 @@ export function createShellMethods (deps: ShellDeps): ShellMethods {
   }
 
   async function cleanup (): Promise<void> {
+    drops.clear()
     const dirs = [...tempDirs]
     tempDirs.clear()
     await Promise.all(dirs.map(async (d) => await rm(d, { recursive: true, force: true }).catch(() => {})))
   }
 
-  return { handlers, cleanup }
+  return { handlers, drops, cleanup }
 }

@@ -1,7 +1,11 @@
 import { describe, it, expect } from 'vitest'
 import type { IpcMainInvokeEvent } from 'electron'
 import { registerIpc, forwardEvent, IPC_METHODS, senderIsTrusted } from '../../main/electron/ipc.js'
-import { METHOD_NAMES, methods, IPC_PREFIX, IPC_EVENT_CHANNEL, type Handlers } from '../../main/api/contract.js'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { METHOD_NAMES, methods, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, type Handlers, type Job } from '../../main/api/contract.js'
+import { createShellMethods } from '../../main/electron/shell-methods.js'
 import type { CallOutcome } from '../../main/api/dispatch.js'
 
 type Listener = (event: IpcMainInvokeEvent, args: unknown) => Promise<CallOutcome>
@@ -111,6 +115,61 @@ describe('IPC sender check', () => {
   it('refuses everything while there is no window', () => {
     expect(senderIsTrusted(event(), null)).toBe(false)
     expect(senderIsTrusted(event(), { id: WINDOW_ID })).toBe(true)
+  })
+})
+
+describe('dropped files over IPC', () => {
+  /** The shell methods wired to registerIpc as main.ts does, with an engine stand-in recording imports. */
+  function shellSetup () {
+    const imported: unknown[] = []
+    const shell = createShellMethods({
+      engine: { importPaths: async (args) => { imported.push(args); return { id: 'j', kind: 'import', state: 'running' } as Job } },
+      showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+      writeClipboard: () => {},
+      openPath: async () => ''
+    })
+    const ipcMain = fakeIpcMain()
+    registerIpc({
+      ipcMain: ipcMain as never,
+      handlers: shell.handlers,
+      getWebContents: () => ({ id: WINDOW_ID }),
+      onDropPaths: async (args) => { await shell.drops.register(args) }
+    })
+    const call = async (channel: string, args: unknown, ev = event()): Promise<CallOutcome> => await ipcMain.handlers.get(channel)!(ev, args)
+    return { imported, call, ipcMain }
+  }
+
+  it('refuses a local path sent by the page to importDropped, importing nothing', async () => {
+    const { imported, call } = shellSetup()
+    const out = await call(IPC_PREFIX + 'importDropped', { files: ['/home/me/.ssh/id_ed25519'], dest: '/' })
+    expect(out).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    const guessed = await call(IPC_PREFIX + 'importDropped', { drop: 'ab'.repeat(16), dest: '/' })
+    expect(guessed).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+    expect(imported).toEqual([])
+  })
+
+  it('imports the paths preload registered on the drop channel, by token, once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'datdot-ipc-drop-'))
+    try {
+      const file = join(dir, 'a.txt')
+      await writeFile(file, 'a')
+      const { imported, call } = shellSetup()
+      const drop = 'cd'.repeat(16)
+      await expect(call(IPC_DROP_CHANNEL, { drop, paths: [file] })).resolves.toEqual({ ok: true, result: { ok: true } })
+      await expect(call(IPC_PREFIX + 'importDropped', { drop, dest: '/inbox' })).resolves.toMatchObject({ ok: true })
+      expect(imported).toEqual([{ paths: [file], dest: '/inbox', wait: false }])
+      await expect(call(IPC_PREFIX + 'importDropped', { drop, dest: '/inbox' })).resolves.toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+      await expect(call(IPC_DROP_CHANNEL, { drop: 'ef'.repeat(16), paths: [join(dir, 'gone')] })).resolves.toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('checks the sender on the drop channel too, and registers it only when asked', async () => {
+    const { call } = shellSetup()
+    const out = await call(IPC_DROP_CHANNEL, { drop: 'ab'.repeat(16), paths: ['/etc/passwd'] }, event({ url: 'https://evil.example/' }))
+    expect(out).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
+    expect(setup({}).ipcMain.handlers.has(IPC_DROP_CHANNEL)).toBe(false)
   })
 })
 

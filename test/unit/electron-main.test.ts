@@ -10,7 +10,7 @@ import { mkdtemp, mkdir, writeFile, rm, access } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import createTestnet, { type Testnet } from '@hyperswarm/testnet'
-import { IPC_PREFIX, IPC_EVENT_CHANNEL } from '../../main/api/contract.js'
+import { IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL } from '../../main/api/contract.js'
 
 type Fn = (...args: any[]) => any
 
@@ -260,7 +260,13 @@ describe('Electron shell (with a stand-in for electron)', () => {
   it('imports a dropped file into the vault and forwards the engine events to the window', async () => {
     const file = join(root, 'dropped.txt')
     await writeFile(file, 'hello from the desktop')
-    const started = await invoke('importDropped', { files: [file], dest: '/inbox' })
+    // What preload does on a trusted drop: the paths go to main under a token, the page sends the token.
+    const drop = '5a'.repeat(16)
+    const registered = await fake.state.ipcHandlers.get(IPC_DROP_CHANNEL)!(trusted(), { drop, paths: [file] })
+    expect(registered).toEqual({ ok: true, result: { ok: true } })
+    const byPath = await invoke('importDropped', { files: [join(root, 'secret.txt')], dest: '/' })
+    expect(byPath).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
+    const started = await invoke('importDropped', { drop, dest: '/inbox' })
     expect(started).toMatchObject({ ok: true, result: { kind: 'import' } })
     await vi.waitFor(() => {
       const names = win.webContents.sent.filter((s: unknown[]) => s[0] === IPC_EVENT_CHANNEL).map((s: unknown[]) => s[1])
@@ -268,7 +274,9 @@ describe('Electron shell (with a stand-in for electron)', () => {
     }, { timeout: 30_000, interval: 20 })
     const listed = await invoke('listFiles', { path: '/inbox' })
     expect(listed.result.entries.map((e: { name: string }) => e.name)).toEqual(['dropped.txt'])
-    const missing = await invoke('importDropped', { files: [join(root, 'nope.txt')] })
+    const again = await invoke('importDropped', { drop })
+    expect(again).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+    const missing = await fake.state.ipcHandlers.get(IPC_DROP_CHANNEL)!(trusted(), { drop: '6b'.repeat(16), paths: [join(root, 'nope.txt')] })
     expect(missing).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
   })
 

@@ -71,24 +71,26 @@ describe('pickAndImport', () => {
 })
 
 describe('importDropped', () => {
-  it('imports dropped files and folders that exist, once each', async () => {
+  const drop = 'ab'.repeat(16)
+
+  it('imports the files and folders preload registered under the drop token, once each, and only once', async () => {
     const file = join(dir, 'a.txt')
     const folder = join(dir, 'photos')
     await writeFile(file, 'a')
     await mkdir(folder)
     const { engine, calls } = fakeEngine()
-    const { d } = deps(engine, { canceled: true, filePaths: [] })
-    await createShellMethods(d).handlers.importDropped({ files: [file, folder, file], dest: '/' })
+    const shell = createShellMethods(deps(engine, { canceled: true, filePaths: [] }).d)
+    await shell.drops.register({ drop, paths: [file, folder, file] })
+    await shell.handlers.importDropped({ drop, dest: '/' })
     expect(calls).toEqual([['importPaths', { paths: [file, folder], dest: '/', wait: false }]])
+    await expect(shell.handlers.importDropped({ drop, dest: '/' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(calls).toHaveLength(1)
   })
 
-  it('refuses relative paths and paths that do not exist, importing nothing', async () => {
-    const file = join(dir, 'a.txt')
-    await writeFile(file, 'a')
+  it('refuses a token preload never registered, importing nothing', async () => {
     const { engine, calls } = fakeEngine()
     const { handlers } = createShellMethods(deps(engine, { canceled: true, filePaths: [] }).d)
-    await expect(handlers.importDropped({ files: [file, 'relative.txt'], dest: '/' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
-    await expect(handlers.importDropped({ files: [file, join(dir, 'gone.txt')], dest: '/' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(handlers.importDropped({ drop, dest: '/' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
     expect(calls).toEqual([])
   })
 })

@@ -5,7 +5,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
 import { build } from 'vite'
-import { methods, METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL } from '../../main/api/contract.js'
+import { methods, METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL } from '../../main/api/contract.js'
 
 // Builds preload/ with its real Vite config (into a temp folder) and runs the bundle the way a
 // sandboxed preload runs: a script whose `require` knows only 'electron'.
@@ -25,7 +25,11 @@ afterAll(async () => {
 
 interface Exposed { key: string, api: Record<string, unknown> }
 
-function runBundle (): { exposed: Exposed[], required: string[], invoked: Array<[string, unknown]>, listeners: Map<string, unknown[]> } {
+type WindowListener = { type: string, fn: (event: unknown) => void, capture: unknown }
+
+function runBundle (): { exposed: Exposed[], required: string[], invoked: Array<[string, unknown]>, listeners: Map<string, unknown[]>, windowListeners: WindowListener[] } {
+  const windowListeners: WindowListener[] = []
+  const window = { addEventListener: (type: string, fn: (event: unknown) => void, capture: unknown) => { windowListeners.push({ type, fn, capture }) } }
   const exposed: Exposed[] = []
   const required: string[] = []
   const invoked: Array<[string, unknown]> = []
@@ -37,7 +41,7 @@ function runBundle (): { exposed: Exposed[], required: string[], invoked: Array<
       on: (channel: string, fn: unknown) => { listeners.set(channel, [...(listeners.get(channel) ?? []), fn]) },
       removeListener: (channel: string, fn: unknown) => { listeners.set(channel, (listeners.get(channel) ?? []).filter((f) => f !== fn)) }
     },
-    webUtils: { getPathForFile: () => '/x' }
+    webUtils: { getPathForFile: (file: { path?: string }) => file.path ?? '' }
   }
   const sandboxRequire = (id: string): unknown => {
     required.push(id)
@@ -45,8 +49,8 @@ function runBundle (): { exposed: Exposed[], required: string[], invoked: Array<
     throw new Error(`a sandboxed preload cannot require ${id}`)
   }
   const module = { exports: {} }
-  runInNewContext(code, { require: sandboxRequire, module, exports: module.exports, console }, { filename: 'index.cjs' })
-  return { exposed, required, invoked, listeners }
+  runInNewContext(code, { require: sandboxRequire, module, exports: module.exports, console, window, crypto: globalThis.crypto }, { filename: 'index.cjs' })
+  return { exposed, required, invoked, listeners, windowListeners }
 }
 
 describe('preload bundle', () => {
@@ -61,7 +65,20 @@ describe('preload bundle', () => {
     const { exposed } = runBundle()
     expect(exposed.map((e) => e.key)).toEqual(['datdot'])
     const ipc = METHOD_NAMES.filter((m) => (methods[m].exposure as readonly string[]).includes('ipc'))
-    expect(Object.keys(exposed[0]!.api).sort()).toEqual([...ipc, 'importDroppedFiles', 'kind', 'on'].sort())
+    expect(Object.keys(exposed[0]!.api).sort()).toEqual([...ipc, 'kind', 'on', 'takeDrop'].sort())
+  })
+
+  it('listens for drops on the window in the capture phase and sends only trusted drops\' paths to main', () => {
+    const { exposed, invoked, windowListeners } = runBundle()
+    expect(windowListeners.map((l) => [l.type, l.capture])).toEqual([['drop', true]])
+    const api = exposed[0]!.api as { takeDrop: () => { drop: string, items: number } | null }
+    const files = [{ name: 'a.txt', path: '/home/u/a.txt' }]
+    windowListeners[0]!.fn({ isTrusted: false, dataTransfer: { files } })
+    expect(invoked).toEqual([])
+    windowListeners[0]!.fn({ isTrusted: true, dataTransfer: { files } })
+    const ticket = api.takeDrop()
+    expect(ticket?.drop).toMatch(/^[0-9a-f]{32}$/)
+    expect(invoked).toEqual([[IPC_DROP_CHANNEL, { drop: ticket!.drop, paths: ['/home/u/a.txt'] }]])
   })
 
   it('calls ipcRenderer.invoke on the method channel and listens on the event channel', async () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import type { ContextBridge, IpcRenderer, WebUtils } from 'electron'
-import { createPreloadApi, ipcMethodNames, type PreloadDeps } from '../../preload/generate.js'
-import { methods, METHOD_NAMES, EVENT_NAMES, IPC_PREFIX, type MethodName } from '../../main/api/contract.js'
+import { createPreloadApi, ipcMethodNames, type PreloadDeps, type DropEventLike } from '../../preload/generate.js'
+import { methods, METHOD_NAMES, EVENT_NAMES, IPC_PREFIX, IPC_DROP_CHANNEL, type MethodName } from '../../main/api/contract.js'
 import { DatdotError } from '../../main/engine/errors.js'
 
 // The preload's dependencies must be satisfiable by Electron's real renderer API (type check only).
@@ -17,7 +17,9 @@ interface Call { channel: string, args: unknown }
 function fakeMain (reply: (channel: string, args: unknown) => unknown = (channel) => ({ ok: true, result: { echoed: channel } })) {
   const calls: Call[] = []
   let eventCallback: ((name: unknown, data: unknown) => void) | null = null
+  let dropHandler: ((event: DropEventLike) => void) | null = null
   let subscriptions = 0
+  let counter = 0
   const deps: PreloadDeps = {
     invoke: async (channel, args) => {
       calls.push({ channel, args })
@@ -28,11 +30,17 @@ function fakeMain (reply: (channel: string, args: unknown) => unknown = (channel
       eventCallback = cb
       return () => { eventCallback = null }
     },
-    getPathForFile: (file) => (file as unknown as { path?: string }).path ?? ''
+    getPathForFile: (file) => (file as unknown as { path?: string }).path ?? '',
+    listenForDrops: (handler) => { dropHandler = handler },
+    randomBytes: () => new Uint8Array(16).fill(++counter)
   }
   return {
     deps,
     calls,
+    /** A drop event on the window, as preload's capture listener sees it. */
+    drop: (files: Array<{ name: string, path?: string }>, isTrusted = true) => {
+      dropHandler?.({ isTrusted, dataTransfer: { files: files as unknown as File[] } })
+    },
     emit: (name: unknown, data: unknown) => { eventCallback?.(name, data) },
     get subscribed () { return eventCallback !== null },
     get subscriptions () { return subscriptions }
@@ -42,9 +50,9 @@ function fakeMain (reply: (channel: string, args: unknown) => unknown = (channel
 const expectedIpc = METHOD_NAMES.filter((m) => (methods[m].exposure as readonly string[]).includes('ipc'))
 
 describe('generated preload API', () => {
-  it('has one function per ipc-exposed contract method, plus on, kind and importDroppedFiles, and nothing else', () => {
+  it('has one function per ipc-exposed contract method, plus on, kind and takeDrop, and nothing else', () => {
     const api = createPreloadApi(fakeMain().deps) as unknown as Record<string, unknown>
-    const extras = ['kind', 'on', 'importDroppedFiles']
+    const extras = ['kind', 'on', 'takeDrop']
     expect(Object.keys(api).sort()).toEqual([...expectedIpc, ...extras].sort())
     for (const m of expectedIpc) expect(typeof api[m], m).toBe('function')
     expect(api.kind).toBe('electron')
@@ -156,21 +164,62 @@ describe('preload events', () => {
 })
 
 describe('dropped files', () => {
-  it('maps File objects to their paths and invokes importDropped', async () => {
-    const main = fakeMain((channel, args) => ({ ok: true, result: { channel, args } }))
+  const token = (n: number): string => n.toString(16).padStart(2, '0').repeat(16)
+
+  it('sends the paths of a trusted drop to main on the preload-only channel and gives the page only a one-time token', async () => {
+    const main = fakeMain((channel, args) => ({ ok: true, result: channel === IPC_DROP_CHANNEL ? { ok: true } : { channel, args } }))
     const api = createPreloadApi(main.deps)
-    const files = [{ name: 'a.txt', path: '/home/u/a.txt' }, { name: 'dir', path: '/home/u/dir' }] as unknown as File[]
-    const r = await api.importDroppedFiles(files, '/inbox')
-    expect(r).toEqual({ channel: IPC_PREFIX + 'importDropped', args: { files: ['/home/u/a.txt', '/home/u/dir'], dest: '/inbox' } })
+    main.drop([{ name: 'a.txt', path: '/home/u/a.txt' }, { name: 'dir', path: '/home/u/dir' }, { name: 'a.txt', path: '/home/u/a.txt' }])
+    expect(main.calls).toEqual([{ channel: IPC_DROP_CHANNEL, args: { drop: token(1), paths: ['/home/u/a.txt', '/home/u/dir'] } }])
+    expect(api.takeDrop()).toEqual({ drop: token(1), items: 2 })
+    expect(api.takeDrop()).toBeNull()
+    const r = await api.importDropped({ drop: token(1), dest: '/inbox' })
+    expect(r).toEqual({ channel: IPC_PREFIX + 'importDropped', args: { drop: token(1), dest: '/inbox' } })
+    expect(JSON.stringify(main.calls.slice(1))).not.toContain('/home/u')
   })
 
-  it('refuses files without a local path and an empty drop, without calling the main process', async () => {
+  it('ignores drop events the page made (untrusted) and files that are not local, registering nothing', () => {
     const main = fakeMain()
     const api = createPreloadApi(main.deps)
-    const made = [{ name: 'made-by-page.txt' }] as unknown as File[]
-    await expect(api.importDroppedFiles(made, '/')).rejects.toThrow(/made-by-page.txt is not a local file/)
-    await expect(api.importDroppedFiles([], '/')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
-    await expect(api.importDroppedFiles('x' as never, '/')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    main.drop([{ name: 'id_ed25519', path: '/home/me/.ssh/id_ed25519' }], false)
+    expect(api.takeDrop()).toBeNull()
+    main.drop([{ name: 'made-by-page.txt' }])
+    expect(api.takeDrop()).toBeNull()
     expect(main.calls).toEqual([])
+  })
+
+  it('forgets an earlier drop when a new drop event arrives', () => {
+    const main = fakeMain()
+    const api = createPreloadApi(main.deps)
+    main.drop([{ name: 'a.txt', path: '/home/u/a.txt' }])
+    main.drop([{ name: 'made-by-page.txt' }])
+    expect(api.takeDrop()).toBeNull()
+  })
+
+  it('waits for main to hold the drop before importing it, and reports a failed registration', async () => {
+    let release: (v: unknown) => void = () => {}
+    const order: string[] = []
+    const main = fakeMain((channel) => {
+      order.push(channel)
+      if (channel === IPC_DROP_CHANNEL) return new Promise((resolve) => { release = resolve })
+      return { ok: true, result: 'job' }
+    })
+    const api = createPreloadApi(main.deps)
+    main.drop([{ name: 'a.txt', path: '/home/u/a.txt' }])
+    const ticket = api.takeDrop()!
+    const imported = api.importDropped({ drop: ticket.drop, dest: '/' })
+    await Promise.resolve()
+    expect(order).toEqual([IPC_DROP_CHANNEL])
+    release({ ok: true, result: { ok: true } })
+    await expect(imported).resolves.toBe('job')
+    expect(order).toEqual([IPC_DROP_CHANNEL, IPC_PREFIX + 'importDropped'])
+
+    const failing = fakeMain((channel) => channel === IPC_DROP_CHANNEL
+      ? { ok: false, error: { code: 'NOT_FOUND', message: 'Not found: /home/u/gone' } }
+      : { ok: true, result: 'job' })
+    const api2 = createPreloadApi(failing.deps)
+    failing.drop([{ name: 'gone', path: '/home/u/gone' }])
+    await expect(api2.importDropped({ drop: api2.takeDrop()!.drop, dest: '/' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(failing.calls.map((c) => c.channel)).toEqual([IPC_DROP_CHANNEL])
   })
 })

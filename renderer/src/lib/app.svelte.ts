@@ -9,8 +9,9 @@ import { JobsStore } from './jobs.svelte.js'
 import { HostingStore } from './hosting.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
-import { importFiles } from './transfer.js'
+import { importDrop, importFiles } from './transfer.js'
 import type { Job, NetworkStatus } from '../../../main/api/contract.js'
+import { DatdotError } from '../../../main/engine/errors.js'
 
 export type Page = 'vault' | 'peers' | 'hosting'
 export const PAGES: Array<{ id: Page, label: string }> = [
@@ -111,9 +112,17 @@ export class AppState {
   drop (dt: DataTransfer): void {
     const dest = this.vault.browser.readOnly ? '/' : this.vault.browser.path
     if (this.client.kind === 'electron') {
-      // Preload turns File objects (files and folders) into paths; the engine walks folders.
-      const files = Array.from(dt.files).map((file) => ({ file, relativePath: file.name }))
-      void this.importInto(files, dest)
+      // Preload saw this drop first and handed its paths to main; the page only gets a token.
+      const ticket = this.client.preload.takeDrop()
+      if (ticket === null) {
+        handleError(DatdotError.invalidArgument('only files and folders from this computer can be added'), 'Adding files failed')
+        return
+      }
+      const client = this.client
+      this.preparing++
+      void importDrop(client, ticket.drop, dest, this.onJob)
+        .catch((err) => handleError(err, 'Adding files failed'))
+        .finally(() => { this.preparing-- })
       return
     }
     const roots = droppedEntries(dt)

@@ -1,7 +1,7 @@
 /**
  * Moving bytes between the user's computer and drives, the right way for each mode:
- *  - Electron: preload's importDroppedFiles / pickAndImport / exportWithDialog / openFile
- *    (paths never pass through the page);
+ *  - Electron: importDropped (with the token of a drop, preload's takeDrop()) / pickAndImport /
+ *    exportWithDialog / openFile (paths never pass through the page);
  *  - browser: upload sessions (beginUpload, one PUT per file, commitUpload or abortUpload) and
  *    one-time download URLs.
  */
@@ -57,14 +57,20 @@ export async function uploadFiles (client: Client, files: PickedFile[], dest: st
   }
 }
 
-/** Imports dropped or picked files into the vault folder `dest`. */
+/** Imports dropped or picked files into the vault folder `dest` (browser: uploads their bytes). */
 export async function importFiles (client: Client, files: PickedFile[], dest: string, onJob: (job: Job) => void): Promise<Job> {
   if (client.kind === 'electron') {
-    const job = await client.preload.importDroppedFiles(files.map((f) => f.file), dest)
-    onJob(job)
-    return job
+    // The desktop app imports by path in main: pickAndImport, or importDrop below.
+    throw DatdotError.invalidArgument('In the desktop app, add files with the Add buttons or by dropping them on the window')
   }
   return await uploadFiles(client, files, dest, onJob)
+}
+
+/** Electron: imports the drop whose token preload's takeDrop() gave into the vault folder `dest`. */
+export async function importDrop (client: Client, drop: string, dest: string, onJob: (job: Job) => void): Promise<Job> {
+  const job = await client.call('importDropped', { drop, dest })
+  onJob(job)
+  return job
 }
 
 export interface FileRef {
