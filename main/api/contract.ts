@@ -90,7 +90,12 @@ export const FollowInfo = z.object({
   blocksHave: z.number().int().nonnegative(),
   blocksTotal: z.number().int().nonnegative(),
   addedMs: z.number(),
-  lastUpdateMs: z.number().nullable()
+  lastUpdateMs: z.number().nullable(),
+  /**
+   * When state is 'offline' (no peer: the author's latest version is unknown, `version` is the
+   * last one seen), since when; null in every other state.
+   */
+  offlineSinceMs: z.number().nullable()
 })
 export type FollowInfo = z.infer<typeof FollowInfo>
 

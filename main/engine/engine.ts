@@ -44,6 +44,8 @@ export interface EngineOptions {
   freeBytes?: (dir: string) => Promise<number>
   progressIntervalMs?: number
   statusIntervalMs?: number
+  /** Reconnect timings (tests shorten them): Hyperswarm's backoffs for a dropped peer, and how soon a follow without a peer looks its author up again. */
+  network?: { backoffsMs?: [number, number, number, number], healMs?: { min: number, max: number } }
 }
 
 export type EngineEventListener = <E extends EventName>(name: E, data: EventData<E>) => void
@@ -137,6 +139,7 @@ export class Engine extends Resource {
       store: this.store,
       dht: this.options.dht,
       bootstrap: this.options.bootstrap,
+      backoffsMs: this.options.network?.backoffsMs,
       onStatus: (s) => this.emitEvent('network.status', s)
     })
     if (!this.options.offline) await this.network.ready()
@@ -148,6 +151,7 @@ export class Engine extends Resource {
       network: this.network,
       now: this.now,
       statusIntervalMs: this.options.statusIntervalMs,
+      healMs: this.options.network?.healMs,
       ownKey: () => this.vault.key,
       onUpdated: (data) => this.emitEvent('follow.updated', data),
       onStatus: (info) => this.emitEvent('follow.status', info),

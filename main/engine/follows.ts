@@ -3,6 +3,11 @@
  * version), announce (so a third peer can get them from us while the author is offline),
  * and watch (an update event with the changed paths as soon as the author appends).
  * Follows are stored in SQLite and reopened on start.
+ *
+ * A follow heals itself: while it has no peer it is 'offline' (never 'synced': it cannot know
+ * the author's latest version), says since when, and looks its topic up again with a growing
+ * delay (and at once when the network resumes), so a peer that came back, restarted, or that
+ * Hyperswarm stopped retrying is found again without waiting for the swarm's 10-minute refresh.
  */
 import Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
@@ -27,7 +32,12 @@ export interface FollowsOptions {
   onRemoved: (key: string) => void
   now?: () => number
   statusIntervalMs?: number
+  /** Delay before a follow with no peer looks its topic up again: `min` at first, doubling up to `max` (ms). */
+  healMs?: { min: number, max: number }
 }
+
+/** Defaults: first look-up again after 1 s, then 2, 4, ... at most every 2 minutes per follow without a peer. */
+const HEAL_MS = { min: 1_000, max: 120_000 }
 
 interface Row { key: string, path: string, added_ms: number, last_version: number, last_update_ms: number | null }
 
@@ -43,11 +53,16 @@ export class Followed {
   private lastStatusMs = 0
   private statusTimer: NodeJS.Timeout | null = null
   private publishing: Promise<void> = Promise.resolve()
+  /** Since when this follow has had no peer (null while it has one). */
+  private offlineSinceMs: number | null = null
+  private healTimer: NodeJS.Timeout | null = null
+  private healDelayMs: number
   closed = false
 
   constructor (private readonly owner: Follows, readonly id: string, public row: Row) {
     // A Hyperdrive closes the Corestore it is given: give it a session of its own.
     this.drive = new Hyperdrive(owner.opts.store.session(), parseKey(id))
+    this.healDelayMs = owner.healMs.min
   }
 
   async open (): Promise<void> {
@@ -60,6 +75,7 @@ export class Followed {
     core.on('download', this.onDownload)
     this.downloads.push(core.download({ start: 0, end: -1 }))
     await this.owner.opts.network.join(drive.discoveryKey, { server: true, client: true })
+    this.watchPeers()
     // The blobs core is known once the first metadata block arrives; wire it up then.
     this.openBlobs().catch(() => {})
     if (core.length > 0) this.onAppend()
@@ -88,7 +104,48 @@ export class Followed {
     this.publishing = this.publishing.then(() => this.publishUpdate()).catch(() => {})
   }
 
-  private readonly onPeer = (): void => { this.status(true) }
+  private readonly onPeer = (): void => {
+    this.watchPeers()
+    this.status(true)
+  }
+
+  private peerCount (): number {
+    const blobs = this.drive.blobs?.core ?? null
+    return Math.max(this.drive.core.peers.length, blobs ? blobs.peers.length : 0)
+  }
+
+  /** Notes since when the follow has had no peer and, while it has none, looks the author up again. */
+  private watchPeers (): void {
+    if (this.closed) return
+    if (this.peerCount() > 0) {
+      this.offlineSinceMs = null
+      this.healDelayMs = this.owner.healMs.min
+      if (this.healTimer !== null) { clearTimeout(this.healTimer); this.healTimer = null }
+      return
+    }
+    this.offlineSinceMs ??= this.owner.now()
+    if (this.healTimer === null) this.scheduleHeal()
+  }
+
+  private scheduleHeal (): void {
+    this.healTimer = setTimeout(() => {
+      this.healTimer = null
+      if (this.closed || this.peerCount() > 0) return
+      this.owner.counters.heals++
+      this.owner.opts.network.refresh(this.drive.discoveryKey).catch(() => { this.owner.counters.healErrors++ })
+      this.healDelayMs = Math.min(this.healDelayMs * 2, this.owner.healMs.max)
+      this.scheduleHeal()
+    }, this.healDelayMs)
+    this.healTimer.unref()
+  }
+
+  /** The network resumed (it announces and looks everything up itself): start the heal delays over. */
+  networkResumed (): void {
+    if (this.closed || this.healTimer === null) return
+    clearTimeout(this.healTimer)
+    this.healDelayMs = this.owner.healMs.min
+    this.scheduleHeal()
+  }
   private readonly onStatusChange = (): void => { this.status(false) }
   private readonly onDownload = (_index: number, byteLength: number): void => {
     this.bytesDownloaded += byteLength
@@ -140,10 +197,12 @@ export class Followed {
     const blobsTotal = Math.max(blobs ? blobs.length : 0, this.blobsNeeded)
     const blocksTotal = core.length + blobsTotal
     const blocksHave = Math.min(core.contiguousLength, core.length) + (blobs ? Math.min(blobs.contiguousLength, blobsTotal) : 0)
-    const peers = Math.max(core.peers.length, blobs ? blobs.peers.length : 0)
+    const peers = this.peerCount()
     let state: FollowInfo['state']
     if (core.length === 0) state = peers > 0 ? 'syncing' : 'connecting'
-    else if (blocksHave < blocksTotal || blobs === null || this.blobsNeededVersion !== this.drive.version) state = peers > 0 ? 'syncing' : 'offline'
+    // Without a peer nobody can tell whether the author moved on: offline, at the last version seen.
+    else if (peers === 0) state = 'offline'
+    else if (blocksHave < blocksTotal || blobs === null || this.blobsNeededVersion !== this.drive.version) state = 'syncing'
     else state = 'synced'
     return {
       key: this.id,
@@ -156,7 +215,8 @@ export class Followed {
       blocksHave,
       blocksTotal,
       addedMs: this.row.added_ms,
-      lastUpdateMs: this.row.last_update_ms
+      lastUpdateMs: this.row.last_update_ms,
+      offlineSinceMs: state === 'offline' ? (this.offlineSinceMs ?? this.owner.now()) : null
     }
   }
 
@@ -164,6 +224,7 @@ export class Followed {
     if (this.closed) return
     this.closed = true
     if (this.statusTimer) clearTimeout(this.statusTimer)
+    if (this.healTimer) clearTimeout(this.healTimer)
     for (const d of this.downloads) d.destroy()
     this.drive.core.off('append', this.onAppend)
     await this.owner.opts.network.leave(this.drive.discoveryKey).catch(() => {})
@@ -176,16 +237,26 @@ export class Follows extends Resource {
   readonly opts: FollowsOptions
   readonly now: () => number
   readonly statusIntervalMs: number
+  readonly healMs: { min: number, max: number }
+  /** heals: topic look-ups asked by follows without a peer; healErrors: those that failed. */
+  readonly counters = { heals: 0, healErrors: 0 }
   private readonly drives = new Map<string, Followed>()
+  private readonly onResumed = (): void => {
+    for (const f of this.drives.values()) f.networkResumed()
+  }
 
   constructor (opts: FollowsOptions) {
     super()
     this.opts = opts
     this.now = opts.now ?? Date.now
     this.statusIntervalMs = opts.statusIntervalMs ?? 250
+    const heal = opts.healMs ?? HEAL_MS
+    if (!(heal.min > 0 && heal.max >= heal.min)) throw DatdotError.invalidArgument('healMs needs 0 < min <= max')
+    this.healMs = heal
   }
 
   protected async _open (): Promise<void> {
+    this.opts.network.on('resumed', this.onResumed)
     const rows = this.opts.db.prepare('SELECT key, path, added_ms, last_version, last_update_ms FROM follows ORDER BY added_ms').all() as Row[]
     for (const row of rows) {
       const f = new Followed(this, row.key, row)
@@ -195,6 +266,7 @@ export class Follows extends Resource {
   }
 
   protected async _close (): Promise<void> {
+    this.opts.network.off('resumed', this.onResumed)
     for (const f of this.drives.values()) await f.close()
     this.drives.clear()
   }

@@ -2,11 +2,18 @@
  * Hyperswarm, owned by the engine. Every connection replicates the whole Corestore; topics
  * are the discovery keys of the vault and of every followed drive. The DHT is injected
  * (tests pass a loopback testnet node) or built from bootstrap nodes; with neither, Hyperswarm
- * uses the public DHT. Pausing leaves all topics, drops connections and refuses new ones.
+ * uses the public DHT.
+ *
+ * Pausing suspends the swarm (Hyperswarm's own suspend: connections dropped, topics
+ * unannounced, nothing accepted or dialled) and resuming resumes it (every topic announced and
+ * looked up again). It must not be done with a firewall: Hyperswarm bans, for good, every peer
+ * its firewall refuses, so a peer that dialled us while we were paused was never reconnected.
+ * A topic is looked up only when joined, on resume and every ~10 minutes; `refresh()` lets a
+ * follow that has no peer look its topic up again sooner.
  */
 import Hyperswarm from 'hyperswarm'
 import DHT from 'hyperdht'
-import type { SwarmConnection } from 'hyperswarm'
+import type { Discovery, SwarmConnection } from 'hyperswarm'
 import type Corestore from 'corestore'
 import type { NetworkStatus } from '../api/contract.js'
 import type { HostPort } from './config.js'
@@ -19,6 +26,8 @@ export interface NetworkOptions {
   dht?: unknown
   bootstrap?: HostPort[]
   maxPeers?: number
+  /** Hyperswarm's reconnect backoffs for a dropped peer (ms, four steps); tests shorten them. */
+  backoffsMs?: [number, number, number, number]
   onStatus: (status: NetworkStatus) => void
 }
 
@@ -30,7 +39,9 @@ export class Network extends Resource {
   private readonly opts: NetworkOptions
   private readonly topics = new Map<string, Topic>()
   private readonly waiters = new Set<() => void>()
-  counters = { connections: 0, disconnections: 0, replicationErrors: 0 }
+  /** Pause and resume run one at a time, in the order asked. */
+  private pausing: Promise<unknown> = Promise.resolve()
+  counters = { connections: 0, disconnections: 0, replicationErrors: 0, refreshes: 0 }
 
   constructor (opts: NetworkOptions) {
     super()
@@ -38,9 +49,13 @@ export class Network extends Resource {
   }
 
   protected async _open (): Promise<void> {
-    const swarmOpts: ConstructorParameters<typeof Hyperswarm>[0] = {
-      maxPeers: this.opts.maxPeers ?? 64,
-      firewall: () => this.paused
+    // `backoffs` and `jitter` are Hyperswarm options the shared typings do not list.
+    const swarmOpts: NonNullable<ConstructorParameters<typeof Hyperswarm>[0]> & { backoffs?: number[], jitter?: number } = {
+      maxPeers: this.opts.maxPeers ?? 64
+    }
+    if (this.opts.backoffsMs) {
+      swarmOpts.backoffs = this.opts.backoffsMs
+      swarmOpts.jitter = Math.round(this.opts.backoffsMs[0] / 4)
     }
     if (this.opts.dht) swarmOpts.dht = this.opts.dht
     else if (this.opts.bootstrap && this.opts.bootstrap.every((b) => isLoopback(b.host))) {
@@ -54,6 +69,7 @@ export class Network extends Resource {
   }
 
   protected async _close (): Promise<void> {
+    await this.pausing
     if (this.swarm) await this.swarm.destroy()
     for (const w of this.waiters) w()
   }
@@ -90,30 +106,47 @@ export class Network extends Resource {
   async join (discoveryKey: Buffer, opts: { server: boolean, client: boolean }): Promise<{ flushed: Promise<void> }> {
     const id = toHex(discoveryKey)
     this.topics.set(id, { key: discoveryKey, ...opts })
-    if (!this.swarm || this.paused) return { flushed: Promise.resolve() }
+    if (!this.swarm) return { flushed: Promise.resolve() }
+    // While paused the swarm is suspended: the topic is joined suspended and announced on resume.
     const discovery = this.swarm.join(discoveryKey, opts)
     this.publish()
-    const flushed = discovery.flushed().catch(() => {})
+    const flushed = this.paused ? Promise.resolve() : discovery.flushed().catch(() => {})
     return { flushed }
   }
 
   async leave (discoveryKey: Buffer): Promise<void> {
     const id = toHex(discoveryKey)
     if (!this.topics.delete(id)) return
-    if (this.swarm && !this.paused) await this.swarm.leave(discoveryKey)
+    if (this.swarm) await this.swarm.leave(discoveryKey)
     this.publish()
   }
 
+  /**
+   * Announces and looks a joined topic up again now, so peers that appeared since the last lookup
+   * (or that Hyperswarm stopped retrying) are found. A no-op while paused or closing.
+   */
+  async refresh (discoveryKey: Buffer): Promise<void> {
+    if (!this.swarm || this.paused || this.closing || !this.topics.has(toHex(discoveryKey))) return
+    const discovery = (this.swarm as unknown as { status (topic: Buffer): Discovery | null }).status(discoveryKey)
+    if (discovery === null) return
+    this.counters.refreshes++
+    await discovery.refresh()
+  }
+
   async setPaused (paused: boolean): Promise<NetworkStatus> {
-    if (paused === this.paused || !this.swarm) return this.status()
+    const run = this.pausing.then(() => this.applyPaused(paused))
+    this.pausing = run.catch(() => {})
+    return await run
+  }
+
+  private async applyPaused (paused: boolean): Promise<NetworkStatus> {
+    const swarm = this.swarm
+    if (paused === this.paused || !swarm || this.closing) return this.status()
     this.paused = paused
-    if (paused) {
-      for (const t of this.topics.values()) await this.swarm.leave(t.key)
-      for (const c of this.swarm.connections) c.destroy()
-    } else {
-      for (const t of this.topics.values()) this.swarm.join(t.key, { server: t.server, client: t.client })
-    }
+    if (paused) await swarm.suspend()
+    else await swarm.resume()
     this.publish()
+    if (!paused) this.emit('resumed')
     return this.status()
   }
 
