@@ -37,6 +37,13 @@ function http (port: number, opts: { method: string, path: string, headers: Reco
   })
 }
 
+/** The message as a JSON object, or null when it is not one. */
+function parsedObject (text: string): { id?: unknown, method?: unknown } | null {
+  let v: unknown
+  try { v = JSON.parse(text) } catch { return null }
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as { id?: unknown, method?: unknown } : null
+}
+
 function expectWellFormedError (error: WsMessage['error'], context: string): void {
   expect(isErrorCode(error?.code), `${context}: error code ${String(error?.code)}`).toBe(true)
   expect(error?.code, context).not.toBe('INTERNAL')
@@ -92,14 +99,13 @@ describe('the loopback API under fuzzing', () => {
     await fc.assert(fc.asyncProperty(message, async (text) => {
       ws.send(text)
       const reply = await nextReply()
-      let sent: { id?: unknown, method?: unknown } | null = null
-      try { sent = JSON.parse(text) as typeof sent } catch { /* not JSON */ }
-      const hasId = sent !== null && typeof sent === 'object' && !Array.isArray(sent) && Number.isSafeInteger(sent.id)
-      const callable = hasId && typeof sent!.method === 'string'
-      expect(reply.id, text).toBe(hasId ? sent!.id : null)
+      const sent = parsedObject(text)
+      const hasId = sent !== null && Number.isSafeInteger(sent.id)
+      const callable = hasId && typeof sent.method === 'string'
+      expect(reply.id, text).toBe(hasId ? sent.id : null)
       if (reply.error === undefined) {
         // Only a call of a real read-only method may succeed.
-        expect(callable && READ_ONLY.includes(sent!.method as string), text).toBe(true)
+        expect(callable && READ_ONLY.includes(sent.method as string), text).toBe(true)
       } else {
         expectWellFormedError(reply.error, text)
       }
