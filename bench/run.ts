@@ -33,7 +33,7 @@ interface Parsed { only: string[], list: boolean, forward: string[] }
 function parseArgs (argv: string[]): Parsed {
   const out: Parsed = { only: [], list: false, forward: [] }
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
+    const a = argv[i]
     if (a === '--only') {
       const v = argv[++i]
       if (!v) throw new Error('--only needs a bench name')

@@ -36,7 +36,7 @@ const MiB = 1024 * 1024
 
 function arg (name: string, fallback: string): string {
   const i = process.argv.indexOf(name)
-  if (i !== -1 && process.argv[i + 1] !== undefined) return process.argv[i + 1]!
+  if (i !== -1 && process.argv[i + 1] !== undefined) return process.argv[i + 1]
   const eq = process.argv.find((a) => a.startsWith(`${name}=`))
   return eq ? eq.slice(name.length + 1) : fallback
 }

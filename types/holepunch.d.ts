@@ -91,7 +91,7 @@ declare module 'hypercore' {
     findingPeers (): () => void
     createReadStream (opts?: Record<string, unknown>): Readable
     session (opts?: Record<string, unknown>): Hypercore
-    replicate (isInitiatorOrStream: boolean | unknown, opts?: Record<string, unknown>): unknown
+    replicate (isInitiatorOrStream: unknown, opts?: Record<string, unknown>): unknown
     generateRemoteProofForTreeNode? (...args: unknown[]): unknown
     /** Merkle proof of a block and/or an upgrade, in hypercore's wire format (used by main/hosting/proof.ts). */
     proof (opts: { block?: { index: number, nodes: number } | null, upgrade?: { start: number, length: number } | null }): Promise<{
@@ -118,7 +118,7 @@ declare module 'corestore' {
     get (opts: { name: string } | { key: Uint8Array } | Uint8Array | Record<string, unknown>): Hypercore
     namespace (name: string): Corestore
     session (opts?: Record<string, unknown>): Corestore
-    replicate (isInitiatorOrStream: boolean | unknown, opts?: Record<string, unknown>): unknown
+    replicate (isInitiatorOrStream: unknown, opts?: Record<string, unknown>): unknown
     createKeyPair (name: string): Promise<{ publicKey: Buffer, secretKey: Buffer }>
   }
 }
@@ -130,6 +130,7 @@ declare module 'hyperbee' {
     readonly version: number
     readonly core: import('hypercore').default
     get (key: string): Promise<BeeNode | null>
+    put (key: string, value?: unknown, opts?: Record<string, unknown>): Promise<void>
     createHistoryStream (opts?: { reverse?: boolean, limit?: number, gt?: number, gte?: number, lt?: number, lte?: number, live?: boolean }): Readable & AsyncIterable<BeeNode>
   }
 }
@@ -159,7 +160,7 @@ declare module 'hyperdrive' {
     readonly key: Buffer
     readonly discoveryKey: Buffer
     readonly core: Hypercore
-    readonly db: any
+    readonly db: import('hyperbee').default
     readonly blobs: Blobs | null
     readonly version: number
     readonly writable: boolean
@@ -222,7 +223,7 @@ declare module 'hyperswarm' {
     readonly keyPair: { publicKey: Buffer, secretKey: Buffer }
     readonly connections: Set<SwarmConnection>
     readonly peers: Map<string, PeerInfo>
-    readonly dht: any
+    readonly dht: unknown
     readonly destroyed: boolean
     join (topic: Uint8Array, opts?: { client?: boolean, server?: boolean }): Discovery
     joinPeer (publicKey: Uint8Array): void
@@ -235,7 +236,7 @@ declare module 'hyperswarm' {
     destroy (opts?: { force?: boolean }): Promise<void>
     on (event: 'connection', listener: (conn: SwarmConnection, info: PeerInfo) => void): this
     on (event: 'update', listener: () => void): this
-    on (event: string, listener: (...args: any[]) => void): this
+    on (event: string, listener: (...args: never[]) => void): this
   }
 }
 
@@ -308,7 +309,7 @@ declare module 'protomux' {
       id?: Uint8Array | null
       handshake?: unknown
       userData?: unknown
-      onopen?: (handshake: any, channel: Channel) => void
+      onopen?: (handshake: unknown, channel: Channel) => void
       onclose?: (isRemote: boolean, channel: Channel) => void
       ondestroy?: () => void
       unique?: boolean

@@ -39,7 +39,10 @@ export function verifyRootHex (keyHex: string, root: SignedRootHex): string | nu
     verifySignedRoot(toSignedRoot(keyHex, root))
     return null
   } catch (err) {
-    if (err instanceof DatdotError && err.code === 'PROOF_FAILED') return `${String(err.details?.reason ?? 'PROOF_FAILED')}: ${err.message}`
+    if (err instanceof DatdotError && err.code === 'PROOF_FAILED') {
+      const reason = err.details?.reason
+      return `${typeof reason === 'string' ? reason : 'PROOF_FAILED'}: ${err.message}`
+    }
     return `unverifiable root: ${(err as Error).message}`
   }
 }

@@ -159,7 +159,7 @@ export function parseArgs<const S extends FlagSpecs> (argv: readonly string[], s
     values[name] = convert(flag, spec, v)
   }
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
+    const a = argv[i]
     const next = (): string | undefined => argv[++i]
     if (a === '--') { positional.push(...argv.slice(i + 1)); break }
     if (a.startsWith('--')) {
@@ -205,7 +205,7 @@ export interface GlobalArgs {
 export function parseGlobalArgs (argv: readonly string[]): GlobalArgs {
   const g: GlobalArgs = { storage: undefined, json: false, help: false, version: false, rest: [] }
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!
+    const a = argv[i]
     if (a === '--') { g.rest.push(...argv.slice(i)); break }
     if (a === '--storage' || a.startsWith('--storage=')) {
       const v = a === '--storage' ? argv[++i] : a.slice('--storage='.length)

@@ -25,7 +25,7 @@ export function parseBootstrap (input: string): HostPort[] {
     const m = /^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/.exec(item)
     const port = m ? Number(m[2]) : NaN
     if (!m || port < 1 || port > 65535) throw DatdotError.invalidArgument(`Not a host:port bootstrap node: ${item.slice(0, 80)}`)
-    return { host: m[1]!.replace(/^\[|\]$/g, ''), port }
+    return { host: m[1].replace(/^\[|\]$/g, ''), port }
   })
 }
 

@@ -178,6 +178,7 @@ export function reviveError (e: SerializedError): DatdotError {
 }
 
 function preview (s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters (to escape them) is the point
   const clean = String(s).replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))
   return clean.length > 120 ? clean.slice(0, 117) + '...' : clean
 }

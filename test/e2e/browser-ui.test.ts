@@ -62,7 +62,7 @@ async function shot (page: Page, name: string): Promise<void> {
  */
 async function sizeUnitsShown (page: Page): Promise<string[]> {
   const text = await page.locator('body').innerText()
-  const units = [...text.matchAll(/\b\d+(?:\.\d+)?\s?([KMGT]i?B)\b/g)].map((m) => m[1]!)
+  const units = [...text.matchAll(/\b\d+(?:\.\d+)?\s?([KMGT]i?B)\b/g)].map((m) => m[1])
   return [...new Set(units)].sort()
 }
 

@@ -61,7 +61,7 @@ describe('the datdot command line against two running daemons', () => {
     expect(JSON.parse(follow.stdout)).toMatchObject({ state: 'synced', peers: 1 })
 
     const ls = await datdot(['--storage', bob.storage, '--json', 'ls', link, '-r'])
-    expect(JSON.parse(ls.stdout).entries.map((e: { path: string }) => e.path)).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])
+    expect((JSON.parse(ls.stdout) as { entries: Array<{ path: string }> }).entries.map((e) => e.path)).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])
 
     const cat = await datdot(['--storage', bob.storage, 'cat', `${link}/trip/day1/notes.txt`])
     expect(cat.stdout).toBe('sunny\n')
@@ -76,11 +76,11 @@ describe('the datdot command line against two running daemons', () => {
   })
 
   it('reports status and history as JSON', async () => {
-    const status = JSON.parse((await datdot(['--storage', bob.storage, 'status', '--json'])).stdout)
+    const status = JSON.parse((await datdot(['--storage', bob.storage, 'status', '--json'])).stdout) as { follows: number, network: { connections: number } }
     expect(status.follows).toBe(1)
     expect(status.network.connections).toBeGreaterThan(0)
-    const history = JSON.parse((await datdot(['--storage', alice.storage, 'history', '--json'])).stdout)
-    expect(history.items.map((h: { path: string }) => h.path).sort()).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])
+    const history = JSON.parse((await datdot(['--storage', alice.storage, 'history', '--json'])).stdout) as { items: Array<{ path: string }> }
+    expect(history.items.map((h) => h.path).sort()).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])
   })
 
   it('fails with one line and a non-zero exit code on bad input', async () => {
@@ -116,7 +116,7 @@ describe('the datdot command line against two running daemons', () => {
     const r = await datdot(['--storage', bob.storage, 'unfollow', link, '--purge'])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    const follows = JSON.parse((await datdot(['--storage', bob.storage, 'follows', '--json'])).stdout)
+    const follows: unknown = JSON.parse((await datdot(['--storage', bob.storage, 'follows', '--json'])).stdout)
     expect(follows).toEqual([])
     const ls = await datdot(['--storage', bob.storage, 'ls', link])
     expect(ls.stderr).toMatch(/\[UNKNOWN_DRIVE\]/)

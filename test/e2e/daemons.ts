@@ -38,9 +38,9 @@ export async function startCli (args: string[], ready: RegExp, env: NodeJS.Proce
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stderr = ''
-  child.stderr!.setEncoding('utf8')
-  child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-8000) })
-  const lines = createInterface({ input: child.stdout! })
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (d: string) => { stderr = (stderr + d).slice(-8000) })
+  const lines = createInterface({ input: child.stdout })
   try {
     const match = await new Promise<RegExpExecArray>((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null): void => {
@@ -88,7 +88,7 @@ export interface Testnet {
 
 export async function startTestnet (): Promise<Testnet> {
   const s = await startCli(['testnet'], /^datdot testnet ready: (127\.0\.0\.1:\d+)\s*$/)
-  return { child: s.child, bootstrap: s.match[1]! }
+  return { child: s.child, bootstrap: s.match[1] }
 }
 
 export interface DaemonProc {
@@ -108,7 +108,7 @@ export async function startDaemon (bootstrap: string, opts: { storage?: string, 
     /^datdot daemon ready: (http:\/\/127\.0\.0\.1:(\d+))\/#token=([0-9a-f]+)\s*$/
   )
   const [, origin, port, token] = s.match
-  return { child: s.child, storage: dir, url: `${origin}/#token=${token}`, origin: origin!, port: Number(port), token: token! }
+  return { child: s.child, storage: dir, url: `${origin}/#token=${token}`, origin, port: Number(port), token }
 }
 
 export async function readDaemonJson (storage: string): Promise<{ port: number, pid: number, url: string }> {

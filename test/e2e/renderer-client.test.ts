@@ -36,7 +36,7 @@ class FakeDaemon {
       this.sockets.add(ws)
       ws.on('close', () => this.sockets.delete(ws))
       ws.on('message', (raw) => {
-        const msg = JSON.parse(raw.toString()) as { id: number, method: string, args: Record<string, unknown> }
+        const msg = JSON.parse((Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw)).toString()) as { id: number, method: string, args: Record<string, unknown> }
         if (msg.method === 'getVault') ws.send(JSON.stringify({ id: msg.id, result: { link: 'hyper://x', version: 3 } }))
         else if (msg.method === 'follow') ws.send(JSON.stringify({ id: msg.id, error: { code: 'INVALID_LINK', message: `Not a valid DatDot link: ${String(msg.args.link)}` } }))
         // 'hang' never answers

@@ -72,7 +72,7 @@ export async function until (engine: Engine, check: () => boolean | Promise<bool
         } while (again)
         busy = false
       }
-      run().catch((err) => { off(); reject(err) })
+      run().catch((err: unknown) => { off(); reject(err) })
     })
   })
 }

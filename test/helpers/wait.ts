@@ -22,7 +22,7 @@ export function waitFor (emitters: EventEmitter[], check: () => boolean, what: s
         return r
       }
       e.emit = patched as typeof e.emit
-      offs.push(() => { if (e.emit === patched) e.emit = orig as typeof e.emit })
+      offs.push(() => { if (e.emit === patched) e.emit = orig })
     }
   })
 }

@@ -110,7 +110,7 @@ describe('reclaiming blobs that no committed entry references', () => {
       // Within the limit the same history is scanned and only the orphan goes.
       const scanned = await reclaimOrphanedBlobs(drive, null, { historyScanLimit: 10 })
       expect(scanned.result).toMatchObject({ skipped: null, fromBlock: orphan.blockOffset, toBlock: length, blocksCleared: orphan.blockLength })
-      expect(await present(blobs.core, 0, length)).toEqual([...new Array(orphan.blockOffset).fill(true), ...new Array(orphan.blockLength).fill(false)])
+      expect(await present(blobs.core, 0, length)).toEqual([...new Array<boolean>(orphan.blockOffset).fill(true), ...new Array<boolean>(orphan.blockLength).fill(false)])
     } finally {
       await drive.close()
       await store.close()

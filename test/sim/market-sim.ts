@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto'
 import {
   applyBlock, initialState, conservation, owedItems, MARKET_PARAMS,
-  type MarketState, type Action, type BlockInput, type Challenge
+  type MarketState, type Action, type BlockInput
 } from '../../main/chain/marketplace.js'
 import { encodeRecord, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
 import { providerKeys, signReceipt, type RootFixture } from './roots-fixture.js'
@@ -190,7 +190,7 @@ export function simulate (o: SimOptions): SimResult {
       act(c.attestor as string, { kind: 'setup-report', contractId: c.id, slots })
     }
     // challenge reports from every online attestor that has not reported yet
-    for (const ch of Object.values(state.challenges) as Challenge[]) {
+    for (const ch of Object.values(state.challenges)) {
       const b = behaviour.get(ch.hoster) ?? 'honest'
       if (ch.kind === 'storage') {
         const attestor = ch.attestors[0]

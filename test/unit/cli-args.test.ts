@@ -22,7 +22,7 @@ function recordingContext (): { ctx: CliContext, calls: string[] } {
   const ctx: CliContext = {
     storage: '/nonexistent',
     json: false,
-    call: (async (method: string) => { calls.push(method); throw new Error(`unexpected call ${method}`) }) as CliContext['call'],
+    call: async (method: string) => { calls.push(method); throw new Error(`unexpected call ${method}`) },
     print: () => {},
     warn: () => {},
     interrupted: new Promise(() => {})
@@ -170,21 +170,21 @@ describe('the hosting and chain commands on bad arguments', () => {
   const cases: Array<[string, () => Promise<number>, RegExp]> = []
   const { ctx, calls } = recordingContext()
   cases.push(
-    ['seed sideways', async () => await hostingCommands.seed!.run(['sideways'], ctx), /seed takes on or off/],
-    ['seed on --storage-gb lots', async () => await hostingCommands.seed!.run(['on', '--storage-gb', 'lots'], ctx), /--storage-gb takes a number/],
-    ['seed on --storage-mb 5', async () => await hostingCommands.seed!.run(['on', '--storage-mb', '5'], ctx), /unknown option --storage-mb/],
-    ['sponsor', async () => await hostingCommands.sponsor!.run(['--price', '1'], ctx), /needs a hyper:\/\/ link/],
-    ['sponsor LINK', async () => await hostingCommands.sponsor!.run(['hyper://k'], ctx), /needs --price/],
-    ['sponsor LINK --price abc', async () => await hostingCommands.sponsor!.run(['hyper://k', '--price', 'abc'], ctx), /--price: not an amount/],
-    ['sponsor LINK --replicas 9', async () => await hostingCommands.sponsor!.run(['hyper://k', '--price', '1', '--replicas', '9'], ctx), /--replicas takes a whole number in 1\.\.8/],
-    ['unpublish x', async () => await hostingCommands.unpublish!.run(['x'], ctx), /needs a plan number/],
-    ['unpublish 1e2', async () => await hostingCommands.unpublish!.run(['1e2'], ctx), /needs a plan number/],
-    ['jobs --all', async () => await hostingCommands.jobs!.run(['--all'], ctx), /unknown option --all/],
-    ['proofs --limit 0', async () => await hostingCommands.proofs!.run(['--limit', '0'], ctx), /--limit takes a whole number in 1\.\.1000/],
-    ['wallet --faucet', async () => await chainCommands.wallet!.run(['--faucet'], ctx), /--faucet needs a value/],
-    ['wallet --faucet 1.2.3', async () => await chainCommands.wallet!.run(['--faucet', '1.2.3'], ctx), /--faucet: not an amount/],
-    ['ledger --limit 0', async () => await chainCommands.ledger!.run(['--limit', '0'], ctx), /1\.\.1000/],
-    ['chain --port 70000', async () => await chainCommands.chain!.run(['--port', '70000'], ctx), /--port takes a whole number in 0\.\.65535/]
+    ['seed sideways', async () => await hostingCommands.seed.run(['sideways'], ctx), /seed takes on or off/],
+    ['seed on --storage-gb lots', async () => await hostingCommands.seed.run(['on', '--storage-gb', 'lots'], ctx), /--storage-gb takes a number/],
+    ['seed on --storage-mb 5', async () => await hostingCommands.seed.run(['on', '--storage-mb', '5'], ctx), /unknown option --storage-mb/],
+    ['sponsor', async () => await hostingCommands.sponsor.run(['--price', '1'], ctx), /needs a hyper:\/\/ link/],
+    ['sponsor LINK', async () => await hostingCommands.sponsor.run(['hyper://k'], ctx), /needs --price/],
+    ['sponsor LINK --price abc', async () => await hostingCommands.sponsor.run(['hyper://k', '--price', 'abc'], ctx), /--price: not an amount/],
+    ['sponsor LINK --replicas 9', async () => await hostingCommands.sponsor.run(['hyper://k', '--price', '1', '--replicas', '9'], ctx), /--replicas takes a whole number in 1\.\.8/],
+    ['unpublish x', async () => await hostingCommands.unpublish.run(['x'], ctx), /needs a plan number/],
+    ['unpublish 1e2', async () => await hostingCommands.unpublish.run(['1e2'], ctx), /needs a plan number/],
+    ['jobs --all', async () => await hostingCommands.jobs.run(['--all'], ctx), /unknown option --all/],
+    ['proofs --limit 0', async () => await hostingCommands.proofs.run(['--limit', '0'], ctx), /--limit takes a whole number in 1\.\.1000/],
+    ['wallet --faucet', async () => await chainCommands.wallet.run(['--faucet'], ctx), /--faucet needs a value/],
+    ['wallet --faucet 1.2.3', async () => await chainCommands.wallet.run(['--faucet', '1.2.3'], ctx), /--faucet: not an amount/],
+    ['ledger --limit 0', async () => await chainCommands.ledger.run(['--limit', '0'], ctx), /1\.\.1000/],
+    ['chain --port 70000', async () => await chainCommands.chain.run(['--port', '70000'], ctx), /--port takes a whole number in 0\.\.65535/]
   )
 
   it('throw usage errors (exit code 2) before they call the daemon', async () => {

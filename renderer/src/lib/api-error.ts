@@ -16,7 +16,8 @@ const CODE_IN_TEXT = new RegExp(`\\b(${ERROR_CODES.join('|')})\\b[:\\]]?\\s*`)
 export function toApiError (err: unknown): ApiError {
   if (typeof err === 'object' && err !== null) {
     const e = err as { code?: unknown, message?: unknown }
-    const message = typeof e.message === 'string' ? e.message : String(err)
+    // Without a message, what String() would say: the object's own toString, or its [object Tag].
+    const message = typeof e.message === 'string' ? e.message : (err as { toString (): string }).toString()
     if (typeof e.code === 'string' && (ERROR_CODES as readonly string[]).includes(e.code)) {
       return { code: e.code as ErrorCode, message }
     }

@@ -15,6 +15,8 @@ export class FollowsStore {
   readonly browser = $derived(this.selectedKey === null ? null : this.#browserFor(this.selectedKey))
 
   #client: Client
+  // A plain cache, not state: #browserFor fills it from inside $derived, where mutating a SvelteMap throws.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- see above
   #browsers = new Map<string, DriveBrowser>()
 
   constructor (client: Client) {

@@ -24,6 +24,8 @@ const MAX_TOASTS = 5
 export class ToastStore {
   items = $state<Toast[]>([])
   #next = 1
+  // Timer handles are bookkeeping, never rendered: no reactivity wanted.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- see above
   #timers = new Map<number, ReturnType<typeof setTimeout>>()
 
   push (kind: ToastKind, title: string, opts: ToastOptions = {}): number {
