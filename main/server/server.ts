@@ -359,10 +359,12 @@ export class ApiServer extends Resource {
 
   /**
    * The handlers as one caller sees them: its download tickets are its own (`owner`), so a
-   * caller that floods createDownloadUrl only evicts its own unused tickets.
+   * caller that floods createDownloadUrl only evicts its own unused tickets. (The same as
+   * handlers.ts's createDownloadUrl, plus the owner, which only this server knows.)
    */
   private handlersFor (owner: string): AnyHandlers {
     const engine = this.opts.engine
+    if (!this.opts.handlers.createDownloadUrl) return this.opts.handlers
     return {
       ...this.opts.handlers,
       createDownloadUrl: async ({ drive, path, version }) => {
@@ -396,6 +398,7 @@ export class ApiServer extends Resource {
   private onSocket (ws: WebSocket, caller: 'cli' | 'web'): void {
     this.counters.wsConnections++
     this.sockets.add(ws)
+    // 'socket-closed' lets a watcher (a test) re-check the counters when a socket goes.
     ws.on('close', () => { this.sockets.delete(ws); this.emit('socket-closed') })
     ws.on('error', () => ws.terminate())
     const handlers = this.handlersFor(`ws:${++this.nextSocket}`)
