@@ -70,7 +70,12 @@ export class Network extends Resource {
 
   protected async _close (): Promise<void> {
     await this.pausing
-    if (this.swarm) await this.swarm.destroy()
+    if (this.swarm) {
+      // Paused, the swarm has unannounced everything already and its DHT node is suspended: a
+      // graceful close would wait out requests that can no longer be sent (about 4 s).
+      if (this.paused) await (this.swarm.dht as { destroy (opts: { force: boolean }): Promise<void> }).destroy({ force: true })
+      await this.swarm.destroy()
+    }
     for (const w of this.waiters) w()
   }
 

@@ -16,6 +16,8 @@ import { createHandlers } from '../../main/api/handlers.js'
 
 /** Each case must converge well within this (a failure names what it waited for). */
 const CASE_MS = 15_000
+/** Closing takes milliseconds; a close that waits on the DHT takes seconds. */
+const CLOSE_MS = 2_500
 /** Short reconnect backoffs and heal lookups, so a dropped peer is tried again quickly. */
 const FAST = { backoffsMs: [200, 400, 800, 1600] as [number, number, number, number], healMs: { min: 200, max: 1000 } }
 
@@ -44,6 +46,18 @@ describe('a follow reconnects and converges by itself after an interruption', ()
     })
     try {
       await Promise.race([until(bob, check), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function within<T> (ms: number, what: string, work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms)
+    })
+    try {
+      return await Promise.race([work, timeout])
     } finally {
       clearTimeout(timer)
     }
@@ -156,6 +170,33 @@ describe('a follow reconnects and converges by itself after an interruption', ()
     alice = await startAlice()
     expect(alice.vault.id).toBe(id)
     await bobGets(await aliceAddsAFile())
+  })
+
+  it('finds the restarted author once the follower\'s DHT node comes back', async () => {
+    const version = alice.vault.drive.version
+    const dht = bob.network.swarm!.dht as { suspend (): Promise<void>, resume (): Promise<void> }
+    const bobKey = bob.network.swarm!.keyPair.publicKey.toString('hex')
+    await dht.suspend()
+    await bobIsOffline(version)
+    await alice.close()
+    alice = await startAlice()
+    const name = await aliceAddsAFile()
+    // The new alice finds bob's announce, cannot reach him, and gives up on him: bob must find her.
+    const swarm = alice.network.swarm!
+    const dials = (swarm as unknown as { stats: { connects: { client: { attempted: number, closed: number } } } }).stats.connects.client
+    await waitFor([swarm], () => dials.attempted > 0 && dials.closed === dials.attempted && !swarm.peers.has(bobKey), 'alice to give up dialling bob', CASE_MS)
+    await dht.resume()
+    await bobGets(name)
+  })
+
+  it('closes promptly while its network is paused, and reopens unpaused', async () => {
+    await bob.network.setPaused(true)
+    await alice.network.setPaused(true)
+    // A paused node has nothing left to tell the DHT: closing must not wait out its request timeouts (~4 s).
+    await within(CLOSE_MS, 'the paused bob to close', bob.close())
+    await within(CLOSE_MS, 'the paused alice to close', alice.close())
+    alice = await startAlice()
+    expect(alice.network.status().paused).toBe(false)
   })
 
   it('reconverges after the connection between them is destroyed, again and again', async () => {
