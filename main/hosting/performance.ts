@@ -173,6 +173,8 @@ export interface MeasureOptions {
   timers?: Timers
   /** Fresh by default: never reuse one. */
   keyPair?: { publicKey: Buffer, secretKey: Buffer }
+  /** Aborts the measurement (the node is closing): it rejects with CLOSED at once and cleans up. */
+  signal?: AbortSignal
 }
 
 const realTimers: Timers = {
@@ -180,10 +182,15 @@ const realTimers: Timers = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
 }
 
-function withTimeout<T> (p: Promise<T>, ms: number, timers: Timers, what: string): Promise<T> {
+/** Rejects after `ms` with TIMEOUT, or at once with CLOSED when `signal` aborts. */
+function withTimeout<T> (p: Promise<T>, ms: number, timers: Timers, what: string, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted === true) return Promise.reject(DatdotError.closed('performance measurement'))
   return new Promise<T>((resolve, reject) => {
-    const timer = timers.setTimeout(() => reject(DatdotError.timeout(what, ms)), ms)
-    p.then((v) => { timers.clearTimeout(timer); resolve(v) }, (err) => { timers.clearTimeout(timer); reject(err) })
+    const onAbort = (): void => { timers.clearTimeout(timer); reject(DatdotError.closed('performance measurement')) }
+    const timer = timers.setTimeout(() => { signal?.removeEventListener('abort', onAbort); reject(DatdotError.timeout(what, ms)) }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    p.then((v) => { timers.clearTimeout(timer); signal?.removeEventListener('abort', onAbort); resolve(v) },
+      (err) => { timers.clearTimeout(timer); signal?.removeEventListener('abort', onAbort); reject(err) })
   })
 }
 
@@ -214,7 +221,7 @@ export async function measurePerformance (opts: MeasureOptions): Promise<Perform
     const t0 = now()
     s.joinPeer(opts.hosterKey)
     try {
-      await withTimeout(connected, connectTimeoutMs, timers, 'connecting to the hoster')
+      await withTimeout(connected, connectTimeoutMs, timers, 'connecting to the hoster', opts.signal)
     } catch (err) {
       if ((err as DatdotError).code === 'TIMEOUT') return sample
       throw err
@@ -231,8 +238,9 @@ export async function measurePerformance (opts: MeasureOptions): Promise<Perform
     const t1 = now()
     let first: Buffer | null
     try {
-      first = await withTimeout(Promise.race([core.get(start, { timeout: readTimeoutMs }), dropped]), readTimeoutMs, timers, 'first block')
-    } catch {
+      first = await withTimeout(Promise.race([core.get(start, { timeout: readTimeoutMs }), dropped]), readTimeoutMs, timers, 'first block', opts.signal)
+    } catch (err) {
+      if (opts.signal?.aborted === true) throw err
       return sample
     }
     if (first === null) return sample
@@ -245,9 +253,10 @@ export async function measurePerformance (opts: MeasureOptions): Promise<Perform
     const t2 = now()
     const dl = core.download({ start: start + 1, end })
     try {
-      await withTimeout(dl.done(), readTimeoutMs, timers, 'range download')
-    } catch {
+      await withTimeout(dl.done(), readTimeoutMs, timers, 'range download', opts.signal)
+    } catch (err) {
       dl.destroy()
+      if (opts.signal?.aborted === true) throw err
       return sample
     }
     const elapsedMs = now() - t2

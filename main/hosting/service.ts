@@ -321,6 +321,8 @@ export class HostingService extends Resource {
   private readonly sabotaged = new Set<string>()
   /** Pending withTimeout waits: rejected with CLOSED when the service closes. */
   private readonly waits = new Set<(err: Error) => void>()
+  /** Aborted when the service closes: in-flight performance measurements stop at once. */
+  private readonly closeSignal = new AbortController()
   private updateTimer: unknown = null
   private updating = false
   private updateAgain = false
@@ -375,6 +377,7 @@ export class HostingService extends Resource {
     this.bucket?.close()
     this.swarm?.off('connection', this.onConnection)
     for (const abort of [...this.waits]) abort(DatdotError.closed('hosting service'))
+    this.closeSignal.abort()
     await this.syncing.catch(() => {})
     for (const ch of this.channels.values()) await ch.close()
     this.channels.clear()
@@ -1252,7 +1255,8 @@ export class HostingService extends Resource {
           connectTimeoutMs: this.limits.measureTimeoutMs,
           readTimeoutMs: this.limits.measureTimeoutMs,
           timers: this.timers,
-          keyPair
+          keyPair,
+          signal: this.closeSignal.signal
         })
         ttfbMs = sample.ttfbMs === null ? null : Math.max(0, Math.round(sample.ttfbMs))
         throughputBps = sample.throughputBytesPerSec === null ? null : Math.max(0, Math.round(sample.throughputBytesPerSec))

@@ -126,11 +126,12 @@ describe('cheating providers on the live chain are caught and replaced, and hone
   }, 240_000)
 
   afterAll(async () => {
-    for (const n of nodes) {
+    // the nodes are independent: each closes its hosting (which stops its own tasks), then its chain and engine
+    await Promise.all(nodes.map(async (n) => {
       await n.hosting.close()
       await n.chain.close()
       await n.engine.close()
-    }
+    }))
     await operator?.close()
     await chain?.close()
     for (const db of dbs) db.close()

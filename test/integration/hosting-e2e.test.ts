@@ -142,11 +142,15 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
   }, 180_000)
 
   afterAll(async () => {
-    for (const n of [...(providers ?? []), ...(alice ? [alice] : [])]) {
+    // the nodes are independent: each closes its hosting (which stops its own tasks), then its chain and engine
+    const t0 = Date.now()
+    await Promise.all([...(providers ?? []), ...(alice ? [alice] : [])].map(async (n) => {
       await n.hosting.close()
+      trace(`${n.name} hosting closed after ${Date.now() - t0} ms`)
       await n.chain.close()
       await n.engine.close()
-    }
+      trace(`${n.name} closed after ${Date.now() - t0} ms`)
+    }))
     await operator?.close()
     await chain?.close()
     for (const db of dbs) db.close()

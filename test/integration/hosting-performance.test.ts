@@ -113,4 +113,22 @@ describe('proof of performance against a real hoster over loopback', () => {
     expect(s.ttfbMs).toBeNull()
     expect(gradePerformance([s, s, s]).grade).toBe(0)
   })
+
+  it('stops a measurement at once with CLOSED when its node closes, instead of waiting out the connect timeout', async () => {
+    const controller = new AbortController()
+    let swarmMade!: () => void
+    const made = new Promise<void>((resolve) => { swarmMade = resolve })
+    const p = measurePerformance({
+      createSwarm: (keyPair) => { swarmMade(); return new Hyperswarm({ dht: testnet.createNode(), keyPair }) },
+      storageDir: await tmp(),
+      hosterKey: hcrypto.keyPair().publicKey,
+      coreKey,
+      range: { start: 0, end: 4 },
+      connectTimeoutMs: 600_000,
+      signal: controller.signal
+    })
+    await made
+    controller.abort()
+    await expect(p).rejects.toMatchObject({ code: 'CLOSED' })
+  })
 })
