@@ -530,7 +530,7 @@ export function isMethodName (name: unknown): name is MethodName {
 }
 
 export function isExposed (name: MethodName, how: Exposure): boolean {
-  return (methods[name].exposure as readonly Exposure[]).includes(how)
+  return methods[name].exposure.includes(how)
 }
 
 /** Methods the engine implements (everything not shell-only). */

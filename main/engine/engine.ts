@@ -170,8 +170,8 @@ export class Engine extends Resource {
   private async openChain (endpoint: string): Promise<void> {
     const { ChainService } = await import('../chain/service.js')
     const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now })
-    chain.on('status', (s) => this.emitEvent('chain.status', s))
-    chain.on('ledger-entry', (e) => this.emitEvent('ledger.entry', e))
+    chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', s))
+    chain.on('ledger-entry', (e: EventData<'ledger.entry'>) => this.emitEvent('ledger.entry', e))
     await chain.ready()
     this.services.unshift(chain)
     this.chain = chain
@@ -179,8 +179,8 @@ export class Engine extends Resource {
     if (this.options.offline) return
     const { HostingService } = await import('../hosting/service.js')
     const hosting = new HostingService({ engine: this, chain, storageDir: join(this.storage, 'hosting'), now: this.now })
-    hosting.on('status', (s) => this.emitEvent('hosting.status', s))
-    hosting.on('proof', (p) => this.emitEvent('hosting.proof', p))
+    hosting.on('status', (s: EventData<'hosting.status'>) => this.emitEvent('hosting.status', s))
+    hosting.on('proof', (p: EventData<'hosting.proof'>) => this.emitEvent('hosting.proof', p))
     await hosting.ready()
     this.services.unshift(hosting)
     this.hosting = hosting
