@@ -66,13 +66,25 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } }
   },
   {
-    // Build scripts, the bin shim, this file and the Vite/Vitest configs are in no tsconfig:
-    // they get the syntax rules, not the type-aware ones.
-    files: ['**/*.js', '**/*.mjs', '**/*.cjs', 'vitest.config.ts', 'renderer/vite.config.ts', 'preload/vite.config.ts'],
+    // The Vite and Vitest configs are in no tsconfig: typescript-eslint's default project
+    // (tsconfig.json's compiler options) types them.
+    files: ['vitest.config.ts', 'renderer/vite.config.ts', 'preload/vite.config.ts'],
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: {
+        project: false,
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'renderer/vite.config.ts', 'preload/vite.config.ts'], defaultProject: 'tsconfig.json' }
+      }
+    }
+  },
+  {
+    // Build scripts, the bin shim and this file are plain JavaScript in no tsconfig: they get
+    // the syntax rules, not the type-aware ones.
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { project: null, projectService: false }
+      parserOptions: { project: false, projectService: false }
     }
   },
   {
