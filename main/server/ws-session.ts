@@ -52,6 +52,12 @@ export function parseMessage (text: string): Parsed {
   return { ok: true, id, method, args }
 }
 
+function textOf (raw: RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8')
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8')
+  return raw.toString('utf8')
+}
+
 export function serveSocket (ws: WebSocket, call: Call, limits: SocketLimits, counters: SocketCounters): void {
   const maxQueued = limits.maxQueued ?? 1024
   const queue: Array<{ id: number, method: string, args: unknown }> = []
@@ -90,7 +96,7 @@ export function serveSocket (ws: WebSocket, call: Call, limits: SocketLimits, co
       send({ id: null, error: DatdotError.protocolError('binary messages are not accepted; send JSON text').toJSON() })
       return
     }
-    const msg = parseMessage(raw.toString())
+    const msg = parseMessage(textOf(raw))
     if (!msg.ok) {
       counters.wsProtocolErrors++
       send({ id: msg.id, error: msg.error.toJSON() })

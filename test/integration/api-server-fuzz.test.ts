@@ -41,7 +41,7 @@ function http (port: number, opts: { method: string, path: string, headers: Reco
 function parsedObject (text: string): { id?: unknown, method?: unknown } | null {
   let v: unknown
   try { v = JSON.parse(text) } catch { return null }
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as { id?: unknown, method?: unknown } : null
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : null
 }
 
 function expectWellFormedError (error: WsMessage['error'], context: string): void {
@@ -75,7 +75,7 @@ describe('the loopback API under fuzzing', () => {
   it('answers every WebSocket message, whatever its shape, with one well-formed reply and keeps serving', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws`, ['datdot.v1', 'token.' + token])
     const replies: WsMessage[] = []
-    ws.on('message', (raw) => {
+    ws.on('message', (raw: Buffer) => {
       const m = JSON.parse(raw.toString()) as WsMessage
       if (m.event === undefined) replies.push(m)
     })
@@ -151,6 +151,6 @@ describe('the loopback API under fuzzing', () => {
 
     const ok = await http(server.port, { method: 'POST', path: '/api/call/getVault', headers: { Authorization: `Bearer ${token}` }, body: '{}' })
     expect(ok.status).toBe(200)
-    expect(JSON.parse(ok.body).result.key).toBe(engine.vault.id)
+    expect((JSON.parse(ok.body) as { result: { key: string } }).result.key).toBe(engine.vault.id)
   })
 })

@@ -38,7 +38,7 @@ class DropAfter { constructor (readonly result: unknown) {} }
  * A stand-in daemon: `answer` decides each call; 'drop' destroys every connection at once (the
  * daemon died), a DropAfter answers and then dies, a function writes the response itself.
  */
-async function fakeDaemon (storage: string, answer: (method: string) => unknown | 'drop'): Promise<{ server: Server, close: () => Promise<void> }> {
+async function fakeDaemon (storage: string, answer: (method: string) => unknown): Promise<{ server: Server, close: () => Promise<void> }> {
   const sockets = new Set<Socket>()
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('datdot.v1') ? 'datdot.v1' : false) })
   const die = (): void => {
@@ -59,7 +59,7 @@ async function fakeDaemon (storage: string, answer: (method: string) => unknown 
     })
   })
   server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
-  server.on('upgrade', (req, socket, head) => { wss.handleUpgrade(req, socket as Socket, head, () => {}) })
+  server.on('upgrade', (req, socket, head) => { wss.handleUpgrade(req, socket, head, () => {}) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
   await writeFile(join(storage, 'daemon.json'), JSON.stringify({ port, pid: process.pid, url: `http://127.0.0.1:${port}/` }))

@@ -14,8 +14,8 @@ describe('download tickets shared by several callers', () => {
     const flood = Array.from({ length: 50 }, (_, i) => t.create(file(`/f${i}`), 'ws:1'))
     expect(t.size).toBe(4)
     expect(t.evicted).toBe(47)
-    expect(t.take(flood[0]!)).toBeNull()
-    expect(t.take(flood[49]!)?.path).toBe('/f49')
+    expect(t.take(flood[0])).toBeNull()
+    expect(t.take(flood[49])?.path).toBe('/f49')
     expect(t.take(mine)?.path).toBe('/mine')
   })
 
@@ -26,8 +26,8 @@ describe('download tickets shared by several callers', () => {
     const c = t.create(file('/c'), 'c')
     const d = t.create(file('/d'), 'd') // pool full: 'a' holds the most and loses its oldest
     expect(t.size).toBe(6)
-    expect(t.take(a[0]!)).toBeNull()
-    for (const id of [a[1]!, b, c, d]) expect(t.take(id)).not.toBeNull()
+    expect(t.take(a[0])).toBeNull()
+    for (const id of [a[1], b, c, d]) expect(t.take(id)).not.toBeNull()
   })
 
   it('frees an owner\'s share as its tickets are used or expire', () => {
