@@ -35,8 +35,19 @@ function line (e: Entry): string {
   return `${e.kind === 'folder' ? 'd' : '-'} ${size.padStart(10)}  ${when.padEnd(16)}  ${e.path}${e.kind === 'folder' ? '/' : ''}`
 }
 
-function followLine (f: FollowInfo): string {
-  return `${f.link}  ${f.state}  v${f.version}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}`
+/** One follow: its state, and for an offline one since when and the last version it saw. */
+export function followLine (f: FollowInfo, nowMs = Date.now()): string {
+  const state = f.state === 'offline' && f.offlineSinceMs !== null
+    ? `offline for ${formatAge(nowMs - f.offlineSinceMs)} (last seen version ${f.version})`
+    : `${f.state}  v${f.version}`
+  return `${f.link}  ${state}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}`
+}
+
+function formatAge (ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 120) return `${s} s`
+  if (s < 7200) return `${Math.round(s / 60)} min`
+  return `${Math.round(s / 3600)} h`
 }
 
 /** Waits for a job to end, printing progress to stderr when it is a terminal. */
