@@ -51,7 +51,7 @@ const MAX_PENDING_DROPS = 16
 
 /** The methods the preload exposes, in contract order. */
 export function ipcMethodNames (): MethodName[] {
-  return (Object.keys(methods) as MethodName[]).filter((m) => (methods[m].exposure as readonly Exposure[]).includes('ipc'))
+  return (Object.keys(methods) as MethodName[]).filter((m) => methods[m].exposure.includes('ipc'))
 }
 
 /** Turns an error envelope into an error whose code also survives contextBridge. */

@@ -141,7 +141,7 @@ export class LocalChain {
         // block is built for each batch of transactions (tests and tools that drive blocks).
         buildBlockMode: (opts.blockIntervalMs ?? 0) > 0 ? core.BuildBlockMode.Manual : core.BuildBlockMode.Batch,
         inherentProviders: core.inherentProviders,
-        db: store as unknown as InstanceType<ChopsticksCore['Database']>,
+        db: store,
         header: { hash: genesisHash as HexString, number: 0 },
         registeredTypes: {},
         maxMemoryBlockCount: 2000
@@ -340,7 +340,7 @@ function loadOrCreateKeys (dir: string): NetworkKeys {
     if (!Array.isArray(parsed.operators) || parsed.operators.length !== 2 || !parsed.operators.every((m) => typeof m === 'string')) {
       throw DatdotError.corrupt(`network keys in ${file}`)
     }
-    mnemonics = parsed.operators as string[]
+    mnemonics = parsed.operators
   } else {
     mnemonics = [mnemonicGenerate(), mnemonicGenerate()]
     writeFileSync(file, JSON.stringify({ operators: mnemonics }), { mode: 0o600, flag: 'wx' })

@@ -347,7 +347,7 @@ export class ChainService extends Resource {
   /** Builds a block now (local chains only; tests and the CLI use it instead of waiting). */
   async newBlock (count = 1): Promise<void> {
     if (!this.isLocal) throw DatdotError.forbidden('blocks are built on demand only on a local chain')
-    await this.api.rpc('dev_newBlock' as never, { count } as never)
+    await this.api.rpc('dev_newBlock', { count })
     await this.waitFollowed(this.headNumber ?? 0)
   }
 
@@ -728,11 +728,11 @@ export class ChainService extends Resource {
         if (legs.length > 0 && sumLegs === ev.amountPlanck) {
           txs.push({
             key,
-            reason: legs[0].reason as LedgerReason,
+            reason: legs[0].reason,
             memo: legs.map((l) => l.memo).join('; '),
             legs: legs.flatMap((l) => [
-              { account: name(ev.from as string), amountPlanck: -l.amountPlanck, reason: l.reason as LedgerReason, memo: l.memo },
-              { account: name(ev.to as string), amountPlanck: l.amountPlanck, reason: l.reason as LedgerReason, memo: l.memo }
+              { account: name(ev.from as string), amountPlanck: -l.amountPlanck, reason: l.reason, memo: l.memo },
+              { account: name(ev.to as string), amountPlanck: l.amountPlanck, reason: l.reason, memo: l.memo }
             ])
           })
         } else {

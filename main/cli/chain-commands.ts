@@ -116,7 +116,7 @@ const ledger: CliCommand = {
     const w = await ctx.call('getWallet', {}).catch(() => null)
     const decimals = w?.tokenDecimals ?? 12
     if (page.entries.length === 0) { ctx.print('(no ledger rows yet)'); return 0 }
-    for (const e of page.entries as LedgerEntry[]) {
+    for (const e of page.entries) {
       const when = new Date(e.timeMs).toISOString().replace('T', ' ').slice(0, 19)
       const mine = w !== null && e.account === w.address ? '*' : ' '
       ctx.print(`${String(e.id).padStart(6)} ${when} #${e.blockNumber} ${mine}${e.account.padEnd(50)} ${formatTokens(e.amount, decimals).padStart(24)} ${e.reason}${e.memo !== null ? '  ' + e.memo : ''}`)

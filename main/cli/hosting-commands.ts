@@ -70,7 +70,7 @@ export const hostingCommands: Record<string, CliCommand> = {
     async run (argv, ctx) {
       const f = parseArgs(argv, {})
       const id = Number(f.positional[0])
-      if (f.positional.length !== 1 || !/^\d+$/.test(f.positional[0]!) || !Number.isSafeInteger(id) || id < 1) throw usage('unpublish needs a plan number')
+      if (f.positional.length !== 1 || !/^\d+$/.test(f.positional[0]) || !Number.isSafeInteger(id) || id < 1) throw usage('unpublish needs a plan number')
       await ctx.call('unpublish', { planId: id })
       ctx.print(ctx.json ? { ok: true } : `unpublished plan ${id}`)
       return 0

@@ -136,7 +136,7 @@ const commands: Record<string, CliCommand> = {
       const { flags: { nodes } } = parseArgs(argv, { nodes: { type: 'int', min: 1, max: 32, default: 3 } })
       const { default: createTestnet } = await import('@hyperswarm/testnet')
       const testnet = await createTestnet(nodes, { host: '127.0.0.1' })
-      const b = testnet.bootstrap[0]!
+      const b = testnet.bootstrap[0]
       ctx.print(`datdot testnet ready: ${b.host}:${b.port}`)
       await ctx.interrupted
       await testnet.destroy()
@@ -191,9 +191,9 @@ const commands: Record<string, CliCommand> = {
       if (p.positional.length !== 2) throw usage('export needs a source and a DEST folder')
       return withClient(ctx, async (client) => {
         const job = jobResult(await waitJob(ctx, client, () => client.call('exportPath', {
-          ...target(p.positional[0]), dest: resolve(p.positional[1]!), overwrite: p.flags.overwrite, version: p.flags.version
+          ...target(p.positional[0]), dest: resolve(p.positional[1]), overwrite: p.flags.overwrite, version: p.flags.version
         })))
-        ctx.print(ctx.json ? job : `exported ${job.filesDone} file(s), ${formatBytes(job.bytesDone)} to ${resolve(p.positional[1]!)}`)
+        ctx.print(ctx.json ? job : `exported ${job.filesDone} file(s), ${formatBytes(job.bytesDone)} to ${resolve(p.positional[1])}`)
       })
     }
   },
@@ -204,7 +204,7 @@ const commands: Record<string, CliCommand> = {
       const p = parseArgs(argv, {})
       if (p.positional.length !== 1) throw usage('rm needs one PATH')
       return withClient(ctx, async (client) => {
-        const r = await client.call('deletePath', { path: p.positional[0]! })
+        const r = await client.call('deletePath', { path: p.positional[0] })
         ctx.print(ctx.json ? r : `deleted ${r.deleted} file(s); vault version ${r.version}`)
       })
     }
@@ -216,7 +216,7 @@ const commands: Record<string, CliCommand> = {
       const p = parseArgs(argv, { overwrite: { type: 'boolean' } })
       if (p.positional.length !== 2) throw usage('mv needs FROM and TO')
       return withClient(ctx, async (client) => {
-        const r = await client.call('movePath', { from: p.positional[0]!, to: p.positional[1]!, overwrite: p.flags.overwrite })
+        const r = await client.call('movePath', { from: p.positional[0], to: p.positional[1], overwrite: p.flags.overwrite })
         ctx.print(ctx.json ? r : `moved ${r.moved} file(s); vault version ${r.version}`)
       })
     }
@@ -251,7 +251,7 @@ const commands: Record<string, CliCommand> = {
           })
           : () => {}
         try {
-          let info = await client.call('follow', { link: p.positional[0]! })
+          let info = await client.call('follow', { link: p.positional[0] })
           key = info.key
           if (p.flags.wait && info.state !== 'synced') {
             const again = (await client.call('listFollows', {})).find((f) => f.key === key)
@@ -268,7 +268,7 @@ const commands: Record<string, CliCommand> = {
     async run (argv, ctx) {
       const p = parseArgs(argv, { purge: { type: 'boolean' } })
       if (p.positional.length !== 1) throw usage('unfollow needs one LINK or KEY')
-      const key = parseLink(p.positional[0]!).id
+      const key = parseLink(p.positional[0]).id
       return withClient(ctx, async (client) => {
         await client.call('unfollow', { key, purge: p.flags.purge })
         ctx.print(ctx.json ? { ok: true } : `unfollowed ${key}`)

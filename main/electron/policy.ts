@@ -179,7 +179,7 @@ export function pickedPaths (result: OpenDialogResult): string[] | null {
 /** The single folder picked in a folder dialog, or null. */
 export function pickedFolder (result: OpenDialogResult): string | null {
   const paths = pickedPaths(result)
-  return paths === null ? null : paths[0]!
+  return paths === null ? null : paths[0]
 }
 
 /** Title and body of the OS notification shown when a followed drive changes. */
@@ -190,12 +190,12 @@ export function followUpdateNotification (data: EventData<'follow.updated'>, lab
   if (changes.length === 0) return { title, body: `Now at version ${data.version}.` }
   const puts = changes.filter((c) => c.type === 'put').length
   const dels = changes.length - puts
-  const first = changes[0]!.path
+  const first = changes[0].path
   const parts: string[] = []
   if (puts > 0) parts.push(`${puts}${data.truncated ? '+' : ''} changed`)
   if (dels > 0) parts.push(`${dels} deleted`)
   const body = changes.length === 1
-    ? `${first} ${changes[0]!.type === 'put' ? 'changed' : 'was deleted'} (version ${data.version}).`
+    ? `${first} ${changes[0].type === 'put' ? 'changed' : 'was deleted'} (version ${data.version}).`
     : `${parts.join(', ')}, e.g. ${first} (version ${data.version}).`
   return { title, body: body.length > 200 ? body.slice(0, 197) + '...' : body }
 }
@@ -220,13 +220,13 @@ const VALUE_FLAGS = ['storage', 'bootstrap', 'port', 'chain'] as const
 export function parseShellArgs (argv: readonly string[]): ShellOptions {
   const out: ShellOptions = {}
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
+    const arg = argv[i]
     if (arg === '--offline') {
       out.offline = true
       continue
     }
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(arg)
-    if (!m || !(VALUE_FLAGS as readonly string[]).includes(m[1]!)) continue
+    if (!m || !(VALUE_FLAGS as readonly string[]).includes(m[1])) continue
     const flag = m[1] as (typeof VALUE_FLAGS)[number]
     let value = m[2]
     if (value === undefined) {

@@ -39,7 +39,7 @@ export interface ShellDeps {
 function need<M extends 'importPaths' | 'exportPath' | 'stat'> (engine: Partial<Handlers>, name: M): Handlers[M] {
   const h = engine[name]
   if (!h) throw DatdotError.internal(`The engine does not provide ${name}`)
-  return h as Handlers[M]
+  return h
 }
 
 /** A finished job that failed becomes its error again. */
@@ -114,7 +114,7 @@ export function createShellMethods (deps: ShellDeps): ShellMethods {
       // A file F is exported to dest/basename(F); the folder is fresh, so it holds only that file.
       const names = await readdir(dir)
       if (names.length !== 1) throw DatdotError.internal(`Export of ${args.path} produced ${names.length} files`)
-      const file = join(dir, names[0]!)
+      const file = join(dir, names[0])
       await chmod(file, 0o444).catch(() => {})
       const error = await deps.openPath(file)
       if (error) throw DatdotError.internal(`Could not open ${basename(file)}: ${error}`)

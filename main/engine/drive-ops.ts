@@ -89,7 +89,7 @@ export async function statPath (view: Hyperdrive, path: string): Promise<Entry> 
       if (safeKey(child) !== null) return folderEntry(p)
     }
   }
-  throw DatdotError.notFound(forms[0]!)
+  throw DatdotError.notFound(forms[0])
 }
 
 export async function listFolder (view: Hyperdrive, path: string, opts: { recursive: boolean, limit: number }): Promise<{ entries: Entry[], truncated: boolean }> {
@@ -98,7 +98,7 @@ export async function listFolder (view: Hyperdrive, path: string, opts: { recurs
     const found = await listOne(view, folder, opts)
     if (found !== null) return found
   }
-  throw DatdotError.notFound(forms[0]!)
+  throw DatdotError.notFound(forms[0])
 }
 
 /** Lists one spelling of a folder; null when nothing is there. */
@@ -152,7 +152,7 @@ export async function filesAt (view: Hyperdrive, path: string, limit: number = L
     const files = await filesOne(view, p, limit)
     if (files.length > 0) return { path: p, files }
   }
-  return { path: forms[0]!, files: [] }
+  return { path: forms[0], files: [] }
 }
 
 async function filesOne (view: Hyperdrive, p: string, limit: number): Promise<DriveEntry[]> {
@@ -246,7 +246,7 @@ export async function exportTo (view: Hyperdrive, job: JobHandle, opts: ExportOp
 
   const { path: src, files } = await filesAt(view, opts.path)
   if (files.length === 0) throw DatdotError.notFound(src)
-  const single = files.length === 1 && safeKey(files[0]!) === src
+  const single = files.length === 1 && safeKey(files[0]) === src
   const base = src === '/' ? '/' : (single ? dirname(src).replace(/\\/g, '/') : src)
   const top = src === '/' ? destRoot : (single ? destRoot : join(destRoot, baseName(src)))
 

@@ -205,7 +205,7 @@ export function parseLink (input: unknown): ParsedLink {
   let rest: string
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)
   if (scheme) {
-    if (scheme[1]!.toLowerCase() !== 'hyper') throw DatdotError.invalidLink(s, `unsupported scheme '${scheme[1]}:', expected hyper://`)
+    if (scheme[1].toLowerCase() !== 'hyper') throw DatdotError.invalidLink(s, `unsupported scheme '${scheme[1]}:', expected hyper://`)
     rest = s.slice(scheme[0].length)
   } else if (s.includes(':')) {
     throw DatdotError.invalidLink(s, 'expected hyper://<key>')

@@ -337,7 +337,7 @@ export class Vault extends Resource {
     for (const p of paths) {
       if (!isAbsolute(p)) throw DatdotError.invalidArgument(`Import paths must be absolute: ${p.slice(0, 200)}`)
     }
-    const label = paths.length === 1 ? `Import ${basename(paths[0]!)}` : `Import ${paths.length} items`
+    const label = paths.length === 1 ? `Import ${basename(paths[0])}` : `Import ${paths.length} items`
     const handle = this.opts.jobs.create('import', label)
     const done = this.opts.jobs.run(handle, async (job) => {
       const plan = await scanSources(paths.map((p) => resolve(p)), destPath, job)

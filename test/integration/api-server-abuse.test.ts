@@ -63,7 +63,7 @@ async function openSocket (port: number, token: string, origin?: string): Promis
     const isReply = (m: WsMessage): boolean => m.event === undefined
     await waitFor([ws], () => messages.slice(seen).some(isReply) || ws.readyState !== ws.OPEN, 'a WebSocket reply', 20_000)
     while (seen < messages.length) {
-      const m = messages[seen++]!
+      const m = messages[seen++]
       if (isReply(m)) return m
     }
     throw new Error(`the socket closed instead of replying (readyState ${ws.readyState})`)
@@ -163,8 +163,8 @@ describe('the loopback API server against misbehaving callers', () => {
     }
     // The flooder only pushed out its own oldest tickets; its newest still works.
     expect(engine.downloads.size).toBeLessThanOrEqual(256)
-    expect((await http(server.port, { path: urls[0]! })).status).toBe(404)
-    expect((await http(server.port, { path: urls[259]! })).body).toBe('hello')
+    expect((await http(server.port, { path: urls[0] })).status).toBe(404)
+    expect((await http(server.port, { path: urls[259] })).body).toBe('hello')
 
     // The CLI path (`datdot cat`): a ticket over HTTP, then the download.
     const cli = await DaemonClient.connect(storage)

@@ -221,7 +221,7 @@ describe('a re-org', () => {
       expect(d.ledger.balance(d.address)).toBe(7n * TOKEN)
       const abandoned = d.ledger.cursor()?.hash
       // Move the head back to the fork point and build another branch with a different transfer.
-      await d.api.rpc('dev_setHead' as never, fork as never)
+      await d.api.rpc('dev_setHead', fork)
       await op.faucet(8n * TOKEN, d.address)
       await op.newBlock()
       await op.newBlock()

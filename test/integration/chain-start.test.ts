@@ -72,7 +72,7 @@ describe('starting the local chain', () => {
   it('makes `datdot chain` on a port in use exit 1 with one line saying so', async () => {
     const lines: string[] = []
     const write = process.stderr.write.bind(process.stderr)
-    process.stderr.write = ((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true }) as typeof process.stderr.write
+    process.stderr.write = ((chunk: string | Uint8Array) => { lines.push(String(chunk)); return true })
     let code: number
     try {
       code = await main(['--storage', join(root, 'cli'), 'chain', '--port', String(port)])
@@ -95,7 +95,7 @@ describe('connecting to the chain', () => {
     console.error = capture
     console.log = capture
     console.info = capture
-    process.stderr.write = ((chunk: string | Uint8Array) => { printed.push(String(chunk)); return true }) as typeof process.stderr.write
+    process.stderr.write = ((chunk: string | Uint8Array) => { printed.push(String(chunk)); return true })
     const dbs = [openDatabase(join(root, 'a.db')), openDatabase(join(root, 'b.db'))]
     let local: LocalChain | null = null
     const services: ChainService[] = []

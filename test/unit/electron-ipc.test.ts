@@ -36,7 +36,7 @@ function setup (handlers: Partial<Handlers>) {
   const ipcMain = fakeIpcMain()
   const refused: string[] = []
   const unregister = registerIpc({
-    ipcMain: ipcMain as never,
+    ipcMain,
     handlers,
     getWebContents: () => ({ id: WINDOW_ID }),
     onRefused: (channel) => { refused.push(channel) }
@@ -130,7 +130,7 @@ describe('dropped files over IPC', () => {
     })
     const ipcMain = fakeIpcMain()
     registerIpc({
-      ipcMain: ipcMain as never,
+      ipcMain,
       handlers: shell.handlers,
       getWebContents: () => ({ id: WINDOW_ID }),
       onDropPaths: async (args) => { await shell.drops.register(args) }

@@ -71,7 +71,7 @@ describe('external links', () => {
 describe('content security policy', () => {
   const directives = new Map(CONTENT_SECURITY_POLICY.split(';').map((d) => {
     const [name, ...values] = d.trim().split(/\s+/)
-    return [name!, values]
+    return [name, values]
   }))
 
   it('denies by default and allows scripts and styles from the app only', () => {

@@ -65,17 +65,17 @@ describe('preload bundle', () => {
     const { exposed } = runBundle()
     expect(exposed.map((e) => e.key)).toEqual(['datdot'])
     const ipc = METHOD_NAMES.filter((m) => (methods[m].exposure as readonly string[]).includes('ipc'))
-    expect(Object.keys(exposed[0]!.api).sort()).toEqual([...ipc, 'kind', 'on', 'takeDrop'].sort())
+    expect(Object.keys(exposed[0].api).sort()).toEqual([...ipc, 'kind', 'on', 'takeDrop'].sort())
   })
 
   it('listens for drops on the window in the capture phase and sends only trusted drops\' paths to main', () => {
     const { exposed, invoked, windowListeners } = runBundle()
     expect(windowListeners.map((l) => [l.type, l.capture])).toEqual([['drop', true]])
-    const api = exposed[0]!.api as { takeDrop: () => { drop: string, items: number } | null }
+    const api = exposed[0].api as { takeDrop: () => { drop: string, items: number } | null }
     const files = [{ name: 'a.txt', path: '/home/u/a.txt' }]
-    windowListeners[0]!.fn({ isTrusted: false, dataTransfer: { files } })
+    windowListeners[0].fn({ isTrusted: false, dataTransfer: { files } })
     expect(invoked).toEqual([])
-    windowListeners[0]!.fn({ isTrusted: true, dataTransfer: { files } })
+    windowListeners[0].fn({ isTrusted: true, dataTransfer: { files } })
     const ticket = api.takeDrop()
     expect(ticket?.drop).toMatch(/^[0-9a-f]{32}$/)
     expect(invoked).toEqual([[IPC_DROP_CHANNEL, { drop: ticket!.drop, paths: ['/home/u/a.txt'] }]])
@@ -83,14 +83,14 @@ describe('preload bundle', () => {
 
   it('calls ipcRenderer.invoke on the method channel and listens on the event channel', async () => {
     const { exposed, invoked, listeners } = runBundle()
-    const api = exposed[0]!.api as { getStatus: (a: unknown) => Promise<unknown>, on: (e: string, l: (d: unknown) => void) => () => void }
+    const api = exposed[0].api as { getStatus: (a: unknown) => Promise<unknown>, on: (e: string, l: (d: unknown) => void) => () => void }
     await expect(api.getStatus({})).resolves.toBe('r')
     expect(invoked).toEqual([[IPC_PREFIX + 'getStatus', {}]])
     const got: unknown[] = []
     const off = api.on('vault.changed', (d) => { got.push(d) })
     const fns = listeners.get(IPC_EVENT_CHANNEL) as Array<(e: unknown, n: string, d: unknown) => void>
     expect(fns).toHaveLength(1)
-    fns[0]!({ sender: 'ipc event' }, 'vault.changed', { version: 1 })
+    fns[0]({ sender: 'ipc event' }, 'vault.changed', { version: 1 })
     expect(got).toEqual([{ version: 1 }])
     off()
     expect(listeners.get(IPC_EVENT_CHANNEL)).toEqual([])
