@@ -13,7 +13,7 @@ import { IPC_EVENT_CHANNEL } from '../main/api/contract.js'
 import { createPreloadApi } from './generate.js'
 
 const api = createPreloadApi({
-  invoke: async (channel, args) => await ipcRenderer.invoke(channel, args),
+  invoke: async (channel, args) => { const reply: unknown = await ipcRenderer.invoke(channel, args); return reply },
   subscribe: (callback) => {
     const listener = (_event: unknown, name: unknown, data: unknown): void => callback(name, data)
     ipcRenderer.on(IPC_EVENT_CHANNEL, listener)

@@ -130,7 +130,7 @@ export class LocalChain {
     try {
       // The port first: a port in use fails in a moment, before a chain is built or bootstrapped.
       if (opts.port !== undefined) wss = await listen(opts.port)
-      const genesis = new core.GenesisProvider(JSON.parse(chainSpec))
+      const genesis = new core.GenesisProvider(JSON.parse(chainSpec) as ConstructorParameters<typeof core.GenesisProvider>[0])
       const api = new core.Api(genesis)
       await api.isReady
       const genesisHash = await api.getFinalizedHead()
@@ -257,7 +257,7 @@ export class LocalChain {
       }
       ws.on('message', (raw) => {
         let req: { id?: unknown, method?: unknown, params?: unknown }
-        try { req = JSON.parse(raw.toString()) as typeof req } catch { send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }); return }
+        try { req = JSON.parse((Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw)).toString('utf8')) as typeof req } catch { send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }); return }
         const handler = typeof req.method === 'string' ? core.allHandlers[req.method] : undefined
         if (handler === undefined) { send({ jsonrpc: '2.0', id: req.id ?? null, error: { code: -32601, message: `method not found: ${String(req.method)}` } }); return }
         const params = Array.isArray(req.params) ? req.params : []

@@ -64,7 +64,7 @@ export interface ChainServiceOptions {
   /** Folder for keys and the embedded chain store. */
   storage: string
   /** 'embedded' (chopsticks in this process) or a ws:// URL. */
-  endpoint: 'embedded' | string
+  endpoint: string
   db: Db
   now?: () => number
   /** Embedded chain: also serve it on ws://127.0.0.1:<port> (0: any port). */

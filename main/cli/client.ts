@@ -54,7 +54,7 @@ export class DaemonClient {
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => {
           let parsed: { result?: unknown, error?: SerializedError }
-          try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch {
+          try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof parsed } catch {
             reject(DatdotError.internal(`the daemon answered ${res.statusCode} with a body that is not JSON`))
             return
           }
@@ -95,7 +95,7 @@ export class DaemonClient {
       this.ws = ws
       ws.on('message', (raw) => {
         let msg: { event?: string, data?: unknown }
-        try { msg = JSON.parse(raw.toString()) } catch { return }
+        try { msg = JSON.parse((Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw)).toString('utf8')) as typeof msg } catch { return }
         if (typeof msg.event === 'string') for (const l of this.listeners) l(msg.event, msg.data)
       })
       ws.on('close', () => {

@@ -16,7 +16,7 @@ import type { Entry as DriveEntry } from 'hyperdrive'
 import type { Change, Entry, HistoryItem } from '../api/contract.js'
 import { LIMITS } from '../api/contract.js'
 import { DatdotError } from './errors.js'
-import { drivePath, storedPath, lookupForms, isWithin, baseName } from './paths.js'
+import { storedPath, lookupForms, isWithin, baseName } from './paths.js'
 import type { JobHandle } from './jobs.js'
 
 /** How Hyperdrive 13 prefixes file keys in its Hyperbee (sub-encoder 'files'). */

@@ -20,11 +20,13 @@
 import { DatdotError } from './errors.js'
 import { LIMITS } from '../api/contract.js'
 
+// eslint-disable-next-line no-control-regex -- finding control characters is what this is for
 const CONTROL = /[\u0000-\u001f\u007f]/
 /** C1 controls, line/paragraph separators: invisible, and they break one-line displays. */
 const OTHER_CONTROL = /[\u0080-\u009f\u2028\u2029]/
 /** Bidi_Control: U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069. */
 const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+// eslint-disable-next-line no-control-regex -- as CONTROL, to escape them
 const SHOWN_ESCAPED = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 const encoder = new TextEncoder()
 

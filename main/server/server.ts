@@ -24,7 +24,7 @@ import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Engine } from '../engine/engine.js'
-import { DatdotError, type ErrorCode } from '../engine/errors.js'
+import { DatdotError } from '../engine/errors.js'
 import { Resource } from '../engine/resource.js'
 import { dispatchSafe, type AnyHandlers } from '../api/dispatch.js'
 import { WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../api/preload-api.js'
@@ -87,7 +87,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8'
 }
 
-export function statusFor (code: ErrorCode | string): number {
+export function statusFor (code: string): number {
   switch (code) {
     case 'INVALID_ARGUMENT': case 'INVALID_LINK': case 'INVALID_PATH': case 'NOT_A_FILE': case 'NOT_A_FOLDER':
     case 'SOURCE_CHANGED': case 'SOURCE_VANISHED': case 'PROTOCOL_ERROR': return 400

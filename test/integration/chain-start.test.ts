@@ -89,6 +89,8 @@ describe('connecting to the chain', () => {
   it('prints nothing while the chain starts and services connect in process and over WebSocket', async () => {
     const root = mkdtempSync(join(tmpdir(), 'datdot-chain-quiet-'))
     const printed: string[] = []
+    // Saved to be put back as they were (identity included), never called unbound.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- see above
     const orig = { warn: console.warn, error: console.error, log: console.log, info: console.info, stderr: process.stderr.write }
     const capture = (...args: unknown[]): void => { printed.push(args.map(String).join(' ')) }
     console.warn = capture

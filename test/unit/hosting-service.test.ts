@@ -4,6 +4,7 @@
  */
 import { describe, it, expect } from 'vitest'
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
 import hcrypto from 'hypercore-crypto'
 import b4a from 'b4a'
 import { storageFailure, faultKeeps, corruptChunk, HostingService } from '../../main/hosting/service.js'
@@ -100,7 +101,6 @@ describe('plan ranges from a sponsor’s core', () => {
     const { default: Corestore } = await import('corestore')
     const { mkdtemp, rm } = await import('node:fs/promises')
     const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
     const { captureSignedRoot } = await import('../../main/hosting/proof.js')
     const { driveRanges } = await import('../../main/hosting/service.js')
     const dir = await mkdtemp(join(tmpdir(), 'datdot-ranges-'))
