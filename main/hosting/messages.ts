@@ -65,7 +65,7 @@ export function boundedArray<T> (enc: Encoding<T>, max: number, what: string): E
     decode (state) {
       const n = c.uint.decode(state)
       if (n > max) throw bad(`${what}: ${n} items, at most ${max}`)
-      const out: T[] = new Array(n)
+      const out: T[] = new Array<T>(n)
       for (let i = 0; i < n; i++) out[i] = enc.decode(state)
       return out
     }

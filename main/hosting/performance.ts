@@ -190,7 +190,7 @@ function withTimeout<T> (p: Promise<T>, ms: number, timers: Timers, what: string
     const timer = timers.setTimeout(() => { signal?.removeEventListener('abort', onAbort); reject(DatdotError.timeout(what, ms)) }, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
     p.then((v) => { timers.clearTimeout(timer); signal?.removeEventListener('abort', onAbort); resolve(v) },
-      (err) => { timers.clearTimeout(timer); signal?.removeEventListener('abort', onAbort); reject(err) })
+      (err: unknown) => { timers.clearTimeout(timer); signal?.removeEventListener('abort', onAbort); reject(err) })
   })
 }
 

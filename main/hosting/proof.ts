@@ -325,7 +325,7 @@ export function walkNext (contract: ContractView, stepHash: Uint8Array): number 
 
 /** The indexes a commitment claims were visited (step k is derived from the hash of step k - 1). */
 export function walkIndexes (contract: ContractView, seed: Uint8Array, hashes: Uint8Array[]): number[] {
-  const out: number[] = new Array(hashes.length)
+  const out: number[] = new Array<number>(hashes.length)
   for (let k = 0; k < hashes.length; k++) out[k] = k === 0 ? walkStart(contract, seed) : walkNext(contract, hashes[k - 1])
   return out
 }

@@ -43,7 +43,7 @@ import { RECORD_LIMITS, STORAGE_FAILURES, type RoleName, type DriveRanges, type 
 import { FileChunkStore } from './chunk-store.js'
 import { Hoster, Attestor, deliverContract, blameOf, withBlame, type HostedContract, type RelayTarget, type KeyPair } from './roles.js'
 import { HostingChannel, type Timers } from './wire.js'
-import { captureSignedRoot, challengeSeed, commitDeadlineMs, checkContract, computeWalk, type ContractView, type SignedRoot } from './proof.js'
+import { captureSignedRoot, challengeSeed, commitDeadlineMs, checkContract, type ContractView, type SignedRoot } from './proof.js'
 import { DEFAULT_ROUNDS, encodedChunkHash, signEncodedChunk } from './encoding.js'
 import { measurePerformance, performanceRange } from './performance.js'
 import { TokenBucket } from './throttle.js'
@@ -797,7 +797,7 @@ export class HostingService extends Resource {
   private withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
     if (this.closing) return Promise.reject(DatdotError.closed('hosting service'))
     return new Promise<T>((resolve, reject) => {
-      const abort = (err: Error): void => { this.timers.clearTimeout(timer); this.waits.delete(abort); reject(err) }
+      const abort = (err: unknown): void => { this.timers.clearTimeout(timer); this.waits.delete(abort); reject(err) }
       const timer = this.timers.setTimeout(() => abort(DatdotError.timeout(what, ms)), ms)
       this.waits.add(abort)
       p.then((v) => { this.timers.clearTimeout(timer); this.waits.delete(abort); resolve(v) }, (err) => abort(err))
