@@ -20,7 +20,7 @@
  * message too, as "CODE: message", which the renderer's toApiError reads back
  * (renderer/src/lib/errors.ts). Inside the preload world it is a full DatdotError.
  */
-import { methods, IPC_PREFIX, IPC_DROP_CHANNEL, EVENT_NAMES, type MethodName, type EventName, type Exposure } from '../main/api/contract.js'
+import { methods, IPC_PREFIX, IPC_DROP_CHANNEL, EVENT_NAMES, type MethodName, type EventName } from '../main/api/contract.js'
 import type { PreloadApi } from '../main/api/preload-api.js'
 import { DatdotError, reviveError, isErrorCode, type SerializedError } from '../main/engine/errors.js'
 
