@@ -9,7 +9,7 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import WebSocket from 'ws'
+import WebSocket, { type RawData } from 'ws'
 import { TempDirs, startEngine } from '../helpers/engines.js'
 import { waitFor } from '../helpers/wait.js'
 import type { Engine } from '../../main/engine/engine.js'
@@ -18,6 +18,15 @@ import { createHandlers } from '../../main/api/handlers.js'
 import { DaemonClient } from '../../main/cli/client.js'
 
 interface Reply { status: number, body: string }
+
+/** A call's reply body: `result` on success, `error` (with its code) on failure. */
+interface Body<T> { result: T, error: { code: string, message: string } }
+function bodyOf<T = unknown> (r: Reply): Body<T> { return JSON.parse(r.body) as Body<T> }
+
+/** A WebSocket frame's text, whatever form ws hands it in (one Buffer, fragments, an ArrayBuffer). */
+function textOf (raw: RawData): string {
+  return (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw)).toString('utf8')
+}
 interface WsMessage { id?: number | null, event?: string, result?: unknown, error?: { code: string, message: string } }
 
 const MiB = 1024 * 1024
@@ -56,7 +65,7 @@ async function openSocket (port: number, token: string, origin?: string): Promis
   const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`, ['datdot.v1', 'token.' + token], { headers: origin ? { Origin: origin } : {} })
   const messages: WsMessage[] = []
   let seen = 0
-  ws.on('message', (raw) => { messages.push(JSON.parse(raw.toString()) as WsMessage) })
+  ws.on('message', (raw) => { messages.push(JSON.parse(textOf(raw)) as WsMessage) })
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
   /** The next reply (events skipped), in arrival order. */
   const next = async (): Promise<WsMessage> => {
@@ -98,7 +107,7 @@ describe('the loopback API server against misbehaving callers', () => {
     auth = { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }
     origin = `http://127.0.0.1:${server.port}`
     // One file to download.
-    const { result: up } = JSON.parse((await call('beginUpload', { dest: '/' }, { ...auth, Origin: origin })).body)
+    const { result: up } = bodyOf<{ uploadId: string }>(await call('beginUpload', { dest: '/' }, { ...auth, Origin: origin }))
     expect((await http(server.port, { method: 'PUT', path: `/api/upload/${up.uploadId}?path=hello.txt`, headers: { ...auth, Origin: origin }, body: 'hello' })).status).toBe(200)
     expect((await call('commitUpload', { uploadId: up.uploadId }, { ...auth, Origin: origin })).status).toBe(200)
   })
@@ -113,7 +122,7 @@ describe('the loopback API server against misbehaving callers', () => {
     http(server.port, { method: 'POST', path: `/api/call/${method}`, headers, body: JSON.stringify(args) })
 
   const vaultPaths = async (): Promise<string[]> =>
-    (JSON.parse((await call('listFiles', { path: '/', recursive: true })).body).result.entries as Array<{ path: string }>).map((e) => e.path)
+    bodyOf<{ entries: Array<{ path: string }> }>(await call('listFiles', { path: '/', recursive: true })).result.entries.map((e) => e.path)
 
   it('answers WebSocket messages of every wrong shape with a protocol error and keeps serving', async () => {
     const { ws, next } = await openSocket(server.port, server.token)
@@ -137,7 +146,7 @@ describe('the loopback API server against misbehaving callers', () => {
     for (const path of ['/%E0%A4%A', '/api/call/%E0%A4%A', '/%']) {
       const r = path.startsWith('/api/call/') ? await http(server.port, { method: 'POST', path, headers: auth, body: '{}' }) : await http(server.port, { path })
       expect(r.status, path).toBe(400)
-      expect(JSON.parse(r.body).error.code, path).toBe('INVALID_ARGUMENT')
+      expect(bodyOf(r).error.code, path).toBe('INVALID_ARGUMENT')
     }
   })
 
@@ -149,7 +158,7 @@ describe('the loopback API server against misbehaving callers', () => {
     await new Promise((resolve) => socket.once('close', resolve))
     const text = Buffer.concat(chunks).toString()
     expect(text).toMatch(/^HTTP\/1\.1 400 /)
-    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error.code).toBe('PROTOCOL_ERROR')
+    expect((JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Body<unknown>).error.code).toBe('PROTOCOL_ERROR')
   })
 
   it('lets another client get a download ticket and download after one client floods createDownloadUrl', async () => {
@@ -184,7 +193,7 @@ describe('the loopback API server against misbehaving callers', () => {
   })
 
   it('stops a chunked upload that would fill the disk, with DISK_FULL, and commits nothing of it', async () => {
-    const { result: up } = JSON.parse((await call('beginUpload', { dest: '/big' }, { ...auth, Origin: origin })).body)
+    const { result: up } = bodyOf<{ uploadId: string }>(await call('beginUpload', { dest: '/big' }, { ...auth, Origin: origin }))
     freeBytes = 64 * MiB + 256 * 1024 // the vault keeps 64 MiB free; 256 KiB of room
     try {
       const put = streaming(server.port, 'PUT', `/api/upload/${up.uploadId}?path=huge.bin`, { ...auth, Origin: origin })
@@ -198,7 +207,7 @@ describe('the loopback API server against misbehaving callers', () => {
       put.req.end()
       const r = await put.reply
       expect(r.status).toBe(507)
-      expect(JSON.parse(r.body).error.code).toBe('DISK_FULL')
+      expect(bodyOf(r).error.code).toBe('DISK_FULL')
     } finally {
       freeBytes = 1024 * 1024 * MiB
     }
@@ -211,12 +220,12 @@ describe('the loopback API server against misbehaving callers', () => {
   })
 
   it('times out an upload that stalls mid-body and rolls it back', async () => {
-    const { result: up } = JSON.parse((await call('beginUpload', { dest: '/stall' }, { ...auth, Origin: origin })).body)
+    const { result: up } = bodyOf<{ uploadId: string }>(await call('beginUpload', { dest: '/stall' }, { ...auth, Origin: origin }))
     const put = streaming(server.port, 'PUT', `/api/upload/${up.uploadId}?path=stalled.bin`, { ...auth, Origin: origin })
     put.req.write(Buffer.alloc(1000, 2)) // then nothing more
     const r = await put.reply
     expect(r.status).toBe(408)
-    expect(JSON.parse(r.body).error.code).toBe('TIMEOUT')
+    expect(bodyOf(r).error.code).toBe('TIMEOUT')
     put.req.destroy()
     const ok = streaming(server.port, 'PUT', `/api/upload/${up.uploadId}?path=ok.txt`, { ...auth, Origin: origin })
     ok.req.end('ok')
@@ -230,7 +239,7 @@ describe('the loopback API server against misbehaving callers', () => {
     post.req.write('{')
     const r = await post.reply
     expect(r.status).toBe(408)
-    expect(JSON.parse(r.body).error.code).toBe('TIMEOUT')
+    expect(bodyOf(r).error.code).toBe('TIMEOUT')
     post.req.destroy()
   }, 20_000)
 

@@ -2,13 +2,22 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { request } from 'node:http'
 import { stat, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import WebSocket from 'ws'
+import WebSocket, { type RawData } from 'ws'
 import { TempDirs, startEngine } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { ApiServer } from '../../main/server/server.js'
 import { createHandlers } from '../../main/api/handlers.js'
 
 interface Reply { status: number, body: string, headers: Record<string, string | string[] | undefined> }
+
+/** A call's reply body: `result` on success, `error` (with its code) on failure. */
+interface Body<T> { result: T, error: { code: string, message: string } }
+function bodyOf<T = unknown> (r: Reply): Body<T> { return JSON.parse(r.body) as Body<T> }
+
+/** A WebSocket frame's text, whatever form ws hands it in (one Buffer, fragments, an ArrayBuffer). */
+function textOf (raw: RawData): string {
+  return (Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw)).toString('utf8')
+}
 
 function http (port: number, opts: { method?: string, path: string, headers?: Record<string, string>, body?: string | Buffer }): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -64,14 +73,14 @@ describe('the loopback API server', () => {
     const st = await stat(join(storage, 'api-token'))
     expect(st.mode & 0o777).toBe(0o600)
     expect((await readFile(join(storage, 'api-token'), 'utf8')).trim()).toBe(server.token)
-    expect(JSON.parse(await readFile(join(storage, 'daemon.json'), 'utf8')).port).toBe(server.port)
+    expect((JSON.parse(await readFile(join(storage, 'daemon.json'), 'utf8')) as { port: number }).port).toBe(server.port)
     expect(server.url).toBe(`${origin}/#token=${server.token}`)
   })
 
   it('answers a call that carries the token', async () => {
     const r = await call('getVault', {})
     expect(r.status).toBe(200)
-    expect(JSON.parse(r.body).result.key).toBe(engine.vault.id)
+    expect(bodyOf<{ key: string }>(r).result.key).toBe(engine.vault.id)
   })
 
   it('refuses calls without the token or with a wrong one', async () => {
@@ -90,15 +99,15 @@ describe('the loopback API server', () => {
   it('refuses path-taking methods to the browser UI but allows them to local programs', async () => {
     const web = await call('importPaths', { paths: ['/etc/hostname'] }, { ...auth, Origin: origin })
     expect(web.status).toBe(403)
-    expect(JSON.parse(web.body).error.code).toBe('FORBIDDEN')
+    expect(bodyOf(web).error.code).toBe('FORBIDDEN')
     const cli = await call('importPaths', { paths: ['/definitely/missing'], wait: true })
-    expect(JSON.parse(cli.body).error.code).toBe('NOT_FOUND')
+    expect(bodyOf(cli).error.code).toBe('NOT_FOUND')
   })
 
   it('maps invalid arguments and bodies to 400 with a code', async () => {
     const r = await call('listFiles', { path: 42 })
     expect(r.status).toBe(400)
-    expect(JSON.parse(r.body).error.code).toBe('INVALID_ARGUMENT')
+    expect(bodyOf(r).error.code).toBe('INVALID_ARGUMENT')
     const notJson = await http(server.port, { method: 'POST', path: '/api/call/getVault', headers: auth, body: '{nope' })
     expect(notJson.status).toBe(400)
     const huge = await http(server.port, { method: 'POST', path: '/api/call/getVault', headers: auth, body: 'x'.repeat(2 * 1024 * 1024) }).catch(() => ({ status: 413 }))
@@ -106,29 +115,29 @@ describe('the loopback API server', () => {
   })
 
   it('commits an upload session all at once and drops an aborted one entirely', async () => {
-    const { result: begun } = JSON.parse((await call('beginUpload', { dest: '/up' }, { ...auth, Origin: origin })).body)
+    const { result: begun } = bodyOf<{ uploadId: string }>(await call('beginUpload', { dest: '/up' }, { ...auth, Origin: origin }))
     const put = (id: string, path: string, body: string): Promise<Reply> => http(server.port, {
       method: 'PUT', path: `/api/upload/${id}?path=${encodeURIComponent(path)}`, headers: { ...auth, Origin: origin, 'Content-Type': 'application/octet-stream' }, body
     })
     expect((await put(begun.uploadId, 'a.txt', 'A')).status).toBe(200)
     expect((await put(begun.uploadId, 'dir/b.txt', 'BB')).status).toBe(200)
     expect((await put(begun.uploadId, '../escape.txt', 'x')).status).toBe(400)
-    const before = JSON.parse((await call('listFiles', { path: '/', recursive: true })).body).result.entries
-    expect(before.map((e: { path: string }) => e.path)).toEqual([])
-    const committed = JSON.parse((await call('commitUpload', { uploadId: begun.uploadId }, { ...auth, Origin: origin })).body).result
+    const before = bodyOf<{ entries: Array<{ path: string }> }>(await call('listFiles', { path: '/', recursive: true })).result.entries
+    expect(before.map((e) => e.path)).toEqual([])
+    const committed = bodyOf<{ state: string }>(await call('commitUpload', { uploadId: begun.uploadId }, { ...auth, Origin: origin })).result
     expect(committed.state).toBe('done')
-    const after = JSON.parse((await call('listFiles', { path: '/up', recursive: true })).body).result.entries
-    expect(after.map((e: { path: string }) => e.path)).toEqual(['/up/a.txt', '/up/dir/b.txt'])
+    const after = bodyOf<{ entries: Array<{ path: string }> }>(await call('listFiles', { path: '/up', recursive: true })).result.entries
+    expect(after.map((e) => e.path)).toEqual(['/up/a.txt', '/up/dir/b.txt'])
 
-    const { result: second } = JSON.parse((await call('beginUpload', { dest: '/gone' }, { ...auth, Origin: origin })).body)
+    const { result: second } = bodyOf<{ uploadId: string }>(await call('beginUpload', { dest: '/gone' }, { ...auth, Origin: origin }))
     expect((await put(second.uploadId, 'c.txt', 'C')).status).toBe(200)
     expect((await call('abortUpload', { uploadId: second.uploadId }, { ...auth, Origin: origin })).status).toBe(200)
-    expect(JSON.parse((await call('stat', { path: '/gone/c.txt' })).body).error.code).toBe('NOT_FOUND')
+    expect(bodyOf(await call('stat', { path: '/gone/c.txt' })).error.code).toBe('NOT_FOUND')
     expect((await put(second.uploadId, 'd.txt', 'D')).status).toBe(404)
   })
 
   it('streams a file once through a one-time download URL', async () => {
-    const { result } = JSON.parse((await call('createDownloadUrl', { path: '/up/dir/b.txt' }, { ...auth, Origin: origin })).body)
+    const { result } = bodyOf<{ url: string }>(await call('createDownloadUrl', { path: '/up/dir/b.txt' }, { ...auth, Origin: origin }))
     const first = await http(server.port, { path: result.url })
     expect(first.status).toBe(200)
     expect(first.body).toBe('BB')
@@ -162,7 +171,7 @@ describe('the loopback API server', () => {
       const check = (): void => { const m = messages.find(pred); if (m) resolve(m); else ws.once('message', () => check()) }
       check()
     })
-    ws.on('message', (raw) => messages.push(JSON.parse(raw.toString())))
+    ws.on('message', (raw) => messages.push(JSON.parse(textOf(raw)) as typeof messages[number]))
     ws.send(JSON.stringify({ id: 1, method: 'deletePath', args: { path: '/up/a.txt' } }))
     expect((await got((m) => m.id === 1)).result).toMatchObject({ deleted: 1 })
     expect((await got((m) => m.event === 'vault.changed')).event).toBe('vault.changed')
