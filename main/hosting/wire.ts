@@ -14,7 +14,8 @@ import { DatdotError, isErrorCode } from '../engine/errors.js'
 import {
   deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage,
   settleMessage, slotReceiptMessage, decodeExact, MAX_WALK_STEPS,
-  type DeliverMessage, type ChallengeMessage, type OpenMessage, type SettleMessage, type StoredChunk
+  type DeliverMessage, type ReceiptMessage, type ChallengeMessage, type CommitmentMessage, type OpenMessage, type ProofMessage,
+  type ErrorMessage, type SettleMessage, type SlotReceiptMessage, type StoredChunk
 } from './messages.js'
 
 export const PROTOCOL = 'datdot/hosting/2'
@@ -78,7 +79,9 @@ const T_ERROR = 6
 const T_SETTLE = 7
 const T_SLOT_RECEIPT = 8
 const NAMES = ['deliver', 'receipt', 'challenge', 'commitment', 'open', 'proof', 'error', 'settle', 'slot-receipt']
-const CODECS: Array<Encoding<any>> = [deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage, settleMessage, slotReceiptMessage]
+/** What every message of the protocol carries first. */
+interface WireMessage { requestId: number }
+const CODECS: Array<Encoding<WireMessage>> = [deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage, settleMessage, slotReceiptMessage]
 const REPLY_OF: Record<number, number> = { [T_DELIVER]: T_RECEIPT, [T_CHALLENGE]: T_COMMITMENT, [T_OPEN]: T_PROOF, [T_SETTLE]: T_SLOT_RECEIPT }
 const REQUESTS = new Set([T_DELIVER, T_CHALLENGE, T_OPEN, T_SETTLE])
 
@@ -86,7 +89,7 @@ interface Pending {
   replyType: number
   sentAtMs: number
   timer: unknown
-  resolve: (a: Answer<any>) => void
+  resolve: (a: Answer<WireMessage>) => void
   reject: (err: Error) => void
 }
 
@@ -161,27 +164,27 @@ export class HostingChannel extends EventEmitter {
   }
 
   deliver (contractId: number, coreKey: Buffer, chunk: StoredChunk, opts: { timeoutMs?: number } = {}): Promise<Answer<Buffer>> {
-    return this.request(T_DELIVER, (requestId) => ({ requestId, contractId, coreKey, chunk }), opts.timeoutMs, (m) => m.signature)
+    return this.request(T_DELIVER, (requestId) => ({ requestId, contractId, coreKey, chunk }), opts.timeoutMs, (m: ReceiptMessage) => m.signature)
   }
 
   challenge (contractId: number, coreKey: Buffer, seed: Buffer, steps: number, opts: { timeoutMs?: number } = {}): Promise<Answer<Buffer[]>> {
     if (!Number.isSafeInteger(steps) || steps < 1 || steps > MAX_WALK_STEPS) return Promise.reject(DatdotError.invalidArgument(`steps must be 1 to ${MAX_WALK_STEPS}`))
-    return this.request(T_CHALLENGE, (requestId) => ({ requestId, contractId, coreKey, seed, steps }), opts.timeoutMs, (m) => {
+    return this.request(T_CHALLENGE, (requestId) => ({ requestId, contractId, coreKey, seed, steps }), opts.timeoutMs, (m: CommitmentMessage) => {
       if (m.hashes.length !== steps) throw DatdotError.protocolError(`commitment has ${m.hashes.length} hashes for ${steps} steps`)
-      return m.hashes.map((h: Buffer) => b4a.from(h))
+      return m.hashes.map((h) => b4a.from(h))
     })
   }
 
   open (contractId: number, coreKey: Buffer, index: number, opts: { timeoutMs?: number } = {}): Promise<Answer<StoredChunk>> {
-    return this.request(T_OPEN, (requestId) => ({ requestId, contractId, coreKey, index }), opts.timeoutMs, (m) => m.chunk)
+    return this.request(T_OPEN, (requestId) => ({ requestId, contractId, coreKey, index }), opts.timeoutMs, (m: ProofMessage) => m.chunk)
   }
 
   /** Asks the hoster to sign the slot's receipts root (after the last chunk of a slot). */
   settle (contractId: number, coreKey: Buffer, rootLength: number, receiptsRoot: Buffer, opts: { timeoutMs?: number } = {}): Promise<Answer<Buffer>> {
-    return this.request(T_SETTLE, (requestId) => ({ requestId, contractId, coreKey, rootLength, receiptsRoot }), opts.timeoutMs, (m) => m.signature)
+    return this.request(T_SETTLE, (requestId) => ({ requestId, contractId, coreKey, rootLength, receiptsRoot }), opts.timeoutMs, (m: SlotReceiptMessage) => m.signature)
   }
 
-  private request<T> (type: number, build: (requestId: number) => unknown, timeoutMs: number | undefined, pick: (m: any) => T): Promise<Answer<T>> {
+  private request<R extends WireMessage, T> (type: number, build: (requestId: number) => WireMessage, timeoutMs: number | undefined, pick: (m: R) => T): Promise<Answer<T>> {
     if (this.closedFlag) return Promise.reject(DatdotError.closed('hosting channel'))
     if (this.pending.size >= this.maxInflight) return Promise.reject(DatdotError.limitReached('requests in flight', this.maxInflight))
     const requestId = this.nextRequestId++
@@ -204,7 +207,8 @@ export class HostingChannel extends EventEmitter {
         sentAtMs: this.now(),
         timer,
         resolve: (a) => {
-          try { resolve({ ...a, value: pick(a.value) }) } catch (err) { reject(DatdotError.from(err)) }
+          // onmessage decoded the answer with the codec of REPLY_OF[type], the message R names
+          try { resolve({ ...a, value: pick(a.value as R) }) } catch (err) { reject(DatdotError.from(err)) }
         },
         reject
       })
@@ -245,7 +249,7 @@ export class HostingChannel extends EventEmitter {
       this.protocolError(`${NAMES[type]} message of ${buf.byteLength} bytes, limit ${this.maxMessageBytes}`)
       return
     }
-    let msg: any
+    let msg: WireMessage
     try {
       msg = decodeExact(CODECS[type], buf, NAMES[type])
     } catch (err) {
@@ -270,7 +274,8 @@ export class HostingChannel extends EventEmitter {
     this.timers.clearTimeout(p.timer)
     if (type === T_ERROR) {
       this.counters.remoteErrors++
-      p.reject(remoteError(msg.code, msg.message))
+      const e = msg as ErrorMessage
+      p.reject(remoteError(e.code, e.message))
       return
     }
     p.resolve({ value: msg, sentAtMs: p.sentAtMs, receivedAtMs: this.now() })
@@ -295,35 +300,35 @@ export class HostingChannel extends EventEmitter {
     })
   }
 
-  private async handle (type: number, msg: any): Promise<unknown> {
+  private async handle (type: number, msg: WireMessage): Promise<ReceiptMessage | CommitmentMessage | SlotReceiptMessage | ProofMessage> {
     const h = this.handlers
     if (type === T_DELIVER) {
       if (!h.ondeliver) throw DatdotError.forbidden('this peer does not take deliveries')
-      return { requestId: msg.requestId, signature: await h.ondeliver(msg, this) }
+      return { requestId: msg.requestId, signature: await h.ondeliver(msg as DeliverMessage, this) }
     }
     if (type === T_CHALLENGE) {
       if (!h.onchallenge) throw DatdotError.forbidden('this peer does not answer challenges')
-      return { requestId: msg.requestId, hashes: await h.onchallenge(msg, this) }
+      return { requestId: msg.requestId, hashes: await h.onchallenge(msg as ChallengeMessage, this) }
     }
     if (type === T_SETTLE) {
       if (!h.onsettle) throw DatdotError.forbidden('this peer does not host')
-      return { requestId: msg.requestId, signature: await h.onsettle(msg, this) }
+      return { requestId: msg.requestId, signature: await h.onsettle(msg as SettleMessage, this) }
     }
     if (!h.onopen) throw DatdotError.forbidden('this peer does not answer challenges')
-    return { requestId: msg.requestId, chunk: await h.onopen(msg, this) }
+    return { requestId: msg.requestId, chunk: await h.onopen(msg as OpenMessage, this) }
   }
 
-  private send (type: number, value: unknown): void {
+  private send (type: number, value: WireMessage): void {
     if (this.closedFlag) return
     let buf: Buffer
     try {
       buf = c.encode(CODECS[type], value)
     } catch (err) {
-      this.sendError((value as { requestId: number }).requestId, DatdotError.from(err))
+      this.sendError(value.requestId, DatdotError.from(err))
       return
     }
     if (buf.byteLength > this.maxMessageBytes) {
-      this.sendError((value as { requestId: number }).requestId, DatdotError.tooLarge(`${NAMES[type]} message`, this.maxMessageBytes))
+      this.sendError(value.requestId, DatdotError.tooLarge(`${NAMES[type]} message`, this.maxMessageBytes))
       return
     }
     this.messages[type].send(buf)
@@ -337,7 +342,7 @@ export class HostingChannel extends EventEmitter {
   }
 }
 
-function encodedSize (enc: Encoding<any>, value: unknown): number {
+function encodedSize (enc: Encoding<WireMessage>, value: WireMessage): number {
   try { return c.encode(enc, value).byteLength } catch { return 0 }
 }
 
