@@ -10,23 +10,40 @@ import { mkdtemp, mkdir, writeFile, rm, access } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import createTestnet, { type Testnet } from '@hyperswarm/testnet'
-import { IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL } from '../../main/api/contract.js'
+import type { BrowserWindowConstructorOptions } from 'electron'
+import { IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, type MethodName, type Result } from '../../main/api/contract.js'
+import type { CallOutcome } from '../../main/api/dispatch.js'
 
-type Fn = (...args: any[]) => any
+// The stand-in's types: main.ts is compiled against the real 'electron' types, these describe
+// only what the fake keeps and what the test calls back into.
+/** An event listener: the fake's emitter calls it with whatever emit was given. */
+type Listener = (...args: unknown[]) => unknown
+/** What a listener can call preventDefault on (will-navigate, close, will-quit...). */
+interface FakeEvent { prevented: boolean, preventDefault: () => void }
+/** The sender side of an IPC invoke event, as the shell's sender check reads it. */
+interface IpcEvent { sender: { id: number }, senderFrame: { url: string, parent: unknown } }
+type IpcHandler = (event: IpcEvent, args: unknown) => Promise<CallOutcome>
+type ProtocolHandler = (request: Request) => Promise<Response>
+type PermissionRequestHandler = (contents: unknown, permission: string, callback: (granted: boolean) => void, details: unknown) => void
+type PermissionCheckHandler = (contents: unknown, permission: string, origin: string, details: unknown) => boolean
+type BeforeRequestHandler = (details: { url: string }, callback: (response: { cancel: boolean }) => void) => void
+type WindowOpenHandler = (details: { url: string }) => unknown
+/** A tray menu entry as main.ts builds it (separators have no label or click). */
+interface MenuItem { label?: string, type?: string, click?: () => void }
 
 const fake = vi.hoisted(() => {
   class Emitter {
-    listeners = new Map<string, Fn[]>()
-    on (name: string, fn: Fn): this { this.listeners.set(name, [...(this.listeners.get(name) ?? []), fn]); return this }
-    once (name: string, fn: Fn): this {
+    listeners = new Map<string, Listener[]>()
+    on (name: string, fn: Listener): this { this.listeners.set(name, [...(this.listeners.get(name) ?? []), fn]); return this }
+    once (name: string, fn: Listener): this {
       const wrap = (...a: unknown[]): unknown => { this.off(name, wrap); return fn(...a) }
       return this.on(name, wrap)
     }
-    off (name: string, fn: Fn): this { this.listeners.set(name, (this.listeners.get(name) ?? []).filter((f) => f !== fn)); return this }
+    off (name: string, fn: Listener): this { this.listeners.set(name, (this.listeners.get(name) ?? []).filter((f) => f !== fn)); return this }
     emit (name: string, ...args: unknown[]): void { for (const fn of this.listeners.get(name) ?? []) fn(...args) }
   }
-  function event () {
-    const e = { prevented: false, preventDefault () { e.prevented = true } }
+  function event (): FakeEvent {
+    const e: FakeEvent = { prevented: false, preventDefault () { e.prevented = true } }
     return e
   }
 
@@ -35,32 +52,32 @@ const fake = vi.hoisted(() => {
     userData: '',
     sandboxEnabled: false,
     schemes: [] as unknown[],
-    windows: [] as any[],
-    trays: [] as any[],
-    ipcHandlers: new Map<string, Fn>(),
+    windows: [] as BrowserWindow[],
+    trays: [] as Tray[],
+    ipcHandlers: new Map<string, IpcHandler>(),
     opened: [] as string[],
-    protocolHandlers: new Map<string, Fn>(),
-    permissionRequest: null as Fn | null,
-    permissionCheck: null as Fn | null,
-    beforeRequest: null as Fn | null,
+    protocolHandlers: new Map<string, ProtocolHandler>(),
+    permissionRequest: null as PermissionRequestHandler | null,
+    permissionCheck: null as PermissionCheckHandler | null,
+    beforeRequest: null as BeforeRequestHandler | null,
     exitCode: null as number | null,
     exited: null as unknown as Promise<void>,
     resolveExited: (): void => {},
-    windowShown: null as unknown as Promise<any>,
-    resolveWindowShown: (_w: unknown): void => {}
+    windowShown: null as unknown as Promise<BrowserWindow>,
+    resolveWindowShown: (_w: BrowserWindow): void => {}
   }
   state.exited = new Promise<void>((resolve) => { state.resolveExited = resolve })
-  state.windowShown = new Promise<any>((resolve) => { state.resolveWindowShown = resolve })
+  state.windowShown = new Promise<BrowserWindow>((resolve) => { state.resolveWindowShown = resolve })
 
   let nextId = 1
   class WebContents extends Emitter {
     id = nextId++
     sent: unknown[][] = []
     destroyed = false
-    windowOpenHandler: Fn | null = null
+    windowOpenHandler: WindowOpenHandler | null = null
     send (...args: unknown[]): void { this.sent.push(args) }
     isDestroyed (): boolean { return this.destroyed }
-    setWindowOpenHandler (fn: Fn): void { this.windowOpenHandler = fn }
+    setWindowOpenHandler (fn: WindowOpenHandler): void { this.windowOpenHandler = fn }
   }
 
   const app = new (class extends Emitter {
@@ -86,7 +103,7 @@ const fake = vi.hoisted(() => {
     url = ''
     visible = false
     destroyed = false
-    constructor (readonly options: any) {
+    constructor (readonly options: BrowserWindowConstructorOptions) {
       super()
       state.windows.push(this)
       app.emit('web-contents-created', event(), this.webContents)
@@ -104,24 +121,24 @@ const fake = vi.hoisted(() => {
   }
 
   class Tray extends Emitter {
-    menu: any[] = []
+    menu: MenuItem[] = []
     tooltip = ''
     destroyed = false
     constructor () { super(); state.trays.push(this) }
     setToolTip (t: string): void { this.tooltip = t }
-    setContextMenu (m: any[]): void { this.menu = m }
+    setContextMenu (m: MenuItem[]): void { this.menu = m }
     destroy (): void { this.destroyed = true }
   }
 
   const ses = new (class extends Emitter {
-    protocol = { handle: (scheme: string, fn: Fn) => { state.protocolHandlers.set(scheme, fn) } }
+    protocol = { handle: (scheme: string, fn: ProtocolHandler) => { state.protocolHandlers.set(scheme, fn) } }
     webRequest = {
-      onBeforeRequest: (fn: Fn) => { state.beforeRequest = fn },
+      onBeforeRequest: (fn: BeforeRequestHandler) => { state.beforeRequest = fn },
       onHeadersReceived: () => {}
     }
 
-    setPermissionRequestHandler (fn: Fn): void { state.permissionRequest = fn }
-    setPermissionCheckHandler (fn: Fn): void { state.permissionCheck = fn }
+    setPermissionRequestHandler (fn: PermissionRequestHandler): void { state.permissionRequest = fn }
+    setPermissionCheckHandler (fn: PermissionCheckHandler): void { state.permissionCheck = fn }
     setDevicePermissionHandler (): void {}
   })()
 
@@ -129,7 +146,7 @@ const fake = vi.hoisted(() => {
     app,
     BrowserWindow,
     Tray,
-    Menu: { buildFromTemplate: (t: any[]) => t },
+    Menu: { buildFromTemplate: (t: MenuItem[]) => t },
     Notification: Object.assign(class extends Emitter { show (): void {} }, { isSupported: () => true }),
     nativeImage: { createFromPath: () => ({ resize: () => ({}) }) },
     clipboard: { writeText: () => {} },
@@ -139,7 +156,7 @@ const fake = vi.hoisted(() => {
       openPath: async () => ''
     },
     ipcMain: {
-      handle: (channel: string, fn: Fn) => { state.ipcHandlers.set(channel, fn) },
+      handle: (channel: string, fn: IpcHandler) => { state.ipcHandlers.set(channel, fn) },
       removeHandler: (channel: string) => { state.ipcHandlers.delete(channel) }
     },
     protocol: { registerSchemesAsPrivileged: (s: unknown[]) => { state.schemes.push(...s) } },
@@ -152,7 +169,7 @@ vi.mock('electron', () => ({ ...fake.electron, default: fake.electron }))
 
 let root = ''
 let storage = ''
-let win: any
+let win: InstanceType<typeof fake.electron.BrowserWindow>
 let testnet: Testnet | null = null
 const originalArgv = process.argv
 
@@ -179,14 +196,20 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
-function trusted () {
+function trusted (): IpcEvent {
   return { sender: win.webContents, senderFrame: { url: 'app://datdot/index.html', parent: null } }
 }
 
-async function invoke (method: string, args: unknown, ev: unknown = trusted()): Promise<any> {
+async function invoke (method: MethodName, args: unknown, ev: IpcEvent = trusted()): Promise<CallOutcome> {
   const fn = fake.state.ipcHandlers.get(IPC_PREFIX + method)
   if (!fn) throw new Error(`${method} is not registered`)
   return await fn(ev, args)
+}
+
+/** The result of a call that succeeded, typed by the contract; a failed call fails the test with its error. */
+function resultOf<M extends MethodName> (_method: M, outcome: CallOutcome): Result<M> {
+  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`)
+  return outcome.result as Result<M>
 }
 
 describe('Electron shell (with a stand-in for electron)', () => {
@@ -196,23 +219,24 @@ describe('Electron shell (with a stand-in for electron)', () => {
     expect(fake.state.userData).toBe(join(storage, 'electron'))
     const prefs = win.options.webPreferences
     expect(prefs).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true, webviewTag: false })
-    expect(prefs.preload).toBe(join(root, 'dist', 'preload', 'index.cjs'))
+    expect(prefs?.preload).toBe(join(root, 'dist', 'preload', 'index.cjs'))
     expect(win.url).toBe('app://datdot/index.html')
-    expect(fake.state.schemes).toEqual([expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) })])
+    const privileges: unknown = expect.objectContaining({ standard: true, secure: true })
+    expect(fake.state.schemes).toEqual([expect.objectContaining({ scheme: 'app', privileges })])
   })
 
   it('serves the renderer on app:// with the CSP header and nothing outside it', async () => {
     const handler = fake.state.protocolHandlers.get('app')!
-    const res: Response = await handler(new Request('app://datdot/'))
+    const res = await handler(new Request('app://datdot/'))
     expect(res.status).toBe(200)
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/)
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
     expect(await res.text()).toContain('<title>DatDot</title>')
-    const js: Response = await handler(new Request('app://datdot/assets/app.js'))
+    const js = await handler(new Request('app://datdot/assets/app.js'))
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
-    const escape: Response = await handler(new Request('app://datdot/..%2F..%2Fsecret.txt'))
+    const escape = await handler(new Request('app://datdot/..%2F..%2Fsecret.txt'))
     expect(escape.status).toBe(404)
-    const post: Response = await handler(new Request('app://datdot/index.html', { method: 'POST', body: 'x' }))
+    const post = await handler(new Request('app://datdot/index.html', { method: 'POST', body: 'x' }))
     expect(post.status).toBe(405)
   })
 
@@ -238,15 +262,15 @@ describe('Electron shell (with a stand-in for electron)', () => {
     const hook = fake.event()
     win.webContents.emit('will-attach-webview', hook, {}, {})
     expect(hook.prevented).toBe(true)
-    expect(win.webContents.windowOpenHandler({ url: 'https://example.org/' })).toEqual({ action: 'deny' })
-    expect(win.webContents.windowOpenHandler({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' })
+    expect(win.webContents.windowOpenHandler!({ url: 'https://example.org/' })).toEqual({ action: 'deny' })
+    expect(win.webContents.windowOpenHandler!({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' })
     expect(fake.state.opened).toEqual(['https://example.com/docs', 'https://example.org/'])
   })
 
   it('answers IPC from its window and refuses other senders and local-path methods', async () => {
     const ok = await invoke('getStatus', {})
     expect(ok.ok).toBe(true)
-    expect(ok.result.storage).toBe(storage)
+    expect(resultOf('getStatus', ok).storage).toBe(storage)
     const foreign = await invoke('getStatus', {}, { sender: { id: 999 }, senderFrame: { url: 'app://datdot/index.html', parent: null } })
     expect(foreign).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } })
     const iframe = await invoke('getStatus', {}, { sender: win.webContents, senderFrame: { url: 'app://datdot/index.html', parent: {} } })
@@ -273,7 +297,7 @@ describe('Electron shell (with a stand-in for electron)', () => {
       expect(names).toContain('vault.changed')
     }, { timeout: 30_000, interval: 20 })
     const listed = await invoke('listFiles', { path: '/inbox' })
-    expect(listed.result.entries.map((e: { name: string }) => e.name)).toEqual(['dropped.txt'])
+    expect(resultOf('listFiles', listed).entries.map((e) => e.name)).toEqual(['dropped.txt'])
     const again = await invoke('importDropped', { drop })
     expect(again).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
     const missing = await fake.state.ipcHandlers.get(IPC_DROP_CHANNEL)!(trusted(), { drop: '6b'.repeat(16), paths: [join(root, 'nope.txt')] })
@@ -282,12 +306,12 @@ describe('Electron shell (with a stand-in for electron)', () => {
 
   it('pauses and resumes networking from the tray menu', async () => {
     const tray = fake.state.trays[0]
-    const item = (label: RegExp): any => tray.menu.find((m: { label?: string }) => m.label !== undefined && label.test(m.label))
+    const item = (label: RegExp): MenuItem | undefined => tray.menu.find((m) => m.label !== undefined && label.test(m.label))
     expect(item(/^Pause networking$/)).toBeDefined()
-    item(/^Pause networking$/).click()
+    item(/^Pause networking$/)!.click!()
     await vi.waitFor(() => { expect(item(/^Resume networking$/)).toBeDefined() }, { timeout: 10_000, interval: 10 })
     expect(tray.tooltip).toMatch(/paused/)
-    item(/^Resume networking$/).click()
+    item(/^Resume networking$/)!.click!()
     await vi.waitFor(() => { expect(item(/^Pause networking$/)).toBeDefined() }, { timeout: 10_000, interval: 10 })
   })
 
