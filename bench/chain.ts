@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { encodeRecord, type MarketRecord, type SetupSlot } from '../main/chain/records.js'
 import { applyBlock, initialState, type Action, type BlockInput, type MarketState } from '../main/chain/marketplace.js'
 import { Ledger, type TxInput } from '../main/ledger/ledger.js'
-import { openDatabase } from '../main/engine/db.js'
+import { openDatabase } from '../main/shared/db.js'
 import { createRootFixture, providerKeys, signReceipt, type RootFixture } from '../test/sim/roots-fixture.js'
 
 function arg (name: string, def: number): number {

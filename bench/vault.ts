@@ -28,7 +28,7 @@ import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import createTestnet, { type Testnet } from '@hyperswarm/testnet'
 import { Engine, type EngineOptions } from '../main/engine/engine.js'
-import type { EventData, EventName } from '../main/api/contract.js'
+import type { EventData, EventName } from '../main/shared/contract.js'
 
 const MiB = 1024 * 1024
 

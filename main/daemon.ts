@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { Engine, type EngineOptions } from './engine/engine.js'
 import { ApiServer, readDaemonFile } from './server/server.js'
 import { createHandlers } from './api/handlers.js'
-import { DatdotError } from './engine/errors.js'
+import { DatdotError } from './shared/errors.js'
 import type { AnyHandlers } from './api/dispatch.js'
 
 export interface DaemonOptions extends EngineOptions {

@@ -20,9 +20,9 @@
  * message too, as "CODE: message", which the renderer's toApiError reads back
  * (renderer/src/lib/errors.ts). Inside the preload world it is a full DatdotError.
  */
-import { methods, IPC_PREFIX, IPC_DROP_CHANNEL, EVENT_NAMES, type MethodName, type EventName } from '../main/api/contract.js'
+import { methods, IPC_PREFIX, IPC_DROP_CHANNEL, EVENT_NAMES, type MethodName, type EventName } from '../main/shared/contract.js'
 import type { PreloadApi } from '../main/api/preload-api.js'
-import { DatdotError, reviveError, isErrorCode, type SerializedError } from '../main/engine/errors.js'
+import { DatdotError, reviveError, isErrorCode, type SerializedError } from '../main/shared/errors.js'
 
 export interface PreloadDeps {
   /** ipcRenderer.invoke */

@@ -9,7 +9,7 @@
  * sandboxed preloads require; 'electron' stays external, everything else is bundled.
  */
 import { contextBridge, ipcRenderer, webUtils } from 'electron'
-import { IPC_EVENT_CHANNEL } from '../main/api/contract.js'
+import { IPC_EVENT_CHANNEL } from '../main/shared/contract.js'
 import { createPreloadApi } from './generate.js'
 
 const api = createPreloadApi({

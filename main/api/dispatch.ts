@@ -5,8 +5,8 @@
  * back as { code, message } whatever was thrown.
  */
 import { z } from 'zod'
-import { methods, isMethodName, isExposed, type Exposure, type Handlers } from './contract.js'
-import { DatdotError, type SerializedError } from '../engine/errors.js'
+import { methods, isMethodName, isExposed, type Exposure, type Handlers } from '../shared/contract.js'
+import { DatdotError, type SerializedError } from '../shared/errors.js'
 
 export type AnyHandlers = Partial<Handlers>
 

@@ -1,10 +1,10 @@
 /**
  * API handlers of the chain and the ledger. Arguments arrive validated and defaulted.
  */
-import type { Handlers } from './contract.js'
+import type { Handlers } from '../shared/contract.js'
 import type { ChainService } from '../chain/service.js'
 import type { Ledger } from '../ledger/ledger.js'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 
 type ChainHandlers = Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings'>
 

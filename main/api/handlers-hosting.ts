@@ -2,7 +2,7 @@
  * The hosting section of the API contract, implemented by the hosting service
  * (main/hosting/service.ts). Merged over the engine's handlers by the daemon when the chain is on.
  */
-import type { Handlers, HostingOverview } from './contract.js'
+import type { Handlers, HostingOverview } from '../shared/contract.js'
 import type { HostingService } from '../hosting/service.js'
 import { EARNING_REASONS } from '../ledger/ledger.js'
 

@@ -4,12 +4,12 @@
  * through the engine, which throws coded DatdotErrors.
  */
 import type Hyperdrive from 'hyperdrive'
-import type { Handlers, Job } from './contract.js'
+import type { Handlers, Job } from '../shared/contract.js'
 import type { Engine } from '../engine/engine.js'
 import { APP_VERSION } from '../engine/config.js'
 import { createChainHandlers } from './handlers-chain.js'
 import { createHostingHandlers } from './handlers-hosting.js'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { keyId } from '../engine/paths.js'
 import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from '../engine/drive-ops.js'
 

@@ -6,7 +6,7 @@
  *
  * Type-only: no runtime code, safe to import from the renderer and preload.
  */
-import type { Api, EventName, EventData } from './contract.js'
+import type { Api, EventName, EventData } from '../shared/contract.js'
 
 export type PreloadApi = Api & {
   readonly kind: 'electron'

@@ -23,7 +23,7 @@ import { cryptoWaitReady, createKeyMulti, mnemonicGenerate, decodeAddress } from
 import { u8aToHex } from '@polkadot/util'
 import { ChainStore } from './chain-store.js'
 import { encodeRecord, RECORD_PREFIX, type NetworkParams } from './records.js'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { createApi } from './connect.js'
 
 /** Well-known dev key of the local chain's faucet (local chains only; never funded elsewhere). */

@@ -24,7 +24,7 @@ import {
   type MarketRecord, type DriveRanges, type NetworkParams, type SignedRootHex
 } from './records.js'
 import { verifyRootHex } from './roots.js'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 
 // ---------------------------------------------------------------- parameters
 

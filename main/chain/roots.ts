@@ -5,7 +5,7 @@
  * before they accept it; hosting parties convert the contract's root with `toSignedRoot`.
  */
 import b4a from 'b4a'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { verifySignedRoot, type SignedRoot } from '../hosting/proof.js'
 import type { SignedRootHex } from './records.js'
 

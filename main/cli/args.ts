@@ -14,7 +14,7 @@
  * value given to a boolean flag throws a UsageError: main/cli/index.ts prints it with the
  * command's usage line and exits with USAGE_EXIT_CODE (2), the same for every command.
  */
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 
 /** The exit code of every usage error (bad flags, missing arguments), like most CLIs. */
 export const USAGE_EXIT_CODE = 2

@@ -3,8 +3,8 @@
  */
 import { join } from 'node:path'
 import type { CliCommand, CliContext } from './types.js'
-import { DatdotError } from '../engine/errors.js'
-import { openDatabase } from '../engine/db.js'
+import { DatdotError } from '../shared/errors.js'
+import { openDatabase } from '../shared/db.js'
 import { parseArgs, parseTokens, formatTokens } from './args.js'
 
 // Token amounts are parsed and printed by main/cli/args.ts; re-exported for existing importers.

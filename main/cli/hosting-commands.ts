@@ -3,7 +3,7 @@
  * network from the command line (main/hosting/service.ts through the daemon's API).
  */
 import type { CliCommand, CliContext } from './types.js'
-import { formatBytes } from '../engine/errors.js'
+import { formatBytes } from '../shared/errors.js'
 import { parseArgs, usage } from './args.js'
 
 function seedLine (s: { seeding: boolean, registered: boolean, storageBytes: number, usedBytes: number, bandwidthBps: number, region: string, proofsPassed: number, proofsFailed: number }): string {

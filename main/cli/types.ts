@@ -5,7 +5,7 @@
  * usage mistake (message plus usage line, exit code 2) or a DatdotError for a one-line error
  * message (exit code 1).
  */
-import type { Args, MethodName, Result } from '../api/contract.js'
+import type { Args, MethodName, Result } from '../shared/contract.js'
 
 export interface CliContext {
   /** Absolute storage folder (from --storage, DATDOT_STORAGE or the OS default). */

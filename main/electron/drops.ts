@@ -13,8 +13,8 @@
  */
 import { isAbsolute, basename } from 'node:path'
 import { stat } from 'node:fs/promises'
-import { LIMITS } from '../api/contract.js'
-import { DatdotError } from '../engine/errors.js'
+import { LIMITS } from '../shared/contract.js'
+import { DatdotError } from '../shared/errors.js'
 
 const TOKEN = /^[0-9a-f]{32}$/
 

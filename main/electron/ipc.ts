@@ -17,9 +17,9 @@
  * arguments, which keeps it testable under plain Node (test/unit/electron-ipc.test.ts).
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron'
-import { METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, isExposed, type MethodName, type EventName, type Handlers } from '../api/contract.js'
+import { METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, isExposed, type MethodName, type EventName, type Handlers } from '../shared/contract.js'
 import { dispatchSafe, type CallOutcome } from '../api/dispatch.js'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { isTrustedSender } from './policy.js'
 
 /** The methods Electron exposes, straight from the contract. */

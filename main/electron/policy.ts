@@ -8,7 +8,7 @@
  * apply them.
  */
 import { isAbsolute, join, normalize, relative, sep, extname } from 'node:path'
-import type { EventData } from '../api/contract.js'
+import type { EventData } from '../shared/contract.js'
 
 /**
  * The renderer is served from a custom privileged scheme, never from file://: a file:// page

@@ -14,8 +14,8 @@
 import { join, basename } from 'node:path'
 import { mkdtemp, readdir, chmod, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import type { Handlers, ParsedArgs, Result, Job } from '../api/contract.js'
-import { DatdotError, reviveError, type SerializedError } from '../engine/errors.js'
+import type { Handlers, ParsedArgs, Result, Job } from '../shared/contract.js'
+import { DatdotError, reviveError, type SerializedError } from '../shared/errors.js'
 import { pickedPaths, pickedFolder, type OpenDialogResult } from './policy.js'
 import { DropRegistry } from './drops.js'
 

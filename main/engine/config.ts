@@ -3,7 +3,7 @@
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { DatdotError } from './errors.js'
+import { DatdotError } from '../shared/errors.js'
 
 export interface HostPort { host: string, port: number }
 

@@ -4,8 +4,8 @@
  * Finished jobs are kept (bounded) so a UI that connects late still sees the outcome.
  */
 import { randomBytes } from 'node:crypto'
-import type { Job } from '../api/contract.js'
-import { DatdotError } from './errors.js'
+import type { Job } from '../shared/contract.js'
+import { DatdotError } from '../shared/errors.js'
 
 export interface JobsOptions {
   now?: () => number

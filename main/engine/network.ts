@@ -15,9 +15,9 @@ import Hyperswarm from 'hyperswarm'
 import DHT from 'hyperdht'
 import type { Discovery, SwarmConnection } from 'hyperswarm'
 import type Corestore from 'corestore'
-import type { NetworkStatus } from '../api/contract.js'
+import type { NetworkStatus } from '../shared/contract.js'
 import type { HostPort } from './config.js'
-import { Resource } from './resource.js'
+import { Resource } from '../shared/resource.js'
 import { toHex } from './paths.js'
 
 export interface NetworkOptions {

@@ -17,8 +17,8 @@
  * the key they have. Lookups try the NFC form first, then the form as given and NFD
  * (lookupForms), so either spelling finds an entry whichever form it was stored in.
  */
-import { DatdotError } from './errors.js'
-import { LIMITS } from '../api/contract.js'
+import { DatdotError } from '../shared/errors.js'
+import { LIMITS } from '../shared/contract.js'
 
 // eslint-disable-next-line no-control-regex -- finding control characters is what this is for
 const CONTROL = /[\u0000-\u001f\u007f]/

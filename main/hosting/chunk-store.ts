@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import c from 'compact-encoding'
 import b4a from 'b4a'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { storedChunk, decodeExact, type StoredChunk } from './messages.js'
 import type { ChunkSource } from './proof.js'
 

@@ -3,7 +3,7 @@
  * hoster, sign it, attach its merkle proof against the plan's signed root.
  */
 import type Hypercore from 'hypercore'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { encodeChunk, signEncodedChunk, DEFAULT_ROUNDS } from './encoding.js'
 import { createMerkleProof, verifyMerkleProof, checkContract, type ContractView } from './proof.js'
 import type { StoredChunk } from './messages.js'

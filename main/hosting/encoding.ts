@@ -22,7 +22,7 @@
 import { createCipheriv } from 'node:crypto'
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 
 export const ENCODING_SCHEME = 'cube-cbc-v1'
 export const ENCODING_VERSION = 1

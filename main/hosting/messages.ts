@@ -4,7 +4,7 @@
  */
 import c, { type Encoding, type State } from 'compact-encoding'
 import b4a from 'b4a'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { MAX_BLOCK_BYTES, HEADER_BYTES } from './encoding.js'
 
 export const MAX_PROOF_NODES = 64

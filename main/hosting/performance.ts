@@ -9,7 +9,7 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import type { Timers } from './wire.js'
 
 // ---- grading (pure) ----

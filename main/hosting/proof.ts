@@ -17,7 +17,7 @@ import { createRequire } from 'node:module'
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { decodeChunk, verifyEncodedChunkSignature, MAX_ROUNDS } from './encoding.js'
 import { fullRoots, parent, sibling, MAX_TREE_LENGTH } from './flat.js'
 import {

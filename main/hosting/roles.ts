@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events'
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import { encodedChunkHash } from './encoding.js'
 import {
   verifyStoredChunk, computeWalk, createStorageProof, commitmentHash, openingSteps, verifyOpening, checkDeadline,

@@ -4,7 +4,7 @@
  * injected; waiters are served in order (FIFO), so a large reply cannot be starved by small ones.
  * See docs/protocol.md, section 9 ("Bandwidth limit"), for what it covers and what it cannot.
  */
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 import type { Timers } from './wire.js'
 
 export interface TokenBucketOptions {

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import c, { type Encoding } from 'compact-encoding'
 import Protomux, { type Channel, type Message } from 'protomux'
 import b4a from 'b4a'
-import { DatdotError, isErrorCode } from '../engine/errors.js'
+import { DatdotError, isErrorCode } from '../shared/errors.js'
 import {
   deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage,
   settleMessage, slotReceiptMessage, decodeExact, MAX_WALK_STEPS,

@@ -13,10 +13,10 @@
  *   its cursor row in one SQLite transaction, so a crash (kill -9) leaves either all of a block or
  *   none of it; catching up again skips what is there. Invariants are checked on write and on open.
  */
-import type { Db, Migration } from '../engine/db.js'
-import { migrate } from '../engine/db.js'
-import { DatdotError } from '../engine/errors.js'
-import type { EarningsRow, LedgerEntry } from '../api/contract.js'
+import type { Db, Migration } from '../shared/db.js'
+import { migrate } from '../shared/db.js'
+import { DatdotError } from '../shared/errors.js'
+import type { EarningsRow, LedgerEntry } from '../shared/contract.js'
 
 export const LEDGER_MIGRATIONS: readonly Migration[] = [
   {

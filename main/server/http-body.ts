@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transform } from 'node:stream'
-import { DatdotError } from '../engine/errors.js'
+import { DatdotError } from '../shared/errors.js'
 
 /** The request target as a URL; a target that is not a URL is a 400, not a 500. */
 export function requestUrl (raw: string | undefined, origin: string): URL {

@@ -12,7 +12,7 @@
  *   wait to be sent (counted in counters.wsOverloaded).
  */
 import type { RawData, WebSocket } from 'ws'
-import { DatdotError, type SerializedError } from '../engine/errors.js'
+import { DatdotError, type SerializedError } from '../shared/errors.js'
 import type { CallOutcome } from '../api/dispatch.js'
 
 export interface SocketLimits {

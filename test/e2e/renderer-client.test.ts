@@ -12,7 +12,7 @@ import { WsClient } from '../../renderer/src/lib/ws-client.js'
 import type { ConnectionState } from '../../renderer/src/lib/client-types.js'
 import { toApiError } from '../../renderer/src/lib/api-error.js'
 import { breadcrumbs, formatAmount, formatBytes, joinPath, parentPath, summarizePaths } from '../../renderer/src/lib/format.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { DatdotError } from '../../main/shared/errors.js'
 
 const TOKEN = 'ab'.repeat(32)
 

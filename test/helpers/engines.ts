@@ -9,7 +9,7 @@ import createTestnet, { type Testnet } from '@hyperswarm/testnet'
 import { createHash } from 'node:crypto'
 import type Hyperdrive from 'hyperdrive'
 import { Engine, type EngineOptions } from '../../main/engine/engine.js'
-import type { EventData, EventName } from '../../main/api/contract.js'
+import type { EventData, EventName } from '../../main/shared/contract.js'
 
 export class TempDirs {
   private readonly dirs: string[] = []

@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/wait.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { ApiServer, statusFor } from '../../main/server/server.js'
 import { createHandlers } from '../../main/api/handlers.js'
-import { isErrorCode } from '../../main/engine/errors.js'
+import { isErrorCode } from '../../main/shared/errors.js'
 
 interface Reply { status: number, body: string }
 interface WsMessage { id?: unknown, event?: string, result?: unknown, error?: { code?: unknown, message?: unknown } }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { spawn, execFileSync } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { openDatabase, type Db } from '../../main/engine/db.js'
+import { openDatabase, type Db } from '../../main/shared/db.js'
 import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
 import { Ledger } from '../../main/ledger/ledger.js'
@@ -114,7 +114,7 @@ describe('chain restart and crash consistency', () => {
       const script = join(dir, 'child.mjs')
       writeFileSync(script, `
         import { ChainService } from ${JSON.stringify(join(compiled, 'main/chain/service.js'))}
-        import { openDatabase } from ${JSON.stringify(join(compiled, 'main/engine/db.js'))}
+        import { openDatabase } from ${JSON.stringify(join(compiled, 'main/shared/db.js'))}
         const db = openDatabase(${JSON.stringify(victimDb)})
         const s = new ChainService({ storage: ${JSON.stringify(victimStorage)}, endpoint: ${JSON.stringify(chain.url)}, db })
         s.on('block', (o) => console.log('block ' + o.number))

@@ -10,9 +10,9 @@ import { join } from 'node:path'
 import { createServer, type Server, type AddressInfo } from 'node:net'
 import { LocalChain, loadChopsticks } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
-import { openDatabase } from '../../main/engine/db.js'
+import { openDatabase } from '../../main/shared/db.js'
 import { ChainStore } from '../../main/chain/chain-store.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { DatdotError } from '../../main/shared/errors.js'
 import { main } from '../../main/cli/index.js'
 
 /**

@@ -11,7 +11,7 @@ import type { Testnet } from '@hyperswarm/testnet'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
 import { waitFor } from '../helpers/wait.js'
 import type { Engine } from '../../main/engine/engine.js'
-import type { FollowInfo } from '../../main/api/contract.js'
+import type { FollowInfo } from '../../main/shared/contract.js'
 import { createHandlers } from '../../main/api/handlers.js'
 
 /** Each case must converge well within this (a failure names what it waited for). */

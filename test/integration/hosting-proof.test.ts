@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream'
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import hcrypto from 'hypercore-crypto'
-import { DatdotError } from '../../main/engine/errors.js'
+import { DatdotError } from '../../main/shared/errors.js'
 import {
   captureSignedRoot, verifySignedRoot, createMerkleProof, verifyMerkleProof, verifyStoredChunk,
   createStorageProof, verifyStorageProof, computeWalk, walkIndexes, commitmentHash, openingSteps,

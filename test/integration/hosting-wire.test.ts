@@ -15,7 +15,7 @@ import { HostingChannel, type WireHandlers, type Timers } from '../../main/hosti
 import { Hoster, Attestor, deliverContract, blameOf, verifySlotReceipt, receiptsRoot, type HostedContract } from '../../main/hosting/roles.js'
 import { encodeBlockForHoster } from '../../main/hosting/encoder.js'
 import { encodeChunk, signEncodedChunk, encodedChunkHash } from '../../main/hosting/encoding.js'
-import type { DatdotError } from '../../main/engine/errors.js'
+import type { DatdotError } from '../../main/shared/errors.js'
 
 const BLOCKS = 24
 const ROUNDS = 1

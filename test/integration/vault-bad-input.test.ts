@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { TempDirs, startEngine } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers, type EngineHandlers } from '../../main/api/handlers.js'
-import type { Job } from '../../main/api/contract.js'
+import type { Job } from '../../main/shared/contract.js'
 import { FILES_PREFIX } from '../../main/engine/drive-ops.js'
 
 const mkdirP = promisify(mkdir)

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream'
 import { TempDirs, startEngine } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers, type EngineHandlers } from '../../main/api/handlers.js'
-import type { Job } from '../../main/api/contract.js'
+import type { Job } from '../../main/shared/contract.js'
 import { FILES_PREFIX } from '../../main/engine/drive-ops.js'
 
 async function errorOf (p: Promise<unknown>): Promise<{ code: string, message: string } | null> {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { dispatch, dispatchSafe } from '../../main/api/dispatch.js'
-import { methods, ENGINE_METHODS, SHELL_METHODS, METHOD_NAMES, type Handlers } from '../../main/api/contract.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { methods, ENGINE_METHODS, SHELL_METHODS, METHOD_NAMES, type Handlers } from '../../main/shared/contract.js'
+import { DatdotError } from '../../main/shared/errors.js'
 import { parseBootstrap, defaultStorageDir } from '../../main/engine/config.js'
 import { DownloadTickets } from '../../main/engine/tickets.js'
 

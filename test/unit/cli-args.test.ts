@@ -1,6 +1,6 @@
 import { describe, it, expect, expectTypeOf } from 'vitest'
 import { parseArgs, parseGlobalArgs, UsageError, USAGE_EXIT_CODE, type TokenAmount } from '../../main/cli/args.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { DatdotError } from '../../main/shared/errors.js'
 import { hostingCommands } from '../../main/cli/hosting-commands.js'
 import { chainCommands } from '../../main/cli/chain-commands.js'
 import type { CliContext } from '../../main/cli/types.js'

@@ -1,7 +1,7 @@
 /** The CLI's one-line follow status: an offline follow says since when and which version it last saw, never "synced". */
 import { describe, it, expect } from 'vitest'
 import { followLine } from '../../main/cli/index.js'
-import type { FollowInfo } from '../../main/api/contract.js'
+import type { FollowInfo } from '../../main/shared/contract.js'
 
 const base: FollowInfo = {
   key: 'k', link: 'hyper://k', path: '/', state: 'synced', version: 2, peers: 1, bytesDownloaded: 0,

@@ -4,7 +4,7 @@ import { registerIpc, forwardEvent, IPC_METHODS, senderIsTrusted } from '../../m
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { METHOD_NAMES, methods, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, type Handlers, type Job } from '../../main/api/contract.js'
+import { METHOD_NAMES, methods, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, type Handlers, type Job } from '../../main/shared/contract.js'
 import { createShellMethods } from '../../main/electron/shell-methods.js'
 import type { CallOutcome } from '../../main/api/dispatch.js'
 
@@ -79,7 +79,7 @@ describe('IPC registration', () => {
   })
 
   it('keeps the error code of a failing handler', async () => {
-    const { DatdotError } = await import('../../main/engine/errors.js')
+    const { DatdotError } = await import('../../main/shared/errors.js')
     const { call } = setup({ stat: async () => { throw DatdotError.notFound('/x') } })
     await expect(call('stat', { path: '/x' })).resolves.toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'Not found: /x' } })
   })

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import createTestnet, { type Testnet } from '@hyperswarm/testnet'
 import type { BrowserWindowConstructorOptions } from 'electron'
-import { IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, type MethodName, type Result } from '../../main/api/contract.js'
+import { IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL, type MethodName, type Result } from '../../main/shared/contract.js'
 import type { CallOutcome } from '../../main/api/dispatch.js'
 
 // The stand-in's types: main.ts is compiled against the real 'electron' types, these describe

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir, readFile, stat, readdir } from 'node:fs/
 import { tmpdir } from 'node:os'
 import { join, basename } from 'node:path'
 import { createShellMethods, type ShellDeps } from '../../main/electron/shell-methods.js'
-import type { Handlers, Job, Entry } from '../../main/api/contract.js'
+import type { Handlers, Job, Entry } from '../../main/shared/contract.js'
 import type { OpenDialogResult } from '../../main/electron/policy.js'
 
 let dir = ''

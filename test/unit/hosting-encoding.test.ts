@@ -5,7 +5,7 @@ import {
   encodeChunk, decodeChunk, encodedChunkHash, signEncodedChunk, verifyEncodedChunkSignature,
   encodedByteLength, field, HEADER_BYTES, MAX_BLOCK_BYTES, type ChunkBinding
 } from '../../main/hosting/encoding.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { DatdotError } from '../../main/shared/errors.js'
 
 function binding (over: Partial<ChunkBinding> = {}): ChunkBinding {
   return { coreKey: Buffer.alloc(32, 1), index: 7, hosterKey: Buffer.alloc(32, 2), ...over }

@@ -12,7 +12,7 @@ import { receiptsRoot, slotReceiptSignable, verifySlotReceipt, withBlame, blameO
 import { encodeChunk, signEncodedChunk, verifyEncodedChunkSignature, decodeChunk, encodedChunkHash } from '../../main/hosting/encoding.js'
 import { receiptMessage, STORAGE_FAILURES } from '../../main/chain/records.js'
 import { PROOF_FAILURE } from '../../main/hosting/proof.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { DatdotError } from '../../main/shared/errors.js'
 import type { Engine } from '../../main/engine/engine.js'
 import type { ChainService } from '../../main/chain/service.js'
 

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openDatabase, type Db } from '../../main/engine/db.js'
+import { openDatabase, type Db } from '../../main/shared/db.js'
 import { Ledger, type BlockRef, type TxInput } from '../../main/ledger/ledger.js'
 
 const ME = 'me'

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
-import { Resource } from '../../main/engine/resource.js'
+import { Resource } from '../../main/shared/resource.js'
 import { Jobs } from '../../main/engine/jobs.js'
-import type { Job } from '../../main/api/contract.js'
+import type { Job } from '../../main/shared/contract.js'
 
 class Probe extends Resource {
   opens = 0

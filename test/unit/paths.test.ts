@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import * as idEncoding from 'hypercore-id-encoding'
 import { drivePath, storedPath, lookupForms, baseName, entryName, joinDrivePath, parentOf, isWithin, parseLink, parseKey, formatLink, keyId, z32Encode, z32Decode, toHex } from '../../main/engine/paths.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { DatdotError } from '../../main/shared/errors.js'
 
 function code (fn: () => unknown): string | null {
   try { fn(); return null } catch (err) { return (err as DatdotError).code }

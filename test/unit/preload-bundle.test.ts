@@ -5,7 +5,7 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
 import { build } from 'vite'
-import { methods, METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL } from '../../main/api/contract.js'
+import { methods, METHOD_NAMES, IPC_PREFIX, IPC_EVENT_CHANNEL, IPC_DROP_CHANNEL } from '../../main/shared/contract.js'
 
 // Builds preload/ with its real Vite config (into a temp folder) and runs the bundle the way a
 // sandboxed preload runs: a script whose `require` knows only 'electron'.

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest'
 import type { ContextBridge, IpcRenderer, WebUtils } from 'electron'
 import { createPreloadApi, ipcMethodNames, type PreloadDeps, type DropEventLike } from '../../preload/generate.js'
-import { methods, METHOD_NAMES, EVENT_NAMES, IPC_PREFIX, IPC_DROP_CHANNEL, type MethodName } from '../../main/api/contract.js'
-import { DatdotError } from '../../main/engine/errors.js'
+import { methods, METHOD_NAMES, EVENT_NAMES, IPC_PREFIX, IPC_DROP_CHANNEL, type MethodName } from '../../main/shared/contract.js'
+import { DatdotError } from '../../main/shared/errors.js'
 
 // The preload's dependencies must be satisfiable by Electron's real renderer API (type check only).
 type RealDeps = { invoke: IpcRenderer['invoke'], getPathForFile: WebUtils['getPathForFile'] }

@@ -4,7 +4,7 @@
  * an Error's message survives, so preload writes "CODE: message" and this reads it back.
  * Pure (no state, no DOM), so it is unit-tested under Node.
  */
-import { ERROR_CODES, type ErrorCode } from '../../../main/engine/errors.js'
+import { ERROR_CODES, type ErrorCode } from '../../../main/shared/errors.js'
 
 export interface ApiError {
   code: ErrorCode

@@ -10,8 +10,8 @@ import { HostingStore } from './hosting.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
 import { importDrop, importFiles } from './transfer.js'
-import type { Job, NetworkStatus } from '../../../main/api/contract.js'
-import { DatdotError } from '../../../main/engine/errors.js'
+import type { Job, NetworkStatus } from '../../../main/shared/contract.js'
+import { DatdotError } from '../../../main/shared/errors.js'
 
 export type Page = 'vault' | 'peers' | 'hosting'
 export const PAGES: Array<{ id: Page, label: string }> = [

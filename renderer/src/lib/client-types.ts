@@ -1,5 +1,5 @@
 /** Types of the renderer's API client (see client.ts). */
-import type { Args, EventData, EventName, MethodName, Result } from '../../../main/api/contract.js'
+import type { Args, EventData, EventName, MethodName, Result } from '../../../main/shared/contract.js'
 import type { PreloadApi } from '../../../main/api/preload-api.js'
 
 export type ConnectionState = 'connecting' | 'open' | 'closed'

@@ -4,9 +4,9 @@
  *  - in a browser (the daemon's web UI), a WebSocket to /api/ws (ws-client.ts).
  * Both give `call(method, args)` and `on(event, listener)`, typed by the contract.
  */
-import type { Result } from '../../../main/api/contract.js'
+import type { Result } from '../../../main/shared/contract.js'
 import type { PreloadApi } from '../../../main/api/preload-api.js'
-import { DatdotError } from '../../../main/engine/errors.js'
+import { DatdotError } from '../../../main/shared/errors.js'
 import type { Client, ElectronClient } from './client-types.js'
 import { WsClient, WS_PATH } from './ws-client.js'
 import { takeToken } from './token.js'

@@ -3,7 +3,7 @@
  * optionally a pinned older version (read-only). Loads are sequenced so a slow answer for a
  * folder the user already left never overwrites the newer one.
  */
-import type { Entry } from '../../../main/api/contract.js'
+import type { Entry } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { toApiError, type ApiError } from './errors.js'
 import { parentPath } from './format.js'

@@ -1,5 +1,5 @@
 /** Drives the user follows: live status (follow.status), updates (follow.updated), browsing. */
-import type { EventData, FollowInfo } from '../../../main/api/contract.js'
+import type { EventData, FollowInfo } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { DriveBrowser } from './drive-browser.svelte.js'
 import { toasts } from './toasts.svelte.js'

@@ -2,7 +2,7 @@
  * Hosting network (chain status, wallet, ledger, earnings). Shown simply: each part loads on
  * its own and a missing chain ("--chain off") is a normal state, not an error toast.
  */
-import type { ChainStatus, EarningsRow, HostingOverview, HostingProof, HostingStatus, LedgerEntry, Wallet } from '../../../main/api/contract.js'
+import type { ChainStatus, EarningsRow, HostingOverview, HostingProof, HostingStatus, LedgerEntry, Wallet } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { toApiError, handleError, type ApiError } from './errors.js'
 

@@ -1,5 +1,5 @@
 /** Imports, uploads and exports the engine is running or has just finished (job.progress events). */
-import type { Job } from '../../../main/api/contract.js'
+import type { Job } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { toasts } from './toasts.svelte.js'
 import { hintFor } from './errors.js'

@@ -5,8 +5,8 @@
  *  - browser: upload sessions (beginUpload, one PUT per file, commitUpload or abortUpload) and
  *    one-time download URLs.
  */
-import type { Job } from '../../../main/api/contract.js'
-import { DatdotError, reviveError } from '../../../main/engine/errors.js'
+import type { Job } from '../../../main/shared/contract.js'
+import { DatdotError, reviveError } from '../../../main/shared/errors.js'
 import type { Client } from './client-types.js'
 import type { PickedFile } from './files.js'
 

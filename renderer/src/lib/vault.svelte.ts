@@ -1,5 +1,5 @@
 /** The user's own drive: summary, share link, the folder being browsed, version history. */
-import type { EventData, HistoryItem, VaultInfo } from '../../../main/api/contract.js'
+import type { EventData, HistoryItem, VaultInfo } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { DriveBrowser } from './drive-browser.svelte.js'
 import { toApiError, type ApiError } from './errors.js'

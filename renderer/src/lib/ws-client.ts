@@ -4,9 +4,9 @@
  * `{ event, data }` pushes, and reconnecting with exponential backoff when the socket closes.
  * Calls made while disconnected wait (up to connectWaitMs) for the next connection.
  */
-import type { Args, EventName, MethodName, Result } from '../../../main/api/contract.js'
+import type { Args, EventName, MethodName, Result } from '../../../main/shared/contract.js'
 import type { WsServerMessage } from '../../../main/api/preload-api.js'
-import { DatdotError, reviveError } from '../../../main/engine/errors.js'
+import { DatdotError, reviveError } from '../../../main/shared/errors.js'
 import type { BrowserClient, ConnectionState, Listener } from './client-types.js'
 
 export const WS_PATH = '/api/ws'
