@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import Corestore from 'corestore'
 import type { EventData, EventName } from '../shared/contract.js'
 import type { HostPort } from './config.js'
-import { openDatabase, migrate, ENGINE_MIGRATIONS, type Db } from '../shared/db.js'
+import { openDatabase, migrate, type Db, type Migration } from '../shared/db.js'
 import { DatdotError } from '../shared/errors.js'
 import { Resource } from '../shared/resource.js'
 import { Jobs } from './jobs.js'
@@ -27,6 +27,27 @@ import { Follows } from './follows.js'
 import { DownloadTickets } from './tickets.js'
 import type { ChainService } from '../chain/service.js'
 import type { HostingService } from '../hosting/service.js'
+
+/** The engine's own tables (the follows and settings); other modules keep their own migration lists. */
+export const ENGINE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'follows and settings',
+    up: `
+      CREATE TABLE follows (
+        key TEXT PRIMARY KEY,
+        path TEXT NOT NULL DEFAULT '/',
+        added_ms INTEGER NOT NULL,
+        last_version INTEGER NOT NULL DEFAULT 0,
+        last_update_ms INTEGER
+      ) STRICT;
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `
+  }
+]
 
 export interface EngineOptions {
   /** The storage folder (created if missing). */

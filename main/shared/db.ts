@@ -1,5 +1,5 @@
 /**
- * The engine's SQLite database (better-sqlite3, WAL) with numbered migrations per module.
+ * The SQLite database helper (better-sqlite3, WAL) with numbered migrations per module.
  *
  * Each module (engine, ledger, chain, hosting...) owns an ordered list of migrations; the
  * list only ever grows. `migrate(db, 'ledger', LEDGER_MIGRATIONS)` applies the ones not applied
@@ -53,23 +53,3 @@ export function migrate (db: Db, module: string, migrations: readonly Migration[
   }
   return migrations.length
 }
-
-export const ENGINE_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'follows and settings',
-    up: `
-      CREATE TABLE follows (
-        key TEXT PRIMARY KEY,
-        path TEXT NOT NULL DEFAULT '/',
-        added_ms INTEGER NOT NULL,
-        last_version INTEGER NOT NULL DEFAULT 0,
-        last_update_ms INTEGER
-      ) STRICT;
-      CREATE TABLE settings (
-        name TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-      ) STRICT;
-    `
-  }
-]
