@@ -3,9 +3,6 @@
  * block i is node 2i). Written with arithmetic, not bit operators, so it is exact beyond 2^31.
  */
 
-/** Limit on core lengths we reason about: 2^40 blocks is 64 PiB of 64 KiB blocks. */
-export const MAX_TREE_LENGTH = 2 ** 40
-
 export function depth (index: number): number {
   let d = 0
   let i = index

@@ -6,10 +6,9 @@ import c, { type Encoding, type State } from 'compact-encoding'
 import b4a from 'b4a'
 import { DatdotError } from '../shared/errors.js'
 import { MAX_BLOCK_BYTES, HEADER_BYTES } from './encoding.js'
+import { MAX_MANIFEST_BYTES, MAX_ROOT_SIGNATURE_BYTES, type SignedRoot } from '../chain/roots.js'
 
 export const MAX_PROOF_NODES = 64
-export const MAX_MANIFEST_BYTES = 4096
-export const MAX_ROOT_SIGNATURE_BYTES = 1024
 /** Upper bound on walk steps in one challenge (a commitment is 32 bytes per step). */
 export const MAX_WALK_STEPS = 4096
 export const MAX_ERROR_CODE_CHARS = 64
@@ -34,17 +33,6 @@ export interface StoredChunk {
   encoded: Buffer
   encoderSignature: Buffer
   merkle: MerkleProof
-}
-
-/** A core's tree root as signed by its author: what a plan records on chain for each core. */
-export interface SignedRoot {
-  coreKey: Buffer
-  /** The core's manifest, hypercore's own encoding; its hash is the core key. */
-  manifest: Buffer
-  length: number
-  fork: number
-  treeHash: Buffer
-  signature: Buffer
 }
 
 function bad (what: string): DatdotError {

@@ -1,9 +1,8 @@
 /**
  * Proof of storage primitives on real hypercores.
  *
- * - Signed roots: a core's (length, fork, treeHash) signed by its author, verified against the
- *   core key through the core's manifest (hypercore's own Verifier, so multisig and compat
- *   manifests verify exactly as hypercore does).
+ * - Signed roots: a core's (length, fork, treeHash) signed by its author, captured here and
+ *   verified by main/chain/roots.ts (the chain checks them too, and hosting sits above chain).
  * - Merkle proofs of one block against a signed root, built from hypercore's tree nodes and
  *   verified here with hypercore-crypto's leaf/parent/tree hashes.
  * - Storage proofs: encoded chunk + encoder signature + merkle proof, verified in full
@@ -13,49 +12,26 @@
  *
  * Every rejection is DatdotError('PROOF_FAILED') with details.reason one of PROOF_FAILURE.
  */
-import { createRequire } from 'node:module'
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
 import { DatdotError } from '../shared/errors.js'
 import { decodeChunk, verifyEncodedChunkSignature, MAX_ROUNDS } from './encoding.js'
-import { fullRoots, parent, sibling, MAX_TREE_LENGTH } from './flat.js'
+import { fullRoots, parent, sibling } from './flat.js'
+import { verifySignedRoot, ROOT_FAILURE, type SignedRoot } from '../chain/roots.js'
 import {
-  MAX_PROOF_NODES, MAX_WALK_STEPS, MAX_MANIFEST_BYTES, MAX_ROOT_SIGNATURE_BYTES,
-  type MerkleProof, type SignedRoot, type StoredChunk, type TreeNode
+  MAX_PROOF_NODES, MAX_WALK_STEPS,
+  type MerkleProof, type StoredChunk, type TreeNode
 } from './messages.js'
 
-export type { MerkleProof, SignedRoot, StoredChunk, TreeNode } from './messages.js'
-
-const require = createRequire(import.meta.url)
-interface BatchLike {
-  length: number
-  fork: number
-  hash (): Buffer
-  signable (ctx: Buffer): Buffer
-  signableCompat (legacy: boolean): Buffer
-}
-interface HypercoreVerifier { verify (batch: BatchLike, signature: Buffer): boolean }
-const Verifier = require('hypercore/lib/verifier.js') as {
-  decodeManifest (buf: Buffer): unknown
-  isValidManifest (key: Buffer, manifest: unknown): boolean
-  fromManifest (manifest: unknown): HypercoreVerifier
-}
-const caps = require('hypercore/lib/caps.js') as {
-  treeSignable (manifestHash: Buffer, treeHash: Buffer, length: number, fork: number): Buffer
-  treeSignableCompat (hash: Buffer, length: number, fork: number, noHeader: boolean): Buffer
-}
+export type { MerkleProof, StoredChunk, TreeNode } from './messages.js'
 
 /** The reasons a proof is rejected (details.reason of a PROOF_FAILED error). */
 export const PROOF_FAILURE = {
-  /** The manifest does not hash to the core key. */
-  WRONG_CORE: 'WRONG_CORE',
-  /** The author's signature over (treeHash, length, fork) does not verify. */
-  BAD_ROOT_SIGNATURE: 'BAD_ROOT_SIGNATURE',
+  /** WRONG_CORE, BAD_ROOT_SIGNATURE, WRONG_LENGTH: a signed root that does not verify (chain/roots.ts). */
+  ...ROOT_FAILURE,
   /** The proof is for another index than the one asked. */
   WRONG_INDEX: 'WRONG_INDEX',
-  /** The proof is for a tree of another length than the signed root. */
-  WRONG_LENGTH: 'WRONG_LENGTH',
   /** Nodes in the wrong place, missing or extra: a truncated or tampered proof. */
   MALFORMED_PROOF: 'MALFORMED_PROOF',
   /** The hashes do not lead to the signed tree hash: corrupt block, wrong nodes or wrong root. */
@@ -99,39 +75,6 @@ export async function captureSignedRoot (core: Hypercore): Promise<SignedRoot> {
     treeHash: await core.treeHash(length),
     signature: b4a.from(signature)
   }
-}
-
-/** Verifies that the author of `root.coreKey` signed (treeHash, length, fork). Throws PROOF_FAILED. */
-export function verifySignedRoot (root: SignedRoot): void {
-  if (root.coreKey?.byteLength !== 32 || root.treeHash?.byteLength !== 32) throw fail(PROOF_FAILURE.WRONG_CORE, 'core key and tree hash must be 32 bytes')
-  if (root.manifest.byteLength > MAX_MANIFEST_BYTES || root.signature.byteLength > MAX_ROOT_SIGNATURE_BYTES) {
-    throw fail(PROOF_FAILURE.BAD_ROOT_SIGNATURE, 'manifest or signature over the size limit')
-  }
-  if (!Number.isSafeInteger(root.length) || root.length < 1 || root.length > MAX_TREE_LENGTH) {
-    throw fail(PROOF_FAILURE.WRONG_LENGTH, `root length ${root.length} out of range`)
-  }
-  let manifest: unknown
-  try {
-    manifest = Verifier.decodeManifest(root.manifest)
-  } catch {
-    throw fail(PROOF_FAILURE.WRONG_CORE, 'the manifest does not decode')
-  }
-  if (!Verifier.isValidManifest(root.coreKey, manifest)) throw fail(PROOF_FAILURE.WRONG_CORE, 'the manifest does not hash to the core key')
-  const { treeHash, length, fork } = root
-  const batch: BatchLike = {
-    length,
-    fork,
-    hash: () => treeHash,
-    signable: (ctx) => caps.treeSignable(ctx, treeHash, length, fork),
-    signableCompat: (legacy) => caps.treeSignableCompat(treeHash, length, fork, legacy)
-  }
-  let ok = false
-  try {
-    ok = Verifier.fromManifest(manifest).verify(batch, root.signature)
-  } catch {
-    ok = false
-  }
-  if (!ok) throw fail(PROOF_FAILURE.BAD_ROOT_SIGNATURE, 'the author did not sign this root')
 }
 
 // ---- merkle proofs ----

@@ -10,10 +10,11 @@ import type Hypercore from 'hypercore'
 import hcrypto from 'hypercore-crypto'
 import { DatdotError } from '../../main/shared/errors.js'
 import {
-  captureSignedRoot, verifySignedRoot, createMerkleProof, verifyMerkleProof, verifyStoredChunk,
+  captureSignedRoot, createMerkleProof, verifyMerkleProof, verifyStoredChunk,
   createStorageProof, verifyStorageProof, computeWalk, walkIndexes, commitmentHash, openingSteps,
-  verifyOpening, challengeSeed, walkStepHash, commitDeadlineMs, PROOF_FAILURE, type ContractView, type SignedRoot, type ChunkSource
+  verifyOpening, challengeSeed, walkStepHash, commitDeadlineMs, PROOF_FAILURE, type ContractView, type ChunkSource
 } from '../../main/hosting/proof.js'
+import { verifySignedRoot, type SignedRoot } from '../../main/chain/roots.js'
 import { encodeBlockForHoster } from '../../main/hosting/encoder.js'
 import { MemoryChunkStore, FileChunkStore } from '../../main/hosting/chunk-store.js'
 import type { StoredChunk, MerkleProof } from '../../main/hosting/messages.js'
