@@ -24,7 +24,7 @@ import { cryptoWaitReady, mnemonicGenerate, encodeAddress } from '@polkadot/util
 import { u8aToHex, hexToU8a } from '@polkadot/util'
 import { Resource } from '../shared/resource.js'
 import { DatdotError, formatBytes } from '../shared/errors.js'
-import { formatTokens } from '../cli/args.js'
+import { formatTokens } from '../shared/tokens.js'
 import { migrate, type Db, type Migration } from '../shared/db.js'
 import type { ChainStatus, Wallet, LedgerEntry } from '../shared/contract.js'
 import { Ledger, type TxInput, type LedgerReason } from '../ledger/ledger.js'

@@ -15,6 +15,7 @@
  * command's usage line and exits with USAGE_EXIT_CODE (2), the same for every command.
  */
 import { DatdotError } from '../shared/errors.js'
+import { parseTokens } from '../shared/tokens.js'
 
 /** The exit code of every usage error (bad flags, missing arguments), like most CLIs. */
 export const USAGE_EXIT_CODE = 2
@@ -32,25 +33,6 @@ export function usage (message: string): UsageError {
 }
 
 // ---------------------------------------------------------------- token amounts
-
-/** "1.5" tokens -> planck, exact (no floating point). */
-export function parseTokens (s: string, decimals: number): bigint {
-  const m = /^(\d{1,20})(?:\.(\d{1,40}))?$/.exec(s.trim())
-  if (m === null) throw DatdotError.invalidArgument(`not an amount: ${s}`)
-  const frac = m[2] ?? ''
-  if (frac.length > decimals) throw DatdotError.invalidArgument(`at most ${decimals} decimals`)
-  return BigInt(m[1]) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, '0') || '0')
-}
-
-/** planck -> "1.5" tokens, exact. */
-export function formatTokens (planck: bigint | string, decimals: number): string {
-  let n = BigInt(planck)
-  const neg = n < 0n
-  if (neg) n = -n
-  const base = 10n ** BigInt(decimals)
-  const frac = (n % base).toString().padStart(decimals, '0').replace(/0+$/, '')
-  return `${neg ? '-' : ''}${n / base}${frac.length > 0 ? '.' + frac : ''}`
-}
 
 /**
  * A token amount as typed ("1.5"), checked for its form when parsed. The chain's decimals are

@@ -5,10 +5,8 @@ import { join } from 'node:path'
 import type { CliCommand, CliContext } from './types.js'
 import { DatdotError } from '../shared/errors.js'
 import { openDatabase } from '../shared/db.js'
-import { parseArgs, parseTokens, formatTokens } from './args.js'
-
-// Token amounts are parsed and printed by main/cli/args.ts; re-exported for existing importers.
-export { parseTokens, formatTokens }
+import { parseArgs } from './args.js'
+import { formatTokens } from '../shared/tokens.js'
 
 const chain: CliCommand = {
   summary: 'Run a local chain (real Asset Hub runtime) on 127.0.0.1 for daemons to share; prints its URL',
