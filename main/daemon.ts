@@ -4,20 +4,20 @@
  */
 import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
-import { Engine, type EngineOptions } from './engine/engine.js'
+import { DatdotNode, type NodeOptions } from './hosting/node.js'
 import { ApiServer, readDaemonFile } from './server/server.js'
 import { createHandlers } from './api/handlers.js'
 import { DatdotError } from './shared/errors.js'
 import type { AnyHandlers } from './api/dispatch.js'
 
-export interface DaemonOptions extends EngineOptions {
+export interface DaemonOptions extends NodeOptions {
   port?: number
   /** Extra handlers (chain, hosting) merged over the engine's. */
-  extraHandlers?: (engine: Engine) => Promise<AnyHandlers>
+  extraHandlers?: (engine: DatdotNode) => Promise<AnyHandlers>
 }
 
 export interface Daemon {
-  engine: Engine
+  engine: DatdotNode
   server: ApiServer
   close: () => Promise<void>
 }
@@ -42,7 +42,7 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
   if (running && running.pid !== process.pid && pidAlive(running.pid)) {
     throw DatdotError.invalidArgument(`A DatDot daemon (pid ${running.pid}) already runs for ${opts.storage} at ${running.url}`)
   }
-  const engine = new Engine(opts)
+  const engine = new DatdotNode(opts)
   await engine.ready()
   let server: ApiServer | null = null
   try {

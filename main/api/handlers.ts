@@ -6,6 +6,7 @@
 import type Hyperdrive from 'hyperdrive'
 import type { Handlers, Job } from '../shared/contract.js'
 import type { Engine } from '../engine/engine.js'
+import type { DatdotNode } from '../hosting/node.js'
 import { APP_VERSION } from '../engine/config.js'
 import { createChainHandlers } from './handlers-chain.js'
 import { createHostingHandlers } from './handlers-hosting.js'
@@ -35,10 +36,13 @@ async function waitIf (wait: boolean, started: { job: Job, done: Promise<Job> })
   return job
 }
 
-export function createHandlers (engine: Engine): EngineHandlers {
+/** The handlers of an engine; a DatdotNode with a chain adds the chain and hosting methods. */
+export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
+  const chain = 'chain' in engine ? engine.chain : null
+  const hosting = 'hosting' in engine ? engine.hosting : null
   return {
-    ...(engine.chain ? createChainHandlers({ chain: engine.chain, ledger: engine.chain.ledger }) : {}),
-    ...(engine.hosting ? createHostingHandlers(engine.hosting) : {}),
+    ...(chain ? createChainHandlers({ chain, ledger: chain.ledger }) : {}),
+    ...(hosting ? createHostingHandlers(hosting) : {}),
     async getStatus () {
       engine.assertOpen()
       return {

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import {
   app, BrowserWindow, Menu, Notification, Tray, clipboard, dialog, ipcMain, nativeImage, session, shell
 } from 'electron'
-import { Engine } from '../engine/engine.js'
+import { DatdotNode } from '../hosting/node.js'
 import { defaultChain, defaultStorageDir, parseBootstrap } from '../engine/config.js'
 import { createHandlers } from '../api/handlers.js'
 import { ApiServer } from '../server/server.js'
@@ -62,7 +62,7 @@ const paths = {
   trayIcon: join(root, 'resources', 'tray.png')
 }
 
-let engine: Engine | null = null
+let engine: DatdotNode | null = null
 let server: ApiServer | null = null
 let shellMethods: ShellMethods | null = null
 let handlers: Partial<Handlers> = {}
@@ -187,7 +187,7 @@ async function start (): Promise<void> {
   hardenSession(ses)
   serveAppProtocol(ses, paths.renderer)
 
-  engine = new Engine({ storage, bootstrap, chain: options.chain ?? defaultChain(), offline: options.offline })
+  engine = new DatdotNode({ storage, bootstrap, chain: options.chain ?? defaultChain(), offline: options.offline })
   await engine.ready()
   const engineHandlers: Partial<Handlers> = createHandlers(engine)
   shellMethods = createShellMethods({

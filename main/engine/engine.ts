@@ -1,7 +1,8 @@
 /**
  * The DatDot engine: one storage folder, one Corestore, one SQLite database, one swarm,
  * the vault and the followed drives. Plain Node (never imports electron): the Electron
- * shell, the headless daemon and every test run this same class.
+ * shell, the headless daemon and every test run this same class. The chain and hosting services
+ * sit above it (main/hosting/node.ts extends it with them).
  *
  * Storage layout:
  *   <storage>/corestore/   Hypercore data (vault + followed drives)
@@ -25,8 +26,6 @@ import { Vault } from './vault.js'
 import { Network } from './network.js'
 import { Follows } from './follows.js'
 import { DownloadTickets } from './tickets.js'
-import type { ChainService } from '../chain/service.js'
-import type { HostingService } from '../hosting/service.js'
 
 /** The engine's own tables (the follows and settings); other modules keep their own migration lists. */
 export const ENGINE_MIGRATIONS: readonly Migration[] = [
@@ -58,8 +57,6 @@ export interface EngineOptions {
   dht?: unknown
   /** Start without networking (no swarm at all). */
   offline?: boolean
-  /** Chain endpoint: 'off' (default), 'embedded', or a ws:// URL. Used by the chain service. */
-  chain?: string
   now?: () => number
   /** Free bytes on the disk holding a folder; injectable for disk-full tests. */
   freeBytes?: (dir: string) => Promise<number>
@@ -87,12 +84,9 @@ export class Engine extends Resource {
   vault!: Vault
   network!: Network
   follows!: Follows
-  /** The chain client and ledger (null with chain 'off'). */
-  chain: ChainService | null = null
-  /** Seeding, encoding and attesting for the hosting network (null with chain 'off'). */
-  hosting: HostingService | null = null
   readonly freeBytes: (dir: string) => Promise<number>
-  private readonly services: Array<{ close (): Promise<void> }> = []
+  /** What _close closes, first to last: services opened later go first (unshift). */
+  protected readonly services: Array<{ close (): Promise<void> }> = []
 
   constructor (opts: EngineOptions) {
     super()
@@ -182,29 +176,6 @@ export class Engine extends Resource {
     this.services.unshift(this.follows)
 
     await this.network.join(this.vault.drive.discoveryKey, { server: true, client: true })
-
-    const endpoint = this.options.chain ?? 'off'
-    if (endpoint !== 'off') await this.openChain(endpoint)
-  }
-
-  /** Starts the chain client (with its ledger) and the hosting service; loaded only when used. */
-  private async openChain (endpoint: string): Promise<void> {
-    const { ChainService } = await import('../chain/service.js')
-    const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now })
-    chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', s))
-    chain.on('ledger-entry', (e: EventData<'ledger.entry'>) => this.emitEvent('ledger.entry', e))
-    await chain.ready()
-    this.services.unshift(chain)
-    this.chain = chain
-
-    if (this.options.offline) return
-    const { HostingService } = await import('../hosting/service.js')
-    const hosting = new HostingService({ engine: this, chain, storageDir: join(this.storage, 'hosting'), now: this.now })
-    hosting.on('status', (s: EventData<'hosting.status'>) => this.emitEvent('hosting.status', s))
-    hosting.on('proof', (p: EventData<'hosting.proof'>) => this.emitEvent('hosting.proof', p))
-    await hosting.ready()
-    this.services.unshift(hosting)
-    this.hosting = hosting
   }
 
   /** Registers another service (chain, ledger, hosting) to be closed before the core ones. */
