@@ -25,6 +25,7 @@ import { u8aToHex, hexToU8a } from '@polkadot/util'
 import { Resource } from '../shared/resource.js'
 import { DatdotError, formatBytes } from '../shared/errors.js'
 import { formatTokens } from '../shared/tokens.js'
+import { withTimeout as sharedWithTimeout } from '../shared/timeout.js'
 import { migrate, type Db, type Migration } from '../shared/db.js'
 import type { ChainStatus, Wallet, LedgerEntry } from '../shared/contract.js'
 import { Ledger, type TxInput, type LedgerReason } from '../ledger/ledger.js'
@@ -856,13 +857,9 @@ function isLoopbackOrConfigured (url: string): boolean {
   } catch { return false }
 }
 
-async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(DatdotError.chain(`timed out ${what}`)), ms) })])
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-  }
+/** A chain call that must answer in time: CHAIN_ERROR "timed out ..." at the deadline. */
+function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  return sharedWithTimeout(p, ms, what, { onTimeout: () => DatdotError.chain(`timed out ${what}`) })
 }
 
 /** Turns the node's terse refusal codes into something a user can act on. */

@@ -10,7 +10,7 @@ import Corestore from 'corestore'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import { DatdotError } from '../shared/errors.js'
-import type { Timers } from './wire.js'
+import { realTimers, withTimeout as sharedWithTimeout, type Timers } from '../shared/timeout.js'
 
 // ---- grading (pure) ----
 
@@ -177,21 +177,9 @@ export interface MeasureOptions {
   signal?: AbortSignal
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
-}
-
 /** Rejects after `ms` with TIMEOUT, or at once with CLOSED when `signal` aborts. */
 function withTimeout<T> (p: Promise<T>, ms: number, timers: Timers, what: string, signal?: AbortSignal): Promise<T> {
-  if (signal?.aborted === true) return Promise.reject(DatdotError.closed('performance measurement'))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { timers.clearTimeout(timer); reject(DatdotError.closed('performance measurement')) }
-    const timer = timers.setTimeout(() => { signal?.removeEventListener('abort', onAbort); reject(DatdotError.timeout(what, ms)) }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    p.then((v) => { timers.clearTimeout(timer); signal?.removeEventListener('abort', onAbort); resolve(v) },
-      (err: unknown) => { timers.clearTimeout(timer); signal?.removeEventListener('abort', onAbort); reject(err) })
-  })
+  return sharedWithTimeout(p, ms, what, { timers, signal, closed: 'performance measurement' })
 }
 
 /** Measures one hoster as an ordinary reader. Resolves to a sample; unreachable is a sample, not an error. */

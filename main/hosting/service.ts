@@ -42,7 +42,8 @@ import { toSignedRoot, toRootHex, type SignedRoot } from '../chain/roots.js'
 import { RECORD_LIMITS, STORAGE_FAILURES, type RoleName, type DriveRanges, type SetupFailure, type SetupSlot, type StorageFailure } from '../chain/records.js'
 import { FileChunkStore } from './chunk-store.js'
 import { Hoster, Attestor, deliverContract, blameOf, withBlame, type HostedContract, type RelayTarget, type KeyPair } from './roles.js'
-import { HostingChannel, type Timers } from './wire.js'
+import { HostingChannel } from './wire.js'
+import { realTimers, withTimeout, type Timers } from '../shared/timeout.js'
 import { captureSignedRoot, challengeSeed, commitDeadlineMs, checkContract, type ContractView } from './proof.js'
 import { DEFAULT_ROUNDS, encodedChunkHash, signEncodedChunk } from './encoding.js'
 import { measurePerformance, performanceRange } from './performance.js'
@@ -209,11 +210,6 @@ export interface HostingServiceOptions {
   faults?: HostingFaults
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
-}
-
 interface SeededPlan {
   planId: number
   cores: Map<string, Hypercore>
@@ -319,9 +315,9 @@ export class HostingService extends Resource {
   private syncRunning = false
   private bucket!: TokenBucket
   private readonly sabotaged = new Set<string>()
-  /** Pending withTimeout waits: rejected with CLOSED when the service closes. */
+  /** Pending waits for a block: rejected with CLOSED when the service closes. */
   private readonly waits = new Set<(err: Error) => void>()
-  /** Aborted when the service closes: in-flight performance measurements stop at once. */
+  /** Aborted when the service closes: in-flight withTimeout waits and performance measurements stop at once. */
   private readonly closeSignal = new AbortController()
   private updateTimer: unknown = null
   private updating = false
@@ -796,12 +792,7 @@ export class HostingService extends Resource {
   /** Rejects after `ms`, or with CLOSED as soon as the service closes (so closing never waits out a fetch). */
   private withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
     if (this.closing) return Promise.reject(DatdotError.closed('hosting service'))
-    return new Promise<T>((resolve, reject) => {
-      const abort = (err: unknown): void => { this.timers.clearTimeout(timer); this.waits.delete(abort); reject(err) }
-      const timer = this.timers.setTimeout(() => abort(DatdotError.timeout(what, ms)), ms)
-      this.waits.add(abort)
-      p.then((v) => { this.timers.clearTimeout(timer); this.waits.delete(abort); resolve(v) }, (err) => abort(err))
-    })
+    return withTimeout(p, ms, what, { timers: this.timers, signal: this.closeSignal.signal, closed: 'hosting service' })
   }
 
   private providerKey (address: string | null): string {

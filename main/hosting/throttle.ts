@@ -5,7 +5,7 @@
  * See docs/protocol.md, section 9 ("Bandwidth limit"), for what it covers and what it cannot.
  */
 import { DatdotError } from '../shared/errors.js'
-import type { Timers } from './wire.js'
+import { realTimers, type Timers } from '../shared/timeout.js'
 
 export interface TokenBucketOptions {
   /** Sustained rate in bytes per second; 0 or less means no limit. */
@@ -17,11 +17,6 @@ export interface TokenBucketOptions {
 }
 
 const MIN_BURST = 1024 * 1024 + 8192
-
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
-}
 
 interface Waiter { bytes: number, resolve: () => void, reject: (err: Error) => void }
 

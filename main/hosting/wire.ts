@@ -11,6 +11,7 @@ import c, { type Encoding } from 'compact-encoding'
 import Protomux, { type Channel, type Message } from 'protomux'
 import b4a from 'b4a'
 import { DatdotError, isErrorCode } from '../shared/errors.js'
+import { realTimers, type Timers } from '../shared/timeout.js'
 import {
   deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage,
   settleMessage, slotReceiptMessage, decodeExact, MAX_WALK_STEPS,
@@ -22,11 +23,6 @@ export const PROTOCOL = 'datdot/hosting/2'
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 export const DEFAULT_MAX_INFLIGHT = 64
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-
-export interface Timers {
-  setTimeout (fn: () => void, ms: number): unknown
-  clearTimeout (handle: unknown): void
-}
 
 export interface WireOptions {
   /** Largest message accepted, checked before decoding. */
@@ -91,11 +87,6 @@ interface Pending {
   timer: unknown
   resolve: (a: Answer<WireMessage>) => void
   reject: (err: Error) => void
-}
-
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
 }
 
 /**

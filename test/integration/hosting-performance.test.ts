@@ -12,7 +12,7 @@ import type Hypercore from 'hypercore'
 import hcrypto from 'hypercore-crypto'
 import b4a from 'b4a'
 import { measurePerformance, gradePerformance, performanceRange } from '../../main/hosting/performance.js'
-import type { Timers } from '../../main/hosting/wire.js'
+import type { Timers } from '../../main/shared/timeout.js'
 
 const BLOCKS = 96
 const BLOCK_BYTES = 64 * 1024

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { TokenBucket } from '../../main/hosting/throttle.js'
-import type { Timers } from '../../main/hosting/wire.js'
+import type { Timers } from '../../main/shared/timeout.js'
 
 /** A clock and timers the test advances by hand. */
 class ManualTime implements Timers {
