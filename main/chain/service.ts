@@ -26,6 +26,7 @@ import { Resource } from '../shared/resource.js'
 import { DatdotError, formatBytes } from '../shared/errors.js'
 import { formatTokens } from '../shared/tokens.js'
 import { withTimeout as sharedWithTimeout } from '../shared/timeout.js'
+import { Coalescer } from '../shared/coalescer.js'
 import { migrate, type Db, type Migration } from '../shared/db.js'
 import type { ChainStatus, Wallet, LedgerEntry } from '../shared/contract.js'
 import { Ledger, type TxInput, type LedgerReason } from '../ledger/ledger.js'
@@ -141,9 +142,11 @@ export class ChainService extends Resource {
   private connected = false
   private headNumber: number | null = null
   private unsubHeads: (() => void) | null = null
-  private following: Promise<void> = Promise.resolve()
-  private followAgain = false
-  private followRunning = false
+  /** Follows the chain: catchUp() now, once more after when asked again meanwhile. */
+  private readonly follower = new Coalescer(() => this.catchUp(), {
+    onError: (err) => { this.counters.followErrors++; this.emit('follow-error', err) },
+    stopped: () => this.closing
+  })
   private waiters: Deferred[] = []
   private outcomes = new Map<string, BlockOutcome>()
   private paying = false
@@ -232,7 +235,7 @@ export class ChainService extends Resource {
   protected async _close (): Promise<void> {
     this.unsubHeads?.()
     this.unsubHeads = null
-    await this.following.catch(() => {})
+    await this.follower.idle()
     for (const q of this.recordQueue.splice(0)) q.reject(DatdotError.closed('chain service'))
     for (const w of this.waiters) w.reject(DatdotError.closed('chain service'))
     this.waiters = []
@@ -585,14 +588,14 @@ export class ChainService extends Resource {
   }
 
   /** True while following or paying is in flight. */
-  get busy (): boolean { return this.followRunning || this.paying }
+  get busy (): boolean { return this.follower.running || this.paying }
 
   /** Resolves when following and (for the operator) paying have nothing left in flight. */
   async idle (): Promise<void> {
     for (let i = 0; i < 100; i++) {
-      await this.following
+      await this.follower.idle()
       await this.payingDone
-      if (!this.followRunning && !this.paying) return
+      if (!this.follower.running && !this.paying) return
     }
   }
 
@@ -620,21 +623,7 @@ export class ChainService extends Resource {
   // ---------------------------------------------------------------- following
 
   private scheduleFollow (): void {
-    if (this.closing) return
-    if (this.followRunning) { this.followAgain = true; return }
-    this.followRunning = true
-    this.following = (async () => {
-      do {
-        this.followAgain = false
-        try {
-          await this.catchUp()
-        } catch (err) {
-          this.counters.followErrors++
-          this.emit('follow-error', err)
-        }
-      } while (this.followAgain && !this.closing)
-      this.followRunning = false
-    })()
+    this.follower.schedule()
   }
 
   /** Applies every block from the cursor to the chain head. Public for tests and the bench. */

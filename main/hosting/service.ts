@@ -44,6 +44,7 @@ import { FileChunkStore } from './chunk-store.js'
 import { Hoster, Attestor, deliverContract, blameOf, withBlame, type HostedContract, type RelayTarget, type KeyPair } from './roles.js'
 import { HostingChannel } from './wire.js'
 import { realTimers, withTimeout, type Timers } from '../shared/timeout.js'
+import { Coalescer } from '../shared/coalescer.js'
 import { captureSignedRoot, challengeSeed, commitDeadlineMs, checkContract, type ContractView } from './proof.js'
 import { DEFAULT_ROUNDS, encodedChunkHash, signEncodedChunk } from './encoding.js'
 import { measurePerformance, performanceRange } from './performance.js'
@@ -310,9 +311,8 @@ export class HostingService extends Resource {
   private readonly setup = new Map<string, SetupProgress>()
   private readonly challengeHashes = new Map<number, string>()
   private readonly peersJoined = new Set<string>()
-  private syncing: Promise<void> = Promise.resolve()
-  private syncAgain = false
-  private syncRunning = false
+  /** Brings seeding, encoding and attesting in line with the marketplace: now, and once more after when asked again meanwhile. */
+  private readonly syncer = new Coalescer(() => this.sync(), { onError: (err) => { this.taskError('sync', err) }, stopped: () => this.closing })
   private bucket!: TokenBucket
   private readonly sabotaged = new Set<string>()
   /** Pending waits for a block: rejected with CLOSED when the service closes. */
@@ -374,7 +374,7 @@ export class HostingService extends Resource {
     this.swarm?.off('connection', this.onConnection)
     for (const abort of [...this.waits]) abort(DatdotError.closed('hosting service'))
     this.closeSignal.abort()
-    await this.syncing.catch(() => {})
+    await this.syncer.idle()
     for (const ch of this.channels.values()) await ch.close()
     this.channels.clear()
     for (const w of this.channelWaiters.values()) for (const f of w) f()
@@ -604,19 +604,7 @@ export class HostingService extends Resource {
   }
 
   private scheduleSync (): void {
-    if (this.closing) return
-    if (this.syncRunning) { this.syncAgain = true; return }
-    this.syncRunning = true
-    this.syncing = (async () => {
-      try {
-        do {
-          this.syncAgain = false
-          await this.sync()
-        } while (this.syncAgain && !this.closing)
-      } finally {
-        this.syncRunning = false
-      }
-    })().catch((err) => { this.taskError('sync', err) })
+    this.syncer.schedule()
   }
 
   private async sync (): Promise<void> {
