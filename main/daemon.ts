@@ -12,8 +12,6 @@ import type { AnyHandlers } from './api/dispatch.js'
 
 export interface DaemonOptions extends NodeOptions {
   port?: number
-  /** Extra handlers (chain, hosting) merged over the engine's. */
-  extraHandlers?: (engine: DatdotNode) => Promise<AnyHandlers>
 }
 
 export interface Daemon {
@@ -46,7 +44,7 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
   await engine.ready()
   let server: ApiServer | null = null
   try {
-    const handlers: AnyHandlers = { ...createHandlers(engine), ...(opts.extraHandlers ? await opts.extraHandlers(engine) : {}) }
+    const handlers: AnyHandlers = createHandlers(engine)
     server = new ApiServer({ engine, handlers, storage: opts.storage, port: opts.port, staticDir: rendererDir() })
     await server.ready()
   } catch (err) {

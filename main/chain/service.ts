@@ -251,7 +251,6 @@ export class ChainService extends Resource {
   get address (): string { return this.pair.address }
   get addressHex (): string { return u8aToHex(this.pair.publicKey) }
   get market (): MarketState { return this.state }
-  get local_ (): boolean { return this.isLocal }
 
   status (): ChainStatus {
     return {

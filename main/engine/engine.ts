@@ -178,11 +178,6 @@ export class Engine extends Resource {
     await this.network.join(this.vault.drive.discoveryKey, { server: true, client: true })
   }
 
-  /** Registers another service (chain, ledger, hosting) to be closed before the core ones. */
-  adopt (service: { close (): Promise<void> }): void {
-    this.services.unshift(service)
-  }
-
   protected async _close (): Promise<void> {
     this.jobs.cancelAll()
     for (const s of this.services) {
