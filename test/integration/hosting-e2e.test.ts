@@ -313,9 +313,10 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     // the slot was refilled and set up again by an encoder fetching from the remaining seeders (Alice is offline)
     await waitFor(all(), () => market().contracts[contractId].slots.every((s) => s.state === 'hosting'), 'replacement hosting')
     expect(market().contracts[contractId].slots[0].hoster).not.toBe(cheatAddr)
-    for (const [addr, rep] of honestRep) expect(market().providers[addr].reputation).toBeGreaterThanOrEqual(rep)
     // never penalised, over the whole run: the chain's penalty list names the cheater only, for the failed walk
+    // (checked first: a failure shows each penalty's reason and block)
     expect(penalties.filter((p) => p.address !== cheatAddr)).toEqual([])
+    for (const [addr, rep] of honestRep) expect(market().providers[addr].reputation).toBeGreaterThanOrEqual(rep)
     expect(penalties.filter((p) => p.address === cheatAddr && p.reason === 'failedProof' && p.detail.startsWith(`storage of contract ${contractId} `))).toHaveLength(1)
   }, 240_000)
 
