@@ -915,8 +915,16 @@ function strike (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'
   if (slot.strikes[kind] === 0) {
     slot.strikes[kind] = 1
     slot.accusers[kind] = [...accusers]
-    ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checking`)
-    issueChallenge(ctx, contract, i, kind, true)
+    // A storage claim is re-checked at once by another attestor. Availability is a reading of the
+    // moment: a performance failure is re-checked by the slot's next scheduled check (a challenge
+    // interval later, other attestors), so a hoster is replaced for it only when it failed twice,
+    // an interval apart, never for one busy moment (docs/protocol.md, "No honest penalty").
+    if (kind === 'storage') {
+      ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checking`)
+      issueChallenge(ctx, contract, i, kind, true)
+    } else {
+      ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checked by its next check`)
+    }
     return
   }
   confirmAccusers(state, [...slot.accusers[kind], ...accusers])

@@ -319,6 +319,8 @@ export class HostingService extends Resource {
   private readonly waits = new Set<(err: Error) => void>()
   /** Aborted when the service closes: in-flight withTimeout waits and performance measurements stop at once. */
   private readonly closeSignal = new AbortController()
+  /** The tail of this node's queue of performance measurements (measureExclusively). */
+  private measuring: Promise<void> = Promise.resolve()
   private updateTimer: unknown = null
   private updating = false
   private updateAgain = false
@@ -1225,7 +1227,9 @@ export class HostingService extends Resource {
       const dir = join(this.storageDir, 'measure', `${ch.id}-${toHex(hcrypto.randomBytes(4))}`)
       await mkdir(dir, { recursive: true })
       try {
-        const sample = await measurePerformance({
+        // one measurement at a time on this node: concurrent ones compete for its CPU and link, and
+        // under load an honest hoster read late (NO_DATA) when a dozen ran at once
+        const sample = await this.measureExclusively(() => measurePerformance({
           createSwarm: (kp) => this.measureSwarm(kp),
           storageDir: dir,
           hosterKey,
@@ -1236,7 +1240,7 @@ export class HostingService extends Resource {
           timers: this.timers,
           keyPair,
           signal: this.closeSignal.signal
-        })
+        }))
         ttfbMs = sample.ttfbMs === null ? null : Math.max(0, Math.round(sample.ttfbMs))
         throughputBps = sample.throughputBytesPerSec === null ? null : Math.max(0, Math.round(sample.throughputBytesPerSec))
         // reachable for a reader: a hoster that accepts the connection but serves no block is not
@@ -1278,6 +1282,13 @@ export class HostingService extends Resource {
       }
       throw err
     }
+  }
+
+  /** Runs `fn` after every measurement started before it has ended (a FIFO of one). */
+  private async measureExclusively<T> (fn: () => Promise<T>): Promise<T> {
+    const turn = this.measuring.then(fn)
+    this.measuring = turn.then(() => {}, () => {})
+    return await turn
   }
 
   private measureSwarm (keyPair: { publicKey: Buffer, secretKey: Buffer }): Hyperswarm {

@@ -39,8 +39,11 @@ function watch (name: string, h: HostingService): void {
     if (process.env.HOSTING_E2E_TRACE) process.stderr.write(`[${name}] task-error ${task}: ${error.message}\n`)
   })
   if (process.env.HOSTING_E2E_TRACE) h.on('job', (j: { id: string, state: string }) => process.stderr.write(`[${name}] ${j.id} ${j.state}\n`))
+  if (process.env.HOSTING_E2E_TRACE) h.on('proof', (r: ProofRow) => { if (!r.ok) process.stderr.write(`[${name}] failed ${r.kind} proof of contract ${r.contractId} hoster ${r.hoster.slice(0, 10)}: ${r.reason ?? ''} latency ${r.latencyMs ?? '-'} ${replicaOf(r.hoster, r.contractId)}\n`) })
 }
 
+/** Trace only: what the hoster's plain replica holds of a contract's range. */
+let replicaOf: (hoster: string, contractId: number) => string = () => ''
 /** waitFor with this file's default timeout and the latest task errors in its message. */
 function waitFor (emitters: EventEmitter[], check: () => boolean, what: string, timeoutMs = 90_000): Promise<void> {
   return waitForEvents(emitters, check, what, timeoutMs, () => `task errors: ${taskErrors.slice(-8).join(' | ')}`)
@@ -124,6 +127,14 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     // six: a contract uses five distinct providers (2 hosters, 2 encoders, the attestor), and the
     // replacement of a hoster needs one that is none of them and not the replaced one
     for (let i = 1; i <= 6; i++) providers.push(await provider(`p${i}`))
+    replicaOf = (hoster, contractId) => {
+      const n = providers.find((p) => p.chain.addressHex === hoster)
+      const c = market().contracts[contractId]
+      if (n === undefined || c === undefined) return ''
+      const seeded = (n.hosting as unknown as { seeded: Map<number, { cores: Map<string, { length: number, contiguousLength: number, peers: unknown[] }> }> }).seeded.get(c.planId)
+      const core = seeded?.cores.get(c.keyHex)
+      return core === undefined ? 'no plain replica' : `replica length ${core.length} contiguous ${core.contiguousLength} peers ${core.peers.length} (contract ${c.start}-${c.end})`
+    }
 
     await alice.chain.faucet(1000n * TOKEN)
     for (const p of providers) await p.chain.faucet(10n * TOKEN)

@@ -502,6 +502,7 @@ describe('marketplace state machine', () => {
     const before = accusers.map((a) => rep(log.state, a))
     log.block(ch.attestors.map((a, i) => perf(ch, a, i === 0)))
     expect(log.state.contracts[1].slots[0].strikes.performance).toBe(1)
+    log.until(() => openOf(log.state, 'performance').length > 0, 30, () => openOf(log.state, 'storage').map(storageOk))
     const recheck = openOf(log.state, 'performance')[0]
     const out = log.block(recheck.attestors.map((a) => perf(recheck, a, true)))
     expect(log.state.contracts[1].slots[0].strikes.performance).toBe(0)
@@ -592,8 +593,12 @@ describe('marketplace state machine', () => {
     const slot = log.state.contracts[1].slots[0]
     expect(slot.strikes.performance).toBe(1)
     expect(slot.accusers.performance).toEqual(ch2.attestors.slice(1))
+    // no re-check at once: the slot's next scheduled check, an interval later, is the re-check
+    const failedAt = log.number
+    expect(openOf(log.state, 'performance')).toEqual([])
+    log.until(() => openOf(log.state, 'performance').length > 0, 30, () => openOf(log.state, 'storage').map(storageOk))
     const recheck = openOf(log.state, 'performance')[0]
-    expect(recheck.recheck).toBe(true)
+    expect(recheck.issuedAt - failedAt).toBeGreaterThanOrEqual(PARAMS.challengeIntervalBlocks - PARAMS.challengeTimeoutBlocks)
     for (const a of ch2.attestors.slice(1)) expect(recheck.attestors).not.toContain(a)
     const hRep = rep(log.state, hoster)
     log.block(recheck.attestors.map((a) => perf(recheck, a, false, 600_000, 0)))
