@@ -5,10 +5,13 @@
  * their modules only when a chain is used. The daemon and the Electron shell run this class.
  */
 import { join } from 'node:path'
+import Hyperswarm from 'hyperswarm'
+import DHT from 'hyperdht'
 import type { EventData } from '../shared/contract.js'
+import { DatdotError } from '../shared/errors.js'
 import { Engine, type EngineOptions } from '../engine/engine.js'
 import type { ChainService } from '../chain/service.js'
-import type { HostingService } from './service.js'
+import type { HostingService, HostingServiceOptions } from './service.js'
 
 export interface NodeOptions extends EngineOptions {
   /** Chain endpoint: 'off' (default), 'embedded', or a ws:// URL. Used by the chain service. */
@@ -44,11 +47,34 @@ export class DatdotNode extends Engine {
 
     if (this.options.offline) return
     const { HostingService } = await import('./service.js')
-    const hosting = new HostingService({ engine: this, chain, storageDir: join(this.storage, 'hosting'), now: this.now })
+    const hosting = new HostingService({ ...hostingDepsOf(this), chain, storageDir: join(this.storage, 'hosting'), now: this.now })
     hosting.on('status', (s: EventData<'hosting.status'>) => this.emitEvent('hosting.status', s))
     hosting.on('proof', (p: EventData<'hosting.proof'>) => this.emitEvent('hosting.proof', p))
     await hosting.ready()
     this.services.unshift(hosting)
     this.hosting = hosting
+  }
+}
+
+/** What the hosting service takes from an engine: its database, corestore, swarm and vault drive, and a measurement swarm on its DHT. */
+export function hostingDepsOf (engine: Engine): Pick<HostingServiceOptions, 'db' | 'corestore' | 'swarm' | 'vault' | 'createMeasureSwarm'> {
+  const swarm = engine.network?.swarm
+  if (swarm === null || swarm === undefined) throw DatdotError.invalidArgument('hosting needs the network (the engine is offline)')
+  return { db: engine.db, corestore: engine.store, swarm, vault: engine.vault.drive, createMeasureSwarm: measureSwarmFactory(engine.options) }
+}
+
+/**
+ * The single-use swarm of one performance measurement: on the engine's bootstrap; a loopback
+ * bootstrap (the test network, `datdot testnet`) gets a loopback DHT node. An injected DHT has no
+ * bootstrap to share: such an engine's tests pass their own createMeasureSwarm.
+ */
+export function measureSwarmFactory (options: EngineOptions): HostingServiceOptions['createMeasureSwarm'] {
+  return (keyPair) => {
+    const bootstrap = options.bootstrap
+    if (options.dht !== undefined) throw DatdotError.invalidArgument('an injected DHT needs createMeasureSwarm for performance measurements')
+    if (bootstrap !== undefined && bootstrap.every((b) => b.host === '127.0.0.1' || b.host === 'localhost')) {
+      return new Hyperswarm({ keyPair, dht: new DHT({ ephemeral: true, firewalled: false, bootstrap, host: '127.0.0.1' }) })
+    }
+    return new Hyperswarm(bootstrap === undefined ? { keyPair } : { keyPair, bootstrap })
   }
 }

@@ -349,7 +349,7 @@ export interface DeliverContractOptions {
   /** The attestor's key: its receipts are checked. */
   attestorKey?: Uint8Array
   timeoutMs?: number
-  /** Test-only fault injection (HostingFaults.corruptEncoding): changes each chunk before it is sent. */
+  /** A behaviour's tamper hook (main/hosting/behaviour.ts; attack tests only): changes each chunk before it is sent. */
   tamper?: (chunk: StoredChunk, hosterKey: Uint8Array) => StoredChunk
 }
 

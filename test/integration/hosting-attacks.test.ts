@@ -11,7 +11,7 @@
  * challenge to a second attestor; performance is graded from the median of three), and every
  * penalty the chain lists must name a cheater.
  *
- * The cheats are injected with HostingService's test-only `faults` option (main/hosting/service.ts).
+ * The cheats are injected as HostingService's `behaviour` (test/helpers/hosting-faults.ts).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
@@ -27,7 +27,9 @@ import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
 import { MARKET_PARAMS, conservation, type BlockOutcome, type MarketState } from '../../main/chain/marketplace.js'
 import type { RoleName } from '../../main/chain/records.js'
-import { HostingService, type HostingFaults } from '../../main/hosting/service.js'
+import { HostingService } from '../../main/hosting/service.js'
+import { hostingDepsOf } from '../../main/hosting/node.js'
+import { cheating, type HostingFaults } from '../helpers/hosting-faults.js'
 import { formatLink } from '../../main/engine/paths.js'
 
 const TOKEN = 10n ** 12n
@@ -66,12 +68,12 @@ describe('cheating providers on the live chain are caught and replaced, and hone
     const cs = new ChainService({ storage, endpoint: 'embedded', db: engine.db, localChain: chain, operator: false })
     await cs.ready()
     const hosting = new HostingService({
-      engine,
+      ...hostingDepsOf(engine),
       chain: cs,
       storageDir: join(storage, 'hosting'),
       limits: { walkSteps: 64, openings: 4, measureBlocks: 4, commitBaseMs: 5000 },
       createMeasureSwarm: (keyPair) => new Hyperswarm({ keyPair, dht: testnet.createNode() }),
-      faults
+      behaviour: cheating(faults)
     })
     await hosting.ready()
     hosting.on('task-error', ({ task, error }: { task: string, error: Error }) => { taskErrors.push(`${name} ${task}: ${error.message}`) })

@@ -23,7 +23,9 @@ import { openDatabase, type Db } from '../../main/shared/db.js'
 import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
 import { conservation, type BlockOutcome, type MarketState, type Penalty } from '../../main/chain/marketplace.js'
-import { HostingService, type ProofRow } from '../../main/hosting/service.js'
+import { HostingService } from '../../main/hosting/service.js'
+import type { ProofRow } from '../../main/hosting/config.js'
+import { hostingDepsOf } from '../../main/hosting/node.js'
 import { formatLink } from '../../main/engine/paths.js'
 
 const TOKEN = 10n ** 12n
@@ -74,7 +76,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     const cs = new ChainService({ storage, endpoint: 'embedded', db: engine.db, localChain: chain, operator: false })
     await cs.ready()
     const hosting = new HostingService({
-      engine,
+      ...hostingDepsOf(engine),
       chain: cs,
       storageDir: join(storage, 'hosting'),
       limits: { walkSteps: 64, openings: 4, measureBlocks: 8, commitBaseMs: 5000 },
@@ -118,7 +120,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     // Alice's wallet outlives her engine: she unpublishes from it while her daemon is closed
     const aliceChain = new ChainService({ storage: join(aliceStorage, 'wallet'), endpoint: 'embedded', db: aliceChainDb, localChain: chain, operator: false })
     await aliceChain.ready()
-    const aliceHosting = new HostingService({ engine: aliceEngine, chain: aliceChain, storageDir: join(aliceStorage, 'hosting'), limits: { updateDebounceMs: 200 } })
+    const aliceHosting = new HostingService({ ...hostingDepsOf(aliceEngine), chain: aliceChain, storageDir: join(aliceStorage, 'hosting'), limits: { updateDebounceMs: 200 } })
     await aliceHosting.ready()
     watch('alice', aliceHosting)
     alice = { name: 'alice', engine: aliceEngine, chain: aliceChain, hosting: aliceHosting }
@@ -131,7 +133,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
       const n = providers.find((p) => p.chain.addressHex === hoster)
       const c = market().contracts[contractId]
       if (n === undefined || c === undefined) return ''
-      const seeded = (n.hosting as unknown as { seeded: Map<number, { cores: Map<string, { length: number, contiguousLength: number, peers: unknown[] }> }> }).seeded.get(c.planId)
+      const seeded = n.hosting.replicas.seeded.get(c.planId)
       const core = seeded?.cores.get(c.keyHex)
       return core === undefined ? 'no plain replica' : `replica length ${core.length} contiguous ${core.contiguousLength} peers ${core.peers.length} (contract ${c.start}-${c.end})`
     }

@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import hcrypto from 'hypercore-crypto'
 import b4a from 'b4a'
-import { storageFailure, faultKeeps, corruptChunk, HostingService } from '../../main/hosting/service.js'
+import { storageFailure } from '../../main/hosting/challenges.js'
+import { HONEST } from '../../main/hosting/behaviour.js'
+import { faultKeeps, corruptChunk, cheating } from '../helpers/hosting-faults.js'
 import { receiptsRoot, slotReceiptSignable, verifySlotReceipt, withBlame, blameOf } from '../../main/hosting/roles.js'
 import { encodeChunk, signEncodedChunk, verifyEncodedChunkSignature, decodeChunk, encodedChunkHash } from '../../main/hosting/encoding.js'
 import { receiptMessage, STORAGE_FAILURES } from '../../main/chain/records.js'
 import { PROOF_FAILURE } from '../../main/hosting/proof.js'
 import { DatdotError } from '../../main/shared/errors.js'
-import type { Engine } from '../../main/engine/engine.js'
-import type { ChainService } from '../../main/chain/service.js'
 
 describe('storage report reasons', () => {
   it('passes every proof failure reason the chain knows through, and maps transport errors', () => {
@@ -88,11 +88,16 @@ describe('test-only faults', () => {
     expect(chunk.encoded.equals(encoded)).toBe(true) // the original is left alone
   })
 
-  it('are none by default, and a keep fraction outside 0..1 is refused', () => {
-    const engine = {} as Engine
-    const chain = {} as ChainService
-    expect(new HostingService({ engine, chain, storageDir: '/tmp/x' }).faults).toEqual({})
-    expect(() => new HostingService({ engine, chain, storageDir: '/tmp/x', faults: { keepFraction: 1.5 } })).toThrow(DatdotError)
+  it('are none in the honest behaviour, no fault makes no hook, and a keep fraction outside 0..1 is refused', () => {
+    expect(Object.keys(HONEST)).toEqual(['name'])
+    expect(Object.keys(cheating({}))).toEqual(['name'])
+    expect(Object.keys(cheating({ failHonest: true })).sort()).toEqual(['name', 'verdict'])
+    expect(cheating({ failHonest: true }).verdict?.('storage')).toBe('MISSING_CHUNK')
+    expect(cheating({ failHonest: true }).verdict?.('performance')).toBe('UNREACHABLE')
+    expect(cheating({ refuseReaders: true }).announces).toBe(false)
+    expect(() => cheating({ keepFraction: 1.5 })).toThrow(DatdotError)
+    expect(() => cheating({ keepFraction: -0.1 })).toThrow(DatdotError)
+    expect(() => cheating({ keepFraction: Number.NaN })).toThrow(DatdotError)
   })
 })
 
@@ -102,7 +107,7 @@ describe('plan ranges from a sponsor’s core', () => {
     const { mkdtemp, rm } = await import('node:fs/promises')
     const { tmpdir } = await import('node:os')
     const { captureSignedRoot } = await import('../../main/hosting/proof.js')
-    const { driveRanges } = await import('../../main/hosting/service.js')
+    const { driveRanges } = await import('../../main/hosting/sponsor.js')
     const dir = await mkdtemp(join(tmpdir(), 'datdot-ranges-'))
     const store = new Corestore(dir)
     try {

@@ -1,0 +1,168 @@
+/**
+ * The sponsor's side of hosting: publishing a plan for a drive this node has (its vault or a
+ * followed drive) with the signed roots of both its cores, and keeping the plans it sponsors
+ * for its own vault current: when the vault grows, an `update` record (debounced, one at a
+ * time) adds the new blocks under new signed roots.
+ */
+import b4a from 'b4a'
+import Hyperdrive from 'hyperdrive'
+import type Hypercore from 'hypercore'
+import type Corestore from 'corestore'
+import { DatdotError } from '../shared/errors.js'
+import { parseLink, toHex } from '../engine/paths.js'
+import type { Plan } from '../chain/marketplace.js'
+import { toRootHex, type SignedRoot } from '../chain/roots.js'
+import { RECORD_LIMITS, type DriveRanges } from '../chain/records.js'
+import { captureSignedRoot } from './proof.js'
+import { BLOCKS_PER_DAY } from './config.js'
+import type { HostingChain, HostingContext } from './context.js'
+
+/**
+ * A plan drive entry from a signed root: the blocks of [from, root.length) this node has, as
+ * ranges. Blocks it does not have (cleared after a crash-aborted import, or never fetched for a
+ * followed drive) are left out: nobody could be sure to fetch them to encode. Null when it has none.
+ */
+export async function driveRanges (core: Hypercore, root: SignedRoot, from: number): Promise<DriveRanges | null> {
+  const { keyHex, root: hex } = toRootHex(root)
+  const ranges: Array<[number, number]> = []
+  if (await core.has(from, root.length)) {
+    ranges.push([from, root.length])
+  } else {
+    let start = -1
+    for (let i = from; i < root.length; i++) {
+      const has = await core.has(i)
+      if (has && start === -1) start = i
+      if (!has && start !== -1) { ranges.push([start, i]); start = -1 }
+    }
+    if (start !== -1) ranges.push([start, root.length])
+  }
+  if (ranges.length === 0) return null
+  if (ranges.length > RECORD_LIMITS.rangesPerDrive) {
+    throw DatdotError.invalidArgument(`core ${keyHex.slice(0, 8)} has blocks missing in ${ranges.length} places (at most ${RECORD_LIMITS.rangesPerDrive} ranges per core): replicate it fully first`)
+  }
+  return { keyHex, ranges, root: hex }
+}
+
+export interface SponsorOptions {
+  ctx: HostingContext
+  chain: Pick<HostingChain, 'publishPlan' | 'updatePlan' | 'market' | 'addressHex'>
+  /** This node's vault drive. */
+  vault: Hyperdrive
+  /** Opens followed drives to sponsor them. */
+  corestore: Pick<Corestore, 'session'>
+  /** A plan update went out: the new root lengths of its cores. */
+  onUpdated?: (planId: number, lengths: number[]) => void
+  /** A plan update failed (it is tried again when the vault grows or the chain moves). */
+  onError?: (err: unknown) => void
+}
+
+export interface SponsorRequest { link: string, replicas: number, days: number, pricePlanck: bigint }
+
+export class Sponsor {
+  private timer: unknown = null
+  private updating = false
+  private again = false
+  private closed = false
+
+  constructor (private readonly opts: SponsorOptions) {}
+
+  /** Publishes a plan for a drive this node has: both its cores, as they are now. */
+  async sponsor (req: SponsorRequest): Promise<{ planId: number }> {
+    const { key } = parseLink(req.link)
+    if (!Number.isSafeInteger(req.replicas) || req.replicas < 1 || req.replicas > 8) throw DatdotError.invalidArgument('replicas must be 1 to 8')
+    if (!Number.isSafeInteger(req.days) || req.days < 1 || req.days > 3650) throw DatdotError.invalidArgument('days must be 1 to 3650')
+    if (req.pricePlanck <= 0n) throw DatdotError.invalidArgument('the price must be positive')
+    const vault = this.opts.vault
+    const own = b4a.equals(vault.key, key)
+    const drive = own ? vault : new Hyperdrive(this.opts.corestore.session(), b4a.from(key))
+    try {
+      await drive.ready()
+      if (!own) await drive.update({ wait: true })
+      const drives = await this.rangesOf(drive)
+      const res = await this.opts.chain.publishPlan({ drives, replicas: req.replicas, durationBlocks: req.days * BLOCKS_PER_DAY, budgetPlanck: req.pricePlanck })
+      return { planId: res.planId }
+    } finally {
+      if (!own) await drive.close().catch(() => {})
+    }
+  }
+
+  /** The active plans this node sponsors for its own vault. */
+  vaultPlans (): Plan[] {
+    const { chain } = this.opts
+    const me = chain.addressHex
+    const vaultKey = toHex(this.opts.vault.key)
+    return Object.values(chain.market.plans).filter((p) => p.sponsor === me && p.status === 'active' && p.drives[0]?.keyHex === vaultKey)
+  }
+
+  /** The chain moved: an update is due when a vault plan's root is behind the vault and none is on its way. */
+  check (): void {
+    if (this.timer !== null || this.updating) return
+    const length = this.opts.vault.core.length
+    if (this.vaultPlans().some((p) => p.drives[0].root.length < length)) this.schedule()
+  }
+
+  /** Debounced: the vault grew; an update goes out when it has been quiet for updateDebounceMs. */
+  schedule (): void {
+    const { ctx } = this.opts
+    if (this.closed) return
+    if (this.updating) { this.again = true; return }
+    if (this.timer !== null) ctx.timers.clearTimeout(this.timer)
+    this.timer = ctx.timers.setTimeout(() => {
+      this.timer = null
+      this.run()
+    }, ctx.limits.updateDebounceMs)
+  }
+
+  close (): void {
+    this.closed = true
+    if (this.timer !== null) this.opts.ctx.timers.clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  /** The signed roots of both cores of a drive as they are now: every party works against these. */
+  private async rangesOf (drive: Hyperdrive): Promise<DriveRanges[]> {
+    const notYet = (): DatdotError => DatdotError.notFound('the drive’s content (not replicated yet)')
+    if (drive.core.length === 0) throw notYet()
+    const meta = await driveRanges(drive.core, await captureSignedRoot(drive.core), 0)
+    if (meta === null) throw notYet()
+    const drives: DriveRanges[] = [meta]
+    const blobs = await drive.getBlobs()
+    if (blobs !== null && blobs.core.length > 0) {
+      const b = await driveRanges(blobs.core, await captureSignedRoot(blobs.core), 0)
+      if (b !== null) drives.push(b)
+    }
+    return drives
+  }
+
+  private run (): void {
+    if (this.closed || this.updating) return
+    this.updating = true
+    this.again = false
+    ;(async () => {
+      for (const plan of this.vaultPlans()) await this.update(plan)
+    })().catch((err) => { this.opts.onError?.(err) }).finally(() => {
+      this.updating = false
+      if (this.again) this.schedule()
+    })
+  }
+
+  /** Submits an update for one plan when its cores grew past their recorded roots: new roots, ranges [old, new). */
+  private async update (plan: Plan): Promise<void> {
+    const vault = this.opts.vault
+    const cores = new Map<string, Hypercore>([[toHex(vault.key), vault.core]])
+    const blobs = await vault.getBlobs()
+    if (blobs !== null) cores.set(toHex(blobs.core.key as Buffer), blobs.core)
+    const drives: DriveRanges[] = []
+    for (const d of plan.drives) {
+      const core = cores.get(d.keyHex)
+      if (core === undefined || core.length <= d.root.length) continue
+      if (core.fork !== d.root.fork) throw DatdotError.invalidArgument(`core ${d.keyHex.slice(0, 8)} was truncated (fork ${core.fork}, the plan has ${d.root.fork}): publish a new plan`)
+      const grown = await driveRanges(core, await captureSignedRoot(core), d.root.length)
+      if (grown !== null) drives.push(grown)
+    }
+    if (drives.length === 0) return
+    await this.opts.chain.updatePlan({ planId: plan.id, drives, budgetPlanck: 0n })
+    this.opts.ctx.counters.planUpdates++
+    this.opts.onUpdated?.(plan.id, drives.map((d) => d.root.length))
+  }
+}
