@@ -1,0 +1,163 @@
+/**
+ * The marketplace's accounting: value (budgets allocated to owed work items and refunds, plan
+ * ends, escrow conservation, value no record explains) and reputation (rewards, penalties, the
+ * reputation floor). Every planck that enters escrow is, at every moment, paid out, refunded or
+ * held (conservation); a broken balance is an internal error.
+ */
+import { DatdotError } from '../shared/errors.js'
+import {
+  MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type NetworkConfig, type PenaltyReason, type Plan, type Reason
+} from './market-types.js'
+import type { Ctx } from './market-context.js'
+import { dropProvider, release, vacateSlot } from './assignments.js'
+
+// ---------------------------------------------------------------- value
+
+/** Budget of a plan not yet allocated to work or refund. */
+export function remainingPlanck (plan: Plan): bigint {
+  return plan.budgetPlanck - plan.accruedPlanck - plan.refundPlanck
+}
+
+export function addOwed (ctx: Ctx, plan: Plan, to: string, amountPlanck: bigint, reason: Reason): void {
+  const { state, block } = ctx
+  const id = state.next.item++
+  state.owed[id] = { id, to, amountPlanck, reason, planId: plan.id, block: block.number }
+}
+
+export function accrue (ctx: Ctx, plan: Plan, to: string, units: bigint, reason: Reason): void {
+  if (plan.status !== 'active') return
+  const net = ctx.state.network as NetworkConfig
+  let amount = units * net.unitPricePlanck
+  const left = remainingPlanck(plan)
+  if (amount > left) amount = left
+  if (amount > 0n) {
+    plan.accruedPlanck += amount
+    addOwed(ctx, plan, to, amount, reason)
+  }
+  if (remainingPlanck(plan) === 0n) endPlan(ctx, plan, 'exhausted')
+}
+
+export function endPlan (ctx: Ctx, plan: Plan, status: Plan['status']): void {
+  const { state } = ctx
+  plan.status = status
+  const left = remainingPlanck(plan)
+  if (left > 0n) {
+    plan.refundPlanck += left
+    addOwed(ctx, plan, plan.sponsor, left, 'refund')
+  }
+  for (const cid of plan.contractIds) {
+    const contract = state.contracts[cid]
+    if (contract === undefined) continue
+    contract.slots.forEach((_, i) => vacateSlot(state, contract, i))
+    if (contract.attestor !== null) release(state, contract.attestor, 0)
+    delete state.contracts[cid]
+  }
+  for (const [id, ch] of Object.entries(state.challenges)) {
+    if (state.contracts[ch.contractId] === undefined) delete state.challenges[id]
+  }
+  state.pending = state.pending.filter((id) => state.contracts[id] !== undefined)
+  ctx.out.notices.push(`plan ${plan.id} ${status}`)
+}
+
+/** Held by escrow on behalf of someone: unspent budgets, owed unpaid items, unattributed value. */
+export function heldPlanck (state: MarketState): bigint {
+  let held = state.escrow.unattributedInPlanck
+  for (const plan of Object.values(state.plans)) held += remainingPlanck(plan)
+  for (const item of Object.values(state.owed)) held += item.amountPlanck
+  return held
+}
+
+export interface Conservation {
+  inPlanck: bigint
+  payoutsPlanck: bigint
+  refundsPlanck: bigint
+  heldPlanck: bigint
+  unaccountedOutPlanck: bigint
+  /** What the escrow account should hold above its baseline. */
+  expectedEscrowPlanck: bigint
+  ok: boolean
+}
+
+/** budget in = payouts + refunds + held (+ leaks, which tests require to be zero). */
+export function conservation (state: MarketState): Conservation {
+  const e = state.escrow
+  const inPlanck = e.budgetsInPlanck + e.unattributedInPlanck
+  const held = heldPlanck(state)
+  return {
+    inPlanck,
+    payoutsPlanck: e.payoutsPlanck,
+    refundsPlanck: e.refundsPlanck,
+    heldPlanck: held,
+    unaccountedOutPlanck: e.unaccountedOutPlanck,
+    expectedEscrowPlanck: inPlanck - e.payoutsPlanck - e.refundsPlanck - e.unaccountedOutPlanck,
+    ok: inPlanck === e.payoutsPlanck + e.refundsPlanck + held
+  }
+}
+
+export function assertConservation (state: MarketState): void {
+  const c = conservation(state)
+  if (!c.ok) throw DatdotError.internal(`marketplace conservation broken: in ${c.inPlanck} != payouts ${c.payoutsPlanck} + refunds ${c.refundsPlanck} + held ${c.heldPlanck}`)
+}
+
+/** Value of an action that no valid record claimed: counted so that escrow conservation stays exact. */
+export function accountUnclaimed (state: MarketState, action: Action, res: ActionOutcome): void {
+  const escrow = state.network?.escrow
+  action.transfers.forEach((t, i) => {
+    if (escrow === undefined) return
+    if (t.to === escrow && t.from !== escrow) {
+      state.escrow.unattributedInPlanck += t.amountPlanck
+      res.transferLegs[i] = [{ reason: 'unattributed', amountPlanck: t.amountPlanck, memo: 'value sent to escrow without a valid record' }]
+    } else if (t.from === escrow && t.to !== escrow) {
+      state.escrow.unaccountedOutPlanck += t.amountPlanck
+      res.transferLegs[i] = [{ reason: 'unattributed', amountPlanck: t.amountPlanck, memo: 'value left escrow without a valid record' }]
+    }
+  })
+}
+
+/**
+ * Reward units for a performance check from the medians of its reports: the lower of the
+ * time-to-first-byte score (full at <= 100 ms, zero at >= 1500 ms) and the throughput score (zero
+ * at <= 64 KiB/s, full at >= 4 MiB/s), scaled linearly between performanceMin and performanceMax.
+ */
+export function performanceUnits (ttfbMs: number, throughputBps: number): bigint {
+  const { ttfbFullMs, ttfbZeroMs, throughputZeroBps, throughputFullBps } = MARKET_PARAMS.performance
+  const { performanceMax: hi, performanceMin: lo } = MARKET_PARAMS.units
+  const clamp = (x: number, a: number, b: number): number => Math.min(b, Math.max(a, x))
+  // Scores as fractions num / den in [0, 1].
+  const tNum = BigInt(ttfbZeroMs - clamp(ttfbMs, ttfbFullMs, ttfbZeroMs))
+  const tDen = BigInt(ttfbZeroMs - ttfbFullMs)
+  const bNum = BigInt(clamp(throughputBps, throughputZeroBps, throughputFullBps) - throughputZeroBps)
+  const bDen = BigInt(throughputFullBps - throughputZeroBps)
+  const [num, den] = tNum * bDen <= bNum * tDen ? [tNum, tDen] : [bNum, bDen]
+  return lo + ((hi - lo) * num) / den
+}
+
+// ---------------------------------------------------------------- reputation
+
+/** Raises a reputation (capped at MARKET_PARAMS.reputationMax). */
+export function reward (state: MarketState, address: string, amount: number): void {
+  const p = state.providers[address]
+  if (p === undefined) return
+  p.reputation = Math.min(MARKET_PARAMS.reputationMax, p.reputation + amount)
+}
+
+/** Lowers a reputation (listed in the block's outcome); below the floor the provider is dropped after the current record. */
+export function penalise (ctx: Ctx, address: string, reason: PenaltyReason, detail: string): void {
+  const p = ctx.state.providers[address]
+  if (p === undefined) return
+  const amount = MARKET_PARAMS.penalties[reason]
+  p.reputation = Math.max(0, p.reputation - amount)
+  ctx.out.penalties.push({ address, reason, amount, detail })
+  if (p.reputation < MARKET_PARAMS.reputationFloor && !ctx.floorDrops.includes(address)) ctx.floorDrops.push(address)
+}
+
+/** Removes every provider that fell below the reputation floor from all its assignments. */
+export function applyFloorDrops (ctx: Ctx): void {
+  while (ctx.floorDrops.length > 0) {
+    const address = ctx.floorDrops.shift() as string
+    const p = ctx.state.providers[address]
+    if (p === undefined || p.reputation >= MARKET_PARAMS.reputationFloor) continue
+    dropProvider(ctx, address)
+    ctx.out.notices.push(`provider ${address} fell below the reputation floor (${p.reputation}): dropped from its assignments`)
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Who holds which job: taking and releasing a provider's job and capacity, vacating a slot,
+ * queueing a contract that needs providers (pending), dropping a provider from every assignment,
+ * and remembering who failed a slot's setup (blame). No randomness, no value.
+ */
+import { MARKET_PARAMS, type Contract, type MarketState, type Slot } from './market-types.js'
+import type { Ctx } from './market-context.js'
+
+/** A provider takes one more job (and `bytes` of its storage). */
+export function take (state: MarketState, address: string, bytes: number): void {
+  const p = state.providers[address]
+  p.jobs++
+  p.usedBytes += bytes
+}
+
+export function release (state: MarketState, address: string, bytes: number): void {
+  const p = state.providers[address]
+  if (p === undefined) return
+  p.jobs = Math.max(0, p.jobs - 1)
+  p.usedBytes = Math.max(0, p.usedBytes - bytes)
+}
+
+export function contractBytes (c: Contract): number { return (c.end - c.start) * MARKET_PARAMS.chunkBytes }
+
+export function vacateSlot (state: MarketState, contract: Contract, i: number): void {
+  const slot = contract.slots[i]
+  if (slot.hoster !== null) release(state, slot.hoster, contractBytes(contract))
+  if (slot.encoder !== null) release(state, slot.encoder, 0)
+  slot.hoster = null
+  slot.encoder = null
+  slot.state = 'unassigned'
+  slot.receiptsRootHex = null
+  slot.strikes = { storage: 0, performance: 0 }
+  slot.accusers = { storage: [], performance: [] }
+  for (const [id, ch] of Object.entries(state.challenges)) {
+    if (ch.contractId === contract.id && ch.slot === i) delete state.challenges[id]
+  }
+}
+
+export function markPending (state: MarketState, contract: Contract): void {
+  const needs = contract.attestor === null || contract.slots.some((s) => s.state === 'unassigned')
+  if (needs && !state.pending.includes(contract.id)) state.pending.push(contract.id)
+}
+
+/** Removes a provider from every assignment; its slots get new providers later (replacement). */
+export function dropProvider (ctx: Ctx, address: string): void {
+  const { state } = ctx
+  for (const contract of Object.values(state.contracts)) {
+    contract.slots.forEach((slot, i) => {
+      if (slot.hoster === address || (slot.encoder === address && slot.state !== 'hosting')) vacateSlot(state, contract, i)
+      else if (slot.encoder === address) {
+        // A hosting slot keeps its replica; the encoder's job is released, its key stays on record.
+        release(state, address, 0)
+        slot.encoder = null
+      }
+    })
+    if (contract.attestor === address) {
+      release(state, address, 0)
+      contract.attestor = null
+      contract.setupDeadline = null
+    }
+    markPending(state, contract)
+  }
+  for (const [id, ch] of Object.entries(state.challenges)) {
+    if (ch.hoster === address) { delete state.challenges[id]; continue }
+    if (!ch.attestors.includes(address)) continue
+    ch.attestors = ch.attestors.filter((a) => a !== address)
+    ch.reports = ch.reports.filter((r) => r.attestor !== address)
+    if (ch.attestors.length === 0) delete state.challenges[id]
+  }
+}
+
+/** Remembers that `address` failed this slot (it is not assigned to it again), at most MARKET_PARAMS.blamedPerSlot. */
+export function blame (slot: Slot, address: string): void {
+  if (slot.blamed.includes(address)) return
+  slot.blamed.push(address)
+  if (slot.blamed.length > MARKET_PARAMS.blamedPerSlot) slot.blamed.shift()
+}

@@ -1,0 +1,161 @@
+/**
+ * How challenges settle: a performance check graded from its attestors' reports, containment (a
+ * first failure puts a slot under re-check, a second replaces the hoster, a pass clears it without
+ * penalising the accusers), and the per-block deadlines (plan ends, setup timeouts, challenges
+ * not reported in time).
+ */
+import { RECORD_LIMITS } from './record-types.js'
+import { MARKET_PARAMS, type Challenge, type Contract, type MarketState } from './market-types.js'
+import type { Ctx } from './market-context.js'
+import { accrue, endPlan, penalise, performanceUnits, reward } from './accounting.js'
+import { blame, markPending, release, vacateSlot } from './assignments.js'
+import { issueChallenge } from './selection.js'
+
+/** Lower median of integers (deterministic, no floating point). */
+function median (values: number[]): number {
+  const v = [...values].sort((a, b) => a - b)
+  return v[Math.floor((v.length - 1) / 2)]
+}
+
+/**
+ * Settles a performance check from its reports; attestors that did not report are penalised.
+ * Reachable: a strict majority of the reports say so (graded from the medians, unreachable
+ * reports counting as the worst values). Failed: a strict majority of the check's ATTESTORS
+ * reported unreachable (so a lone report while the others missed the deadline cannot fail a
+ * hoster). Anything else is inconclusive: no reward, no strike.
+ */
+export function settlePerformance (ctx: Ctx, ch: Challenge): void {
+  const { state } = ctx
+  delete state.challenges[ch.id]
+  for (const a of ch.attestors) {
+    if (!ch.reports.some((r) => r.attestor === a)) {
+      penalise(ctx, a, 'missedReport', `performance check ${ch.id}`)
+      ctx.out.notices.push(`attestor ${a} missed performance check ${ch.id}`)
+    }
+  }
+  const contract = state.contracts[ch.contractId]
+  if (contract === undefined) return
+  if (ch.reports.length === 0) {
+    ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
+    return
+  }
+  const slot = contract.slots[ch.slot]
+  const current = slot.hoster === ch.hoster && slot.state === 'hosting'
+  const reachable = ch.reports.filter((r) => r.reachable)
+  const unreachable = ch.reports.length - reachable.length
+  if (2 * reachable.length > ch.reports.length) {
+    const ttfb = median(ch.reports.map((r) => (r.reachable ? r.ttfbMs : RECORD_LIMITS.latencyMsMax)))
+    const throughput = median(ch.reports.map((r) => (r.reachable ? r.throughputBps : 0)))
+    accrue(ctx, state.plans[contract.planId], ch.hoster, performanceUnits(ttfb, throughput), 'performance-proof')
+    reward(state, ch.hoster, MARKET_PARAMS.rewardsOnSuccess)
+    if (current) clearContainment(ctx, contract, ch.slot, 'performance')
+  } else if (2 * unreachable <= ch.attestors.length) {
+    // Not a majority of the check's attestors: a lone (possibly lying) report decides nothing.
+    ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} inconclusive (${unreachable} of ${ch.attestors.length} unreachable)`)
+  } else if (current) {
+    strike(ctx, contract, ch.slot, 'performance', ch.reports.filter((r) => !r.reachable).map((r) => r.attestor), 'unreachable')
+  }
+}
+
+/**
+ * A pass: ends the slot's containment of `kind`. The accusers are not penalised: a pass now does
+ * not prove an earlier failure false (the hoster may have been unreachable or late then, a
+ * partial deleter may pass a walk that misses its holes, a cheater may re-fetch what it was caught
+ * without), so an honest attestor could be punished for a true report. Each unconfirmed
+ * accusation is counted instead; `unconfirmedLimit` in a row (none confirmed between) and the
+ * attestor is not chosen to attest for `attestSuspensionBlocks`. It keeps its reputation, its
+ * other roles and all it earned (docs/protocol.md, "No honest penalty").
+ */
+export function clearContainment (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind']): void {
+  const slot = contract.slots[i]
+  if (slot.strikes[kind] === 0) return
+  for (const a of slot.accusers[kind]) {
+    ctx.out.notices.push(`attestor ${a} was contradicted on the ${kind} of contract ${contract.id} slot ${i} (not confirmed: no penalty)`)
+    const p = ctx.state.providers[a]
+    if (p === undefined) continue
+    p.unconfirmed = (p.unconfirmed ?? 0) + 1
+    if (p.unconfirmed >= MARKET_PARAMS.unconfirmedLimit) {
+      p.unconfirmed = 0
+      p.attestSuspendedUntil = ctx.block.number + MARKET_PARAMS.attestSuspensionBlocks
+      ctx.out.notices.push(`attestor ${a} not chosen to attest until block ${p.attestSuspendedUntil} (${MARKET_PARAMS.unconfirmedLimit} unconfirmed accusations in a row)`)
+    }
+  }
+  slot.strikes[kind] = 0
+  slot.accusers[kind] = []
+}
+
+/** A confirmed accusation (a second failure by other attestors) ends the accusers' unconfirmed streaks. */
+function confirmAccusers (state: MarketState, accusers: string[]): void {
+  for (const a of accusers) {
+    const p = state.providers[a]
+    if (p !== undefined && p.unconfirmed !== undefined) p.unconfirmed = 0
+  }
+}
+
+/** A failure: the first puts the slot in containment with a re-check at once; the second replaces the hoster. */
+export function strike (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'], accusers: string[], why: string): void {
+  const { state } = ctx
+  const slot = contract.slots[i]
+  const hoster = slot.hoster as string
+  if (slot.strikes[kind] === 0) {
+    slot.strikes[kind] = 1
+    slot.accusers[kind] = [...accusers]
+    // A storage claim is re-checked at once by another attestor. Availability is a reading of the
+    // moment: a performance failure is re-checked by the slot's next scheduled check (a challenge
+    // interval later, other attestors), so a hoster is replaced for it only when it failed twice,
+    // an interval apart, never for one busy moment (docs/protocol.md, "No honest penalty").
+    if (kind === 'storage') {
+      ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checking`)
+      issueChallenge(ctx, contract, i, kind, true)
+    } else {
+      ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checked by its next check`)
+    }
+    return
+  }
+  confirmAccusers(state, [...slot.accusers[kind], ...accusers])
+  penalise(ctx, hoster, 'failedProof', `${kind} of contract ${contract.id} slot ${i} (${why})`)
+  vacateSlot(state, contract, i)
+  // the replacement is someone else: the failed hoster is not assigned to this slot again
+  blame(slot, hoster)
+  markPending(state, contract)
+  ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a ${kind} challenge: replaced`)
+}
+
+/**
+ * Plan ends, setup timeouts (new attestor), challenge deadlines: a storage challenge without a
+ * report costs its attestor (a slot in containment is re-checked by another one); a performance
+ * check settles with the reports it has and penalises the attestors that did not report.
+ */
+export function expireAndEnd (ctx: Ctx): void {
+  const { state, block } = ctx
+  for (const plan of Object.values(state.plans)) {
+    if (plan.status === 'active' && block.number >= plan.endBlock) endPlan(ctx, plan, 'ended')
+  }
+  for (const contract of Object.values(state.contracts)) {
+    if (contract.setupDeadline !== null && block.number >= contract.setupDeadline && contract.attestor !== null) {
+      penalise(ctx, contract.attestor, 'missedReport', `setup of contract ${contract.id}`)
+      release(state, contract.attestor, 0)
+      ctx.out.notices.push(`attestor ${contract.attestor} missed the setup of contract ${contract.id}: replaced`)
+      contract.attestor = null
+      contract.setupDeadline = null
+      markPending(state, contract)
+    }
+  }
+  for (const id of Object.keys(state.challenges)) {
+    const ch = state.challenges[id]
+    if (ch === undefined) continue
+    if (ch.kind === 'performance') {
+      if (block.number >= ch.deadline || ch.reports.length >= ch.attestors.length) settlePerformance(ctx, ch)
+      continue
+    }
+    if (block.number < ch.deadline) continue
+    delete state.challenges[id]
+    for (const a of ch.attestors) penalise(ctx, a, 'missedReport', `storage challenge ${ch.id}`)
+    ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
+    const contract = state.contracts[ch.contractId]
+    const slot = contract?.slots[ch.slot]
+    if (slot !== undefined && slot.hoster === ch.hoster && slot.state === 'hosting' && slot.strikes.storage > 0) {
+      issueChallenge(ctx, contract, ch.slot, 'storage', true, ch.attestors)
+    }
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The marketplace's vocabulary: its fixed parameters (MARKET_PARAMS), its input (a block of
+ * actions), its state (providers, plans, contracts, challenges, owed items, escrow totals) and its
+ * output (what each record and block did, penalties, reject reasons). Types and the empty state
+ * only; the rules live in the other market files (marketplace.ts lists them).
+ */
+import type { MarketRecord, DriveRanges, NetworkParams, SignedRootHex } from './record-types.js'
+
+// ---------------------------------------------------------------- parameters
+
+/**
+ * Constants of the state machine. The parameters a network may choose (contract size, challenge
+ * interval and timeout, attestors per performance check) come from its network record
+ * (`state.network.params`, records.ts NetworkParams), not from here.
+ */
+export const MARKET_PARAMS = {
+  chunkBytes: 64 * 1024,
+  contractsPerPlan: 1024,
+  setupTimeoutBlocks: 20,
+  challengesPerBlock: 256,
+  assignmentsPerBlock: 64,
+  jobsPerProvider: 256,
+  recordsPerAction: 32,
+  transfersPerAction: 64,
+  reputationStart: 500,
+  reputationMax: 1000,
+  /** Below this reputation a provider loses all its assignments and gets no new ones. */
+  reputationFloor: 250,
+  /** Failed setup slots remembered per slot (those providers are not assigned to it again). */
+  blamedPerSlot: 4,
+  retiredMax: 100_000,
+  /**
+   * Reward units (times the network's unit price). Per storage challenge and performance check;
+   * encoding per chunk; setup attest per setup report; challengeAttest per report.
+   */
+  units: {
+    encoding: 10n,
+    setupAttest: 20n,
+    storageProof: 60n,
+    challengeAttest: 10n,
+    performanceMax: 40n,
+    performanceMin: 10n
+  },
+  /**
+   * Performance grading from the medians of the attestors' measurements: time to first byte full
+   * score at <= fullMs, zero at >= zeroMs; throughput zero at <= zeroBps, full at >= fullBps; the
+   * grade is the lower of the two scores.
+   */
+  performance: { ttfbFullMs: 100, ttfbZeroMs: 1500, throughputZeroBps: 64 * 1024, throughputFullBps: 4 * 1024 * 1024 },
+  penalties: { failedProof: 50, missedReport: 20, pause: 10, failedSetup: 30 },
+  /** Accusations in a row that a re-check did not confirm before an attestor is rested (not penalised). */
+  unconfirmedLimit: 3,
+  /** Blocks an attestor with `unconfirmedLimit` unconfirmed accusations in a row is not chosen to attest. */
+  attestSuspensionBlocks: 600,
+  rewardsOnSuccess: 5
+} as const
+
+export type Reason = 'encoding' | 'setup' | 'storage-proof' | 'performance-proof' | 'refund' | 'budget'
+
+// ---------------------------------------------------------------- input
+
+export interface Transfer { from: string, to: string, amountPlanck: bigint }
+
+export interface Action {
+  /** Extrinsic index in the block. */
+  index: number
+  /** Dispatch origin as 0x-hex account id (for multisig calls: the multisig account). */
+  signer: string
+  /** Remarks of the batch that start with `datdot/`, in batch order. */
+  remarks: Uint8Array[]
+  transfers: Transfer[]
+}
+
+export interface BlockInput {
+  number: number
+  hash: string
+  parentHash: string
+  timeMs: number
+  actions: Action[]
+}
+
+// ---------------------------------------------------------------- state
+
+export interface Provider {
+  address: string
+  roles: number
+  storageBytes: number
+  bandwidthBps: number
+  region: string
+  noiseKeyHex: string
+  registeredAt: number
+  reputation: number
+  usedBytes: number
+  jobs: number
+  pausedUntil: number
+  /** Accusations in a row not confirmed by a re-check (absent: none; snapshots before this field). */
+  unconfirmed?: number
+  /** Not chosen to attest before this block (see clearContainment). */
+  attestSuspendedUntil?: number
+}
+
+export interface Slot {
+  hoster: string | null
+  /** Set from assignment on (hosters check the encoder's signatures); null when unassigned, after an encoder failure, or when the encoder left a hosting slot. */
+  encoder: string | null
+  /**
+   * 'unassigned': needs providers (a slot whose encoder failed keeps its `hoster` and waits for
+   * an encoder only); 'setup': encoder, hoster and the contract attestor set it up; 'hosting'.
+   */
+  state: 'unassigned' | 'setup' | 'hosting'
+  since: number
+  /** Offset so that challenges of different slots spread over the interval. */
+  phase: number
+  /** BLAKE2b-256 of the encoded chunk hashes the hoster signed for (setup receipt), or null before. */
+  receiptsRootHex: string | null
+  /**
+   * Containment (one per challenge kind): 1 after a failed storage challenge / performance check,
+   * reset by a pass; a second consecutive failure replaces the hoster.
+   */
+  strikes: { storage: number, performance: number }
+  /** Attestors whose failing reports put the slot in containment (never the re-check's attestors). */
+  accusers: { storage: string[], performance: string[] }
+  /** Providers that failed this slot's setup (not assigned to it again), at most MARKET_PARAMS.blamedPerSlot. */
+  blamed: string[]
+}
+
+export interface Contract {
+  id: number
+  planId: number
+  driveIndex: number
+  keyHex: string
+  start: number
+  end: number
+  /** The core's signed root in force when the contract was cut: every party works against it (end <= root.length). */
+  root: SignedRootHex
+  /** The setup attestor (relays and checks the encoded chunks, reports the setup). */
+  attestor: string | null
+  setupDeadline: number | null
+  slots: Slot[]
+}
+
+export interface Plan {
+  id: number
+  sponsor: string
+  /** The latest signed root of each core and every range hosted so far (merged, sorted). */
+  drives: DriveRanges[]
+  replicas: number
+  startBlock: number
+  endBlock: number
+  budgetPlanck: bigint
+  /** Allocated to owed work items (paid or not). */
+  accruedPlanck: bigint
+  /** Allocated to the sponsor's refund. */
+  refundPlanck: bigint
+  status: 'active' | 'ended' | 'unpublished' | 'exhausted'
+  contractIds: number[]
+}
+
+/** One attestor's report of a performance check. */
+export interface PerformanceReport {
+  attestor: string
+  reachable: boolean
+  ttfbMs: number
+  throughputBps: number
+  measureKeyHex: string
+}
+
+/**
+ * A storage challenge or a performance check of one hosting slot. `attestors` is uniform:
+ * storage challenges have exactly one (never the hoster or the sponsor; a re-check after a
+ * failure never one of the slot's accusers); performance checks have 1..performanceAttestors
+ * distinct ones, each reports once (`reports`). A storage challenge settles on its report; a
+ * performance check when every attestor reported or at `deadline` (missing reporters penalised).
+ */
+export interface Challenge {
+  id: number
+  kind: 'storage' | 'performance'
+  contractId: number
+  slot: number
+  hoster: string
+  attestors: string[]
+  /** Performance reports received so far (always empty for storage). */
+  reports: PerformanceReport[]
+  /** The block to challenge (storage) or fetch (performance), in [contract.start, contract.end). */
+  chunk: number
+  issuedAt: number
+  deadline: number
+  /** True for a containment re-check issued right after a failure. */
+  recheck: boolean
+}
+
+export interface OwedItem {
+  id: number
+  to: string
+  amountPlanck: bigint
+  reason: Reason
+  planId: number
+  block: number
+}
+
+export interface NetworkConfig {
+  operators: string[]
+  threshold: number
+  escrow: string
+  unitPricePlanck: bigint
+  params: NetworkParams
+  sinceBlock: number
+}
+
+export interface EscrowTotals {
+  /** Budgets paid in with publish records. */
+  budgetsInPlanck: bigint
+  /** Value sent to escrow without a valid record (kept, owed to nobody). */
+  unattributedInPlanck: bigint
+  payoutsPlanck: bigint
+  refundsPlanck: bigint
+  /** Value that left escrow without a valid record (a leak: counted so conservation shows it). */
+  unaccountedOutPlanck: bigint
+}
+
+export interface MarketState {
+  /** 2: datdot/2 records (signed roots, receipts, containment, several performance attestors). */
+  version: 2
+  block: { number: number, hash: string } | null
+  network: NetworkConfig | null
+  providers: Record<string, Provider>
+  plans: Record<string, Plan>
+  contracts: Record<string, Contract>
+  /** Contracts with an unassigned slot or no attestor, in order of creation. */
+  pending: number[]
+  challenges: Record<string, Challenge>
+  owed: Record<string, OwedItem>
+  /**
+   * Reputation of providers that unregistered below the starting reputation, so that leaving and
+   * registering again does not wash a penalty away (at most MARKET_PARAMS.retiredMax, oldest dropped).
+   */
+  retired: Record<string, number>
+  next: { plan: number, contract: number, challenge: number, item: number }
+  escrow: EscrowTotals
+  counters: { blocks: number, applied: number, rejected: Record<string, number> }
+}
+
+export function initialState (): MarketState {
+  return {
+    version: 2,
+    block: null,
+    network: null,
+    providers: {},
+    plans: {},
+    contracts: {},
+    pending: [],
+    challenges: {},
+    owed: {},
+    retired: {},
+    next: { plan: 1, contract: 1, challenge: 1, item: 1 },
+    escrow: { budgetsInPlanck: 0n, unattributedInPlanck: 0n, payoutsPlanck: 0n, refundsPlanck: 0n, unaccountedOutPlanck: 0n },
+    counters: { blocks: 0, applied: 0, rejected: {} }
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+export type RecordOutcome =
+  | { ok: true, kind: MarketRecord['kind'], ref: string }
+  | { ok: false, why: RejectReason, detail: string }
+
+/** How one transfer of an action is explained: one or more legs (payouts aggregate items). */
+export interface TransferLeg { reason: Reason | 'unattributed', amountPlanck: bigint, memo: string }
+
+export interface ActionOutcome {
+  index: number
+  signer: string
+  applied: Array<{ kind: MarketRecord['kind'], ref: string }>
+  rejected: Array<{ why: RejectReason, detail: string }>
+  /**
+   * One entry per DatDot remark of the action, in batch order: what became of that record. When
+   * the whole action is refused (over limits, value with several records) every record carries
+   * that reason. The chain service resolves each submitter's promise from its own entry.
+   */
+  records: RecordOutcome[]
+  /** Same length and order as the action's transfers. */
+  transferLegs: TransferLeg[][]
+}
+
+export interface BlockOutcome {
+  number: number
+  hash: string
+  actions: ActionOutcome[]
+  /** Things that happened without a record (timeouts, challenges issued, plans ended). */
+  notices: string[]
+  newChallenges: number[]
+  newAssignments: number[]
+  /** Every reputation penalty of this block, with its reason (what a provider is warned about). */
+  penalties: Penalty[]
+}
+
+export type PenaltyReason = keyof typeof MARKET_PARAMS.penalties
+
+export interface Penalty { address: string, reason: PenaltyReason, amount: number, detail: string }
+
+export type RejectReason =
+  | 'malformed' | 'unknown-version' | 'no-network' | 'wrong-signer' | 'over-limits'
+  | 'out-of-order' | 'replayed' | 'bad-value' | 'unknown-ref' | 'not-allowed'
+  /** A signed root or a setup receipt whose signature does not verify. */
+  | 'bad-proof'

@@ -1,0 +1,95 @@
+/**
+ * The network record (operators, escrow, unit price, parameters; once, before anything else) and
+ * the providers' own records: register (or update the offer), unregister (a low reputation is
+ * remembered), pause and unpause.
+ */
+import type { MarketRecord } from './record-types.js'
+import { MARKET_PARAMS, type Action, type NetworkConfig } from './market-types.js'
+import { reject, type Ctx } from './market-context.js'
+import { penalise } from './accounting.js'
+import { dropProvider } from './assignments.js'
+
+type Rec<K extends MarketRecord['kind']> = Extract<MarketRecord, { kind: K }>
+
+export function network (ctx: Ctx, action: Action, rec: Rec<'network'>): string {
+  const { state, block } = ctx
+  if (action.transfers.length > 0) reject('bad-value', 'network record moves no value')
+  if (state.network !== null) reject('replayed', 'network already configured')
+  state.network = { operators: rec.operators, threshold: rec.threshold, escrow: rec.escrow, unitPricePlanck: rec.unitPricePlanck, params: { ...rec.params }, sinceBlock: block.number }
+  return 'network'
+}
+
+/** A new provider starts at the starting reputation (or the lower one it left with); re-registering updates the offer. */
+export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): string {
+  const { state, block } = ctx
+  const signer = action.signer
+  const net = state.network as NetworkConfig
+  if (signer === net.escrow) reject('wrong-signer', 'escrow cannot provide')
+  const existing = state.providers[signer]
+  if (existing !== undefined) {
+    // Re-registering updates the offer; capacity below what is in use is refused.
+    if (rec.storageBytes < existing.usedBytes) reject('not-allowed', 'storage below used bytes')
+    existing.roles = rec.roles
+    existing.storageBytes = rec.storageBytes
+    existing.bandwidthBps = rec.bandwidthBps
+    existing.region = rec.region
+    existing.noiseKeyHex = rec.noiseKeyHex
+    return `provider:${signer}`
+  }
+  const reputation = Math.min(MARKET_PARAMS.reputationStart, state.retired[signer] ?? MARKET_PARAMS.reputationStart)
+  delete state.retired[signer]
+  ctx.sorted = null
+  state.providers[signer] = {
+    address: signer,
+    roles: rec.roles,
+    storageBytes: rec.storageBytes,
+    bandwidthBps: rec.bandwidthBps,
+    region: rec.region,
+    noiseKeyHex: rec.noiseKeyHex,
+    registeredAt: block.number,
+    reputation,
+    usedBytes: 0,
+    jobs: 0,
+    pausedUntil: 0
+  }
+  return `provider:${signer}`
+}
+
+/** Leaves every assignment; a reputation below the start is remembered (MARKET_PARAMS.retiredMax, oldest dropped). */
+export function unregister (ctx: Ctx, action: Action): string {
+  const { state } = ctx
+  const signer = action.signer
+  const p = state.providers[signer]
+  if (p === undefined) reject('unknown-ref', 'not a provider')
+  dropProvider(ctx, signer)
+  delete state.providers[signer]
+  ctx.sorted = null
+  if (p.reputation < MARKET_PARAMS.reputationStart) {
+    delete state.retired[signer]
+    state.retired[signer] = p.reputation
+    const keys = Object.keys(state.retired)
+    if (keys.length > MARKET_PARAMS.retiredMax) delete state.retired[keys[0]]
+  }
+  return `provider:${signer}`
+}
+
+export function pause (ctx: Ctx, action: Action, rec: Rec<'pause'>): string {
+  const { state, block } = ctx
+  const signer = action.signer
+  const p = state.providers[signer]
+  if (p === undefined) reject('unknown-ref', 'not a provider')
+  if (p.pausedUntil > block.number) reject('replayed', 'already paused')
+  p.pausedUntil = block.number + rec.blocks
+  penalise(ctx, signer, 'pause', 'paused while holding assignments')
+  return `provider:${signer}`
+}
+
+export function unpause (ctx: Ctx, action: Action): string {
+  const { state, block } = ctx
+  const signer = action.signer
+  const p = state.providers[signer]
+  if (p === undefined) reject('unknown-ref', 'not a provider')
+  if (p.pausedUntil <= block.number) reject('out-of-order', 'not paused')
+  p.pausedUntil = 0
+  return `provider:${signer}`
+}

@@ -1,0 +1,164 @@
+/**
+ * Choosing providers: who may take a job (eligible), the weighted deterministic pick from the
+ * block's randomness, filling contracts that need encoders, hosters or an attestor
+ * (assignPending), and issuing storage challenges and performance checks to attestors.
+ * Candidates are always walked in address order, so every node picks the same providers.
+ */
+import { ROLE } from './record-types.js'
+import { MARKET_PARAMS, type Challenge, type Contract, type MarketState, type Provider } from './market-types.js'
+import { params, type Ctx } from './market-context.js'
+import { contractBytes, take } from './assignments.js'
+
+/** True when `p` may take a job of `role` (and `bytes` of storage) at block `now`. */
+export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number): boolean {
+  if ((p.roles & role) === 0) return false
+  if (p.pausedUntil > now) return false
+  if (role === ROLE.attestor && (p.attestSuspendedUntil ?? 0) > now) return false
+  if (p.reputation < MARKET_PARAMS.reputationFloor) return false
+  if (p.jobs >= MARKET_PARAMS.jobsPerProvider) return false
+  if (bytes > 0 && p.storageBytes - p.usedBytes < bytes) return false
+  return true
+}
+
+/** Weighted pick: weight = (reputation + 1) * (1 + free MiB, capped at 2^20). */
+export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number): string | null {
+  const { state, block, rng } = ctx
+  if (ctx.sorted === null) ctx.sorted = Object.values(state.providers).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && eligible(state, p, role, block.number, bytes))
+  if (candidates.length === 0) return null
+  const weights = candidates.map((p) => {
+    const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
+    return BigInt(p.reputation + 1) * BigInt(1 + freeMiB)
+  })
+  const total = weights.reduce((a, b) => a + b, 0n)
+  let x = rng.below(total)
+  for (let i = 0; i < candidates.length; i++) {
+    if (x < weights[i]) return candidates[i].address
+    x -= weights[i]
+  }
+  return candidates[candidates.length - 1].address
+}
+
+/**
+ * Fills unassigned slots (a slot that kept its hoster after an encoder failure needs an encoder
+ * only) and missing attestors; never the sponsor, never one identity twice per contract, never a
+ * provider that failed this slot's setup before.
+ */
+export function assignPending (ctx: Ctx): void {
+  const { state, block } = ctx
+  const still: number[] = []
+  let done = 0
+  for (const cid of state.pending) {
+    const contract = state.contracts[cid]
+    if (contract === undefined) continue
+    if (done >= MARKET_PARAMS.assignmentsPerBlock) { still.push(cid); continue }
+    done++
+    const plan = state.plans[contract.planId]
+    const used = new Set<string>([plan.sponsor])
+    if (contract.attestor !== null) used.add(contract.attestor)
+    for (const s of contract.slots) {
+      if (s.hoster !== null) used.add(s.hoster)
+      if (s.encoder !== null) used.add(s.encoder)
+    }
+    let changed = false
+    contract.slots.forEach((slot) => {
+      if (slot.state !== 'unassigned') return
+      const exclude = new Set([...used, ...slot.blamed])
+      const keptHoster = slot.hoster
+      const hoster = keptHoster ?? pick(ctx, ROLE.hoster, exclude, contractBytes(contract))
+      if (hoster === null) return
+      exclude.add(hoster)
+      const encoder = pick(ctx, ROLE.encoder, exclude, 0)
+      if (encoder === null) return
+      used.add(hoster)
+      used.add(encoder)
+      if (keptHoster === null) take(state, hoster, contractBytes(contract))
+      take(state, encoder, 0)
+      slot.hoster = hoster
+      slot.encoder = encoder
+      slot.state = 'setup'
+      slot.since = block.number
+      changed = true
+    })
+    if (contract.attestor === null) {
+      const attestor = pick(ctx, ROLE.attestor, used, 0)
+      if (attestor !== null) {
+        take(state, attestor, 0)
+        contract.attestor = attestor
+        changed = true
+      }
+    }
+    if (changed) {
+      if (contract.slots.some((s) => s.state === 'setup')) contract.setupDeadline = block.number + MARKET_PARAMS.setupTimeoutBlocks
+      ctx.out.newAssignments.push(contract.id)
+    }
+    if (contract.attestor === null || contract.slots.some((s) => s.state === 'unassigned')) still.push(cid)
+  }
+  state.pending = still
+}
+
+/**
+ * Issues a challenge of `kind` for a hosting slot now: storage to one attestor, performance to
+ * `performanceAttestors` distinct ones (fewer when not enough are eligible). Never the hoster or
+ * the sponsor; a re-check never an accuser (nor `alsoExclude`). Returns the id, or null when no
+ * attestor is eligible.
+ */
+export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'], recheck: boolean, alsoExclude: string[] = []): number | null {
+  const { state, block, rng } = ctx
+  const slot = contract.slots[i]
+  if (slot.hoster === null) return null
+  const plan = state.plans[contract.planId]
+  const exclude = new Set<string>([plan.sponsor, slot.hoster, ...slot.accusers[kind], ...alsoExclude])
+  const want = kind === 'storage' ? 1 : params(ctx).performanceAttestors
+  const attestors: string[] = []
+  while (attestors.length < want) {
+    const a = pick(ctx, ROLE.attestor, exclude, 0)
+    if (a === null) break
+    attestors.push(a)
+    exclude.add(a)
+  }
+  if (attestors.length === 0) return null
+  const id = state.next.challenge++
+  state.challenges[id] = {
+    id,
+    kind,
+    contractId: contract.id,
+    slot: i,
+    hoster: slot.hoster,
+    attestors,
+    reports: [],
+    chunk: contract.start + Number(rng.below(BigInt(contract.end - contract.start))),
+    issuedAt: block.number,
+    deadline: block.number + params(ctx).challengeTimeoutBlocks,
+    recheck
+  }
+  ctx.out.newChallenges.push(id)
+  return id
+}
+
+/**
+ * Every hosting slot gets a storage challenge once per `challengeIntervalBlocks` (at its phase)
+ * and a performance check half an interval later, unless one of that kind is still open.
+ */
+export function issueChallenges (ctx: Ctx): void {
+  const { state, block } = ctx
+  const interval = params(ctx).challengeIntervalBlocks
+  const half = Math.floor(interval / 2)
+  const open = new Set(Object.values(state.challenges).map((c) => `${c.contractId}:${c.slot}:${c.kind}`))
+  let issued = 0
+  for (const contract of Object.values(state.contracts)) {
+    for (let i = 0; i < contract.slots.length; i++) {
+      if (issued >= MARKET_PARAMS.challengesPerBlock) return
+      const slot = contract.slots[i]
+      if (slot.state !== 'hosting' || slot.hoster === null) continue
+      if (block.number <= slot.since) continue
+      const hosterP = state.providers[slot.hoster]
+      if (hosterP !== undefined && hosterP.pausedUntil > block.number) continue
+      let kind: Challenge['kind'] | null = null
+      if ((block.number + slot.phase) % interval === 0) kind = 'storage'
+      else if ((block.number + slot.phase + half) % interval === 0) kind = 'performance'
+      if (kind === null || open.has(`${contract.id}:${i}:${kind}`)) continue
+      if (issueChallenge(ctx, contract, i, kind, false) !== null) issued++
+    }
+  }
+}
