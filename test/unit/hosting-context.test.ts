@@ -120,7 +120,7 @@ describe('the hosting context', () => {
     expect(b4a.toString(ctx.providerKeyBytes('0xp1'), 'hex')).toBe(key)
     expect(ctx.isProviderKey(key)).toBe(true)
     expect(ctx.isProviderKey('cd'.repeat(32))).toBe(false)
-    expect(() => ctx.providerKey('0xnobody')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as unknown as Error)
+    expect(() => ctx.providerKey('0xnobody')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as unknown)
     expect(() => ctx.providerKey(null)).toThrow(/provider \(none\)/)
   })
 

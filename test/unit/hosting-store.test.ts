@@ -42,7 +42,7 @@ describe('the hosting store', () => {
     const { db } = await open()
     const version = (): number => (db.prepare("SELECT MAX(version) AS v FROM schema_migrations WHERE module = 'hosting'").get() as { v: number }).v
     expect(version()).toBe(HOSTING_MIGRATIONS.length)
-    // eslint-disable-next-line no-new
+     
     new HostingStore(db, { now: () => 0, proofsKept: 10 })
     expect(version()).toBe(HOSTING_MIGRATIONS.length)
   })

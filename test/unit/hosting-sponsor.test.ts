@@ -1,0 +1,233 @@
+// The sponsor's side (main/hosting/sponsor.ts) on a real Hyperdrive in a temporary corestore,
+// an in-memory chain view that records what would be submitted, and hand-driven timers: what a
+// plan covers, which requests are refused, and when a vault plan update goes out.
+import { describe, it, expect, afterEach } from 'vitest'
+import { EventEmitter } from 'node:events'
+import b4a from 'b4a'
+import hcrypto from 'hypercore-crypto'
+import Corestore from 'corestore'
+import Hyperdrive from 'hyperdrive'
+import { Sponsor, type SponsorOptions } from '../../main/hosting/sponsor.js'
+import { HostingContext } from '../../main/hosting/context.js'
+import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, newHostingCounters } from '../../main/hosting/config.js'
+import { initialState, type MarketState, type Plan } from '../../main/chain/marketplace.js'
+import type { DriveRanges } from '../../main/chain/records.js'
+import { TempDirs } from '../helpers/engines.js'
+import { HandTimers, flush } from '../helpers/hand-timers.js'
+
+const tmp = new TempDirs()
+const closers: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c()
+  await tmp.cleanup()
+})
+
+type Published = Parameters<SponsorOptions['chain']['publishPlan']>[0]
+type Updated = Parameters<SponsorOptions['chain']['updatePlan']>[0]
+
+class FakeChain extends EventEmitter {
+  market: MarketState = initialState()
+  readonly addressHex = '0xsponsor'
+  published: Published[] = []
+  updates: Updated[] = []
+  failUpdate: Error | null = null
+  async publishPlan (p: Published): Promise<{ planId: number, blockHash: string, blockNumber: number }> {
+    this.published.push(p)
+    return { planId: 40 + this.published.length, blockHash: '0x00', blockNumber: 1 }
+  }
+
+  async updatePlan (u: Updated): Promise<{ planId: number, blockHash: string, blockNumber: number }> {
+    if (this.failUpdate !== null) throw this.failUpdate
+    this.updates.push(u)
+    return { planId: u.planId, blockHash: '0x00', blockNumber: 2 }
+  }
+}
+
+async function vaultDrive (): Promise<{ drive: Hyperdrive, store: Corestore }> {
+  const store = new Corestore(await tmp.make('datdot-sponsor-'))
+  const drive = new Hyperdrive(store.namespace('vault'))
+  await drive.ready()
+  closers.push(async () => { await drive.close(); await store.close() })
+  return { drive, store }
+}
+
+interface Setup { sponsor: Sponsor, chain: FakeChain, timers: HandTimers, drive: Hyperdrive, ctx: HostingContext, updated: number[][], errors: unknown[], outcome: () => Promise<void> }
+
+async function setup (): Promise<Setup> {
+  const { drive, store } = await vaultDrive()
+  const chain = new FakeChain()
+  const timers = new HandTimers()
+  const ctx = new HostingContext({ chain, limits: { ...DEFAULT_HOSTING_LIMITS, updateDebounceMs: 1000 }, counters: newHostingCounters(), keyPair: hcrypto.keyPair(), timers, now: timers.now })
+  const updated: number[][] = []
+  const errors: unknown[] = []
+  const outcomes = new EventEmitter()
+  const sponsor = new Sponsor({
+    ctx,
+    chain,
+    vault: drive,
+    corestore: store,
+    onUpdated: (_id, lengths) => { updated.push(lengths); outcomes.emit('outcome') },
+    onError: (err) => { errors.push(err); outcomes.emit('outcome') }
+  })
+  closers.push(async () => { sponsor.close() })
+  /** The next update round's end: an update sent or an error. */
+  const outcome = (): Promise<void> => new Promise((resolve) => outcomes.once('outcome', () => resolve()))
+  return { sponsor, chain, timers, drive, ctx, updated, errors, outcome }
+}
+
+const link = (drive: Hyperdrive): string => `hyper://${b4a.toString(drive.key, 'hex')}`
+
+/** A plan on chain for the vault as it is now (what publishing would have recorded). */
+function planOf (chain: FakeChain, drives: DriveRanges[], over: Partial<Plan> = {}): Plan {
+  const plan: Plan = {
+    id: 7, sponsor: chain.addressHex, drives, replicas: 1, startBlock: 1, endBlock: 1000, budgetPlanck: 10n, accruedPlanck: 0n, refundPlanck: 0n, status: 'active', contractIds: [], ...over
+  }
+  chain.market.plans[plan.id] = plan
+  return plan
+}
+
+describe('the sponsor', () => {
+  it('publishes a plan with the signed roots and full ranges of both cores of its vault', async () => {
+    const { sponsor, chain, drive } = await setup()
+    await drive.put('/a.txt', b4a.alloc(100_000, 1))
+    const res = await sponsor.sponsor({ link: link(drive), replicas: 2, days: 3, pricePlanck: 5n })
+    expect(res.planId).toBe(41)
+    const p = chain.published[0]
+    expect(p).toMatchObject({ replicas: 2, durationBlocks: 3 * BLOCKS_PER_DAY, budgetPlanck: 5n })
+    expect(p.drives).toHaveLength(2)
+    expect(p.drives[0].keyHex).toBe(b4a.toString(drive.key, 'hex'))
+    expect(p.drives[0].ranges).toEqual([[0, drive.core.length]])
+    expect(p.drives[0].root.length).toBe(drive.core.length)
+    const blobs = await drive.getBlobs()
+    expect(p.drives[1].ranges).toEqual([[0, blobs?.core.length]])
+  })
+
+  it('refuses bad requests before touching the chain, naming the field', async () => {
+    const { sponsor, chain, drive } = await setup()
+    await drive.put('/a.txt', b4a.from('x'))
+    const ok = { link: link(drive), replicas: 1, days: 1, pricePlanck: 1n }
+    await expect(sponsor.sponsor({ ...ok, link: 'not a link' })).rejects.toMatchObject({ code: 'INVALID_LINK' })
+    await expect(sponsor.sponsor({ ...ok, replicas: 0 })).rejects.toThrow(/replicas must be 1 to 8/)
+    await expect(sponsor.sponsor({ ...ok, replicas: 9 })).rejects.toThrow(/replicas must be 1 to 8/)
+    await expect(sponsor.sponsor({ ...ok, replicas: 1.5 })).rejects.toThrow(/replicas/)
+    await expect(sponsor.sponsor({ ...ok, days: 0 })).rejects.toThrow(/days must be 1 to 3650/)
+    await expect(sponsor.sponsor({ ...ok, days: 3651 })).rejects.toThrow(/days/)
+    await expect(sponsor.sponsor({ ...ok, pricePlanck: 0n })).rejects.toThrow(/price must be positive/)
+    expect(chain.published).toHaveLength(0)
+  })
+
+  it('refuses to publish an empty vault with NOT_FOUND', async () => {
+    const { sponsor, chain, drive } = await setup()
+    await expect(sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect(chain.published).toHaveLength(0)
+  })
+
+  it('lists as vault plans only the active plans it sponsors for its own vault', async () => {
+    const { sponsor, chain, drive } = await setup()
+    await drive.put('/a.txt', b4a.from('x'))
+    const drives = (await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n }), chain.published[0].drives)
+    planOf(chain, drives, { id: 1 })
+    planOf(chain, drives, { id: 2, status: 'unpublished' })
+    planOf(chain, drives, { id: 3, sponsor: '0xsomeoneelse' })
+    planOf(chain, [{ ...drives[0], keyHex: 'ee'.repeat(32) }], { id: 4 })
+    expect(sponsor.vaultPlans().map((p) => p.id)).toEqual([1])
+  })
+
+  it('sends one update after the vault has been quiet for the debounce time, with the new blocks only', async () => {
+    const { sponsor, chain, timers, drive, ctx, updated, outcome } = await setup()
+    await drive.put('/a.txt', b4a.alloc(50_000, 1))
+    await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })
+    const before = chain.published[0].drives
+    planOf(chain, before)
+    await drive.put('/b.txt', b4a.alloc(50_000, 2))
+    sponsor.schedule()
+    timers.advance(999)
+    sponsor.schedule() // the vault grew again: the quiet time starts over
+    timers.advance(999)
+    expect(chain.updates).toHaveLength(0)
+    expect(timers.pending.size).toBe(1)
+    const sent = outcome()
+    timers.advance(1)
+    await sent
+    expect(chain.updates).toHaveLength(1)
+    const u = chain.updates[0]
+    expect(u.planId).toBe(7)
+    expect(u.budgetPlanck).toBe(0n)
+    expect(u.drives[0].ranges).toEqual([[before[0].root.length, drive.core.length]])
+    expect(u.drives[0].root.length).toBe(drive.core.length)
+    expect(ctx.counters.planUpdates).toBe(1)
+    expect(updated).toEqual([u.drives.map((d) => d.root.length)])
+  })
+
+  it('sends nothing when no vault plan is behind the vault', async () => {
+    const { sponsor, chain, timers, drive } = await setup()
+    await drive.put('/a.txt', b4a.from('x'))
+    await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })
+    planOf(chain, chain.published[0].drives)
+    sponsor.check()
+    expect(timers.pending.size).toBe(0)
+    expect(chain.updates).toHaveLength(0)
+  })
+
+  it('schedules an update from the chain’s side when a vault plan is behind, and not again while one is pending', async () => {
+    const { sponsor, chain, timers, drive, outcome } = await setup()
+    await drive.put('/a.txt', b4a.from('x'))
+    await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })
+    planOf(chain, chain.published[0].drives)
+    await drive.put('/b.txt', b4a.from('y'))
+    sponsor.check()
+    expect(timers.pending.size).toBe(1)
+    sponsor.check()
+    expect(timers.pending.size).toBe(1)
+    const sent = outcome()
+    timers.advance(1000)
+    await sent
+    expect(chain.updates).toHaveLength(1)
+  })
+
+  it('reports a failed update to onError and tries again when the vault grows', async () => {
+    const { sponsor, chain, timers, drive, errors, outcome } = await setup()
+    await drive.put('/a.txt', b4a.from('x'))
+    await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })
+    planOf(chain, chain.published[0].drives)
+    await drive.put('/b.txt', b4a.from('y'))
+    chain.failUpdate = new Error('chain down')
+    sponsor.schedule()
+    let done = outcome()
+    timers.advance(1000)
+    await done
+    expect(errors).toHaveLength(1)
+    chain.failUpdate = null
+    await flush() // the failed round's finally
+    sponsor.schedule()
+    done = outcome()
+    timers.advance(1000)
+    await done
+    expect(chain.updates).toHaveLength(1)
+  })
+
+  it('refuses to update a plan whose core was truncated (another fork): a new plan is needed', async () => {
+    const { sponsor, chain, timers, drive, errors, outcome } = await setup()
+    await drive.put('/a.txt', b4a.from('x'))
+    await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })
+    const drives = chain.published[0].drives
+    planOf(chain, [{ ...drives[0], root: { ...drives[0].root, fork: 3 } }])
+    await drive.put('/b.txt', b4a.from('y'))
+    sponsor.schedule()
+    const done = outcome()
+    timers.advance(1000)
+    await done
+    expect(chain.updates).toHaveLength(0)
+    expect(String(errors[0])).toMatch(/was truncated.*publish a new plan/)
+  })
+
+  it('starts nothing after close, and close clears a pending debounce', async () => {
+    const { sponsor, timers } = await setup()
+    sponsor.schedule()
+    expect(timers.pending.size).toBe(1)
+    sponsor.close()
+    expect(timers.pending.size).toBe(0)
+    sponsor.schedule()
+    expect(timers.pending.size).toBe(0)
+  })
+})
