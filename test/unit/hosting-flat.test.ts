@@ -48,11 +48,13 @@ describe('flat-tree index arithmetic', () => {
       expect(parent(i)).toBe(ref.parent(i))
       expect(sibling(i)).toBe(ref.sibling(i))
       expect(indexOf(depth(i), offset(i))).toBe(ref.index(ref.depth(i), ref.offset(i)))
-    }), { numRuns: 2000 })
+    }), { numRuns: 500 })
   })
 
   it('agrees with the reference on the full roots of every tree up to 5000 blocks', () => {
-    for (let length = 0; length <= 5000; length++) expect(fullRoots(length)).toEqual(ref.fullRoots(2 * length))
+    const differ: number[] = []
+    for (let length = 0; length <= 5000; length++) if (fullRoots(length).join() !== ref.fullRoots(2 * length).join()) differ.push(length)
+    expect(differ).toEqual([])
   })
 
   it('is consistent at any size: indexOf inverts (depth, offset), siblings pair up and share a parent', () => {
@@ -68,7 +70,7 @@ describe('flat-tree index arithmetic', () => {
       const p = parent(i)
       expect(Math.abs(p - i)).toBe(2 ** d)
       expect(Number.isSafeInteger(p)).toBe(true)
-    }), { numRuns: 2000 })
+    }), { numRuns: 500 })
   })
 
   it('stays exact past 2^31, where 32-bit bit operators would wrap', () => {
@@ -113,7 +115,7 @@ describe('full roots', () => {
       }
       expect(next).toBe(length)
       expect(roots).toHaveLength(length.toString(2).split('').filter((b) => b === '1').length)
-    }), { numRuns: 1000 })
+    }), { numRuns: 300 })
   })
 
   it('places every block of the tree under exactly one full root, reached by walking parents', () => {

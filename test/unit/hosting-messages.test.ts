@@ -64,9 +64,9 @@ function refusal (fn: () => unknown): DatdotError {
   throw new Error('the input was accepted')
 }
 
-/** Plain Uint8Array views compare unequal to Buffers in toEqual; this makes both sides Buffers. */
+/** Bytes as hex, so toEqual compares strings (fast) and a Uint8Array equals a Buffer of the same bytes. */
 function normalize (v: unknown): unknown {
-  if (v instanceof Uint8Array) return Buffer.from(v)
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex')
   if (Array.isArray(v)) return v.map(normalize)
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]))
   return v
@@ -80,7 +80,7 @@ describe('round trips', () => {
         const back = decodeExact(codec, buf, name)
         expect(normalize(back)).toEqual(normalize(v))
         expect(Buffer.compare(c.encode(codec, back), buf)).toBe(0)
-      }), { numRuns: 60 })
+      }), { numRuns: 40 })
     })
   }
 

@@ -18,7 +18,7 @@ import {
 } from '../../main/hosting/proof.js'
 import { encodeChunk, signEncodedChunk, MAX_ROUNDS } from '../../main/hosting/encoding.js'
 import { MemoryChunkStore } from '../../main/hosting/chunk-store.js'
-import { MAX_PROOF_NODES, MAX_WALK_STEPS, type MerkleProof, type StoredChunk } from '../../main/hosting/messages.js'
+import { MAX_PROOF_NODES, MAX_WALK_STEPS, type MerkleProof, type StoredChunk, type TreeNode } from '../../main/hosting/messages.js'
 import { DatdotError } from '../../main/shared/errors.js'
 
 const tree = new MemoryTree(Array.from({ length: 45 }, (_, i) => randomBytes(20 + 13 * i)))
@@ -128,9 +128,9 @@ describe('merkle proofs', () => {
 
   it('refuse more than 64 nodes, a hash that is not 32 bytes, and sizes hashing cannot take, all as MALFORMED_PROOF', () => {
     const p = tree.proof(20)
-    const many = clone(p); many.nodes = new Array(MAX_PROOF_NODES + 1).fill(p.nodes[0])
+    const many = clone(p); many.nodes = new Array<TreeNode>(MAX_PROOF_NODES + 1).fill(p.nodes[0])
     expect(reasonOf(() => verifyMerkleProof(tree.blocks[20], many, root))).toBe(PROOF_FAILURE.MALFORMED_PROOF)
-    const manyRoots = clone(p); manyRoots.roots = new Array(MAX_PROOF_NODES + 1).fill(p.roots[0])
+    const manyRoots = clone(p); manyRoots.roots = new Array<TreeNode>(MAX_PROOF_NODES + 1).fill(p.roots[0])
     expect(reasonOf(() => verifyMerkleProof(tree.blocks[20], manyRoots, root))).toBe(PROOF_FAILURE.MALFORMED_PROOF)
     for (const size of [-1, 1.5, NaN, 2 ** 53, Number.MAX_SAFE_INTEGER]) {
       const badNode = clone(p); badNode.nodes[0].size = size
@@ -218,9 +218,11 @@ describe('reading proofs from a core', () => {
 
   it('refuses to capture the root of an empty core, or of one without a signature', async () => {
     const empty = { ready: async () => {}, length: 0 } as unknown as Hypercore
-    await expect(captureSignedRoot(empty)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('empty') })
+    await expect(captureSignedRoot(empty)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(captureSignedRoot(empty)).rejects.toThrow(/empty/)
     const unsigned = { ready: async () => {}, length: 3, proof: async () => ({ upgrade: { signature: null } }) } as unknown as Hypercore
-    await expect(captureSignedRoot(unsigned)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('signature') })
+    await expect(captureSignedRoot(unsigned)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(captureSignedRoot(unsigned)).rejects.toThrow(/no signature/)
   })
 })
 

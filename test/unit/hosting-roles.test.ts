@@ -23,8 +23,8 @@ import { DatdotError } from '../../main/shared/errors.js'
 const tree = new MemoryTree(Array.from({ length: 16 }, (_, i) => randomBytes(40 + 50 * i)))
 const contract: ContractView = { contractId: 7, root: tree.signedRoot(), start: 4, end: 12 }
 const ROUNDS = 1
-const hosterKeys = hcrypto.keyPair() as KeyPair
-const attestorKeys = hcrypto.keyPair() as KeyPair
+const hosterKeys: KeyPair = hcrypto.keyPair()
+const attestorKeys: KeyPair = hcrypto.keyPair()
 const encoderKeys = hcrypto.keyPair()
 const hosted: HostedContract = { contract, encoderKey: encoderKeys.publicKey, rounds: ROUNDS }
 const core = tree.fakeCore()

@@ -241,7 +241,7 @@ describe('a peer that breaks the protocol', () => {
   it('is cut off for a request that does not decode, of any type', async () => {
     for (const type of [T.deliver, T.challenge, T.open, T.settle]) {
       const peer = await rawPeer({ ondeliver: async () => SIG })
-      const e = await expectProtocolError(peer, () => peer.send(type, [0x01, 0xff]))
+      const e = await expectProtocolError(peer, () => peer.send(type, Buffer.from([0x01, 0xff])))
       expect(e.message).toContain('malformed')
     }
   })
