@@ -26,9 +26,19 @@ function keyHex (coreKey: Uint8Array): string {
   return b4a.toString(coreKey, 'hex')
 }
 
+/** The chunk's bytes; a chunk that does not encode (wrong field sizes, bad numbers) is INVALID_ARGUMENT. */
+function encodeChunk (ch: StoredChunk): Buffer {
+  try {
+    return c.encode(storedChunk, ch)
+  } catch (err) {
+    if (err instanceof DatdotError) throw err
+    throw DatdotError.invalidArgument(`chunk ${ch.index} does not encode: ${(err as Error).message}`)
+  }
+}
+
 function copyChunk (ch: StoredChunk): StoredChunk {
   // decoded buffers point into a larger message; keep only what is ours
-  return c.decode(storedChunk, c.encode(storedChunk, ch))
+  return c.decode(storedChunk, encodeChunk(ch))
 }
 
 export class MemoryChunkStore implements ChunkStore {
@@ -81,21 +91,31 @@ export class FileChunkStore implements ChunkStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw DatdotError.from(err)
     }
+    let chunk: StoredChunk
     try {
-      return decodeExact(storedChunk, buf, 'stored chunk')
+      chunk = decodeExact(storedChunk, buf, 'stored chunk')
     } catch (err) {
       throw DatdotError.corrupt(`stored chunk ${index}`, err)
     }
+    if (chunk.index !== index) throw DatdotError.corrupt(`stored chunk ${index} holds block ${chunk.index}`)
+    return chunk
   }
 
   async putChunk (coreKey: Uint8Array, chunk: StoredChunk): Promise<void> {
     const file = this.file(coreKey, chunk.index)
+    const bytes = encodeChunk(chunk)
     const exists = await stat(file).then(() => true, () => false)
     if (!exists && this.count >= this.maxChunks) throw DatdotError.limitReached('stored chunks', this.maxChunks)
     await mkdir(join(this.dir, keyHex(coreKey)), { recursive: true })
     const tmp = `${file}.${process.pid}.${this.tmpCounter++}.tmp`
-    await writeFile(tmp, c.encode(storedChunk, chunk))
-    await rename(tmp, file)
+    try {
+      await writeFile(tmp, bytes)
+      await rename(tmp, file)
+    } catch (err) {
+      // the old file, if any, is untouched; leave no half-written temp file behind
+      await rm(tmp, { force: true })
+      throw DatdotError.from(err)
+    }
     if (!exists) this.count++
   }
 

@@ -110,16 +110,21 @@ export function verifyMerkleProof (block: Uint8Array, proof: MerkleProof, root: 
   let cur: TreeNode = { index: 2 * proof.index, size: block.byteLength, hash: hcrypto.data(block) }
   for (const node of proof.nodes) {
     if (node.index !== sibling(cur.index)) throw fail(PROOF_FAILURE.MALFORMED_PROOF, `node ${node.index} is not the sibling of ${cur.index}`)
-    if (node.hash?.byteLength !== 32 || !Number.isSafeInteger(node.size) || node.size < 0) throw fail(PROOF_FAILURE.MALFORMED_PROOF, 'bad node')
+    if (node.hash?.byteLength !== 32 || !isSize(node.size) || !isSize(cur.size + node.size)) throw fail(PROOF_FAILURE.MALFORMED_PROOF, 'bad node')
     cur = { index: parent(cur.index), size: cur.size + node.size, hash: hcrypto.parent(cur, node) }
   }
   const expected = fullRoots(root.length)
   if (!expected.includes(cur.index)) throw fail(PROOF_FAILURE.MALFORMED_PROOF, `the path ends at node ${cur.index}, not at a full root (truncated proof?)`)
   const roots = [...proof.roots, cur].sort((a, b) => a.index - b.index)
-  if (roots.length !== expected.length || roots.some((r, i) => r.index !== expected[i] || r.hash?.byteLength !== 32)) {
+  if (roots.length !== expected.length || roots.some((r, i) => r.index !== expected[i] || r.hash?.byteLength !== 32 || !isSize(r.size))) {
     throw fail(PROOF_FAILURE.MALFORMED_PROOF, `roots ${roots.map((r) => r.index).join(',')} are not the full roots ${expected.join(',')}`)
   }
   if (!b4a.equals(hcrypto.tree(roots), root.treeHash)) throw fail(PROOF_FAILURE.ROOT_MISMATCH, `block ${proof.index} does not lead to the signed tree hash`)
+}
+
+/** A byte count hashing can take: a safe non-negative integer. */
+function isSize (n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0
 }
 
 // ---- stored chunks and storage proofs ----
