@@ -31,15 +31,15 @@ class FakeChain extends EventEmitter {
   published: Published[] = []
   updates: Updated[] = []
   failUpdate: Error | null = null
-  async publishPlan (p: Published): Promise<{ planId: number, blockHash: string, blockNumber: number }> {
+  async publishPlan (p: Published): Promise<{ planId: number, blockHash: string, blockNumber: number, index: number, applied: string[] }> {
     this.published.push(p)
-    return { planId: 40 + this.published.length, blockHash: '0x00', blockNumber: 1 }
+    return { planId: 40 + this.published.length, blockHash: '0x00', blockNumber: 1, index: 0, applied: ['publish'] }
   }
 
-  async updatePlan (u: Updated): Promise<{ planId: number, blockHash: string, blockNumber: number }> {
+  async updatePlan (u: Updated): Promise<{ planId: number, blockHash: string, blockNumber: number, index: number, applied: string[] }> {
     if (this.failUpdate !== null) throw this.failUpdate
     this.updates.push(u)
-    return { planId: u.planId, blockHash: '0x00', blockNumber: 2 }
+    return { planId: u.planId, blockHash: '0x00', blockNumber: 2, index: 0, applied: ['update'] }
   }
 }
 
