@@ -182,82 +182,109 @@ function withTimeout<T> (p: Promise<T>, ms: number, timers: Timers, what: string
   return sharedWithTimeout(p, ms, what, { timers, signal, closed: 'performance measurement' })
 }
 
+type Sample = PerformanceSample & { publicKey: Buffer, range: { start: number, end: number } }
+type Core = ReturnType<Corestore['get']>
+
+/** What one measurement reads its clock, timers and limits from. */
+interface Measuring {
+  now: () => number
+  timers: Timers
+  readTimeoutMs: number
+  signal?: AbortSignal
+}
+
 /** Measures one hoster as an ordinary reader. Resolves to a sample; unreachable is a sample, not an error. */
-export async function measurePerformance (opts: MeasureOptions): Promise<PerformanceSample & { publicKey: Buffer, range: { start: number, end: number } }> {
+export async function measurePerformance (opts: MeasureOptions): Promise<Sample> {
   const { start, end } = opts.range
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) throw DatdotError.invalidArgument('bad range')
   if (end - start > MAX_MEASURED_BLOCKS) throw DatdotError.tooLarge('Measured range', MAX_MEASURED_BLOCKS)
-  const now = opts.now ?? (() => performance.now())
-  const timers = opts.timers ?? realTimers
-  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000
-  const readTimeoutMs = opts.readTimeoutMs ?? 20_000
+  const m: Measuring = { now: opts.now ?? (() => performance.now()), timers: opts.timers ?? realTimers, readTimeoutMs: opts.readTimeoutMs ?? 20_000, signal: opts.signal }
   const keyPair = opts.keyPair ?? hcrypto.keyPair()
-  const sample = { publicKey: keyPair.publicKey, range: { start, end }, reachable: false, connectMs: null as number | null, ttfbMs: null as number | null, throughputBytesPerSec: null as number | null, bytes: 0 }
+  const sample: Sample = { publicKey: keyPair.publicKey, range: { start, end }, reachable: false, connectMs: null, ttfbMs: null, throughputBytesPerSec: null, bytes: 0 }
   const store = new Corestore(opts.storageDir)
   let swarm: Hyperswarm | null = null
   try {
     const core = store.get({ key: opts.coreKey })
     await core.ready()
     swarm = opts.createSwarm(keyPair)
-    const s = swarm
-    const connected = new Promise<SwarmConnection>((resolve) => {
-      s.on('connection', (conn: SwarmConnection) => {
-        store.replicate(conn)
-        if (b4a.equals(conn.remotePublicKey, opts.hosterKey)) resolve(conn)
-      })
-    })
-    const t0 = now()
-    s.joinPeer(opts.hosterKey)
-    try {
-      await withTimeout(connected, connectTimeoutMs, timers, 'connecting to the hoster', opts.signal)
-    } catch (err) {
-      if ((err as DatdotError).code === 'TIMEOUT') return sample
-      throw err
-    }
-    sample.reachable = true
-    sample.connectMs = now() - t0
-    const conn = await connected
-    // a hoster that drops the reader before the first block served nothing: stop at once
-    const dropped = new Promise<never>((_resolve, reject) => {
-      if (conn.destroyed === true) reject(DatdotError.closed('connection to the hoster'))
-      else conn.once('close', () => reject(DatdotError.closed('connection to the hoster')))
-    })
-    dropped.catch(() => {})
-    const t1 = now()
-    let first: Buffer | null
-    try {
-      first = await withTimeout(Promise.race([core.get(start, { timeout: readTimeoutMs }), dropped]), readTimeoutMs, timers, 'first block', opts.signal)
-    } catch (err) {
-      if (opts.signal?.aborted === true) throw err
-      return sample
-    }
-    if (first === null) return sample
-    sample.ttfbMs = now() - t1
-    sample.bytes = first.byteLength
-    if (end - start === 1) {
-      sample.throughputBytesPerSec = sample.ttfbMs > 0 ? first.byteLength / (sample.ttfbMs / 1000) : null
-      return sample
-    }
-    const t2 = now()
-    const dl = core.download({ start: start + 1, end })
-    try {
-      await withTimeout(dl.done(), readTimeoutMs, timers, 'range download', opts.signal)
-    } catch (err) {
-      dl.destroy()
-      if (opts.signal?.aborted === true) throw err
-      return sample
-    }
-    const elapsedMs = now() - t2
-    let rest = 0
-    for (let i = start + 1; i < end; i++) {
-      const b = await core.get(i, { wait: false })
-      if (b !== null) rest += b.byteLength
-    }
-    sample.bytes += rest
-    sample.throughputBytesPerSec = elapsedMs > 0 ? rest / (elapsedMs / 1000) : null
+    const conn = await connectToHoster(swarm, store, opts, m, sample)
+    if (conn === null) return sample
+    await readRange(core, conn, { start, end }, m, sample)
     return sample
   } finally {
     if (swarm !== null) await swarm.destroy()
     await store.close()
   }
+}
+
+/**
+ * Joins the hoster and waits for its connection (every connection replicates the store).
+ * Records reachability and connect time in `sample`; null when the hoster did not answer in time.
+ */
+async function connectToHoster (swarm: Hyperswarm, store: Corestore, opts: MeasureOptions, m: Measuring, sample: Sample): Promise<SwarmConnection | null> {
+  const connected = new Promise<SwarmConnection>((resolve) => {
+    swarm.on('connection', (conn: SwarmConnection) => {
+      store.replicate(conn)
+      if (b4a.equals(conn.remotePublicKey, opts.hosterKey)) resolve(conn)
+    })
+  })
+  const t0 = m.now()
+  swarm.joinPeer(opts.hosterKey)
+  try {
+    await withTimeout(connected, opts.connectTimeoutMs ?? 10_000, m.timers, 'connecting to the hoster', m.signal)
+  } catch (err) {
+    if ((err as DatdotError).code === 'TIMEOUT') return null
+    throw err
+  }
+  sample.reachable = true
+  sample.connectMs = m.now() - t0
+  return await connected
+}
+
+/** Times the first block of the range, then the download of the rest, into `sample`. */
+async function readRange (core: Core, conn: SwarmConnection, range: { start: number, end: number }, m: Measuring, sample: Sample): Promise<void> {
+  const { start, end } = range
+  // a hoster that drops the reader before the first block served nothing: stop at once
+  const dropped = new Promise<never>((_resolve, reject) => {
+    if (conn.destroyed === true) reject(DatdotError.closed('connection to the hoster'))
+    else conn.once('close', () => reject(DatdotError.closed('connection to the hoster')))
+  })
+  dropped.catch(() => {})
+  const t1 = m.now()
+  let first: Buffer | null
+  try {
+    first = await withTimeout(Promise.race([core.get(start, { timeout: m.readTimeoutMs }), dropped]), m.readTimeoutMs, m.timers, 'first block', m.signal)
+  } catch (err) {
+    if (m.signal?.aborted === true) throw err
+    return
+  }
+  if (first === null) return
+  sample.ttfbMs = m.now() - t1
+  sample.bytes = first.byteLength
+  if (end - start === 1) {
+    sample.throughputBytesPerSec = sample.ttfbMs > 0 ? first.byteLength / (sample.ttfbMs / 1000) : null
+    return
+  }
+  await readRest(core, { start: start + 1, end }, m, sample)
+}
+
+/** Times the download of the blocks after the first one; its bytes per second go into `sample`. */
+async function readRest (core: Core, range: { start: number, end: number }, m: Measuring, sample: Sample): Promise<void> {
+  const t2 = m.now()
+  const dl = core.download(range)
+  try {
+    await withTimeout(dl.done(), m.readTimeoutMs, m.timers, 'range download', m.signal)
+  } catch (err) {
+    dl.destroy()
+    if (m.signal?.aborted === true) throw err
+    return
+  }
+  const elapsedMs = m.now() - t2
+  let rest = 0
+  for (let i = range.start; i < range.end; i++) {
+    const b = await core.get(i, { wait: false })
+    if (b !== null) rest += b.byteLength
+  }
+  sample.bytes += rest
+  sample.throughputBytesPerSec = elapsedMs > 0 ? rest / (elapsedMs / 1000) : null
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { createHash, randomBytes } from 'node:crypto'
 import { TempDirs, startEngine, hashOf } from '../helpers/engines.js'
 import { createHandlers } from '../../main/api/handlers.js'
-import type { CompactionResult } from '../../main/engine/vault.js'
+import type { CompactionResult } from '../../main/engine/vault-reclaim.js'
 
 const child = fileURLToPath(new URL('../fixtures/import-child.mjs', import.meta.url))
 const built = fileURLToPath(new URL('../../dist/main/engine/engine.js', import.meta.url))

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import Corestore from 'corestore'
 import Hyperdrive, { type BlobPointer } from 'hyperdrive'
 import { TempDirs, startEngine } from '../helpers/engines.js'
-import { reclaimOrphanedBlobs } from '../../main/engine/vault.js'
+import { reclaimOrphanedBlobs } from '../../main/engine/vault-reclaim.js'
 
 interface BlobsApi { core: import('hypercore').default, put (b: Buffer): Promise<BlobPointer> }
 

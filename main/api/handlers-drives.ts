@@ -1,0 +1,78 @@
+/**
+ * API handlers that read a drive: the vault or a followed drive, named by `drive`
+ * (listFiles, stat, history, diff, exportPath, createDownloadUrl). Arguments arrive validated
+ * and defaulted; paths and keys are validated by the engine, which throws coded DatdotErrors.
+ */
+import type Hyperdrive from 'hyperdrive'
+import type { Handlers, Job } from '../shared/contract.js'
+import type { Engine } from '../engine/engine.js'
+import { DatdotError } from '../shared/errors.js'
+import { keyId } from '../engine/paths.js'
+import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from '../engine/drive-ops.js'
+
+export type DriveHandlers = Pick<Handlers, 'listFiles' | 'stat' | 'history' | 'diff' | 'exportPath' | 'createDownloadUrl'>
+
+/** The drive a request names: the vault when `drive` is absent or is the vault's key, else a followed drive. */
+export function driveFor (engine: Engine, drive: string | undefined): Hyperdrive {
+  engine.assertOpen()
+  if (drive === undefined) return engine.vault.drive
+  let id: string
+  try { id = keyId(drive) } catch { throw DatdotError.unknownDrive(drive) }
+  if (id === engine.vault.id) return engine.vault.drive
+  return engine.follows.get(id).drive
+}
+
+/** The job as started, or (with `wait`) as it ended; a job that failed throws its error. */
+export async function waitIf (wait: boolean, started: { job: Job, done: Promise<Job> }): Promise<Job> {
+  if (!wait) return started.job
+  const job = await started.done
+  if (job.state !== 'done' && job.error) throw new DatdotError(job.error.code as DatdotError['code'], job.error.message, job.error.details)
+  return job
+}
+
+export function createDriveHandlers (engine: Engine): DriveHandlers {
+  return {
+    async listFiles ({ drive, path, version, recursive, limit }) {
+      const d = driveFor(engine, drive)
+      return withView(d, version, async (view) => {
+        const { entries, truncated } = await listFolder(view, path, { recursive, limit })
+        return { entries, truncated, version: view.version }
+      })
+    },
+    async stat ({ drive, path, version }) {
+      return withView(driveFor(engine, drive), version, (view) => statPath(view, path))
+    },
+    async history ({ drive, limit, beforeVersion }) {
+      const d = driveFor(engine, drive)
+      return { items: await historyOf(d, { limit, beforeVersion }), version: d.version }
+    },
+    async diff ({ drive, from, to }) {
+      const d = driveFor(engine, drive)
+      const target = to ?? d.version
+      if (target > d.version) throw DatdotError.notFound(`version ${target}`)
+      const r = await diffOf(d, from, target)
+      return { ...r, from, to: target }
+    },
+    async exportPath ({ drive, path, version, dest, overwrite, wait }) {
+      const d = driveFor(engine, drive)
+      const view = at(d, version)
+      const handle = engine.jobs.create('export', `Export ${path}`)
+      const done = engine.jobs.run(handle, async (job) => {
+        try {
+          await exportTo(view, job, { path, dest, overwrite, freeBytes: engine.freeBytes })
+        } finally {
+          if (view !== d) await view.close()
+        }
+        return null
+      })
+      return waitIf(wait, { job: { ...handle.job }, done })
+    },
+    async createDownloadUrl ({ drive, path, version }) {
+      const d = driveFor(engine, drive)
+      const entry = await withView(d, version, (view) => statPath(view, path))
+      if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
+      const ticket = engine.downloads.create({ drive, path: entry.path, version })
+      return { url: `/api/download/${ticket}` }
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The node section of the API contract (composed in main/shared/contract.ts): status and
+ * pausing the network, and the methods only the Electron shell implements (dialogs, drops,
+ * opening files, the clipboard; main/electron).
+ *
+ * Like every contract file, free of Node and Electron imports: bundled into preload and the renderer.
+ */
+import { z } from 'zod'
+import { ALL, DriveKey, DrivePath, Empty, LIMITS, Ok, SHELL, Version, method } from './contract-base.js'
+import { Job, VaultInfo } from './contract-vault.js'
+
+export const NetworkStatus = z.object({
+  paused: z.boolean(),
+  connections: z.number().int().nonnegative(),
+  announcing: z.number().int().nonnegative()
+})
+export type NetworkStatus = z.infer<typeof NetworkStatus>
+
+export const Status = z.object({
+  appVersion: z.string(),
+  storage: z.string(),
+  pid: z.number().int(),
+  network: NetworkStatus,
+  vault: VaultInfo,
+  follows: z.number().int().nonnegative(),
+  jobsRunning: z.number().int().nonnegative()
+})
+export type Status = z.infer<typeof Status>
+
+export const statusMethods = {
+  getStatus: method({ description: 'Engine, network, vault and job summary.', args: Empty, result: Status, exposure: ALL }),
+  setNetworkPaused: method({
+    description: 'Pause or resume all networking (no announcing, no connections).',
+    args: z.object({ paused: z.boolean() }).strict(),
+    result: NetworkStatus,
+    exposure: ALL
+  })
+} as const
+
+/** Electron shell only (dialogs and drops; implemented in main/electron). */
+export const shellMethods = {
+  pickAndImport: method({
+    description: 'Show an open dialog and import what the user picked.',
+    args: z.object({ kind: z.enum(['files', 'folder']), dest: DrivePath.default('/') }).strict(),
+    result: Job.nullable(),
+    exposure: SHELL
+  }),
+  importDropped: method({
+    description: 'Import what the user dropped on the window. `drop` is the one-time token preload gave the page for that drop (takeDrop()); ' +
+      'the paths stay between preload and main, the page never sends one.',
+    args: z.object({ drop: z.string().regex(/^[0-9a-f]{32}$/, 'a drop token is 32 hex characters'), dest: DrivePath.default('/') }).strict(),
+    result: Job,
+    exposure: SHELL
+  }),
+  exportWithDialog: method({
+    description: 'Show a folder dialog and export a file or folder of a drive there.',
+    args: z.object({ drive: DriveKey.optional(), path: DrivePath, version: Version.optional() }).strict(),
+    result: Job.nullable(),
+    exposure: SHELL
+  }),
+  openFile: method({
+    description: 'Open a file of a drive with the system application (a read-only temporary copy).',
+    args: z.object({ drive: DriveKey.optional(), path: DrivePath, version: Version.optional() }).strict(),
+    result: Ok,
+    exposure: SHELL
+  }),
+  copyText: method({
+    description: 'Copy text to the clipboard.',
+    args: z.object({ text: z.string().max(LIMITS.linkChars) }).strict(),
+    result: Ok,
+    exposure: SHELL
+  })
+} as const

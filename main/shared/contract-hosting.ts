@@ -1,0 +1,167 @@
+/**
+ * The chain, ledger and hosting network section of the API contract (composed in
+ * main/shared/contract.ts): chain status, wallet and dev tokens, the earnings ledger, seeding,
+ * sponsored plans and proofs.
+ *
+ * Like every contract file, free of Node and Electron imports: bundled into preload and the renderer.
+ */
+import { z } from 'zod'
+import { ALL, Amount, Empty, LIMITS, Ok, method } from './contract-base.js'
+
+// chain + ledger (issue: chain and earnings ledger)
+export const ChainStatus = z.object({
+  connected: z.boolean(),
+  endpoint: z.string(),
+  chainName: z.string().nullable(),
+  blockNumber: z.number().int().nonnegative().nullable(),
+  tokenSymbol: z.string().nullable(),
+  tokenDecimals: z.number().int().nonnegative().nullable(),
+  address: z.string().nullable()
+})
+export type ChainStatus = z.infer<typeof ChainStatus>
+
+export const Wallet = z.object({
+  address: z.string(),
+  free: Amount,
+  reserved: Amount,
+  tokenSymbol: z.string(),
+  tokenDecimals: z.number().int().nonnegative()
+})
+export type Wallet = z.infer<typeof Wallet>
+
+export const LedgerEntry = z.object({
+  id: z.number().int(),
+  txId: z.string(),
+  /** Idempotency key from the chain: block hash + event index (+ leg). */
+  key: z.string(),
+  account: z.string(),
+  amount: Amount,
+  reason: z.string(),
+  blockNumber: z.number().int().nonnegative(),
+  blockHash: z.string(),
+  timeMs: z.number(),
+  memo: z.string().nullable()
+})
+export type LedgerEntry = z.infer<typeof LedgerEntry>
+
+export const EarningsRow = z.object({
+  day: z.string(),
+  reason: z.string(),
+  amount: Amount
+})
+export type EarningsRow = z.infer<typeof EarningsRow>
+
+// hosting network (issue: hosting network)
+export const HostingProof = z.object({
+  id: z.number().int(),
+  challengeId: z.number().int(),
+  kind: z.enum(['storage', 'performance']),
+  role: z.enum(['attestor', 'hoster']),
+  contractId: z.number().int(),
+  hoster: z.string(),
+  ok: z.boolean(),
+  /** Storage: a STORAGE_FAILURES reason; performance: UNREACHABLE or NO_DATA; null when ok. */
+  reason: z.string().nullable(),
+  /** Storage: time to the walk commitment; performance: time to first block (ms). */
+  latencyMs: z.number().nullable(),
+  /** Performance: measured throughput in bytes per second; null for storage. */
+  throughputBps: z.number().nullable(),
+  timeMs: z.number()
+})
+export type HostingProof = z.infer<typeof HostingProof>
+
+export const HostingStatus = z.object({
+  seeding: z.boolean(),
+  registered: z.boolean(),
+  storageBytes: z.number().int().nonnegative(),
+  bandwidthBps: z.number().int().nonnegative(),
+  region: z.string(),
+  usedBytes: z.number().int().nonnegative(),
+  hostedContracts: z.number().int().nonnegative(),
+  seededPlans: z.number().int().nonnegative(),
+  proofsPassed: z.number().int().nonnegative(),
+  proofsFailed: z.number().int().nonnegative(),
+  lastProof: HostingProof.nullable()
+})
+export type HostingStatus = z.infer<typeof HostingStatus>
+
+export const HostingJob = z.object({
+  id: z.string(),
+  role: z.enum(['encoder', 'attestor', 'hoster', 'challenge']),
+  planId: z.number().int(),
+  contractId: z.number().int(),
+  slot: z.number().int().nullable(),
+  state: z.enum(['running', 'done', 'failed']),
+  detail: z.string().nullable(),
+  updatedMs: z.number()
+})
+export type HostingJob = z.infer<typeof HostingJob>
+
+export const HostingOverview = z.object({
+  status: HostingStatus,
+  /** Plans this node sponsors, with what is left of their budgets. */
+  plans: z.array(z.object({ planId: z.number().int(), status: z.string(), replicas: z.number().int(), budget: Amount, spent: Amount, endBlock: z.number().int() })),
+  /** Contract slots this node hosts. */
+  contracts: z.array(z.object({ contractId: z.number().int(), planId: z.number().int(), slot: z.number().int(), state: z.string(), chunks: z.number().int() })),
+  lastProofs: z.array(HostingProof),
+  /** Sum of this node's earnings in the ledger (all time), by reason. */
+  earnings: z.array(z.object({ reason: z.string(), amount: Amount }))
+})
+export type HostingOverview = z.infer<typeof HostingOverview>
+
+export const chainMethods = {
+  getChainStatus: method({ description: 'Connection to the chain.', args: Empty, result: ChainStatus, exposure: ALL }),
+  getWallet: method({ description: "This node's chain account and balance.", args: Empty, result: Wallet, exposure: ALL }),
+  requestDevTokens: method({
+    description: 'Local (embedded or dev) chains only: dev tokens from the faucet for this node, in the smallest unit.',
+    args: z.object({ amount: Amount }).strict(),
+    result: Wallet,
+    exposure: ALL
+  }),
+  ledgerEntries: method({
+    description: 'Ledger rows of this node, newest first, paged.',
+    args: z.object({
+      limit: z.number().int().positive().max(LIMITS.ledgerPage).default(100),
+      beforeId: z.number().int().positive().optional(),
+      fromMs: z.number().optional(),
+      toMs: z.number().optional()
+    }).strict(),
+    result: z.object({ entries: z.array(LedgerEntry), nextBeforeId: z.number().int().nullable() }),
+    exposure: ALL
+  }),
+  earnings: method({
+    description: 'Earnings of this node per day and reason, in a date range.',
+    args: z.object({ fromMs: z.number(), toMs: z.number() }).strict(),
+    result: z.array(EarningsRow),
+    exposure: ALL
+  })
+} as const
+
+export const hostingMethods = {
+  getHosting: method({ description: 'Seeding mode, limits, hosted contracts, sponsored plans, last attestations, earnings.', args: Empty, result: HostingOverview, exposure: ALL }),
+  setSeeding: method({
+    description: 'Turn seeding mode on (register as a provider with these limits) or off (unregister).',
+    args: z.object({
+      on: z.boolean(),
+      storageBytes: z.number().int().positive().max(2 ** 50).optional(),
+      bandwidthBps: z.number().int().positive().max(2 ** 40).optional(),
+      region: z.string().min(1).max(32).optional()
+    }).strict(),
+    result: HostingStatus,
+    exposure: ALL
+  }),
+  sponsor: method({
+    description: 'Publish a hosting plan for a drive (your vault or a followed drive); the price goes into escrow.',
+    args: z.object({ link: z.string().min(1).max(LIMITS.linkChars), replicas: z.number().int().min(1).max(8).default(3), days: z.number().int().min(1).max(3650).default(30), price: Amount }).strict(),
+    result: z.object({ planId: z.number().int() }),
+    exposure: ALL
+  }),
+  unpublish: method({ description: 'Stop a plan you sponsor; the unspent budget is refunded.', args: z.object({ planId: z.number().int().positive() }).strict(), result: Ok, exposure: ALL }),
+  listHostingJobs: method({ description: 'Encoding, attesting, seeding and challenge jobs of this node.', args: Empty, result: z.array(HostingJob), exposure: ALL }),
+  listProofs: method({
+    description: 'Storage and performance proofs this node attested, newest first.',
+    args: z.object({ limit: z.number().int().positive().max(1000).default(50) }).strict(),
+    result: z.array(HostingProof),
+    exposure: ALL
+  })
+} as const
