@@ -21,12 +21,14 @@ import { withTimeout, type Timers } from '../shared/timeout.js'
 import { MARKET_PARAMS, type BlockOutcome } from './marketplace.js'
 import { encodeRecord, type MarketRecord } from './records.js'
 
-export const SUBMIT_LIMITS = {
+export interface SubmitLimits {
   /** An extrinsic not in a block by then fails (CHAIN_ERROR "timed out ..."). */
-  timeoutMs: 120_000,
+  timeoutMs: number
   /** Records waiting for a batch; one more is refused with LIMIT_REACHED. */
-  queuedRecords: 10_000
-} as const
+  queuedRecords: number
+}
+
+export const SUBMIT_LIMITS: Readonly<SubmitLimits> = { timeoutMs: 120_000, queuedRecords: 10_000 }
 
 export interface SubmitResult { blockHash: string, blockNumber: number, index: number, applied: string[] }
 export interface ValueTransfer { to: string, amountPlanck: bigint }
@@ -56,7 +58,7 @@ export interface SubmitterDeps<Tx, Signer extends { address: string }> {
   outcome: (hash: string) => BlockOutcome | undefined
   counters: SubmitCounters
   timers?: Timers
-  limits?: Partial<typeof SUBMIT_LIMITS>
+  limits?: Partial<SubmitLimits>
   /** What is closed, for the CLOSED error (default 'chain service'). */
   closedName?: string
 }
@@ -74,7 +76,7 @@ export class Submitter<Tx, Signer extends { address: string }> {
   private closed = false
   /** Per signer address: resolves when its last submission is in a block or failed. */
   private readonly turns = new Map<string, Promise<void>>()
-  private readonly limits: typeof SUBMIT_LIMITS
+  private readonly limits: SubmitLimits
 
   constructor (private readonly deps: SubmitterDeps<Tx, Signer>) {
     this.limits = { ...SUBMIT_LIMITS, ...deps.limits }
