@@ -1,0 +1,269 @@
+/**
+ * Ledger sync: follows the chain into the marketplace state and the SQLite earnings ledger. For
+ * each block it applies the marketplace actions (marketplace.ts), turns the balance events that
+ * touch tracked accounts into double-entry ledger transactions, reconciles the ledger balances
+ * against the chain's, and writes ledger rows, cursor and a marketplace snapshot in one SQLite
+ * transaction (crash-safe). A re-org or a reset chain is corrected with reversing entries and an
+ * earlier snapshot. `waitFollowed` resolves once a given block has been applied.
+ *
+ * It reads the chain through a `ChainReader` and reports through callbacks: no api, no events.
+ */
+import type { Db, Migration } from '../shared/db.js'
+import type { LedgerEntry } from '../shared/contract.js'
+import type { Ledger, TxInput, LedgerReason } from '../ledger/ledger.js'
+import { applyBlock, initialState, serializeState, deserializeState, type MarketState, type BlockOutcome } from './marketplace.js'
+import type { ReadBlock, BalanceEvent } from './follower.js'
+import type { ChainReader } from './connection.js'
+import { DatdotError } from '../shared/errors.js'
+
+export const CHAIN_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'marketplace snapshots per followed block',
+    up: `CREATE TABLE chain_snapshots (
+      block_number INTEGER NOT NULL,
+      block_hash TEXT NOT NULL PRIMARY KEY,
+      chain_id TEXT NOT NULL,
+      state TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX chain_snapshots_number ON chain_snapshots(block_number);`
+  }
+]
+
+export const SYNC_LIMITS = {
+  /** Marketplace snapshots kept behind the cursor (how deep a re-org can be undone from a snapshot). */
+  snapshotsKept: 256,
+  /** Applied blocks searched for the common ancestor of a re-org. */
+  reorgDepth: 1000,
+  /** Block outcomes kept for the submitter to find its records in. */
+  outcomesKept: 256
+} as const
+
+export interface SyncCounters {
+  blocksFollowed: number
+  ledgerRows: number
+  reconciles: number
+  reorgs: number
+  resets: number
+}
+
+export interface LedgerSyncDeps {
+  db: Db
+  ledger: Ledger
+  now: () => number
+  /** The chain being followed (`ChainConnection.chainId`); a cursor of another chain is reverted. */
+  chainId: string
+  chain: ChainReader
+  /** ss58 address (the ledger's account name) of a 0x account id. */
+  formatAddress: (hex: string) => string
+  /** The 0x accounts whose balances the ledger mirrors, given the current state. */
+  tracked: (state: MarketState) => string[]
+  /** The local chain's faucet (0x): a transfer from it is booked as 'faucet'. */
+  faucetHex: string
+  counters: SyncCounters
+  onEntries: (entries: LedgerEntry[]) => void
+  onBlock: (outcome: BlockOutcome) => void
+  /** The chain head as read at the start of each catch-up. */
+  onHead: (head: number) => void
+  /** True once the owner closes: following stops between blocks. */
+  stopped: () => boolean
+}
+
+interface Waiter { number: number, hash: string | undefined, resolve: () => void, reject: (e: unknown) => void }
+type Transfer = BalanceEvent & { from: string, to: string }
+
+export class LedgerSync {
+  state: MarketState = initialState()
+  private waiters: Waiter[] = []
+  private readonly outcomes = new Map<string, BlockOutcome>()
+
+  constructor (private readonly deps: LedgerSyncDeps) {
+    this.restoreState()
+  }
+
+  /** Applies every block from the cursor to the chain head. */
+  async catchUp (): Promise<void> {
+    const { ledger, chain } = this.deps
+    const head = await chain.head()
+    this.deps.onHead(head)
+    await this.detectReorg()
+    for (;;) {
+      if (this.deps.stopped()) return
+      const cur = ledger.cursor()
+      const next = cur === null ? 1 : cur.number + 1
+      if (next > head) break
+      const block = await chain.read(next)
+      if (cur !== null && block.input.parentHash !== cur.hash) {
+        await this.detectReorg()
+        continue
+      }
+      await this.applyRead(block)
+    }
+    this.settleWaiters()
+  }
+
+  /** True when block `number` (and it is `hash`, when given) has been applied. */
+  followed (number: number, hash?: string): boolean {
+    const cur = this.deps.ledger.cursor()
+    return cur !== null && cur.number >= number && (hash === undefined || this.deps.ledger.appliedHashAt(number) === hash)
+  }
+
+  /** Resolves when block `number` (and it is `hash`, when given) has been applied. */
+  waitFollowed (number: number, hash?: string): Promise<void> {
+    if (this.followed(number, hash)) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => { this.waiters.push({ number, hash, resolve, reject }) })
+  }
+
+  rejectWaiters (err: unknown): void {
+    for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+
+  /** The marketplace outcome of a recently applied block. */
+  outcome (hash: string): BlockOutcome | undefined { return this.outcomes.get(hash) }
+
+  private settleWaiters (): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!this.followed(w.number, w.hash)) return true
+      w.resolve()
+      return false
+    })
+  }
+
+  private restoreState (): void {
+    const cur = this.deps.ledger.cursor()
+    if (cur === null) { this.state = initialState(); return }
+    const snap = this.deps.db.prepare('SELECT state FROM chain_snapshots WHERE block_hash = ?').get(cur.hash) as { state: string } | undefined
+    if (snap === undefined) throw DatdotError.corrupt(`no marketplace snapshot for the ledger cursor ${cur.number}`)
+    this.state = deserializeState(snap.state)
+  }
+
+  /** Finds where the ledger and the chain diverge and reverts to the common ancestor. */
+  private async detectReorg (): Promise<void> {
+    const { ledger, chain, counters } = this.deps
+    const cur = ledger.cursor()
+    if (cur === null) return
+    if (cur.genesisHash !== this.deps.chainId) {
+      // Another chain (a reset local chain): reverse everything, start again from block 1.
+      counters.resets++
+      this.deps.onEntries(ledger.revertAbove(-1, this.deps.now()))
+      this.state = initialState()
+      return
+    }
+    if ((await chain.hashAt(cur.number)) === cur.hash) return
+    let ancestor = -1
+    for (const b of ledger.appliedBlocks(SYNC_LIMITS.reorgDepth)) {
+      if ((await chain.hashAt(b.number)) === b.hash) { ancestor = b.number; break }
+    }
+    counters.reorgs++
+    this.deps.onEntries(ledger.revertAbove(ancestor, this.deps.now()))
+    this.restoreState()
+  }
+
+  /** Applies one block: marketplace, ledger transactions, reconciliation, commit, events. */
+  private async applyRead (block: ReadBlock): Promise<void> {
+    const outcome = applyBlock(this.state, block.input)
+    const tracked = new Set(this.deps.tracked(this.state))
+    const txs = [...await this.openingTxs(block, tracked), ...this.eventTxs(block, outcome, tracked)]
+    txs.push(...await this.reconcileTxs(block.input.hash, txs, tracked))
+    const entries = this.commit(block, txs)
+    this.deps.counters.blocksFollowed++
+    this.deps.counters.ledgerRows += entries.length
+    this.outcomes.set(block.input.hash, outcome)
+    if (this.outcomes.size > SYNC_LIMITS.outcomesKept) this.outcomes.delete(this.outcomes.keys().next().value as string)
+    this.deps.onEntries(entries)
+    this.deps.onBlock(outcome)
+    this.settleWaiters()
+  }
+
+  /** Opening balance for a tracked account the ledger has never seen, read at the parent block. */
+  private async openingTxs (block: ReadBlock, tracked: Set<string>): Promise<TxInput[]> {
+    const txs: TxInput[] = []
+    for (const acc of tracked) {
+      const name = this.deps.formatAddress(acc)
+      if (this.deps.ledger.hasAccount(name)) continue
+      const bal = await this.deps.chain.balanceOf(name, block.input.parentHash)
+      if (bal !== 0n) txs.push({ key: `${block.input.hash}:opening:${acc}`, reason: 'opening', legs: [{ account: name, amountPlanck: bal }, { account: '@opening', amountPlanck: -bal }] })
+    }
+    return txs
+  }
+
+  /** Ledger transactions of the block's balance events (transfers, fees, dust) touching tracked accounts. */
+  private eventTxs (block: ReadBlock, outcome: BlockOutcome, tracked: Set<string>): TxInput[] {
+    const txs: TxInput[] = []
+    const name = this.deps.formatAddress
+    const transferSeen = new Map<number, number>()
+    for (const ev of block.events) {
+      const key = `${block.input.hash}:${ev.eventIndex}`
+      if (ev.kind === 'transfer' && ev.from !== null && ev.to !== null) {
+        // The k-th Transfer event of an extrinsic is its k-th transfer call: count them all.
+        const k = transferSeen.get(ev.extrinsic ?? -1) ?? 0
+        transferSeen.set(ev.extrinsic ?? -1, k + 1)
+        if (!tracked.has(ev.from) && !tracked.has(ev.to)) continue
+        txs.push(this.transferTx(block, outcome, ev as Transfer, k, key))
+      } else if ((ev.kind === 'withdraw' || ev.kind === 'deposit' || ev.kind === 'dust') && ev.who !== null && tracked.has(ev.who)) {
+        const sign = ev.kind === 'deposit' ? 1n : -1n
+        txs.push({ key, reason: 'fee', memo: ev.method, legs: [{ account: name(ev.who), amountPlanck: sign * ev.amountPlanck }, { account: ev.kind === 'dust' ? '@dust' : '@fees', amountPlanck: -sign * ev.amountPlanck }] })
+      }
+    }
+    return txs
+  }
+
+  /**
+   * The k-th transfer of an extrinsic: booked with the marketplace's reasons (budget, payouts,
+   * refunds) when it is the k-th transfer call of a DatDot action and the legs add up; otherwise
+   * a plain transfer (or a faucet payment).
+   */
+  private transferTx (block: ReadBlock, outcome: BlockOutcome, ev: Transfer, k: number, key: string): TxInput {
+    const name = this.deps.formatAddress
+    const action = outcome.actions.find((a) => a.index === ev.extrinsic)
+    const calls = ev.extrinsic === null ? undefined : block.transfersByExtrinsic.get(ev.extrinsic)
+    const legs = action !== undefined && calls !== undefined && calls.length > k && calls[k].amountPlanck === ev.amountPlanck ? action.transferLegs[k] : []
+    const sumLegs = legs.reduce((a, l) => a + l.amountPlanck, 0n)
+    if (legs.length > 0 && sumLegs === ev.amountPlanck) {
+      return {
+        key,
+        reason: legs[0].reason,
+        memo: legs.map((l) => l.memo).join('; '),
+        legs: legs.flatMap((l) => [
+          { account: name(ev.from), amountPlanck: -l.amountPlanck, reason: l.reason, memo: l.memo },
+          { account: name(ev.to), amountPlanck: l.amountPlanck, reason: l.reason, memo: l.memo }
+        ])
+      }
+    }
+    const reason: LedgerReason = ev.from === this.deps.faucetHex ? 'faucet' : 'transfer'
+    return { key, reason, legs: [{ account: name(ev.from), amountPlanck: -ev.amountPlanck }, { account: name(ev.to), amountPlanck: ev.amountPlanck }] }
+  }
+
+  /** Invariant: tracked balances in the ledger equal the chain's; anything else is reconciled and counted. */
+  private async reconcileTxs (hash: string, txs: TxInput[], tracked: Set<string>): Promise<TxInput[]> {
+    const delta = new Map<string, bigint>()
+    for (const tx of txs) for (const l of tx.legs) delta.set(l.account, (delta.get(l.account) ?? 0n) + l.amountPlanck)
+    const out: TxInput[] = []
+    for (const acc of tracked) {
+      const n = this.deps.formatAddress(acc)
+      const expected = this.deps.ledger.balance(n) + (delta.get(n) ?? 0n)
+      const onChain = await this.deps.chain.balanceOf(n, hash)
+      if (onChain !== expected) {
+        this.deps.counters.reconciles++
+        out.push({ key: `${hash}:reconcile:${acc}`, reason: 'reconcile', memo: 'balance changed without an event DatDot understands', legs: [{ account: n, amountPlanck: onChain - expected }, { account: '@reconcile', amountPlanck: expected - onChain }] })
+      }
+    }
+    return out
+  }
+
+  /** Ledger rows, cursor and the marketplace snapshot in one SQLite transaction; on failure the state goes back to the cursor's. */
+  private commit (block: ReadBlock, txs: TxInput[]): LedgerEntry[] {
+    const { db, chainId } = this.deps
+    const { number, hash, parentHash, timeMs } = block.input
+    const snapshot = serializeState(this.state)
+    try {
+      return this.deps.ledger.applyBlock({ number, hash, parentHash, genesisHash: chainId, timeMs }, txs, () => {
+        db.prepare('INSERT OR REPLACE INTO chain_snapshots (block_number, block_hash, chain_id, state) VALUES (?, ?, ?, ?)').run(number, hash, chainId, snapshot)
+        db.prepare('DELETE FROM chain_snapshots WHERE block_number < ?').run(number - SYNC_LIMITS.snapshotsKept)
+      })
+    } catch (err) {
+      this.restoreState()
+      throw err
+    }
+  }
+}
