@@ -67,12 +67,19 @@ export function createDriveHandlers (engine: Engine): DriveHandlers {
       })
       return waitIf(wait, { job: { ...handle.job }, done })
     },
-    async createDownloadUrl ({ drive, path, version }) {
-      const d = driveFor(engine, drive)
-      const entry = await withView(d, version, (view) => statPath(view, path))
-      if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
-      const ticket = engine.downloads.create({ drive, path: entry.path, version })
-      return { url: `/api/download/${ticket}` }
-    }
+    async createDownloadUrl (args) { return await downloadUrl(engine, args) }
   }
+}
+
+/**
+ * A one-time download URL for a file of a drive (NOT_A_FILE for a folder). `owner` keys the
+ * ticket to one caller (the server passes its caller), so a caller that floods this only evicts
+ * its own unused tickets.
+ */
+export async function downloadUrl (engine: Engine, args: { drive?: string, path: string, version?: number }, owner?: string): Promise<{ url: string }> {
+  const d = driveFor(engine, args.drive)
+  const entry = await withView(d, args.version, (view) => statPath(view, args.path))
+  if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
+  const ticket = engine.downloads.create({ drive: args.drive, path: entry.path, version: args.version }, owner)
+  return { url: `/api/download/${ticket}` }
 }

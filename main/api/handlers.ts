@@ -16,7 +16,6 @@ import { createDriveHandlers } from './handlers-drives.js'
 import { createVaultHandlers } from './handlers-vault.js'
 import { createFollowHandlers } from './handlers-follows.js'
 
-export { driveFor } from './handlers-drives.js'
 
 export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>
   & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>>

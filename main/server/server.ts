@@ -28,7 +28,7 @@ import { DatdotError } from '../shared/errors.js'
 import { Resource } from '../shared/resource.js'
 import { dispatchSafe, type AnyHandlers } from '../api/dispatch.js'
 import { WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../api/preload-api.js'
-import { driveFor } from '../api/handlers.js'
+import { downloadUrl, driveFor } from '../api/handlers-drives.js'
 import { withView, statPath } from '../engine/drive-ops.js'
 import { decodeUrlPart, meterBody, readBody, requestUrl, sendJson } from './http-body.js'
 import { serveSocket, type SocketCounters } from './ws-session.js'
@@ -359,21 +359,12 @@ export class ApiServer extends Resource {
 
   /**
    * The handlers as one caller sees them: its download tickets are its own (`owner`), so a
-   * caller that floods createDownloadUrl only evicts its own unused tickets. (The same as
-   * handlers.ts's createDownloadUrl, plus the owner, which only this server knows.)
+   * caller that floods createDownloadUrl only evicts its own unused tickets.
    */
   private handlersFor (owner: string): AnyHandlers {
     const engine = this.opts.engine
     if (!this.opts.handlers.createDownloadUrl) return this.opts.handlers
-    return {
-      ...this.opts.handlers,
-      createDownloadUrl: async ({ drive, path, version }) => {
-        const d = driveFor(engine, drive)
-        const entry = await withView(d, version, (view) => statPath(view, path))
-        if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
-        return { url: `/api/download/${engine.downloads.create({ drive, path: entry.path, version }, owner)}` }
-      }
-    }
+    return { ...this.opts.handlers, createDownloadUrl: async (args) => await downloadUrl(engine, args, owner) }
   }
 
   // ---------------------------------------------------------------- WebSocket

@@ -35,6 +35,13 @@ export class ManualTimers extends EventEmitter implements Timers {
     return [...this.pending.values()].map((t) => t.ms)
   }
 
+  /** Fires every pending timer now, in the order they were set (the clock does not move). */
+  fireAll (): void {
+    const due = [...this.pending.values()]
+    this.pending.clear()
+    for (const t of due) t.fn()
+  }
+
   /** Moves the clock by `ms`, firing every timer that falls due, earliest first. */
   advance (ms: number): void {
     const until = this.clock + ms
@@ -60,4 +67,9 @@ export class ManualTimers extends EventEmitter implements Timers {
       this.on('scheduled', on)
     })
   }
+}
+
+/** Lets every callback of promises settled so far run (one macrotask turn; no time passes). */
+export function flush (): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }

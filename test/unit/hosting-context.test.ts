@@ -9,7 +9,7 @@ import { HostingContext, type MarketView } from '../../main/hosting/context.js'
 import { DEFAULT_HOSTING_LIMITS, newHostingCounters } from '../../main/hosting/config.js'
 import { initialState, type Contract, type MarketState, type Provider } from '../../main/chain/marketplace.js'
 import { DatdotError } from '../../main/shared/errors.js'
-import { HandTimers, flush } from '../helpers/hand-timers.js'
+import { ManualTimers, flush } from '../helpers/manual-timers.js'
 
 class FakeChain extends EventEmitter implements MarketView {
   market: MarketState = initialState()
@@ -35,9 +35,9 @@ function contract (id: number, hoster: string, state: 'setup' | 'hosting'): Cont
   }
 }
 
-function setup (): { ctx: HostingContext, chain: FakeChain, timers: HandTimers } {
+function setup (): { ctx: HostingContext, chain: FakeChain, timers: ManualTimers } {
   const chain = new FakeChain('0xme')
-  const timers = new HandTimers()
+  const timers = new ManualTimers()
   const kp = hcrypto.keyPair()
   const ctx = new HostingContext({ chain, limits: { ...DEFAULT_HOSTING_LIMITS }, counters: newHostingCounters(), keyPair: kp, timers, now: timers.now })
   return { ctx, chain, timers }
@@ -64,7 +64,7 @@ describe('the hosting context', () => {
     await expect(p).rejects.toMatchObject({ code: 'CLOSED' })
     await expect(d).rejects.toMatchObject({ code: 'CLOSED' })
     await expect(ctx.withTimeout(Promise.resolve(1), 10, 'x')).rejects.toMatchObject({ code: 'CLOSED' })
-    expect(timers.pending.size).toBe(0)
+    expect(timers.size).toBe(0)
   })
 
   it('delays by the injected timers and resolves, not rejects, at the end', async () => {
@@ -91,7 +91,7 @@ describe('the hosting context', () => {
     chain.emit('block')
     await w
     expect(chain.listenerCount('block')).toBe(0)
-    expect(timers.pending.size).toBe(0)
+    expect(timers.size).toBe(0)
   })
 
   it('gives up waiting on the chain after its time, without an error (a peer may be ahead)', async () => {

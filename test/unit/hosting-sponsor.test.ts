@@ -13,7 +13,7 @@ import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, newHostingCounters } from '../.
 import { initialState, type MarketState, type Plan } from '../../main/chain/marketplace.js'
 import type { DriveRanges } from '../../main/chain/records.js'
 import { TempDirs } from '../helpers/engines.js'
-import { HandTimers, flush } from '../helpers/hand-timers.js'
+import { ManualTimers, flush } from '../helpers/manual-timers.js'
 
 const tmp = new TempDirs()
 const closers: Array<() => Promise<void>> = []
@@ -51,12 +51,12 @@ async function vaultDrive (): Promise<{ drive: Hyperdrive, store: Corestore }> {
   return { drive, store }
 }
 
-interface Setup { sponsor: Sponsor, chain: FakeChain, timers: HandTimers, drive: Hyperdrive, ctx: HostingContext, updated: number[][], errors: unknown[], outcome: () => Promise<void> }
+interface Setup { sponsor: Sponsor, chain: FakeChain, timers: ManualTimers, drive: Hyperdrive, ctx: HostingContext, updated: number[][], errors: unknown[], outcome: () => Promise<void> }
 
 async function setup (): Promise<Setup> {
   const { drive, store } = await vaultDrive()
   const chain = new FakeChain()
-  const timers = new HandTimers()
+  const timers = new ManualTimers()
   const ctx = new HostingContext({ chain, limits: { ...DEFAULT_HOSTING_LIMITS, updateDebounceMs: 1000 }, counters: newHostingCounters(), keyPair: hcrypto.keyPair(), timers, now: timers.now })
   const updated: number[][] = []
   const errors: unknown[] = []
@@ -145,7 +145,7 @@ describe('the sponsor', () => {
     sponsor.schedule() // the vault grew again: the quiet time starts over
     timers.advance(999)
     expect(chain.updates).toHaveLength(0)
-    expect(timers.pending.size).toBe(1)
+    expect(timers.size).toBe(1)
     const sent = outcome()
     timers.advance(1)
     await sent
@@ -165,7 +165,7 @@ describe('the sponsor', () => {
     await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })
     planOf(chain, chain.published[0].drives)
     sponsor.check()
-    expect(timers.pending.size).toBe(0)
+    expect(timers.size).toBe(0)
     expect(chain.updates).toHaveLength(0)
   })
 
@@ -176,9 +176,9 @@ describe('the sponsor', () => {
     planOf(chain, chain.published[0].drives)
     await drive.put('/b.txt', b4a.from('y'))
     sponsor.check()
-    expect(timers.pending.size).toBe(1)
+    expect(timers.size).toBe(1)
     sponsor.check()
-    expect(timers.pending.size).toBe(1)
+    expect(timers.size).toBe(1)
     const sent = outcome()
     timers.advance(1000)
     await sent
@@ -224,10 +224,10 @@ describe('the sponsor', () => {
   it('starts nothing after close, and close clears a pending debounce', async () => {
     const { sponsor, timers } = await setup()
     sponsor.schedule()
-    expect(timers.pending.size).toBe(1)
+    expect(timers.size).toBe(1)
     sponsor.close()
-    expect(timers.pending.size).toBe(0)
+    expect(timers.size).toBe(0)
     sponsor.schedule()
-    expect(timers.pending.size).toBe(0)
+    expect(timers.size).toBe(0)
   })
 })

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest'
 import { TaskQueue } from '../../main/hosting/tasks.js'
 import type { HostingJob } from '../../main/hosting/config.js'
 import { DatdotError } from '../../main/shared/errors.js'
-import { flush } from '../helpers/hand-timers.js'
+import { flush } from '../helpers/manual-timers.js'
 
 const info = { role: 'encoder' as const, planId: 1, contractId: 2, slot: 0 }
 

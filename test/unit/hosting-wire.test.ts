@@ -15,6 +15,7 @@ import { HostingChannel, PROTOCOL, type WireHandlers, type WireOptions } from '.
 import { receiptMessage, commitmentMessage, errorMessage, openMessage, type StoredChunk } from '../../main/hosting/messages.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import type { Timers } from '../../main/shared/timeout.js'
+import { ManualTimers } from '../helpers/manual-timers.js'
 
 /** Two ends of a message-preserving duplex, as protomux gets from a secret stream. */
 function streamPair (): [Duplex, Duplex] {
@@ -72,15 +73,6 @@ async function rejection (p: Promise<unknown>): Promise<DatdotError> {
   const err = await p.then(() => null, (e: unknown) => e)
   expect(err).toBeInstanceOf(DatdotError)
   return err as DatdotError
-}
-
-/** Timers a test fires by hand. */
-class ManualTimers implements Timers {
-  readonly due = new Map<number, () => void>()
-  private next = 1
-  setTimeout (fn: () => void, _ms: number): unknown { const id = this.next++; this.due.set(id, fn); return id }
-  clearTimeout (h: unknown): void { this.due.delete(h as number) }
-  fireAll (): void { for (const [id, fn] of [...this.due]) { this.due.delete(id); fn() } }
 }
 
 function deferred<T> (): { promise: Promise<T>, resolve: (v: T) => void } {
@@ -312,7 +304,7 @@ describe('timeouts and closing', () => {
     await a.deliver(1, KEY, chunk(), { timeoutMs: 7 })
     await a.deliver(1, KEY, chunk())
     expect(seen).toEqual([7, 50])
-    expect(timers.due.size).toBe(0)
+    expect(timers.size).toBe(0)
   })
 
   it('fails pending requests with CLOSED on close, is idempotent, and refuses new requests after', async () => {

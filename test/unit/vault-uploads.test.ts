@@ -5,25 +5,7 @@ import type { StagedFile } from '../../main/engine/vault-blobs.js'
 import { Jobs } from '../../main/engine/jobs.js'
 import { LIMITS } from '../../main/shared/contract.js'
 import { DatdotError } from '../../main/shared/errors.js'
-import type { Timers } from '../../main/shared/timeout.js'
-
-/** Timers that fire only when the test says so. */
-class ManualTimers implements Timers {
-  private next = 1
-  readonly pending = new Map<number, { fn: () => void, ms: number }>()
-  setTimeout (fn: () => void, ms: number): unknown {
-    const id = this.next++
-    this.pending.set(id, { fn, ms })
-    return id
-  }
-
-  clearTimeout (handle: unknown): void { this.pending.delete(handle as number) }
-  fireAll (): void {
-    const due = [...this.pending.values()]
-    this.pending.clear()
-    for (const t of due) t.fn()
-  }
-}
+import { ManualTimers } from '../helpers/manual-timers.js'
 
 /** The blobs core reduced to what sessions use: every write gets the next block range. */
 function setup (overrides: Partial<UploadDeps> = {}): { uploads: UploadSessions, jobs: Jobs, timers: ManualTimers, cleared: number[], committed: StagedFile[][] } {
@@ -77,7 +59,7 @@ describe('upload sessions of the browser UI', () => {
     const { uploads, jobs, timers, cleared } = setup()
     const { uploadId, job } = uploads.begin('/')
     await uploads.file(uploadId, 'a.txt', bytes('abc'), 3)
-    expect([...timers.pending.values()].map((t) => t.ms)).toEqual([60_000])
+    expect(timers.durations()).toEqual([60_000])
     timers.fireAll()
     expect(uploads.size).toBe(0)
     expect(cleared).toEqual([0])
@@ -91,9 +73,9 @@ describe('upload sessions of the browser UI', () => {
     const { uploadId } = uploads.begin('/')
     await uploads.file(uploadId, 'a.txt', bytes('a'), 1)
     await uploads.file(uploadId, 'b.txt', bytes('b'), 1)
-    expect(timers.pending.size).toBe(1)
+    expect(timers.size).toBe(1)
     await uploads.commit(uploadId)
-    expect(timers.pending.size).toBe(0)
+    expect(timers.size).toBe(0)
   })
 
   it(`refuses more than ${LIMITS.uploadsOpen} open sessions`, () => {
@@ -145,7 +127,7 @@ describe('upload sessions of the browser UI', () => {
     await uploads.file(b.uploadId, 'y', bytes('y'), 1)
     await uploads.dropAll(DatdotError.closed('vault'))
     expect(uploads.size).toBe(0)
-    expect(timers.pending.size).toBe(0)
+    expect(timers.size).toBe(0)
     expect(cleared.sort()).toEqual([0, 1])
   })
 })
