@@ -192,9 +192,9 @@ export class HostingService extends Resource {
 
   protected async _close (): Promise<void> {
     this.ctx.close()
+    this.sponsorRole?.close()
     this.opts.chain.off('block', this.onBlock)
     this.opts.vault.core?.off('append', this.onVaultAppend)
-    this.sponsorRole?.close()
     this.bucket?.close()
     this.opts.swarm.off('connection', this.onConnection)
     await this.syncer.idle()

@@ -9,6 +9,7 @@ import Hyperdrive from 'hyperdrive'
 import type Hypercore from 'hypercore'
 import type Corestore from 'corestore'
 import { DatdotError } from '../shared/errors.js'
+import { Coalescer } from '../shared/coalescer.js'
 import { parseLink, toHex } from '../engine/paths.js'
 import type { Plan } from '../chain/marketplace.js'
 import { toRootHex, type SignedRoot } from '../chain/roots.js'
@@ -60,11 +61,13 @@ export interface SponsorRequest { link: string, replicas: number, days: number, 
 
 export class Sponsor {
   private timer: unknown = null
-  private updating = false
-  private again = false
   private closed = false
+  /** Runs the updates: now, and once more after when the debounce ends again meanwhile. */
+  private readonly updater: Coalescer
 
-  constructor (private readonly opts: SponsorOptions) {}
+  constructor (private readonly opts: SponsorOptions) {
+    this.updater = new Coalescer(() => this.updateAll(), { onError: (err) => { this.opts.onError?.(err) }, stopped: () => this.closed })
+  }
 
   /** Publishes a plan for a drive this node has: both its cores, as they are now. */
   async sponsor (req: SponsorRequest): Promise<{ planId: number }> {
@@ -96,23 +99,29 @@ export class Sponsor {
 
   /** The chain moved: an update is due when a vault plan's root is behind the vault and none is on its way. */
   check (): void {
-    if (this.timer !== null || this.updating) return
+    if (this.timer !== null || this.updater.running) return
     const length = this.opts.vault.core.length
     if (this.vaultPlans().some((p) => p.drives[0].root.length < length)) this.schedule()
   }
 
-  /** Debounced: the vault grew; an update goes out when it has been quiet for updateDebounceMs. */
+  /**
+   * Debounced: the vault grew; an update goes out when it has been quiet for updateDebounceMs
+   * (after the update in flight, if one is).
+   */
   schedule (): void {
     const { ctx } = this.opts
     if (this.closed) return
-    if (this.updating) { this.again = true; return }
     if (this.timer !== null) ctx.timers.clearTimeout(this.timer)
     this.timer = ctx.timers.setTimeout(() => {
       this.timer = null
-      this.run()
+      this.updater.schedule()
     }, ctx.limits.updateDebounceMs)
   }
 
+  /**
+   * Starts nothing more. An update in flight is not waited for: it ends with the chain
+   * service's own close (CLOSED), reported to onError.
+   */
   close (): void {
     this.closed = true
     if (this.timer !== null) this.opts.ctx.timers.clearTimeout(this.timer)
@@ -134,16 +143,9 @@ export class Sponsor {
     return drives
   }
 
-  private run (): void {
-    if (this.closed || this.updating) return
-    this.updating = true
-    this.again = false
-    ;(async () => {
-      for (const plan of this.vaultPlans()) await this.update(plan)
-    })().catch((err) => { this.opts.onError?.(err) }).finally(() => {
-      this.updating = false
-      if (this.again) this.schedule()
-    })
+  /** One round: an update for every vault plan that is behind (a failure is reported to onError). */
+  private async updateAll (): Promise<void> {
+    for (const plan of this.vaultPlans()) await this.update(plan)
   }
 
   /** Submits an update for one plan when its cores grew past their recorded roots: new roots, ranges [old, new). */

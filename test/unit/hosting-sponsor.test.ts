@@ -13,7 +13,7 @@ import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, newHostingCounters } from '../.
 import { initialState, type MarketState, type Plan } from '../../main/chain/marketplace.js'
 import type { DriveRanges } from '../../main/chain/records.js'
 import { TempDirs } from '../helpers/engines.js'
-import { ManualTimers, flush } from '../helpers/manual-timers.js'
+import { ManualTimers } from '../helpers/manual-timers.js'
 
 const tmp = new TempDirs()
 const closers: Array<() => Promise<void>> = []
@@ -198,7 +198,6 @@ describe('the sponsor', () => {
     await done
     expect(errors).toHaveLength(1)
     chain.failUpdate = null
-    await flush() // the failed round's finally
     sponsor.schedule()
     done = outcome()
     timers.advance(1000)
