@@ -113,6 +113,8 @@ declare module 'corestore' {
     constructor (storage: string, opts?: Record<string, unknown>)
     readonly opened: boolean
     readonly closed: boolean
+    /** The key every other key is derived from (set once ready). */
+    readonly primaryKey: Buffer
     ready (): Promise<void>
     close (): Promise<void>
     get (opts: { name: string } | { key: Uint8Array } | Uint8Array | Record<string, unknown>): Hypercore

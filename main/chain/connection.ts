@@ -2,14 +2,15 @@
  * The chain service's connection: opens the chain (a local chain handed in, an embedded chopsticks
  * of its own, or a ws:// endpoint), creates the @polkadot/api `ApiPromise` and keeps it for the
  * service's lifetime, reads what the chain is (token, ss58 format, chain id, local or not), loads
- * or creates this node's key, and tracks the connected flag across the provider's own reconnects.
+ * or creates this node's key (wallet.ts), and tracks the connected flag across the provider's
+ * own reconnects.
  * `close()` disconnects the api and closes the embedded chain it opened.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ApiPromise, WsProvider, Keyring } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
-import { cryptoWaitReady, mnemonicGenerate, encodeAddress } from '@polkadot/util-crypto'
+import { cryptoWaitReady, encodeAddress } from '@polkadot/util-crypto'
 import { hexToU8a } from '@polkadot/util'
 import { DatdotError } from '../shared/errors.js'
 import { withTimeout } from '../shared/timeout.js'
@@ -17,6 +18,7 @@ import type { NetworkParams } from './records.js'
 import { readBlock, missingApis, type ReadBlock } from './follower.js'
 import { LocalChain, FAUCET_URI, DEFAULT_BLOCK_INTERVAL_MS } from './local-chain.js'
 import { createApi } from './connect.js'
+import { loadOrCreateWallet } from './wallet.js'
 
 export const CONNECT_TIMEOUT_MS = 60_000
 
@@ -30,6 +32,8 @@ export interface ConnectionOptions {
   networkParams?: NetworkParams
   /** An already open local chain to use (not closed here). */
   localChain?: LocalChain
+  /** The storage folder's Corestore primary key: a new wallet is derived from it (wallet.ts). */
+  primaryKey?: Uint8Array
 }
 
 /** What following needs from the chain: its head, block hashes, blocks and balances. */
@@ -83,7 +87,7 @@ export class ChainConnection implements ChainReader {
     this.connected = true
     await this.describe(api)
     this.keyring = new Keyring({ type: 'sr25519', ss58Format: this.ss58 })
-    this.pair = this.keyring.addFromUri(loadOrCreateSeed(join(this.opts.dir, 'wallet.json')))
+    this.pair = this.keyring.addFromUri(loadOrCreateWallet(join(this.opts.dir, 'wallet.json'), this.opts.primaryKey))
     if (this.local !== null) this.escrowBaselinePlanck = BigInt(this.local.store.getMeta('escrowBaselinePlanck') ?? '0')
   }
 
@@ -160,18 +164,6 @@ export class ChainConnection implements ChainReader {
 /** Connecting must answer in time: CHAIN_ERROR "timed out ..." at the deadline. */
 function chainTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
   return withTimeout(p, ms, what, { onTimeout: (w) => DatdotError.chain(`timed out ${w}`) })
-}
-
-function loadOrCreateSeed (file: string): string {
-  if (existsSync(file)) {
-    chmodSync(file, 0o600)
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { mnemonic?: unknown }
-    if (typeof parsed.mnemonic !== 'string') throw DatdotError.corrupt(`wallet seed in ${file}`)
-    return parsed.mnemonic
-  }
-  const mnemonic = mnemonicGenerate()
-  writeFileSync(file, JSON.stringify({ mnemonic }), { mode: 0o600, flag: 'wx' })
-  return mnemonic
 }
 
 /** Plain ws:// only to loopback; anything else must be wss:// (a real Asset Hub endpoint). */

@@ -55,6 +55,8 @@ export interface ChainServiceOptions {
   localChain?: LocalChain
   /** Follow and keep the ledger, but never pay as operator even with the keys. */
   operator?: boolean
+  /** The storage folder's Corestore primary key: a new wallet is derived from it (wallet.ts). */
+  primaryKey?: Uint8Array
 }
 
 export interface ChainCounters extends SyncCounters, PayoutCounters, SubmitCounters {
@@ -106,7 +108,8 @@ export class ChainService extends Resource {
       servePort: opts.servePort,
       blockIntervalMs: opts.blockIntervalMs,
       networkParams: opts.networkParams,
-      localChain: opts.localChain
+      localChain: opts.localChain,
+      primaryKey: opts.primaryKey
     }, () => { this.emitStatus() })
   }
 

@@ -10,9 +10,14 @@
  *   <storage>/api-token    the loopback API token (0600), written by the API server
  *   <storage>/daemon.json  port and pid of the running daemon
  *
+ * The Corestore's primary key is the recovery phrase (recovery.ts): every key of the vault and
+ * the swarm's key pair are derived from it. A restore (`primaryKey` on an empty folder) marks the
+ * folder 'restore pending' until the vault has come back from peers (vault-restore.ts).
+ *
  * The engine does not log: it emits `event` (name, data) for every contract event and keeps
  * counters; callers decide what to show.
  */
+import { existsSync } from 'node:fs'
 import { mkdir, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import Corestore from 'corestore'
@@ -48,6 +53,9 @@ export const ENGINE_MIGRATIONS: readonly Migration[] = [
   }
 ]
 
+/** The name (default namespace) of the swarm's key pair in the Corestore: derived from the primary key. */
+export const SWARM_KEY_NAME = 'datdot/swarm'
+
 export interface EngineOptions {
   /** The storage folder (created if missing). */
   storage: string
@@ -62,6 +70,11 @@ export interface EngineOptions {
   freeBytes?: (dir: string) => Promise<number>
   progressIntervalMs?: number
   statusIntervalMs?: number
+  /**
+   * The Corestore primary key (from a recovery phrase: a restore). On an empty folder the vault
+   * comes back from peers; a folder whose corestore has another key is refused, unchanged.
+   */
+  primaryKey?: Buffer
   /** Reconnect timings (tests shorten them): Hyperswarm's backoffs for a dropped peer, and how soon a follow without a peer looks its author up again. */
   network?: { backoffsMs?: [number, number, number, number], healMs?: { min: number, max: number } }
 }
@@ -103,7 +116,7 @@ export class Engine extends Resource {
     })
   }
 
-  readonly counters = { events: 0, listenerErrors: 0 }
+  readonly counters = { events: 0, listenerErrors: 0, restoreErrors: 0 }
 
   /** Emits a contract event. A throwing listener is counted, never allowed to break the work that emitted. */
   emitEvent<E extends EventName> (name: E, data: EventData<E>): void {
@@ -124,19 +137,11 @@ export class Engine extends Resource {
 
   protected async _open (): Promise<void> {
     await mkdir(this.storage, { recursive: true, mode: 0o700 })
+    const restoring = await this.openStore()
     this.db = openDatabase(join(this.storage, 'datdot.db'))
     this.services.push({ close: async () => { this.db.close() } })
     migrate(this.db, 'engine', ENGINE_MIGRATIONS, this.now)
-
-    this.store = new Corestore(join(this.storage, 'corestore'))
-    try {
-      await this.store.ready()
-    } catch (err) {
-      const msg = (err as Error).message ?? ''
-      if (/lock/i.test(msg)) throw DatdotError.invalidArgument(`The storage folder ${this.storage} is in use by another DatDot process`)
-      throw err
-    }
-    this.services.unshift({ close: () => this.store.close() })
+    if (restoring) this.db.prepare("INSERT OR REPLACE INTO settings (name, value) VALUES ('restore', 'pending')").run()
 
     this.vault = new Vault({
       store: this.store,
@@ -145,7 +150,8 @@ export class Engine extends Resource {
       storageDir: this.storage,
       db: this.db,
       now: this.now,
-      onChanged: (data) => this.emitEvent('vault.changed', data)
+      onChanged: (data) => this.emitEvent('vault.changed', data),
+      restore: this.restorePending() ? { onComplete: () => { this.restoreComplete() }, onError: () => { this.counters.restoreErrors++ } } : undefined
     })
     await this.vault.ready()
     this.services.unshift(this.vault)
@@ -155,6 +161,7 @@ export class Engine extends Resource {
       dht: this.options.dht,
       bootstrap: this.options.bootstrap,
       backoffsMs: this.options.network?.backoffsMs,
+      keyPair: await this.store.createKeyPair(SWARM_KEY_NAME),
       onStatus: (s) => this.emitEvent('network.status', s)
     })
     if (!this.options.offline) await this.network.ready()
@@ -176,6 +183,42 @@ export class Engine extends Resource {
     this.services.unshift(this.follows)
 
     await this.network.join(this.vault.drive.discoveryKey, { server: true, client: true })
+  }
+
+  /**
+   * Opens the Corestore (before anything else is written, so a refused primary key changes
+   * nothing). True when this starts a restore: a primary key given for a folder with no corestore.
+   */
+  private async openStore (): Promise<boolean> {
+    const dir = join(this.storage, 'corestore')
+    const key = this.options.primaryKey
+    if (key !== undefined && (!Buffer.isBuffer(key) || key.length !== 32)) throw DatdotError.invalidArgument('primaryKey must be 32 bytes')
+    // A folder with a corestore opens with its own key, compared with the given one below.
+    const restoring = key !== undefined && !existsSync(dir)
+    this.store = new Corestore(dir, restoring ? { primaryKey: key, unsafe: true } : {})
+    try {
+      await this.store.ready()
+    } catch (err) {
+      const msg = (err as Error).message ?? ''
+      if (/lock/i.test(msg)) throw DatdotError.invalidArgument(`The storage folder ${this.storage} is in use by another DatDot process`)
+      throw err
+    }
+    if (key !== undefined && !key.equals(this.store.primaryKey)) {
+      await this.store.close()
+      throw DatdotError.invalidArgument(`The storage folder ${this.storage} holds another vault: the recovery phrase is not this folder's (nothing was changed; restore into an empty folder)`)
+    }
+    this.services.unshift({ close: () => this.store.close() })
+    return restoring
+  }
+
+  private restorePending (): boolean {
+    const row = this.db.prepare("SELECT value FROM settings WHERE name = 'restore'").get() as { value: string } | undefined
+    return row?.value === 'pending'
+  }
+
+  private restoreComplete (): void {
+    if (this.closing) return
+    this.db.prepare("DELETE FROM settings WHERE name = 'restore'").run()
   }
 
   protected async _close (): Promise<void> {

@@ -26,6 +26,8 @@ export interface NetworkOptions {
   dht?: unknown
   bootstrap?: HostPort[]
   maxPeers?: number
+  /** The swarm's Noise key pair (the engine derives it from the Corestore primary key); random when omitted. */
+  keyPair?: { publicKey: Buffer, secretKey: Buffer }
   /** Hyperswarm's reconnect backoffs for a dropped peer (ms, four steps); tests shorten them. */
   backoffsMs?: [number, number, number, number]
   onStatus: (status: NetworkStatus) => void
@@ -51,7 +53,8 @@ export class Network extends Resource {
   protected async _open (): Promise<void> {
     // `backoffs` and `jitter` are Hyperswarm options the shared typings do not list.
     const swarmOpts: NonNullable<ConstructorParameters<typeof Hyperswarm>[0]> & { backoffs?: number[], jitter?: number } = {
-      maxPeers: this.opts.maxPeers ?? 64
+      maxPeers: this.opts.maxPeers ?? 64,
+      ...(this.opts.keyPair !== undefined ? { keyPair: this.opts.keyPair } : {})
     }
     if (this.opts.backoffsMs) {
       swarmOpts.backoffs = this.opts.backoffsMs

@@ -57,7 +57,7 @@ export interface BlobsWatermark { dbLength: number, blocks: number, bytes: numbe
 
 export interface CompactionResult {
   /** Why nothing was looked at or cleared (null when the scan ran). */
-  skipped: 'not-writable' | 'history-too-long' | null
+  skipped: 'not-writable' | 'history-too-long' | 'restoring' | null
   /** Hyperbee blocks scanned to bring the watermark up to date. */
   scannedBlocks: number
   /** The cleared region [fromBlock, toBlock) of the blobs core (empty when nothing was orphaned). */

@@ -29,6 +29,7 @@ import { migrate, type Db } from '../shared/db.js'
 import { scanSources } from './vault-sources.js'
 import { checkDisk, clearBlobs, importFile, writeBlob, type StagedFile } from './vault-blobs.js'
 import { UploadSessions } from './vault-uploads.js'
+import { VaultRestore } from './vault-restore.js'
 import { VAULT_MIGRATIONS, loadWatermark, reclaimOrphanedBlobs, saveWatermark, scanReferencedBlobs, type BlobsWatermark, type CompactionResult } from './vault-reclaim.js'
 
 export interface VaultOptions {
@@ -45,6 +46,11 @@ export interface VaultOptions {
   db?: Db
   /** With no watermark yet, scan at most this many Hyperbee blocks of history (default 200,000). */
   historyScanLimit?: number
+  /**
+   * A restore from the recovery phrase is under way (vault-restore.ts): download every block of
+   * the vault from peers, and reclaim nothing meanwhile; `onComplete` once it is all here.
+   */
+  restore?: { onComplete: () => void, onError: (err: unknown) => void }
 }
 
 export class Vault extends Resource {
@@ -60,6 +66,8 @@ export class Vault extends Resource {
   /** Reclaiming orphaned blobs: totals since this vault object opened. */
   readonly compactions = { runs: 0, blocksCleared: 0, bytesReclaimed: 0, watermarkErrors: 0 }
   lastCompaction: CompactionResult | null = null
+  /** The running restore (null when none, or once complete: then 'restored' is emitted). */
+  private restore: VaultRestore | null = null
 
   constructor (opts: VaultOptions) {
     super()
@@ -81,6 +89,7 @@ export class Vault extends Resource {
     await this.drive.ready()
     await this.drive.getBlobs()
     if (this.opts.db) migrate(this.opts.db, 'vault', VAULT_MIGRATIONS, this.now)
+    if (this.opts.restore !== undefined) return this.startRestore(this.opts.restore)
     this.lastCompaction = await this.reclaimOrphanedBlobs()
     this.compactions.runs++
     this.compactions.blocksCleared += this.lastCompaction.blocksCleared
@@ -90,7 +99,26 @@ export class Vault extends Resource {
     this.drive.core.on('append', this.onAppend)
   }
 
+  /** Opening a vault being restored: its blocks come from peers, nothing is reclaimed (they may arrive out of order). */
+  private startRestore (restore: NonNullable<VaultOptions['restore']>): void {
+    this.lastCompaction = { skipped: 'restoring', scannedBlocks: 0, fromBlock: 0, toBlock: 0, blocksCleared: 0, bytesReclaimed: 0, storageCompacted: false }
+    this.lastVersion = this.drive.version
+    this.drive.core.on('append', this.onAppend)
+    this.restore = new VaultRestore(this.drive, () => {
+      this.restore = null
+      restore.onComplete()
+      this.emit('restored')
+    }, restore.onError)
+    this.restore.start()
+  }
+
+  /** True while a restore from the recovery phrase is still downloading the vault. */
+  get restoring (): boolean {
+    return this.restore !== null
+  }
+
   protected async _close (): Promise<void> {
+    this.restore?.stop()
     this.drive.core.off('append', this.onAppend)
     await this.uploads.dropAll(DatdotError.closed('vault'))
     await this.writeQueue.catch(() => {})

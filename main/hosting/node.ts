@@ -38,7 +38,7 @@ export class DatdotNode extends Engine {
   /** Starts the chain client (with its ledger) and the hosting service; loaded only when used. */
   private async openChain (endpoint: string): Promise<void> {
     const { ChainService } = await import('../chain/service.js')
-    const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now })
+    const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now, primaryKey: this.store.primaryKey })
     chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', s))
     chain.on('ledger-entry', (e: EventData<'ledger.entry'>) => this.emitEvent('ledger.entry', e))
     await chain.ready()

@@ -1,0 +1,69 @@
+/**
+ * Bringing the vault back after a restore from the recovery phrase. The restored folder's vault
+ * cores have the old keys (derived from the primary key) but no blocks; a peer that has them (a
+ * follower, a seeder) upgrades their length as soon as it connects. Until both cores are
+ * complete, this keeps a download of every block of both running, then calls `onComplete` once.
+ *
+ * Complete means: the metadata core has blocks and all of them, and the blobs core has every
+ * block the latest version's files point at (and all the blocks it knows of).
+ */
+import type Hyperdrive from 'hyperdrive'
+import type Hypercore from 'hypercore'
+
+interface Download { destroy (): void }
+
+export class VaultRestore {
+  private readonly downloads: Download[] = []
+  private readonly cores: Hypercore[] = []
+  private blobsNeeded: { dbLength: number, blobs: number } | null = null
+  private checking: Promise<void> | null = null
+  private again = false
+  private done = false
+  private readonly onChange = (): void => { this.schedule() }
+
+  constructor (private readonly drive: Hyperdrive, private readonly onComplete: () => void, private readonly onError: (err: unknown) => void) {}
+
+  /** Starts the downloads (the drive's blobs must be open). */
+  start (): void {
+    const blobs = this.drive.blobs
+    for (const core of blobs === null ? [this.drive.core] : [this.drive.core, blobs.core]) {
+      this.cores.push(core)
+      core.on('download', this.onChange)
+      core.on('append', this.onChange)
+      this.downloads.push(core.download({ start: 0, end: -1 }) as unknown as Download)
+    }
+    this.schedule()
+  }
+
+  stop (): void {
+    for (const core of this.cores) {
+      core.off('download', this.onChange)
+      core.off('append', this.onChange)
+    }
+    for (const d of this.downloads.splice(0)) d.destroy()
+  }
+
+  private schedule (): void {
+    if (this.done) return
+    if (this.checking !== null) { this.again = true; return }
+    this.checking = this.check().catch((err: unknown) => { this.onError(err) }).finally(() => {
+      this.checking = null
+      if (this.again) { this.again = false; this.schedule() }
+    })
+  }
+
+  private async check (): Promise<void> {
+    const db = this.drive.core
+    if (this.done || db.length === 0 || db.contiguousLength < db.length) return
+    const blobs = this.drive.blobs?.core
+    if (this.blobsNeeded?.dbLength !== db.length) {
+      this.blobsNeeded = { dbLength: db.length, blobs: await this.drive.getBlobsLength(db.length) }
+    }
+    const blobsLength = blobs?.length ?? 0
+    if (blobsLength < this.blobsNeeded.blobs || (blobs !== undefined && blobs.contiguousLength < blobs.length)) return
+    if (this.done) return
+    this.done = true
+    this.stop()
+    this.onComplete()
+  }
+}

@@ -1,0 +1,160 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Testnet } from '@hyperswarm/testnet'
+import { TempDirs, loopbackTestnet, startEngine, until, hashOf } from '../helpers/engines.js'
+import { Engine } from '../../main/engine/engine.js'
+import { createHandlers } from '../../main/api/handlers.js'
+import { keyFromPhrase, phraseFromKey } from '../../main/engine/recovery.js'
+import { restoreStorage } from '../../main/engine/restore.js'
+import { DatdotError } from '../../main/shared/errors.js'
+
+/** Resolves once the vault's restore is complete (at once when none is running). */
+async function restored (engine: Engine): Promise<void> {
+  if (!engine.vault.restoring) return
+  await new Promise<void>((resolve) => { engine.vault.once('restored', resolve) })
+}
+
+async function rejection (p: Promise<unknown>): Promise<DatdotError> {
+  const err = await p.then(() => null, (e: unknown) => e)
+  expect(err).toBeInstanceOf(DatdotError)
+  return err as DatdotError
+}
+
+describe('restoring a vault from its recovery phrase on a new machine (loopback testnet)', () => {
+  const tmp = new TempDirs()
+  let testnet: Testnet
+  let alice: Engine | null = null
+  let bob: Engine
+  let aliceStorage: string
+  let phrase: string
+  let aliceVaultId: string
+  let aliceSwarmKey: string
+  const expected = new Map<string, string>()
+
+  beforeAll(async () => {
+    testnet = await loopbackTestnet()
+    const src = await tmp.make()
+    await mkdir(join(src, 'docs', 'deep'), { recursive: true })
+    const files: Array<[string, Buffer | string]> = [
+      ['docs/readme.txt', 'alice wrote this\n'],
+      ['docs/empty.bin', Buffer.alloc(0)],
+      ['docs/deep/photo.jpg', randomBytes(400_000)],
+      ['docs/deep/notes.md', '# notes\n'.repeat(2000)]
+    ]
+    for (const [rel, data] of files) {
+      await writeFile(join(src, rel), data)
+      expected.set('/' + rel, createHash('sha256').update(data).digest('hex'))
+    }
+    aliceStorage = await tmp.make()
+    alice = await startEngine(testnet, aliceStorage)
+    expect((await createHandlers(alice).importPaths({ paths: [join(src, 'docs')], dest: '/', wait: true })).state).toBe('done')
+    await createHandlers(alice).deletePath({ path: '/docs/empty.bin' })
+    expected.delete('/docs/empty.bin')
+    phrase = phraseFromKey(alice.store.primaryKey)
+    aliceVaultId = alice.vault.id
+    aliceSwarmKey = alice.network.swarm!.keyPair.publicKey.toString('hex')
+
+    // Bob follows Alice's vault and gets every block of it.
+    bob = await startEngine(testnet, await tmp.make())
+    const info = await createHandlers(bob).follow({ link: (await createHandlers(alice).share({ path: '/' })).link })
+    const followed = bob.follows.get(info.key)
+    const a = alice
+    await until(bob, () => followed.info().state === 'synced' && followed.info().version === a.vault.drive.version)
+  })
+
+  afterAll(async () => {
+    await alice?.close()
+    await bob?.close()
+    await testnet?.destroy()
+    await tmp.cleanup()
+  })
+
+  it('brings every file back into an empty folder from a follower while the author is offline', async () => {
+    const aliceVersion = alice!.vault.drive.version
+    await alice!.close()
+    alice = null
+    const newMachine = join(await tmp.make(), 'datdot')
+    const { vaultKey } = await restoreStorage(newMachine, `  ${phrase.toUpperCase().split(' ').join('   ')}\n`)
+    expect(vaultKey).toBe(aliceVaultId)
+
+    // The next start (the daemon, the app) on the restored folder downloads the vault.
+    const engine = await startEngine(testnet, newMachine)
+    try {
+      expect(engine.vault.id).toBe(aliceVaultId)
+      expect(engine.network.swarm!.keyPair.publicKey.toString('hex')).toBe(aliceSwarmKey)
+      await restored(engine)
+      expect(engine.vault.drive.version).toBe(aliceVersion)
+      const drive = engine.vault.drive
+      expect(await drive.core.has(0, drive.core.length)).toBe(true)
+      expect(await drive.blobs!.core.has(0, drive.blobs!.core.length)).toBe(true)
+      const list = await createHandlers(engine).listFiles({ path: '/', recursive: true, limit: 100 })
+      expect(list.entries.filter((e) => e.kind === 'file').map((e) => e.path).sort()).toEqual([...expected.keys()].sort())
+      // Bob goes away too: the bytes are all local now.
+      await bob.network.setPaused(true)
+      for (const [path, sha] of expected) expect(await hashOf(drive, path), path).toBe(sha)
+      await bob.network.setPaused(false)
+    } finally {
+      await engine.close()
+    }
+    const again = await startEngine(null, newMachine)
+    try {
+      expect(again.vault.restoring).toBe(false)
+      expect(again.vault.drive.version).toBe(aliceVersion)
+    } finally {
+      await again.close()
+    }
+  })
+
+  it('gives the same vault and swarm keys to an engine started with the primary key on an empty folder', async () => {
+    const dir = await tmp.make()
+    const engine = await startEngine(null, dir, { primaryKey: keyFromPhrase(phrase) })
+    try {
+      expect(engine.vault.id).toBe(aliceVaultId)
+      expect(engine.vault.restoring).toBe(true)
+      expect(engine.network.swarm).toBeNull()
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it('refuses a wrong phrase with a clear error and writes nothing', async () => {
+    const words = phrase.split(' ')
+    const wrong = [...words.slice(0, 23), words[23] === 'zoo' ? 'zone' : 'zoo'].join(' ')
+    const dir = join(await tmp.make(), 'new')
+    const err = await rejection(restoreStorage(dir, wrong))
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toMatch(/checksum/)
+    expect(err.message).not.toContain(words[0])
+    expect(existsSync(dir)).toBe(false)
+    const short = await rejection(restoreStorage(dir, words.slice(0, 12).join(' ')))
+    expect(short.message).toMatch(/24 words; this one has 12/)
+    expect(existsSync(dir)).toBe(false)
+  })
+
+  it('refuses to restore into a folder that is not empty, and leaves it as it was', async () => {
+    const dir = await tmp.make()
+    await writeFile(join(dir, 'keep.txt'), 'mine')
+    const err = await rejection(restoreStorage(dir, phrase))
+    expect(err.message).toMatch(/not empty/)
+    expect(await readdir(dir)).toEqual(['keep.txt'])
+  })
+
+  it("refuses a primary key that is not the folder's own, and changes nothing", async () => {
+    const dbBefore = await stat(join(aliceStorage, 'datdot.db'))
+    const other = keyFromPhrase(phraseFromKey(randomBytes(32)))
+    const err = await rejection(startEngine(null, aliceStorage, { primaryKey: other }))
+    expect(err.code).toBe('INVALID_ARGUMENT')
+    expect(err.message).toMatch(/holds another vault/)
+    expect((await stat(join(aliceStorage, 'datdot.db'))).mtimeMs).toBe(dbBefore.mtimeMs)
+    const same = await startEngine(null, aliceStorage, { primaryKey: keyFromPhrase(phrase) })
+    try {
+      expect(same.vault.id).toBe(aliceVaultId)
+      expect(same.vault.restoring).toBe(false)
+    } finally {
+      await same.close()
+    }
+  })
+})
