@@ -1,6 +1,6 @@
 /**
  * The engine's implementation of the API contract, composed from one handler table per area:
- * the node (handlers-app.ts), reads of any drive (handlers-drives.ts), the vault
+ * the node (handlers-app.ts), the recovery phrase (handlers-recovery.ts), reads of any drive (handlers-drives.ts), the vault
  * (handlers-vault.ts), follows (handlers-follows.ts), and, on a DatdotNode with a chain, the
  * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts).
  * Handlers receive arguments already validated and defaulted by dispatch(); they validate what
@@ -12,6 +12,7 @@ import type { DatdotNode } from '../hosting/node.js'
 import { createChainHandlers } from './handlers-chain.js'
 import { createHostingHandlers } from './handlers-hosting.js'
 import { createAppHandlers } from './handlers-app.js'
+import { createRecoveryHandlers } from './handlers-recovery.js'
 import { createDriveHandlers } from './handlers-drives.js'
 import { createVaultHandlers } from './handlers-vault.js'
 import { createFollowHandlers } from './handlers-follows.js'
@@ -30,6 +31,7 @@ export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
     ...(chain ? createChainHandlers({ chain, ledger: chain.ledger }) : {}),
     ...(hosting ? createHostingHandlers(hosting) : {}),
     ...createAppHandlers(engine),
+    ...createRecoveryHandlers(engine),
     ...createDriveHandlers(engine),
     ...createVaultHandlers(engine),
     ...createFollowHandlers(engine)

@@ -30,7 +30,7 @@ export class VaultRestore {
       this.cores.push(core)
       core.on('download', this.onChange)
       core.on('append', this.onChange)
-      this.downloads.push(core.download({ start: 0, end: -1 }) as unknown as Download)
+      this.downloads.push(core.download({ start: 0, end: -1 }))
     }
     this.schedule()
   }

@@ -1,6 +1,6 @@
 /**
- * The node section of the API contract (composed in main/shared/contract.ts): status and
- * pausing the network, and the methods only the Electron shell implements (dialogs, drops,
+ * The node section of the API contract (composed in main/shared/contract.ts): status,
+ * pausing the network, the recovery phrase, and the methods only the Electron shell implements (dialogs, drops,
  * opening files, the clipboard; main/electron).
  *
  * Like every contract file, free of Node and Electron imports: bundled into preload and the renderer.
@@ -34,6 +34,28 @@ export const statusMethods = {
     args: z.object({ paused: z.boolean() }).strict(),
     result: NetworkStatus,
     exposure: ALL
+  })
+} as const
+
+export const RecoveryPhrase = z.object({
+  /** 24 words: the storage folder's primary key; restores the vault (and a derived wallet) on a new machine. */
+  phrase: z.string(),
+  /**
+   * The chain wallet: 'derived' (the phrase restores it), 'none' (no wallet yet: it will be derived
+   * from the phrase), or 'own' (made before wallets were derived: back up `walletPhrase` as well).
+   */
+  wallet: z.enum(['derived', 'none', 'own']),
+  walletPhrase: z.string().optional()
+})
+export type RecoveryPhrase = z.infer<typeof RecoveryPhrase>
+
+/** Secrets: only for the Electron window and local programs holding the token, never a browser page. */
+export const recoveryMethods = {
+  getRecoveryPhrase: method({
+    description: 'The recovery phrase of this storage folder (a secret: whoever has it has the vault). `confirm: true` is required.',
+    args: z.object({ confirm: z.literal(true) }).strict(),
+    result: RecoveryPhrase,
+    exposure: ['ipc', 'cli']
   })
 } as const
 

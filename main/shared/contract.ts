@@ -27,19 +27,20 @@ import { Version, type Exposure } from './contract-base.js'
 import { Change, Job, jobMethods, vaultMethods } from './contract-vault.js'
 import { FollowInfo, followMethods } from './contract-follows.js'
 import { ChainStatus, HostingProof, HostingStatus, LedgerEntry, chainMethods, hostingMethods } from './contract-hosting.js'
-import { NetworkStatus, shellMethods, statusMethods } from './contract-app.js'
+import { NetworkStatus, recoveryMethods, shellMethods, statusMethods } from './contract-app.js'
 
 export { LIMITS, ErrorShape, type Exposure } from './contract-base.js'
 export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
 export { FollowState, FollowInfo } from './contract-follows.js'
 export { ChainStatus, Wallet, LedgerEntry, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview } from './contract-hosting.js'
-export { NetworkStatus, Status } from './contract-app.js'
+export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
 
 // ---------------------------------------------------------------- methods
 
 /** Every method, in the order preload exposes them and METHOD_NAMES lists them. */
 export const methods = {
   ...statusMethods,
+  ...recoveryMethods,
   ...vaultMethods,
   ...jobMethods,
   ...followMethods,

@@ -10,6 +10,8 @@ import { createHandlers } from '../../main/api/handlers.js'
 import { keyFromPhrase, phraseFromKey } from '../../main/engine/recovery.js'
 import { restoreStorage } from '../../main/engine/restore.js'
 import { DatdotError } from '../../main/shared/errors.js'
+import { dispatchSafe } from '../../main/api/dispatch.js'
+import { loadOrCreateWallet } from '../../main/chain/wallet.js'
 
 /** Resolves once the vault's restore is complete (at once when none is running). */
 async function restored (engine: Engine): Promise<void> {
@@ -155,6 +157,35 @@ describe('restoring a vault from its recovery phrase on a new machine (loopback 
       expect(same.vault.restoring).toBe(false)
     } finally {
       await same.close()
+    }
+  })
+
+  it('shows the recovery phrase over IPC and the CLI API after confirmation only, with what it means for the wallet', async () => {
+    const dir = await tmp.make()
+    const engine = await startEngine(null, dir)
+    try {
+      const handlers = createHandlers(engine)
+      const expectedPhrase = phraseFromKey(engine.store.primaryKey)
+      expect(await dispatchSafe(handlers, 'getRecoveryPhrase', { confirm: true }, 'cli')).toEqual({ ok: true, result: { phrase: expectedPhrase, wallet: 'none' } })
+      const web = await dispatchSafe(handlers, 'getRecoveryPhrase', { confirm: true }, 'web')
+      expect(web.ok === false && web.error.code).toBe('FORBIDDEN')
+      const unconfirmed = await dispatchSafe(handlers, 'getRecoveryPhrase', {}, 'ipc')
+      expect(unconfirmed.ok === false && unconfirmed.error.code).toBe('INVALID_ARGUMENT')
+      await mkdir(join(dir, 'chain'))
+      loadOrCreateWallet(join(dir, 'chain', 'wallet.json'), engine.store.primaryKey)
+      expect(await dispatchSafe(handlers, 'getRecoveryPhrase', { confirm: true }, 'ipc')).toEqual({ ok: true, result: { phrase: expectedPhrase, wallet: 'derived' } })
+      const own = await tmp.make()
+      await mkdir(join(own, 'chain'))
+      const ownWallet = loadOrCreateWallet(join(own, 'chain', 'wallet.json'))
+      const older = await startEngine(null, own)
+      try {
+        const r = await dispatchSafe(createHandlers(older), 'getRecoveryPhrase', { confirm: true }, 'cli')
+        expect(r).toEqual({ ok: true, result: { phrase: phraseFromKey(older.store.primaryKey), wallet: 'own', walletPhrase: ownWallet } })
+      } finally {
+        await older.close()
+      }
+    } finally {
+      await engine.close()
     }
   })
 })
