@@ -2,13 +2,16 @@ import { describe, it, expect, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import sodium from 'sodium-native'
+import { createRequire } from 'node:module'
 import { Keyring } from '@polkadot/api'
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto'
 import { mnemonicToEntropy } from '@polkadot/util-crypto/mnemonic/bip39'
 import { TempDirs } from '../helpers/engines.js'
 import { derivedWalletMnemonic, loadOrCreateWallet, walletPhraseOf, WALLET_CONTEXT } from '../../main/chain/wallet.js'
 import { keyFromPhrase, phraseFromKey } from '../../main/engine/recovery.js'
+
+/** libsodium's BLAKE2b (an implementation independent of the one under test); the package has no typings. */
+const sodium = createRequire(import.meta.url)('sodium-native') as { crypto_generichash (out: Buffer, message: Buffer, key: Buffer): void }
 
 async function addressOf (mnemonic: string): Promise<string> {
   await cryptoWaitReady()
