@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine.js'
 import { phraseFromKey } from '../engine/recovery.js'
 import { walletPhraseOf } from '../chain/wallet.js'
 
-export type RecoveryHandlers = Pick<Handlers, 'getRecoveryPhrase'>
+export type RecoveryHandlers = Pick<Handlers, 'getRecoveryPhrase' | 'finishRestore'>
 
 export function createRecoveryHandlers (engine: Engine): RecoveryHandlers {
   return {
@@ -16,6 +16,11 @@ export function createRecoveryHandlers (engine: Engine): RecoveryHandlers {
       engine.assertOpen()
       const key = engine.store.primaryKey
       return { phrase: phraseFromKey(key), ...walletPhraseOf(join(engine.storage, 'chain', 'wallet.json'), key) }
+    },
+    async finishRestore () {
+      engine.assertOpen()
+      engine.vault.finishRestore()
+      return { ok: true as const }
     }
   }
 }

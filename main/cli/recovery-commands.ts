@@ -55,10 +55,17 @@ const phrase: CliCommand = {
 
 const restore: CliCommand = {
   summary: 'Create an empty storage folder from a recovery phrase read on stdin; the next daemon on it downloads the vault from peers.',
-  usage: 'restore --storage DIR < phrase.txt',
+  usage: 'restore --storage DIR < phrase.txt  |  restore --finish',
   async run (argv, ctx) {
-    const { positional } = parseArgs(argv, {})
+    const { positional, flags } = parseArgs(argv, { finish: { type: 'boolean' } })
     if (positional.length > 0) throw usage('the recovery phrase is read from stdin, never from the command line')
+    if (flags.finish === true) {
+      // the running daemon's restore has nothing more to fetch: writing is allowed again
+      await ctx.call('finishRestore', { confirm: true })
+      if (ctx.json) { ctx.print({ ok: true }); return 0 }
+      ctx.print('restore ended: the vault can be written again')
+      return 0
+    }
     const text = await readPhrase(process.stdin, ctx.warn)
     const { vaultKey } = await restoreStorage(ctx.storage, text)
     if (ctx.json) { ctx.print({ storage: ctx.storage, vault: formatLink(vaultKey) }); return 0 }

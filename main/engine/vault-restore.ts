@@ -9,6 +9,7 @@
  */
 import type Hyperdrive from 'hyperdrive'
 import type Hypercore from 'hypercore'
+import { Coalescer } from '../shared/coalescer.js'
 
 interface Download { destroy (): void }
 
@@ -16,12 +17,14 @@ export class VaultRestore {
   private readonly downloads: Download[] = []
   private readonly cores: Hypercore[] = []
   private blobsNeeded: { dbLength: number, blobs: number } | null = null
-  private checking: Promise<void> | null = null
-  private again = false
   private done = false
-  private readonly onChange = (): void => { this.schedule() }
+  /** Checks for completion: now, and once more after when blocks arrive meanwhile. */
+  private readonly checker: Coalescer
+  private readonly onChange = (): void => { this.checker.schedule() }
 
-  constructor (private readonly drive: Hyperdrive, private readonly onComplete: () => void, private readonly onError: (err: unknown) => void) {}
+  constructor (private readonly drive: Hyperdrive, private readonly onComplete: () => void, onError: (err: unknown) => void) {
+    this.checker = new Coalescer(() => this.check(), { onError, stopped: () => this.done })
+  }
 
   /** Starts the downloads (the drive's blobs must be open). */
   start (): void {
@@ -32,24 +35,17 @@ export class VaultRestore {
       core.on('append', this.onChange)
       this.downloads.push(core.download({ start: 0, end: -1 }))
     }
-    this.schedule()
+    this.checker.schedule()
   }
 
+  /** Stops the downloads and the checks: onComplete is not called after this. */
   stop (): void {
+    this.done = true
     for (const core of this.cores) {
       core.off('download', this.onChange)
       core.off('append', this.onChange)
     }
     for (const d of this.downloads.splice(0)) d.destroy()
-  }
-
-  private schedule (): void {
-    if (this.done) return
-    if (this.checking !== null) { this.again = true; return }
-    this.checking = this.check().catch((err: unknown) => { this.onError(err) }).finally(() => {
-      this.checking = null
-      if (this.again) { this.again = false; this.schedule() }
-    })
   }
 
   private async check (): Promise<void> {

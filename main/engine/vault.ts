@@ -117,6 +117,29 @@ export class Vault extends Resource {
     return this.restore !== null
   }
 
+  /**
+   * Ends a restore that has nothing more to fetch (the phrase's vault was empty, or the rest is
+   * given up): writes are allowed from now on. NOT_FOUND when no restore is running.
+   */
+  finishRestore (): void {
+    const restore = this.restore
+    if (restore === null || this.opts.restore === undefined) throw DatdotError.notFound('a restore in progress')
+    restore.stop()
+    this.restore = null
+    this.opts.restore.onComplete()
+    this.emit('restored')
+  }
+
+  /**
+   * While a restore downloads the vault, writing would fork it: the restored cores are writable
+   * but do not yet know the blocks the old machine signed. Every write path checks this first.
+   */
+  private assertWritable (): void {
+    if (this.restore === null) return
+    const core = this.drive.core
+    throw DatdotError.forbidden(`the vault is being restored from its followers and seeders (${core.contiguousLength} of ${core.length} blocks here so far): writing now would fork it. Wait for the restore, or if there is nothing to restore, end it: datdot restore --finish`)
+  }
+
   protected async _close (): Promise<void> {
     this.restore?.stop()
     this.drive.core.off('append', this.onAppend)
@@ -163,6 +186,7 @@ export class Vault extends Resource {
 
   private async commit (apply: (batch: Hyperdrive) => Promise<void>): Promise<number> {
     if (this.closing) throw DatdotError.closed('vault')
+    this.assertWritable()
     const batch = this.drive.batch()
     try {
       await apply(batch)
@@ -180,6 +204,7 @@ export class Vault extends Resource {
   async deletePath (path: string): Promise<{ version: number, deleted: number }> {
     const p = drivePath(path)
     if (p === '/') throw DatdotError.invalidPath(p, 'refusing to delete the whole vault; delete its folders one by one')
+    this.assertWritable()
     return this.exclusive(async () => {
       const files = await filesUnder(this.drive, path)
       if (files.length === 0) throw DatdotError.notFound(p)
@@ -194,6 +219,7 @@ export class Vault extends Resource {
     const named = drivePath(from)
     const dst = drivePath(to)
     if (named === '/' || dst === '/') throw DatdotError.invalidPath(named === '/' ? named : dst, 'cannot move the vault root')
+    this.assertWritable()
     return this.exclusive(async () => {
       // The source may be stored in another Unicode form than its NFC name (an older vault):
       // moving '/cafe\u0301' to '/caf\u00e9' is then a real rename, to the NFC name.
@@ -263,6 +289,7 @@ export class Vault extends Resource {
    */
   importPaths (paths: string[], dest: string): { job: Job, done: Promise<Job> } {
     const destPath = drivePath(dest)
+    this.assertWritable()
     for (const p of paths) {
       if (!isAbsolute(p)) throw DatdotError.invalidArgument(`Import paths must be absolute: ${p.slice(0, 200)}`)
     }
@@ -293,11 +320,13 @@ export class Vault extends Resource {
   // ---------------------------------------------------------------- upload sessions (browser UI)
 
   beginUpload (dest: string): { uploadId: string, job: Job } {
+    this.assertWritable()
     return this.uploads.begin(dest)
   }
 
   /** Streams one file of an upload session into the blobs core; it becomes visible at commit. */
   async uploadFile (uploadId: string, relativePath: string, source: Readable, declaredBytes: number | null): Promise<{ bytes: number }> {
+    this.assertWritable()
     return this.uploads.file(uploadId, relativePath, source, declaredBytes)
   }
 

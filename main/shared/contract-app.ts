@@ -56,6 +56,12 @@ export const recoveryMethods = {
     args: z.object({ confirm: z.literal(true) }).strict(),
     result: RecoveryPhrase,
     exposure: ['ipc', 'cli']
+  }),
+  finishRestore: method({
+    description: 'Ends a restore from the recovery phrase that has nothing more to fetch, so the vault can be written again (writing during a restore would fork it). `confirm: true` is required.',
+    args: z.object({ confirm: z.literal(true) }).strict(),
+    result: z.object({ ok: z.literal(true) }),
+    exposure: ['ipc', 'cli']
   })
 } as const
 

@@ -122,6 +122,46 @@ describe('restoring a vault from its recovery phrase on a new machine (loopback 
     }
   })
 
+  it('refuses every write while the restore runs (it would fork the vault), until the restore is ended by hand', async () => {
+    const dir = await tmp.make()
+    const src = await tmp.make()
+    await writeFile(join(src, 'new.txt'), 'written on the new machine')
+    const engine = await startEngine(null, dir, { primaryKey: keyFromPhrase(phrase) })
+    try {
+      const handlers = createHandlers(engine)
+      expect(engine.vault.restoring).toBe(true)
+      const versionBefore = engine.vault.drive.version
+      const imported = await dispatchSafe(handlers, 'importPaths', { paths: [join(src, 'new.txt')], dest: '/', wait: true }, 'cli')
+      expect(imported.ok === false && imported.error.code).toBe('FORBIDDEN')
+      expect(imported.ok === false && imported.error.message).toMatch(/being restored.*would fork it.*datdot restore --finish/)
+      expect(() => engine.vault.beginUpload('/')).toThrow(/would fork it/)
+      const moved = await rejection(engine.vault.movePath('/docs', '/elsewhere', false))
+      expect(moved.code).toBe('FORBIDDEN')
+      expect((await rejection(engine.vault.deletePath('/docs'))).code).toBe('FORBIDDEN')
+      expect(engine.vault.drive.version).toBe(versionBefore)
+      expect(engine.vault.drive.blobs === null ? 0 : engine.vault.drive.blobs.core.length).toBe(0)
+      // nothing to fetch here (offline): the user ends the restore and may write again
+      const unconfirmed = await dispatchSafe(handlers, 'finishRestore', {}, 'cli')
+      expect(unconfirmed.ok === false && unconfirmed.error.code).toBe('INVALID_ARGUMENT')
+      const web = await dispatchSafe(handlers, 'finishRestore', { confirm: true }, 'web')
+      expect(web.ok === false && web.error.code).toBe('FORBIDDEN')
+      expect(await dispatchSafe(handlers, 'finishRestore', { confirm: true }, 'cli')).toEqual({ ok: true, result: { ok: true } })
+      expect(engine.vault.restoring).toBe(false)
+      const again = await dispatchSafe(handlers, 'finishRestore', { confirm: true }, 'cli')
+      expect(again.ok === false && again.error.code).toBe('NOT_FOUND')
+      expect((await handlers.importPaths({ paths: [join(src, 'new.txt')], dest: '/', wait: true })).state).toBe('done')
+    } finally {
+      await engine.close()
+    }
+    const reopened = await startEngine(null, dir)
+    try {
+      expect(reopened.vault.restoring).toBe(false)
+      expect(await reopened.vault.drive.get('/new.txt')).not.toBeNull()
+    } finally {
+      await reopened.close()
+    }
+  })
+
   it('refuses a wrong phrase with a clear error and writes nothing', async () => {
     const words = phrase.split(' ')
     const wrong = [...words.slice(0, 23), words[23] === 'zoo' ? 'zone' : 'zoo'].join(' ')
