@@ -1,22 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { spawn } from 'node:child_process'
 import { mkdtemp, mkdir, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, assertBuilt, startTestnet, startDaemon, stop, removeDir, type Testnet, type DaemonProc } from './daemons.js'
-
-interface Run { code: number | null, stdout: string, stderr: string }
+import { runNode, type Run } from '../helpers/run-process.js'
 
 function datdot (args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'datdot.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runNode(join(ROOT, 'bin', 'datdot.js'), args, { cwd: ROOT })
 }
 
 describe('the datdot command line against two running daemons', () => {

@@ -6,27 +6,17 @@
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Socket } from 'node:net'
 import { WebSocketServer } from 'ws'
 import { TempDirs } from '../helpers/engines.js'
-
-interface Run { code: number | null, stdout: string, stderr: string }
+import { runNode, type Run } from '../helpers/run-process.js'
 
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'cli-child.mjs')
 
 function datdot (args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runNode(CHILD, args)
 }
 
 const RUNNING_JOB = { id: 'job-1', kind: 'import', label: 'Import', state: 'running', bytesDone: 0, bytesTotal: 10, filesDone: 0, filesTotal: 1, startedMs: 0, endedMs: null, version: null, error: null }

@@ -4,29 +4,18 @@
  * wrong phrase (writing nothing) and a folder that is not empty.
  */
 import { describe, it, expect, afterAll } from 'vitest'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TempDirs, startEngine } from '../helpers/engines.js'
+import { runNode, type Run } from '../helpers/run-process.js'
 import { phraseFromKey } from '../../main/engine/recovery.js'
-
-interface Run { code: number | null, stdout: string, stderr: string }
 
 const CHILD = join(import.meta.dirname, '..', 'fixtures', 'cli-child.mjs')
 
 function datdot (args: string[], stdin: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(stdin)
-  })
+  return runNode(CHILD, args, { stdin })
 }
 
 describe('datdot restore', () => {
