@@ -107,7 +107,7 @@ export class Followed {
 
   async open (): Promise<void> {
     const drive = this.drive
-    await drive.ready()
+    await this.openDrive()
     const core = drive.core
     core.on('append', this.onAppend)
     core.on('peer-add', this.onPeer)
@@ -117,9 +117,25 @@ export class Followed {
     this.downloads.push(core.download({ start: 0, end: -1 }))
     await this.owner.opts.network.join(drive.discoveryKey, { server: true, client: true })
     this.watchPeers()
+    if (this.lock) { this.status(true); return }
     // The blobs core is known once the first metadata block arrives; wire it up then.
     this.openBlobs().catch(() => {})
     if (core.length > 0) this.onAppend()
+  }
+
+  /**
+   * Opens the Hyperdrive. One whose header (block 0) is already here but does not decode with
+   * this follow's key fails to open: the follow is then locked and keeps only the metadata core
+   * (still replicated and announced, as ciphertext); close() closes what the failed open left.
+   */
+  private async openDrive (): Promise<void> {
+    try {
+      await this.drive.ready()
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'DECODING_ERROR') throw err
+      this.lock = this.drive.encryptionKey ? 'wrong-key' : 'needs-key'
+      await this.drive.core.ready()
+    }
   }
 
   /** Wires up the blobs core once, however many times it is asked for. */
@@ -281,6 +297,11 @@ export class Followed {
     await this.owner.opts.network.leave(this.drive.discoveryKey).catch(() => {})
     await this.publishing
     await this.drive.close()
+    if (this.lock) {
+      // A drive that failed to open never closes its sessions itself.
+      await this.drive.core.close().catch(() => {})
+      await this.drive.corestore.close().catch(() => {})
+    }
   }
 }
 
@@ -394,18 +415,32 @@ export class Follows extends Resource {
     if (purge) {
       // Hypercore 11.37's purge() is broken (it calls a method that does not exist), so the
       // local copy is removed by clearing every block of both cores; the cores' small headers stay.
-      // With the read key: the blobs core is found through the (encrypted) header.
-      const drive = openDrive(this.opts.store, f.id, f.row.read_key)
-      try {
-        await drive.ready()
-        const blobs = await drive.getBlobs().catch(() => null)
-        if (drive.core.length > 0) await drive.core.clear(0, drive.core.length)
-        if (blobs && blobs.core.length > 0) await blobs.core.clear(0, blobs.core.length)
-      } finally {
-        await drive.close()
-      }
+      await this.clearCores(f.id)
     }
     this.opts.onRemoved(f.id)
+  }
+
+  /**
+   * Clears every block of a drive's two cores, found by key (the blobs core's key follows from
+   * the metadata core's manifest): no read key needed, so an encrypted drive is cleared too.
+   */
+  private async clearCores (id: string): Promise<void> {
+    const meta = this.opts.store.get({ key: Buffer.from(parseKey(id)) })
+    try {
+      await meta.ready()
+      const blobsKey = meta.length > 0 ? Hyperdrive.getContentKey(meta) : null
+      if (meta.length > 0) await meta.clear(0, meta.length)
+      if (blobsKey === null) return
+      const blobs = this.opts.store.get({ key: blobsKey })
+      try {
+        await blobs.ready()
+        if (blobs.length > 0) await blobs.clear(0, blobs.length)
+      } finally {
+        await blobs.close()
+      }
+    } finally {
+      await meta.close()
+    }
   }
 
   /** @internal */
