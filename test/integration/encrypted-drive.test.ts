@@ -58,7 +58,7 @@ async function code (p: Promise<unknown>): Promise<DatdotError> {
 
 /** A raw peer: a corestore whose every swarm connection replicates it. */
 function swarmFor (testnet: Testnet, store: Corestore): Hyperswarm {
-  const swarm = new Hyperswarm({ dht: testnet.createNode() } as ConstructorParameters<typeof Hyperswarm>[0])
+  const swarm = new Hyperswarm({ dht: testnet.createNode() })
   swarm.on('connection', (conn: Parameters<Corestore['replicate']>[0]) => { store.replicate(conn) })
   return swarm
 }
