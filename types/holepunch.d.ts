@@ -132,6 +132,8 @@ declare module 'hyperbee' {
     readonly version: number
     readonly core: import('hypercore').default
     get (key: string): Promise<BeeNode | null>
+    /** Block 0 decoded: throws DECODING_ERROR when it is not a Hyperbee header (e.g. encrypted and read without its key). */
+    getHeader (opts?: { wait?: boolean }): Promise<{ protocol: string, metadata?: unknown } | null>
     put (key: string, value?: unknown, opts?: Record<string, unknown>): Promise<void>
     createHistoryStream (opts?: { reverse?: boolean, limit?: number, gt?: number, gte?: number, lt?: number, lte?: number, live?: boolean }): Readable & AsyncIterable<BeeNode>
   }
@@ -159,6 +161,9 @@ declare module 'hyperdrive' {
 
   export default class Hyperdrive extends EventEmitter {
     constructor (store: Corestore, key?: Uint8Array | null, opts?: Record<string, unknown>)
+    /** The blobs core's key, derived from the metadata core's manifest (null for compat cores): no decryption needed. */
+    static getContentKey (core: Hypercore): Buffer | null
+    readonly encryptionKey: Buffer | null
     readonly key: Buffer
     readonly discoveryKey: Buffer
     readonly core: Hypercore

@@ -12,14 +12,20 @@ import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from 
 
 export type DriveHandlers = Pick<Handlers, 'listFiles' | 'stat' | 'history' | 'diff' | 'exportPath' | 'createDownloadUrl'>
 
-/** The drive a request names: the vault when `drive` is absent or is the vault's key, else a followed drive. */
-export function driveFor (engine: Engine, drive: string | undefined): Hyperdrive {
+/**
+ * The drive a request names: the vault when `drive` is absent or is the vault's key, else a
+ * followed drive. A followed encrypted drive that its key does not open (none, or a wrong one)
+ * is refused with FORBIDDEN saying why, before anything reads it.
+ */
+export async function driveFor (engine: Engine, drive: string | undefined): Promise<Hyperdrive> {
   engine.assertOpen()
   if (drive === undefined) return engine.vault.drive
   let id: string
   try { id = keyId(drive) } catch { throw DatdotError.unknownDrive(drive) }
   if (id === engine.vault.id) return engine.vault.drive
-  return engine.follows.get(id).drive
+  const followed = engine.follows.get(id)
+  await followed.assertReadable()
+  return followed.drive
 }
 
 /** The job as started, or (with `wait`) as it ended; a job that failed throws its error. */
@@ -33,28 +39,28 @@ export async function waitIf (wait: boolean, started: { job: Job, done: Promise<
 export function createDriveHandlers (engine: Engine): DriveHandlers {
   return {
     async listFiles ({ drive, path, version, recursive, limit }) {
-      const d = driveFor(engine, drive)
+      const d = await driveFor(engine, drive)
       return withView(d, version, async (view) => {
         const { entries, truncated } = await listFolder(view, path, { recursive, limit })
         return { entries, truncated, version: view.version }
       })
     },
     async stat ({ drive, path, version }) {
-      return withView(driveFor(engine, drive), version, (view) => statPath(view, path))
+      return withView(await driveFor(engine, drive), version, (view) => statPath(view, path))
     },
     async history ({ drive, limit, beforeVersion }) {
-      const d = driveFor(engine, drive)
+      const d = await driveFor(engine, drive)
       return { items: await historyOf(d, { limit, beforeVersion }), version: d.version }
     },
     async diff ({ drive, from, to }) {
-      const d = driveFor(engine, drive)
+      const d = await driveFor(engine, drive)
       const target = to ?? d.version
       if (target > d.version) throw DatdotError.notFound(`version ${target}`)
       const r = await diffOf(d, from, target)
       return { ...r, from, to: target }
     },
     async exportPath ({ drive, path, version, dest, overwrite, wait }) {
-      const d = driveFor(engine, drive)
+      const d = await driveFor(engine, drive)
       const view = at(d, version)
       const handle = engine.jobs.create('export', `Export ${path}`)
       const done = engine.jobs.run(handle, async (job) => {
@@ -77,7 +83,7 @@ export function createDriveHandlers (engine: Engine): DriveHandlers {
  * its own unused tickets.
  */
 export async function downloadUrl (engine: Engine, args: { drive?: string, path: string, version?: number }, owner?: string): Promise<{ url: string }> {
-  const d = driveFor(engine, args.drive)
+  const d = await driveFor(engine, args.drive)
   const entry = await withView(d, args.version, (view) => statPath(view, args.path))
   if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
   const ticket = engine.downloads.create({ drive: args.drive, path: entry.path, version: args.version }, owner)

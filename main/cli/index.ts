@@ -35,12 +35,15 @@ function line (e: Entry): string {
   return `${e.kind === 'folder' ? 'd' : '-'} ${size.padStart(10)}  ${when.padEnd(16)}  ${e.path}${e.kind === 'folder' ? '/' : ''}`
 }
 
-/** One follow: its state, and for an offline one since when and the last version it saw. */
+/** One follow: its state, for an offline one since when and the last version it saw, and whether it is locked (encrypted). */
 export function followLine (f: FollowInfo, nowMs = Date.now()): string {
   const state = f.state === 'offline' && f.offlineSinceMs !== null
     ? `offline for ${formatAge(nowMs - f.offlineSinceMs)} (last seen version ${f.version})`
     : `${f.state}  v${f.version}`
-  return `${f.link}  ${state}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}`
+  const locked = f.locked === 'needs-key'
+    ? '  LOCKED: encrypted, follow its link with the read key (#key=)'
+    : f.locked === 'wrong-key' ? '  LOCKED: the read key does not open it' : ''
+  return `${f.link}  ${state}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}${locked}`
 }
 
 function formatAge (ms: number): string {

@@ -6,7 +6,8 @@
  *
  * Storage layout:
  *   <storage>/corestore/   Hypercore data (vault + followed drives)
- *   <storage>/datdot.db    SQLite: follows, settings, ledger (migrations per module)
+ *   <storage>/datdot.db    SQLite: follows (with the read keys of encrypted ones), settings,
+ *                          ledger (migrations per module)
  *   <storage>/api-token    the loopback API token (0600), written by the API server
  *   <storage>/daemon.json  port and pid of the running daemon
  *
@@ -50,6 +51,12 @@ export const ENGINE_MIGRATIONS: readonly Migration[] = [
         value TEXT NOT NULL
       ) STRICT;
     `
+  },
+  {
+    version: 2,
+    description: 'follows of encrypted drives keep their read key',
+    // z-base-32 read key from the link's #key= fragment; NULL for a plain drive
+    up: 'ALTER TABLE follows ADD COLUMN read_key TEXT;'
   }
 ]
 

@@ -8,6 +8,11 @@
  * the author's latest version), says since when, and looks its topic up again with a growing
  * delay (and at once when the network resumes), so a peer that came back, restarted, or that
  * Hyperswarm stopped retrying is found again without waiting for the swarm's 10-minute refresh.
+ *
+ * An encrypted drive is followed with the read key its link carries (`#key=`, see paths.ts),
+ * kept with the follow in SQLite. Its blocks replicate either way; without the key, or with a
+ * wrong one, the follow says it is locked (follow-key.ts), never advances its version, and every
+ * read gets FORBIDDEN with the reason. Following the link with the key later unlocks it.
  */
 import Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
@@ -17,6 +22,7 @@ import { LIMITS } from '../shared/contract.js'
 import type { Db } from '../shared/db.js'
 import { DatdotError } from '../shared/errors.js'
 import { formatLink, keyId, parseKey, parseLink } from './paths.js'
+import { readKeyVerdict, type DriveLock } from './follow-key.js'
 import { Resource } from '../shared/resource.js'
 import { diffOf } from './drive-ops.js'
 import type { Network } from './network.js'
@@ -39,7 +45,23 @@ export interface FollowsOptions {
 /** Defaults: first look-up again after 1 s, then 2, 4, ... at most every 2 minutes per follow without a peer. */
 const HEAL_MS = { min: 1_000, max: 120_000 }
 
-interface Row { key: string, path: string, added_ms: number, last_version: number, last_update_ms: number | null }
+interface Row {
+  key: string
+  path: string
+  added_ms: number
+  last_version: number
+  last_update_ms: number | null
+  /** The encrypted drive's read key (z-base-32), null for a plain drive. */
+  read_key: string | null
+}
+
+const ROW_COLUMNS = 'key, path, added_ms, last_version, last_update_ms, read_key'
+
+/** A session of the drive `id`, decrypting with `readKey` when it has one. */
+function openDrive (store: Corestore, id: string, readKey: string | null): Hyperdrive {
+  // A Hyperdrive closes the Corestore it is given: give it a session of its own.
+  return new Hyperdrive(store.session(), parseKey(id), readKey === null ? {} : { encryptionKey: Buffer.from(parseKey(readKey)) })
+}
 
 export class Followed {
   readonly drive: Hyperdrive
@@ -57,28 +79,63 @@ export class Followed {
   private offlineSinceMs: number | null = null
   private healTimer: NodeJS.Timeout | null = null
   private healDelayMs: number
+  /** Whether the drive reads with this follow's key: null yes, a DriveLock no, undefined not known yet. */
+  private lock: DriveLock | null | undefined = undefined
   closed = false
 
   constructor (private readonly owner: Follows, readonly id: string, public row: Row) {
-    // A Hyperdrive closes the Corestore it is given: give it a session of its own.
-    this.drive = new Hyperdrive(owner.opts.store.session(), parseKey(id))
+    this.drive = openDrive(owner.opts.store, id, row.read_key)
     this.healDelayMs = owner.healMs.min
+  }
+
+  /** Checks (once block 0 is here) whether the drive reads with this follow's key; reports a change. */
+  async checkLock (): Promise<DriveLock | null | undefined> {
+    if (this.lock !== undefined || this.closed) return this.lock
+    const verdict = await readKeyVerdict(this.drive)
+    if (verdict !== undefined && this.lock === undefined && !this.closed) {
+      this.lock = verdict
+      if (verdict !== null) this.status(true)
+    }
+    return this.lock
+  }
+
+  /** Throws FORBIDDEN (with why) when the drive is encrypted and this follow's key does not open it. */
+  async assertReadable (): Promise<void> {
+    const lock = await this.checkLock()
+    if (lock) throw DatdotError.encryptedDrive(this.id, lock)
   }
 
   async open (): Promise<void> {
     const drive = this.drive
-    await drive.ready()
+    await this.openDrive()
     const core = drive.core
     core.on('append', this.onAppend)
     core.on('peer-add', this.onPeer)
     core.on('peer-remove', this.onPeer)
     core.on('download', this.onDownload)
+    core.on('download', this.onMetadataBlock)
     this.downloads.push(core.download({ start: 0, end: -1 }))
     await this.owner.opts.network.join(drive.discoveryKey, { server: true, client: true })
     this.watchPeers()
+    if (this.lock) { this.status(true); return }
     // The blobs core is known once the first metadata block arrives; wire it up then.
     this.openBlobs().catch(() => {})
     if (core.length > 0) this.onAppend()
+  }
+
+  /**
+   * Opens the Hyperdrive. One whose header (block 0) is already here but does not decode with
+   * this follow's key fails to open: the follow is then locked and keeps only the metadata core
+   * (still replicated and announced, as ciphertext); close() closes what the failed open left.
+   */
+  private async openDrive (): Promise<void> {
+    try {
+      await this.drive.ready()
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'DECODING_ERROR') throw err
+      this.lock = this.drive.encryptionKey ? 'wrong-key' : 'needs-key'
+      await this.drive.core.ready()
+    }
   }
 
   /** Wires up the blobs core once, however many times it is asked for. */
@@ -102,6 +159,11 @@ export class Followed {
 
   private readonly onAppend = (): void => {
     this.publishing = this.publishing.then(() => this.publishUpdate()).catch(() => {})
+  }
+
+  /** Block 0 (the header) arrived while the key was not checked yet: check it now. */
+  private readonly onMetadataBlock = (index: number): void => {
+    if (index === 0 && this.lock === undefined) this.onAppend()
   }
 
   private readonly onPeer = (): void => {
@@ -154,6 +216,8 @@ export class Followed {
 
   private async publishUpdate (): Promise<void> {
     if (this.closed) return
+    // A locked drive (encrypted, without its key or with a wrong one) has no version to report.
+    if (await this.checkLock()) return
     if (!this.drive.blobs) await this.openBlobs()
     const version = this.drive.version
     const from = Math.min(this.row.last_version, version)
@@ -206,8 +270,10 @@ export class Followed {
     else state = 'synced'
     return {
       key: this.id,
-      link: formatLink(this.id, this.row.path),
+      link: formatLink(this.id, this.row.path, this.row.read_key === null ? null : parseKey(this.row.read_key)),
       path: this.row.path,
+      encrypted: this.row.read_key !== null,
+      locked: this.lock ?? null,
       state,
       version: this.drive.version,
       peers,
@@ -227,9 +293,15 @@ export class Followed {
     if (this.healTimer) clearTimeout(this.healTimer)
     for (const d of this.downloads) d.destroy()
     this.drive.core.off('append', this.onAppend)
+    this.drive.core.off('download', this.onMetadataBlock)
     await this.owner.opts.network.leave(this.drive.discoveryKey).catch(() => {})
     await this.publishing
     await this.drive.close()
+    if (this.lock) {
+      // A drive that failed to open never closes its sessions itself.
+      await this.drive.core.close().catch(() => {})
+      await this.drive.corestore.close().catch(() => {})
+    }
   }
 }
 
@@ -257,7 +329,7 @@ export class Follows extends Resource {
 
   protected async _open (): Promise<void> {
     this.opts.network.on('resumed', this.onResumed)
-    const rows = this.opts.db.prepare('SELECT key, path, added_ms, last_version, last_update_ms FROM follows ORDER BY added_ms').all() as Row[]
+    const rows = this.opts.db.prepare(`SELECT ${ROW_COLUMNS} FROM follows ORDER BY added_ms`).all() as Row[]
     for (const row of rows) {
       const f = new Followed(this, row.key, row)
       this.drives.set(row.key, f)
@@ -291,25 +363,42 @@ export class Follows extends Resource {
     return [...this.drives.values()].map((f) => f.info())
   }
 
+  /**
+   * Follows a link. A link with a read key (#key=) follows an encrypted drive; following an
+   * already followed drive with a new read key reopens it with that key (a plain link never
+   * drops the key a follow has).
+   */
   async follow (link: string): Promise<FollowInfo> {
     if (this.closing) throw DatdotError.closed('engine')
     const parsed = parseLink(link)
     if (Buffer.from(parsed.key).equals(this.opts.ownKey())) {
       throw DatdotError.invalidArgument('That link is your own vault; share it with others to let them follow it')
     }
+    const readKey = parsed.readKey === null ? null : keyId(parsed.readKey)
     const existing = this.drives.get(parsed.id)
-    if (existing) return existing.info()
+    if (existing) {
+      if (readKey === null || readKey === existing.row.read_key) return existing.info()
+      this.drives.delete(existing.id)
+      await existing.close()
+      this.opts.db.prepare('UPDATE follows SET read_key = ? WHERE key = ?').run(readKey, existing.id)
+      return await this.start({ ...existing.row, read_key: readKey })
+    }
     if (this.drives.size >= LIMITS.follows) throw DatdotError.limitReached('followed drives', LIMITS.follows)
-    const row: Row = { key: parsed.id, path: parsed.path, added_ms: this.now(), last_version: 0, last_update_ms: null }
-    const f = new Followed(this, parsed.id, row)
-    this.drives.set(parsed.id, f)
-    this.opts.db.prepare('INSERT INTO follows (key, path, added_ms, last_version, last_update_ms) VALUES (?, ?, ?, ?, ?)')
-      .run(row.key, row.path, row.added_ms, row.last_version, row.last_update_ms)
+    const row: Row = { key: parsed.id, path: parsed.path, added_ms: this.now(), last_version: 0, last_update_ms: null, read_key: readKey }
+    this.opts.db.prepare(`INSERT INTO follows (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(row.key, row.path, row.added_ms, row.last_version, row.last_update_ms, row.read_key)
+    return await this.start(row)
+  }
+
+  /** Opens a follow whose row is stored; a follow that fails to open is removed, row included. */
+  private async start (row: Row): Promise<FollowInfo> {
+    const f = new Followed(this, row.key, row)
+    this.drives.set(row.key, f)
     try {
       await f.open()
     } catch (err) {
-      this.drives.delete(parsed.id)
-      this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(parsed.id)
+      this.drives.delete(row.key)
+      this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(row.key)
       await f.close().catch(() => {})
       throw DatdotError.from(err)
     }
@@ -326,17 +415,32 @@ export class Follows extends Resource {
     if (purge) {
       // Hypercore 11.37's purge() is broken (it calls a method that does not exist), so the
       // local copy is removed by clearing every block of both cores; the cores' small headers stay.
-      const drive = new Hyperdrive(this.opts.store.session(), parseKey(f.id))
-      try {
-        await drive.ready()
-        const blobs = await drive.getBlobs().catch(() => null)
-        if (drive.core.length > 0) await drive.core.clear(0, drive.core.length)
-        if (blobs && blobs.core.length > 0) await blobs.core.clear(0, blobs.core.length)
-      } finally {
-        await drive.close()
-      }
+      await this.clearCores(f.id)
     }
     this.opts.onRemoved(f.id)
+  }
+
+  /**
+   * Clears every block of a drive's two cores, found by key (the blobs core's key follows from
+   * the metadata core's manifest): no read key needed, so an encrypted drive is cleared too.
+   */
+  private async clearCores (id: string): Promise<void> {
+    const meta = this.opts.store.get({ key: Buffer.from(parseKey(id)) })
+    try {
+      await meta.ready()
+      const blobsKey = meta.length > 0 ? Hyperdrive.getContentKey(meta) : null
+      if (meta.length > 0) await meta.clear(0, meta.length)
+      if (blobsKey === null) return
+      const blobs = this.opts.store.get({ key: blobsKey })
+      try {
+        await blobs.ready()
+        if (blobs.length > 0) await blobs.clear(0, blobs.length)
+      } finally {
+        await blobs.close()
+      }
+    } finally {
+      await meta.close()
+    }
   }
 
   /** @internal */

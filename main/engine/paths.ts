@@ -192,29 +192,47 @@ export interface ParsedLink {
   id: string
   /** Folder or file inside the drive the link points at ('/' for the whole drive). */
   path: string
+  /** The read (encryption) key of an encrypted drive, from `#key=`; null for a plain link. */
+  readKey: Uint8Array | null
 }
 
+/** The fragment that carries a read key: `#key=<52 z-base-32 or 64 hex characters>`. */
+const READ_KEY_FRAGMENT = 'key='
+
 /**
- * Parses `hyper://<key>[/path]`, or a bare key. Query strings, fragments, user info and ports
- * are refused rather than ignored, so a link always means exactly one thing.
+ * Parses `hyper://<key>[/path][#key=<read key>]`, or a bare key (with the same optional
+ * fragment). Query strings, user info, ports and any other fragment are refused rather than
+ * ignored, so a link always means exactly one thing.
+ *
+ * The read key of an encrypted drive rides in the URL fragment: by URL rules the fragment is
+ * never part of what is looked up or sent (DatDot announces and replicates by the drive key
+ * alone), and it marks the key as the secret part of the link. It is 32 bytes, written like a
+ * drive key (z-base-32 by formatLink; hex accepted). Errors never show it: they show the link
+ * with its fragment hidden and say only what is wrong with the key (length, alphabet).
  */
 export function parseLink (input: unknown): ParsedLink {
   if (typeof input !== 'string') throw DatdotError.invalidLink(String(input), 'a link must be text')
   const s = input.trim()
   if (s.length === 0) throw DatdotError.invalidLink(input, 'empty')
-  if (s.length > LIMITS.linkChars) throw DatdotError.invalidLink(s.slice(0, 64), 'too long')
-  if (CONTROL.test(s)) throw DatdotError.invalidLink(s, 'contains control characters')
+  const hash = s.indexOf('#')
+  const body = hash === -1 ? s : s.slice(0, hash)
+  const fragment = hash === -1 ? null : s.slice(hash + 1)
+  /** The link as errors may show it: without its fragment (it may hold a secret). */
+  const shownLink = fragment === null ? s : body + '#(hidden)'
+  if (s.length > LIMITS.linkChars) throw DatdotError.invalidLink(shownLink.slice(0, 64), 'too long')
+  if (CONTROL.test(s)) throw DatdotError.invalidLink(shownLink, 'contains control characters')
+  const readKey = fragment === null ? null : parseReadKeyFragment(fragment, shownLink)
   let rest: string
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(body)
   if (scheme) {
-    if (scheme[1].toLowerCase() !== 'hyper') throw DatdotError.invalidLink(s, `unsupported scheme '${scheme[1]}:', expected hyper://`)
-    rest = s.slice(scheme[0].length)
-  } else if (s.includes(':')) {
-    throw DatdotError.invalidLink(s, 'expected hyper://<key>')
+    if (scheme[1].toLowerCase() !== 'hyper') throw DatdotError.invalidLink(shownLink, `unsupported scheme '${scheme[1]}:', expected hyper://`)
+    rest = body.slice(scheme[0].length)
+  } else if (body.includes(':')) {
+    throw DatdotError.invalidLink(shownLink, 'expected hyper://<key>')
   } else {
-    rest = s
+    rest = body
   }
-  if (/[?#@]/.test(rest)) throw DatdotError.invalidLink(s, 'query strings, fragments and user info are not allowed')
+  if (/[?@]/.test(rest)) throw DatdotError.invalidLink(shownLink, 'query strings and user info are not allowed')
   const slash = rest.indexOf('/')
   const keyPart = slash === -1 ? rest : rest.slice(0, slash)
   let pathPart = slash === -1 ? '/' : rest.slice(slash)
@@ -222,15 +240,40 @@ export function parseLink (input: unknown): ParsedLink {
   try {
     pathPart = drivePath(decodeURIComponentStrict(pathPart))
   } catch (err) {
-    throw DatdotError.invalidLink(s, (err as Error).message)
+    throw DatdotError.invalidLink(shownLink, (err as Error).message)
   }
-  return { key, id: z32Encode(key), path: pathPart }
+  return { key, id: z32Encode(key), path: pathPart, readKey }
 }
 
-export function formatLink (key: Uint8Array | string, path = '/'): string {
+/** The read key of `#key=...`; errors say what is wrong with it without showing it. */
+function parseReadKeyFragment (fragment: string, shownLink: string): Uint8Array {
+  if (!fragment.startsWith(READ_KEY_FRAGMENT)) {
+    throw DatdotError.invalidLink(shownLink, 'the only fragment a link may have is #key=<read key>')
+  }
+  const value = fragment.slice(READ_KEY_FRAGMENT.length)
+  if (value.length === 0) throw DatdotError.invalidLink(shownLink, 'the read key after #key= is empty')
+  if (value.length !== 52 && value.length !== 64) {
+    throw DatdotError.invalidLink(shownLink, `the read key after #key= has ${value.length} characters, it needs 52 (z-base-32) or 64 (hex): truncated or not a read key`)
+  }
+  if (value.length === 64 && HEX64.test(value)) return parseKey(value)
+  if (value.length === 52 && Z32_52.test(value)) {
+    const bytes = z32Decode(value)
+    if (bytes.length === 32) return bytes
+  }
+  const alphabet = value.length === 64 ? 'hexadecimal' : 'z-base-32'
+  throw DatdotError.invalidLink(shownLink, `the read key after #key= has characters that are not ${alphabet}`)
+}
+
+/**
+ * The link of a drive (or of `path` in it); with `readKey` (an encrypted drive's 32-byte
+ * encryption key) the link carries it as `#key=<z-base-32>`: whoever has that link reads the drive.
+ */
+export function formatLink (key: Uint8Array | string, path = '/', readKey: Uint8Array | null = null): string {
   const p = drivePath(path)
   const encoded = p === '/' ? '' : p.split('/').map((seg) => encodeURIComponent(seg)).join('/')
-  return `hyper://${keyId(key)}${encoded}`
+  if (readKey !== null && readKey.byteLength !== 32) throw DatdotError.invalidArgument('a read key is 32 bytes')
+  const fragment = readKey === null ? '' : '#' + READ_KEY_FRAGMENT + z32Encode(readKey)
+  return `hyper://${keyId(key)}${encoded}${fragment}`
 }
 
 function decodeURIComponentStrict (s: string): string {

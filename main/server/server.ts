@@ -301,7 +301,7 @@ export class ApiServer extends Resource {
   private async download (ticketId: string, res: ServerResponse): Promise<void> {
     const ticket = this.opts.engine.downloads.take(ticketId)
     if (!ticket) throw DatdotError.notFound('download (the link is used or expired)')
-    const drive = driveFor(this.opts.engine, ticket.drive)
+    const drive = await driveFor(this.opts.engine, ticket.drive)
     await withView(drive, ticket.version, async (view) => {
       const entry = await statPath(view, ticket.path)
       if (entry.kind !== 'file') throw DatdotError.notAFile(ticket.path)

@@ -14,6 +14,13 @@ export const FollowInfo = z.object({
   link: z.string(),
   /** Sub-folder the link pointed at, '/' for the whole drive. */
   path: z.string(),
+  /** Followed with a read key (the link's #key=, then also in `link`): an encrypted drive. */
+  encrypted: z.boolean(),
+  /**
+   * Why the drive cannot be read: 'needs-key' (encrypted, followed without its read key),
+   * 'wrong-key' (the read key does not open it); null when it reads or nothing is fetched yet.
+   */
+  locked: z.enum(['needs-key', 'wrong-key']).nullable(),
   state: FollowState,
   version: Version,
   peers: z.number().int().nonnegative(),

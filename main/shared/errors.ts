@@ -114,6 +114,17 @@ export class DatdotError extends Error {
     return new DatdotError('UNAUTHORIZED', 'Missing or wrong API token')
   }
 
+  /**
+   * A followed drive that cannot be read: it is encrypted and was followed without its read key
+   * ('needs-key'), or the read key in its link does not open it ('wrong-key'). Never shows the key.
+   */
+  static encryptedDrive (drive: string, reason: 'needs-key' | 'wrong-key'): DatdotError {
+    const why = reason === 'needs-key'
+      ? 'this drive is encrypted: the link needs its read key (hyper://KEY#key=READKEY); follow the link with its key'
+      : 'the read key in the link does not open this drive (a wrong key, or the drive is not encrypted)'
+    return new DatdotError('FORBIDDEN', `Cannot read drive ${preview(drive)}: ${why}`, { drive: preview(drive), reason })
+  }
+
   static forbidden (why: string): DatdotError {
     return new DatdotError('FORBIDDEN', `Forbidden: ${why}`)
   }

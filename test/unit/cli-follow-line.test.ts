@@ -5,7 +5,7 @@ import type { FollowInfo } from '../../main/shared/contract.js'
 
 const base: FollowInfo = {
   key: 'k', link: 'hyper://k', path: '/', state: 'synced', version: 2, peers: 1, bytesDownloaded: 0,
-  blocksHave: 5, blocksTotal: 5, addedMs: 0, lastUpdateMs: null, offlineSinceMs: null
+  blocksHave: 5, blocksTotal: 5, addedMs: 0, lastUpdateMs: null, offlineSinceMs: null, encrypted: false, locked: null
 }
 
 describe('datdot follows output', () => {
@@ -18,5 +18,10 @@ describe('datdot follows output', () => {
     expect(followLine({ ...base, state: 'offline', peers: 0, offlineSinceMs: now - 45_000 }, now))
       .toBe('hyper://k  offline for 45 s (last seen version 2)  peers 0  blocks 5/5')
     expect(followLine({ ...base, state: 'offline', peers: 0, offlineSinceMs: now - 7 * 60_000 }, now)).toContain('offline for 7 min')
+  })
+
+  it('says a follow of an encrypted drive without its read key is locked, and what would open it', () => {
+    expect(followLine({ ...base, locked: 'needs-key' })).toContain('LOCKED: encrypted, follow its link with the read key (#key=)')
+    expect(followLine({ ...base, encrypted: true, locked: 'wrong-key' })).toContain('LOCKED: the read key does not open it')
   })
 })

@@ -118,4 +118,53 @@ describe('keys and hyper:// links', () => {
     for (const b of bad) expect(code(() => parseLink(b)), b.slice(0, 60)).toBe('INVALID_LINK')
     expect(code(() => parseLink(42))).toBe('INVALID_LINK')
   })
+
+  it('carries an encrypted drive\'s read key in the #key= fragment, in z-base-32, and reads it back from z-base-32 or hex', () => {
+    const key = randomBytes(32)
+    const readKey = randomBytes(32)
+    const link = formatLink(key, '/', readKey)
+    expect(link).toBe(`hyper://${keyId(key)}#key=${z32Encode(readKey)}`)
+    const parsed = parseLink(link)
+    expect(parsed.id).toBe(keyId(key))
+    expect(parsed.path).toBe('/')
+    expect(Buffer.from(parsed.readKey ?? []).equals(readKey)).toBe(true)
+    const hex = parseLink(`hyper://${keyId(key)}/my%20photos#key=${toHex(readKey)}`)
+    expect(hex.path).toBe('/my photos')
+    expect(Buffer.from(hex.readKey ?? []).equals(readKey)).toBe(true)
+    expect(Buffer.from(parseLink(`${keyId(key)}#key=${z32Encode(readKey)}`).readKey ?? []).equals(readKey)).toBe(true)
+    expect(parseLink(formatLink(key, '/a#b', readKey)).path).toBe('/a#b')
+  })
+
+  it('gives a plain link no read key, and formats one without a fragment', () => {
+    const key = randomBytes(32)
+    expect(parseLink(formatLink(key)).readKey).toBeNull()
+    expect(formatLink(key)).toBe(`hyper://${keyId(key)}`)
+    expect(code(() => formatLink(key, '/', randomBytes(31)))).toBe('INVALID_ARGUMENT')
+  })
+
+  it('refuses a truncated, over-long, empty or misspelt read key with INVALID_LINK naming what is wrong, never showing the key', () => {
+    const id = keyId(randomBytes(32))
+    const z = z32Encode(randomBytes(32))
+    const hex = toHex(randomBytes(32))
+    const cases: Array<[string, string, RegExp]> = [
+      [`hyper://${id}#key=${z.slice(0, 51)}`, z.slice(0, 51), /51 characters.*truncated/],
+      [`hyper://${id}#key=${z}y`, z + 'y', /53 characters/],
+      [`hyper://${id}#key=${hex.slice(0, 40)}`, hex.slice(0, 40), /40 characters/],
+      [`hyper://${id}#key=${z.slice(0, 51)}L`, z.slice(0, 51) + 'L', /not z-base-32/],
+      [`hyper://${id}#key=${hex.slice(0, 63)}g`, hex.slice(0, 63) + 'g', /not hexadecimal/],
+      [`hyper://${id}#key=`, 'NO-SECRET-HERE', /empty/],
+      [`hyper://${id}#secret=${z}`, z, /only fragment/],
+      [`hyper://${id}#${z}`, z, /only fragment/],
+      [`hyper://${id}?x=1#key=${z}`, z, /query strings/],
+      [`https://${id}#key=${z}`, z, /unsupported scheme/]
+    ]
+    for (const [link, secret, why] of cases) {
+      let err: DatdotError | null = null
+      try { parseLink(link) } catch (e) { err = e as DatdotError }
+      expect(err?.code, link.slice(0, 70)).toBe('INVALID_LINK')
+      expect(err?.message, link.slice(0, 70)).toMatch(why)
+      expect(err?.message).not.toContain(secret.slice(0, 20))
+      expect(JSON.stringify(err?.details ?? {})).not.toContain(secret.slice(0, 20))
+    }
+  })
 })
