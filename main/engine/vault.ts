@@ -168,7 +168,9 @@ export class Vault extends Resource {
       }
       this.statsCache = { version, files, bytes }
     }
-    return { key: this.id, link: formatLink(this.drive.key), version, files: this.statsCache.files, bytes: this.statsCache.bytes }
+    const core = this.drive.core
+    const restoring = this.restore === null ? null : { blocksHere: core.contiguousLength, blocksKnown: core.length }
+    return { key: this.id, link: formatLink(this.drive.key), version, files: this.statsCache.files, bytes: this.statsCache.bytes, restoring }
   }
 
   share (path: string): string {

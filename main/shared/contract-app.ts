@@ -49,19 +49,24 @@ export const RecoveryPhrase = z.object({
 })
 export type RecoveryPhrase = z.infer<typeof RecoveryPhrase>
 
-/** Secrets: only for the Electron window and local programs holding the token, never a browser page. */
+/**
+ * The recovery phrase and ending a restore: for the app's own UI (the Electron window, the browser
+ * UI the daemon serves with its token) and the CLI, each time after an explicit confirmation. A
+ * holder of the API token can already read and delete the whole vault; the confirmation keeps the
+ * phrase off the screen until the user asks for it.
+ */
 export const recoveryMethods = {
   getRecoveryPhrase: method({
     description: 'The recovery phrase of this storage folder (a secret: whoever has it has the vault). `confirm: true` is required.',
     args: z.object({ confirm: z.literal(true) }).strict(),
     result: RecoveryPhrase,
-    exposure: ['ipc', 'cli']
+    exposure: ['ipc', 'web', 'cli']
   }),
   finishRestore: method({
     description: 'Ends a restore from the recovery phrase that has nothing more to fetch, so the vault can be written again (writing during a restore would fork it). `confirm: true` is required.',
     args: z.object({ confirm: z.literal(true) }).strict(),
     result: z.object({ ok: z.literal(true) }),
-    exposure: ['ipc', 'cli']
+    exposure: ['ipc', 'web', 'cli']
   })
 } as const
 

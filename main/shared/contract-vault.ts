@@ -32,7 +32,12 @@ export const VaultInfo = z.object({
   link: z.string(),
   version: Version,
   files: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative()
+  bytes: z.number().int().nonnegative(),
+  /**
+   * A restore from the recovery phrase still downloading the vault (writes are refused until it
+   * ends): metadata blocks here and known so far. Null when no restore runs.
+   */
+  restoring: z.object({ blocksHere: z.number().int().nonnegative(), blocksKnown: z.number().int().nonnegative() }).nullable()
 })
 export type VaultInfo = z.infer<typeof VaultInfo>
 

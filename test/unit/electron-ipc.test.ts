@@ -86,7 +86,7 @@ describe('IPC registration', () => {
 })
 
 describe('IPC sender check', () => {
-  const handlers: Partial<Handlers> = { getVault: async () => ({ key: 'k', link: 'l', version: 1, files: 0, bytes: 0 }) }
+  const handlers: Partial<Handlers> = { getVault: async () => ({ key: 'k', link: 'l', version: 1, files: 0, bytes: 0, restoring: null }) }
 
   it('serves the top frame of our window on our origin', async () => {
     const { call, refused } = setup(handlers)
