@@ -104,11 +104,7 @@ export class Vault extends Resource {
     this.lastCompaction = { skipped: 'restoring', scannedBlocks: 0, fromBlock: 0, toBlock: 0, blocksCleared: 0, bytesReclaimed: 0, storageCompacted: false }
     this.lastVersion = this.drive.version
     this.drive.core.on('append', this.onAppend)
-    this.restore = new VaultRestore(this.drive, () => {
-      this.restore = null
-      restore.onComplete()
-      this.emit('restored')
-    }, restore.onError)
+    this.restore = new VaultRestore(this.drive, () => { this.restoreEnded() }, restore.onError)
     this.restore.start()
   }
 
@@ -123,11 +119,17 @@ export class Vault extends Resource {
    */
   finishRestore (): void {
     const restore = this.restore
-    if (restore === null || this.opts.restore === undefined) throw DatdotError.notFound('a restore in progress')
+    if (restore === null) throw DatdotError.notFound('a restore in progress')
     restore.stop()
+    this.restoreEnded()
+  }
+
+  /** The restore is over (complete, or ended by the user): writable again, and the UI is told. */
+  private restoreEnded (): void {
     this.restore = null
-    this.opts.restore.onComplete()
+    this.opts.restore?.onComplete()
     this.emit('restored')
+    this.opts.onChanged({ version: this.drive.version, changes: [], truncated: false })
   }
 
   /**

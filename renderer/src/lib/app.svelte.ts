@@ -7,17 +7,19 @@ import { VaultStore } from './vault.svelte.js'
 import { FollowsStore } from './follows.svelte.js'
 import { JobsStore } from './jobs.svelte.js'
 import { HostingStore } from './hosting.svelte.js'
+import { BackupStore } from './backup.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
 import { importDrop, importFiles } from './transfer.js'
 import type { Job, NetworkStatus } from '../../../main/shared/contract.js'
 import { DatdotError } from '../../../main/shared/errors.js'
 
-export type Page = 'vault' | 'peers' | 'hosting'
+export type Page = 'vault' | 'peers' | 'hosting' | 'backup'
 export const PAGES: Array<{ id: Page, label: string }> = [
   { id: 'vault', label: 'Vault' },
   { id: 'peers', label: 'Peers' },
-  { id: 'hosting', label: 'Hosting' }
+  { id: 'hosting', label: 'Hosting' },
+  { id: 'backup', label: 'Backup' }
 ]
 
 export class AppState {
@@ -26,6 +28,7 @@ export class AppState {
   readonly follows: FollowsStore
   readonly jobs: JobsStore
   readonly hosting: HostingStore
+  readonly backup: BackupStore
   page = $state<Page>('vault')
   connection = $state<ConnectionState>('connecting')
   /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
@@ -44,6 +47,7 @@ export class AppState {
     this.follows = new FollowsStore(client)
     this.jobs = new JobsStore(client)
     this.hosting = new HostingStore(client)
+    this.backup = new BackupStore(client)
   }
 
   start (): void {
