@@ -108,6 +108,9 @@ export class Followed {
   async open (): Promise<void> {
     const drive = this.drive
     await this.openDrive()
+    // With block 0 already here (a restart), know at once whether the key opens the drive, so
+    // the first status never calls a locked drive readable.
+    await this.checkLock()
     const core = drive.core
     core.on('append', this.onAppend)
     core.on('peer-add', this.onPeer)
