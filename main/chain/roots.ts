@@ -42,14 +42,15 @@ export const ROOT_FAILURE = {
 } as const
 
 const require = createRequire(import.meta.url)
-interface BatchLike {
+/** What hypercore's verifier signs and checks: a tree hash at a length and fork. */
+export interface RootBatch {
   length: number
   fork: number
   hash (): Buffer
   signable (ctx: Buffer): Buffer
   signableCompat (legacy: boolean): Buffer
 }
-interface HypercoreVerifier { verify (batch: BatchLike, signature: Buffer): boolean }
+interface HypercoreVerifier { verify (batch: RootBatch, signature: Buffer): boolean }
 const Verifier = require('hypercore/lib/verifier.js') as {
   decodeManifest (buf: Buffer): unknown
   isValidManifest (key: Buffer, manifest: unknown): boolean
@@ -58,6 +59,17 @@ const Verifier = require('hypercore/lib/verifier.js') as {
 const caps = require('hypercore/lib/caps.js') as {
   treeSignable (manifestHash: Buffer, treeHash: Buffer, length: number, fork: number): Buffer
   treeSignableCompat (hash: Buffer, length: number, fork: number, noHeader: boolean): Buffer
+}
+
+/** The batch hypercore signs for a root: (treeHash, length, fork) in its signable encodings. */
+export function rootBatch (treeHash: Buffer, length: number, fork: number): RootBatch {
+  return {
+    length,
+    fork,
+    hash: () => treeHash,
+    signable: (ctx) => caps.treeSignable(ctx, treeHash, length, fork),
+    signableCompat: (legacy) => caps.treeSignableCompat(treeHash, length, fork, legacy)
+  }
 }
 
 function fail (reason: typeof ROOT_FAILURE[keyof typeof ROOT_FAILURE], message: string): DatdotError {
@@ -80,14 +92,7 @@ export function verifySignedRoot (root: SignedRoot): void {
     throw fail(ROOT_FAILURE.WRONG_CORE, 'the manifest does not decode')
   }
   if (!Verifier.isValidManifest(root.coreKey, manifest)) throw fail(ROOT_FAILURE.WRONG_CORE, 'the manifest does not hash to the core key')
-  const { treeHash, length, fork } = root
-  const batch: BatchLike = {
-    length,
-    fork,
-    hash: () => treeHash,
-    signable: (ctx) => caps.treeSignable(ctx, treeHash, length, fork),
-    signableCompat: (legacy) => caps.treeSignableCompat(treeHash, length, fork, legacy)
-  }
+  const batch = rootBatch(root.treeHash, root.length, root.fork)
   let ok = false
   try {
     ok = Verifier.fromManifest(manifest).verify(batch, root.signature)

@@ -46,15 +46,6 @@ export function roleHarness (me: Party, market: MemoryMarket, limits: Partial<Ho
   return { ctx, tasks, timers, errors, jobs, idle, started }
 }
 
-export interface Deferred<T> { promise: Promise<T>, resolve: (v: T) => void, reject: (err: unknown) => void }
-
-export function deferred<T = void> (): Deferred<T> {
-  let resolve!: (v: T) => void
-  let reject!: (err: unknown) => void
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
-  return { promise, resolve, reject }
-}
-
 /** A hosting channel as the roles read it: only the peer's key (null: an unauthenticated stream). */
 export function channelFrom (p: Party | null): HostingChannel {
   return { remotePublicKey: p === null ? null : p.keyPair.publicKey, closed: false } as unknown as HostingChannel

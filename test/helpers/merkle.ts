@@ -7,21 +7,16 @@
 import { createRequire } from 'node:module'
 import hcrypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
-import type { SignedRoot } from '../../main/chain/roots.js'
+import { rootBatch, type RootBatch, type SignedRoot } from '../../main/chain/roots.js'
 import type { MerkleProof, TreeNode } from '../../main/hosting/messages.js'
 import { fullRoots, sibling, parent } from '../../main/hosting/flat.js'
 
 const require = createRequire(import.meta.url)
-interface Batch { length: number, fork: number, hash (): Buffer, signable (ctx: Buffer): Buffer, signableCompat (legacy: boolean): Buffer }
 const Verifier = require('hypercore/lib/verifier.js') as {
   defaultSignerManifest (publicKey: Buffer): unknown
   manifestHash (manifest: unknown): Buffer
   encodeManifest (manifest: unknown): Buffer
-  fromManifest (manifest: unknown): { sign (batch: Batch, keyPair: { publicKey: Buffer, secretKey: Buffer }): Buffer }
-}
-const caps = require('hypercore/lib/caps.js') as {
-  treeSignable (manifestHash: Buffer, treeHash: Buffer, length: number, fork: number): Buffer
-  treeSignableCompat (hash: Buffer, length: number, fork: number, noHeader: boolean): Buffer
+  fromManifest (manifest: unknown): { sign (batch: RootBatch, keyPair: { publicKey: Buffer, secretKey: Buffer }): Buffer }
 }
 
 export class MemoryTree {
@@ -57,13 +52,7 @@ export class MemoryTree {
   /** The author's signed root at `length`, as captureSignedRoot reads it from a real core. */
   signedRoot (length = this.blocks.length, fork = 0): SignedRoot {
     const treeHash = this.treeHash(length)
-    const batch: Batch = {
-      length,
-      fork,
-      hash: () => treeHash,
-      signable: (ctx) => caps.treeSignable(ctx, treeHash, length, fork),
-      signableCompat: (legacy) => caps.treeSignableCompat(treeHash, length, fork, legacy)
-    }
+    const batch = rootBatch(treeHash, length, fork)
     return {
       coreKey: this.coreKey,
       manifest: Verifier.encodeManifest(this.manifest),

@@ -26,3 +26,13 @@ export function waitFor (emitters: EventEmitter[], check: () => boolean, what: s
     }
   })
 }
+
+export interface Deferred<T> { promise: Promise<T>, resolve: (v: T) => void, reject: (err: unknown) => void }
+
+/** A promise and the functions that settle it, for a test that decides when something ends. */
+export function deferred<T = void> (): Deferred<T> {
+  let resolve!: (v: T) => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
+  return { promise, resolve, reject }
+}

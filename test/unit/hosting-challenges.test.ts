@@ -23,7 +23,8 @@ import type { Attestor, StorageChallenge, StorageReport } from '../../main/hosti
 import type { HostingChannel } from '../../main/hosting/wire.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import { MemoryMarket, blockHashHex, blockOutcome, challenge, contract, marketOf, party, plan, rootHex, slot } from '../helpers/market-fixtures.js'
-import { channelFrom, deferred, roleHarness, type Deferred } from '../helpers/hosting-roles.js'
+import { channelFrom, roleHarness } from '../helpers/hosting-roles.js'
+import { deferred, type Deferred } from '../helpers/wait.js'
 
 // the measurement's folder is made with mkdir: a test sees when, to know a task reached the
 // measurement queue; scripted measurements poke the same listeners when they start

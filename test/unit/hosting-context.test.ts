@@ -2,44 +2,23 @@
 // closes, waits on the followed chain, provider lookups and the contract view, on an in-memory
 // chain view and hand-driven timers.
 import { describe, it, expect } from 'vitest'
-import { EventEmitter } from 'node:events'
 import hcrypto from 'hypercore-crypto'
 import b4a from 'b4a'
-import { HostingContext, type MarketView } from '../../main/hosting/context.js'
+import { HostingContext } from '../../main/hosting/context.js'
 import { DEFAULT_HOSTING_LIMITS, newHostingCounters } from '../../main/hosting/config.js'
-import { initialState, type Contract, type MarketState, type Provider } from '../../main/chain/marketplace.js'
+import { initialState, type Contract } from '../../main/chain/marketplace.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import { ManualTimers, flush } from '../helpers/manual-timers.js'
-
-class FakeChain extends EventEmitter implements MarketView {
-  market: MarketState = initialState()
-  constructor (readonly addressHex: string) { super() }
-}
-
-function provider (address: string, noiseKeyHex: string): Provider {
-  return { address, roles: 7, storageBytes: 1e9, bandwidthBps: 1e6, region: 'eu', noiseKeyHex, registeredAt: 1, reputation: 100, usedBytes: 0, jobs: 0, pausedUntil: 0 }
-}
+import { MemoryMarket, contract as contractOf, party, provider as providerOf, slot } from '../helpers/market-fixtures.js'
 
 function contract (id: number, hoster: string, state: 'setup' | 'hosting'): Contract {
-  return {
-    id,
-    planId: 1,
-    driveIndex: 0,
-    keyHex: '11'.repeat(32),
-    start: 0,
-    end: 4,
-    root: { manifestHex: '00', length: 4, fork: 0, treeHashHex: '22'.repeat(32), signatureHex: '33'.repeat(64) },
-    attestor: null,
-    setupDeadline: null,
-    slots: [{ hoster, encoder: null, state, since: 1, phase: 0, receiptsRootHex: null, strikes: { storage: 0, performance: 0 }, accusers: { storage: [], performance: [] }, blamed: [] }]
-  }
+  return contractOf({ id, planId: 1, start: 0, end: 4, slots: [slot({ hoster, state })] })
 }
 
-function setup (): { ctx: HostingContext, chain: FakeChain, timers: ManualTimers } {
-  const chain = new FakeChain('0xme')
+function setup (): { ctx: HostingContext, chain: MemoryMarket, timers: ManualTimers } {
+  const chain = new MemoryMarket(initialState(), '0xme')
   const timers = new ManualTimers()
-  const kp = hcrypto.keyPair()
-  const ctx = new HostingContext({ chain, limits: { ...DEFAULT_HOSTING_LIMITS }, counters: newHostingCounters(), keyPair: kp, timers, now: timers.now })
+  const ctx = new HostingContext({ chain, limits: { ...DEFAULT_HOSTING_LIMITS }, counters: newHostingCounters(), keyPair: hcrypto.keyPair(), timers, now: timers.now })
   return { ctx, chain, timers }
 }
 
@@ -114,8 +93,9 @@ describe('the hosting context', () => {
 
   it('finds a provider’s registered key, and refuses an unknown or missing provider with NOT_FOUND', () => {
     const { ctx, chain } = setup()
-    const key = 'ab'.repeat(32)
-    chain.market.providers['0xp1'] = provider('0xp1', key)
+    const p1 = party('0xp1')
+    const key = p1.keyHex
+    chain.market.providers['0xp1'] = providerOf(p1)
     expect(ctx.providerKey('0xp1')).toBe(key)
     expect(b4a.toString(ctx.providerKeyBytes('0xp1'), 'hex')).toBe(key)
     expect(ctx.isProviderKey(key)).toBe(true)

@@ -16,7 +16,8 @@ import type { Contract } from '../../main/chain/marketplace.js'
 import type { ChallengeMessage, SettleMessage, StoredChunk } from '../../main/hosting/messages.js'
 import type { WireHandlers } from '../../main/hosting/wire.js'
 import { MemoryMarket, contract, marketOf, party, plan, rootHex, slot } from '../helpers/market-fixtures.js'
-import { channelFrom, deferred, roleHarness } from '../helpers/hosting-roles.js'
+import { channelFrom, roleHarness } from '../helpers/hosting-roles.js'
+import { deferred } from '../helpers/wait.js'
 
 function world (behaviour: HostingBehaviour = HONEST) {
   const me = party('me')

@@ -18,7 +18,8 @@ import type { DeliverMessage } from '../../main/hosting/messages.js'
 import type { ContractView } from '../../main/hosting/proof.js'
 import type { HostingChannel } from '../../main/hosting/wire.js'
 import { MemoryMarket, contract, marketOf, party, plan, rootHex, slot, type Party } from '../helpers/market-fixtures.js'
-import { channelFrom, deferred, roleHarness } from '../helpers/hosting-roles.js'
+import { channelFrom, roleHarness } from '../helpers/hosting-roles.js'
+import { deferred } from '../helpers/wait.js'
 
 interface SettleCall { channel: HostingChannel, contract: ContractView, hosterKey: Uint8Array, encodedHashes: Uint8Array[] }
 

@@ -16,6 +16,7 @@ import { receiptMessage, commitmentMessage, errorMessage, openMessage, type Stor
 import { DatdotError } from '../../main/shared/errors.js'
 import type { Timers } from '../../main/shared/timeout.js'
 import { ManualTimers } from '../helpers/manual-timers.js'
+import { deferred } from '../helpers/wait.js'
 
 /** Two ends of a message-preserving duplex, as protomux gets from a secret stream. */
 function streamPair (): [Duplex, Duplex] {
@@ -73,12 +74,6 @@ async function rejection (p: Promise<unknown>): Promise<DatdotError> {
   const err = await p.then(() => null, (e: unknown) => e)
   expect(err).toBeInstanceOf(DatdotError)
   return err as DatdotError
-}
-
-function deferred<T> (): { promise: Promise<T>, resolve: (v: T) => void } {
-  let resolve!: (v: T) => void
-  const promise = new Promise<T>((r) => { resolve = r })
-  return { promise, resolve }
 }
 
 describe('requests and answers', () => {
