@@ -303,7 +303,7 @@ async function benchFollow (work: string, src: string, sha: string): Promise<Fol
     if (job.state !== 'done') throw new Error(`alice import ${job.state}: ${job.error?.message ?? ''}`)
     const id = alice.vault.id
     const version = alice.vault.drive.version
-    const link = alice.vault.share('/')
+    const link = alice.spaces.share(undefined, '/')
     const bob = await start('bob')
 
     // Every block of A's drive at that version: metadata core + blobs core.

@@ -13,16 +13,19 @@ import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from 
 export type DriveHandlers = Pick<Handlers, 'listFiles' | 'stat' | 'history' | 'diff' | 'exportPath' | 'createDownloadUrl'>
 
 /**
- * The drive a request names: the vault when `drive` is absent or is the vault's key, else a
- * followed drive. A followed encrypted drive that its key does not open (none, or a wrong one)
+ * The drive a request names: the home space when `drive` is absent, one of the vault's spaces
+ * by its key (or id or name), else a followed drive. A followed encrypted drive that its key does not open (none, or a wrong one)
  * is refused with FORBIDDEN saying why, before anything reads it.
  */
 export async function driveFor (engine: Engine, drive: string | undefined): Promise<Hyperdrive> {
   engine.assertOpen()
   if (drive === undefined) return engine.vault.drive
+  const own = engine.spaces.byKey(drive)
+  if (own !== null) return own.vault.drive
   let id: string
-  try { id = keyId(drive) } catch { throw DatdotError.unknownDrive(drive) }
-  if (id === engine.vault.id) return engine.vault.drive
+  try { id = keyId(drive) } catch {
+    try { return engine.spaces.resolve(drive).vault.drive } catch { throw DatdotError.unknownDrive(drive) }
+  }
   const followed = engine.follows.get(id)
   await followed.assertReadable()
   return followed.drive

@@ -19,7 +19,7 @@ export function createRecoveryHandlers (engine: Engine): RecoveryHandlers {
     },
     async finishRestore () {
       engine.assertOpen()
-      engine.vault.finishRestore()
+      await engine.spaces.finishRestore()
       return { ok: true as const }
     }
   }

@@ -1,6 +1,6 @@
 /**
- * API handlers that change or describe the user's own drive: info, share links, delete, move,
- * imports of local paths and browser upload sessions. Arguments arrive validated and defaulted;
+ * API handlers that change or describe a space of the vault (the home space when none is named):
+ * info, share links, delete, move, imports of local paths and browser upload sessions. Arguments arrive validated and defaulted;
  * the vault validates paths and throws coded DatdotErrors.
  */
 import type { Handlers } from '../shared/contract.js'
@@ -15,33 +15,33 @@ export function createVaultHandlers (engine: Engine): VaultHandlers {
       engine.assertOpen()
       return engine.vault.info()
     },
-    async deletePath ({ path }) {
+    async deletePath ({ space, path }) {
       engine.assertOpen()
-      return engine.vault.deletePath(path)
+      return engine.spaces.resolve(space).vault.deletePath(path)
     },
-    async movePath ({ from, to, overwrite }) {
+    async movePath ({ space, from, to, overwrite }) {
       engine.assertOpen()
-      return engine.vault.movePath(from, to, overwrite)
+      return engine.spaces.resolve(space).vault.movePath(from, to, overwrite)
     },
-    async share ({ path }) {
+    async share ({ space, path }) {
       engine.assertOpen()
-      return { link: engine.vault.share(path) }
+      return { link: engine.spaces.share(space, path) }
     },
-    async importPaths ({ paths, dest, wait }) {
+    async importPaths ({ space, paths, dest, wait }) {
       engine.assertOpen()
-      return waitIf(wait, engine.vault.importPaths(paths, dest))
+      return waitIf(wait, engine.spaces.resolve(space).vault.importPaths(paths, dest))
     },
-    async beginUpload ({ dest }) {
+    async beginUpload ({ space, dest }) {
       engine.assertOpen()
-      return engine.vault.beginUpload(dest)
+      return engine.spaces.beginUpload(space, dest)
     },
     async commitUpload ({ uploadId }) {
       engine.assertOpen()
-      return engine.vault.commitUpload(uploadId)
+      return engine.spaces.commitUpload(uploadId)
     },
     async abortUpload ({ uploadId }) {
       engine.assertOpen()
-      await engine.vault.abortUpload(uploadId)
+      await engine.spaces.abortUpload(uploadId)
       return { ok: true as const }
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The engine's implementation of the API contract, composed from one handler table per area:
  * the node (handlers-app.ts), the recovery phrase (handlers-recovery.ts), reads of any drive (handlers-drives.ts), the vault
- * (handlers-vault.ts), follows (handlers-follows.ts), and, on a DatdotNode with a chain, the
+ * (handlers-vault.ts), its spaces (handlers-spaces.ts), follows (handlers-follows.ts), and, on a DatdotNode with a chain, the
  * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts).
  * Handlers receive arguments already validated and defaulted by dispatch(); they validate what
  * the schema cannot (paths, keys) through the engine, which throws coded DatdotErrors.
@@ -15,6 +15,7 @@ import { createAppHandlers } from './handlers-app.js'
 import { createRecoveryHandlers } from './handlers-recovery.js'
 import { createDriveHandlers } from './handlers-drives.js'
 import { createVaultHandlers } from './handlers-vault.js'
+import { createSpaceHandlers } from './handlers-spaces.js'
 import { createFollowHandlers } from './handlers-follows.js'
 
 
@@ -34,6 +35,7 @@ export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
     ...createRecoveryHandlers(engine),
     ...createDriveHandlers(engine),
     ...createVaultHandlers(engine),
+    ...createSpaceHandlers(engine),
     ...createFollowHandlers(engine)
   }
 }

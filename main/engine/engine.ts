@@ -28,7 +28,8 @@ import { openDatabase, migrate, type Db, type Migration } from '../shared/db.js'
 import { DatdotError } from '../shared/errors.js'
 import { Resource } from '../shared/resource.js'
 import { Jobs } from './jobs.js'
-import { Vault } from './vault.js'
+import type { Vault } from './vault.js'
+import { Spaces } from './spaces.js'
 import { Network } from './network.js'
 import { Follows } from './follows.js'
 import { DownloadTickets } from './tickets.js'
@@ -101,6 +102,8 @@ export class Engine extends Resource {
   readonly downloads: DownloadTickets
   store!: Corestore
   db!: Db
+  /** The vault's spaces (several drives); `vault` is its home space. */
+  spaces!: Spaces
   vault!: Vault
   network!: Network
   follows!: Follows
@@ -150,18 +153,17 @@ export class Engine extends Resource {
     migrate(this.db, 'engine', ENGINE_MIGRATIONS, this.now)
     if (restoring) this.db.prepare("INSERT OR REPLACE INTO settings (name, value) VALUES ('restore', 'pending')").run()
 
-    this.vault = new Vault({
+    this.spaces = new Spaces({
       store: this.store,
-      jobs: this.jobs,
-      freeBytes: this.freeBytes,
-      storageDir: this.storage,
-      db: this.db,
       now: this.now,
-      onChanged: (data) => this.emitEvent('vault.changed', data),
+      vault: { jobs: this.jobs, freeBytes: this.freeBytes, storageDir: this.storage, db: this.db, now: this.now },
+      onChanged: (data) => { this.emitEvent('vault.changed', data) },
+      onListChanged: () => { this.emitEvent('spaces.changed', {}) },
       restore: this.restorePending() ? { onComplete: () => { this.restoreComplete() }, onError: () => { this.counters.restoreErrors++ } } : undefined
     })
-    await this.vault.ready()
-    this.services.unshift(this.vault)
+    await this.spaces.ready()
+    this.services.unshift(this.spaces)
+    this.vault = this.spaces.home
 
     this.network = new Network({
       store: this.store,
@@ -181,7 +183,7 @@ export class Engine extends Resource {
       now: this.now,
       statusIntervalMs: this.options.statusIntervalMs,
       healMs: this.options.network?.healMs,
-      ownKey: () => this.vault.key,
+      isOwnKey: (key) => this.spaces.byKey(key) !== null,
       onUpdated: (data) => this.emitEvent('follow.updated', data),
       onStatus: (info) => this.emitEvent('follow.status', info),
       onRemoved: (key) => this.emitEvent('follow.removed', { key })
@@ -189,7 +191,19 @@ export class Engine extends Resource {
     await this.follows.ready()
     this.services.unshift(this.follows)
 
-    await this.network.join(this.vault.drive.discoveryKey, { server: true, client: true })
+    await this.announceSpaces()
+  }
+
+  /**
+   * Every space and the space index are announced on the swarm, and so is every space opened
+   * later (created, or brought back by a restore); a deleted space leaves it.
+   */
+  private async announceSpaces (): Promise<void> {
+    const join = async (discoveryKey: Buffer): Promise<void> => { await this.network.join(discoveryKey, { server: true, client: true }) }
+    this.spaces.on('opened', (v: Vault) => { join(v.drive.discoveryKey).catch(() => {}) })
+    this.spaces.on('closed', (v: Vault) => { this.network.leave(v.drive.discoveryKey).catch(() => {}) })
+    await join(this.spaces.index.discoveryKey)
+    for (const v of this.spaces.all()) await join(v.drive.discoveryKey)
   }
 
   /**

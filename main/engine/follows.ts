@@ -32,7 +32,8 @@ export interface FollowsOptions {
   db: Db
   network: Network
   /** The vault key: following your own vault is refused. */
-  ownKey: () => Buffer
+  /** The key is one of this vault's own spaces (not followed: they are here already). */
+  isOwnKey: (key: Uint8Array) => boolean
   onUpdated: (data: { key: string, version: number, changes: Change[], truncated: boolean }) => void
   onStatus: (info: FollowInfo) => void
   onRemoved: (key: string) => void
@@ -374,8 +375,8 @@ export class Follows extends Resource {
   async follow (link: string): Promise<FollowInfo> {
     if (this.closing) throw DatdotError.closed('engine')
     const parsed = parseLink(link)
-    if (Buffer.from(parsed.key).equals(this.opts.ownKey())) {
-      throw DatdotError.invalidArgument('That link is your own vault; share it with others to let them follow it')
+    if (this.opts.isOwnKey(parsed.key)) {
+      throw DatdotError.invalidArgument('That link is one of your own spaces; share it with others to let them follow it')
     }
     const readKey = parsed.readKey === null ? null : keyId(parsed.readKey)
     const existing = this.drives.get(parsed.id)

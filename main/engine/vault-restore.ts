@@ -13,6 +13,20 @@ import { Coalescer } from '../shared/coalescer.js'
 
 interface Download { destroy (): void }
 
+function isComplete (drive: Hyperdrive, blobsNeeded: number): boolean {
+  const db = drive.core
+  if (db.length === 0 || db.contiguousLength < db.length) return false
+  const blobs = drive.blobs?.core
+  return (blobs?.length ?? 0) >= blobsNeeded && (blobs === undefined || blobs.contiguousLength >= blobs.length)
+}
+
+/** True when every block a restore would fetch is already here (a restart after the restore of this drive ended). */
+export async function restoredAlready (drive: Hyperdrive): Promise<boolean> {
+  const db = drive.core
+  if (db.length === 0 || db.contiguousLength < db.length) return false
+  return isComplete(drive, await drive.getBlobsLength(db.length))
+}
+
 export class VaultRestore {
   private readonly downloads: Download[] = []
   private readonly cores: Hypercore[] = []
@@ -49,14 +63,13 @@ export class VaultRestore {
   }
 
   private async check (): Promise<void> {
+    if (this.done) return
     const db = this.drive.core
-    if (this.done || db.length === 0 || db.contiguousLength < db.length) return
-    const blobs = this.drive.blobs?.core
+    if (db.length === 0 || db.contiguousLength < db.length) return
     if (this.blobsNeeded?.dbLength !== db.length) {
       this.blobsNeeded = { dbLength: db.length, blobs: await this.drive.getBlobsLength(db.length) }
     }
-    const blobsLength = blobs?.length ?? 0
-    if (blobsLength < this.blobsNeeded.blobs || (blobs !== undefined && blobs.contiguousLength < blobs.length)) return
+    if (!isComplete(this.drive, this.blobsNeeded.blobs)) return
     if (this.done) return
     this.done = true
     this.stop()

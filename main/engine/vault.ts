@@ -29,11 +29,16 @@ import { migrate, type Db } from '../shared/db.js'
 import { scanSources } from './vault-sources.js'
 import { checkDisk, clearBlobs, importFile, writeBlob, type StagedFile } from './vault-blobs.js'
 import { UploadSessions } from './vault-uploads.js'
-import { VaultRestore } from './vault-restore.js'
+import { assertFree, assertNotInto, planCopy, stageCopy } from './vault-copy.js'
+import { VaultRestore, restoredAlready } from './vault-restore.js'
 import { VAULT_MIGRATIONS, loadWatermark, reclaimOrphanedBlobs, saveWatermark, scanReferencedBlobs, type BlobsWatermark, type CompactionResult } from './vault-reclaim.js'
 
 export interface VaultOptions {
   store: Corestore
+  /** The Corestore namespace of this drive (a space's: space-keys.ts); default 'vault', the home space. */
+  namespace?: string
+  /** Hyperdrive's block encryption key: the drive's blocks are stored and replicated encrypted. */
+  encryptionKey?: Buffer | null
   jobs: Jobs
   /** Free bytes on the disk holding `dir` (injectable for fault tests). */
   freeBytes: (dir: string) => Promise<number>
@@ -73,7 +78,7 @@ export class Vault extends Resource {
     super()
     this.opts = opts
     this.now = opts.now ?? Date.now
-    this.drive = new Hyperdrive(opts.store.namespace('vault'))
+    this.drive = new Hyperdrive(opts.store.namespace(opts.namespace ?? 'vault'), null, opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {})
     this.uploads = new UploadSessions({
       jobs: opts.jobs,
       now: this.now,
@@ -89,7 +94,7 @@ export class Vault extends Resource {
     await this.drive.ready()
     await this.drive.getBlobs()
     if (this.opts.db) migrate(this.opts.db, 'vault', VAULT_MIGRATIONS, this.now)
-    if (this.opts.restore !== undefined) return this.startRestore(this.opts.restore)
+    if (this.opts.restore !== undefined && !(await restoredAlready(this.drive))) return this.startRestore(this.opts.restore)
     this.lastCompaction = await this.reclaimOrphanedBlobs()
     this.compactions.runs++
     this.compactions.blocksCleared += this.lastCompaction.blocksCleared
@@ -158,6 +163,11 @@ export class Vault extends Resource {
     return keyId(this.drive.key)
   }
 
+  /** The read key of an encrypted drive (null for a plain one): whoever holds it reads every file. */
+  get readKey (): Buffer | null {
+    return this.opts.encryptionKey ?? null
+  }
+
   async info (): Promise<VaultInfo> {
     const version = this.drive.version
     if (this.statsCache?.version !== version) {
@@ -172,11 +182,7 @@ export class Vault extends Resource {
     }
     const core = this.drive.core
     const restoring = this.restore === null ? null : { blocksHere: core.contiguousLength, blocksKnown: core.length }
-    return { key: this.id, link: formatLink(this.drive.key), version, files: this.statsCache.files, bytes: this.statsCache.bytes, restoring }
-  }
-
-  share (path: string): string {
-    return formatLink(this.drive.key, drivePath(path))
+    return { key: this.id, link: formatLink(this.drive.key, '/', this.readKey), version, files: this.statsCache.files, bytes: this.statsCache.bytes, restoring }
   }
 
   // ---------------------------------------------------------------- metadata writes
@@ -309,6 +315,38 @@ export class Vault extends Resource {
         for (const f of plan) {
           job.check()
           staged.push(await importFile(this.drive, f, job))
+          job.fileDone()
+        }
+        job.check()
+        return await this.commitStaged(staged)
+      } catch (err) {
+        await clearBlobs(this.drive, staged)
+        throw err
+      }
+    })
+    return { job: { ...handle.job }, done }
+  }
+
+  /**
+   * Copies a file or folder of another drive (another space) into the folder `into` of this one,
+   * as a job: every file's bytes first, then one commit; an error or a cancel leaves this drive
+   * as it was. Never overwrites (ALREADY_EXISTS). `done` resolves with the version committed.
+   */
+  copyFrom (source: Hyperdrive, from: string, into: string): { job: Job, done: Promise<Job> } {
+    this.assertWritable()
+    const handle = this.opts.jobs.create('import', `Copy ${drivePath(from)}`)
+    const done = this.opts.jobs.run(handle, async (job) => {
+      const items = await planCopy(source, from, into)
+      assertNotInto(source === this.drive, items, from)
+      await assertFree(this.drive, items)
+      const totalBytes = items.reduce((n, f) => n + f.size, 0)
+      job.setTotals(items.length, totalBytes)
+      await this.checkDisk(totalBytes)
+      const staged: StagedFile[] = []
+      try {
+        for (const item of items) {
+          job.check()
+          staged.push(await stageCopy(source, this.drive, item, job))
           job.fileDone()
         }
         job.check()

@@ -291,7 +291,7 @@ export class ApiServer extends Resource {
         : DatdotError.sourceChanged(`upload ${rel} (longer than its Content-Length)`)
     })
     try {
-      const r = await engine.vault.uploadFile(uploadId, rel, body, declared)
+      const r = await engine.spaces.uploadFile(uploadId, rel, body, declared)
       sendJson(res, 200, { ok: true, bytes: r.bytes })
     } finally {
       body.destroy()

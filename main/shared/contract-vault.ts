@@ -8,6 +8,9 @@
 import { z } from 'zod'
 import { ALL, DriveKey, DrivePath, Empty, ErrorShape, LIMITS, LOCAL, Ok, Version, method } from './contract-base.js'
 
+/** A space as the write methods name it: its id, name or drive key (contract-spaces.ts). Omitted: the home space. */
+const Space = z.string().min(1).max(128).optional()
+
 export const Entry = z.object({
   path: z.string(),
   name: z.string(),
@@ -68,7 +71,7 @@ export const HistoryItem = z.object({
 export type HistoryItem = z.infer<typeof HistoryItem>
 
 export const vaultMethods = {
-  getVault: method({ description: "The user's own drive.", args: Empty, result: VaultInfo, exposure: ALL }),
+  getVault: method({ description: "The vault's home space (listSpaces gives every space).", args: Empty, result: VaultInfo, exposure: ALL }),
   listFiles: method({
     description: 'List a folder of the vault (or of a followed drive), optionally at an older version.',
     args: z.object({
@@ -88,14 +91,14 @@ export const vaultMethods = {
     exposure: ALL
   }),
   deletePath: method({
-    description: 'Delete a file or a whole folder of the vault, atomically.',
-    args: z.object({ path: DrivePath }).strict(),
+    description: 'Delete a file or a whole folder of a space, atomically.',
+    args: z.object({ space: Space, path: DrivePath }).strict(),
     result: z.object({ version: Version, deleted: z.number().int().nonnegative() }),
     exposure: ALL
   }),
   movePath: method({
-    description: 'Rename or move a file or folder inside the vault, atomically (no data is copied).',
-    args: z.object({ from: DrivePath, to: DrivePath, overwrite: z.boolean().default(false) }).strict(),
+    description: 'Rename or move a file or folder inside a space, atomically (no data is copied).',
+    args: z.object({ space: Space, from: DrivePath, to: DrivePath, overwrite: z.boolean().default(false) }).strict(),
     result: z.object({ version: Version, moved: z.number().int().nonnegative() }),
     exposure: ALL
   }),
@@ -116,14 +119,15 @@ export const vaultMethods = {
     exposure: ALL
   }),
   share: method({
-    description: 'The hyper:// link of the vault, or of one of its folders.',
-    args: z.object({ path: DrivePath.default('/') }).strict(),
+    description: 'The hyper:// link of a shared or public space (a link always opens the whole space).',
+    args: z.object({ space: Space, path: DrivePath.default('/') }).strict(),
     result: z.object({ link: z.string() }),
     exposure: ALL
   }),
   importPaths: method({
-    description: 'Import local files and folders into the vault (streamed, all-or-nothing). Local clients only.',
+    description: 'Import local files and folders into a space (streamed, all-or-nothing). Local clients only.',
     args: z.object({
+      space: Space,
       paths: z.array(z.string().min(1).max(LIMITS.pathBytes)).min(1).max(LIMITS.importPaths),
       dest: DrivePath.default('/'),
       wait: z.boolean().default(false)
@@ -146,7 +150,7 @@ export const vaultMethods = {
   }),
   beginUpload: method({
     description: 'Start an upload session (browser UI): PUT files to the returned URL, then commitUpload.',
-    args: z.object({ dest: DrivePath.default('/') }).strict(),
+    args: z.object({ space: Space, dest: DrivePath.default('/') }).strict(),
     result: z.object({ uploadId: z.string(), job: Job }),
     exposure: ['web', 'cli']
   }),

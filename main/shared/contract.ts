@@ -9,7 +9,7 @@
  *
  * This file composes the sections, one per area, in this order: the node (status, and the
  * Electron shell's methods last; contract-app.ts), the vault and drives and their jobs
- * (contract-vault.ts), follows (contract-follows.ts), the chain, ledger and hosting network
+ * (contract-vault.ts), spaces (contract-spaces.ts), follows (contract-follows.ts), the chain, ledger and hosting network
  * (contract-hosting.ts); contract-base.ts holds the limits, shared schemas and exposures.
  * Import from this file: it re-exports what the sections define.
  *
@@ -28,9 +28,11 @@ import { Change, Job, jobMethods, vaultMethods } from './contract-vault.js'
 import { FollowInfo, followMethods } from './contract-follows.js'
 import { ChainStatus, HostingProof, HostingStatus, LedgerEntry, chainMethods, hostingMethods } from './contract-hosting.js'
 import { NetworkStatus, recoveryMethods, shellMethods, statusMethods } from './contract-app.js'
+import { spaceMethods } from './contract-spaces.js'
 
 export { LIMITS, ErrorShape, type Exposure } from './contract-base.js'
 export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
+export { Visibility, SpaceInfo } from './contract-spaces.js'
 export { FollowState, FollowInfo } from './contract-follows.js'
 export { ChainStatus, Wallet, LedgerEntry, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview } from './contract-hosting.js'
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
@@ -42,6 +44,7 @@ export const methods = {
   ...statusMethods,
   ...recoveryMethods,
   ...vaultMethods,
+  ...spaceMethods,
   ...jobMethods,
   ...followMethods,
   ...chainMethods,
@@ -52,7 +55,9 @@ export const methods = {
 // ---------------------------------------------------------------- events
 
 export const events = {
-  'vault.changed': z.object({ version: Version, changes: z.array(Change), truncated: z.boolean() }),
+  'vault.changed': z.object({ space: z.string(), version: Version, changes: z.array(Change), truncated: z.boolean() }),
+  /** The list of spaces changed (created, renamed, deleted, visibility, or a restore brought it). */
+  'spaces.changed': z.object({}),
   'follow.updated': z.object({ key: z.string(), version: Version, changes: z.array(Change), truncated: z.boolean() }),
   'follow.status': FollowInfo,
   'follow.removed': z.object({ key: z.string() }),
