@@ -142,6 +142,7 @@ export class SpaceIndex extends EventEmitter {
     }
   }
 
+  /** Emits 'changed' with the ids touched (maybe none: blocks that were skipped still move `complete`). */
   private async replay (): Promise<void> {
     const touched = new Set<string>()
     while (this.applied < this.core.contiguousLength) {
@@ -156,6 +157,6 @@ export class SpaceIndex extends EventEmitter {
         touched.add(op.id)
       }
     }
-    if (touched.size > 0) this.emit('changed', [...touched])
+    this.emit('changed', [...touched])
   }
 }

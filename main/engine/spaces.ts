@@ -319,8 +319,14 @@ export class Spaces extends EventEmitter {
     this.assertListWritable()
     const { id, vault } = this.resolve(space)
     if (id === HOME_SPACE_ID) throw DatdotError.forbidden('the home space cannot be deleted (delete its files instead)')
-    await this.index.delete(id)
+    // Out of the map first: the index's 'changed' (from this very delete) must not close it meanwhile.
     this.vaults.delete(id)
+    try {
+      await this.index.delete(id)
+    } catch (err) {
+      this.vaults.set(id, vault)
+      throw err
+    }
     this.emit('closed', vault)
     const drive = vault.drive
     const blobs = await drive.getBlobs().catch(() => null)

@@ -26,6 +26,7 @@ import { encodeBlockForHoster } from '../../main/hosting/encoder.js'
 import { verifySignedRoot } from '../../main/chain/roots.js'
 import type { Plan } from '../../main/chain/marketplace.js'
 import { DatdotError } from '../../main/shared/errors.js'
+import { fetchAll, swarmFor } from '../helpers/blind-peer.js'
 
 /** Every file under `dir`, recursively, as raw bytes. */
 async function filesUnder (dir: string): Promise<Array<{ path: string, bytes: Buffer }>> {
@@ -54,26 +55,6 @@ function keyOf (core: Hypercore): Buffer {
 async function code (p: Promise<unknown>): Promise<DatdotError> {
   try { await p } catch (err) { return err as DatdotError }
   throw new Error('expected a refusal')
-}
-
-/** A raw peer: a corestore whose every swarm connection replicates it. */
-function swarmFor (testnet: Testnet, store: Corestore): Hyperswarm {
-  const swarm = new Hyperswarm({ dht: testnet.createNode() })
-  swarm.on('connection', (conn: Parameters<Corestore['replicate']>[0]) => { store.replicate(conn) })
-  return swarm
-}
-
-/** Downloads every block of `core` up to `length` (the length its author signed). */
-async function fetchAll (core: Hypercore, length: number): Promise<void> {
-  await core.ready()
-  if (core.length < length) {
-    await new Promise<void>((resolve) => {
-      const onAppend = (): void => { if (core.length >= length) { core.off('append', onAppend); resolve() } }
-      core.on('append', onAppend)
-      onAppend()
-    })
-  }
-  await core.download({ start: 0, end: length }).done()
 }
 
 describe('an encrypted drive is seeded blind and read only with its link\'s read key', () => {
