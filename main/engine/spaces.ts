@@ -240,6 +240,7 @@ export class Spaces extends EventEmitter {
       files: v.files,
       bytes: v.bytes,
       createdMs: r.createdMs,
+      peers: vault.drive.core.peers.length,
       restoring: v.restoring
     }
   }

@@ -29,6 +29,8 @@ export const SpaceInfo = z.object({
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   createdMs: z.number(),
+  /** Peers replicating this space right now (followers, seeders, your other machines). */
+  peers: z.number().int().nonnegative(),
   restoring: z.object({ blocksHere: z.number().int().nonnegative(), blocksKnown: z.number().int().nonnegative() }).nullable()
 })
 export type SpaceInfo = z.infer<typeof SpaceInfo>
