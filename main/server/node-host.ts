@@ -104,7 +104,9 @@ export class NodeHost {
     try {
       this.install(await this.startNode(this.opts.node))
       return
-    } catch {}
+    } catch {
+      // the folder as it is does not start: fall back to cleared node data below
+    }
     try {
       await clearNodeData(storage)
       this.install(await this.startNode(this.opts.node))

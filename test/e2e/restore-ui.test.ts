@@ -29,9 +29,10 @@ async function shots (page: Page, name: string): Promise<void> {
   if (before) await page.setViewportSize(before)
 }
 
-async function apiCall (d: DaemonProc, method: string, args: unknown): Promise<any> {
-  const res = await fetch(`${d.origin}/api/call/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${d.token}` }, body: JSON.stringify(args) })
-  return await res.json()
+/** The vault key the daemon's getStatus reports. */
+async function vaultKeyOf (d: DaemonProc): Promise<string> {
+  const res = await fetch(`${d.origin}/api/call/getStatus`, { method: 'POST', headers: { Authorization: `Bearer ${d.token}` }, body: '{}' })
+  return ((await res.json()) as { result: { vault: { key: string } } }).result.vault.key
 }
 
 describe('the first-start prompt and restoring a fresh install from its recovery phrase in the browser UI', () => {
@@ -74,14 +75,14 @@ describe('the first-start prompt and restoring a fresh install from its recovery
   })
 
   it('opens the restore form from the prompt; a wrong phrase shows the error and changes nothing', async () => {
-    const before = (await apiCall(d!, 'getStatus', {})).result.vault.key
+    const before = (await vaultKeyOf(d!))
     await page.locator('[data-testid=prompt-restore]').click()
     await page.locator('[data-testid=restore-words]').fill(phrase.split(' ').slice(0, 23).join(' '))
     await shots(page, 'restore-form')
     await page.locator('[data-testid=restore-submit]').click()
     await page.locator('[data-testid=confirm-restore]').click()
     await expect.poll(async () => await page.locator('[data-testid=restore-error]').textContent()).toMatch(/has 24 words; this one has 23/)
-    expect((await apiCall(d!, 'getStatus', {})).result.vault.key).toBe(before)
+    expect((await vaultKeyOf(d!))).toBe(before)
     await shots(page, 'restore-error')
   })
 
@@ -92,7 +93,7 @@ describe('the first-start prompt and restoring a fresh install from its recovery
     await shots(page, 'restore-confirm')
     await page.locator('[data-testid=confirm-restore]').click()
     await page.locator('[data-testid=restore-card]').waitFor()
-    expect((await apiCall(d!, 'getStatus', {})).result.vault.key).toBe(vaultId)
+    expect((await vaultKeyOf(d!))).toBe(vaultId)
     expect(await page.locator('[data-testid=restore-form]').count()).toBe(0)
     await shots(page, 'restore-progress')
     // the user typed the phrase: the prompt does not come back, on any page
