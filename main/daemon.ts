@@ -4,18 +4,21 @@
  */
 import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
-import { DatdotNode, type NodeOptions } from './hosting/node.js'
+import type { DatdotNode, NodeOptions } from './hosting/node.js'
 import { ApiServer, readDaemonFile } from './server/server.js'
-import { createHandlers } from './api/handlers.js'
+import { NodeHost, type NodeHostOptions } from './server/node-host.js'
 import { DatdotError } from './shared/errors.js'
-import type { AnyHandlers } from './api/dispatch.js'
 
 export interface DaemonOptions extends NodeOptions {
   port?: number
+  /** Creates and opens each node (tests make it fail); default: a DatdotNode. */
+  startNode?: NodeHostOptions['startNode']
 }
 
 export interface Daemon {
-  engine: DatdotNode
+  /** The running node: a new one after an in-app restore (restoreFromPhrase). */
+  readonly engine: DatdotNode
+  readonly host: NodeHost
   server: ApiServer
   close: () => Promise<void>
 }
@@ -40,24 +43,26 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
   if (running && running.pid !== process.pid && pidAlive(running.pid)) {
     throw DatdotError.invalidArgument(`A DatDot daemon (pid ${running.pid}) already runs for ${opts.storage} at ${running.url}`)
   }
-  const engine = new DatdotNode(opts)
-  await engine.ready()
+  const { port, startNode, ...node } = opts
+  const host = await NodeHost.start({ node, startNode })
   let server: ApiServer | null = null
   try {
-    const handlers: AnyHandlers = createHandlers(engine)
-    server = new ApiServer({ engine, handlers, storage: opts.storage, port: opts.port, staticDir: rendererDir() })
+    server = new ApiServer({ engine: host.node, handlers: host.handlers, storage: opts.storage, port, staticDir: rendererDir() })
     await server.ready()
   } catch (err) {
-    await engine.close()
+    await host.close()
     throw err
   }
   const s = server
+  // An in-app restore replaces the node: the server (calls, sockets, events) follows it.
+  host.onNode((engine, handlers) => { s.useNode(engine, handlers) })
   let closing: Promise<void> | null = null
   return {
-    engine,
+    get engine () { return host.node },
+    host,
     server: s,
     close: () => {
-      if (closing === null) closing = s.close().then(() => engine.close())
+      if (closing === null) closing = s.close().then(() => host.close())
       return closing
     }
   }

@@ -3,25 +3,23 @@
  * flag) and `datdot restore` (create a storage folder from a phrase read on stdin, never from
  * the command line, where other users and the shell history would see it).
  */
-import type { Readable } from 'node:stream'
+import { Writable, type Readable } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { CliCommand } from './types.js'
 import { parseArgs, usage } from './args.js'
 import { restoreStorage } from '../engine/restore.js'
 import { formatLink } from '../engine/paths.js'
+import { MAX_PHRASE_CHARS } from '../shared/contract-app.js'
 
-/** The most a phrase read from stdin may be (24 words of at most 8 letters, generous spacing). */
-const MAX_PHRASE_CHARS = 4096
-
-/** Reads the phrase: the first line of a terminal, else all of a pipe (bounded). */
-export async function readPhrase (input: Readable & { isTTY?: boolean }, prompt: (line: string) => void): Promise<string> {
+/**
+ * Reads the phrase: the first line of a terminal, typed without echo (readline in terminal mode
+ * writes what it echoes to an output that drops it), else all of a pipe (bounded). `terminal`
+ * gets the new line the user's Enter did not show.
+ */
+export async function readPhrase (input: Readable & { isTTY?: boolean }, prompt: (line: string) => void, terminal: NodeJS.WritableStream = process.stderr): Promise<string> {
   if (input.isTTY === true) {
-    prompt('Type your 24-word recovery phrase and press Enter:')
-    const rl = createInterface({ input, terminal: false })
-    try {
-      for await (const line of rl) return line
-      return ''
-    } finally { rl.close() }
+    prompt('Type your 24-word recovery phrase and press Enter (the words are not shown as you type):')
+    return await readHiddenLine(input, terminal)
   }
   let text = ''
   for await (const chunk of input) {
@@ -29,6 +27,22 @@ export async function readPhrase (input: Readable & { isTTY?: boolean }, prompt:
     if (text.length > MAX_PHRASE_CHARS) throw usage('stdin holds more than a recovery phrase')
   }
   return text
+}
+
+/** One line from a terminal with echo off; Ctrl-C cancels. */
+async function readHiddenLine (input: Readable, terminal: NodeJS.WritableStream): Promise<string> {
+  const muted = new Writable({ write (_chunk, _encoding, done) { done() } })
+  const rl = createInterface({ input, output: muted, terminal: true, historySize: 0 })
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('line', resolve)
+      rl.once('close', () => { resolve('') })
+      rl.once('SIGINT', () => { reject(usage('cancelled: no recovery phrase was read')) })
+    })
+  } finally {
+    rl.close()
+    terminal.write('\n')
+  }
 }
 
 const phrase: CliCommand = {

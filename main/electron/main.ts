@@ -16,14 +16,15 @@ import { join } from 'node:path'
 import {
   app, BrowserWindow, Menu, Notification, Tray, clipboard, dialog, ipcMain, nativeImage, session, shell
 } from 'electron'
-import { DatdotNode } from '../hosting/node.js'
+import type { DatdotNode } from '../hosting/node.js'
 import { defaultChain, defaultStorageDir, parseBootstrap } from '../engine/config.js'
-import { createHandlers } from '../api/handlers.js'
+import type { EngineHandlers } from '../api/handlers.js'
 import { ApiServer } from '../server/server.js'
+import { NodeHost } from '../server/node-host.js'
 import type { EventData, EventName, Handlers } from '../shared/contract.js'
 import { APP_ENTRY_URL, followUpdateNotification, NotificationThrottle, parseShellArgs, type ShellOptions } from './policy.js'
 import { registerAppScheme, serveAppProtocol, hardenSession, hardenAllWebContents } from './security.js'
-import { registerIpc, forwardEvent } from './ipc.js'
+import { registerIpc, forwardEvent, type IpcOptions } from './ipc.js'
 import { createShellMethods, type ShellMethods } from './shell-methods.js'
 
 const APP_ID = 'org.datdot.app'
@@ -62,7 +63,10 @@ const paths = {
   trayIcon: join(root, 'resources', 'tray.png')
 }
 
+let host: NodeHost | null = null
 let engine: DatdotNode | null = null
+let offEngine: (() => void) | null = null
+let ipcOptions: IpcOptions | null = null
 let server: ApiServer | null = null
 let shellMethods: ShellMethods | null = null
 let handlers: Partial<Handlers> = {}
@@ -187,11 +191,15 @@ async function start (): Promise<void> {
   hardenSession(ses)
   serveAppProtocol(ses, paths.renderer)
 
-  engine = new DatdotNode({ storage, bootstrap, chain: options.chain ?? defaultChain(), offline: options.offline })
-  await engine.ready()
-  const engineHandlers: Partial<Handlers> = createHandlers(engine)
+  const h = await NodeHost.start({ node: { storage, bootstrap, chain: options.chain ?? defaultChain(), offline: options.offline } })
+  host = h
   shellMethods = createShellMethods({
-    engine: engineHandlers,
+    // the current node's handlers at each call (an in-app restore replaces the node)
+    engine: {
+      importPaths: async (args) => await h.handlers.importPaths(args),
+      exportPath: async (args) => await h.handlers.exportPath(args),
+      stat: async (args) => await h.handlers.stat(args)
+    },
     showOpenDialog: async ({ kind, title, buttonLabel }) => {
       const props: Array<'openFile' | 'openDirectory' | 'multiSelections' | 'createDirectory'> =
         kind === 'files' ? ['openFile', 'multiSelections'] : ['openDirectory', 'createDirectory']
@@ -201,26 +209,37 @@ async function start (): Promise<void> {
     writeClipboard: (text) => { clipboard.writeText(text) },
     openPath: async (p) => await shell.openPath(p)
   })
-  handlers = { ...engineHandlers, ...shellMethods.handlers }
-
-  server = new ApiServer({ engine, handlers: engineHandlers, storage, port: options.port, staticDir: paths.renderer })
+  server = new ApiServer({ engine: h.node, handlers: h.handlers, storage, port: options.port, staticDir: paths.renderer })
   await server.ready()
   log(`engine running on ${storage}; API and browser UI at ${server.url}`)
 
-  cleanups.push(registerIpc({
+  ipcOptions = {
     ipcMain,
-    handlers,
+    handlers: {},
     getWebContents: () => (win !== null && !win.isDestroyed() ? win.webContents : null),
     onRefused: (channel, why) => { log(`refused IPC ${channel}: ${why}`) },
     onDropPaths: async (args) => { await shellMethods?.drops.register(args) }
-  }))
-  cleanups.push(engine.onEvent(onEngineEvent))
+  }
+  adoptNode(h.node, h.handlers)
+  cleanups.push(registerIpc(ipcOptions))
+  cleanups.push(h.onNode(adoptNode))
+  cleanups.push(() => { offEngine?.() })
 
-  const status = await engineHandlers.getStatus?.({})
+  const status = await h.handlers.getStatus({})
   networkPaused = status?.network.paused ?? false
   tray = createTray()
   updateTray()
   showWindow()
+}
+
+/** Serves `node` from now on (at start, and when an in-app restore replaced the node): IPC, the API server, events. */
+function adoptNode (node: DatdotNode, engineHandlers: EngineHandlers): void {
+  engine = node
+  handlers = { ...engineHandlers, ...shellMethods?.handlers }
+  if (ipcOptions !== null) ipcOptions.handlers = handlers
+  server?.useNode(node, engineHandlers)
+  offEngine?.()
+  offEngine = node.onEvent(onEngineEvent)
 }
 
 async function shutdown (): Promise<void> {
@@ -229,7 +248,7 @@ async function shutdown (): Promise<void> {
   tray = null
   const steps: Array<[string, () => Promise<void>]> = [
     ['API server', async () => { await server?.close() }],
-    ['engine', async () => { await engine?.close() }],
+    ['engine', async () => { await host?.close() }],
     ['temporary files', async () => { await shellMethods?.cleanup() }]
   ]
   for (const [what, step] of steps) {

@@ -193,6 +193,7 @@ export class ApiServer extends Resource {
 
   protected async _close (): Promise<void> {
     this.offEvents?.()
+    this.offEvents = null
     for (const ws of this.sockets) ws.terminate()
     this.wss?.close()
     const server = this.server
@@ -204,6 +205,19 @@ export class ApiServer extends Resource {
     if (current && current.pid === process.pid && current.port === this.port) {
       await rm(join(this.opts.storage, DAEMON_FILE), { force: true })
     }
+  }
+
+  /**
+   * Serves another node from now on (an in-app restore replaced the node, main/server/node-host.ts):
+   * calls, uploads, downloads and event broadcasts go to `engine` and `handlers`; open WebSockets
+   * stay connected and their next call reaches the new node.
+   */
+  useNode (engine: Engine, handlers: AnyHandlers): void {
+    this.opts.engine = engine
+    this.opts.handlers = handlers
+    if (this.offEvents === null) return
+    this.offEvents()
+    this.offEvents = engine.onEvent((name, data) => this.broadcast(JSON.stringify({ event: name, data })))
   }
 
   // ---------------------------------------------------------------- checks
@@ -392,8 +406,14 @@ export class ApiServer extends Resource {
     // 'socket-closed' lets a watcher (a test) re-check the counters when a socket goes.
     ws.on('close', () => { this.sockets.delete(ws); this.emit('socket-closed') })
     ws.on('error', () => ws.terminate())
-    const handlers = this.handlersFor(`ws:${++this.nextSocket}`)
-    serveSocket(ws, (method, args) => dispatchSafe(handlers, method, args, caller), {
+    // The handlers are looked up per call: useNode may replace them while the socket is open.
+    const owner = `ws:${++this.nextSocket}`
+    let mine = { of: this.opts.handlers, handlers: this.handlersFor(owner) }
+    const handlers = (): AnyHandlers => {
+      if (mine.of !== this.opts.handlers) mine = { of: this.opts.handlers, handlers: this.handlersFor(owner) }
+      return mine.handlers
+    }
+    serveSocket(ws, (method, args) => dispatchSafe(handlers(), method, args, caller), {
       maxInFlight: this.opts.maxInFlightPerSocket ?? MAX_IN_FLIGHT_PER_SOCKET,
       maxBufferedBytes: this.opts.maxWsBufferedBytes ?? MAX_WS_BUFFERED_BYTES
     }, this.counters)

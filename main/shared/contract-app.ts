@@ -49,8 +49,22 @@ export const RecoveryPhrase = z.object({
 })
 export type RecoveryPhrase = z.infer<typeof RecoveryPhrase>
 
+/** The most characters a typed recovery phrase may have (24 words of at most 8 letters, generous spacing). */
+export const MAX_PHRASE_CHARS = 4096
+
+export const BackupState = z.object({
+  /** 'pending' until the user says they wrote the phrase down ('backed-up') or closes the prompt ('dismissed'). */
+  backup: z.enum(['pending', 'backed-up', 'dismissed']),
+  /** True while the folder is pristine (main/engine/pristine.ts): restoreFromPhrase is allowed. */
+  canRestore: z.boolean(),
+  /** Why restoreFromPhrase is refused, when it is. */
+  restoreRefused: z.string().optional()
+})
+export type BackupState = z.infer<typeof BackupState>
+
 /**
- * The recovery phrase and ending a restore: for the app's own UI (the Electron window, the browser
+ * The recovery phrase, restoring a fresh install from one, the first-start backup prompt, and
+ * ending a restore: for the app's own UI (the Electron window, the browser
  * UI the daemon serves with its token) and the CLI, each time after an explicit confirmation. A
  * holder of the API token can already read and delete the whole vault; the confirmation keeps the
  * phrase off the screen until the user asks for it.
@@ -67,6 +81,26 @@ export const recoveryMethods = {
     args: z.object({ confirm: z.literal(true) }).strict(),
     result: z.object({ ok: z.literal(true) }),
     exposure: ['ipc', 'web', 'cli']
+  }),
+  restoreFromPhrase: method({
+    description: 'Replaces this pristine storage folder (a fresh install: no files, no history, no follows, no ledger or hosting activity) with the vault of a recovery phrase; ' +
+      'the node restarts and downloads the vault from its followers and seeders. FORBIDDEN on a folder in use (restore into an empty folder with `datdot restore`); ' +
+      'a wrong phrase is INVALID_ARGUMENT and changes nothing. `confirm: true` is required.',
+    args: z.object({ phrase: z.string().max(MAX_PHRASE_CHARS), confirm: z.literal(true) }).strict(),
+    result: z.object({ vault: VaultInfo }),
+    exposure: ['ipc', 'web', 'cli']
+  }),
+  getBackupState: method({
+    description: 'Whether the recovery phrase was written down (the first-start prompt shows while it is pending), and whether this folder can still be restored from a phrase.',
+    args: Empty,
+    result: BackupState,
+    exposure: ALL
+  }),
+  setBackupState: method({
+    description: "Records that the user wrote the recovery phrase down ('backed-up') or closed the first-start prompt ('dismissed').",
+    args: z.object({ backup: z.enum(['backed-up', 'dismissed']) }).strict(),
+    result: Ok,
+    exposure: ALL
   })
 } as const
 
