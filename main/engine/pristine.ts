@@ -2,8 +2,10 @@
  * Whether a storage folder is still pristine: as its first start left it, so replacing its
  * primary key with one from a recovery phrase (an in-app restore) loses nothing. Pristine means
  * all of:
- * - no own drive has a block: every core of the vault (each of its drives) is empty, so no
- *   file was ever added, not even one deleted since (no history beyond the creation);
+ * - no space has a file or a history: each space's drive holds at most its header block (a new
+ *   drive writes it at once) and its blobs core is empty, so no file was ever added, not even
+ *   one deleted since; and the list of spaces is the one a new vault starts with (its first
+ *   `INITIAL_INDEX_BLOCKS` blocks: no space created, renamed or deleted);
  * - no restore is running (the folder already holds a key from a phrase);
  * - no job is running (an import would write the vault);
  * - no follows (rows of the `follows` table);
@@ -18,8 +20,13 @@ import { DatdotError } from '../shared/errors.js'
 import type { Engine } from './engine.js'
 
 /** What the check reads: the vault's drives (their cores' lengths), the database, and two flags of the running engine. */
+/** The blocks of a new vault's space index: its home space and its private space. */
+export const INITIAL_INDEX_BLOCKS = 2
+
 export interface PristineInputs {
   drives: ReadonlyArray<{ core: { length: number }, blobs?: { core: { length: number } } | null }>
+  /** Blocks of the space index. */
+  indexLength: number
   db: Db
   restoring: boolean
   jobsRunning: number
@@ -30,7 +37,7 @@ export type NotPristineReason = 'files' | 'restore' | 'jobs' | 'follows' | 'ledg
 export type Pristine = { pristine: true } | { pristine: false, reason: NotPristineReason, message: string }
 
 const MESSAGES: Record<NotPristineReason, string> = {
-  files: 'this vault already has files or a history of changes',
+  files: 'this vault already has files, a history of changes, or spaces of its own',
   restore: 'a restore from a recovery phrase is already running in this folder',
   jobs: 'an import or export is running',
   follows: 'this node follows other drives',
@@ -48,8 +55,8 @@ function hasRow (db: Db, table: string, where = '1'): boolean {
 }
 
 function firstReason (i: PristineInputs): NotPristineReason | null {
-  const written = i.drives.some((d) => d.core.length > 0 || (d.blobs?.core.length ?? 0) > 0)
-  if (written) return 'files'
+  const written = i.drives.some((d) => d.core.length > 1 || (d.blobs?.core.length ?? 0) > 0)
+  if (written || i.indexLength > INITIAL_INDEX_BLOCKS) return 'files'
   if (i.restoring) return 'restore'
   if (i.jobsRunning > 0) return 'jobs'
   if (hasRow(i.db, 'follows')) return 'follows'
@@ -72,7 +79,13 @@ export function assertPristine (inputs: PristineInputs): void {
     'restore into an empty folder with `datdot restore --storage NEW_FOLDER` and start DatDot on that folder (nothing was changed)', { reason: p.reason })
 }
 
-/** The inputs of a running engine (the vault's drive: with spaces, every drive of the vault belongs here). */
+/** The inputs of a running engine: every space's drive and the space index. */
 export function pristineInputsOf (engine: Engine): PristineInputs {
-  return { drives: [engine.vault.drive], db: engine.db, restoring: engine.vault.restoring, jobsRunning: engine.jobs.runningCount }
+  return {
+    drives: engine.spaces.all().map((v) => v.drive),
+    indexLength: engine.spaces.index.core.length,
+    db: engine.db,
+    restoring: engine.spaces.restoring,
+    jobsRunning: engine.jobs.runningCount
+  }
 }
