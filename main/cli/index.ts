@@ -1,7 +1,9 @@
 /**
  * `datdot`: the command line. `datdot daemon` runs the engine headless; every other command
  * talks to the daemon of its storage folder. Failures print one line on stderr and exit 1;
- * usage errors (main/cli/args.ts) exit USAGE_EXIT_CODE (2), for every command.
+ * usage errors (main/cli/args.ts) exit USAGE_EXIT_CODE (2), for every command. The commands on
+ * files are in vault-commands.ts, on spaces in spaces-commands.ts, the rest of the engine's in
+ * extra-commands.ts; this file holds the daemon, follows, status and main().
  */
 import { resolve } from 'node:path'
 import type { CliCommand, CliContext } from './types.js'

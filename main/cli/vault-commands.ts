@@ -29,10 +29,19 @@ function checkTarget (arg: string | undefined, space: string | undefined): void 
   if (space !== undefined && arg !== undefined && /^hyper:\/\//i.test(arg)) throw usage('give a hyper:// link or --space, not both')
 }
 
+/**
+ * A link with a path typed after it: a shared space's link ends with `#key=...`, so `$LINK/a.txt`
+ * puts the path after the key; it is read as `hyper://KEY/a.txt#key=...`.
+ */
+export function linkWithPath (arg: string): string {
+  const m = /^(hyper:\/\/[^/#]+)(#key=[^/]*)(\/.*)$/i.exec(arg)
+  return m === null ? arg : m[1] + m[3] + m[2]
+}
+
 /** What a read names: `hyper://key/path` (a followed drive or one of yours), else a path in a space. */
 async function readTarget (call: Call, arg: string | undefined, space: string | undefined): Promise<Target> {
   if (arg !== undefined && /^hyper:\/\//i.test(arg)) {
-    const l = parseLink(arg)
+    const l = parseLink(linkWithPath(arg))
     return { drive: l.id, path: l.path, space: null }
   }
   const s = await findSpace(call, space)

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { UsageError } from '../../main/cli/args.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import { spacesCommands } from '../../main/cli/spaces-commands.js'
-import { vaultCommands } from '../../main/cli/vault-commands.js'
+import { vaultCommands, linkWithPath } from '../../main/cli/vault-commands.js'
 import { defaultSpace, findSpace, matchSpace, parseSpacePath } from '../../main/cli/space-ref.js'
 import type { CliContext } from '../../main/cli/types.js'
 import type { SpaceInfo } from '../../main/shared/contract.js'
@@ -50,6 +50,13 @@ describe('how the command line names a space', () => {
     expect(parseSpacePath('At 10:30:/notes', 'x')).toEqual({ space: 'At 10:30', path: '/notes' })
     expect(parseSpacePath('/notes.txt', 'x')).toEqual({ space: undefined, path: '/notes.txt' })
     for (const bad of ['notes.txt', ':/notes.txt', 'a/b:c']) expect(() => parseSpacePath(bad, 'the source')).toThrow(UsageError)
+  })
+
+  it('reads a path typed after a shared link\'s read key as the path of that link', () => {
+    const key = 'y'.repeat(52)
+    expect(linkWithPath(`hyper://${key}#key=${key}/trip/a.txt`)).toBe(`hyper://${key}/trip/a.txt#key=${key}`)
+    expect(linkWithPath(`hyper://${key}/trip#key=${key}`)).toBe(`hyper://${key}/trip#key=${key}`)
+    expect(linkWithPath(`hyper://${key}/trip`)).toBe(`hyper://${key}/trip`)
   })
 
   it('finds a space by id, by name in any case or by key, and takes the oldest private space by default', async () => {
