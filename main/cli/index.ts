@@ -1,39 +1,25 @@
 /**
  * `datdot`: the command line. `datdot daemon` runs the engine headless; every other command
  * talks to the daemon of its storage folder. Failures print one line on stderr and exit 1;
- * usage errors (main/cli/args.ts) exit USAGE_EXIT_CODE (2), for every command.
+ * usage errors (main/cli/args.ts) exit USAGE_EXIT_CODE (2), for every command. The commands on
+ * files are in vault-commands.ts, on spaces in spaces-commands.ts, the rest of the engine's in
+ * extra-commands.ts; this file holds the daemon, follows, status and main().
  */
 import { resolve } from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { CliCommand, CliContext } from './types.js'
 import { DaemonClient } from './client.js'
+import { withClient } from './daemon-session.js'
+import { vaultCommands } from './vault-commands.js'
+import { spacesCommands } from './spaces-commands.js'
 import { DatdotError, formatBytes } from '../shared/errors.js'
 import { defaultStorageDir, defaultChain, parseBootstrap, APP_VERSION } from '../engine/config.js'
 import { parseLink } from '../engine/paths.js'
-import type { Entry, FollowInfo, Job } from '../shared/contract.js'
+import type { FollowInfo } from '../shared/contract.js'
 import { startDaemon } from '../daemon.js'
 import { extraCommands } from './extra-commands.js'
 import { parseArgs, parseGlobalArgs, usage, UsageError, USAGE_EXIT_CODE } from './args.js'
 
-// ---------------------------------------------------------------- arguments
-
-/** `hyper://key/path` -> drive + path; anything else is a path in the vault. */
-function target (arg: string | undefined): { drive?: string, path: string } {
-  if (arg === undefined) return { path: '/' }
-  if (/^hyper:\/\//i.test(arg)) {
-    const l = parseLink(arg)
-    return { drive: l.id, path: l.path }
-  }
-  return { path: arg }
-}
-
 // ---------------------------------------------------------------- output
-
-function line (e: Entry): string {
-  const size = e.kind === 'folder' ? '-' : formatBytes(e.size)
-  const when = e.mtimeMs ? new Date(e.mtimeMs).toISOString().slice(0, 16).replace('T', ' ') : ''
-  return `${e.kind === 'folder' ? 'd' : '-'} ${size.padStart(10)}  ${when.padEnd(16)}  ${e.path}${e.kind === 'folder' ? '/' : ''}`
-}
 
 /** One follow: its state, for an offline one since when and the last version it saw, and whether it is locked (encrypted). */
 export function followLine (f: FollowInfo, nowMs = Date.now()): string {
@@ -53,58 +39,7 @@ function formatAge (ms: number): string {
   return `${Math.round(s / 3600)} h`
 }
 
-/** Waits for a job to end, printing progress to stderr when it is a terminal. */
-async function waitJob (ctx: CliContext, client: DaemonClient, start: () => Promise<Job>): Promise<Job> {
-  let id: string | null = null
-  let resolveDone!: (j: Job) => void
-  let rejectDone!: (err: Error) => void
-  const done = new Promise<Job>((resolve, reject) => { resolveDone = resolve; rejectDone = reject })
-  done.catch(() => {}) // awaited below only while the job runs
-  const offLost = client.onLost((err) => rejectDone(err))
-  const early: Job[] = []
-  const off = await client.on((name, data) => {
-    if (name !== 'job.progress') return
-    const job = data as Job
-    if (id === null) { early.push(job); return }
-    if (job.id !== id) return
-    if (process.stderr.isTTY && job.state === 'running' && job.bytesTotal > 0) {
-      process.stderr.write(`\r${job.label}: ${formatBytes(job.bytesDone)} / ${formatBytes(job.bytesTotal)} (${job.filesDone}/${job.filesTotal} files)  `)
-    }
-    if (job.state !== 'running') resolveDone(job)
-  })
-  try {
-    const job = await start()
-    id = job.id
-    if (job.state !== 'running') return job
-    for (const j of early) if (j.id === id && j.state !== 'running') return j
-    const latest = (await client.call('listJobs', {})).find((j) => j.id === id)
-    if (latest && latest.state !== 'running') return latest
-    return await done
-  } finally {
-    off()
-    offLost()
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
-  }
-}
-
-function jobResult (job: Job): Job {
-  if (job.state === 'done') return job
-  const e = job.error
-  throw new DatdotError((e?.code ?? 'INTERNAL') as DatdotError['code'], e?.message ?? `job ${job.state}`)
-}
-
 // ---------------------------------------------------------------- commands
-
-/** Connects to the daemon of ctx.storage, runs `fn`, always closes; exit code 0 on success. */
-async function withClient (ctx: CliContext, fn: (client: DaemonClient) => Promise<void>): Promise<number> {
-  const client = await DaemonClient.connect(ctx.storage)
-  try {
-    await fn(client)
-  } finally {
-    client.close()
-  }
-  return 0
-}
 
 const commands: Record<string, CliCommand> = {
   daemon: {
@@ -146,95 +81,8 @@ const commands: Record<string, CliCommand> = {
       return 0
     }
   },
-  add: {
-    summary: 'Import files and folders into your vault.',
-    usage: 'add PATH... [--to /FOLDER]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { to: { type: 'string', default: '/' } })
-      if (p.positional.length === 0) throw usage('add needs at least one PATH')
-      return withClient(ctx, async (client) => {
-        const job = jobResult(await waitJob(ctx, client, () => client.call('importPaths', { paths: p.positional.map((x) => resolve(x)), dest: p.flags.to })))
-        ctx.print(ctx.json ? job : `added ${job.filesDone} file(s), ${formatBytes(job.bytesDone)}; vault version ${job.version}`)
-      })
-    }
-  },
-  ls: {
-    summary: 'List your vault, or a followed drive by its link.',
-    usage: 'ls [hyper://KEY][/PATH] [-r] [--version N]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { recursive: { type: 'boolean', short: 'r' }, version: { type: 'int', min: 0 } })
-      const t = target(p.positional[0])
-      return withClient(ctx, async (client) => {
-        const r = await client.call('listFiles', { ...t, recursive: p.flags.recursive, version: p.flags.version, limit: 10_000 })
-        if (ctx.json) ctx.print(r)
-        else {
-          for (const e of r.entries) ctx.print(line(e))
-          if (r.truncated) ctx.warn('(listing truncated)')
-        }
-      })
-    }
-  },
-  cat: {
-    summary: 'Write a file of your vault or of a followed drive to stdout.',
-    usage: 'cat [hyper://KEY]/PATH [--version N]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { version: { type: 'int', min: 0 } })
-      if (!p.positional[0]) throw usage('cat needs a PATH or LINK/PATH')
-      return withClient(ctx, async (client) => {
-        const { url } = await client.call('createDownloadUrl', { ...target(p.positional[0]), version: p.flags.version })
-        await pipeline(await client.get(url), process.stdout, { end: false })
-      })
-    }
-  },
-  export: {
-    summary: 'Copy a file or folder of a drive into a local folder.',
-    usage: 'export [hyper://KEY][/PATH] DEST [--overwrite] [--version N]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { overwrite: { type: 'boolean' }, version: { type: 'int', min: 0 } })
-      if (p.positional.length !== 2) throw usage('export needs a source and a DEST folder')
-      return withClient(ctx, async (client) => {
-        const job = jobResult(await waitJob(ctx, client, () => client.call('exportPath', {
-          ...target(p.positional[0]), dest: resolve(p.positional[1]), overwrite: p.flags.overwrite, version: p.flags.version
-        })))
-        ctx.print(ctx.json ? job : `exported ${job.filesDone} file(s), ${formatBytes(job.bytesDone)} to ${resolve(p.positional[1])}`)
-      })
-    }
-  },
-  rm: {
-    summary: 'Delete a file or folder from your vault.',
-    usage: 'rm PATH',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, {})
-      if (p.positional.length !== 1) throw usage('rm needs one PATH')
-      return withClient(ctx, async (client) => {
-        const r = await client.call('deletePath', { path: p.positional[0] })
-        ctx.print(ctx.json ? r : `deleted ${r.deleted} file(s); vault version ${r.version}`)
-      })
-    }
-  },
-  mv: {
-    summary: 'Rename or move a file or folder in your vault.',
-    usage: 'mv FROM TO [--overwrite]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { overwrite: { type: 'boolean' } })
-      if (p.positional.length !== 2) throw usage('mv needs FROM and TO')
-      return withClient(ctx, async (client) => {
-        const r = await client.call('movePath', { from: p.positional[0], to: p.positional[1], overwrite: p.flags.overwrite })
-        ctx.print(ctx.json ? r : `moved ${r.moved} file(s); vault version ${r.version}`)
-      })
-    }
-  },
-  share: {
-    summary: 'Print the hyper:// link of your vault (or of one of its folders).',
-    usage: 'share [PATH]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, {})
-      return withClient(ctx, async (client) => {
-        const r = await client.call('share', { path: p.positional[0] ?? '/' })
-        ctx.print(ctx.json ? r : r.link)
-      })
-    }
-  },
+  ...vaultCommands,
+  ...spacesCommands,
   follow: {
     summary: 'Follow a hyper:// link: replicate it and get its updates. --wait waits until synced.',
     usage: 'follow LINK [--wait]',
@@ -291,19 +139,6 @@ const commands: Record<string, CliCommand> = {
       })
     }
   },
-  history: {
-    summary: 'Version history of your vault or of a followed drive, newest first.',
-    usage: 'history [hyper://KEY] [--limit N]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { limit: { type: 'int', min: 1, default: 50 } })
-      const t = target(p.positional[0])
-      return withClient(ctx, async (client) => {
-        const r = await client.call('history', { drive: t.drive, limit: p.flags.limit })
-        if (ctx.json) ctx.print(r)
-        else for (const h of r.items) ctx.print(`v${h.version}  ${h.type === 'put' ? '+' : '-'} ${h.path}${h.size !== null ? '  ' + formatBytes(h.size) : ''}`)
-      })
-    }
-  },
   status: {
     summary: 'Engine, network, vault and follow status.',
     usage: 'status [--json]',
@@ -357,7 +192,14 @@ function help (): string {
     'Usage:',
     ...rows,
     '',
-    'Every command takes --storage DIR (default: DATDOT_STORAGE or the OS app-data folder) and --json.'
+    'Every command takes --storage DIR (default: DATDOT_STORAGE or the OS app-data folder) and --json.',
+    '',
+    'Spaces: your vault holds several spaces, each with its own files (datdot spaces lists them):',
+    '  private  encrypted; no link exists, only you read it',
+    '  shared   encrypted; whoever has its link reads every file in it (a link cannot be taken back)',
+    '  public   not encrypted; anyone with its link reads every file in it',
+    'A link always opens a whole space. add, ls, cat, export, rm, mv, share and history take --space NAME;',
+    'without it they use your oldest private space (a new vault has one called Private).'
   ].join('\n')
 }
 

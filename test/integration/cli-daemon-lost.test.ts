@@ -21,6 +21,12 @@ function datdot (args: string[]): Promise<Run> {
 
 const RUNNING_JOB = { id: 'job-1', kind: 'import', label: 'Import', state: 'running', bytesDone: 0, bytesTotal: 10, filesDone: 0, filesTotal: 1, startedMs: 0, endedMs: null, version: null, error: null }
 
+/** The spaces the stand-in daemon lists: the commands resolve their default space from them first. */
+const SPACES = {
+  restoringList: false,
+  spaces: [{ id: 'p1', name: 'Private', visibility: 'private', encrypted: true, key: 'y'.repeat(52), link: null, version: 1, files: 0, bytes: 0, createdMs: 0, restoring: null }]
+}
+
 /** A reply after which the stand-in daemon dies. */
 class DropAfter { constructor (readonly result: unknown) {} }
 
@@ -80,6 +86,7 @@ describe('the command line when the daemon dies mid-command', () => {
     let listed = false
     daemon = await fakeDaemon(storage, (method) => {
       if (method === 'getStatus') return {}
+      if (method === 'listSpaces') return SPACES
       if (method === 'importPaths') return RUNNING_JOB
       // The daemon answers listJobs with a running job, then dies: the CLI is left waiting
       // on job events from a WebSocket that is gone.
@@ -95,6 +102,7 @@ describe('the command line when the daemon dies mid-command', () => {
   it('prints one line and exits 1 when the daemon dies in the middle of a download', async () => {
     daemon = await fakeDaemon(storage, (method) => {
       if (method === 'getStatus') return {}
+      if (method === 'listSpaces') return SPACES
       if (method === 'createDownloadUrl') return { url: '/api/download/t1' }
       if (method === '/api/download/t1') {
         return (res: ServerResponse) => {
