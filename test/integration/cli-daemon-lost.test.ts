@@ -24,7 +24,7 @@ const RUNNING_JOB = { id: 'job-1', kind: 'import', label: 'Import', state: 'runn
 /** The spaces the stand-in daemon lists: the commands resolve their default space from them first. */
 const SPACES = {
   restoringList: false,
-  spaces: [{ id: 'p1', name: 'Private', visibility: 'private', encrypted: true, key: 'y'.repeat(52), link: null, version: 1, files: 0, bytes: 0, createdMs: 0, restoring: null }]
+  spaces: [{ id: 'p1', name: 'Private', visibility: 'private', encrypted: true, key: 'y'.repeat(52), link: null, version: 1, files: 0, bytes: 0, createdMs: 0, peers: 0, restoring: null }]
 }
 
 /** A reply after which the stand-in daemon dies. */

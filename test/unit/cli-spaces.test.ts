@@ -10,7 +10,7 @@ import type { SpaceInfo } from '../../main/shared/contract.js'
 function space (id: string, name: string, visibility: SpaceInfo['visibility'], createdMs: number): SpaceInfo {
   const key = id.repeat(52).slice(0, 52)
   return {
-    id, name, visibility, encrypted: visibility !== 'public', key, createdMs, version: 1, files: 2, bytes: 10, restoring: null,
+    id, name, visibility, encrypted: visibility !== 'public', key, createdMs, peers: 0, version: 1, files: 2, bytes: 10, restoring: null,
     link: visibility === 'private' ? null : `hyper://${key}${visibility === 'shared' ? '#key=' + 'k'.repeat(52) : ''}`
   }
 }
