@@ -107,6 +107,7 @@ describe('spaces in the browser UI', () => {
     await pageA.locator(row('', '/' + photo.name)).waitFor()
     await selectSpace(pageA, 'Holiday')
     await pageA.locator(row('', '/' + photo.name)).waitFor()
+    await shots(pageA, 'space-files', { bottom: true })
   })
 
   it('deletes a space only after a confirmation, and never offers to delete the home space', async () => {

@@ -48,12 +48,13 @@ export async function shot (page: Page, name: string): Promise<void> {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) })
 }
 
-/** Screenshots at the three sizes the UI is checked at, then back to the page's own size. */
-export async function shots (page: Page, name: string): Promise<void> {
+/** Screenshots at the three sizes the UI is checked at (scrolled to the end with `bottom`), then back to the page's own size. */
+export async function shots (page: Page, name: string, opts: { bottom?: boolean } = {}): Promise<void> {
   if (!SHOTS) return
   const size = page.viewportSize()
   for (const [width, height] of [[1400, 900], [800, 600], [420, 800]]) {
     await page.setViewportSize({ width, height })
+    if (opts.bottom === true) await page.locator('main.content').evaluate((el) => { (el as unknown as { scrollTop: number }).scrollTop = 1e6 })
     await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`) })
   }
   if (size) await page.setViewportSize(size)
