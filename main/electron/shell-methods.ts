@@ -63,8 +63,10 @@ export function createShellMethods (deps: ShellDeps): ShellMethods {
   const tempDirs = new Set<string>()
   const drops = deps.drops ?? new DropRegistry()
 
-  async function importPaths (paths: string[], dest: string): Promise<Job> {
-    return await need(deps.engine, 'importPaths')({ paths, dest, wait: false })
+  /** Imports into a space (the home space when none is named). */
+  async function importPaths (paths: string[], space: string | undefined, dest: string): Promise<Job> {
+    const args = space === undefined ? { paths, dest, wait: false } : { space, paths, dest, wait: false }
+    return await need(deps.engine, 'importPaths')(args)
   }
 
   const handlers: ShellHandlers = {
@@ -77,11 +79,11 @@ export function createShellMethods (deps: ShellDeps): ShellMethods {
       const paths = pickedPaths(result)
       if (paths === null) return null
       if (args.kind === 'folder' && paths.length !== 1) throw DatdotError.invalidArgument('Pick one folder')
-      return await importPaths(paths, args.dest)
+      return await importPaths(paths, args.space, args.dest)
     },
 
     async importDropped (args: ParsedArgs<'importDropped'>): Promise<Result<'importDropped'>> {
-      return await importPaths(drops.take(args.drop), args.dest)
+      return await importPaths(drops.take(args.drop), args.space, args.dest)
     },
 
     async exportWithDialog (args: ParsedArgs<'exportWithDialog'>): Promise<Result<'exportWithDialog'>> {

@@ -8,6 +8,7 @@
 import { z } from 'zod'
 import { ALL, DriveKey, DrivePath, Empty, LIMITS, Ok, SHELL, Version, method } from './contract-base.js'
 import { Job, VaultInfo } from './contract-vault.js'
+import { SpaceRef } from './contract-spaces.js'
 
 export const NetworkStatus = z.object({
   paused: z.boolean(),
@@ -107,15 +108,19 @@ export const recoveryMethods = {
 /** Electron shell only (dialogs and drops; implemented in main/electron). */
 export const shellMethods = {
   pickAndImport: method({
-    description: 'Show an open dialog and import what the user picked.',
-    args: z.object({ kind: z.enum(['files', 'folder']), dest: DrivePath.default('/') }).strict(),
+    description: 'Show an open dialog and import what the user picked into a space (omitted: the home space).',
+    args: z.object({ kind: z.enum(['files', 'folder']), space: SpaceRef.optional(), dest: DrivePath.default('/') }).strict(),
     result: Job.nullable(),
     exposure: SHELL
   }),
   importDropped: method({
     description: 'Import what the user dropped on the window. `drop` is the one-time token preload gave the page for that drop (takeDrop()); ' +
-      'the paths stay between preload and main, the page never sends one.',
-    args: z.object({ drop: z.string().regex(/^[0-9a-f]{32}$/, 'a drop token is 32 hex characters'), dest: DrivePath.default('/') }).strict(),
+      'the paths stay between preload and main, the page never sends one. Into a space (omitted: the home space).',
+    args: z.object({
+      drop: z.string().regex(/^[0-9a-f]{32}$/, 'a drop token is 32 hex characters'),
+      space: SpaceRef.optional(),
+      dest: DrivePath.default('/')
+    }).strict(),
     result: Job,
     exposure: SHELL
   }),

@@ -1,6 +1,6 @@
 /**
  * End to end: Chromium (Debian's, never downloaded) drives the web UIs of two daemons on a
- * loopback DHT testnet. A's user drops a file into the vault and shares the link; B's user
+ * loopback DHT testnet. A's user drops a file into the vault's Public space and shares its link; B's user
  * follows it, sees the file, downloads it byte-identical, and is notified of A's next change.
  * Also: a malformed link shows the engine's error, and a foreign origin cannot use the API.
  */
@@ -13,48 +13,7 @@ import { join } from 'node:path'
 import NodeWebSocket from 'ws'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { assertBuilt, readDaemonJson, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
-const SHOTS = process.env.DATDOT_E2E_SCREENSHOTS
-
-interface DropFile { name: string, bytes: Buffer }
-
-/**
- * The few browser globals the in-page functions below use (this file is type-checked without
- * the DOM lib). Those functions run in Chromium: they must not refer to anything imported here.
- */
-interface PageGlobals {
-  DataTransfer: new () => { items: { add: (file: unknown) => void } }
-  File: new (parts: Uint8Array[], name: string) => unknown
-  atob: (s: string) => string
-  WebSocket: new (url: string, protocols: string[]) => { onopen: (() => void) | null, onclose: (() => void) | null, onerror: (() => void) | null, close: () => void }
-}
-
-/** Dispatches a real `drop` event whose DataTransfer carries File objects built in the page. */
-async function dropFiles (page: Page, files: DropFile[]): Promise<void> {
-  const payload = files.map((f) => ({ name: f.name, base64: f.bytes.toString('base64') }))
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const g = globalThis as unknown as PageGlobals
-    const dt = new g.DataTransfer()
-    for (const f of list) {
-      const bin = g.atob(f.base64)
-      const bytes = new Uint8Array(bin.length)
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
-      dt.items.add(new g.File([bytes], f.name))
-    }
-    return dt
-  }, payload)
-  await page.dispatchEvent('[data-testid=drop-zone]', 'drop', { dataTransfer })
-  await dataTransfer.dispose()
-}
-
-function row (scope: string, path: string): string {
-  return `${scope} [data-testid=file-row][data-path="${path}"]`
-}
-
-async function shot (page: Page, name: string): Promise<void> {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) })
-}
+import { CHROMIUM_ARGS, dropFiles, row, selectSpace, shot, type DropFile, type PageGlobals } from './ui-helpers.js'
 
 /**
  * The units of every size visible on the page ("293 KiB", "1.5 MB"...), deduplicated and
@@ -119,16 +78,19 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await Promise.all([removeDir(a?.storage), removeDir(b?.storage), ...cleanupDirs.map(removeDir)])
   })
 
-  it('opens with the token taken out of the address bar and an empty vault', async () => {
+  it('opens with the token taken out of the address bar and an empty vault, showing the Private space', async () => {
     const daemonJson = await readDaemonJson(a!.storage)
     expect(daemonJson.port).toBe(a!.port)
     await pageA.goto(a!.url)
-    await pageA.getByText('Your vault is empty — drop files here').waitFor()
+    await pageA.getByText('"Private" is empty — drop files here').waitFor()
+    expect(await pageA.locator('[data-testid=space-card][aria-current=true]').getAttribute('data-space')).toBe('Private')
     expect(pageA.url()).toBe(`${a!.origin}/`)
     await shot(pageA, 'a-empty')
   })
 
-  it("lists a file dropped into A's vault and shows A's share link", async () => {
+  it("lists a file dropped into A's Public space and shows its share link", async () => {
+    await selectSpace(pageA, 'Public')
+    await pageA.getByText('"Public" is empty — drop files here').waitFor()
     await dropFiles(pageA, [first])
     const r = pageA.locator(row('', '/' + first.name))
     await r.waitFor()
@@ -267,7 +229,7 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     if (!pageA.url().startsWith(a!.origin)) await pageA.goto(a!.url)
     await pageA.bringToFront()
     await pageA.click('[data-testid=nav-vault]')
-    const rootCrumb = pageA.locator('nav.crumbs button', { hasText: 'Vault' })
+    const rootCrumb = pageA.locator('nav.crumbs button', { hasText: 'Public' })
     if (await rootCrumb.count() > 0) await rootCrumb.click()
     await pageA.locator(row('', '/' + first.name)).waitFor()
     const { storage, port } = a!

@@ -62,6 +62,19 @@ describe('pickAndImport', () => {
     expect(calls).toEqual([['importPaths', { paths: ['/home/u/a.txt', '/home/u/b.txt'], dest: '/docs', wait: false }]])
   })
 
+  it('imports into the space the page names, and into the home space when it names none', async () => {
+    const { engine, calls } = fakeEngine()
+    const { d } = deps(engine, { canceled: false, filePaths: ['/home/u/a.txt'] })
+    const { handlers } = createShellMethods(d)
+    await handlers.pickAndImport({ kind: 'files', space: 'p1', dest: '/docs' })
+    await handlers.pickAndImport({ kind: 'files', dest: '/' })
+    expect(calls).toEqual([
+      ['importPaths', { space: 'p1', paths: ['/home/u/a.txt'], dest: '/docs', wait: false }],
+      ['importPaths', { paths: ['/home/u/a.txt'], dest: '/', wait: false }]
+    ])
+    expect(Object.keys(calls[1][1] as object)).not.toContain('space')
+  })
+
   it('returns null and imports nothing when the dialog is cancelled', async () => {
     const { engine, calls } = fakeEngine()
     const { d } = deps(engine, { canceled: true, filePaths: [] })
@@ -85,6 +98,16 @@ describe('importDropped', () => {
     expect(calls).toEqual([['importPaths', { paths: [file, folder], dest: '/', wait: false }]])
     await expect(shell.handlers.importDropped({ drop, dest: '/' })).rejects.toMatchObject({ code: 'NOT_FOUND' })
     expect(calls).toHaveLength(1)
+  })
+
+  it('imports a drop into the space the page names', async () => {
+    const file = join(dir, 'a.txt')
+    await writeFile(file, 'a')
+    const { engine, calls } = fakeEngine()
+    const shell = createShellMethods(deps(engine, { canceled: true, filePaths: [] }).d)
+    await shell.drops.register({ drop, paths: [file] })
+    await shell.handlers.importDropped({ drop, space: 'Private', dest: '/inbox' })
+    expect(calls).toEqual([['importPaths', { space: 'Private', paths: [file], dest: '/inbox', wait: false }]])
   })
 
   it('refuses a token preload never registered, importing nothing', async () => {

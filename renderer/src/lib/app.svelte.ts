@@ -10,7 +10,7 @@ import { HostingStore } from './hosting.svelte.js'
 import { BackupStore } from './backup.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
-import { importDrop, importFiles } from './transfer.js'
+import { importDrop, importFiles, type Destination } from './transfer.js'
 import type { Job, NetworkStatus } from '../../../main/shared/contract.js'
 import { DatdotError } from '../../../main/shared/errors.js'
 
@@ -54,6 +54,7 @@ export class AppState {
     const c = this.client
     this.#unsubscribe.push(
       c.on('vault.changed', (ev) => { void this.vault.onChanged(ev).catch((err) => handleError(err)) }),
+      c.on('spaces.changed', () => { void this.vault.onSpacesChanged().catch((err) => handleError(err)) }),
       c.on('follow.status', (info) => { this.follows.upsert(info) }),
       c.on('follow.updated', (ev) => { void this.follows.onUpdated(ev).catch((err) => handleError(err)) }),
       c.on('follow.removed', ({ key }) => { this.follows.remove(key) }),
@@ -99,12 +100,18 @@ export class AppState {
 
   onJob = (job: Job): void => { this.jobs.update(job) }
 
-  /** Imports files into the folder the vault page is showing. */
-  async importInto (files: PickedFile[], dest = this.vault.browser.path): Promise<void> {
+  /** Where the Vault page adds files: the selected space, its folder shown (the top when read-only). */
+  get destination (): Destination {
+    const b = this.vault.browser
+    return { space: this.vault.spaces.selectedId ?? undefined, dest: b.readOnly ? '/' : b.path }
+  }
+
+  /** Imports files into the folder of the space the vault page is showing. */
+  async importInto (files: PickedFile[], to: Destination = this.destination): Promise<void> {
     if (files.length === 0) return
     this.preparing++
     try {
-      await importFiles(this.client, files, dest, this.onJob)
+      await importFiles(this.client, files, to, this.onJob)
     } catch (err) {
       handleError(err, 'Adding files failed')
     } finally {
@@ -114,7 +121,7 @@ export class AppState {
 
   /** A drop anywhere on the window. Must be called synchronously from the drop handler. */
   drop (dt: DataTransfer): void {
-    const dest = this.vault.browser.readOnly ? '/' : this.vault.browser.path
+    const to = this.destination
     if (this.client.kind === 'electron') {
       // Preload saw this drop first and handed its paths to main; the page only gets a token.
       const ticket = this.client.preload.takeDrop()
@@ -124,7 +131,7 @@ export class AppState {
       }
       const client = this.client
       this.preparing++
-      void importDrop(client, ticket.drop, dest, this.onJob)
+      void importDrop(client, ticket.drop, to, this.onJob)
         .catch((err) => handleError(err, 'Adding files failed'))
         .finally(() => { this.preparing-- })
       return
@@ -132,7 +139,7 @@ export class AppState {
     const roots = droppedEntries(dt)
     this.preparing++
     void collectEntries(roots)
-      .then(async (files) => { await this.importInto(files, dest) })
+      .then(async (files) => { await this.importInto(files, to) })
       .catch((err) => handleError(err, 'Reading the dropped files failed'))
       .finally(() => { this.preparing-- })
   }

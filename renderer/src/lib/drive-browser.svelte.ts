@@ -1,5 +1,5 @@
 /**
- * Browsing one drive (the vault, or a followed drive): the current folder, its entries, and
+ * Browsing one drive (a space of the vault, or a followed drive): the current folder, its entries, and
  * optionally a pinned older version (read-only). Loads are sequenced so a slow answer for a
  * folder the user already left never overwrites the newer one.
  */
@@ -16,8 +16,10 @@ export function sortEntries (entries: Entry[]): Entry[] {
 }
 
 export class DriveBrowser {
-  /** Drive key, undefined for the vault. */
+  /** Drive key, undefined for the home space. */
   readonly drive: string | undefined
+  /** One of the vault's own spaces (writable), not a followed drive. */
+  readonly own: boolean
   path = $state('/')
   /** Version pinned for read-only browsing; null follows the live drive. */
   pinnedVersion = $state<number | null>(null)
@@ -32,14 +34,15 @@ export class DriveBrowser {
   #client: Client
   #seq = 0
 
-  constructor (client: Client, drive?: string) {
+  constructor (client: Client, drive?: string, own = drive === undefined) {
     this.#client = client
     this.drive = drive
+    this.own = own
   }
 
   /** Followed drives and pinned versions cannot be changed. */
   get readOnly (): boolean {
-    return this.drive !== undefined || this.pinnedVersion !== null
+    return !this.own || this.pinnedVersion !== null
   }
 
   async load (): Promise<void> {

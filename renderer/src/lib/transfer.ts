@@ -27,10 +27,16 @@ async function errorFromResponse (res: Response): Promise<Error> {
   return DatdotError.internal(`Upload failed (HTTP ${res.status})${text ? ': ' + text.slice(0, 200) : ''}`)
 }
 
-/** Uploads files into the vault folder `dest`; all of them appear at once, or none. */
-export async function uploadFiles (client: Client, files: PickedFile[], dest: string, onJob: (job: Job) => void, onProgress?: UploadProgress): Promise<Job> {
+/** Where files go: a space (id; undefined for the home space) and a folder of it. */
+export interface Destination {
+  space?: string
+  dest: string
+}
+
+/** Uploads files into a folder of a space; all of them appear at once, or none. */
+export async function uploadFiles (client: Client, files: PickedFile[], to: Destination, onJob: (job: Job) => void, onProgress?: UploadProgress): Promise<Job> {
   if (client.kind !== 'browser') throw DatdotError.forbidden('uploads are for the browser UI')
-  const { uploadId, job } = await client.call('beginUpload', { dest })
+  const { uploadId, job } = await client.call('beginUpload', { space: to.space, dest: to.dest })
   onJob(job)
   let sent = 0
   let count = 0
@@ -57,18 +63,18 @@ export async function uploadFiles (client: Client, files: PickedFile[], dest: st
   }
 }
 
-/** Imports dropped or picked files into the vault folder `dest` (browser: uploads their bytes). */
-export async function importFiles (client: Client, files: PickedFile[], dest: string, onJob: (job: Job) => void): Promise<Job> {
+/** Imports dropped or picked files into a folder of a space (browser: uploads their bytes). */
+export async function importFiles (client: Client, files: PickedFile[], to: Destination, onJob: (job: Job) => void): Promise<Job> {
   if (client.kind === 'electron') {
     // The desktop app imports by path in main: pickAndImport, or importDrop below.
     throw DatdotError.invalidArgument('In the desktop app, add files with the Add buttons or by dropping them on the window')
   }
-  return await uploadFiles(client, files, dest, onJob)
+  return await uploadFiles(client, files, to, onJob)
 }
 
-/** Electron: imports the drop whose token preload's takeDrop() gave into the vault folder `dest`. */
-export async function importDrop (client: Client, drop: string, dest: string, onJob: (job: Job) => void): Promise<Job> {
-  const job = await client.call('importDropped', { drop, dest })
+/** Electron: imports the drop whose token preload's takeDrop() gave into a folder of a space. */
+export async function importDrop (client: Client, drop: string, to: Destination, onJob: (job: Job) => void): Promise<Job> {
+  const job = await client.call('importDropped', { drop, space: to.space, dest: to.dest })
   onJob(job)
   return job
 }

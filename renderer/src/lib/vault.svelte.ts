@@ -1,30 +1,65 @@
-/** The user's own drive: summary, share link, the folder being browsed, version history. */
-import type { EventData, HistoryItem, VaultInfo } from '../../../main/shared/contract.js'
+/**
+ * The user's own vault: its spaces (spaces.svelte.ts), the folder being browsed in the selected
+ * space (one DriveBrowser per space, so each keeps its folder), that space's history, and the
+ * home space's summary (getVault: a running restore shows there).
+ */
+import type { EventData, HistoryItem, SpaceInfo, VaultInfo, Visibility } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { DriveBrowser } from './drive-browser.svelte.js'
 import { toApiError, type ApiError } from './errors.js'
+import { SpacesStore } from './spaces.svelte.js'
 
 export class VaultStore {
+  /** The home space's summary; `restoring` is set while a restore from the phrase runs. */
   info = $state<VaultInfo | null>(null)
-  readonly browser: DriveBrowser
+  readonly spaces: SpacesStore
   history = $state<HistoryItem[]>([])
   historyLoaded = $state(false)
   historyError = $state<ApiError | null>(null)
   historyOpen = $state(false)
-  /** Set on the first vault.changed after load, to flash the list; cleared by the UI. */
+  /** The last vault.changed of the selected space. */
   lastChange = $state<EventData<'vault.changed'> | null>(null)
 
-  readonly link = $derived(this.info?.link ?? '')
-  readonly isEmpty = $derived(this.info !== null && this.info.files === 0)
 
   #client: Client
+  // A plain cache, not state: #browserFor fills it from inside $derived, where mutating a SvelteMap throws.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- see above
+  #browsers = new Map<string, DriveBrowser>()
+  #historySeq = 0
 
   constructor (client: Client) {
     this.#client = client
-    this.browser = new DriveBrowser(client)
+    this.spaces = new SpacesStore(client)
+  }
+
+  /** The space the Vault page shows (reactive: spaces.selected is derived). */
+  get space (): SpaceInfo | null {
+    return this.spaces.selected
+  }
+
+  /** The folder shown in the selected space; each space keeps its own. */
+  get browser (): DriveBrowser {
+    return this.#browserFor(this.spaces.selected)
+  }
+
+  /** The selected space's link ('' for a private space). */
+  get link (): string {
+    return this.space?.link ?? ''
+  }
+
+  /** The browser of a space (the home space's until the list is loaded). */
+  #browserFor (space: SpaceInfo | null): DriveBrowser {
+    const id = space?.id ?? ''
+    let b = this.#browsers.get(id)
+    if (!b) {
+      b = space === null ? new DriveBrowser(this.#client) : new DriveBrowser(this.#client, space.key, true)
+      this.#browsers.set(id, b)
+    }
+    return b
   }
 
   async refresh (): Promise<void> {
+    await this.spaces.refresh()
     const [info] = await Promise.all([
       this.#client.call('getVault', {}),
       this.browser.load(),
@@ -33,15 +68,28 @@ export class VaultStore {
     this.info = info
   }
 
+  /** Shows another space (its folder and history). */
+  async select (id: string): Promise<void> {
+    if (id === this.spaces.selectedId) return
+    this.spaces.select(id)
+    this.history = []
+    this.historyLoaded = false
+    await Promise.all([this.browser.load(), this.historyOpen ? this.loadHistory() : Promise.resolve()])
+  }
+
   async loadHistory (): Promise<void> {
+    const seq = ++this.#historySeq
+    const drive = this.space?.key
     try {
-      const res = await this.#client.call('history', { limit: 200 })
+      const res = await this.#client.call('history', drive === undefined ? { limit: 200 } : { drive, limit: 200 })
+      if (seq !== this.#historySeq) return
       this.history = res.items
       this.historyError = null
     } catch (err) {
+      if (seq !== this.#historySeq) return
       this.historyError = toApiError(err)
     } finally {
-      this.historyLoaded = true
+      if (seq === this.#historySeq) this.historyLoaded = true
     }
   }
 
@@ -51,23 +99,50 @@ export class VaultStore {
     else if (this.browser.pinnedVersion !== null) await this.browser.pin(null)
   }
 
+  /** A space changed: its counts, and its files and history when it is the one shown. */
   async onChanged (ev: EventData<'vault.changed'>): Promise<void> {
-    this.lastChange = ev
-    if (this.info) this.info = { ...this.info, version: ev.version }
+    const shown = ev.space === this.spaces.selectedId
+    if (shown) this.lastChange = ev
     await Promise.all([
+      this.spaces.refresh(),
       this.#client.call('getVault', {}).then((info) => { this.info = info }),
-      this.browser.pinnedVersion === null ? this.browser.load() : Promise.resolve(),
-      this.historyOpen ? this.loadHistory() : Promise.resolve()
+      shown && this.browser.pinnedVersion === null ? this.browser.load() : Promise.resolve(),
+      shown && this.historyOpen ? this.loadHistory() : Promise.resolve()
     ])
   }
 
+  /** The list of spaces changed (here or through a restore). */
+  async onSpacesChanged (): Promise<void> {
+    const before = this.spaces.selectedId
+    await this.spaces.refresh()
+    for (const id of [...this.#browsers.keys()]) if (id !== '' && this.spaces.byId(id) === null) this.#browsers.delete(id)
+    if (this.spaces.selectedId !== before) await this.browser.load()
+  }
+
+  /** Creates a space and shows it. */
+  async createSpace (name: string, visibility: Visibility): Promise<SpaceInfo> {
+    const info = await this.spaces.create(name, visibility)
+    await this.select(info.id)
+    return info
+  }
+
+  async deleteSpace (id: string): Promise<void> {
+    await this.spaces.remove(id)
+    this.#browsers.delete(id)
+    await this.browser.load()
+  }
+
   async remove (path: string): Promise<number> {
-    const res = await this.#client.call('deletePath', { path })
+    const res = await this.#client.call('deletePath', { space: this.#spaceId(), path })
     return res.deleted
   }
 
   async move (from: string, to: string): Promise<number> {
-    const res = await this.#client.call('movePath', { from, to })
+    const res = await this.#client.call('movePath', { space: this.#spaceId(), from, to })
     return res.moved
+  }
+
+  #spaceId (): string | undefined {
+    return this.spaces.selectedId ?? undefined
   }
 }
