@@ -114,6 +114,7 @@ export class Spaces extends EventEmitter {
       ...this.opts.vault,
       store: this.opts.store,
       namespace: spaceNamespace(id),
+      spaceName: () => this.index.get(id)?.name ?? 'Public',
       encryptionKey: encrypted ? spaceReadKey(this.opts.store.primaryKey, id) : null,
       onChanged: (data) => { this.opts.onChanged({ space: id, ...data }) },
       restore: this.opts.restore === undefined ? undefined : { onComplete: () => { this.checkRestored() }, onError: this.opts.restore.onError }

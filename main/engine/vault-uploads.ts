@@ -24,6 +24,8 @@ export interface UploadDeps {
   timers?: Timers
   /** Throws DISK_FULL when a file of this many bytes does not fit. */
   checkDisk: (bytes: number) => Promise<void>
+  /** " to <space>" for the job's label (optional). */
+  where?: () => string
   writeBlob: (source: Readable, job: JobHandle, expectedBytes: number | null, label: string) => Promise<{ blob: StagedFile['blob'], bytes: number }>
   clearBlobs: (staged: Iterable<StagedFile>) => Promise<void>
   /** Commits the staged files in one batch; resolves to the new vault version. */
@@ -60,7 +62,7 @@ export class UploadSessions {
     const destPath = drivePath(dest)
     if (this.sessions.size >= LIMITS.uploadsOpen) throw DatdotError.limitReached('open uploads', LIMITS.uploadsOpen)
     const id = randomBytes(16).toString('hex')
-    const job = this.deps.jobs.create('upload', `Upload to ${destPath}`)
+    const job = this.deps.jobs.create('upload', `Upload to ${destPath}${this.deps.where?.().replace(/^ to /, ' in ') ?? ''}`)
     const session: UploadSession = { id, dest: destPath, job, files: new Map(), busy: false, timer: null }
     this.sessions.set(id, session)
     this.touch(session)

@@ -37,6 +37,8 @@ export interface VaultOptions {
   store: Corestore
   /** The Corestore namespace of this drive (a space's: space-keys.ts); default 'vault', the home space. */
   namespace?: string
+  /** The space's name as jobs should say it (" to Family"); none for a lone vault. */
+  spaceName?: () => string
   /** Hyperdrive's block encryption key: the drive's blocks are stored and replicated encrypted. */
   encryptionKey?: Buffer | null
   jobs: Jobs
@@ -91,6 +93,7 @@ export class Vault extends Resource {
     this.drive = new Hyperdrive(opts.store.namespace(opts.namespace ?? 'vault'), null, opts.encryptionKey ? { encryptionKey: opts.encryptionKey } : {})
     this.uploads = new UploadSessions({
       jobs: opts.jobs,
+      where: () => this.where(),
       now: this.now,
       idleMs: opts.uploadIdleMs,
       checkDisk: (bytes) => this.checkDisk(bytes),
@@ -174,6 +177,12 @@ export class Vault extends Resource {
 
   get id (): string {
     return keyId(this.drive.key)
+  }
+
+  /** " to <space>" for job labels, or nothing. */
+  private where (): string {
+    const name = this.opts.spaceName?.()
+    return name === undefined ? '' : ` to ${name}`
   }
 
   /** The read key of an encrypted drive (null for a plain one): whoever holds it reads every file. */
@@ -317,7 +326,7 @@ export class Vault extends Resource {
       if (!isAbsolute(p)) throw DatdotError.invalidArgument(`Import paths must be absolute: ${p.slice(0, 200)}`)
     }
     const label = paths.length === 1 ? `Import ${basename(paths[0])}` : `Import ${paths.length} items`
-    const handle = this.opts.jobs.create('import', label)
+    const handle = this.opts.jobs.create('import', label + this.where())
     const done = this.opts.jobs.run(handle, async (job) => {
       const plan = await scanSources(paths.map((p) => resolve(p)), destPath, job)
       const totalBytes = plan.reduce((n, f) => n + f.size, 0)
@@ -347,7 +356,7 @@ export class Vault extends Resource {
    */
   copyFrom (source: Hyperdrive, from: string, into: string): { job: Job, done: Promise<Job> } {
     this.assertWritable()
-    const handle = this.opts.jobs.create('import', `Copy ${drivePath(from)}`)
+    const handle = this.opts.jobs.create('import', `Copy ${drivePath(from)}${this.where()}`)
     const done = this.opts.jobs.run(handle, async (job) => {
       const items = await planCopy(source, from, into)
       assertNotInto(source === this.drive, items, from)

@@ -140,6 +140,7 @@ describe('a vault holds spaces with their own keys, links and encryption', () =>
     const copied = await api.transferPath({ from: 'Private', path: '/album', to: 'Family', into: '/photos', move: false, wait: true })
     expect(copied.state).toBe('done')
     expect(copied.filesDone).toBe(2)
+    expect(copied.label).toBe('Copy /album to Family')
     const famDrive = alice.spaces.resolve(family.id).vault.drive
     const privDrive = alice.spaces.resolve(priv.id).vault.drive
     expect(await hashOf(famDrive, '/photos/album/a.jpg')).toBe(await hashOf(privDrive, '/album/a.jpg'))
@@ -156,7 +157,8 @@ describe('a vault holds spaces with their own keys, links and encryption', () =>
 
   it('routes a browser upload session to its space, and refuses an upload id it did not give out', async () => {
     const api = createHandlers(alice)
-    const { uploadId } = await api.beginUpload({ space: 'Journal', dest: '/up' })
+    const { uploadId, job } = await api.beginUpload({ space: 'Journal', dest: '/up' })
+    expect(job.label).toBe('Upload to /up in Journal')
     await alice.spaces.uploadFile(uploadId, 'note.txt', Readable.from([Buffer.from('hello')]), 5)
     expect((await api.commitUpload({ uploadId })).state).toBe('done')
     const journal = named((await api.listSpaces({})).spaces, 'Journal')

@@ -101,7 +101,7 @@ describe('the vault refuses bad input clearly and loses nothing', () => {
     expect(code).toBe('CANCELLED')
     expect(await vaultPaths()).toEqual(['/keep.txt'])
     const jobs = await api.listJobs({})
-    expect(jobs.find((j) => j.label === 'Import large.bin')?.state).toBe('cancelled')
+    expect(jobs.find((j) => j.label === 'Import large.bin to Public')?.state).toBe('cancelled')
   })
 
   it('skips symlinks instead of following them out of the imported folder', async () => {
