@@ -332,10 +332,15 @@ export class ChainService extends Resource {
     }
   }
 
-  /** Resolves when the follower has applied block `number` (and it is `hash`, when given). */
+  /**
+   * Resolves when the follower has applied block `number` (and it is `hash`, when given). CLOSED
+   * once the service is closing: the follower stopped (a payout still in flight when close began
+   * waits here after close rejected the waiters, and close waits for that payout).
+   */
   waitFollowed (number: number, hash?: string): Promise<void> {
     const sync = this.sync as LedgerSync
     if (sync.followed(number, hash)) return Promise.resolve()
+    if (this.closing) return Promise.reject(DatdotError.closed('chain service'))
     if (this.headNumber === null || this.headNumber < number) this.headNumber = number
     const followed = sync.waitFollowed(number, hash)
     this.scheduleFollow()

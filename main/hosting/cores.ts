@@ -1,8 +1,14 @@
 /**
  * The cores of the plans this node works on (as encoder or plain replica), opened once from the
- * node's corestore, and the drives' discovery topics it joined to find them. An encoder looks
- * for a drive's peers (client); a hoster also announces it (server), so readers replicate the
- * drive from the hoster while the author is offline.
+ * node's corestore, and the discovery topics it joined to find them. An encoder looks for a
+ * core's peers (client); a hoster also announces it (server), so readers replicate the drive from
+ * the hoster while the author is offline.
+ *
+ * A plan's cores are found on two topics each: the plan's first core's (a drive's metadata core:
+ * where the drive's readers and author meet), and the core's own. The own topic is how a plain
+ * core of a plan is found by those who know only it: the space index of a vault's plans
+ * (docs/protocol.md §7), which a restore from the phrase looks up before it knows any space.
+ * A plan assumes nothing else of its cores' order or kind.
  */
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
@@ -31,24 +37,29 @@ export class PlanCores {
 
   constructor (private readonly opts: PlanCoresOptions) {}
 
-  /** Opens a core of a plan and looks for it on the drive's topic; `server` also announces the drive. */
+  /** Opens a core of a plan and looks for it on the plan's drive topic and its own; `server` also announces both. */
   core (plan: Plan, keyHex: string, server: boolean): Hypercore {
-    const driveKey = b4a.from(plan.drives[0].keyHex, 'hex')
-    const topic = hcrypto.discoveryKey(driveKey)
-    const topicHex = toHex(topic)
     const announce = server && this.opts.announces
-    const joined = this.topics.get(topicHex)
-    if (joined === undefined) {
-      this.topics.set(topicHex, this.opts.swarm.join(topic, { server: announce, client: true }))
-    } else if (announce) {
-      joined.refresh({ server: true, client: true }).catch(() => {})
-    }
+    this.joinTopicOf(plan.drives[0].keyHex, announce)
+    if (keyHex !== plan.drives[0].keyHex) this.joinTopicOf(keyHex, announce)
     let core = this.cores.get(keyHex)
     if (core === undefined) {
       core = this.opts.corestore.get({ key: b4a.from(keyHex, 'hex') })
       this.cores.set(keyHex, core)
     }
     return core
+  }
+
+  /** Joins the discovery topic of a core (announcing it when `announce`), once; a later announce refreshes it as a server. */
+  private joinTopicOf (keyHex: string, announce: boolean): void {
+    const topic = hcrypto.discoveryKey(b4a.from(keyHex, 'hex'))
+    const topicHex = toHex(topic)
+    const joined = this.topics.get(topicHex)
+    if (joined === undefined) {
+      this.topics.set(topicHex, this.opts.swarm.join(topic, { server: announce, client: true }))
+    } else if (announce) {
+      joined.refresh({ server: true, client: true }).catch(() => {})
+    }
   }
 
   /** Stops looking for (and announcing) the drive whose discovery key is derived from `keyHex`. */

@@ -12,6 +12,7 @@ import { DatdotError } from '../shared/errors.js'
 import { Engine, type EngineOptions } from '../engine/engine.js'
 import type { ChainService } from '../chain/service.js'
 import type { HostingService, HostingServiceOptions } from './service.js'
+import { ownDrivesOf } from './own.js'
 
 export interface NodeOptions extends EngineOptions {
   /** Chain endpoint: 'off' (default), 'embedded', or a ws:// URL. Used by the chain service. */
@@ -56,11 +57,11 @@ export class DatdotNode extends Engine {
   }
 }
 
-/** What the hosting service takes from an engine: its database, corestore, swarm and vault drive, and a measurement swarm on its DHT. */
-export function hostingDepsOf (engine: Engine): Pick<HostingServiceOptions, 'db' | 'corestore' | 'swarm' | 'vault' | 'createMeasureSwarm'> {
+/** What the hosting service takes from an engine: its database, corestore, swarm, own drives (the vault's spaces) and a measurement swarm on its DHT. */
+export function hostingDepsOf (engine: Engine): Pick<HostingServiceOptions, 'db' | 'corestore' | 'swarm' | 'own' | 'createMeasureSwarm'> {
   const swarm = engine.network?.swarm
   if (swarm === null || swarm === undefined) throw DatdotError.invalidArgument('hosting needs the network (the engine is offline)')
-  return { db: engine.db, corestore: engine.store, swarm, vault: engine.vault.drive, createMeasureSwarm: measureSwarmFactory(engine.options) }
+  return { db: engine.db, corestore: engine.store, swarm, own: ownDrivesOf(engine.spaces), createMeasureSwarm: measureSwarmFactory(engine.options) }
 }
 
 /**

@@ -8,11 +8,11 @@
  * - challenges.ts: storage challenges and performance checks as an attestor;
  * - hosted.ts + roles.ts (Hoster): the hoster's encoded chunks and its answers;
  * - replica.ts: the hoster's plain replicas, which ordinary readers replicate from;
- * - sponsor.ts: publishing plans and keeping the vault's plans current;
+ * - sponsor.ts: publishing plans and keeping the plans of the vault's own spaces current (own.ts);
  * - peers.ts (channels to providers), tasks.ts (the task queue), store.ts (settings, proofs),
  *   cores.ts (plan cores and drive topics), context.ts (what the roles share).
  * Every party works against the signed root the chain recorded for the contract, never its own
- * capture. It takes narrow dependencies (database, corestore, swarm, vault drive, chain), never
+ * capture. It takes narrow dependencies (database, corestore, swarm, own drives, chain), never
  * the engine; main/hosting/node.ts wires it. How the node behaves as a provider is a strategy
  * (behaviour.ts): HONEST in the app, a cheat in attack tests.
  *
@@ -25,7 +25,6 @@ import { join } from 'node:path'
 import { mkdir, rm } from 'node:fs/promises'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
-import type Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
 import { Resource } from '../shared/resource.js'
 import { DatdotError } from '../shared/errors.js'
@@ -50,6 +49,7 @@ import { ChallengeRoles } from './challenges.js'
 import { HostedSlots } from './hosted.js'
 import { HONEST, type HostingBehaviour } from './behaviour.js'
 import { checkSeeding, type SeedingRequest } from './seeding.js'
+import type { OwnDrives } from './own.js'
 
 export interface HostingServiceOptions {
   /** The node's database (hosting settings and proofs). */
@@ -58,8 +58,8 @@ export interface HostingServiceOptions {
   corestore: Corestore
   /** The node's swarm: hosting channels ride on its connections; its key is the provider's key. */
   swarm: Hyperswarm
-  /** The node's vault drive: plans for it are kept current as it grows. */
-  vault: Hyperdrive
+  /** The vault's own drives (its spaces) and space index: plans for them are kept current as they grow. */
+  own: OwnDrives
   /** The chain client: the roles see only the parts they use (context.ts HostingChain). */
   chain: ChainService
   /** Folder for encoded chunks and throw-away measurement stores. */
@@ -100,7 +100,8 @@ export class HostingService extends Resource {
   private readonly syncer = new Coalescer(() => this.sync(), { onError: (err) => { this.taskError('sync', err) }, stopped: () => this.closing })
   private readonly onBlock = (out: BlockOutcome): void => { this.onChainBlock(out) }
   private readonly onConnection = (conn: SwarmConnection): void => { this.peers.attach(conn) }
-  private readonly onVaultAppend = (): void => { this.sponsorRole.schedule() }
+  /** Stops watching the own drives (set while open). */
+  private unwatchOwn: (() => void) | null = null
 
   constructor (opts: HostingServiceOptions) {
     super()
@@ -135,7 +136,7 @@ export class HostingService extends Resource {
     swarm.on('connection', this.onConnection)
     for (const conn of swarm.connections) this.peers.attach(conn)
     chain.on('block', this.onBlock)
-    this.opts.vault.core.on('append', this.onVaultAppend)
+    this.unwatchOwn = this.opts.own.watch(() => { this.sponsorRole.schedule() })
     this.syncer.schedule()
     this.sponsorRole.schedule()
   }
@@ -183,7 +184,7 @@ export class HostingService extends Resource {
     this.sponsorRole = new Sponsor({
       ctx,
       chain,
-      vault: this.opts.vault,
+      own: this.opts.own,
       corestore: this.opts.corestore,
       onUpdated: (planId, lengths) => this.emit('plan-updated', { planId, lengths }),
       onError: (err) => { this.taskError('plan-update', err) }
@@ -194,7 +195,8 @@ export class HostingService extends Resource {
     this.ctx.close()
     this.sponsorRole?.close()
     this.opts.chain.off('block', this.onBlock)
-    this.opts.vault.core?.off('append', this.onVaultAppend)
+    this.unwatchOwn?.()
+    this.unwatchOwn = null
     this.bucket?.close()
     this.opts.swarm.off('connection', this.onConnection)
     await this.syncer.idle()
@@ -230,7 +232,7 @@ export class HostingService extends Resource {
 
   // ---------------------------------------------------------------- sponsor side
 
-  /** Publishes a plan for a drive this node has (its vault or a followed drive): both its cores. */
+  /** Publishes a plan for a drive this node has (a space of its vault, with the space index, or a followed drive). */
   async sponsor (req: SponsorRequest): Promise<{ planId: number }> {
     this.assertOpen()
     return await this.sponsorRole.sponsor(req)

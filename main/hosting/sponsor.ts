@@ -1,13 +1,20 @@
 /**
- * The sponsor's side of hosting: publishing a plan for a drive this node has (its vault or a
- * followed drive) with the signed roots of both its cores, and keeping the plans it sponsors
- * for its own vault current: when the vault grows, an `update` record (debounced, one at a
- * time) adds the new blocks under new signed roots.
+ * The sponsor's side of hosting: publishing a plan for a drive this node has (a space of its
+ * vault, found by its link or its key, or a followed drive) with the signed roots of its cores,
+ * and keeping the plans it sponsors for its own spaces current: when a space or the list of
+ * spaces grows, an `update` record (debounced, one at a time) adds the new blocks under new
+ * signed roots.
+ *
+ * A plan of an own space holds the drive's cores and, as one more core, the space index
+ * (main/engine/space-index.ts): its seeders keep the encrypted list of spaces that a restore from
+ * the phrase needs before anything else (docs/protocol.md §7). A followed drive's plan holds its
+ * two cores only.
  */
 import b4a from 'b4a'
 import Hyperdrive from 'hyperdrive'
 import type Hypercore from 'hypercore'
 import type Corestore from 'corestore'
+import type { OwnDrives } from './own.js'
 import { DatdotError } from '../shared/errors.js'
 import { Coalescer } from '../shared/coalescer.js'
 import { parseLink, toHex } from '../engine/paths.js'
@@ -47,8 +54,8 @@ export async function driveRanges (core: Hypercore, root: SignedRoot, from: numb
 export interface SponsorOptions {
   ctx: HostingContext
   chain: Pick<HostingChain, 'publishPlan' | 'updatePlan' | 'market' | 'addressHex'>
-  /** This node's vault drive. */
-  vault: Hyperdrive
+  /** This node's own drives (its vault's spaces) and the space index. */
+  own: Pick<OwnDrives, 'find' | 'all' | 'index'>
   /** Opens followed drives to sponsor them. */
   corestore: Pick<Corestore, 'session'>
   /** A plan update went out: the new root lengths of its cores. */
@@ -69,39 +76,60 @@ export class Sponsor {
     this.updater = new Coalescer(() => this.updateAll(), { onError: (err) => { this.opts.onError?.(err) }, stopped: () => this.closed })
   }
 
-  /** Publishes a plan for a drive this node has: both its cores, as they are now. */
+  /**
+   * Publishes a plan for a drive this node has, its cores as they are now: an own space (by its
+   * link or, for a private space, which has none, its drive key) with the space index, or a
+   * followed drive.
+   */
   async sponsor (req: SponsorRequest): Promise<{ planId: number }> {
     const { key } = parseLink(req.link)
     if (!Number.isSafeInteger(req.replicas) || req.replicas < 1 || req.replicas > 8) throw DatdotError.invalidArgument('replicas must be 1 to 8')
     if (!Number.isSafeInteger(req.days) || req.days < 1 || req.days > 3650) throw DatdotError.invalidArgument('days must be 1 to 3650')
     if (req.pricePlanck <= 0n) throw DatdotError.invalidArgument('the price must be positive')
-    const vault = this.opts.vault
-    const own = b4a.equals(vault.key, key)
-    const drive = own ? vault : new Hyperdrive(this.opts.corestore.session(), b4a.from(key))
+    const ownDrive = this.opts.own.find(key)
+    const drive = ownDrive ?? new Hyperdrive(this.opts.corestore.session(), b4a.from(key))
     try {
       await drive.ready()
-      if (!own) await drive.update({ wait: true })
+      if (ownDrive === null) await drive.update({ wait: true })
       const drives = await this.rangesOf(drive)
+      if (ownDrive !== null) {
+        const index = this.opts.own.index()
+        const ranges = index.length > 0 ? await driveRanges(index, await captureSignedRoot(index), 0) : null
+        if (ranges !== null) drives.push(ranges)
+      }
       const res = await this.opts.chain.publishPlan({ drives, replicas: req.replicas, durationBlocks: req.days * BLOCKS_PER_DAY, budgetPlanck: req.pricePlanck })
       return { planId: res.planId }
     } finally {
-      if (!own) await drive.close().catch(() => {})
+      if (ownDrive === null) await drive.close().catch(() => {})
     }
   }
 
-  /** The active plans this node sponsors for its own vault. */
-  vaultPlans (): Plan[] {
+  /** The active plans this node sponsors for its own spaces (their first core is an own drive's). */
+  ownPlans (): Plan[] {
     const { chain } = this.opts
     const me = chain.addressHex
-    const vaultKey = toHex(this.opts.vault.key)
-    return Object.values(chain.market.plans).filter((p) => p.sponsor === me && p.status === 'active' && p.drives[0]?.keyHex === vaultKey)
+    const keys = new Set(this.opts.own.all().map((d) => toHex(d.key)))
+    return Object.values(chain.market.plans).filter((p) => p.sponsor === me && p.status === 'active' && keys.has(p.drives[0]?.keyHex))
   }
 
-  /** The chain moved: an update is due when a vault plan's root is behind the vault and none is on its way. */
+  /** The own cores by key: every own drive's metadata core, its blobs core once loaded, and the space index. */
+  private ownCores (): Map<string, Hypercore> {
+    const index = this.opts.own.index()
+    const cores = new Map<string, Hypercore>([[toHex(index.key as Buffer), index]])
+    for (const drive of this.opts.own.all()) {
+      cores.set(toHex(drive.key), drive.core)
+      if (drive.blobs !== null) cores.set(toHex(drive.blobs.core.key as Buffer), drive.blobs.core)
+    }
+    return cores
+  }
+
+  /** The chain moved: an update is due when a core of an own plan is longer than its root there and none is on its way. */
   check (): void {
     if (this.timer !== null || this.updater.running) return
-    const length = this.opts.vault.core.length
-    if (this.vaultPlans().some((p) => p.drives[0].root.length < length)) this.schedule()
+    const plans = this.ownPlans()
+    if (plans.length === 0) return
+    const cores = this.ownCores()
+    if (plans.some((p) => p.drives.some((d) => (cores.get(d.keyHex)?.length ?? 0) > d.root.length))) this.schedule()
   }
 
   /**
@@ -143,17 +171,17 @@ export class Sponsor {
     return drives
   }
 
-  /** One round: an update for every vault plan that is behind (a failure is reported to onError). */
+  /** One round: an update for every own plan that is behind (a failure is reported to onError). */
   private async updateAll (): Promise<void> {
-    for (const plan of this.vaultPlans()) await this.update(plan)
+    const plans = this.ownPlans()
+    if (plans.length === 0) return
+    for (const drive of this.opts.own.all()) await drive.getBlobs()
+    const cores = this.ownCores()
+    for (const plan of plans) await this.update(plan, cores)
   }
 
   /** Submits an update for one plan when its cores grew past their recorded roots: new roots, ranges [old, new). */
-  private async update (plan: Plan): Promise<void> {
-    const vault = this.opts.vault
-    const cores = new Map<string, Hypercore>([[toHex(vault.key), vault.core]])
-    const blobs = await vault.getBlobs()
-    if (blobs !== null) cores.set(toHex(blobs.core.key as Buffer), blobs.core)
+  private async update (plan: Plan, cores: Map<string, Hypercore>): Promise<void> {
     const drives: DriveRanges[] = []
     for (const d of plan.drives) {
       const core = cores.get(d.keyHex)

@@ -151,7 +151,7 @@ export const hostingMethods = {
     exposure: ALL
   }),
   sponsor: method({
-    description: 'Publish a hosting plan for a drive (your vault or a followed drive); the price goes into escrow.',
+    description: 'Publish a hosting plan for a drive: a space of your vault (its link, or its drive key: a private space has no link; the plan also holds your list of spaces, encrypted) or a followed drive. The price goes into escrow.',
     args: z.object({ link: z.string().min(1).max(LIMITS.linkChars), replicas: z.number().int().min(1).max(8).default(3), days: z.number().int().min(1).max(3650).default(30), price: Amount }).strict(),
     result: z.object({ planId: z.number().int() }),
     exposure: ALL

@@ -8,7 +8,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { readFile, readdir } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Testnet } from '@hyperswarm/testnet'
 import Corestore from 'corestore'
@@ -17,6 +17,7 @@ import Hyperswarm from 'hyperswarm'
 import type Hypercore from 'hypercore'
 import hcrypto from 'hypercore-crypto'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
+import { filesHolding } from '../helpers/storage-scan.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers } from '../../main/api/handlers.js'
 import { formatLink, keyId, toHex } from '../../main/engine/paths.js'
@@ -27,24 +28,6 @@ import { verifySignedRoot } from '../../main/chain/roots.js'
 import type { Plan } from '../../main/chain/marketplace.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import { fetchAll, swarmFor } from '../helpers/blind-peer.js'
-
-/** Every file under `dir`, recursively, as raw bytes. */
-async function filesUnder (dir: string): Promise<Array<{ path: string, bytes: Buffer }>> {
-  const out: Array<{ path: string, bytes: Buffer }> = []
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) out.push(...await filesUnder(p))
-    else if (e.isFile()) out.push({ path: p, bytes: await readFile(p) })
-  }
-  return out
-}
-
-/** The files under `dir` whose raw bytes contain `needle`. */
-async function filesHolding (dir: string, needle: string): Promise<string[]> {
-  const files = await filesUnder(dir)
-  expect(files.length).toBeGreaterThan(0)
-  return files.filter((f) => f.bytes.includes(Buffer.from(needle))).map((f) => f.path)
-}
 
 /** The key of a ready core. */
 function keyOf (core: Hypercore): Buffer {

@@ -190,7 +190,8 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     const plan = market().plans[planId]
     expect(plan.budgetPlanck).toBe(budget)
     expect(plan.drives.map((d) => d.keyHex)).toContain(alice.engine.vault.drive.key.toString('hex'))
-    expect(plan.drives).toHaveLength(2) // metadata and blobs cores
+    expect(plan.drives).toHaveLength(3) // metadata and blobs cores, and the space index (docs/protocol.md §7)
+    expect(plan.drives[2].keyHex).toBe(alice.engine.spaces.index.key.toString('hex'))
     expect(plan.contractIds.length).toBeGreaterThanOrEqual(3)
 
     await waitFor(all(), () => plan.contractIds.every((id) => market().contracts[id]?.slots.every((s) => s.state === 'hosting')), 'every slot hosting')
@@ -234,8 +235,8 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     expected.set('/later.bin', createHash('sha256').update(data).digest('hex'))
     const vault = alice.engine.vault.drive
     const blobs = await vault.getBlobs()
-    const lengths = [vault.core.length, blobs?.core.length ?? 0]
-    // the update lands with the roots of both cores as they are now
+    const lengths = [vault.core.length, blobs?.core.length ?? 0, alice.engine.spaces.index.core.length]
+    // the update lands with the roots of the drive's cores as they are now (the index did not change)
     await waitFor([...all(), alice.hosting], () => alice.hosting.counters.planUpdates > 0 && market().plans[planId].drives.every((d, i) => d.root.length === lengths[i]), 'the plan update')
     expect(alice.hosting.counters.planUpdates).toBe(1)
     const updated = market().plans[planId]

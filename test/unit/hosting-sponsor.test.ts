@@ -1,18 +1,21 @@
 // The sponsor's side (main/hosting/sponsor.ts) on a real Hyperdrive in a temporary corestore,
 // an in-memory chain view that records what would be submitted, and hand-driven timers: what a
-// plan covers, which requests are refused, and when a vault plan update goes out.
+// plan covers (an own space's cores and the space index), which requests are refused, and when
+// an update of an own space's plan goes out.
 import { describe, it, expect, afterEach } from 'vitest'
 import { EventEmitter } from 'node:events'
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
+import type Hypercore from 'hypercore'
 import { Sponsor, type SponsorOptions } from '../../main/hosting/sponsor.js'
 import { HostingContext } from '../../main/hosting/context.js'
 import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, newHostingCounters } from '../../main/hosting/config.js'
 import { initialState, type MarketState, type Plan } from '../../main/chain/marketplace.js'
 import type { DriveRanges } from '../../main/chain/records.js'
 import { TempDirs } from '../helpers/engines.js'
+import { keyId } from '../../main/engine/paths.js'
 import { ManualTimers } from '../helpers/manual-timers.js'
 
 const tmp = new TempDirs()
@@ -43,18 +46,22 @@ class FakeChain extends EventEmitter {
   }
 }
 
-async function vaultDrive (): Promise<{ drive: Hyperdrive, store: Corestore }> {
+/** A vault: its home drive, a second space's drive, and a space index core with one block. */
+async function vaultDrives (): Promise<{ drive: Hyperdrive, other: Hyperdrive, index: Hypercore, store: Corestore }> {
   const store = new Corestore(await tmp.make('datdot-sponsor-'))
   const drive = new Hyperdrive(store.namespace('vault'))
-  await drive.ready()
-  closers.push(async () => { await drive.close(); await store.close() })
-  return { drive, store }
+  const other = new Hyperdrive(store.namespace('datdot/space/0123456789abcdef'))
+  const index = store.namespace('datdot/spaces').get({ name: 'index' })
+  await Promise.all([drive.ready(), other.ready(), index.ready()])
+  await index.append(b4a.from('{"v":1}'))
+  closers.push(async () => { await drive.close(); await other.close(); await index.close(); await store.close() })
+  return { drive, other, index, store }
 }
 
-interface Setup { sponsor: Sponsor, chain: FakeChain, timers: ManualTimers, drive: Hyperdrive, ctx: HostingContext, updated: number[][], errors: unknown[], outcome: () => Promise<void> }
+interface Setup { sponsor: Sponsor, chain: FakeChain, timers: ManualTimers, drive: Hyperdrive, other: Hyperdrive, index: Hypercore, ctx: HostingContext, updated: number[][], errors: unknown[], outcome: () => Promise<void> }
 
 async function setup (): Promise<Setup> {
-  const { drive, store } = await vaultDrive()
+  const { drive, other, index, store } = await vaultDrives()
   const chain = new FakeChain()
   const timers = new ManualTimers()
   const ctx = new HostingContext({ chain, limits: { ...DEFAULT_HOSTING_LIMITS, updateDebounceMs: 1000 }, counters: newHostingCounters(), keyPair: hcrypto.keyPair(), timers, now: timers.now })
@@ -64,7 +71,11 @@ async function setup (): Promise<Setup> {
   const sponsor = new Sponsor({
     ctx,
     chain,
-    vault: drive,
+    own: {
+      find: (key) => [drive, other].find((d) => b4a.equals(d.key, key)) ?? null,
+      all: () => [drive, other],
+      index: () => index
+    },
     corestore: store,
     onUpdated: (_id, lengths) => { updated.push(lengths); outcomes.emit('outcome') },
     onError: (err) => { errors.push(err); outcomes.emit('outcome') }
@@ -72,7 +83,7 @@ async function setup (): Promise<Setup> {
   closers.push(async () => { sponsor.close() })
   /** The next update round's end: an update sent or an error. */
   const outcome = (): Promise<void> => new Promise((resolve) => outcomes.once('outcome', () => resolve()))
-  return { sponsor, chain, timers, drive, ctx, updated, errors, outcome }
+  return { sponsor, chain, timers, drive, other, index, ctx, updated, errors, outcome }
 }
 
 const link = (drive: Hyperdrive): string => `hyper://${b4a.toString(drive.key, 'hex')}`
@@ -87,19 +98,33 @@ function planOf (chain: FakeChain, drives: DriveRanges[], over: Partial<Plan> = 
 }
 
 describe('the sponsor', () => {
-  it('publishes a plan with the signed roots and full ranges of both cores of its vault', async () => {
-    const { sponsor, chain, drive } = await setup()
+  it('publishes a plan with the signed roots and full ranges of both cores of its vault, and the space index as a third core', async () => {
+    const { sponsor, chain, drive, index } = await setup()
     await drive.put('/a.txt', b4a.alloc(100_000, 1))
     const res = await sponsor.sponsor({ link: link(drive), replicas: 2, days: 3, pricePlanck: 5n })
     expect(res.planId).toBe(41)
     const p = chain.published[0]
     expect(p).toMatchObject({ replicas: 2, durationBlocks: 3 * BLOCKS_PER_DAY, budgetPlanck: 5n })
-    expect(p.drives).toHaveLength(2)
+    expect(p.drives).toHaveLength(3)
     expect(p.drives[0].keyHex).toBe(b4a.toString(drive.key, 'hex'))
     expect(p.drives[0].ranges).toEqual([[0, drive.core.length]])
     expect(p.drives[0].root.length).toBe(drive.core.length)
     const blobs = await drive.getBlobs()
     expect(p.drives[1].ranges).toEqual([[0, blobs?.core.length]])
+    expect(p.drives[2].keyHex).toBe(b4a.toString(index.key as Buffer, 'hex'))
+    expect(p.drives[2].ranges).toEqual([[0, 1]])
+    expect(p.drives[2].root.length).toBe(1)
+  })
+
+  it('publishes a plan for any own space named by its bare drive key (hex or z-base-32: a private space has no link), with the space index', async () => {
+    const { sponsor, chain, other, index } = await setup()
+    await other.put('/secret.txt', b4a.alloc(10_000, 3))
+    await sponsor.sponsor({ link: b4a.toString(other.key, 'hex'), replicas: 1, days: 1, pricePlanck: 1n })
+    await sponsor.sponsor({ link: keyId(other.key), replicas: 1, days: 1, pricePlanck: 1n })
+    const blobs = await other.getBlobs()
+    const expected = [other.key, blobs?.core.key, index.key].map((k) => b4a.toString(k as Buffer, 'hex'))
+    for (const p of chain.published) expect(p.drives.map((d) => d.keyHex)).toEqual(expected)
+    expect(chain.published).toHaveLength(2)
   })
 
   it('refuses bad requests before touching the chain, naming the field', async () => {
@@ -122,15 +147,16 @@ describe('the sponsor', () => {
     expect(chain.published).toHaveLength(0)
   })
 
-  it('lists as vault plans only the active plans it sponsors for its own vault', async () => {
-    const { sponsor, chain, drive } = await setup()
+  it('lists as own plans only the active plans it sponsors for one of its own spaces', async () => {
+    const { sponsor, chain, drive, other } = await setup()
     await drive.put('/a.txt', b4a.from('x'))
     const drives = (await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n }), chain.published[0].drives)
     planOf(chain, drives, { id: 1 })
     planOf(chain, drives, { id: 2, status: 'unpublished' })
     planOf(chain, drives, { id: 3, sponsor: '0xsomeoneelse' })
     planOf(chain, [{ ...drives[0], keyHex: 'ee'.repeat(32) }], { id: 4 })
-    expect(sponsor.vaultPlans().map((p) => p.id)).toEqual([1])
+    planOf(chain, [{ ...drives[0], keyHex: b4a.toString(other.key, 'hex') }], { id: 5 })
+    expect(sponsor.ownPlans().map((p) => p.id)).toEqual([1, 5])
   })
 
   it('sends one update after the vault has been quiet for the debounce time, with the new blocks only', async () => {
@@ -183,6 +209,32 @@ describe('the sponsor', () => {
     timers.advance(1000)
     await sent
     expect(chain.updates).toHaveLength(1)
+  })
+
+  it('keeps the space index current in the plans of every own space: when only the list of spaces grew, the chain\'s side schedules an update of that core alone', async () => {
+    const { sponsor, chain, timers, drive, other, index, outcome } = await setup()
+    await drive.put('/a.txt', b4a.from('x'))
+    await other.put('/b.txt', b4a.from('y'))
+    await sponsor.sponsor({ link: link(drive), replicas: 1, days: 1, pricePlanck: 1n })
+    await sponsor.sponsor({ link: link(other), replicas: 1, days: 1, pricePlanck: 1n })
+    planOf(chain, chain.published[0].drives, { id: 1 })
+    planOf(chain, chain.published[1].drives, { id: 2 })
+    sponsor.check()
+    expect(timers.size).toBe(0)
+    await index.append([b4a.from('{"v":1}'), b4a.from('{"v":1}')])
+    sponsor.check()
+    expect(timers.size).toBe(1)
+    const sent = outcome()
+    timers.advance(1000)
+    await sent
+    if (chain.updates.length < 2) await outcome()
+    const indexHex = b4a.toString(index.key as Buffer, 'hex')
+    expect(chain.updates.map((u) => u.planId)).toEqual([1, 2])
+    for (const u of chain.updates) {
+      expect(u.drives.map((d) => d.keyHex)).toEqual([indexHex])
+      expect(u.drives[0].ranges).toEqual([[1, 3]])
+      expect(u.drives[0].root.length).toBe(3)
+    }
   })
 
   it('reports a failed update to onError and tries again when the vault grows', async () => {
