@@ -135,8 +135,6 @@ declare module 'hyperbee' {
     /** Block 0 decoded: throws DECODING_ERROR when it is not a Hyperbee header (e.g. encrypted and read without its key). */
     getHeader (opts?: { wait?: boolean }): Promise<{ protocol: string, metadata?: unknown } | null>
     put (key: string, value?: unknown, opts?: Record<string, unknown>): Promise<void>
-    /** A batch: with `ensureHeader`, getRoot on a writable empty bee appends its header block. */
-    batch (): { getRoot (ensureHeader?: boolean): Promise<unknown>, close (): Promise<void> }
     createHistoryStream (opts?: { reverse?: boolean, limit?: number, gt?: number, gte?: number, lt?: number, lte?: number, live?: boolean }): Readable & AsyncIterable<BeeNode>
   }
 }

@@ -60,16 +60,6 @@ export interface VaultOptions {
   restore?: { onComplete: () => void, onError: (err: unknown) => void }
 }
 
-/** Appends a writable empty drive's Hyperbee header block (what its first write would append). */
-async function writeHeader (drive: Hyperdrive): Promise<void> {
-  const batch = drive.db.batch()
-  try {
-    await batch.getRoot(true)
-  } finally {
-    await batch.close()
-  }
-}
-
 export class Vault extends Resource {
   readonly drive: Hyperdrive
   private readonly opts: VaultOptions
@@ -108,9 +98,6 @@ export class Vault extends Resource {
     await this.drive.getBlobs()
     if (this.opts.db) migrate(this.opts.db, 'vault', VAULT_MIGRATIONS, this.now)
     if (this.opts.restore !== undefined && !(await restoredAlready(this.drive))) return this.startRestore(this.opts.restore)
-    // A new drive gets its header block at once: a restore then knows an empty space is complete
-    // (one block, all here) instead of waiting for blocks that will never come.
-    if (this.drive.core.length === 0 && this.drive.core.writable) await writeHeader(this.drive)
     this.lastCompaction = await this.reclaimOrphanedBlobs()
     this.compactions.runs++
     this.compactions.blocksCleared += this.lastCompaction.blocksCleared
