@@ -25,6 +25,11 @@ export interface SpaceRecord {
   name: string
   visibility: Visibility
   createdMs: number
+  /**
+   * Set once the space's drive has a block: a restore waits for the blocks of such a space only.
+   * A space never written has none to fetch, and nothing would tell it complete otherwise.
+   */
+  written?: boolean
 }
 
 type IndexOp = { v: 1, op: 'put', space: SpaceRecord } | { v: 1, op: 'del', id: string }
@@ -41,7 +46,9 @@ function asRecord (x: unknown): SpaceRecord | null {
   if (typeof r.name !== 'string' || r.name.length === 0 || r.name.length > SPACE_NAME_CHARS) return null
   if (!VISIBILITIES.includes(r.visibility as Visibility)) return null
   if (typeof r.createdMs !== 'number' || !Number.isFinite(r.createdMs)) return null
-  return { id: r.id, name: r.name, visibility: r.visibility as Visibility, createdMs: r.createdMs }
+  const out: SpaceRecord = { id: r.id, name: r.name, visibility: r.visibility as Visibility, createdMs: r.createdMs }
+  if (r.written === true) out.written = true
+  return out
 }
 
 function decode (block: Uint8Array | null): unknown {

@@ -89,7 +89,8 @@ export class Spaces extends EventEmitter {
   private async initIndex (): Promise<void> {
     const now = this.opts.now()
     const home = await this.homeHasFiles() ? 'Vault' : 'Public'
-    await this.index.put({ id: HOME_SPACE_ID, name: home, visibility: 'public', createdMs: now })
+    const written = home === 'Vault'
+    await this.index.put({ id: HOME_SPACE_ID, name: home, visibility: 'public', createdMs: now, ...(written ? { written } : {}) })
     await this.index.put({ id: newSpaceId(), name: 'Private', visibility: 'private', createdMs: now + 1 })
   }
 
@@ -116,7 +117,10 @@ export class Spaces extends EventEmitter {
       namespace: spaceNamespace(id),
       spaceName: () => this.index.get(id)?.name ?? 'Public',
       encryptionKey: encrypted ? spaceReadKey(this.opts.store.primaryKey, id) : null,
-      onChanged: (data) => { this.opts.onChanged({ space: id, ...data }) },
+      onChanged: (data) => {
+        this.markWritten(id)
+        this.opts.onChanged({ space: id, ...data })
+      },
       restore: this.opts.restore === undefined ? undefined : { onComplete: () => { this.checkRestored() }, onError: this.opts.restore.onError }
     })
     this.vaults.set(id, vault)
@@ -127,7 +131,26 @@ export class Spaces extends EventEmitter {
       throw err
     }
     this.emit('opened', vault)
+    this.markWritten(id)
     return vault
+  }
+
+  /** Spaces whose first write is being recorded in the index (so a rename meanwhile keeps the flag). */
+  private readonly writtenIds = new Set<string>()
+  /** The index could not record a space's first write (tried again at its next change or open). */
+  markErrors = 0
+
+  /** Records in the index that a space's drive has blocks, once (see SpaceRecord.written). */
+  private markWritten (id: string): void {
+    const record = this.index.get(id)
+    const vault = this.vaults.get(id)
+    if (record === undefined || record.written === true || this.writtenIds.has(id) || vault === undefined) return
+    if (vault.restoring || this.indexRestoring || vault.drive.core.length === 0 || this.closed) return
+    this.writtenIds.add(id)
+    this.index.put({ ...record, written: true }).catch(() => {
+      this.writtenIds.delete(id)
+      this.markErrors++
+    })
   }
 
   /** The index grew (a restore brought blocks, or this node wrote): open new spaces, close deleted ones. */
@@ -155,6 +178,10 @@ export class Spaces extends EventEmitter {
       this.indexRestoring = false
       this.restoreDownload?.destroy()
       this.restoreDownload = null
+    }
+    // A space the list says was never written has nothing to fetch: its restore is over.
+    if (!this.indexRestoring) {
+      for (const [id, vault] of this.vaults) if (vault.restoring && this.index.get(id)?.written !== true) vault.finishRestore()
     }
     if (!this.restoring) this.opts.restore.onComplete()
     this.opts.onListChanged()
@@ -308,7 +335,7 @@ export class Spaces extends EventEmitter {
         : `"${r.name}" is public (not encrypted) and stays so: for private files, create a private space and move them there`)
     }
     if (name === r.name && visibility === r.visibility) return this.info(id)
-    await this.index.put({ ...r, name, visibility })
+    await this.index.put({ ...r, name, visibility, ...(r.written === true || this.writtenIds.has(id) ? { written: true } : {}) })
     this.opts.onListChanged()
     return this.info(id)
   }
