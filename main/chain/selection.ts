@@ -40,9 +40,25 @@ export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: numbe
 }
 
 /**
+ * The hosters of other live contracts over the same blocks of the same core (two plans of one
+ * drive, or one vault's space index carried by the plans of two of its spaces). A hoster keeps
+ * one encoded chunk per core block, so it can never hold two such contracts: the second
+ * encoding would overwrite the first, and its checks on the first would fail although honest.
+ */
+function hostersOfSameBlocks (state: MarketState, contract: Contract): Set<string> {
+  const out = new Set<string>()
+  for (const other of Object.values(state.contracts)) {
+    if (other.id === contract.id || other.keyHex !== contract.keyHex) continue
+    if (other.end <= contract.start || contract.end <= other.start) continue
+    for (const s of other.slots) if (s.hoster !== null) out.add(s.hoster)
+  }
+  return out
+}
+
+/**
  * Fills unassigned slots (a slot that kept its hoster after an encoder failure needs an encoder
  * only) and missing attestors; never the sponsor, never one identity twice per contract, never a
- * provider that failed this slot's setup before.
+ * provider that failed this slot's setup before, never a hoster of the same blocks in another contract.
  */
 export function assignPending (ctx: Ctx): void {
   const { state, block } = ctx
@@ -65,6 +81,7 @@ export function assignPending (ctx: Ctx): void {
       if (slot.state !== 'unassigned') return
       const exclude = new Set([...used, ...slot.blamed])
       const keptHoster = slot.hoster
+      if (keptHoster === null) for (const h of hostersOfSameBlocks(state, contract)) exclude.add(h)
       const hoster = keptHoster ?? pick(ctx, ROLE.hoster, exclude, contractBytes(contract))
       if (hoster === null) return
       exclude.add(hoster)

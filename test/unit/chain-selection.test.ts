@@ -40,6 +40,29 @@ describe('selection of encoders, hosters and attestors', () => {
     expect(state.pending).toEqual([1])
   })
 
+  it('never gives one hoster two contracts over the same blocks of a core (its second encoding would overwrite the first)', () => {
+    for (let block = 1; block <= 20; block++) {
+      // Two plans' contracts over the same core: blocks [0, 10) twice, and [5, 15) overlapping both.
+      const state = marketWith({ providers: NAMES, contracts: 3, replicas: 2 })
+      const [a, b, c] = Object.values(state.contracts)
+      b.start = 0; b.end = 10
+      c.start = 5; c.end = 15
+      assignPending(ctxAt(state, block))
+      const hostersOf = (x: Contract): string[] => x.slots.map((s) => s.hoster).filter((h): h is string => h !== null)
+      expect(hostersOf(a)).toHaveLength(2)
+      for (const [x, y] of [[a, b], [a, c], [b, c]]) {
+        for (const h of hostersOf(x)) expect(hostersOf(y), `block ${block}`).not.toContain(h)
+      }
+    }
+    // With too few providers the later contract waits rather than double up a hoster.
+    const few = marketWith({ providers: NAMES.slice(0, 3), contracts: 2, replicas: 1 })
+    const [first, second] = Object.values(few.contracts)
+    second.start = first.start; second.end = first.end
+    assignPending(ctxAt(few, 1))
+    expect(first.slots[0].state).toBe('setup')
+    expect(second.slots[0].hoster === null || second.slots[0].hoster !== first.slots[0].hoster).toBe(true)
+  })
+
   it('picks the same providers from the same state and block hash, and other ones from other hashes', () => {
     const base = marketWith({ providers: NAMES, contracts: 3, replicas: 2 })
     const a = cloneState(base)
