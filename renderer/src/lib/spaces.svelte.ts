@@ -36,6 +36,18 @@ export class SpacesStore {
   /** The space the Vault page shows; null until the list is loaded. */
   selectedId = $state<string | null>(null)
   readonly selected = $derived(this.items.find((s) => s.id === this.selectedId) ?? null)
+  /** A running restore over every space and the list itself: blocks here and known so far; null when none runs. */
+  readonly restore = $derived.by(() => {
+    const busy = this.items.filter((s) => s.restoring !== null)
+    if (busy.length === 0 && !this.restoringList) return null
+    let blocksHere = 0
+    let blocksKnown = 0
+    for (const s of busy) {
+      blocksHere += s.restoring?.blocksHere ?? 0
+      blocksKnown += s.restoring?.blocksKnown ?? 0
+    }
+    return { spaces: busy.length, blocksHere, blocksKnown, list: this.restoringList }
+  })
 
   #client: Client
 
