@@ -87,20 +87,44 @@ export class Sponsor {
     if (!Number.isSafeInteger(req.days) || req.days < 1 || req.days > 3650) throw DatdotError.invalidArgument('days must be 1 to 3650')
     if (req.pricePlanck <= 0n) throw DatdotError.invalidArgument('the price must be positive')
     const ownDrive = this.opts.own.find(key)
-    const drive = ownDrive ?? new Hyperdrive(this.opts.corestore.session(), b4a.from(key))
+    const drives = ownDrive !== null ? await this.ownRanges(ownDrive) : await this.otherRanges(b4a.from(key))
+    const res = await this.opts.chain.publishPlan({ drives, replicas: req.replicas, durationBlocks: req.days * BLOCKS_PER_DAY, budgetPlanck: req.pricePlanck })
+    return { planId: res.planId }
+  }
+
+  /** An own space's two cores, and the space index. */
+  private async ownRanges (drive: Hyperdrive): Promise<DriveRanges[]> {
+    await drive.ready()
+    const blobs = await drive.getBlobs()
+    const drives = await this.rangesOf(drive.core, blobs?.core ?? null)
+    const index = this.opts.own.index()
+    const ranges = index.length > 0 ? await driveRanges(index, await captureSignedRoot(index), 0) : null
+    if (ranges !== null) drives.push(ranges)
+    return drives
+  }
+
+  /**
+   * Another author's drive this node holds (a follow): its two cores opened by key, never read
+   * as a drive, so an encrypted drive is sponsored without its read key (its blobs core's key
+   * follows from the metadata core's manifest; nothing is decrypted).
+   */
+  private async otherRanges (key: Buffer): Promise<DriveRanges[]> {
+    const store = this.opts.corestore.session()
+    const meta = store.get({ key })
     try {
-      await drive.ready()
-      if (ownDrive === null) await drive.update({ wait: true })
-      const drives = await this.rangesOf(drive)
-      if (ownDrive !== null) {
-        const index = this.opts.own.index()
-        const ranges = index.length > 0 ? await driveRanges(index, await captureSignedRoot(index), 0) : null
-        if (ranges !== null) drives.push(ranges)
+      await meta.ready()
+      await meta.update({ wait: true })
+      const blobsKey = meta.length > 0 ? Hyperdrive.getContentKey(meta) : null
+      const blobs = blobsKey === null ? null : store.get({ key: blobsKey })
+      try {
+        if (blobs !== null) await blobs.ready()
+        return await this.rangesOf(meta, blobs)
+      } finally {
+        await blobs?.close()
       }
-      const res = await this.opts.chain.publishPlan({ drives, replicas: req.replicas, durationBlocks: req.days * BLOCKS_PER_DAY, budgetPlanck: req.pricePlanck })
-      return { planId: res.planId }
     } finally {
-      if (ownDrive === null) await drive.close().catch(() => {})
+      await meta.close()
+      await store.close()
     }
   }
 
@@ -157,15 +181,14 @@ export class Sponsor {
   }
 
   /** The signed roots of both cores of a drive as they are now: every party works against these. */
-  private async rangesOf (drive: Hyperdrive): Promise<DriveRanges[]> {
+  private async rangesOf (core: Hypercore, blobs: Hypercore | null): Promise<DriveRanges[]> {
     const notYet = (): DatdotError => DatdotError.notFound('the drive’s content (not replicated yet)')
-    if (drive.core.length === 0) throw notYet()
-    const meta = await driveRanges(drive.core, await captureSignedRoot(drive.core), 0)
+    if (core.length === 0) throw notYet()
+    const meta = await driveRanges(core, await captureSignedRoot(core), 0)
     if (meta === null) throw notYet()
     const drives: DriveRanges[] = [meta]
-    const blobs = await drive.getBlobs()
-    if (blobs !== null && blobs.core.length > 0) {
-      const b = await driveRanges(blobs.core, await captureSignedRoot(blobs.core), 0)
+    if (blobs !== null && blobs.length > 0) {
+      const b = await driveRanges(blobs, await captureSignedRoot(blobs), 0)
       if (b !== null) drives.push(b)
     }
     return drives

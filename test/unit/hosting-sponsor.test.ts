@@ -58,7 +58,7 @@ async function vaultDrives (): Promise<{ drive: Hyperdrive, other: Hyperdrive, i
   return { drive, other, index, store }
 }
 
-interface Setup { sponsor: Sponsor, chain: FakeChain, timers: ManualTimers, drive: Hyperdrive, other: Hyperdrive, index: Hypercore, ctx: HostingContext, updated: number[][], errors: unknown[], outcome: () => Promise<void> }
+interface Setup { store: Corestore, sponsor: Sponsor, chain: FakeChain, timers: ManualTimers, drive: Hyperdrive, other: Hyperdrive, index: Hypercore, ctx: HostingContext, updated: number[][], errors: unknown[], outcome: () => Promise<void> }
 
 async function setup (): Promise<Setup> {
   const { drive, other, index, store } = await vaultDrives()
@@ -83,7 +83,7 @@ async function setup (): Promise<Setup> {
   closers.push(async () => { sponsor.close() })
   /** The next update round's end: an update sent or an error. */
   const outcome = (): Promise<void> => new Promise((resolve) => outcomes.once('outcome', () => resolve()))
-  return { sponsor, chain, timers, drive, other, index, ctx, updated, errors, outcome }
+  return { store, sponsor, chain, timers, drive, other, index, ctx, updated, errors, outcome }
 }
 
 const link = (drive: Hyperdrive): string => `hyper://${b4a.toString(drive.key, 'hex')}`
@@ -114,6 +114,33 @@ describe('the sponsor', () => {
     expect(p.drives[2].keyHex).toBe(b4a.toString(index.key as Buffer, 'hex'))
     expect(p.drives[2].ranges).toEqual([[0, 1]])
     expect(p.drives[2].root.length).toBe(1)
+  })
+
+  it("publishes a plan for another author's encrypted drive it holds without the read key (its cores by key, nothing decrypted)", async () => {
+    const { sponsor, chain, store } = await setup()
+    const authorStore = new Corestore(await tmp.make('datdot-author-'))
+    const author = new Hyperdrive(authorStore.namespace('secret'), null, { encryptionKey: b4a.alloc(32, 9) })
+    closers.push(async () => { await author.close(); await authorStore.close() })
+    await author.put('/secret.txt', b4a.alloc(70_000, 2))
+    const authorBlobs = await author.getBlobs()
+    // the sponsor's store gets every block of both cores by replication, and never the key
+    type Stream = NodeJS.ReadWriteStream & { destroy (): void }
+    const a = authorStore.replicate(true) as Stream
+    const b = store.replicate(false) as Stream
+    a.pipe(b).pipe(a)
+    closers.push(async () => { a.destroy(); b.destroy() })
+    const meta = store.get({ key: author.key })
+    const blobs = store.get({ key: authorBlobs!.core.key! })
+    await Promise.all([meta.ready(), blobs.ready()])
+    await meta.download({ start: 0, end: author.core.length }).done()
+    await blobs.download({ start: 0, end: authorBlobs!.core.length }).done()
+    closers.push(async () => { await meta.close(); await blobs.close() })
+
+    await sponsor.sponsor({ link: `hyper://${keyId(author.key)}`, replicas: 1, days: 1, pricePlanck: 5n })
+    const p = chain.published[0]
+    expect(p.drives.map((d) => d.keyHex)).toEqual([b4a.toString(author.key, 'hex'), b4a.toString(authorBlobs!.core.key!, 'hex')])
+    expect(p.drives[0].ranges).toEqual([[0, author.core.length]])
+    expect(p.drives[1].ranges).toEqual([[0, authorBlobs!.core.length]])
   })
 
   it('publishes a plan for any own space named by its bare drive key (hex or z-base-32: a private space has no link), with the space index', async () => {
