@@ -117,10 +117,8 @@ export class Spaces extends EventEmitter {
       namespace: spaceNamespace(id),
       spaceName: () => this.index.get(id)?.name ?? 'Public',
       encryptionKey: encrypted ? spaceReadKey(this.opts.store.primaryKey, id) : null,
-      onChanged: (data) => {
-        this.markWritten(id)
-        this.opts.onChanged({ space: id, ...data })
-      },
+      onChanged: (data) => { this.opts.onChanged({ space: id, ...data }) },
+      beforeFirstWrite: () => this.recordWritten(id),
       restore: this.opts.restore === undefined ? undefined : { onComplete: () => { this.checkRestored() }, onError: this.opts.restore.onError }
     })
     this.vaults.set(id, vault)
@@ -140,7 +138,23 @@ export class Spaces extends EventEmitter {
   /** The index could not record a space's first write (tried again at its next change or open). */
   markErrors = 0
 
-  /** Records in the index that a space's drive has blocks, once (see SpaceRecord.written). */
+  /**
+   * Before a space's first block: the list says it is written from now on, so a restore never
+   * takes a space with blocks for an empty one. A list that cannot record it refuses the write.
+   */
+  private async recordWritten (id: string): Promise<void> {
+    const record = this.index.get(id)
+    if (record === undefined || record.written === true || this.writtenIds.has(id)) return
+    this.writtenIds.add(id)
+    try {
+      await this.index.put({ ...record, written: true })
+    } catch (err) {
+      this.writtenIds.delete(id)
+      throw err
+    }
+  }
+
+  /** A space with blocks that the list does not call written (written before the flag existed): record it now. */
   private markWritten (id: string): void {
     const record = this.index.get(id)
     const vault = this.vaults.get(id)

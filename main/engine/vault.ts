@@ -39,6 +39,8 @@ export interface VaultOptions {
   namespace?: string
   /** The space's name as jobs should say it (" to Family"); none for a lone vault. */
   spaceName?: () => string
+  /** Runs before the drive's first block is written (the spaces record it in their list first). */
+  beforeFirstWrite?: () => Promise<void>
   /** Hyperdrive's block encryption key: the drive's blocks are stored and replicated encrypted. */
   encryptionKey?: Buffer | null
   jobs: Jobs
@@ -206,6 +208,7 @@ export class Vault extends Resource {
   private async commit (apply: (batch: Hyperdrive) => Promise<void>): Promise<number> {
     if (this.closing) throw DatdotError.closed('vault')
     this.assertWritable()
+    if (this.drive.core.length === 0) await this.opts.beforeFirstWrite?.()
     const batch = this.drive.batch()
     try {
       await apply(batch)

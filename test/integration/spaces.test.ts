@@ -133,6 +133,23 @@ describe('a vault holds spaces with their own keys, links and encryption', () =>
     expect((await refusal(api.updateSpace({ space: 'no-such-space', name: 'x' }))).code).toBe('NOT_FOUND')
   })
 
+  it("records a space's first write in the list of spaces before the space's first block, once", async () => {
+    const api = createHandlers(alice)
+    const s = await api.createSpace({ name: 'Scratch', visibility: 'private' })
+    expect(alice.spaces.index.get(s.id)?.written).toBeUndefined()
+    const drive = alice.spaces.resolve(s.id).vault.drive
+    let lengthAtFirstAppend = -1
+    const core = alice.spaces.index.core
+    drive.core.once('append', () => { lengthAtFirstAppend = core.length })
+    const indexBefore = core.length
+    await api.importPaths({ space: s.id, paths: [join(src, 'holiday.txt')], dest: '/', wait: true })
+    expect(alice.spaces.index.get(s.id)?.written).toBe(true)
+    expect(lengthAtFirstAppend).toBe(indexBefore + 1)
+    await api.importPaths({ space: s.id, paths: [join(src, 'album')], dest: '/', wait: true })
+    expect(core.length).toBe(indexBefore + 1)
+    await api.deleteSpace({ space: s.id, confirm: true })
+  })
+
   it('copies and moves files between spaces as jobs, re-encrypting them, and never overwrites', async () => {
     const api = createHandlers(alice)
     const family = named((await api.listSpaces({})).spaces, 'Family')
