@@ -117,7 +117,11 @@ export class Spaces extends EventEmitter {
       namespace: spaceNamespace(id),
       spaceName: () => this.index.get(id)?.name ?? 'Public',
       encryptionKey: encrypted ? spaceReadKey(this.opts.store.primaryKey, id) : null,
-      onChanged: (data) => { this.opts.onChanged({ space: id, ...data }) },
+      onChanged: (data) => {
+        // a write that did not go through the vault's commit (none of ours) is recorded after
+        this.markWritten(id)
+        this.opts.onChanged({ space: id, ...data })
+      },
       beforeFirstWrite: () => this.recordWritten(id),
       restore: this.opts.restore === undefined ? undefined : { onComplete: () => { this.checkRestored() }, onError: this.opts.restore.onError }
     })
@@ -203,7 +207,9 @@ export class Spaces extends EventEmitter {
 
   /** A restore is still bringing back the list of spaces or one of them. */
   get restoring (): boolean {
-    return this.indexRestoring || [...this.vaults.values()].some((v) => v.restoring)
+    if (this.indexRestoring || [...this.vaults.values()].some((v) => v.restoring)) return true
+    // a space the list names that is not open yet (indexChanged is opening it) is not back either
+    return this.opts.restore !== undefined && this.index.records().some((r) => !this.vaults.has(r.id))
   }
 
   /** Ends a restore with nothing more to fetch: every space still restoring, and the list itself. */

@@ -66,6 +66,9 @@ describe('a private space kept online by a plan: blind seeders, a restore from t
   const spaceName = 'Space-' + randomBytes(8).toString('hex')
   const path = `/tax/${nameMarker}.txt`
   const content = Buffer.concat([Buffer.from(`${marker}\n`.repeat(20)), randomBytes(30_000), Buffer.from(marker)])
+  /** Written after the plan is hosting: it reaches the seeders by a plan update. */
+  const laterPath = `/tax/later-${nameMarker}.txt`
+  const later = Buffer.concat([Buffer.from(marker), randomBytes(20_000)])
   let testnet: Testnet
   let chain: LocalChain
   let operator: ChainService
@@ -177,6 +180,20 @@ describe('a private space kept online by a plan: blind seeders, a restore from t
     expect(paid()).toBe(true)
   }, 120_000)
 
+  it('keeps the plan current when the private space grows: an update with new signed roots, and the hosters get the new blocks', async () => {
+    const a = alice as Node
+    const vault = a.engine.spaces.byKey(spaceKey)?.vault as Vault
+    await vault.drive.put(laterPath, later)
+    version = vault.drive.version
+    const length = vault.drive.core.length
+    const plan = (): MarketState['plans'][number] => market().plans[planId]
+    await waitFor(all(), () => plan().drives[0].root.length === length, 'a plan update to the grown space')
+    const hosters = new Set(plan().contractIds.flatMap((id) => market().contracts[id]?.slots.map((s) => s.hoster) ?? []))
+    const hostNodes = providers.filter((p) => hosters.has(p.chain.addressHex))
+    // re-checked on every block of the chain (the operator emits one a second)
+    await waitFor(all(), () => hostNodes.every((p) => (p.hosting.replicas.seeded.get(planId)?.cores.get(plan().drives[0].keyHex)?.contiguousLength ?? 0) >= length), 'the new blocks at every hoster')
+  }, 120_000)
+
   it('restores the list of spaces and the private file, byte-identical, on a new machine from the phrase and the seeders alone', async () => {
     const indexTopic = (alice as Node).engine.spaces.index.discoveryKey
     await close(alice as Node)
@@ -199,6 +216,7 @@ describe('a private space kept online by a plan: blind seeders, a restore from t
     const space = engine.spaces.byKey(spaceKey)?.vault as Vault
     await restored(space)
     expect((await space.drive.get(path))?.equals(content)).toBe(true)
+    expect((await space.drive.get(laterPath))?.equals(later)).toBe(true)
 
     // the restored machine makes the space shared: its link carries the read key
     const shared = await engine.spaces.update(spaceName, { visibility: 'shared' })
