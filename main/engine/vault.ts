@@ -24,7 +24,7 @@ import { DatdotError } from '../shared/errors.js'
 import { drivePath, formatLink, isWithin, keyId } from './paths.js'
 import { Resource } from '../shared/resource.js'
 import { diffOf, entrySize, filesAt, filesUnder, safeKey } from './drive-ops.js'
-import type { Jobs } from './jobs.js'
+import type { JobHandle, Jobs } from './jobs.js'
 import { migrate, type Db } from '../shared/db.js'
 import { scanSources } from './vault-sources.js'
 import { checkDisk, clearBlobs, importFile, writeBlob, type StagedFile } from './vault-blobs.js'
@@ -300,6 +300,23 @@ export class Vault extends Resource {
     }))
   }
 
+  /** Stages every item's bytes, then commits them in one batch; an error or a cancel clears what was staged. */
+  private async stageAndCommit<T> (job: JobHandle, items: T[], stage: (item: T) => Promise<StagedFile>): Promise<number> {
+    const staged: StagedFile[] = []
+    try {
+      for (const item of items) {
+        job.check()
+        staged.push(await stage(item))
+        job.fileDone()
+      }
+      job.check()
+      return await this.commitStaged(staged)
+    } catch (err) {
+      await clearBlobs(this.drive, staged)
+      throw err
+    }
+  }
+
   private async checkDisk (bytes: number): Promise<void> {
     await checkDisk(this.opts.freeBytes, this.opts.storageDir, bytes)
   }
@@ -322,19 +339,7 @@ export class Vault extends Resource {
       const totalBytes = plan.reduce((n, f) => n + f.size, 0)
       job.setTotals(plan.length, totalBytes)
       await this.checkDisk(totalBytes)
-      const staged: StagedFile[] = []
-      try {
-        for (const f of plan) {
-          job.check()
-          staged.push(await importFile(this.drive, f, job))
-          job.fileDone()
-        }
-        job.check()
-        return await this.commitStaged(staged)
-      } catch (err) {
-        await clearBlobs(this.drive, staged)
-        throw err
-      }
+      return await this.stageAndCommit(job, plan, (f) => importFile(this.drive, f, job))
     })
     return { job: { ...handle.job }, done }
   }
@@ -354,19 +359,7 @@ export class Vault extends Resource {
       const totalBytes = items.reduce((n, f) => n + f.size, 0)
       job.setTotals(items.length, totalBytes)
       await this.checkDisk(totalBytes)
-      const staged: StagedFile[] = []
-      try {
-        for (const item of items) {
-          job.check()
-          staged.push(await stageCopy(source, this.drive, item, job))
-          job.fileDone()
-        }
-        job.check()
-        return await this.commitStaged(staged)
-      } catch (err) {
-        await clearBlobs(this.drive, staged)
-        throw err
-      }
+      return await this.stageAndCommit(job, items, (item) => stageCopy(source, this.drive, item, job))
     })
     return { job: { ...handle.job }, done }
   }

@@ -17,10 +17,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { EventEmitter } from 'node:events'
-import Hyperswarm from 'hyperswarm'
 import type { Testnet } from '@hyperswarm/testnet'
 import { waitFor as waitForEvents } from '../helpers/wait.js'
-import { TempDirs, loopbackTestnet, startEngine } from '../helpers/engines.js'
+import { TempDirs, loopbackTestnet } from '../helpers/engines.js'
+import { startHostingNode } from '../helpers/hosting-node.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { openDatabase, type Db } from '../../main/shared/db.js'
 import { LocalChain } from '../../main/chain/local-chain.js'
@@ -28,7 +28,6 @@ import { ChainService } from '../../main/chain/service.js'
 import { MARKET_PARAMS, conservation, type BlockOutcome, type MarketState } from '../../main/chain/marketplace.js'
 import type { RoleName } from '../../main/chain/records.js'
 import { HostingService } from '../../main/hosting/service.js'
-import { hostingDepsOf } from '../../main/hosting/node.js'
 import { cheating, type HostingFaults } from '../helpers/hosting-faults.js'
 import { formatLink } from '../../main/engine/paths.js'
 
@@ -63,19 +62,9 @@ describe('cheating providers on the live chain are caught and replaced, and hone
   const rep = (n: Node): number | undefined => market().providers[n.chain.addressHex]?.reputation
 
   async function node (name: string, roles: RoleName[] | null, faults: HostingFaults = {}): Promise<Node> {
-    const storage = await tmp.make(`datdot-${name}-`)
-    const engine = await startEngine(testnet, storage)
-    const cs = new ChainService({ storage, endpoint: 'embedded', db: engine.db, localChain: chain, operator: false })
-    await cs.ready()
-    const hosting = new HostingService({
-      ...hostingDepsOf(engine),
-      chain: cs,
-      storageDir: join(storage, 'hosting'),
-      limits: { walkSteps: 64, openings: 4, measureBlocks: 4, commitBaseMs: 5000 },
-      createMeasureSwarm: (keyPair) => new Hyperswarm({ keyPair, dht: testnet.createNode() }),
-      behaviour: cheating(faults)
+    const { engine, chain: cs, hosting } = await startHostingNode({
+      testnet, chain, storage: await tmp.make(`datdot-${name}-`), limits: { walkSteps: 64, openings: 4, measureBlocks: 4, commitBaseMs: 5000 }, behaviour: cheating(faults)
     })
-    await hosting.ready()
     hosting.on('task-error', ({ task, error }: { task: string, error: Error }) => { taskErrors.push(`${name} ${task}: ${error.message}`) })
     const n: Node = { name, engine, chain: cs, hosting, honest: Object.keys(faults).length === 0 }
     nodes.push(n)

@@ -13,10 +13,10 @@ import { randomBytes, createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { readdir } from 'node:fs/promises'
 import type { EventEmitter } from 'node:events'
-import Hyperswarm from 'hyperswarm'
 import type { Testnet } from '@hyperswarm/testnet'
 import { waitFor as waitForEvents } from '../helpers/wait.js'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
+import { startHostingNode } from '../helpers/hosting-node.js'
 import { hashOf } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { openDatabase, type Db } from '../../main/shared/db.js'
@@ -24,8 +24,8 @@ import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
 import { conservation, type BlockOutcome, type MarketState, type Penalty } from '../../main/chain/marketplace.js'
 import { HostingService } from '../../main/hosting/service.js'
-import type { ProofRow } from '../../main/hosting/config.js'
 import { hostingDepsOf } from '../../main/hosting/node.js'
+import type { ProofRow } from '../../main/hosting/config.js'
 import { formatLink } from '../../main/engine/paths.js'
 
 const TOKEN = 10n ** 12n
@@ -71,20 +71,9 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
   const all = (): EventEmitter[] => [operator, ...providers.map((p) => p.hosting)]
 
   async function provider (name: string): Promise<Node> {
-    const storage = await tmp.make(`datdot-${name}-`)
-    const engine = await startEngine(testnet, storage)
-    const cs = new ChainService({ storage, endpoint: 'embedded', db: engine.db, localChain: chain, operator: false })
-    await cs.ready()
-    const hosting = new HostingService({
-      ...hostingDepsOf(engine),
-      chain: cs,
-      storageDir: join(storage, 'hosting'),
-      limits: { walkSteps: 64, openings: 4, measureBlocks: 8, commitBaseMs: 5000 },
-      createMeasureSwarm: (keyPair) => new Hyperswarm({ keyPair, dht: testnet.createNode() })
-    })
-    await hosting.ready()
-    watch(name, hosting)
-    return { name, engine, chain: cs, hosting }
+    const n = await startHostingNode({ testnet, chain, storage: await tmp.make(`datdot-${name}-`), limits: { walkSteps: 64, openings: 4, measureBlocks: 8, commitBaseMs: 5000 } })
+    watch(name, n.hosting)
+    return { name, engine: n.engine, chain: n.chain, hosting: n.hosting }
   }
 
   beforeAll(async () => {

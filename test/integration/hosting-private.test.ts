@@ -13,10 +13,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { EventEmitter } from 'node:events'
-import Hyperswarm from 'hyperswarm'
 import type { Testnet } from '@hyperswarm/testnet'
 import { waitFor as waitForEvents } from '../helpers/wait.js'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
+import { startHostingNode } from '../helpers/hosting-node.js'
 import { filesHolding } from '../helpers/storage-scan.js'
 import type { Engine } from '../../main/engine/engine.js'
 import type { Vault } from '../../main/engine/vault.js'
@@ -26,7 +26,6 @@ import { ChainService } from '../../main/chain/service.js'
 import type { BlockOutcome, MarketState, Penalty } from '../../main/chain/marketplace.js'
 import { HostingService } from '../../main/hosting/service.js'
 import type { ProofRow } from '../../main/hosting/config.js'
-import { hostingDepsOf } from '../../main/hosting/node.js'
 import { toHex } from '../../main/engine/paths.js'
 import { phraseFromKey } from '../../main/engine/recovery.js'
 import { restoreStorage } from '../../main/engine/restore.js'
@@ -86,18 +85,9 @@ describe('a private space kept online by a plan: blind seeders, a restore from t
   const all = (): EventEmitter[] => [operator, ...providers.map((p) => p.hosting)]
 
   async function node (name: string): Promise<Node> {
-    const storage = await tmp.make(`datdot-${name}-`)
-    const engine = await startEngine(testnet, storage)
-    const cs = new ChainService({ storage, endpoint: 'embedded', db: engine.db, localChain: chain, operator: false })
-    await cs.ready()
-    const hosting = new HostingService({
-      ...hostingDepsOf(engine),
-      chain: cs,
-      storageDir: join(storage, 'hosting'),
-      limits: { walkSteps: 64, openings: 4, measureBlocks: 8, commitBaseMs: 5000, updateDebounceMs: 200 },
-      createMeasureSwarm: (keyPair) => new Hyperswarm({ keyPair, dht: testnet.createNode() })
+    const { storage, engine, chain: cs, hosting } = await startHostingNode({
+      testnet, chain, storage: await tmp.make(`datdot-${name}-`), limits: { walkSteps: 64, openings: 4, measureBlocks: 8, commitBaseMs: 5000, updateDebounceMs: 200 }
     })
-    await hosting.ready()
     hosting.on('task-error', ({ task, error }: { task: string, error: Error }) => { taskErrors.push(`${name} ${task}: ${error.message}`) })
     return { name, storage, engine, chain: cs, hosting }
   }
