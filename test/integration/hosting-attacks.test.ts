@@ -15,14 +15,13 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
 import type { EventEmitter } from 'node:events'
 import type { Testnet } from '@hyperswarm/testnet'
 import { waitFor as waitForEvents } from '../helpers/wait.js'
 import { TempDirs, loopbackTestnet } from '../helpers/engines.js'
-import { startHostingNode } from '../helpers/hosting-node.js'
+import { startHostingChain, startHostingNode } from '../helpers/hosting-node.js'
 import type { Engine } from '../../main/engine/engine.js'
-import { openDatabase, type Db } from '../../main/shared/db.js'
+import type { Db } from '../../main/shared/db.js'
 import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
 import { MARKET_PARAMS, conservation, type BlockOutcome, type MarketState } from '../../main/chain/marketplace.js'
@@ -81,15 +80,10 @@ describe('cheating providers on the live chain are caught and replaced, and hone
 
   beforeAll(async () => {
     testnet = await loopbackTestnet(4)
-    chain = await LocalChain.open({
-      dir: await tmp.make('datdot-chain-'),
-      blockIntervalMs: 1000,
-      networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 3 }
-    })
-    const opDb = openDatabase(join(await tmp.make('datdot-op-'), 'op.db'))
-    dbs.push(opDb)
-    operator = new ChainService({ storage: await tmp.make('datdot-op-'), endpoint: 'embedded', db: opDb, localChain: chain, operator: true })
-    await operator.ready()
+    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 3 })
+    chain = started.chain
+    operator = started.operator
+    dbs.push(started.db)
     operator.on('block', (out: BlockOutcome) => {
       const c = conservation(operator.market)
       if (!c.ok || c.unaccountedOutPlanck !== 0n) conservationErrors.push(`block ${out.number}`)

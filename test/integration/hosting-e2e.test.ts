@@ -16,7 +16,7 @@ import type { EventEmitter } from 'node:events'
 import type { Testnet } from '@hyperswarm/testnet'
 import { waitFor as waitForEvents } from '../helpers/wait.js'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
-import { startHostingNode } from '../helpers/hosting-node.js'
+import { startHostingChain, startHostingNode } from '../helpers/hosting-node.js'
 import { hashOf } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { openDatabase, type Db } from '../../main/shared/db.js'
@@ -80,17 +80,10 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     testnet = await loopbackTestnet(4)
     // small contracts and a short challenge schedule, so a 1 MB vault makes several contracts and
     // challenges come within a few blocks; 3 attestors per performance check
-    chain = await LocalChain.open({
-      dir: await tmp.make('datdot-chain-'),
-      networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 3 },
-      // blocks come once a second besides the ones transactions build, as on a real chain: the
-      // network is never quiet (reports and payouts build blocks), so tests wait for outcomes
-      blockIntervalMs: 1000
-    })
-    const opDb = openDatabase(join(await tmp.make('datdot-op-'), 'op.db'))
-    dbs.push(opDb)
-    operator = new ChainService({ storage: await tmp.make('datdot-op-'), endpoint: 'embedded', db: opDb, localChain: chain, operator: true })
-    await operator.ready()
+    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 3 })
+    chain = started.chain
+    operator = started.operator
+    dbs.push(started.db)
     operator.on('block', (out: BlockOutcome) => {
       const c = conservation(operator.market)
       if (!c.ok || c.unaccountedOutPlanck !== 0n) conservationErrors.push(`block ${out.number}`)

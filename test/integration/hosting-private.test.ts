@@ -16,11 +16,11 @@ import type { EventEmitter } from 'node:events'
 import type { Testnet } from '@hyperswarm/testnet'
 import { waitFor as waitForEvents } from '../helpers/wait.js'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
-import { startHostingNode } from '../helpers/hosting-node.js'
+import { startHostingChain, startHostingNode } from '../helpers/hosting-node.js'
 import { filesHolding } from '../helpers/storage-scan.js'
 import type { Engine } from '../../main/engine/engine.js'
 import type { Vault } from '../../main/engine/vault.js'
-import { openDatabase, type Db } from '../../main/shared/db.js'
+import type { Db } from '../../main/shared/db.js'
 import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService } from '../../main/chain/service.js'
 import type { BlockOutcome, MarketState, Penalty } from '../../main/chain/marketplace.js'
@@ -101,15 +101,10 @@ describe('a private space kept online by a plan: blind seeders, a restore from t
   beforeAll(async () => {
     testnet = await loopbackTestnet(4)
     // small contracts and a short challenge schedule, one attestor per performance check
-    chain = await LocalChain.open({
-      dir: await tmp.make('datdot-chain-'),
-      networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 1 },
-      blockIntervalMs: 1000
-    })
-    const opDb = openDatabase(join(await tmp.make('datdot-op-'), 'op.db'))
-    dbs.push(opDb)
-    operator = new ChainService({ storage: await tmp.make('datdot-op-'), endpoint: 'embedded', db: opDb, localChain: chain, operator: true })
-    await operator.ready()
+    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 1 })
+    chain = started.chain
+    operator = started.operator
+    dbs.push(started.db)
     operator.on('block', (out: BlockOutcome) => { for (const p of out.penalties) penalties.push({ ...p, block: out.number }) })
     alice = await node('alice')
     // three: a contract of one replica uses three distinct providers (hoster, encoder, attestor)
