@@ -7,6 +7,7 @@
  * the schema cannot (paths, keys) through the engine, which throws coded DatdotErrors.
  */
 import type { Handlers } from '../shared/contract.js'
+import type { appMethods } from '../shared/contract-apps.js'
 import type { Engine } from '../engine/engine.js'
 import type { DatdotNode } from '../hosting/node.js'
 import { createChainHandlers } from './handlers-chain.js'
@@ -19,8 +20,11 @@ import { createSpaceHandlers } from './handlers-spaces.js'
 import { createFollowHandlers } from './handlers-follows.js'
 
 
-export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>
+export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod | AppMethod>
   & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>>
+  & Partial<Pick<Handlers, AppMethod>>
+/** The apps' methods (contract-apps.ts): not built yet, so dispatch answers them as unavailable. */
+type AppMethod = keyof typeof appMethods
 /** Implemented by main/api/handlers-hosting.ts when the chain is on. */
 type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'unpublish' | 'listHostingJobs' | 'listProofs'
 

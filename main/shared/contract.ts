@@ -10,7 +10,7 @@
  * This file composes the sections, one per area, in this order: the node (status, and the
  * Electron shell's methods last; contract-app.ts), the vault and drives and their jobs
  * (contract-vault.ts), spaces (contract-spaces.ts), follows (contract-follows.ts), the chain, ledger and hosting network
- * (contract-hosting.ts); contract-base.ts holds the limits, shared schemas and exposures.
+ * (contract-hosting.ts), apps (contract-apps.ts, with the app bridge's messages in app-bridge.ts); contract-base.ts holds the limits, shared schemas and exposures.
  * Import from this file: it re-exports what the sections define.
  *
  * This file and its sections must stay free of Node and Electron imports: they are bundled
@@ -29,10 +29,12 @@ import { FollowInfo, followMethods } from './contract-follows.js'
 import { ChainStatus, HostingProof, HostingStatus, LedgerEntry, chainMethods, hostingMethods } from './contract-hosting.js'
 import { NetworkStatus, recoveryMethods, shellMethods, statusMethods } from './contract-app.js'
 import { spaceMethods } from './contract-spaces.js'
+import { appEvents, appMethods } from './contract-apps.js'
 
 export { LIMITS, ErrorShape, type Exposure } from './contract-base.js'
 export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
 export { Visibility, SpaceInfo } from './contract-spaces.js'
+export { APP_LIMITS, AppPermission, AppTemplate, AppManifest, AppInfo } from './contract-apps.js'
 export { FollowState, FollowInfo } from './contract-follows.js'
 export { ChainStatus, Wallet, LedgerEntry, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview } from './contract-hosting.js'
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
@@ -49,6 +51,7 @@ export const methods = {
   ...followMethods,
   ...chainMethods,
   ...hostingMethods,
+  ...appMethods,
   ...shellMethods
 } as const
 
@@ -66,7 +69,8 @@ export const events = {
   'chain.status': ChainStatus,
   'ledger.entry': LedgerEntry,
   'hosting.status': HostingStatus,
-  'hosting.proof': HostingProof
+  'hosting.proof': HostingProof,
+  ...appEvents
 } as const
 
 // ---------------------------------------------------------------- derived types
