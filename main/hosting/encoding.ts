@@ -18,11 +18,19 @@
  *   unchanged; every cube-root output is < p, so the decoder tells them apart.
  *
  * Layout of an encoded chunk: [version u8 = 1][rounds u8][original byteLength u32 LE][words].
+ *
+ * The chain runs in WebAssembly (encoding-kernel.wat, loaded by encoding-wasm.ts) wherever this
+ * module runs; encoding-js.ts is the JavaScript reference it must match byte for byte, used only
+ * when WebAssembly cannot be instantiated (counted in encodingKernelStats) or when asked for.
  */
 import { createCipheriv } from 'node:crypto'
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import { DatdotError } from '../shared/errors.js'
+import { encodeJs, decodeJs, field } from './encoding-js.js'
+import { wasmKernel, encodingKernelStats, type WasmKernel } from './encoding-wasm.js'
+
+export { encodingKernelStats, loadWasmKernel } from './encoding-wasm.js'
 
 export const ENCODING_SCHEME = 'cube-cbc-v1'
 export const ENCODING_VERSION = 1
@@ -33,8 +41,6 @@ export const MAX_ROUNDS = 16
 export const MAX_BLOCK_BYTES = 1024 * 1024
 export const HEADER_BYTES = 6
 
-const P = 4294967291 // 2^32 - 5, prime, P % 3 === 2
-const D = 2863311527 // (2P - 1) / 3: the inverse of 3 modulo P - 1
 const DOMAIN_KEY = b4a.from('datdot/encoding/cube-cbc-v1/key')
 const DOMAIN_SIGN = b4a.from('datdot/encoding/cube-cbc-v1/signed-chunk')
 
@@ -48,8 +54,12 @@ export interface ChunkBinding {
   hosterKey: Uint8Array
 }
 
+/** Which kernel runs: WebAssembly (default, when it instantiates) or the JavaScript reference. */
+export type EncodingKernel = 'wasm' | 'js'
+
 export interface EncodeOptions {
   rounds?: number
+  kernel?: EncodingKernel
 }
 
 /** Encodes one block for one hoster. Cost: see bench/encoding.ts. */
@@ -64,69 +74,33 @@ export function encodeChunk (block: Uint8Array, binding: ChunkBinding, opts: Enc
   out[1] = rounds
   out.writeUInt32LE(block.byteLength, 2)
   if (n === 0) return out
-  const words = new Uint32Array(n)
-  const view = new DataView(block.buffer, block.byteOffset, block.byteLength)
-  const full = Math.floor(block.byteLength / 4)
-  for (let j = 0; j < full; j++) words[j] = view.getUint32(4 * j, true)
-  if (full < n) {
-    let w = 0
-    for (let b = 4 * full, s = 0; b < block.byteLength; b++, s += 8) w += block[b] * 2 ** s
-    words[full] = w
-  }
   const ks = keystream(binding, rounds, n)
-  for (let j = 0; j < n; j++) words[j] = (words[j] ^ ks[j]) >>> 0
-  for (let r = 0; r < rounds; r++) {
-    const base = (r + 1) * (n + 1)
-    let prev = red(ks[base])
-    for (let j = 0; j < n; j++) {
-      const x = words[j]
-      let y: number
-      if (x >= P) y = x
-      else y = cbrt(red(x + ks[base + 1 + j] + prev))
-      words[j] = y
-      prev = y >= P ? y - P : y
-    }
-  }
-  const ov = new DataView(out.buffer, out.byteOffset + HEADER_BYTES, 4 * n)
-  for (let j = 0; j < n; j++) ov.setUint32(4 * j, words[j], true)
+  const wasm = pickWasm(opts.kernel)
+  if (wasm) wasm.encode(block, ks, n, rounds, out.subarray(HEADER_BYTES))
+  else encodeJs(block, ks, n, rounds, out.subarray(HEADER_BYTES))
   return out
 }
 
 /** Inverse of encodeChunk. Throws CORRUPT on a malformed chunk. */
-export function decodeChunk (encoded: Uint8Array, binding: ChunkBinding, opts: { maxRounds?: number } = {}): Buffer {
+export function decodeChunk (encoded: Uint8Array, binding: ChunkBinding, opts: { maxRounds?: number, kernel?: EncodingKernel } = {}): Buffer {
   checkBinding(binding)
   const { rounds, byteLength, n } = parseHeader(encoded, opts.maxRounds ?? MAX_ROUNDS)
-  const words = new Uint32Array(n)
-  const view = new DataView(encoded.buffer, encoded.byteOffset + HEADER_BYTES, 4 * n)
-  for (let j = 0; j < n; j++) words[j] = view.getUint32(4 * j, true)
+  if (n === 0) return b4a.alloc(0)
   const ks = keystream(binding, rounds, n)
-  for (let r = rounds - 1; r >= 0; r--) {
-    const base = (r + 1) * (n + 1)
-    // walk backwards so words[j - 1] is still this round's output when word j is decoded
-    for (let j = n - 1; j >= 0; j--) {
-      const y = words[j]
-      if (y >= P) continue
-      const before = j === 0 ? ks[base] : words[j - 1]
-      const prev = before >= P ? before - P : before
-      const k = ks[base + 1 + j]
-      let v = cube(y) - (k >= P ? k - P : k) - prev
-      if (v < 0) v += P
-      if (v < 0) v += P
-      words[j] = v
-    }
+  const wasm = pickWasm(opts.kernel)
+  const body = encoded.subarray(HEADER_BYTES)
+  const words = wasm ? wasm.decode(body, ks, n, rounds) : decodeJs(body, ks, n, rounds)
+  for (let b = byteLength; b < 4 * n; b++) {
+    if (words[b] !== 0) throw DatdotError.corrupt('encoded chunk has non-zero padding')
   }
-  const out = b4a.alloc(byteLength)
-  const full = Math.floor(byteLength / 4)
-  const ov = new DataView(out.buffer, out.byteOffset, out.byteLength)
-  for (let j = 0; j < n; j++) {
-    const w = (words[j] ^ ks[j]) >>> 0
-    if (j < full) ov.setUint32(4 * j, w, true)
-    else {
-      for (let b = 4 * j, s = 0; b < byteLength; b++, s += 8) out[b] = Math.floor(w / 2 ** s) & 0xff
-      if (w >= 2 ** (8 * (byteLength - 4 * j))) throw DatdotError.corrupt('encoded chunk has non-zero padding')
-    }
-  }
-  return out
+  return b4a.from(words.buffer, words.byteOffset, byteLength)
+}
+
+function pickWasm (kernel: EncodingKernel | undefined): WasmKernel | null {
+  if (kernel === 'js') return null
+  const wasm = wasmKernel()
+  if (!wasm) encodingKernelStats.jsFallbacks++
+  return wasm
 }
 
 /** The original block length an encoded chunk claims, without decoding it. */
@@ -183,49 +157,16 @@ function checkBinding (b: ChunkBinding): void {
 }
 
 /**
- * Keystream words: [0, n) whitening, then per round r: one IV word and n chain words at
- * (r + 1) * (n + 1). chacha20 keyed by BLAKE2b(domain, core key, index, hoster key).
+ * Keystream bytes (little-endian u32 words): [0, n) whitening, then per round r one IV word and
+ * n chain words at (r + 1) * (n + 1). chacha20 keyed by BLAKE2b(domain, core key, index, hoster key).
  */
-function keystream (binding: ChunkBinding, rounds: number, n: number): Uint32Array {
+function keystream (binding: ChunkBinding, rounds: number, n: number): Buffer {
   const idx = b4a.alloc(8)
   idx.writeBigUInt64LE(BigInt(binding.index))
   const key = hcrypto.hash([DOMAIN_KEY, binding.coreKey, idx, binding.hosterKey])
-  const words = (rounds + 1) * (n + 1)
   const cipher = createCipheriv('chacha20', key, b4a.alloc(16))
-  const bytes = cipher.update(b4a.alloc(4 * words))
-  const ks = new Uint32Array(words)
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  for (let i = 0; i < words; i++) ks[i] = v.getUint32(4 * i, true)
-  return ks
+  return cipher.update(b4a.alloc(4 * (rounds + 1) * (n + 1)))
 }
 
-/**
- * x mod P for 0 <= x < 2^53. The float quotient is off by at most one, and q * P stays exact
- * (q < 2^21), so one correction step suffices. ~1.5x faster than the `%` operator on doubles.
- */
-function red (x: number): number {
-  const r = x - Math.floor(x / P) * P
-  return r < 0 ? r + P : (r >= P ? r - P : r)
-}
-
-/** a * b mod P for a, b < 2^32, exact in doubles: every intermediate stays below 2^53. */
-function mulmod (a: number, b: number): number {
-  return red(red(a * (b >>> 16)) * 65536 + a * (b & 0xffff))
-}
-
-/** x^D mod P, left-to-right square and multiply over the 32 bits of D. */
-function cbrt (x: number): number {
-  let r = 1
-  for (let i = 31; i >= 0; i--) {
-    r = mulmod(r, r)
-    if ((D >>> i) & 1) r = mulmod(r, x)
-  }
-  return r
-}
-
-function cube (y: number): number {
-  return mulmod(mulmod(y, y), y)
-}
-
-/** Exposed for tests: the field and its permutation. */
-export const field = { P, D, cbrt, cube, mulmod, red }
+/** Exposed for tests: the field and its permutation (JavaScript reference). */
+export { field }
