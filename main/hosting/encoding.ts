@@ -93,7 +93,7 @@ export function decodeChunk (encoded: Uint8Array, binding: ChunkBinding, opts: {
   for (let b = byteLength; b < 4 * n; b++) {
     if (words[b] !== 0) throw DatdotError.corrupt('encoded chunk has non-zero padding')
   }
-  return b4a.from(words.buffer, words.byteOffset, byteLength)
+  return Buffer.from(words.buffer, words.byteOffset, byteLength)
 }
 
 function pickWasm (kernel: EncodingKernel | undefined): WasmKernel | null {
