@@ -189,7 +189,10 @@ async function kernelFigures (roundsList: number[], seconds: number): Promise<Ke
 
 function printKernels (k: KernelFigures): void {
   for (const f of [k.js, k.wasm, k.c, k.cWave]) if (f) console.log(fmt(f))
-  if (!k.c || !k.cWave) return
+  if (!k.c || !k.cWave) {
+    console.log(`${''.padEnd(34)} outputs equal (JS = WASM); speed WASM/JS ${(k.js.msPerBlock / k.wasm.msPerBlock).toFixed(1)}`)
+    return
+  }
   console.log(`${''.padEnd(34)} outputs equal (JS = WASM = C); speed WASM/C ${(k.c.msPerBlock / k.wasm.msPerBlock).toFixed(2)}, JS/C ${(k.c.msPerBlock / k.js.msPerBlock).toFixed(3)};` +
     ` C interleaved/plain latency ${(k.cWave.msPerBlock / k.c.msPerBlock).toFixed(2)}`)
 }
