@@ -237,6 +237,25 @@ export class Vault extends Resource {
     })
   }
 
+  /**
+   * Writes small files held in memory and deletes paths, all in one commit (one new version):
+   * the apps' code saves and data writes. Every path is checked before anything is written.
+   */
+  async writeBatch (files: ReadonlyArray<{ path: string, data: Buffer }>, deleted: readonly string[] = []): Promise<number> {
+    const puts = files.map((f) => ({ path: drivePath(f.path), data: f.data }))
+    for (const d of deleted) if (drivePath(d) === '/') throw DatdotError.invalidPath('/', 'refusing to delete the whole drive')
+    this.assertWritable()
+    return this.exclusive(async () => {
+      const gone = []
+      for (const d of deleted) gone.push(...await filesUnder(this.drive, d))
+      const mtimeMs = this.now()
+      return await this.commit(async (batch) => {
+        for (const f of gone) await batch.del(f.key)
+        for (const f of puts) await batch.put(f.path, f.data, { metadata: { mtimeMs } })
+      })
+    })
+  }
+
   async movePath (from: string, to: string, overwrite: boolean): Promise<{ version: number, moved: number }> {
     const named = drivePath(from)
     const dst = drivePath(to)

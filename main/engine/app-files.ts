@@ -1,0 +1,89 @@
+/**
+ * An app's code drive as files (apps.ts): its manifest parsed and checked, every file listed,
+ * one read as text, and an edit batch validated before anything is written (saveAppFiles is
+ * all-or-nothing: a bad path or an oversized file refuses the whole batch).
+ */
+import type Hyperdrive from 'hyperdrive'
+import { APP_LIMITS, AppManifest } from '../shared/contract-apps.js'
+import type { Entry } from '../shared/contract.js'
+import { DatdotError } from '../shared/errors.js'
+import { drivePath } from './paths.js'
+import { listFolder, statPath } from './drive-ops.js'
+
+export const MANIFEST_PATH = '/manifest.json'
+
+/** A manifest's text parsed and checked: the manifest, or null and why not. */
+export function parseManifest (text: string | null): { manifest: AppManifest | null, error: string | null } {
+  if (text === null) return { manifest: null, error: 'manifest.json is missing' }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    return { manifest: null, error: `manifest.json is not valid JSON: ${(err as Error).message}` }
+  }
+  const parsed = AppManifest.safeParse(json)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(manifest)'}: ${i.message}`)
+    return { manifest: null, error: `manifest.json: ${issues.join('; ')}` }
+  }
+  try {
+    drivePath(parsed.data.entry)
+  } catch (err) {
+    return { manifest: null, error: `manifest.json: entry: ${(err as Error).message}` }
+  }
+  return { manifest: { ...parsed.data, entry: drivePath(parsed.data.entry), permissions: [...new Set(parsed.data.permissions)] }, error: null }
+}
+
+/** Every file of a code drive view (recursive); an empty drive has none. */
+export async function codeFiles (view: Hyperdrive): Promise<Entry[]> {
+  if (view.version <= 1) return []
+  const { entries } = await listFolder(view, '/', { recursive: true, limit: APP_LIMITS.codeFiles + 1 }).catch((err: unknown) => {
+    if (err instanceof DatdotError && err.code === 'NOT_FOUND') return { entries: [] }
+    throw err
+  })
+  return entries
+}
+
+/** One file of a code drive view as text; null when there is none. */
+export async function readCodeText (view: Hyperdrive, path: string): Promise<string | null> {
+  const p = drivePath(path)
+  const entry = await statPath(view, p).catch((err: unknown) => {
+    if (err instanceof DatdotError && err.code === 'NOT_FOUND') return null
+    throw err
+  })
+  if (entry === null) return null
+  if (entry.kind !== 'file') throw DatdotError.notAFile(p)
+  if (entry.size > APP_LIMITS.codeFileBytes) throw DatdotError.tooLarge(`code file ${p}`, APP_LIMITS.codeFileBytes)
+  const data = await view.get(entry.path, { timeout: 15_000 })
+  return data === null ? null : data.toString('utf8')
+}
+
+export interface CodeEdit { files: Array<{ path: string, data: Buffer }>, deleted: string[] }
+
+/**
+ * Checks a save before anything is written: every path valid, no file over the limit, no path
+ * both written and deleted, and the drive within APP_LIMITS.codeFiles afterwards.
+ */
+export function checkCodeEdit (current: readonly Entry[], files: ReadonlyArray<{ path: string, text: string }>, deleted: readonly string[]): CodeEdit {
+  const out: CodeEdit = { files: [], deleted: [] }
+  const written = new Set<string>()
+  for (const f of files) {
+    const path = drivePath(f.path)
+    if (path === '/') throw DatdotError.invalidPath(f.path, 'a file needs a name')
+    if (written.has(path)) throw DatdotError.invalidArgument(`${path} is written twice in one save`)
+    const data = Buffer.from(f.text, 'utf8')
+    if (data.length > APP_LIMITS.codeFileBytes) throw DatdotError.tooLarge(`code file ${path}`, APP_LIMITS.codeFileBytes)
+    written.add(path)
+    out.files.push({ path, data })
+  }
+  for (const d of deleted) {
+    const path = drivePath(d)
+    if (path === '/') throw DatdotError.invalidPath(d, 'refusing to delete every file of the app')
+    if (written.has(path)) throw DatdotError.invalidArgument(`${path} is both written and deleted in one save`)
+    out.deleted.push(path)
+  }
+  const remaining = new Set(current.map((e) => e.path).filter((p) => !out.deleted.some((d) => p === d || p.startsWith(d + '/'))))
+  for (const p of written) remaining.add(p)
+  if (remaining.size > APP_LIMITS.codeFiles) throw DatdotError.limitReached('files in an app', APP_LIMITS.codeFiles)
+  return out
+}
