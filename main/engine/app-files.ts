@@ -8,7 +8,7 @@ import { APP_LIMITS, AppManifest } from '../shared/contract-apps.js'
 import type { Entry } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import { drivePath } from './paths.js'
-import { listFolder, statPath } from './drive-ops.js'
+import { listFolder } from './drive-ops.js'
 
 export const MANIFEST_PATH = '/manifest.json'
 
@@ -44,18 +44,39 @@ export async function codeFiles (view: Hyperdrive): Promise<Entry[]> {
   return entries
 }
 
-/** One file of a code drive view as text; null when there is none. */
-export async function readCodeText (view: Hyperdrive, path: string): Promise<string | null> {
+/** How long a read waits for a block not here yet (an app opened by link still downloading). */
+const READ_TIMEOUT_MS = 15_000
+
+/** One file of a code drive view as bytes; null when there is none. `wait: false` never waits for a block from a peer. */
+export async function readCodeFile (view: Hyperdrive, path: string, opts: { wait: boolean }): Promise<Buffer | null> {
   const p = drivePath(path)
-  const entry = await statPath(view, p).catch((err: unknown) => {
-    if (err instanceof DatdotError && err.code === 'NOT_FOUND') return null
-    throw err
-  })
-  if (entry === null) return null
-  if (entry.kind !== 'file') throw DatdotError.notAFile(p)
-  if (entry.size > APP_LIMITS.codeFileBytes) throw DatdotError.tooLarge(`code file ${p}`, APP_LIMITS.codeFileBytes)
-  const data = await view.get(entry.path, { timeout: 15_000 })
+  if (p === '/') throw DatdotError.notAFile(p)
+  const get = opts.wait ? { timeout: READ_TIMEOUT_MS } : { wait: false }
+  const node = await view.entry(p, get)
+  if (node === null) {
+    const inside = await codeFiles(view).then((all) => all.some((e) => e.path.startsWith(p + '/')))
+    if (inside) throw DatdotError.notAFile(p)
+    return null
+  }
+  if (node.value.blob === null) return null
+  if (node.value.blob.byteLength > APP_LIMITS.codeFileBytes) throw DatdotError.tooLarge(`code file ${p}`, APP_LIMITS.codeFileBytes)
+  return await view.get(p, get)
+}
+
+/** One file of a code drive view as text; null when there is none. */
+export async function readCodeText (view: Hyperdrive, path: string, opts: { wait: boolean }): Promise<string | null> {
+  const data = await readCodeFile(view, path, opts)
   return data === null ? null : data.toString('utf8')
+}
+
+/** Every file of a code drive view, path to bytes (a fork, a revert). */
+export async function readCodeBytes (view: Hyperdrive): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>()
+  for (const e of await codeFiles(view)) {
+    const data = await readCodeFile(view, e.path, { wait: true })
+    if (data !== null) out.set(e.path, data)
+  }
+  return out
 }
 
 export interface CodeEdit { files: Array<{ path: string, data: Buffer }>, deleted: string[] }

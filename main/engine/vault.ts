@@ -17,7 +17,7 @@
  */
 import { basename, isAbsolute, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
-import Hyperdrive from 'hyperdrive'
+import Hyperdrive, { type Entry as DriveEntry } from 'hyperdrive'
 import type Corestore from 'corestore'
 import type { Change, Job, VaultInfo } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
@@ -246,7 +246,7 @@ export class Vault extends Resource {
     for (const d of deleted) if (drivePath(d) === '/') throw DatdotError.invalidPath('/', 'refusing to delete the whole drive')
     this.assertWritable()
     return this.exclusive(async () => {
-      const gone = []
+      const gone: DriveEntry[] = []
       for (const d of deleted) gone.push(...await filesUnder(this.drive, d))
       const mtimeMs = this.now()
       return await this.commit(async (batch) => {
