@@ -4,10 +4,9 @@
  * checked with paths.ts and always land in that app's 'app-data' space, made on its first write;
  * a followed drive is readable only by the app that followed it (FORBIDDEN for any other key).
  * Each call needs the app's permission ('vault' or 'p2p'), granted by the user through the host.
- * Sizes are bounded by APP_LIMITS (a write, the whole data drive, a read of a followed file).
+ * Sizes are bounded by APP_LIMITS (Apps.limits) (a write, the whole data drive, a read of a followed file).
  */
 import type Hyperdrive from 'hyperdrive'
-import { APP_LIMITS } from '../shared/contract-apps.js'
 import type { Entry } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import type { Vault } from './vault.js'
@@ -95,7 +94,7 @@ export class AppData {
     const p = drivePath(path)
     const vault = await this.dataVault(a, false)
     if (vault === null) throw DatdotError.notFound(p)
-    const data = await readBounded(vault.drive, p, APP_LIMITS.dataDriveBytes, {})
+    const data = await readBounded(vault.drive, p, this.apps.limits.dataDriveBytes, {})
     return { encoding, data: data.toString(encoding) }
   }
 
@@ -103,15 +102,15 @@ export class AppData {
     const a = this.apps.assertGranted(app, 'vault')
     const p = drivePath(path)
     if (p === '/') throw DatdotError.invalidPath(path, 'a file needs a name')
-    if (data.length > APP_LIMITS.dataWriteBytes * 2) throw DatdotError.tooLarge('one app data write', APP_LIMITS.dataWriteBytes)
+    if (data.length > this.apps.limits.dataWriteBytes * 2) throw DatdotError.tooLarge('one app data write', this.apps.limits.dataWriteBytes)
     const bytes = decode(data, encoding)
-    if (bytes.length > APP_LIMITS.dataWriteBytes) throw DatdotError.tooLarge('one app data write', APP_LIMITS.dataWriteBytes)
+    if (bytes.length > this.apps.limits.dataWriteBytes) throw DatdotError.tooLarge('one app data write', this.apps.limits.dataWriteBytes)
     const vault = await this.dataVault(a, true) as Vault
     const before = await vault.info()
     const existing = await vault.drive.entry(p)
     if (existing === null && (await listOrEmpty(vault.drive, p)).length > 0) throw DatdotError.alreadyExists(`${p} (a folder)`)
     const after = before.bytes - (existing?.value.blob?.byteLength ?? 0) + bytes.length
-    if (after > APP_LIMITS.dataDriveBytes) throw DatdotError.tooLarge(`this app's data drive (${before.bytes} bytes used)`, APP_LIMITS.dataDriveBytes)
+    if (after > this.apps.limits.dataDriveBytes) throw DatdotError.tooLarge(`this app's data drive (${before.bytes} bytes used)`, this.apps.limits.dataDriveBytes)
     return { version: await vault.writeBatch([{ path: p, data: bytes }]) }
   }
 
@@ -135,13 +134,13 @@ export class AppData {
 
   // ---------------------------------------------------------------- followed drives
 
-  /** Follows a drive for this app (persisted; at most APP_LIMITS.appFollows per app). */
+  /** Follows a drive for this app (persisted; at most `limits.appFollows` per app). */
   async follow (app: string, link: string): Promise<{ key: string }> {
     const a = this.apps.assertGranted(app, 'p2p')
     const parsed = parseLink(link)
     if (this.apps.spaces.byKey(parsed.id) !== null) throw DatdotError.invalidArgument('that link is one of your own spaces: an app follows other people\'s drives')
     const followed = this.apps.store.follows(a.id)
-    if (!followed.includes(parsed.id) && followed.length >= APP_LIMITS.appFollows) throw DatdotError.limitReached('drives followed by one app', APP_LIMITS.appFollows)
+    if (!followed.includes(parsed.id) && followed.length >= this.apps.limits.appFollows) throw DatdotError.limitReached('drives followed by one app', this.apps.limits.appFollows)
     await this.apps.follows.follow(link)
     this.apps.store.addFollow(a.id, parsed.id, this.apps.now())
     return { key: parsed.id }
@@ -165,7 +164,7 @@ export class AppData {
 
   async followedRead (app: string, key: string, path: string, encoding: DataEncoding): Promise<{ encoding: DataEncoding, data: string }> {
     const drive = await this.followed(app, key)
-    const data = await readBounded(drive, path, APP_LIMITS.dataWriteBytes, { timeout: READ_TIMEOUT_MS })
+    const data = await readBounded(drive, path, this.apps.limits.dataWriteBytes, { timeout: READ_TIMEOUT_MS })
     return { encoding, data: data.toString(encoding) }
   }
 }

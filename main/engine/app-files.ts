@@ -5,10 +5,10 @@
  */
 import type Hyperdrive from 'hyperdrive'
 import { APP_LIMITS, AppManifest } from '../shared/contract-apps.js'
-import type { Entry } from '../shared/contract.js'
+import type { Entry, HistoryItem } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import { drivePath } from './paths.js'
-import { listFolder } from './drive-ops.js'
+import { historyOf, listFolder } from './drive-ops.js'
 
 export const MANIFEST_PATH = '/manifest.json'
 
@@ -107,4 +107,28 @@ export function checkCodeEdit (current: readonly Entry[], files: ReadonlyArray<{
   for (const p of written) remaining.add(p)
   if (remaining.size > APP_LIMITS.codeFiles) throw DatdotError.limitReached('files in an app', APP_LIMITS.codeFiles)
   return out
+}
+
+/**
+ * An app's saves, newest first: one item per save (a save is one batch, several drive entries).
+ * Each save stamps its files with one mtimeMs of its own (Apps keeps them distinct) and writes
+ * its deletions before its files, so walking the entries newest first, a save is a run of puts
+ * with one mtimeMs followed by deletions. Its version is its last entry's: a checkout there
+ * is a whole save. `path` is the file saved when there was one, else '/'.
+ */
+export async function saveHistory (drive: Hyperdrive, limit: number): Promise<HistoryItem[]> {
+  const entries = await historyOf(drive, { limit: limit * 20 })
+  const saves: Array<HistoryItem & { paths: Set<string>, dels: boolean }> = []
+  for (const e of entries) {
+    const cur = saves[saves.length - 1]
+    const joins = cur !== undefined && (e.type === 'del' || (!cur.dels && cur.mtimeMs !== null && cur.mtimeMs === e.mtimeMs))
+    if (joins) {
+      cur.paths.add(e.path)
+      if (e.type === 'del') cur.dels = true
+      continue
+    }
+    if (saves.length >= limit) break
+    saves.push({ version: e.version, type: e.type, path: e.path, size: e.size, mtimeMs: e.mtimeMs, paths: new Set([e.path]), dels: e.type === 'del' })
+  }
+  return saves.map(({ paths, dels: _dels, ...item }) => paths.size === 1 ? item : { ...item, type: 'put', path: '/', size: null })
 }

@@ -13,7 +13,7 @@
  * Code files: app-files.ts; templates: app-templates.ts; preview capabilities: app-preview.ts.
  */
 import type Hyperdrive from 'hyperdrive'
-import type { AppInfo, AppPermission, AppTemplate } from '../shared/contract-apps.js'
+import { APP_LIMITS, type AppInfo, type AppPermission, type AppTemplate } from '../shared/contract-apps.js'
 import type { Entry, EventData, EventName, HistoryItem } from '../shared/contract.js'
 import type { Db } from '../shared/db.js'
 import { DatdotError } from '../shared/errors.js'
@@ -22,9 +22,9 @@ import type { Vault } from './vault.js'
 import type { Follows } from './follows.js'
 import type { SpaceRecord } from './space-index.js'
 import { formatLink, keyId, parseLink } from './paths.js'
-import { historyOf, withView } from './drive-ops.js'
+import { withView } from './drive-ops.js'
 import { AppStore } from './app-store.js'
-import { MANIFEST_PATH, checkCodeEdit, codeFiles, parseManifest, readCodeBytes, readCodeText } from './app-files.js'
+import { MANIFEST_PATH, checkCodeEdit, codeFiles, parseManifest, readCodeBytes, readCodeFile, readCodeText, saveHistory } from './app-files.js'
 import { templateFiles } from './app-templates.js'
 import { Previews, driveSource, type AppPreviewSource } from './app-preview.js'
 import { AppData } from './app-data.js'
@@ -39,7 +39,11 @@ export interface AppsOptions {
   emit: <E extends EventName>(name: E, data: EventData<E>) => void
   /** Subscribes to the engine's events (the apps turn vault and follow changes into app events). */
   onEvent: (listener: (name: string, data: unknown) => void) => () => void
+  /** The data limits (APP_LIMITS by default; tests make them small). */
+  limits?: Partial<AppDataLimits>
 }
+
+export type AppDataLimits = Pick<typeof APP_LIMITS, 'dataWriteBytes' | 'dataDriveBytes' | 'appFollows'>
 
 /** One app, resolved: where its code is and whose it is. */
 export interface AppHandle {
@@ -67,16 +71,20 @@ export class Apps {
   readonly previews = new Previews()
   /** The app API scoped to one app: its data drive and the drives it followed. */
   readonly data: AppData
+  readonly limits: AppDataLimits
   /** reconcileErrors: apps a restore could not re-open by their link (tried again at the next change). */
   readonly counters = { reconcileErrors: 0 }
   private readonly opts: AppsOptions
   private offEvents: (() => void) | null = null
+  /** The stamp of the last save: every save gets one of its own (history groups a save's entries on it). */
+  private lastSaveMs = 0
   private reconciling: Promise<void> | null = null
   private closed = false
 
   constructor (opts: AppsOptions) {
     this.opts = opts
     this.store = new AppStore(opts.db, opts.now)
+    this.limits = { dataWriteBytes: APP_LIMITS.dataWriteBytes, dataDriveBytes: APP_LIMITS.dataDriveBytes, appFollows: APP_LIMITS.appFollows, ...opts.limits }
     this.data = new AppData(this)
   }
 
@@ -191,7 +199,7 @@ export class Apps {
     const spaceName = this.spaces.freeName(name.replace(/[/\\]/g, '-').trim() || 'App')
     const space = await this.spaces.create(spaceName, 'shared', { kind: 'app', ...(forkedFrom === undefined ? {} : { forkedFrom }) })
     try {
-      await this.spaces.resolve(space.id).vault.writeBatch(files)
+      await this.spaces.resolve(space.id).vault.writeBatch(files, [], this.saveStamp())
     } catch (err) {
       await this.spaces.delete(space.id).catch(() => {})
       throw err
@@ -245,6 +253,12 @@ export class Apps {
 
   // ---------------------------------------------------------------- code files
 
+  /** A save's mtimeMs: now, or one more than the last save's when the clock has not moved. */
+  private saveStamp (): number {
+    this.lastSaveMs = Math.max(this.opts.now(), this.lastSaveMs + 1)
+    return this.lastSaveMs
+  }
+
   async listFiles (ref: string, version?: number): Promise<{ version: number, files: Entry[] }> {
     const a = await this.readable(ref)
     return withView(a.drive, version, async (view) => ({ version: view.version, files: await codeFiles(view) }))
@@ -264,23 +278,29 @@ export class Apps {
     const a = this.get(ref)
     const vault = this.ownOnly(a)
     const edit = checkCodeEdit(await codeFiles(a.drive), files, deleted)
-    const version = await vault.writeBatch(edit.files, edit.deleted)
+    if (edit.files.length === 0 && !edit.deleted.includes(MANIFEST_PATH)) {
+      // a save of deletions only re-writes the manifest too, so that the save has files to stamp
+      const manifest = await readCodeFile(a.drive, MANIFEST_PATH, { wait: false }).catch(() => null)
+      if (manifest !== null) edit.files.push({ path: MANIFEST_PATH, data: manifest })
+    }
+    const version = await vault.writeBatch(edit.files, edit.deleted, this.saveStamp())
     this.changed()
     return { version }
   }
 
   async history (ref: string): Promise<HistoryItem[]> {
     const a = await this.readable(ref)
-    return historyOf(a.drive, { limit: 200 })
+    return saveHistory(a.drive, 200)
   }
 
   /** The files of `version` become the current ones, as a new version: files added since are deleted. */
   async revert (ref: string, version: number): Promise<{ version: number }> {
     const a = this.get(ref)
     const vault = this.ownOnly(a)
+    if (!(await saveHistory(a.drive, 200)).some((h) => h.version === version)) throw DatdotError.notFound(`saved version ${version} (appHistory lists them)`)
     const old = await withView(a.drive, version, (view) => readCodeBytes(view))
     const gone = (await codeFiles(a.drive)).map((e) => e.path).filter((p) => !old.has(p))
-    const v = await vault.writeBatch([...old].map(([path, data]) => ({ path, data })), gone)
+    const v = await vault.writeBatch([...old].map(([path, data]) => ({ path, data })), gone, this.saveStamp())
     this.changed()
     return { version: v }
   }

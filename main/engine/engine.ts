@@ -34,7 +34,7 @@ import { Spaces } from './spaces.js'
 import { Network } from './network.js'
 import { Follows } from './follows.js'
 import { DownloadTickets } from './tickets.js'
-import { Apps } from './apps.js'
+import { Apps, type AppDataLimits } from './apps.js'
 
 /** The engine's own tables (the follows and settings); other modules keep their own migration lists. */
 export const ENGINE_MIGRATIONS: readonly Migration[] = [
@@ -86,6 +86,8 @@ export interface EngineOptions {
    */
   primaryKey?: Buffer
   /** Reconnect timings (tests shorten them): Hyperswarm's backoffs for a dropped peer, and how soon a follow without a peer looks its author up again. */
+  /** The apps' data limits (APP_LIMITS by default; tests make them small). */
+  appLimits?: Partial<AppDataLimits>
   network?: { backoffsMs?: [number, number, number, number], healMs?: { min: number, max: number } }
 }
 
@@ -201,7 +203,8 @@ export class Engine extends Resource {
       db: this.db,
       now: this.now,
       emit: (name, data) => { this.emitEvent(name, data) },
-      onEvent: (listener) => this.onEvent(listener)
+      onEvent: (listener) => this.onEvent(listener),
+      limits: this.options.appLimits
     })
     await this.apps.ready()
     this.services.unshift(this.apps)

@@ -240,15 +240,15 @@ export class Vault extends Resource {
   /**
    * Writes small files held in memory and deletes paths, all in one commit (one new version):
    * the apps' code saves and data writes. Every path is checked before anything is written.
+   * Deletions come first in the batch, then the files (stamped `mtimeMs`): apps' history groups on that.
    */
-  async writeBatch (files: ReadonlyArray<{ path: string, data: Buffer }>, deleted: readonly string[] = []): Promise<number> {
+  async writeBatch (files: ReadonlyArray<{ path: string, data: Buffer }>, deleted: readonly string[] = [], mtimeMs: number = this.now()): Promise<number> {
     const puts = files.map((f) => ({ path: drivePath(f.path), data: f.data }))
     for (const d of deleted) if (drivePath(d) === '/') throw DatdotError.invalidPath('/', 'refusing to delete the whole drive')
     this.assertWritable()
     return this.exclusive(async () => {
       const gone: DriveEntry[] = []
       for (const d of deleted) gone.push(...await filesUnder(this.drive, d))
-      const mtimeMs = this.now()
       return await this.commit(async (batch) => {
         for (const f of gone) await batch.del(f.key)
         for (const f of puts) await batch.put(f.path, f.data, { metadata: { mtimeMs } })
