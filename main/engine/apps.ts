@@ -43,7 +43,7 @@ export interface AppsOptions {
   limits?: Partial<AppDataLimits>
 }
 
-export type AppDataLimits = Pick<typeof APP_LIMITS, 'dataWriteBytes' | 'dataDriveBytes' | 'appFollows'>
+export interface AppDataLimits { dataWriteBytes: number, dataDriveBytes: number, appFollows: number }
 
 /** One app, resolved: where its code is and whose it is. */
 export interface AppHandle {

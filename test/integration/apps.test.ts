@@ -13,9 +13,12 @@ import { dispatch } from '../../main/api/dispatch.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import { APP_LIMITS, AppManifest, type AppInfo } from '../../main/shared/contract-apps.js'
 import type { Entry } from '../../main/shared/contract.js'
+import { formatLink } from '../../main/engine/paths.js'
+import { openDatabase } from '../../main/shared/db.js'
+import { join } from 'node:path'
 
 /** Small data limits for Alice, so filling an app's data drive is quick (Bob keeps APP_LIMITS). */
-const LIMITS = { dataWriteBytes: 64 * 1024, dataDriveBytes: 256 * 1024 }
+const LIMITS = { dataWriteBytes: 64 * 1024, dataDriveBytes: 256 * 1024, appFollows: 1 }
 
 type Call = (name: string, args?: Record<string, unknown>) => Promise<unknown>
 
@@ -204,13 +207,15 @@ describe('DatDot apps: code drives, data drives and the app API', () => {
     expect((await refusal(b('saveAppFiles', { app: opened.id, files: [{ path: '/x.js', text: '' }] }))).code).toBe('FORBIDDEN')
 
     await grant(b, opened.id, 'vault', 'p2p')
+    const dataChanged = nextEvent(bob, 'app.data.changed', (d) => d.app === opened.id)
     await b('appDataWrite', { app: opened.id, path: '/posts/2000.json', data: JSON.stringify({ text: 'hello from bob', time: 2000 }) })
+    await dataChanged
     expect((await b('appDataList', { app: opened.id, path: '/posts' }) as Entry[]).map((e) => e.name)).toEqual(['2000.json'])
 
     const { key } = await b('appFollow', { app: opened.id, link: aliceData }) as { key: string }
     await until(bobEngine, async () => (await b('appFollowedList', { app: opened.id, key, path: '/posts' }) as Entry[]).length === 1)
     const post = await b('appFollowedRead', { app: opened.id, key, path: '/posts/1000.json' }) as { data: string }
-    expect(JSON.parse(post.data).text).toBe('hello from alice')
+    expect((JSON.parse(post.data) as { text: string }).text).toBe('hello from alice')
 
     const changed = nextEvent(bobEngine, 'app.followed.changed', (d) => d.app === opened.id && d.key === key)
     await a('appDataWrite', { app: social.id, path: '/posts/3000.json', data: JSON.stringify({ text: 'again', time: 3000 }) })
@@ -220,6 +225,12 @@ describe('DatDot apps: code drives, data drives and the app API', () => {
     const other = (await b('openAppLink', { link: notes.link }) as AppInfo)
     expect((await refusal(b('appFollowedList', { app: opened.id, key: other.key }))).code).toBe('FORBIDDEN')
     expect((await refusal(b('appFollowedRead', { app: opened.id, key: bobEngine.vault.id, path: '/x' }))).code).toBe('FORBIDDEN')
+
+    // Alice's app follows Bob's data back; one more than her limit of follows per app is refused, and so is her own space
+    const { link: bobData } = await b('appDataLink', { app: opened.id }) as { link: string }
+    expect((await refusal(a('appFollow', { app: social.id, link: aliceData }))).code).toBe('INVALID_ARGUMENT')
+    await a('appFollow', { app: social.id, link: bobData })
+    expect((await refusal(a('appFollow', { app: social.id, link: formatLink(bobEngine.vault.key) }))).code).toBe('LIMIT_REACHED')
   }, 120_000)
 
   it('keeps apps, opened apps, grants and follows across a restart', async () => {
@@ -237,6 +248,22 @@ describe('DatDot apps: code drives, data drives and the app API', () => {
     const bobEngine = bob
     await until(bobEngine, async () => (await b2('appFollowedList', { app: opened.id, key: follows[0], path: '/posts' }) as Entry[]).length === 2)
   }, 120_000)
+
+  it('re-opens an app opened by link from its data space in the list of spaces, as a restore on a new machine must', async () => {
+    if (bob === null) throw new Error('needs the previous test')
+    const opened = (await api(bob)('listApps') as { apps: AppInfo[] }).apps.find((x) => x.name === 'My social') as AppInfo
+    const storage = bob.storage
+    await bob.close()
+    // what a restore has: the list of spaces (with the app-data space) but none of this machine's database rows
+    const db = openDatabase(join(storage, 'datdot.db'))
+    db.prepare('DELETE FROM app_opened').run()
+    db.prepare('DELETE FROM follows WHERE key = ?').run(opened.key)
+    db.close()
+    bob = await startEngine(testnet, storage)
+    const again = (await api(bob)('listApps') as { apps: AppInfo[] }).apps.find((x) => x.key === opened.key)
+    expect(again).toMatchObject({ id: opened.id, own: false, link: opened.link, dataSpace: opened.dataSpace })
+    expect(bob.follows.has(opened.key)).toBe(true)
+  }, 60_000)
 
   it('removes an own app and an opened one; their data spaces stay in the vault unless asked', async () => {
     if (bob === null) throw new Error('needs the previous test')
