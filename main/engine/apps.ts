@@ -140,6 +140,16 @@ export class Apps {
     return a
   }
 
+  /**
+   * A version to read the code at: the latest, or one that ends a save (appHistory's versions).
+   * A version inside a save is refused: its checkout would be half a batch.
+   */
+  private async savedVersion (a: AppHandle, version: number | undefined): Promise<number | undefined> {
+    if (version === undefined || version === a.drive.version) return version
+    if (!(await saveHistory(a.drive, 200)).some((h) => h.version === version)) throw DatdotError.notFound(`saved version ${version} (appHistory lists them)`)
+    return version
+  }
+
   private ownOnly (a: AppHandle): Vault {
     if (a.vault === null) throw DatdotError.forbidden('this app was opened by its link and is read-only: use "Edit a copy" (forkApp) to change it')
     return a.vault
@@ -261,12 +271,12 @@ export class Apps {
 
   async listFiles (ref: string, version?: number): Promise<{ version: number, files: Entry[] }> {
     const a = await this.readable(ref)
-    return withView(a.drive, version, async (view) => ({ version: view.version, files: await codeFiles(view) }))
+    return withView(a.drive, await this.savedVersion(a, version), async (view) => ({ version: view.version, files: await codeFiles(view) }))
   }
 
   async readFile (ref: string, path: string, version?: number): Promise<{ version: number, text: string }> {
     const a = await this.readable(ref)
-    return withView(a.drive, version, async (view) => {
+    return withView(a.drive, await this.savedVersion(a, version), async (view) => {
       const text = await readCodeText(view, path, { wait: true })
       if (text === null) throw DatdotError.notFound(path)
       return { version: view.version, text }
@@ -297,7 +307,7 @@ export class Apps {
   async revert (ref: string, version: number): Promise<{ version: number }> {
     const a = this.get(ref)
     const vault = this.ownOnly(a)
-    if (!(await saveHistory(a.drive, 200)).some((h) => h.version === version)) throw DatdotError.notFound(`saved version ${version} (appHistory lists them)`)
+    if (await this.savedVersion(a, version) === a.drive.version) return { version: a.drive.version }
     const old = await withView(a.drive, version, (view) => readCodeBytes(view))
     const gone = (await codeFiles(a.drive)).map((e) => e.path).filter((p) => !old.has(p))
     const v = await vault.writeBatch([...old].map(([path, data]) => ({ path, data })), gone, this.saveStamp())
@@ -309,6 +319,7 @@ export class Apps {
 
   async startPreview (ref: string, version?: number): Promise<{ cap: string, entry: string }> {
     const a = await this.readable(ref)
+    version = await this.savedVersion(a, version)
     const entry = await withView(a.drive, version, async (view) => {
       const { manifest } = parseManifest(await readCodeText(view, MANIFEST_PATH, { wait: true }).catch(() => null))
       return manifest?.entry ?? '/index.html'
@@ -357,6 +368,8 @@ export class Apps {
       for (const app of this.store.followers(key)) this.emit('app.followed.changed', { app, key, version })
       if (this.store.openedRow(key) !== undefined) this.changed()
     } else if (name === 'spaces.changed') {
+      // the list of spaces holds the apps: a restore or another change may have brought or taken one
+      this.changed()
       this.reconcile().catch(() => { this.counters.reconcileErrors++ })
     }
   }

@@ -128,7 +128,9 @@ describe('DatDot apps: code drives, data drives and the app API', () => {
     expect(version).toBeGreaterThan(current)
     expect(await fileMap(a, notes.id)).toEqual(original)
     expect((await a('appHistory', { app: notes.id }) as unknown[]).length).toBe(history.length + 1)
+    // a version inside a save is not one to read or revert to
     expect((await refusal(a('revertApp', { app: notes.id, version: first - 1 }))).code).toBe('NOT_FOUND')
+    expect((await refusal(a('listAppFiles', { app: notes.id, version: first - 1 }))).code).toBe('NOT_FOUND')
   })
 
   it('forks an app into a new own app at its current version, recording where it came from', async () => {
