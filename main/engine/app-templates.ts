@@ -18,7 +18,7 @@ export const TEMPLATE_STYLE = `/* A plain, readable page: change anything. */
 :root { font-family: system-ui, sans-serif; color: #1d232a; background: #f6f7f9; }
 body { max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
 h1 { font-size: 1.5rem; }
-button { font: inherit; padding: .35rem .8rem; border-radius: 6px; border: 1px solid #9aa4ae; background: #fff; cursor: pointer; }
+button { font: inherit; white-space: nowrap; flex: none; padding: .35rem .8rem; border-radius: 6px; border: 1px solid #9aa4ae; background: #fff; cursor: pointer; }
 button.primary { background: #2f6fde; border-color: #2f6fde; color: #fff; }
 input, textarea { font: inherit; padding: .35rem; border: 1px solid #9aa4ae; border-radius: 6px; box-sizing: border-box; width: 100%; }
 .card { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: .75rem 1rem; margin: .5rem 0; }

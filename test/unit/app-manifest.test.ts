@@ -3,6 +3,7 @@
  * checked before anything is written (checkCodeEdit).
  */
 import { describe, it, expect } from 'vitest'
+import { Script } from 'node:vm'
 import { checkCodeEdit, parseManifest } from '../../main/engine/app-files.js'
 import { templateFiles } from '../../main/engine/app-templates.js'
 import { APP_LIMITS, AppTemplate } from '../../main/shared/contract-apps.js'
@@ -51,6 +52,8 @@ describe('an app manifest', () => {
       const files = templateFiles(t, 'Tom & "Jerry"')
       expect(parseManifest(files['/manifest.json']).manifest?.name).toBe('Tom & "Jerry"')
       expect(files['/index.html']).toContain('<title>Tom &#38; &#34;Jerry&#34;</title>')
+      // the script at least compiles (a typo in a template would break every new app made from it)
+      expect(() => new Script(files['/app.js'], { filename: `${t}/app.js` })).not.toThrow()
     }
   })
 })
