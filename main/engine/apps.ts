@@ -193,9 +193,10 @@ export class Apps {
     for (const row of this.store.opened()) {
       try { handles.push(this.get(row.key)) } catch { /* its follow is gone: reconcile brings it back */ }
     }
-    const out: AppInfo[] = []
-    for (const h of handles) out.push(await this.info(h))
-    return out.sort((x, y) => y.createdMs - x.createdMs || x.id.localeCompare(y.id))
+    const out: Array<AppInfo & { at: number }> = []
+    for (const [at, h] of handles.entries()) out.push({ ...await this.info(h), at })
+    // newest first; made in the same millisecond: the later one first (the list is in order made)
+    return out.sort((x, y) => y.createdMs - x.createdMs || y.at - x.at).map(({ at: _at, ...info }) => info)
   }
 
   // ---------------------------------------------------------------- creating, opening, removing
