@@ -1,13 +1,12 @@
 /**
  * The engine's implementation of the API contract, composed from one handler table per area:
  * the node (handlers-app.ts), the recovery phrase (handlers-recovery.ts), reads of any drive (handlers-drives.ts), the vault
- * (handlers-vault.ts), its spaces (handlers-spaces.ts), follows (handlers-follows.ts), and, on a DatdotNode with a chain, the
+ * (handlers-vault.ts), its spaces (handlers-spaces.ts), follows (handlers-follows.ts), apps (handlers-apps.ts), and, on a DatdotNode with a chain, the
  * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts).
  * Handlers receive arguments already validated and defaulted by dispatch(); they validate what
  * the schema cannot (paths, keys) through the engine, which throws coded DatdotErrors.
  */
 import type { Handlers } from '../shared/contract.js'
-import type { appMethods } from '../shared/contract-apps.js'
 import type { Engine } from '../engine/engine.js'
 import type { DatdotNode } from '../hosting/node.js'
 import { createChainHandlers } from './handlers-chain.js'
@@ -18,13 +17,11 @@ import { createDriveHandlers } from './handlers-drives.js'
 import { createVaultHandlers } from './handlers-vault.js'
 import { createSpaceHandlers } from './handlers-spaces.js'
 import { createFollowHandlers } from './handlers-follows.js'
+import { createAppsHandlers } from './handlers-apps.js'
 
 
-export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod | AppMethod>
+export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>
   & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>>
-  & Partial<Pick<Handlers, AppMethod>>
-/** The apps' methods (contract-apps.ts): not built yet, so dispatch answers them as unavailable. */
-type AppMethod = keyof typeof appMethods
 /** Implemented by main/api/handlers-hosting.ts when the chain is on. */
 type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'unpublish' | 'listHostingJobs' | 'listProofs'
 
@@ -40,6 +37,7 @@ export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
     ...createDriveHandlers(engine),
     ...createVaultHandlers(engine),
     ...createSpaceHandlers(engine),
-    ...createFollowHandlers(engine)
+    ...createFollowHandlers(engine),
+    ...createAppsHandlers(engine, chain)
   }
 }

@@ -288,6 +288,13 @@ export class ChainService extends Resource {
     return await this.send(this.api.tx.balances.transferKeepAlive(to, amountPlanck), this.conn.faucetPair())
   }
 
+  /** A transfer from this node's wallet (balances.transferKeepAlive): an app's payment the user confirmed. */
+  async transfer (to: string, amountPlanck: bigint): Promise<SubmitResult> {
+    this.assertOpen()
+    if (amountPlanck <= 0n) throw DatdotError.invalidArgument('the amount must be positive')
+    return await this.send(this.api.tx.balances.transferKeepAlive(to, amountPlanck), this.conn.pair)
+  }
+
   /** Builds a block now (local chains only; tests and the CLI use it instead of waiting). */
   async newBlock (count = 1): Promise<void> {
     if (!this.conn.isLocal) throw DatdotError.forbidden('blocks are built on demand only on a local chain')

@@ -7,6 +7,7 @@
  * Storage layout:
  *   <storage>/corestore/   Hypercore data (vault + followed drives)
  *   <storage>/datdot.db    SQLite: follows (with the read keys of encrypted ones), settings,
+ *                          apps opened by link, their grants and follows (app-store.ts),
  *                          ledger (migrations per module)
  *   <storage>/api-token    the loopback API token (0600), written by the API server
  *   <storage>/daemon.json  port and pid of the running daemon
@@ -33,6 +34,7 @@ import { Spaces } from './spaces.js'
 import { Network } from './network.js'
 import { Follows } from './follows.js'
 import { DownloadTickets } from './tickets.js'
+import { Apps, type AppDataLimits } from './apps.js'
 
 /** The engine's own tables (the follows and settings); other modules keep their own migration lists. */
 export const ENGINE_MIGRATIONS: readonly Migration[] = [
@@ -84,6 +86,8 @@ export interface EngineOptions {
    */
   primaryKey?: Buffer
   /** Reconnect timings (tests shorten them): Hyperswarm's backoffs for a dropped peer, and how soon a follow without a peer looks its author up again. */
+  /** The apps' data limits (APP_LIMITS by default; tests make them small). */
+  appLimits?: Partial<AppDataLimits>
   network?: { backoffsMs?: [number, number, number, number], healMs?: { min: number, max: number } }
 }
 
@@ -107,6 +111,8 @@ export class Engine extends Resource {
   vault!: Vault
   network!: Network
   follows!: Follows
+  /** DatDot apps: code drives, their data spaces, previews and the app API (apps.ts). */
+  apps!: Apps
   readonly freeBytes: (dir: string) => Promise<number>
   /** What _close closes, first to last: services opened later go first (unshift). */
   protected readonly services: Array<{ close (): Promise<void> }> = []
@@ -190,6 +196,18 @@ export class Engine extends Resource {
     })
     await this.follows.ready()
     this.services.unshift(this.follows)
+
+    this.apps = new Apps({
+      spaces: this.spaces,
+      follows: this.follows,
+      db: this.db,
+      now: this.now,
+      emit: (name, data) => { this.emitEvent(name, data) },
+      onEvent: (listener) => this.onEvent(listener),
+      limits: this.options.appLimits
+    })
+    await this.apps.ready()
+    this.services.unshift(this.apps)
 
     await this.announceSpaces()
   }

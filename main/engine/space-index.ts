@@ -30,7 +30,18 @@ export interface SpaceRecord {
    * A space never written has none to fetch, and nothing would tell it complete otherwise.
    */
   written?: boolean
+  /** What the space holds: files (absent), an app's code ('app') or an app's data ('app-data'). See apps.ts. */
+  kind?: SpaceKind
+  /** An 'app-data' space: the link of its app's code drive (with #key= when encrypted), so a restore can reopen the app. */
+  app?: string
+  /** An 'app-data' space: its app's name when the space was made (the Vault labels it "App data: <name>"). */
+  appName?: string
+  /** An 'app' space made by "Edit a copy": the link of the app it was forked from. */
+  forkedFrom?: string
 }
+
+export type SpaceKind = 'app' | 'app-data'
+const KINDS: readonly string[] = ['app', 'app-data']
 
 type IndexOp = { v: 1, op: 'put', space: SpaceRecord } | { v: 1, op: 'del', id: string }
 
@@ -48,6 +59,11 @@ function asRecord (x: unknown): SpaceRecord | null {
   if (typeof r.createdMs !== 'number' || !Number.isFinite(r.createdMs)) return null
   const out: SpaceRecord = { id: r.id, name: r.name, visibility: r.visibility as Visibility, createdMs: r.createdMs }
   if (r.written === true) out.written = true
+  if (typeof r.kind === 'string' && KINDS.includes(r.kind)) out.kind = r.kind as SpaceKind
+  for (const f of ['app', 'appName', 'forkedFrom'] as const) {
+    const v = r[f]
+    if (typeof v === 'string' && v.length > 0 && v.length <= 8192) out[f] = v
+  }
   return out
 }
 

@@ -20,6 +20,9 @@ import type { Job, SpaceInfo, Change } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import { Vault, type VaultOptions } from './vault.js'
 import { SpaceIndex, MAX_SPACES, SPACE_NAME_CHARS, type SpaceRecord, type Visibility } from './space-index.js'
+
+/** What an app's space records beside the usual (apps.ts): its kind, its app, where it was forked from. */
+export type SpaceExtra = Pick<SpaceRecord, 'kind' | 'app' | 'appName' | 'forkedFrom'>
 import { HOME_SPACE_ID, newSpaceId, spaceNamespace, spaceReadKey } from './space-keys.js'
 import { drivePath, entryName, formatLink, keyId } from './paths.js'
 
@@ -289,13 +292,16 @@ export class Spaces extends EventEmitter {
       bytes: v.bytes,
       createdMs: r.createdMs,
       peers: vault.drive.core.peers.length,
-      restoring: v.restoring
+      restoring: v.restoring,
+      kind: r.kind ?? 'files',
+      ...(r.appName !== undefined ? { appName: r.appName } : {})
     }
   }
 
   async list (): Promise<{ spaces: SpaceInfo[], restoringList: boolean }> {
     const spaces: SpaceInfo[] = []
-    for (const id of this.vaults.keys()) spaces.push(await this.info(id))
+    // an app's code is listed with the apps (apps.ts), not in the Vault; its data is
+    for (const id of this.vaults.keys()) if (this.index.get(id)?.kind !== 'app') spaces.push(await this.info(id))
     spaces.sort((a, b) => a.createdMs - b.createdMs || a.id.localeCompare(b.id))
     return { spaces, restoringList: this.indexRestoring }
   }
@@ -330,13 +336,26 @@ export class Spaces extends EventEmitter {
     }
   }
 
-  async create (nameInput: string, visibility: Visibility): Promise<SpaceInfo> {
+  /** `base` (cut to a space name's length) if no space has that name, else `base 2`, `base 3`, ... */
+  freeName (base: string): string {
+    const cut = (s: string): string => [...s].slice(0, SPACE_NAME_CHARS).join('').trim()
+    const taken = new Set(this.index.records().map((r) => r.name.toLowerCase()))
+    const first = spaceName(cut(base))
+    if (!taken.has(first.toLowerCase())) return first
+    for (let n = 2; ; n++) {
+      const suffix = ` ${n}`
+      const name = spaceName(cut(base).slice(0, SPACE_NAME_CHARS - suffix.length).trim() + suffix)
+      if (!taken.has(name.toLowerCase())) return name
+    }
+  }
+
+  async create (nameInput: string, visibility: Visibility, extra: SpaceExtra = {}): Promise<SpaceInfo> {
     this.assertListWritable()
     const name = spaceName(nameInput)
     this.assertNameFree(name)
     if (this.index.records().length >= MAX_SPACES) throw DatdotError.invalidArgument(`a vault holds at most ${MAX_SPACES} spaces`)
     const id = newSpaceId()
-    await this.index.put({ id, name, visibility, createdMs: this.opts.now() })
+    await this.index.put({ id, name, visibility, createdMs: this.opts.now(), ...extra })
     await this.openSpace(id)
     this.opts.onListChanged()
     return this.info(id)

@@ -17,7 +17,7 @@
  */
 import { basename, isAbsolute, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
-import Hyperdrive from 'hyperdrive'
+import Hyperdrive, { type Entry as DriveEntry } from 'hyperdrive'
 import type Corestore from 'corestore'
 import type { Change, Job, VaultInfo } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
@@ -234,6 +234,25 @@ export class Vault extends Resource {
         for (const f of files) await batch.del(f.key)
       })
       return { version, deleted: files.length }
+    })
+  }
+
+  /**
+   * Writes small files held in memory and deletes paths, all in one commit (one new version):
+   * the apps' code saves and data writes. Every path is checked before anything is written.
+   * Deletions come first in the batch, then the files (stamped `mtimeMs`): apps' history groups on that.
+   */
+  async writeBatch (files: ReadonlyArray<{ path: string, data: Buffer }>, deleted: readonly string[] = [], mtimeMs: number = this.now()): Promise<number> {
+    const puts = files.map((f) => ({ path: drivePath(f.path), data: f.data }))
+    for (const d of deleted) if (drivePath(d) === '/') throw DatdotError.invalidPath('/', 'refusing to delete the whole drive')
+    this.assertWritable()
+    return this.exclusive(async () => {
+      const gone: DriveEntry[] = []
+      for (const d of deleted) gone.push(...await filesUnder(this.drive, d))
+      return await this.commit(async (batch) => {
+        for (const f of gone) await batch.del(f.key)
+        for (const f of puts) await batch.put(f.path, f.data, { metadata: { mtimeMs } })
+      })
     })
   }
 

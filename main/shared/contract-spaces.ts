@@ -31,7 +31,11 @@ export const SpaceInfo = z.object({
   createdMs: z.number(),
   /** Peers replicating this space right now (followers, seeders, your other machines). */
   peers: z.number().int().nonnegative(),
-  restoring: z.object({ blocksHere: z.number().int().nonnegative(), blocksKnown: z.number().int().nonnegative() }).nullable()
+  restoring: z.object({ blocksHere: z.number().int().nonnegative(), blocksKnown: z.number().int().nonnegative() }).nullable(),
+  /** What it holds: files, or an app's data ('app-data', see contract-apps.ts); absent means files. */
+  kind: z.enum(['files', 'app', 'app-data']).optional(),
+  /** An 'app-data' space: the name of its app ("App data: Notes"). */
+  appName: z.string().optional()
 })
 export type SpaceInfo = z.infer<typeof SpaceInfo>
 
