@@ -92,6 +92,7 @@ export function appHeaders (frameAncestors: string): Record<string, string> {
     // they must be allowed to be embedded (CORP) and read by an opaque origin (CORS "null").
     'Cross-Origin-Resource-Policy': 'cross-origin',
     'Access-Control-Allow-Origin': 'null',
+    'X-DNS-Prefetch-Control': 'off',
     'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), payment=(), display-capture=()'
   }
 }

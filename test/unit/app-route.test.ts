@@ -80,6 +80,7 @@ describe('the app preview answers', () => {
       expect(r.headers['X-Content-Type-Options']).toBe('nosniff')
       expect(r.headers['Cache-Control']).toBe('no-store')
       expect(r.headers['Referrer-Policy']).toBe('no-referrer')
+      expect(r.headers['X-DNS-Prefetch-Control']).toBe('off')
     }
     expect(APP_CSP).toMatch(/^sandbox allow-scripts allow-forms allow-modals; default-src 'none'; /)
     expect(APP_CSP).toContain("connect-src 'none'")
