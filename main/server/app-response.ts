@@ -32,6 +32,12 @@ export interface AppRequest {
   base: string
   /** Who may frame the app (CSP frame-ancestors), e.g. "'self'" or 'app://datdot'. */
   frameAncestors: string
+  /**
+   * The origin the app is served from (server: `http://<Host>`). When given, the CSP's sources
+   * name `<origin><base>/` instead of 'self', so the app loads its own files only, not the rest
+   * of the server's (the UI's bundle, other paths). Electron needs none: there each cap is a host.
+   */
+  origin?: string
 }
 
 export interface AppResponse { status: number, headers: Record<string, string>, body: Buffer }
@@ -40,6 +46,7 @@ export interface AppResponse { status: number, headers: Record<string, string>, 
 export const RUNTIME_PATH = '/.datdot/runtime.js'
 const MAX_PATH_CHARS = 1024
 const CAP_RE = /^[A-Za-z0-9_-]{1,128}$/
+const ORIGIN_RE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/
 
 export const APP_CSP = [
   'sandbox allow-scripts allow-forms allow-modals',
@@ -81,10 +88,10 @@ export function appContentType (path: string): string {
   return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream'
 }
 
-/** The headers of every answer, found or not. */
-export function appHeaders (frameAncestors: string): Record<string, string> {
+/** The headers of every answer, found or not; `self` stands for the app's own files in the CSP. */
+export function appHeaders (frameAncestors: string, self = "'self'"): Record<string, string> {
   return {
-    'Content-Security-Policy': `${APP_CSP}; frame-ancestors ${frameAncestors}`,
+    'Content-Security-Policy': `${APP_CSP.replaceAll("'self'", self)}; frame-ancestors ${frameAncestors}`,
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'no-store',
     'Referrer-Policy': 'no-referrer',
@@ -143,11 +150,11 @@ export function injectRuntime (html: string, src: string): string {
   return bom + text.slice(0, at) + tag + text.slice(at)
 }
 
-function answer (status: number, frameAncestors: string, body: Buffer | string, type: string, extra: Record<string, string> = {}): AppResponse {
+function answer (status: number, headers: Record<string, string>, body: Buffer | string, type: string, extra: Record<string, string> = {}): AppResponse {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body
   return {
     status,
-    headers: { ...appHeaders(frameAncestors), 'Content-Type': type, 'Content-Length': String(bytes.length), ...extra },
+    headers: { ...headers, 'Content-Type': type, 'Content-Length': String(bytes.length), ...extra },
     body: bytes
   }
 }
@@ -155,15 +162,18 @@ function answer (status: number, frameAncestors: string, body: Buffer | string, 
 /** The answer to one request for an app file (never throws for a bad request: 404 / 405). */
 export async function appResponse (previews: PreviewResolver | undefined, req: AppRequest): Promise<AppResponse> {
   const text = 'text/plain; charset=utf-8'
-  if (req.method !== 'GET') return answer(405, req.frameAncestors, 'Method not allowed', text, { Allow: 'GET' })
-  const source = CAP_RE.test(req.cap) ? previews?.(req.cap) ?? null : null
-  if (source === null) return answer(404, req.frameAncestors, 'No such app preview (it ended or never was)', text)
-  if (req.path === RUNTIME_PATH) return answer(200, req.frameAncestors, appRuntimeSource(), appContentType(RUNTIME_PATH))
+  const validCap = CAP_RE.test(req.cap)
+  const ownFiles = validCap && req.origin !== undefined && ORIGIN_RE.test(req.origin) ? `${req.origin}${req.base}/` : "'self'"
+  const headers = appHeaders(req.frameAncestors, ownFiles)
+  if (req.method !== 'GET') return answer(405, headers, 'Method not allowed', text, { Allow: 'GET' })
+  const source = validCap ? previews?.(req.cap) ?? null : null
+  if (source === null) return answer(404, headers, 'No such app preview (it ended or never was)', text)
+  if (req.path === RUNTIME_PATH) return answer(200, headers, appRuntimeSource(), appContentType(RUNTIME_PATH))
   const path = appPath(req.path, source.entry)
-  if (path === null) return answer(404, req.frameAncestors, 'Not found', text)
+  if (path === null) return answer(404, headers, 'Not found', text)
   const bytes = await source.read(path).catch(() => null)
-  if (bytes === null) return answer(404, req.frameAncestors, 'Not found', text)
+  if (bytes === null) return answer(404, headers, 'Not found', text)
   const type = appContentType(path)
-  if (!type.startsWith('text/html')) return answer(200, req.frameAncestors, bytes, type)
-  return answer(200, req.frameAncestors, injectRuntime(bytes.toString('utf8'), req.base + RUNTIME_PATH), type)
+  if (!type.startsWith('text/html')) return answer(200, headers, bytes, type)
+  return answer(200, headers, injectRuntime(bytes.toString('utf8'), req.base + RUNTIME_PATH), type)
 }

@@ -24,7 +24,9 @@ export async function serveAppRoute (previews: PreviewResolver | undefined, req:
     cap,
     path: slash < 0 ? '' : rest.slice(slash),
     base: RUN_PREFIX + cap,
-    frameAncestors: "'self'"
+    frameAncestors: "'self'",
+    // The Host header was checked by the server (a loopback name and this port).
+    origin: `http://${req.headers.host ?? ''}`
   })
   if (slash < 0 && answer.status === 200) {
     // `/run/<cap>` without its slash: the page's relative links would resolve outside the app.

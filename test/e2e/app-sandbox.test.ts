@@ -41,7 +41,15 @@ const socket = () => new Promise((resolve) => {
   ws.onopen = () => resolve('open')
   ws.onerror = () => resolve('error')
 })
+const uiScript = () => new Promise((resolve) => {
+  const el = document.createElement('script')
+  el.src = '/host.js'
+  el.onload = () => resolve('loaded')
+  el.onerror = () => resolve('refused')
+  document.head.append(el)
+})
 async function probe () {
+  results.uiScript = await uiScript()
   results.fetch = await fetch('/api/call/getStatus', { method: 'POST', body: '{}' }).then((r) => 'status ' + r.status, (e) => 'blocked:' + e.name)
   results.websocket = await socket()
   results.listed = await datdot.vault.list('/').catch((e) => 'error ' + e.code)
@@ -159,6 +167,12 @@ describe('a hostile app running in the sandboxed preview frame', () => {
     expect(results.fetch).toBe('blocked:TypeError')
     expect(results.websocket).not.toBe('open')
     expect(results.violations).toEqual(expect.arrayContaining(['connect-src']))
+  })
+
+  it("cannot load the server's other files, the UI's scripts included", async () => {
+    const results = await probe()
+    expect(results.uiScript).toBe('refused')
+    expect(results.violations).toEqual(expect.arrayContaining(['script-src-elem']))
   })
 
   it('cannot open windows or navigate the top window', async () => {

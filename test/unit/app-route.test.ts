@@ -87,6 +87,17 @@ describe('the app preview answers', () => {
     expect(APP_CSP).not.toMatch(/allow-same-origin|allow-popups|allow-top-navigation/)
   })
 
+  it("names the app's own files instead of 'self' when it knows the origin, and never a bad origin", async () => {
+    const own = (await get('/app.js', { origin: 'http://127.0.0.1:4000' })).headers['Content-Security-Policy']
+    expect(own).toContain(`script-src http://127.0.0.1:4000/run/${CAP}/ 'unsafe-inline'; style-src http://127.0.0.1:4000/run/${CAP}/ 'unsafe-inline'`)
+    expect(own).toContain(`img-src http://127.0.0.1:4000/run/${CAP}/ data: blob:`)
+    expect(own).toMatch(/frame-ancestors 'self'$/)
+    expect(own.split("'self'")).toHaveLength(2)
+    for (const origin of ['http://a b', "http://x'; script-src *", 'javascript:1']) {
+      expect((await get('/app.js', { origin })).headers['Content-Security-Policy']).toBe(`${APP_CSP}; frame-ancestors 'self'`)
+    }
+  })
+
   it('serves the entry for the bare path and the runtime under .datdot, injected first in <head>', async () => {
     const r = await get('/')
     expect(r.status).toBe(200)
@@ -175,6 +186,7 @@ describe('the /run/ route of the loopback server', () => {
     expect(r.headers['x-frame-options']).toBeUndefined()
     expect(r.headers['cross-origin-opener-policy']).toBeUndefined()
     expect(r.headers['content-security-policy']).toContain("frame-ancestors 'self'")
+    expect(r.headers['content-security-policy']).toContain(`script-src http://127.0.0.1:${port}/run/${CAP}/ 'unsafe-inline'`)
   })
 
   it('redirects the cap without its slash, and refuses HEAD and POST with a 405', async () => {
