@@ -38,7 +38,8 @@ export const CONTENT_SECURITY_POLICY = [
   "media-src 'self' blob:",
   "worker-src 'none'",
   "child-src 'none'",
-  "frame-src 'none'",
+  // Running apps only (main/electron/app-scheme.ts): sandboxed, opaque-origin frames.
+  "frame-src datdot-app:",
   "frame-ancestors 'none'",
   "object-src 'none'",
   "base-uri 'none'",

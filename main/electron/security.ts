@@ -10,13 +10,14 @@ import {
   APP_SCHEME, SECURITY_HEADERS, CONTENT_SECURITY_POLICY,
   resolveAppFile, mimeTypeFor, navigationDecision, safeExternalUrl
 } from './policy.js'
+import { PREVIEW_SCHEME, PREVIEW_SCHEME_PRIVILEGES, frameNavigationAllowed } from './app-scheme.js'
 
 /** Must run before app 'ready': makes app:// a standard, secure scheme (a real origin). */
 export function registerAppScheme (): void {
   protocol.registerSchemesAsPrivileged([{
     scheme: APP_SCHEME,
     privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, codeCache: true }
-  }])
+  }, PREVIEW_SCHEME_PRIVILEGES])
 }
 
 /** Serves `rendererDir` (dist/renderer) on app://datdot/, read-only, with the security headers. */
@@ -40,7 +41,7 @@ export function serveAppProtocol (ses: Session, rendererDir: string): void {
 }
 
 /** Schemes the page may load from at all; everything else (http, https, ws, file...) is cancelled. */
-const ALLOWED_REQUEST_SCHEMES = new Set([`${APP_SCHEME}:`, 'data:', 'blob:', 'devtools:', 'chrome-extension:'])
+const ALLOWED_REQUEST_SCHEMES = new Set([`${APP_SCHEME}:`, `${PREVIEW_SCHEME}:`, 'data:', 'blob:', 'devtools:', 'chrome-extension:'])
 
 export function hardenSession (ses: Session): void {
   ses.setPermissionRequestHandler((_wc, _permission, callback) => { callback(false) })
@@ -60,6 +61,8 @@ export function hardenSession (ses: Session): void {
   // Defence in depth: any response that reaches the page through the network stack carries the
   // CSP too (app:// responses get it from serveAppProtocol).
   ses.webRequest.onHeadersReceived((details, callback) => {
+    // A running app keeps its own sandbox CSP (main/electron/app-scheme.ts); the UI's would break it.
+    if (details.url.startsWith(`${PREVIEW_SCHEME}:`)) { callback({}); return }
     callback({
       responseHeaders: {
         ...details.responseHeaders,
@@ -88,8 +91,9 @@ function hardenWebContents (contents: WebContents, log: (msg: string) => void): 
     else log(`blocked navigation to ${String(url).slice(0, 100)}`)
   })
   contents.on('will-frame-navigate', (event) => {
-    // Sub-frames are forbidden by the CSP; refuse their navigation as well.
-    if (!event.isMainFrame) event.preventDefault()
+    // The only sub-frame allowed is a running app's (datdot-app://, which the CSP's frame-src
+    // allows); refuse any other frame navigation. The top frame is held by will-navigate.
+    if (!event.isMainFrame && !frameNavigationAllowed(event.url, event.isMainFrame)) event.preventDefault()
   })
   contents.on('will-redirect', (event) => { event.preventDefault() })
   contents.on('will-attach-webview', (event) => { event.preventDefault() })

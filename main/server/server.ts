@@ -32,6 +32,8 @@ import { downloadUrl, driveFor } from '../api/handlers-drives.js'
 import { withView, statPath } from '../engine/drive-ops.js'
 import { decodeUrlPart, meterBody, readBody, requestUrl, sendJson } from './http-body.js'
 import { serveSocket, type SocketCounters } from './ws-session.js'
+import { RUN_PREFIX, serveAppRoute } from './app-route.js'
+import type { PreviewResolver } from './app-response.js'
 
 export interface ApiServerOptions {
   engine: Engine
@@ -50,6 +52,8 @@ export interface ApiServerOptions {
   maxInFlightPerSocket?: number
   /** Unsent bytes one WebSocket may queue before it is cut off (default 16 MiB). */
   maxWsBufferedBytes?: number
+  /** Running apps' preview capabilities (GET /run/<cap>/...; main/server/app-route.ts). */
+  previews?: PreviewResolver
 }
 
 export interface DaemonFile { port: number, pid: number, url: string }
@@ -70,6 +74,8 @@ export const CSP = [
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
+  // Apps run in a sandboxed frame served from /run/ (app-route.ts).
+  "frame-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'"
@@ -257,9 +263,10 @@ export class ApiServer extends Resource {
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
     if (!this.hostAllowed(req)) throw DatdotError.forbidden('unexpected Host header')
+    const url = requestUrl(req.url, this.origin)
+    if (url.pathname.startsWith(RUN_PREFIX)) return serveAppRoute(this.opts.previews, req, res, url.pathname)
     const caller = this.callerKind(req)
     if (caller === null) throw DatdotError.forbidden('cross-origin requests are not allowed')
-    const url = requestUrl(req.url, this.origin)
     const path = url.pathname
 
     if (path.startsWith('/api/download/') && req.method === 'GET') return this.download(path.slice('/api/download/'.length), res)

@@ -222,7 +222,7 @@ describe('Electron shell (with a stand-in for electron)', () => {
     expect(prefs?.preload).toBe(join(root, 'dist', 'preload', 'index.cjs'))
     expect(win.url).toBe('app://datdot/index.html')
     const privileges: unknown = expect.objectContaining({ standard: true, secure: true })
-    expect(fake.state.schemes).toEqual([expect.objectContaining({ scheme: 'app', privileges })])
+    expect(fake.state.schemes).toEqual([expect.objectContaining({ scheme: 'app', privileges }), expect.objectContaining({ scheme: 'datdot-app' })])
   })
 
   it('serves the renderer on app:// with the CSP header and nothing outside it', async () => {
