@@ -24,6 +24,7 @@ import { NodeHost } from '../server/node-host.js'
 import type { EventData, EventName, Handlers } from '../shared/contract.js'
 import { APP_ENTRY_URL, followUpdateNotification, NotificationThrottle, parseShellArgs, type ShellOptions } from './policy.js'
 import { registerAppScheme, serveAppProtocol, hardenSession, hardenAllWebContents } from './security.js'
+import { servePreviewScheme } from './app-scheme.js'
 import { registerIpc, forwardEvent, type IpcOptions } from './ipc.js'
 import { createShellMethods, type ShellMethods } from './shell-methods.js'
 
@@ -190,6 +191,7 @@ async function start (): Promise<void> {
   const ses = session.defaultSession
   hardenSession(ses)
   serveAppProtocol(ses, paths.renderer)
+  servePreviewScheme(ses, () => (cap) => engine?.apps.preview(cap) ?? null)
 
   const h = await NodeHost.start({ node: { storage, bootstrap, chain: options.chain ?? defaultChain(), offline: options.offline } })
   host = h

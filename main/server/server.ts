@@ -218,6 +218,9 @@ export class ApiServer extends Resource {
    * calls, uploads, downloads and event broadcasts go to `engine` and `handlers`; open WebSockets
    * stay connected and their next call reaches the new node.
    */
+  /** App previews of the node served now (main/engine/apps.ts), following useNode. */
+  private readonly enginePreviews: PreviewResolver = (cap) => this.opts.engine.apps.preview(cap)
+
   useNode (engine: Engine, handlers: AnyHandlers): void {
     this.opts.engine = engine
     this.opts.handlers = handlers
@@ -264,7 +267,7 @@ export class ApiServer extends Resource {
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
     if (!this.hostAllowed(req)) throw DatdotError.forbidden('unexpected Host header')
     const url = requestUrl(req.url, this.origin)
-    if (url.pathname.startsWith(RUN_PREFIX)) return serveAppRoute(this.opts.previews, req, res, url.pathname)
+    if (url.pathname.startsWith(RUN_PREFIX)) return serveAppRoute(this.opts.previews ?? this.enginePreviews, req, res, url.pathname)
     const caller = this.callerKind(req)
     if (caller === null) throw DatdotError.forbidden('cross-origin requests are not allowed')
     const path = url.pathname
