@@ -41,6 +41,8 @@ export const FOLLOW_SYNC_MIGRATIONS: readonly Migration[] = [
 /** The cache limit of an on-demand follow unless one is given. */
 export const ON_DEMAND_LIMIT_BYTES = 1024 ** 3
 const MAX_ROOTS = 256
+/** How often a sparse follow counts its usage again while file contents arrive. */
+const USAGE_MS = 250
 
 export interface SyncSettings {
   mode: FollowMode
@@ -125,6 +127,7 @@ export class FollowSync {
   private working: Promise<void> | null = null
   private again = false
   private lastRead: string | null = null
+  private usageTimer: NodeJS.Timeout | null = null
   private closed = false
 
   constructor (private readonly drive: Hyperdrive, private readonly key: string, private readonly store: SyncStore,
@@ -191,11 +194,23 @@ export class FollowSync {
     this.store.noteRead(this.key, path, now)
   }
 
-  /** Blocks of file contents arrived: over the limit (a cheap bound first), clear. */
+  /**
+   * Blocks of file contents arrived: over the limit (a cheap bound first), clear now; else count
+   * usage again soon (at most every USAGE_MS while blocks arrive).
+   */
   downloaded (): void {
     const s = this.settings
-    if (s.mode === 'all' || s.cacheLimitBytes === null || this.blobs === null) return
-    if (coreBytesHeld(this.blobs) > s.cacheLimitBytes) this.refresh().catch(this.hooks.onError)
+    if (s.mode === 'all' || this.blobs === null || this.closed) return
+    if (s.cacheLimitBytes !== null && coreBytesHeld(this.blobs) > s.cacheLimitBytes) {
+      this.refresh().catch(this.hooks.onError)
+      return
+    }
+    if (this.usageTimer !== null) return
+    this.usageTimer = setTimeout(() => {
+      this.usageTimer = null
+      this.refresh().catch(this.hooks.onError)
+    }, USAGE_MS)
+    this.usageTimer.unref()
   }
 
   /** Recounts usage and clears what is over the limit; concurrent calls share one pass (and one more after). */
@@ -233,6 +248,7 @@ export class FollowSync {
 
   async close (): Promise<void> {
     this.closed = true
+    if (this.usageTimer !== null) clearTimeout(this.usageTimer)
     this.all?.destroy()
     for (const d of this.ranges) d.destroy()
     this.ranges.clear()

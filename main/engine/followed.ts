@@ -283,7 +283,10 @@ export class Followed {
     else if (peers === 0) state = 'offline'
     else state = complete ? 'synced' : 'syncing'
     const s = this.sync.settings
-    const blobsHeld = blobs === null ? 0 : coreBytesHeld(blobs)
+    // Mode 'all' holds (nearly) every block: counted from the core. A sparse follow holds some
+    // blocks of some files: counted per file by its last usage pass (follow-sync.ts).
+    const sparse = s.mode !== 'all' && !(blobs !== null && blobs.length > 0 && blobs.contiguousLength === blobs.length)
+    const blobsHeld = blobs === null ? 0 : sparse ? this.sync.usage.bytesKept + this.sync.usage.bytesClearable : coreBytesHeld(blobs)
     return {
       key: this.id,
       link: formatLink(this.id, this.row.path, this.row.read_key === null ? null : parseKey(this.row.read_key)),
