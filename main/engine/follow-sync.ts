@@ -228,8 +228,10 @@ export class FollowSync {
   private async pass (): Promise<void> {
     const blobs = this.blobs
     if (blobs === null || this.closed) return
+    // Mode 'all' keeps everything: nothing to count apart or clear (followed.ts counts the core).
+    if (this.settings.mode === 'all') { this.usage = { bytesKept: 0, bytesClearable: 0 }; return }
     let files = await scanFiles(this.drive, blobs, this.keptPath, this.reads)
-    const clears = this.settings.mode === 'all' ? [] : chooseClears(files, this.settings.cacheLimitBytes, this.lastRead)
+    const clears = chooseClears(files, this.settings.cacheLimitBytes, this.lastRead)
     if (clears.length > 0 && !this.closed) {
       await clearFiles(blobs, clears)
       files = await scanFiles(this.drive, blobs, this.keptPath, this.reads)

@@ -153,7 +153,9 @@ export class Follows extends Resource {
   /** A file of a followed drive is read (opened, exported): most recently used for the cache. Other keys are ignored. */
   noteRead (key: string | undefined, path: string): void {
     if (key === undefined || !this.has(key)) return
-    this.get(key).sync.noteRead(drivePath(path))
+    let p: string
+    try { p = drivePath(path) } catch { return } // the read itself says why the path is bad
+    this.get(key).sync.noteRead(p)
   }
 
   /**

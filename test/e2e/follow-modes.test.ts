@@ -10,6 +10,12 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
 import { CHROMIUM_ARGS, dropFiles, row, selectSpace, shots, type DropFile } from './ui-helpers.js'
 
+/** Closes the toasts, so the screenshots show the card under them. */
+async function dismissToasts (page: Page): Promise<void> {
+  const close = page.getByRole('button', { name: 'Dismiss' })
+  while (await close.count() > 0) await close.first().click()
+}
+
 describe('following a drive on demand from the Peers page', () => {
   let testnet: Testnet | undefined
   let a: DaemonProc | undefined
@@ -65,13 +71,15 @@ describe('following a drive on demand from the Peers page', () => {
     const [download] = await Promise.all([pageB.waitForEvent('download'), fileRow.locator('[data-testid=download]').click()])
     expect((await readFile(await download.path())).equals(photo.bytes)).toBe(true)
     await pageB.locator('[data-testid=follow-disk]', { hasText: '293 KiB could be cleared' }).waitFor()
-    await shots(pageB, 'follow-modes-read')
+    await dismissToasts(pageB)
+    await shots(pageB, 'follow-modes-read', { bottom: true })
   })
 
   it('pins the drive: the card lists the pin and counts its files as kept', async () => {
     await pageB.click('[data-testid=pin-folder]')
     await pageB.locator('[data-testid=unpin]').waitFor()
     await pageB.locator('[data-testid=follow-disk]', { hasText: '0 B could be cleared' }).waitFor()
-    await shots(pageB, 'follow-modes-pinned')
+    await dismissToasts(pageB)
+    await shots(pageB, 'follow-modes-pinned', { bottom: true })
   })
 })
