@@ -64,6 +64,7 @@ export function createDriveHandlers (engine: Engine): DriveHandlers {
     },
     async exportPath ({ drive, path, version, dest, overwrite, wait }) {
       const d = await driveFor(engine, drive)
+      engine.follows.noteRead(drive, path)
       const view = at(d, version)
       const handle = engine.jobs.create('export', `Export ${path}`)
       const done = engine.jobs.run(handle, async (job) => {
@@ -89,6 +90,7 @@ export async function downloadUrl (engine: Engine, args: { drive?: string, path:
   const d = await driveFor(engine, args.drive)
   const entry = await withView(d, args.version, (view) => statPath(view, args.path))
   if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
+  engine.follows.noteRead(args.drive, entry.path)
   const ticket = engine.downloads.create({ drive: args.drive, path: entry.path, version: args.version }, owner)
   return { url: `/api/download/${ticket}` }
 }

@@ -1,17 +1,30 @@
 /**
- * API handlers of followed drives: follow a link, unfollow (optionally purging the local copy),
- * list them with live status. Reading a followed drive goes through handlers-drives.ts.
+ * API handlers of followed drives: follow a link (in a mode: everything, selected folders, on
+ * demand), change its mode, pin and unpin paths, unfollow (optionally purging the local copy),
+ * list them with live status and disk use. Reading a followed drive goes through handlers-drives.ts.
  */
 import type { Handlers } from '../shared/contract.js'
 import type { Engine } from '../engine/engine.js'
 
-export type FollowHandlers = Pick<Handlers, 'follow' | 'unfollow' | 'listFollows'>
+export type FollowHandlers = Pick<Handlers, 'follow' | 'unfollow' | 'listFollows' | 'setFollowMode' | 'pinPath' | 'unpinPath'>
 
 export function createFollowHandlers (engine: Engine): FollowHandlers {
   return {
-    async follow ({ link }) {
+    async follow ({ link, mode, folders, cacheLimitBytes }) {
       engine.assertOpen()
-      return engine.follows.follow(link)
+      return engine.follows.follow(link, { mode: mode ?? 'all', folders, cacheLimitBytes })
+    },
+    async setFollowMode ({ key, mode, folders, cacheLimitBytes }) {
+      engine.assertOpen()
+      return engine.follows.setMode(key, { mode, folders, cacheLimitBytes })
+    },
+    async pinPath ({ key, path }) {
+      engine.assertOpen()
+      return engine.follows.pinPath(key, path)
+    },
+    async unpinPath ({ key, path }) {
+      engine.assertOpen()
+      return engine.follows.unpinPath(key, path)
     },
     async unfollow ({ key, purge }) {
       engine.assertOpen()
@@ -20,7 +33,7 @@ export function createFollowHandlers (engine: Engine): FollowHandlers {
     },
     async listFollows () {
       engine.assertOpen()
-      return engine.follows.list()
+      return engine.follows.listCounted()
     }
   }
 }

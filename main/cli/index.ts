@@ -3,7 +3,7 @@
  * talks to the daemon of its storage folder. Failures print one line on stderr and exit 1;
  * usage errors (main/cli/args.ts) exit USAGE_EXIT_CODE (2), for every command. The commands on
  * files are in vault-commands.ts, on spaces in spaces-commands.ts, the rest of the engine's in
- * extra-commands.ts; this file holds the daemon, follows, status and main().
+ * extra-commands.ts, on follows in follow-commands.ts; this file holds the daemon, status and main().
  */
 import { resolve } from 'node:path'
 import type { CliCommand, CliContext } from './types.js'
@@ -13,31 +13,10 @@ import { vaultCommands } from './vault-commands.js'
 import { spacesCommands } from './spaces-commands.js'
 import { DatdotError, formatBytes } from '../shared/errors.js'
 import { defaultStorageDir, defaultChain, parseBootstrap, APP_VERSION } from '../engine/config.js'
-import { parseLink } from '../engine/paths.js'
-import type { FollowInfo } from '../shared/contract.js'
 import { startDaemon } from '../daemon.js'
 import { extraCommands } from './extra-commands.js'
+import { followCommands } from './follow-commands.js'
 import { parseArgs, parseGlobalArgs, usage, UsageError, USAGE_EXIT_CODE } from './args.js'
-
-// ---------------------------------------------------------------- output
-
-/** One follow: its state, for an offline one since when and the last version it saw, and whether it is locked (encrypted). */
-export function followLine (f: FollowInfo, nowMs = Date.now()): string {
-  const state = f.state === 'offline' && f.offlineSinceMs !== null
-    ? `offline for ${formatAge(nowMs - f.offlineSinceMs)} (last seen version ${f.version})`
-    : `${f.state}  v${f.version}`
-  const locked = f.locked === 'needs-key'
-    ? '  LOCKED: encrypted, follow its link with the read key (#key=)'
-    : f.locked === 'wrong-key' ? '  LOCKED: the read key does not open it' : ''
-  return `${f.link}  ${state}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}${locked}`
-}
-
-function formatAge (ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000))
-  if (s < 120) return `${s} s`
-  if (s < 7200) return `${Math.round(s / 60)} min`
-  return `${Math.round(s / 3600)} h`
-}
 
 // ---------------------------------------------------------------- commands
 
@@ -83,62 +62,7 @@ const commands: Record<string, CliCommand> = {
   },
   ...vaultCommands,
   ...spacesCommands,
-  follow: {
-    summary: 'Follow a hyper:// link: replicate it and get its updates. --wait waits until synced.',
-    usage: 'follow LINK [--wait]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { wait: { type: 'boolean' } })
-      if (p.positional.length !== 1) throw usage('follow needs one LINK')
-      return withClient(ctx, async (client) => {
-        let synced: ((f: FollowInfo) => void) | null = null
-        let lost: ((err: Error) => void) | null = null
-        const syncedP = new Promise<FollowInfo>((resolve, reject) => { synced = resolve; lost = reject })
-        syncedP.catch(() => {}) // awaited below only while not yet synced
-        const offLost = client.onLost((err) => lost!(err))
-        let key: string | null = null
-        const off = p.flags.wait
-          ? await client.on((name, data) => {
-            if (name === 'follow.status' && key !== null && (data as FollowInfo).key === key && (data as FollowInfo).state === 'synced') synced!(data as FollowInfo)
-          })
-          : () => {}
-        try {
-          let info = await client.call('follow', { link: p.positional[0] })
-          key = info.key
-          if (p.flags.wait && info.state !== 'synced') {
-            const again = (await client.call('listFollows', {})).find((f) => f.key === key)
-            info = again && again.state === 'synced' ? again : await syncedP
-          }
-          ctx.print(ctx.json ? info : followLine(info))
-        } finally { off(); offLost() }
-      })
-    }
-  },
-  unfollow: {
-    summary: 'Stop following a drive; --purge also deletes its local copy.',
-    usage: 'unfollow LINK|KEY [--purge]',
-    async run (argv, ctx) {
-      const p = parseArgs(argv, { purge: { type: 'boolean' } })
-      if (p.positional.length !== 1) throw usage('unfollow needs one LINK or KEY')
-      const key = parseLink(p.positional[0]).id
-      return withClient(ctx, async (client) => {
-        await client.call('unfollow', { key, purge: p.flags.purge })
-        ctx.print(ctx.json ? { ok: true } : `unfollowed ${key}`)
-      })
-    }
-  },
-  follows: {
-    summary: 'List followed drives with their status.',
-    usage: 'follows',
-    async run (argv, ctx) {
-      parseArgs(argv, {})
-      return withClient(ctx, async (client) => {
-        const list = await client.call('listFollows', {})
-        if (ctx.json) ctx.print(list)
-        else if (list.length === 0) ctx.print('(not following anything)')
-        else for (const f of list) ctx.print(followLine(f))
-      })
-    }
-  },
+  ...followCommands,
   status: {
     summary: 'Engine, network, vault and follow status.',
     usage: 'status [--json]',

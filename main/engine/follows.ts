@@ -13,18 +13,21 @@
  * kept with the follow in SQLite. Its blocks replicate either way; without the key, or with a
  * wrong one, the follow says it is locked (follow-key.ts), never advances its version, and every
  * read gets FORBIDDEN with the reason. Following the link with the key later unlocks it.
+ *
+ * The metadata core is downloaded in full in every mode (listing works); which file contents
+ * are downloaded and kept (mode, pins, cache limit) is follow-sync.ts's job.
  */
 import Hyperdrive from 'hyperdrive'
 import type Corestore from 'corestore'
-import type { Download } from 'hypercore'
-import type { Change, FollowInfo } from '../shared/contract.js'
+import type { Change, FollowInfo, FollowMode } from '../shared/contract.js'
 import { LIMITS } from '../shared/contract.js'
-import type { Db } from '../shared/db.js'
+import { migrate, type Db } from '../shared/db.js'
 import { DatdotError } from '../shared/errors.js'
-import { formatLink, keyId, parseKey, parseLink } from './paths.js'
-import { readKeyVerdict, type DriveLock } from './follow-key.js'
+import { drivePath, keyId, parseKey, parseLink } from './paths.js'
 import { Resource } from '../shared/resource.js'
-import { diffOf } from './drive-ops.js'
+import { statPath } from './drive-ops.js'
+import { FOLLOW_SYNC_MIGRATIONS, SyncStore, checkSettings } from './follow-sync.js'
+import { Followed, ROW_COLUMNS, type Row } from './followed.js'
 import type { Network } from './network.js'
 
 export interface FollowsOptions {
@@ -46,268 +49,8 @@ export interface FollowsOptions {
 /** Defaults: first look-up again after 1 s, then 2, 4, ... at most every 2 minutes per follow without a peer. */
 const HEAL_MS = { min: 1_000, max: 120_000 }
 
-interface Row {
-  key: string
-  path: string
-  added_ms: number
-  last_version: number
-  last_update_ms: number | null
-  /** The encrypted drive's read key (z-base-32), null for a plain drive. */
-  read_key: string | null
-}
-
-const ROW_COLUMNS = 'key, path, added_ms, last_version, last_update_ms, read_key'
-
-/** A session of the drive `id`, decrypting with `readKey` when it has one. */
-function openDrive (store: Corestore, id: string, readKey: string | null): Hyperdrive {
-  // A Hyperdrive closes the Corestore it is given: give it a session of its own.
-  return new Hyperdrive(store.session(), parseKey(id), readKey === null ? {} : { encryptionKey: Buffer.from(parseKey(readKey)) })
-}
-
-export class Followed {
-  readonly drive: Hyperdrive
-  bytesDownloaded = 0
-  /** Blobs-core length the current drive version needs (from the metadata), so 'synced' means every byte. */
-  private blobsNeeded = 0
-  /** The drive version blobsNeeded was read at; until it matches, the follow cannot be 'synced'. */
-  private blobsNeededVersion = -1
-  private blobsOpening: Promise<void> | null = null
-  private downloads: Download[] = []
-  private lastStatusMs = 0
-  private statusTimer: NodeJS.Timeout | null = null
-  private publishing: Promise<void> = Promise.resolve()
-  /** Since when this follow has had no peer (null while it has one). */
-  private offlineSinceMs: number | null = null
-  private healTimer: NodeJS.Timeout | null = null
-  private healDelayMs: number
-  /** Whether the drive reads with this follow's key: null yes, a DriveLock no, undefined not known yet. */
-  private lock: DriveLock | null | undefined = undefined
-  closed = false
-
-  constructor (private readonly owner: Follows, readonly id: string, public row: Row) {
-    this.drive = openDrive(owner.opts.store, id, row.read_key)
-    this.healDelayMs = owner.healMs.min
-  }
-
-  /** Checks (once block 0 is here) whether the drive reads with this follow's key; reports a change. */
-  async checkLock (): Promise<DriveLock | null | undefined> {
-    if (this.lock !== undefined || this.closed) return this.lock
-    const verdict = await readKeyVerdict(this.drive)
-    if (verdict !== undefined && this.lock === undefined && !this.closed) {
-      this.lock = verdict
-      if (verdict !== null) this.status(true)
-    }
-    return this.lock
-  }
-
-  /** Throws FORBIDDEN (with why) when the drive is encrypted and this follow's key does not open it. */
-  async assertReadable (): Promise<void> {
-    const lock = await this.checkLock()
-    if (lock) throw DatdotError.encryptedDrive(this.id, lock)
-  }
-
-  async open (): Promise<void> {
-    const drive = this.drive
-    await this.openDrive()
-    // With block 0 already here (a restart), know at once whether the key opens the drive, so
-    // the first status never calls a locked drive readable.
-    await this.checkLock()
-    const core = drive.core
-    core.on('append', this.onAppend)
-    core.on('peer-add', this.onPeer)
-    core.on('peer-remove', this.onPeer)
-    core.on('download', this.onDownload)
-    core.on('download', this.onMetadataBlock)
-    this.downloads.push(core.download({ start: 0, end: -1 }))
-    await this.owner.opts.network.join(drive.discoveryKey, { server: true, client: true })
-    this.watchPeers()
-    if (this.lock) { this.status(true); return }
-    // The blobs core is known once the first metadata block arrives; wire it up then.
-    this.openBlobs().catch(() => {})
-    if (core.length > 0) this.onAppend()
-  }
-
-  /**
-   * Opens the Hyperdrive. One whose header (block 0) is already here but does not decode with
-   * this follow's key fails to open: the follow is then locked and keeps only the metadata core
-   * (still replicated and announced, as ciphertext); close() closes what the failed open left.
-   */
-  private async openDrive (): Promise<void> {
-    try {
-      await this.drive.ready()
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'DECODING_ERROR') throw err
-      this.lock = this.drive.encryptionKey ? 'wrong-key' : 'needs-key'
-      await this.drive.core.ready()
-    }
-  }
-
-  /** Wires up the blobs core once, however many times it is asked for. */
-  private openBlobs (): Promise<void> {
-    if (this.blobsOpening === null) {
-      this.blobsOpening = this.openBlobsOnce().catch((err) => { this.blobsOpening = null; throw err })
-    }
-    return this.blobsOpening
-  }
-
-  private async openBlobsOnce (): Promise<void> {
-    const blobs = await this.drive.getBlobs()
-    if (!blobs || this.closed) return
-    blobs.core.on('download', this.onDownload)
-    blobs.core.on('append', this.onStatusChange)
-    blobs.core.on('peer-add', this.onPeer)
-    blobs.core.on('peer-remove', this.onPeer)
-    this.downloads.push(blobs.core.download({ start: 0, end: -1 }))
-    this.status(true)
-  }
-
-  private readonly onAppend = (): void => {
-    this.publishing = this.publishing.then(() => this.publishUpdate()).catch(() => {})
-  }
-
-  /** Block 0 (the header) arrived while the key was not checked yet: check it now. */
-  private readonly onMetadataBlock = (index: number): void => {
-    if (index === 0 && this.lock === undefined) this.onAppend()
-  }
-
-  private readonly onPeer = (): void => {
-    this.watchPeers()
-    this.status(true)
-  }
-
-  private peerCount (): number {
-    const blobs = this.drive.blobs?.core ?? null
-    return Math.max(this.drive.core.peers.length, blobs ? blobs.peers.length : 0)
-  }
-
-  /** Notes since when the follow has had no peer and, while it has none, looks the author up again. */
-  private watchPeers (): void {
-    if (this.closed) return
-    if (this.peerCount() > 0) {
-      this.offlineSinceMs = null
-      this.healDelayMs = this.owner.healMs.min
-      if (this.healTimer !== null) { clearTimeout(this.healTimer); this.healTimer = null }
-      return
-    }
-    this.offlineSinceMs ??= this.owner.now()
-    if (this.healTimer === null) this.scheduleHeal()
-  }
-
-  private scheduleHeal (): void {
-    this.healTimer = setTimeout(() => {
-      this.healTimer = null
-      if (this.closed || this.peerCount() > 0) return
-      this.owner.counters.heals++
-      this.owner.opts.network.refresh(this.drive.discoveryKey).catch(() => { this.owner.counters.healErrors++ })
-      this.healDelayMs = Math.min(this.healDelayMs * 2, this.owner.healMs.max)
-      this.scheduleHeal()
-    }, this.healDelayMs)
-    this.healTimer.unref()
-  }
-
-  /** The network resumed (it announces and looks everything up itself): start the heal delays over. */
-  networkResumed (): void {
-    if (this.closed || this.healTimer === null) return
-    clearTimeout(this.healTimer)
-    this.healDelayMs = this.owner.healMs.min
-    this.scheduleHeal()
-  }
-  private readonly onStatusChange = (): void => { this.status(false) }
-  private readonly onDownload = (_index: number, byteLength: number): void => {
-    this.bytesDownloaded += byteLength
-    this.status(false)
-  }
-
-  private async publishUpdate (): Promise<void> {
-    if (this.closed) return
-    // A locked drive (encrypted, without its key or with a wrong one) has no version to report.
-    if (await this.checkLock()) return
-    if (!this.drive.blobs) await this.openBlobs()
-    const version = this.drive.version
-    const from = Math.min(this.row.last_version, version)
-    const needed = await this.drive.getBlobsLength(version).catch(() => null)
-    if (needed !== null) {
-      this.blobsNeeded = Math.max(this.blobsNeeded, needed)
-      this.blobsNeededVersion = version
-    }
-    if (version <= this.row.last_version) { this.status(true); return }
-    const { changes, truncated } = await diffOf(this.drive, from, version)
-    if (this.closed) return
-    const now = this.owner.now()
-    this.row = { ...this.row, last_version: version, last_update_ms: now }
-    this.owner.saveProgress(this.id, version, now)
-    this.owner.opts.onUpdated({ key: this.id, version, changes, truncated })
-    this.status(true)
-  }
-
-  /**
-   * Emits follow.status. Forced calls emit now; the others are coalesced into one trailing
-   * emit at most every statusIntervalMs, computed when it fires, so the last state reached
-   * (e.g. 'synced' after the final block) is always reported.
-   */
-  status (force: boolean): void {
-    if (this.closed) return
-    if (force) {
-      if (this.statusTimer) { clearTimeout(this.statusTimer); this.statusTimer = null }
-      this.lastStatusMs = this.owner.now()
-      this.owner.opts.onStatus(this.info())
-      return
-    }
-    if (this.statusTimer !== null) return
-    const wait = Math.max(0, this.owner.statusIntervalMs - (this.owner.now() - this.lastStatusMs))
-    this.statusTimer = setTimeout(() => { this.statusTimer = null; this.status(true) }, wait)
-    this.statusTimer.unref()
-  }
-
-  info (): FollowInfo {
-    const core = this.drive.core
-    const blobs = this.drive.blobs?.core ?? null
-    const blobsTotal = Math.max(blobs ? blobs.length : 0, this.blobsNeeded)
-    const blocksTotal = core.length + blobsTotal
-    const blocksHave = Math.min(core.contiguousLength, core.length) + (blobs ? Math.min(blobs.contiguousLength, blobsTotal) : 0)
-    const peers = this.peerCount()
-    let state: FollowInfo['state']
-    if (core.length === 0) state = peers > 0 ? 'syncing' : 'connecting'
-    // Without a peer nobody can tell whether the author moved on: offline, at the last version seen.
-    else if (peers === 0) state = 'offline'
-    else if (blocksHave < blocksTotal || blobs === null || this.blobsNeededVersion !== this.drive.version) state = 'syncing'
-    else state = 'synced'
-    return {
-      key: this.id,
-      link: formatLink(this.id, this.row.path, this.row.read_key === null ? null : parseKey(this.row.read_key)),
-      path: this.row.path,
-      encrypted: this.row.read_key !== null,
-      locked: this.lock ?? null,
-      state,
-      version: this.drive.version,
-      peers,
-      bytesDownloaded: this.bytesDownloaded,
-      blocksHave,
-      blocksTotal,
-      addedMs: this.row.added_ms,
-      lastUpdateMs: this.row.last_update_ms,
-      offlineSinceMs: state === 'offline' ? (this.offlineSinceMs ?? this.owner.now()) : null
-    }
-  }
-
-  async close (): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    if (this.statusTimer) clearTimeout(this.statusTimer)
-    if (this.healTimer) clearTimeout(this.healTimer)
-    for (const d of this.downloads) d.destroy()
-    this.drive.core.off('append', this.onAppend)
-    this.drive.core.off('download', this.onMetadataBlock)
-    await this.owner.opts.network.leave(this.drive.discoveryKey).catch(() => {})
-    await this.publishing
-    await this.drive.close()
-    if (this.lock) {
-      // A drive that failed to open never closes its sessions itself.
-      await this.drive.core.close().catch(() => {})
-      await this.drive.corestore.close().catch(() => {})
-    }
-  }
-}
+/** What a follow downloads: its mode, the folders of mode 'folders', its cache limit (see follow-sync.ts). */
+export interface FollowModeArgs { mode: FollowMode, folders?: readonly string[], cacheLimitBytes?: number | null }
 
 export class Follows extends Resource {
   readonly opts: FollowsOptions
@@ -315,7 +58,9 @@ export class Follows extends Resource {
   readonly statusIntervalMs: number
   readonly healMs: { min: number, max: number }
   /** heals: topic look-ups asked by follows without a peer; healErrors: those that failed. */
-  readonly counters = { heals: 0, healErrors: 0 }
+  /** syncErrors: background fetches or clears of file contents that failed (retried on the next update). */
+  readonly counters = { heals: 0, healErrors: 0, syncErrors: 0 }
+  readonly syncStore: SyncStore
   private readonly drives = new Map<string, Followed>()
   private readonly onResumed = (): void => {
     for (const f of this.drives.values()) f.networkResumed()
@@ -329,9 +74,11 @@ export class Follows extends Resource {
     const heal = opts.healMs ?? HEAL_MS
     if (!(heal.min > 0 && heal.max >= heal.min)) throw DatdotError.invalidArgument('healMs needs 0 < min <= max')
     this.healMs = heal
+    this.syncStore = new SyncStore(opts.db)
   }
 
   protected async _open (): Promise<void> {
+    migrate(this.opts.db, 'follow-sync', FOLLOW_SYNC_MIGRATIONS, this.now)
     this.opts.network.on('resumed', this.onResumed)
     const rows = this.opts.db.prepare(`SELECT ${ROW_COLUMNS} FROM follows ORDER BY added_ms`).all() as Row[]
     for (const row of rows) {
@@ -367,14 +114,60 @@ export class Follows extends Resource {
     return [...this.drives.values()].map((f) => f.info())
   }
 
+  /** Like list(), with each follow's kept and clearable bytes counted again first. */
+  async listCounted (): Promise<FollowInfo[]> {
+    for (const f of this.drives.values()) await f.sync.refresh()
+    return this.list()
+  }
+
+  /** Changes what a follow downloads: switching to 'all' fetches the rest; to a sparse mode, clears over the limit. */
+  async setMode (key: string, args: FollowModeArgs): Promise<FollowInfo> {
+    const f = this.get(key)
+    await f.sync.setSettings(checkSettings(args, f.sync.settings))
+    f.status(true)
+    return f.info()
+  }
+
+  /** Pins a folder or file (NOT_FOUND if the drive has no such path): fetched now and kept through clears. */
+  async pinPath (key: string, path: string): Promise<FollowInfo> {
+    const f = this.get(key)
+    await f.assertReadable()
+    const p = (await statPath(f.drive, path)).path
+    const s = f.sync.settings
+    if (!s.pins.includes(p)) await f.sync.setSettings({ ...s, pins: [...s.pins, p] })
+    f.status(true)
+    return f.info()
+  }
+
+  /** Unpins a path (NOT_FOUND if it is not pinned): its contents become cache, cleared first when over the limit. */
+  async unpinPath (key: string, path: string): Promise<FollowInfo> {
+    const f = this.get(key)
+    const p = drivePath(path)
+    const s = f.sync.settings
+    if (!s.pins.includes(p)) throw DatdotError.notFound(`a pin of ${p}`)
+    await f.sync.setSettings({ ...s, pins: s.pins.filter((x) => x !== p) })
+    f.status(true)
+    return f.info()
+  }
+
+  /** A file of a followed drive is read (opened, exported): most recently used for the cache. Other keys are ignored. */
+  noteRead (key: string | undefined, path: string): void {
+    if (key === undefined || !this.has(key)) return
+    let p: string
+    try { p = drivePath(path) } catch { return } // the read itself says why the path is bad
+    this.get(key).sync.noteRead(p)
+  }
+
   /**
    * Follows a link. A link with a read key (#key=) follows an encrypted drive; following an
    * already followed drive with a new read key reopens it with that key (a plain link never
-   * drops the key a follow has).
+   * drops the key a follow has). `mode` says what it downloads (default everything); following
+   * an already followed drive keeps its mode (setMode changes it).
    */
-  async follow (link: string): Promise<FollowInfo> {
+  async follow (link: string, modeArgs: FollowModeArgs = { mode: 'all' }): Promise<FollowInfo> {
     if (this.closing) throw DatdotError.closed('engine')
     const parsed = parseLink(link)
+    const settings = checkSettings(modeArgs, null)
     if (this.opts.isOwnKey(parsed.key)) {
       throw DatdotError.invalidArgument('That link is one of your own spaces; share it with others to let them follow it')
     }
@@ -391,6 +184,7 @@ export class Follows extends Resource {
     const row: Row = { key: parsed.id, path: parsed.path, added_ms: this.now(), last_version: 0, last_update_ms: null, read_key: readKey }
     this.opts.db.prepare(`INSERT INTO follows (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
       .run(row.key, row.path, row.added_ms, row.last_version, row.last_update_ms, row.read_key)
+    this.syncStore.save(row.key, settings)
     return await this.start(row)
   }
 
@@ -403,6 +197,7 @@ export class Follows extends Resource {
     } catch (err) {
       this.drives.delete(row.key)
       this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(row.key)
+      this.syncStore.remove(row.key)
       await f.close().catch(() => {})
       throw DatdotError.from(err)
     }
@@ -415,6 +210,7 @@ export class Follows extends Resource {
     const f = this.get(key)
     this.drives.delete(f.id)
     this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(f.id)
+    this.syncStore.remove(f.id)
     await f.close()
     if (purge) {
       // Hypercore 11.37's purge() is broken (it calls a method that does not exist), so the

@@ -35,7 +35,7 @@ export { LIMITS, ErrorShape, type Exposure } from './contract-base.js'
 export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
 export { Visibility, SpaceInfo } from './contract-spaces.js'
 export { APP_LIMITS, AppPermission, AppTemplate, AppManifest, AppInfo } from './contract-apps.js'
-export { FollowState, FollowInfo } from './contract-follows.js'
+export { FollowState, FollowInfo, FollowMode } from './contract-follows.js'
 export { ChainStatus, Wallet, LedgerEntry, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview } from './contract-hosting.js'
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
 

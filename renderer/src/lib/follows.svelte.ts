@@ -1,5 +1,5 @@
 /** Drives the user follows: live status (follow.status), updates (follow.updated), browsing. */
-import type { EventData, FollowInfo } from '../../../main/shared/contract.js'
+import type { EventData, FollowInfo, FollowMode } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { DriveBrowser } from './drive-browser.svelte.js'
 import { toasts } from './toasts.svelte.js'
@@ -37,12 +37,26 @@ export class FollowsStore {
     if (this.browser) await this.browser.load()
   }
 
-  /** Follows a link; throws the engine's error (INVALID_LINK, ...) for the form to show. */
-  async follow (link: string): Promise<FollowInfo> {
-    const info = await this.#client.call('follow', { link: link.trim() })
+  /** Follows a link in a mode; throws the engine's error (INVALID_LINK, ...) for the form to show. */
+  async follow (link: string, mode: FollowMode = 'all', folders: string[] = []): Promise<FollowInfo> {
+    const info = await this.#client.call('follow', { link: link.trim(), mode, ...(mode === 'folders' ? { folders } : {}) })
     this.upsert(info)
     await this.select(info.key)
     return info
+  }
+
+  /** Changes what a follow downloads (to 'folders' with its folders). */
+  async setMode (key: string, mode: FollowMode, folders: string[] = []): Promise<void> {
+    this.upsert(await this.#client.call('setFollowMode', { key, mode, ...(mode === 'folders' ? { folders } : {}) }))
+  }
+
+  /** Pins a folder or file of a followed drive: downloaded now, kept through cache clears. */
+  async pin (key: string, path: string): Promise<void> {
+    this.upsert(await this.#client.call('pinPath', { key, path }))
+  }
+
+  async unpin (key: string, path: string): Promise<void> {
+    this.upsert(await this.#client.call('unpinPath', { key, path }))
   }
 
   async unfollow (key: string, purge: boolean): Promise<void> {
