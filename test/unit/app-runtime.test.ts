@@ -104,6 +104,21 @@ describe('the app runtime', () => {
     expect(Object.keys(bridgeCalls).sort()).toEqual(posted.map((m) => m.method).sort())
   })
 
+  it('takes each call\'s arguments as one object too, the shape the templates pass', () => {
+    const f = frame()
+    void f.datdot.vault.read({ path: '/n.json', encoding: 'base64' })
+    void f.datdot.vault.write({ path: '/n.json', data: 'e30=' })
+    void f.datdot.p2p.list({ key: 'k1', path: '/posts' })
+    void f.datdot.p2p.watch({ key: 'k2' }, () => {})
+    const posted = f.posted.slice(1).map((p) => FrameMessage.parse(p.message) as { method: BridgeCallName, args: unknown })
+    expect(posted.map((m) => [m.method, m.args])).toEqual([
+      ['vault.read', { path: '/n.json', encoding: 'base64' }],
+      ['vault.write', { path: '/n.json', data: 'e30=' }],
+      ['p2p.list', { key: 'k1', path: '/posts' }],
+      ['p2p.watch', { key: 'k2' }]
+    ])
+  })
+
   it("settles a call on the parent's result and ignores messages from anyone else", async () => {
     const f = frame()
     const read = f.datdot.vault.read('/a.txt') as Promise<unknown>
