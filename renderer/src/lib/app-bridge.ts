@@ -176,10 +176,10 @@ export class AppBridge {
     const call = this.#o.call
     const a = args as never
     switch (name) {
-      case 'vault.list': return await call('appDataList', { app, ...(a as Args<'appDataList'>) })
-      case 'vault.read': return await call('appDataRead', { app, ...(a as Args<'appDataRead'>) })
-      case 'vault.write': return await call('appDataWrite', { app, ...(a as Args<'appDataWrite'>) })
-      case 'vault.delete': return await call('appDataDelete', { app, ...(a as Args<'appDataDelete'>) })
+      case 'vault.list': return await call('appDataList', { ...(a as Omit<Args<'appDataList'>, 'app'>), app })
+      case 'vault.read': return await call('appDataRead', { ...(a as Omit<Args<'appDataRead'>, 'app'>), app })
+      case 'vault.write': return await call('appDataWrite', { ...(a as Omit<Args<'appDataWrite'>, 'app'>), app })
+      case 'vault.delete': return await call('appDataDelete', { ...(a as Omit<Args<'appDataDelete'>, 'app'>), app })
       case 'vault.link':
         await this.#consent({ kind: 'share' })
         return await call('appDataLink', { app })
@@ -189,8 +189,8 @@ export class AppBridge {
         await this.#consent({ kind: 'follow', link })
         return await call('appFollow', { app, link })
       }
-      case 'p2p.list': return await call('appFollowedList', { app, ...(a as Args<'appFollowedList'>) })
-      case 'p2p.read': return await call('appFollowedRead', { app, ...(a as Args<'appFollowedRead'>) })
+      case 'p2p.list': return await call('appFollowedList', { ...(a as Omit<Args<'appFollowedList'>, 'app'>), app })
+      case 'p2p.read': return await call('appFollowedRead', { ...(a as Omit<Args<'appFollowedRead'>, 'app'>), app })
       case 'p2p.watch': return this.#watchFollowed((a as { key: string }).key)
       case 'chain.status': return await call('getChainStatus', {})
       case 'chain.balance': {
