@@ -26,7 +26,8 @@ type ConsoleMessage = Extract<FrameMessage, { type: 'console' }>
 
 /** 'http://x/run/cap/app.js', 12, 5 -> 'app.js:12:5'. */
 export function location (source: string | undefined, line: number | undefined, column: number | undefined): string | null {
-  if (source === undefined && line === undefined) return null
+  // Muted cross-origin errors ('Script error.') come with no source and line 0: nothing to show.
+  if (!source && !line) return null
   const file = source ? baseName(source.replace(/[?#].*$/, '')) || source : '?'
   return `${file}${line !== undefined ? `:${line}` : ''}${column !== undefined ? `:${column}` : ''}`
 }
