@@ -132,7 +132,7 @@ export class AppBridge {
 
   async #run (method: string, rawArgs: unknown): Promise<unknown> {
     if (!Object.hasOwn(bridgeCalls, method)) {
-      throw new BridgeError('INVALID_ARGUMENT', `Unknown call "${method}": the app API has ${Object.keys(bridgeCalls).join(', ')}`)
+      throw new BridgeError('INVALID_ARGUMENT', `Unknown call "${method}" (docs/apps.md lists the app API)`)
     }
     const name = method as BridgeCallName
     const parsed = bridgeCalls[name].safeParse(rawArgs ?? {})
