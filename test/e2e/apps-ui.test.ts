@@ -76,6 +76,10 @@ describe('DatDot apps in the browser UI', () => {
 
   it('creates an app from the notes template, edits it, sees the preview and console, and finds its data in the Vault', async (ctx) => {
     if (!engineReady) ctx.skip('the apps engine is not on this branch: listApps is unavailable')
+    // The app may ask for a permission whenever it runs (the template at start, our script later): allow.
+    await page.addLocatorHandler(page.locator('[data-testid=app-question]'), async () => {
+      await page.locator('[data-testid=app-question] [data-testid=question-allow]').click()
+    })
     await shots(page, 'apps-empty')
     await page.locator('[data-testid=new-app]').click()
     await page.locator('[data-testid=app-name]').fill('E2E notes')

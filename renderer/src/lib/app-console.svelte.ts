@@ -46,8 +46,10 @@ export class AppConsole {
   }
 
   fromFrame (m: ConsoleMessage): void {
-    const prefix = m.kind === 'rejection' ? 'Unhandled rejection: ' : m.kind === 'error' ? 'Uncaught ' : ''
-    this.#push({ level: m.level, kind: m.kind, text: prefix + m.args.join(' '), where: location(m.source, m.line, m.column) })
+    const text = m.args.join(' ')
+    // The browser's own message for an uncaught error already starts with "Uncaught".
+    const prefix = m.kind === 'rejection' ? 'Unhandled rejection: ' : m.kind === 'error' && !text.startsWith('Uncaught') ? 'Uncaught ' : ''
+    this.#push({ level: m.level, kind: m.kind, text: prefix + text, where: location(m.source, m.line, m.column) })
   }
 
   fromCall (c: BridgeCallLine): void {

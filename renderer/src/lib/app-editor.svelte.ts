@@ -79,6 +79,8 @@ export class AppEditor {
     this.current = path
     if (this.buffers[path]) return
     const { text } = await this.#client.call('readAppFile', { app: this.app.id, path })
+    // Opened twice at once (the first file while the user clicks it): the first answer stays, with its edits.
+    if (this.buffers[path]) return
     this.buffers = { ...this.buffers, [path]: { path, text, saved: text, loaded: true } }
   }
 
