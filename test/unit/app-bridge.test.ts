@@ -152,6 +152,17 @@ describe('the app bridge', () => {
     expect(h.calls).toEqual([{ method: 'appPay', args: { app: 'app-1', to: '5Abc', amount: '1000', memo: 'coffee' } }])
   })
 
+  it('confirms a sponsorship with its replicas, days and price, then sponsors the app\'s data drive by its link', async () => {
+    const h = harness({ granted: ['payments'], respond: (method) => (method === 'appDataLink' ? { link: 'hyper://data' } : { planId: 4 }) })
+    h.send(callMsg(20, 'chain.requestSponsor', { price: '500' }))
+    expect(await h.result(20)).toMatchObject({ ok: true, value: { planId: 4 } })
+    expect(h.questions).toEqual([{ kind: 'sponsor', replicas: 3, days: 30, price: '500' }])
+    expect(h.calls).toEqual([
+      { method: 'appDataLink', args: { app: 'app-1' } },
+      { method: 'sponsor', args: { link: 'hyper://data', replicas: 3, days: 30, price: '500' } }
+    ])
+  })
+
   it('asks consent for a follow, showing the link, before following', async () => {
     const h = harness({ granted: ['p2p'], answer: () => true, respond: () => ({ key: 'k'.repeat(52) }) })
     h.send(callMsg(14, 'p2p.follow', { link: 'hyper://friend' }))
