@@ -8,16 +8,18 @@ import { FollowsStore } from './follows.svelte.js'
 import { JobsStore } from './jobs.svelte.js'
 import { HostingStore } from './hosting.svelte.js'
 import { BackupStore } from './backup.svelte.js'
+import { AppsStore } from './apps.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
 import { importDrop, importFiles, type Destination } from './transfer.js'
 import type { Job, NetworkStatus } from '../../../main/shared/contract.js'
 import { DatdotError } from '../../../main/shared/errors.js'
 
-export type Page = 'vault' | 'peers' | 'hosting' | 'backup'
+export type Page = 'vault' | 'peers' | 'apps' | 'hosting' | 'backup'
 export const PAGES: Array<{ id: Page, label: string }> = [
   { id: 'vault', label: 'Vault' },
   { id: 'peers', label: 'Peers' },
+  { id: 'apps', label: 'Apps' },
   { id: 'hosting', label: 'Hosting' },
   { id: 'backup', label: 'Backup' }
 ]
@@ -29,6 +31,7 @@ export class AppState {
   readonly jobs: JobsStore
   readonly hosting: HostingStore
   readonly backup: BackupStore
+  readonly apps: AppsStore
   page = $state<Page>('vault')
   connection = $state<ConnectionState>('connecting')
   /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
@@ -48,6 +51,7 @@ export class AppState {
     this.jobs = new JobsStore(client)
     this.hosting = new HostingStore(client)
     this.backup = new BackupStore(client)
+    this.apps = new AppsStore(client)
   }
 
   start (): void {
@@ -62,6 +66,7 @@ export class AppState {
       c.on('network.status', (status) => { this.network = status }),
       c.on('chain.status', (status) => { this.hosting.onChainStatus(status) }),
       c.on('ledger.entry', (entry) => { this.hosting.onLedgerEntry(entry) }),
+      c.on('apps.changed', () => { if (this.page === 'apps') void this.apps.load() }),
       c.onConnection((state) => {
         const wasOpen = this.connection === 'open'
         this.connection = state
@@ -85,7 +90,8 @@ export class AppState {
         this.vault.refresh(),
         this.follows.refresh(),
         this.jobs.refresh(),
-        this.page === 'hosting' ? this.hosting.refresh() : Promise.resolve()
+        this.page === 'hosting' ? this.hosting.refresh() : Promise.resolve(),
+        this.page === 'apps' ? this.apps.load() : Promise.resolve()
       ])
       this.network = status.network
     } catch (err) {
@@ -94,8 +100,11 @@ export class AppState {
   }
 
   async go (page: Page): Promise<void> {
+    // Leaving the apps page ends the running preview.
+    if (page !== 'apps' && this.apps.editor) await this.apps.close().catch((err) => handleError(err))
     this.page = page
     if (page === 'hosting') await this.hosting.refresh()
+    if (page === 'apps') await this.apps.load()
   }
 
   onJob = (job: Job): void => { this.jobs.update(job) }

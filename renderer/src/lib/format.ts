@@ -97,3 +97,9 @@ export function formatAmount (amount: string, decimals: number, symbol = ''): st
   const frac = decimals > 0 ? digits.slice(digits.length - decimals).replace(/0+$/, '') : ''
   return `${neg ? '-' : ''}${whole}${frac ? '.' + frac : ''}${symbol ? ' ' + symbol : ''}`
 }
+
+/** A space's name as shown: an app's data space reads "App data: <app>" (kind and appName are optional fields). */
+export function spaceLabel (space: { name: string }): string {
+  const s = space as { name: string, kind?: unknown, appName?: unknown }
+  return s.kind === 'app-data' && typeof s.appName === 'string' && s.appName !== '' ? `App data: ${s.appName}` : s.name
+}
