@@ -61,7 +61,7 @@ export class DatdotNode extends Engine {
 
   /** Starts the chain client (with its ledger) and the hosting service; loaded only when used. Leaves nothing open when it fails. */
   private async openChain (endpoint: string): Promise<ChainParts> {
-    this.assertOpen()
+    if (this.closing) throw DatdotError.closed('engine')
     const { ChainService } = await import('../chain/service.js')
     const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now, primaryKey: this.store.primaryKey })
     chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', { ...s, state: this.lazyChain?.state ?? 'running' }))
