@@ -52,6 +52,11 @@ export class LazyChain {
     return await this.starting
   }
 
+  /** Starts without a caller waiting: the outcome shows in `state`, `lastError` and the counters. */
+  startInBackground (): void {
+    this.start().catch(() => {})
+  }
+
   private async startOnce (): Promise<ChainParts> {
     this.counters.starts++
     this.setState('starting')

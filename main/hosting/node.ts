@@ -50,8 +50,11 @@ export class DatdotNode extends Engine {
       onStatus: (s) => { this.emitEvent('chain.status', s) }
     })
     this.lazyChain = lazy
-    const eager = endpoint !== 'embedded' || this.options.chainStart === 'eager' || startsAtOpen(this.db)
-    if (eager) await lazy.start()
+    // A ws:// endpoint or an eager start: at open, and a failure fails the open (as before).
+    if (endpoint !== 'embedded' || this.options.chainStart === 'eager') await lazy.start()
+    // A node that seeds or sponsors: started now without holding up the vault; a failure is kept
+    // in its status and the next call that needs the chain starts again.
+    else if (startsAtOpen(this.db)) lazy.startInBackground()
   }
 
   protected override async _close (): Promise<void> {

@@ -2,7 +2,7 @@
  * Light by default: a node with the default embedded chain opens without starting it, has its
  * chain and hosting methods from the start, starts the chain once on the first call that needs it
  * (concurrent callers share the start; a failed start is a coded error and the next call starts
- * again), and starts it when it opens if it seeds or sponsors a plan.
+ * again), and starts it when it opens (without waiting for it) if it seeds or sponsors a plan.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest'
 import { rm, writeFile } from 'node:fs/promises'
@@ -14,7 +14,7 @@ import { HostingStore } from '../../main/hosting/store.js'
 import { setSponsoring, startsAtOpen } from '../../main/hosting/lazy-chain.js'
 import type { ChainStatus } from '../../main/shared/contract.js'
 import { DatdotError } from '../../main/shared/errors.js'
-import { TempDirs, loopbackTestnet } from '../helpers/engines.js'
+import { TempDirs, loopbackTestnet, nextEvent } from '../helpers/engines.js'
 
 describe('the embedded chain starts when hosting is first used', () => {
   const tmp = new TempDirs()
@@ -33,6 +33,13 @@ describe('the embedded chain starts when hosting is first used', () => {
     nodes.push(node)
     await node.ready()
     return node
+  }
+
+  /** Resolves once the node's chain runs (rejects when its start failed). */
+  async function running (node: DatdotNode): Promise<void> {
+    if (node.lazyChain?.state === 'running') return
+    const s = await nextEvent(node, 'chain.status', (st) => st.state === 'running' || st.state === 'failed')
+    if (s.state === 'failed') throw node.lazyChain?.lastError ?? new Error('the chain did not start')
   }
 
   it('opens without the chain, answers its status as idle, and starts it once for concurrent callers after a failed start', async () => {
@@ -80,15 +87,18 @@ describe('the embedded chain starts when hosting is first used', () => {
     new HostingStore(first.db, { now: Date.now, proofsKept: 10 }).saveSettings({ seeding: true, storageBytes: 1e9, bandwidthBps: 1e6, region: 'eu' })
     await first.close()
     const seeder = await open(storage)
+    // started when it opened, without holding up the open
+    expect(seeder.lazyChain?.state).toBe('starting')
+    await running(seeder)
     expect(seeder.chain).not.toBeNull()
-    expect(seeder.lazyChain?.state).toBe('running')
     expect(seeder.lazyChain?.counters.starts).toBe(1)
     new HostingStore(seeder.db, { now: Date.now, proofsKept: 10 }).saveSettings({ seeding: false, storageBytes: 1e9, bandwidthBps: 1e6, region: 'eu' })
     setSponsoring(seeder.db, true)
     await seeder.close()
 
     const sponsor = await open(storage)
-    expect(sponsor.lazyChain?.state).toBe('running')
+    expect(sponsor.lazyChain?.state).toBe('starting')
+    await running(sponsor)
     // none of its plans is active on this chain: the next open is light again
     expect(startsAtOpen(sponsor.db)).toBe(false)
   }, 180_000)

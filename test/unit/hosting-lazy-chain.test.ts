@@ -68,6 +68,20 @@ describe('starting the chain on demand', () => {
     expect(statuses).toEqual(['starting', 'failed', 'starting', 'running'])
   })
 
+  it('keeps a failed start in the background in its status and counters, and starts again on the next call', async () => {
+    let opens = 0
+    const { lazy, statuses } = lazyWith(async () => {
+      if (++opens === 1) throw new Error('no disk')
+      return PARTS
+    })
+    lazy.startInBackground()
+    expect(lazy.state).toBe('starting')
+    await expect(lazy.start()).rejects.toMatchObject({ code: 'CHAIN_ERROR' })
+    expect(lazy.lastError?.message).toMatch(/no disk/)
+    expect(await lazy.start()).toBe(PARTS)
+    expect(statuses).toEqual(['starting', 'failed', 'starting', 'running'])
+  })
+
   it('keeps the code of a start that failed with a coded error', async () => {
     const { lazy } = lazyWith(async () => { throw DatdotError.invalidArgument('chain endpoint must be embedded or ws://') })
     await expect(lazy.start()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
