@@ -95,23 +95,31 @@ export class LazyChain {
   }
 }
 
-/** Whether the node should start its chain when it opens: it seeds, or it sponsors a plan. */
+/**
+ * Whether the node should start its chain when it opens: it seeds, or it sponsors a plan (as
+ * last seen on the chain), or it ran its chain before the sponsoring row existed (one start
+ * checks, and records the answer).
+ */
 export function startsAtOpen (db: Db): boolean {
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hosting_settings'").get()
-  if (table !== undefined) {
+  if (tableExists(db, 'hosting_settings')) {
     const row = db.prepare('SELECT seeding FROM hosting_settings WHERE id = 1').get() as { seeding: number } | undefined
     if (row?.seeding === 1) return true
   }
-  return db.prepare('SELECT 1 FROM settings WHERE name = ?').get(SPONSORING) !== undefined
+  const sponsoring = db.prepare('SELECT value FROM settings WHERE name = ?').get(SPONSORING) as { value: string } | undefined
+  if (sponsoring !== undefined) return sponsoring.value === '1'
+  return tableExists(db, 'chain_snapshots')
 }
 
-/** Records that this node sponsors a plan (or, with false, no longer does). */
+function tableExists (db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined
+}
+
+/** Records whether this node sponsors a plan. */
 export function setSponsoring (db: Db, on: boolean): void {
-  if (on) db.prepare("INSERT OR REPLACE INTO settings (name, value) VALUES (?, '1')").run(SPONSORING)
-  else db.prepare('DELETE FROM settings WHERE name = ?').run(SPONSORING)
+  db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)').run(SPONSORING, on ? '1' : '0')
 }
 
-/** After a start: forgets the sponsoring row when none of this node's plans is active any more. */
+/** After a start: records whether one of this node's plans is still active on the chain. */
 export function refreshSponsoring (db: Db, chain: ChainService): void {
   const me = chain.addressHex
   const active = Object.values(chain.market.plans).some((p) => p.sponsor === me && p.status === 'active')

@@ -142,4 +142,12 @@ describe('starting the chain when the node opens', () => {
     setSponsoring(db, false)
     expect(startsAtOpen(db)).toBe(false)
   })
+
+  it('starts once for a node that ran its chain before sponsoring was recorded, to find out', () => {
+    openDb()
+    db.exec('CREATE TABLE chain_snapshots (block_hash TEXT PRIMARY KEY) STRICT')
+    expect(startsAtOpen(db)).toBe(true)
+    setSponsoring(db, false)
+    expect(startsAtOpen(db)).toBe(false)
+  })
 })
