@@ -1,9 +1,11 @@
 // Builds everything into dist/: the engine, CLI, Electron main and benches (tsc), the preload
-// bundle (CommonJS, as sandboxed preloads require) and the renderer (Vite + Svelte).
+// bundle (CommonJS, as sandboxed preloads require) and the renderer (Vite + Svelte). Then writes
+// dist/.build-stamp.json (scripts/build-stamp.mjs) so `npm start` can skip the next build.
 import { spawnSync } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
+import { snapshotInputs, writeStamp } from './build-stamp.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
@@ -16,7 +18,9 @@ function run (cmd, args) {
   }
 }
 
+const inputs = snapshotInputs()
 rmSync(join(root, 'dist'), { recursive: true, force: true })
 run(bin('tsc'), ['-p', 'tsconfig.json'])
 if (existsSync(join(root, 'preload', 'vite.config.ts'))) run(bin('vite'), ['build', '--config', 'preload/vite.config.ts', '--logLevel', 'warn'])
 if (existsSync(join(root, 'renderer', 'vite.config.ts'))) run(bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'])
+writeStamp(inputs)

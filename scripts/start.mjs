@@ -1,4 +1,5 @@
-// `npm start` (after `npm run build`): runs the DatDot desktop app when the Electron binary is
+// `npm start`: builds dist/ when a source changed since the last build (scripts/build-stamp.mjs;
+// one line says whether and why), then runs the DatDot desktop app when the Electron binary is
 // installed; otherwise (an offline install, where electron's download is skipped) says so in
 // one line and runs the headless daemon with the browser UI in this process instead, which
 // prints the UI's address. Arguments are passed through to either:
@@ -8,6 +9,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { whyBuild } from './build-stamp.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -43,6 +45,19 @@ function runDaemon () {
   return import(pathToFileURL(join(root, 'bin', 'datdot.js')).href)
 }
 
+/** Builds dist/ unless it matches its sources; says which in one line. */
+function buildIfChanged () {
+  const why = whyBuild()
+  if (why === null) {
+    console.log('datdot: dist/ is up to date with its sources, no build (`npm run build` forces one)')
+    return
+  }
+  console.log(`datdot: building (${why})`)
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+
+buildIfChanged()
 const electron = electronBinary()
 
 if (electron === null) {

@@ -11,7 +11,8 @@ import { DatdotError } from '../shared/errors.js'
 
 export type AppsHandlers = Pick<Handlers, keyof typeof appMethods>
 
-export function createAppsHandlers (engine: Engine, chain: ChainService | null): AppsHandlers {
+/** `chain` gives the node's chain client (started on demand), or null on a node without one. */
+export function createAppsHandlers (engine: Engine, chain: () => Promise<ChainService | null>): AppsHandlers {
   const apps = (): Engine['apps'] => {
     engine.assertOpen()
     return engine.apps
@@ -40,10 +41,11 @@ export function createAppsHandlers (engine: Engine, chain: ChainService | null):
     appFollowedRead: async ({ app, key, path, encoding }) => apps().data.followedRead(app, key, path, encoding),
     appPay: async ({ app, to, amount }) => {
       apps().assertGranted(app, 'payments')
-      if (chain === null) throw DatdotError.forbidden('payments need the chain: this node runs without one (start it with a chain to pay from its wallet)')
       const planck = BigInt(amount)
       if (planck <= 0n) throw DatdotError.invalidArgument('the amount must be positive')
-      const r = await chain.transfer(to, planck)
+      const client = await chain()
+      if (client === null) throw DatdotError.forbidden('payments need the chain: this node runs without one (start it with a chain to pay from its wallet)')
+      const r = await client.transfer(to, planck)
       return { ok: true as const, blockHash: r.blockHash }
     }
   }

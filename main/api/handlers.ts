@@ -2,7 +2,7 @@
  * The engine's implementation of the API contract, composed from one handler table per area:
  * the node (handlers-app.ts), the recovery phrase (handlers-recovery.ts), reads of any drive (handlers-drives.ts), the vault
  * (handlers-vault.ts), its spaces (handlers-spaces.ts), follows (handlers-follows.ts), apps (handlers-apps.ts), and, on a DatdotNode with a chain, the
- * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts).
+ * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts), started on demand (handlers-on-demand.ts).
  * Handlers receive arguments already validated and defaulted by dispatch(); they validate what
  * the schema cannot (paths, keys) through the engine, which throws coded DatdotErrors.
  */
@@ -11,6 +11,7 @@ import type { Engine } from '../engine/engine.js'
 import type { DatdotNode } from '../hosting/node.js'
 import { createChainHandlers } from './handlers-chain.js'
 import { createHostingHandlers } from './handlers-hosting.js'
+import { createOnDemandHandlers } from './handlers-on-demand.js'
 import { createAppHandlers } from './handlers-app.js'
 import { createRecoveryHandlers } from './handlers-recovery.js'
 import { createDriveHandlers } from './handlers-drives.js'
@@ -29,15 +30,18 @@ type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'unpublish' | 'li
 export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
   const chain = 'chain' in engine ? engine.chain : null
   const hosting = 'hosting' in engine ? engine.hosting : null
+  // A node with a chain configured has its chain methods before the chain starts (on demand).
+  const lazy = 'lazyChain' in engine ? engine.lazyChain : null
   return {
-    ...(chain ? createChainHandlers({ chain, ledger: chain.ledger }) : {}),
-    ...(hosting ? createHostingHandlers(hosting) : {}),
+    ...(chain && !lazy ? createChainHandlers({ chain, ledger: chain.ledger }) : {}),
+    ...(hosting && !lazy ? createHostingHandlers(hosting) : {}),
+    ...(lazy ? createOnDemandHandlers(engine as DatdotNode, lazy) : {}),
     ...createAppHandlers(engine),
     ...createRecoveryHandlers(engine),
     ...createDriveHandlers(engine),
     ...createVaultHandlers(engine),
     ...createSpaceHandlers(engine),
     ...createFollowHandlers(engine),
-    ...createAppsHandlers(engine, chain)
+    ...createAppsHandlers(engine, async () => lazy !== null ? (await lazy.start()).chain : chain)
   }
 }

@@ -12,7 +12,7 @@ import { withClient } from './daemon-session.js'
 import { vaultCommands } from './vault-commands.js'
 import { spacesCommands } from './spaces-commands.js'
 import { DatdotError, formatBytes } from '../shared/errors.js'
-import { defaultStorageDir, defaultChain, parseBootstrap, APP_VERSION } from '../engine/config.js'
+import { defaultStorageDir, defaultChain, defaultChainStart, parseBootstrap, APP_VERSION } from '../engine/config.js'
 import { startDaemon } from '../daemon.js'
 import { extraCommands } from './extra-commands.js'
 import { followCommands } from './follow-commands.js'
@@ -37,7 +37,8 @@ const commands: Record<string, CliCommand> = {
         bootstrap: bootstrapText ? parseBootstrap(bootstrapText) : undefined,
         offline: flags.offline,
         port: flags.port ?? (process.env.DATDOT_PORT ? Number(process.env.DATDOT_PORT) : 0),
-        chain: flags.chain ?? defaultChain()
+        chain: flags.chain ?? defaultChain(),
+        chainStart: defaultChainStart()
       })
       ctx.print(`datdot daemon ready: ${daemon.server.url}`)
       if (!bootstrapText && !flags.offline) ctx.warn('networking: public DHT (set --bootstrap or DATDOT_BOOTSTRAP for a private network)')

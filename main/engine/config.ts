@@ -39,3 +39,11 @@ export const APP_VERSION = '0.1.0'
 export function defaultChain (env: NodeJS.ProcessEnv = process.env): string {
   return env.DATDOT_CHAIN ?? 'embedded'
 }
+
+/**
+ * When the embedded chain starts: DATDOT_CHAIN_START=eager starts it with the node (the old
+ * behaviour, the bench's baseline); otherwise it starts when hosting is first used.
+ */
+export function defaultChainStart (env: NodeJS.ProcessEnv = process.env): 'lazy' | 'eager' {
+  return env.DATDOT_CHAIN_START === 'eager' ? 'eager' : 'lazy'
+}

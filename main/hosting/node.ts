@@ -2,7 +2,8 @@
  * A DatDot node: the engine plus, when a chain is configured, the chain client (with its ledger)
  * and the hosting service. The engine sits below chain and hosting and knows nothing of them;
  * this subclass opens them after the engine's own services (and closes them before), loading
- * their modules only when a chain is used. The daemon and the Electron shell run this class.
+ * their modules only when a chain is used; the embedded chain starts when hosting is first used
+ * (lazy-chain.ts). The daemon and the Electron shell run this class.
  */
 import { join } from 'node:path'
 import Hyperswarm from 'hyperswarm'
@@ -13,18 +14,27 @@ import { Engine, type EngineOptions } from '../engine/engine.js'
 import type { ChainService } from '../chain/service.js'
 import type { HostingService, HostingServiceOptions } from './service.js'
 import { ownDrivesOf } from './own.js'
+import { LazyChain, startsAtOpen, refreshSponsoring, type ChainParts } from './lazy-chain.js'
 
 export interface NodeOptions extends EngineOptions {
   /** Chain endpoint: 'off' (default), 'embedded', or a ws:// URL. Used by the chain service. */
   chain?: string
+  /**
+   * When the embedded chain starts: 'lazy' (default: when hosting is first used, or at open when
+   * this node seeds or sponsors a plan; lazy-chain.ts) or 'eager' (at open). A ws:// endpoint
+   * always connects at open: it is cheap and the user asked for it.
+   */
+  chainStart?: 'lazy' | 'eager'
 }
 
 export class DatdotNode extends Engine {
   declare readonly options: NodeOptions
-  /** The chain client and ledger (null with chain 'off'). */
+  /** The chain client and ledger (null with chain 'off', and until the embedded chain starts). */
   chain: ChainService | null = null
-  /** Seeding, encoding and attesting for the hosting network (null with chain 'off' or offline). */
+  /** Seeding, encoding and attesting for the hosting network (null with chain 'off' or offline, and until the chain starts). */
   hosting: HostingService | null = null
+  /** The on-demand start of the chain (null with chain 'off'). */
+  lazyChain: LazyChain | null = null
 
   constructor (opts: NodeOptions) {
     super(opts)
@@ -33,27 +43,55 @@ export class DatdotNode extends Engine {
   protected override async _open (): Promise<void> {
     await super._open()
     const endpoint = this.options.chain ?? 'off'
-    if (endpoint !== 'off') await this.openChain(endpoint)
+    if (endpoint === 'off') return
+    const lazy = new LazyChain({
+      endpoint,
+      open: async () => await this.openChain(endpoint),
+      onStatus: (s) => { this.emitEvent('chain.status', s) }
+    })
+    this.lazyChain = lazy
+    // A ws:// endpoint or an eager start: at open, and a failure fails the open (as before).
+    if (endpoint !== 'embedded' || this.options.chainStart === 'eager') await lazy.start()
+    // A node that seeds or sponsors: started now without holding up the vault; a failure is kept
+    // in its status and the next call that needs the chain starts again.
+    else if (startsAtOpen(this.db)) lazy.startInBackground()
   }
 
-  /** Starts the chain client (with its ledger) and the hosting service; loaded only when used. */
-  private async openChain (endpoint: string): Promise<void> {
+  protected override async _close (): Promise<void> {
+    await this.lazyChain?.close()
+    await super._close()
+  }
+
+  /** Starts the chain client (with its ledger) and the hosting service; loaded only when used. Leaves nothing open when it fails. */
+  private async openChain (endpoint: string): Promise<ChainParts> {
+    if (this.closing) throw DatdotError.closed('engine')
     const { ChainService } = await import('../chain/service.js')
     const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now, primaryKey: this.store.primaryKey })
-    chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', s))
+    chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', { ...s, state: this.lazyChain?.state ?? 'running' }))
     chain.on('ledger-entry', (e: EventData<'ledger.entry'>) => this.emitEvent('ledger.entry', e))
-    await chain.ready()
+    let hosting: HostingService | null = null
+    try {
+      await chain.ready()
+      if (!this.options.offline) hosting = await this.openHosting(chain)
+    } catch (err) {
+      await chain.close().catch(() => {})
+      throw err
+    }
+    refreshSponsoring(this.db, chain)
     this.services.unshift(chain)
+    if (hosting !== null) this.services.unshift(hosting)
     this.chain = chain
+    this.hosting = hosting
+    return { chain, hosting }
+  }
 
-    if (this.options.offline) return
+  private async openHosting (chain: ChainService): Promise<HostingService> {
     const { HostingService } = await import('./service.js')
     const hosting = new HostingService({ ...hostingDepsOf(this), chain, storageDir: join(this.storage, 'hosting'), now: this.now })
     hosting.on('status', (s: EventData<'hosting.status'>) => this.emitEvent('hosting.status', s))
     hosting.on('proof', (p: EventData<'hosting.proof'>) => this.emitEvent('hosting.proof', p))
     await hosting.ready()
-    this.services.unshift(hosting)
-    this.hosting = hosting
+    return hosting
   }
 }
 

@@ -16,7 +16,13 @@ export const ChainStatus = z.object({
   blockNumber: z.number().int().nonnegative().nullable(),
   tokenSymbol: z.string().nullable(),
   tokenDecimals: z.number().int().nonnegative().nullable(),
-  address: z.string().nullable()
+  address: z.string().nullable(),
+  /**
+   * The embedded chain starts on demand: 'idle' until hosting is first used (or at start when
+   * seeding is on or a plan is sponsored), 'starting', 'running', 'failed' (the next call retries).
+   * Absent from nodes that do not start it on demand.
+   */
+  state: z.enum(['idle', 'starting', 'running', 'failed']).optional()
 })
 export type ChainStatus = z.infer<typeof ChainStatus>
 

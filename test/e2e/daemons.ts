@@ -101,10 +101,10 @@ export interface DaemonProc {
   token: string
 }
 
-export async function startDaemon (bootstrap: string, opts: { storage?: string, port?: number } = {}): Promise<DaemonProc> {
+export async function startDaemon (bootstrap: string, opts: { storage?: string, port?: number, chain?: string } = {}): Promise<DaemonProc> {
   const dir = opts.storage ?? await mkdtemp(join(tmpdir(), 'datdot-e2e-'))
   const s = await startCli(
-    ['daemon', '--storage', dir, '--bootstrap', bootstrap, '--port', String(opts.port ?? 0), '--chain', 'off'],
+    ['daemon', '--storage', dir, '--bootstrap', bootstrap, '--port', String(opts.port ?? 0), '--chain', opts.chain ?? 'off'],
     /^datdot daemon ready: (http:\/\/127\.0\.0\.1:(\d+))\/#token=([0-9a-f]+)\s*$/
   )
   const [, origin, port, token] = s.match

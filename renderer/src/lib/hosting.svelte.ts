@@ -1,6 +1,8 @@
 /**
  * Hosting network (chain status, wallet, ledger, earnings). Shown simply: each part loads on
  * its own and a missing chain ("--chain off") is a normal state, not an error toast.
+ * The embedded chain starts on demand (chain state 'idle' until then): refreshing never starts
+ * it; `start()` does, by loading the parts that need the chain.
  */
 import type { ChainStatus, EarningsRow, HostingOverview, HostingProof, HostingStatus, LedgerEntry, Wallet } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
@@ -23,6 +25,8 @@ export class HostingStore {
   saving = $state(false)
   loading = $state(false)
   loaded = $state(false)
+  /** The chain is being started from this page (start()). */
+  starting = $state(false)
 
   #client: Client
 
@@ -92,7 +96,24 @@ export class HostingStore {
     })
   }
 
-  async refresh (now = Date.now()): Promise<void> {
+  /** The chain waits to be started (on demand) or its last start failed: the page offers to start it. */
+  get waiting (): boolean {
+    const state = this.chain.value?.state
+    return state === 'idle' || state === 'failed' || (state === 'starting' && !this.starting)
+  }
+
+  /** Starts the chain (its first call that needs it does) and loads everything; a failure shows on the page. */
+  async start (): Promise<void> {
+    this.starting = true
+    try {
+      await this.refresh(Date.now(), true)
+    } finally {
+      this.starting = false
+    }
+  }
+
+  /** Reloads every part; without `start`, a chain that waits to be started stays so (only its status loads). */
+  async refresh (now = Date.now(), start = false): Promise<void> {
     this.loading = true
     const settle = async <T>(p: Promise<T>): Promise<Section<T>> => {
       try {
@@ -101,15 +122,24 @@ export class HostingStore {
         return { value: null, error: toApiError(err) }
       }
     }
-    const [chain, wallet, ledger, earnings, hosting] = await Promise.all([
-      settle(this.#client.call('getChainStatus', {})),
+    const chain = await settle(this.#client.call('getChainStatus', {}))
+    const state = chain.value?.state
+    if (!start && (state === 'idle' || state === 'failed' || state === 'starting')) {
+      this.chain = chain
+      this.loading = false
+      this.loaded = true
+      return
+    }
+    const [wallet, ledger, earnings, hosting] = await Promise.all([
       settle(this.#client.call('getWallet', {})),
       settle(this.#client.call('ledgerEntries', { limit: 50 }).then((r) => r.entries)),
       settle(this.#client.call('earnings', { fromMs: now - 30 * DAY, toMs: now })),
       settle(this.#client.call('getHosting', {}))
     ])
+    // after a start, the chain's status says how it went (running, or failed with the error below)
+    const after = start ? await settle(this.#client.call('getChainStatus', {})) : chain
     this.hosting = hosting
-    this.chain = chain
+    this.chain = start && after.value?.state === 'failed' ? { value: after.value, error: wallet.error } : after
     this.wallet = wallet
     this.ledger = ledger
     this.earnings = earnings
@@ -118,7 +148,10 @@ export class HostingStore {
   }
 
   onChainStatus (status: ChainStatus): void {
-    this.chain = { value: status, error: null }
+    const was = this.chain.value?.state
+    this.chain = { value: status, error: status.state === 'failed' ? this.chain.error : null }
+    // started elsewhere (the CLI, another window): load what the running chain shows
+    if (this.loaded && !this.starting && was !== 'running' && was !== undefined && status.state === 'running') void this.refresh().catch((err) => handleError(err))
   }
 
   onLedgerEntry (entry: LedgerEntry): void {

@@ -1,0 +1,133 @@
+/**
+ * Start figures (issue 13, "light by default"), after a build, on a loopback DHT testnet:
+ *  1. the daemon (`bin/datdot.js daemon --storage TMP`, default embedded chain, which now starts
+ *     when hosting is first used): time from spawn to its ready line, RSS when idle (VmRSS from
+ *     /proc/PID/status), then the first hosting call (getWallet: starts the chain) and RSS after;
+ *  2. `npm start`'s path (`node scripts/start.mjs`, which checks the build stamp, then runs the
+ *     daemon when there is no Electron binary): time to ready after a build;
+ *  3. baseline, the same run: the daemon with DATDOT_CHAIN_START=eager (the chain at start, as before).
+ * Targets: ready < 5 s after a build; idle RSS < 150 MB until hosting is used.
+ *
+ *   npm run build && node dist/bench/start.js [--idle-seconds N]
+ *
+ * Prints figures, never pass/fail.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
+import createTestnet from '@hyperswarm/testnet'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const READY = /datdot daemon ready: (http:\/\/127\.0\.0\.1:\d+)\/#token=([0-9a-f]+)/
+const READY_TARGET_S = 5
+const RSS_TARGET_MB = 150
+
+function arg (name: string, def: number): number {
+  const i = process.argv.indexOf(name)
+  return i === -1 ? def : Number(process.argv[i + 1])
+}
+const IDLE_SECONDS = arg('--idle-seconds', 5)
+
+interface Running { child: ChildProcess, readyMs: number, origin: string, token: string, storage: string }
+
+/** Spawns `args` and resolves at its ready line, with the time it took. */
+async function spawnToReady (args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
+  const storage = mkdtempSync(join(tmpdir(), 'datdot-bench-start-'))
+  const t0 = performance.now()
+  const child = spawn(process.execPath, [...args, '--storage', storage, '--port', '0'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines = createInterface({ input: child.stdout })
+  const errors: string[] = []
+  child.stderr.on('data', (d: Buffer) => { errors.push(d.toString()) })
+  return await new Promise((resolve, reject) => {
+    child.once('exit', (code) => { reject(new Error(`${args.join(' ')} exited ${code} before ready: ${errors.join('').slice(-500)}`)) })
+    lines.on('line', (line) => {
+      const m = READY.exec(line)
+      if (m !== null) resolve({ child, readyMs: performance.now() - t0, origin: m[1], token: m[2], storage })
+    })
+  })
+}
+
+function rssMb (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m === null ? NaN : Number(m[1]) / 1024
+}
+
+/** RSS after `seconds` of idling (sampled every 250 ms; the last sample, and the highest). */
+async function idleRss (pid: number, seconds: number): Promise<{ last: number, max: number }> {
+  let max = 0
+  let last = 0
+  const end = performance.now() + seconds * 1000
+  while (performance.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    last = rssMb(pid)
+    max = Math.max(max, last)
+  }
+  return { last, max }
+}
+
+async function call (d: Running, method: string, args: unknown = {}): Promise<unknown> {
+  const res = await fetch(`${d.origin}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${d.token}`, 'content-type': 'application/json' }, body: JSON.stringify(args) })
+  const body = await res.json() as { result?: unknown, error?: { code: string, message: string } }
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.code} ${body.error.message}`)
+  return body.result
+}
+
+async function stop (d: Running): Promise<void> {
+  const exited = new Promise((resolve) => d.child.once('exit', resolve))
+  d.child.kill('SIGINT')
+  await exited
+  rmSync(d.storage, { recursive: true, force: true })
+}
+
+interface Figures { readyS: number, idleMb: number, idleMaxMb: number, firstCallS?: number, afterMb?: number, state?: string }
+
+async function measure (args: string[], env: NodeJS.ProcessEnv, hosting: boolean): Promise<Figures> {
+  const d = await spawnToReady(args, env)
+  try {
+    const idle = await idleRss(d.child.pid!, IDLE_SECONDS)
+    const status = await call(d, 'getChainStatus') as { state?: string }
+    const out: Figures = { readyS: d.readyMs / 1000, idleMb: idle.last, idleMaxMb: idle.max, state: status.state }
+    if (!hosting) return out
+    const t = performance.now()
+    await call(d, 'getWallet')
+    out.firstCallS = (performance.now() - t) / 1000
+    out.afterMb = (await idleRss(d.child.pid!, IDLE_SECONDS)).last
+    return out
+  } finally {
+    await stop(d)
+  }
+}
+
+const f1 = (n: number): string => n.toFixed(1)
+const ratio = (n: number, target: number): string => `${(n / target).toFixed(2)}x of target (${n < target ? 'met' : 'NOT met'})`
+
+function print (name: string, f: Figures): void {
+  console.log(`${name}`)
+  console.log(`  ready           ${f1(f.readyS).padStart(6)} s    ${ratio(f.readyS, READY_TARGET_S)} < ${READY_TARGET_S} s`)
+  console.log(`  idle RSS        ${f1(f.idleMb).padStart(6)} MB   ${ratio(f.idleMb, RSS_TARGET_MB)} < ${RSS_TARGET_MB} MB (highest while idle ${f1(f.idleMaxMb)} MB; chain ${f.state ?? 'not reported'})`)
+  if (f.firstCallS !== undefined) console.log(`  first hosting call (getWallet, starts the chain) ${f1(f.firstCallS)} s, then RSS ${f1(f.afterMb ?? NaN)} MB`)
+}
+
+async function main (): Promise<void> {
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`).join(',')
+  const daemon = [join(root, 'bin', 'datdot.js'), 'daemon', '--bootstrap', bootstrap]
+  const env = { DATDOT_CHAIN: 'embedded', DATDOT_CHAIN_START: 'lazy' }
+  try {
+    console.log(`daemon start on a loopback testnet; idle RSS sampled over ${IDLE_SECONDS} s`)
+    const lazy = await measure(daemon, env, true)
+    print('daemon, chain on demand (default)', lazy)
+    const viaStart = await measure([join(root, 'scripts', 'start.mjs'), '--bootstrap', bootstrap], env, false)
+    print('npm start path (scripts/start.mjs, build stamp checked, no Electron binary)', viaStart)
+    const eager = await measure(daemon, { ...env, DATDOT_CHAIN_START: 'eager' }, false)
+    print('baseline: daemon with the chain at start (DATDOT_CHAIN_START=eager)', eager)
+    console.log(`on demand / baseline: ready ${(lazy.readyS / eager.readyS).toFixed(2)}x, idle RSS ${(lazy.idleMb / eager.idleMb).toFixed(2)}x`)
+  } finally {
+    await testnet.destroy()
+  }
+}
+
+main().catch((err) => { console.error(err); process.exitCode = 1 })

@@ -1,0 +1,52 @@
+/**
+ * The chain and hosting methods of a node whose chain starts on demand (main/hosting/lazy-chain.ts):
+ * they exist from the node's start, and the first call that needs the chain starts it (concurrent
+ * callers share the start; a failed start fails the call with its coded error and the next call
+ * tries again). getChainStatus never starts it: until then it answers the state ('idle', ...).
+ * A published plan is recorded so the node starts its chain at open next time.
+ */
+import type { Handlers } from '../shared/contract.js'
+import type { DatdotNode } from '../hosting/node.js'
+import type { LazyChain } from '../hosting/lazy-chain.js'
+import { setSponsoring } from '../hosting/lazy-chain.js'
+import { DatdotError } from '../shared/errors.js'
+import { createChainHandlers } from './handlers-chain.js'
+import { createHostingHandlers, type HostingHandlers } from './handlers-hosting.js'
+
+type ChainMethod = 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings'
+type OnDemandHandlers = Pick<Handlers, ChainMethod> & Partial<HostingHandlers>
+
+const HOSTING_METHODS = ['getHosting', 'setSeeding', 'sponsor', 'unpublish', 'listHostingJobs', 'listProofs'] as const
+
+export function createOnDemandHandlers (node: DatdotNode, lazy: LazyChain): OnDemandHandlers {
+  /** The real handlers, made once the chain runs. */
+  let started: (Pick<Handlers, ChainMethod> & Partial<HostingHandlers>) | null = null
+  const real = async (): Promise<NonNullable<typeof started>> => {
+    const { chain, hosting } = await lazy.start()
+    started ??= { ...createChainHandlers({ chain, ledger: chain.ledger }), ...(hosting !== null ? createHostingHandlers(hosting) : {}) }
+    return started
+  }
+  const out: OnDemandHandlers = {
+    getChainStatus: async () => lazy.status(),
+    getWallet: async (args) => await (await real()).getWallet(args),
+    requestDevTokens: async (args) => await (await real()).requestDevTokens(args),
+    ledgerEntries: async (args) => await (await real()).ledgerEntries(args),
+    earnings: async (args) => await (await real()).earnings(args)
+  }
+  if (node.options.offline === true) return out
+  const hosting = out as Required<OnDemandHandlers>
+  for (const name of HOSTING_METHODS) {
+    hosting[name] = (async (args: never) => {
+      const h = (await real())[name]
+      if (h === undefined) throw DatdotError.internal(`${name}: the chain started without its hosting service`)
+      return await (h as (a: never) => Promise<unknown>)(args)
+    }) as never
+  }
+  const sponsor = hosting.sponsor
+  hosting.sponsor = async (args) => {
+    const r = await sponsor(args)
+    setSponsoring(node.db, true)
+    return r
+  }
+  return out
+}

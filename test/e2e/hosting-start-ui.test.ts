@@ -1,0 +1,58 @@
+/**
+ * End to end: the Hosting page of a daemon with the default embedded chain, which starts when
+ * hosting is first used. Opening the page shows that hosting waits and does not start the chain;
+ * "Start hosting" starts it, says so meanwhile, then shows the chain and the wallet.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
+import { CHROMIUM_ARGS, shots } from './ui-helpers.js'
+
+async function chainState (d: DaemonProc): Promise<string | undefined> {
+  const res = await fetch(`${d.origin}/api/call/getChainStatus`, { method: 'POST', headers: { authorization: `Bearer ${d.token}` }, body: '{}' })
+  const body = await res.json() as { result: { state?: string } }
+  return body.result.state
+}
+
+describe('the Hosting page of a node whose chain starts on demand', () => {
+  let testnet: Testnet | undefined
+  let d: DaemonProc | undefined
+  let browser: Browser | undefined
+  let page: Page
+
+  beforeAll(async () => {
+    assertBuilt()
+    testnet = await startTestnet()
+    d = await startDaemon(testnet.bootstrap, { chain: 'embedded' })
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+    page = await browser.newPage({ viewport: { width: 1200, height: 760 } })
+    page.setDefaultTimeout(120_000)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await stop(d?.child)
+    await stop(testnet?.child)
+    await removeDir(d?.storage)
+  })
+
+  it('says hosting starts when used, and opening the page does not start the chain', async () => {
+    await page.goto(d!.url)
+    await page.getByRole('button', { name: 'Hosting' }).first().click()
+    await page.getByTestId('hosting-idle').waitFor()
+    const text = await page.getByTestId('hosting-idle').innerText()
+    expect(text).toContain('Hosting starts when you use it')
+    expect(text).toContain('200 MB')
+    await shots(page, 'hosting-idle')
+    expect(await chainState(d!)).toBe('idle')
+  }, 120_000)
+
+  it('starts the chain on "Start hosting", says so meanwhile, then shows the chain and the wallet', async () => {
+    await page.getByTestId('hosting-start').click()
+    await page.getByText('Starting the local chain').waitFor()
+    await page.getByTestId('chain-card').getByText('Connected').waitFor()
+    await page.getByRole('button', { name: 'Get 10 dev tokens' }).waitFor()
+    await shots(page, 'hosting-started')
+    expect(await chainState(d!)).toBe('running')
+  }, 180_000)
+})
