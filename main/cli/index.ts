@@ -17,6 +17,7 @@ import { parseLink } from '../engine/paths.js'
 import type { FollowInfo } from '../shared/contract.js'
 import { startDaemon } from '../daemon.js'
 import { extraCommands } from './extra-commands.js'
+import { devnetCommands, devnetJoin } from './devnet-commands.js'
 import { parseArgs, parseGlobalArgs, usage, UsageError, USAGE_EXIT_CODE } from './args.js'
 
 // ---------------------------------------------------------------- output
@@ -44,14 +45,16 @@ function formatAge (ms: number): string {
 const commands: Record<string, CliCommand> = {
   daemon: {
     summary: 'Run the engine headless with the browser UI and the local API.',
-    usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--offline]',
+    usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--devnet DIR] [--offline]',
     async run (argv, ctx) {
       const { flags } = parseArgs(argv, {
         bootstrap: { type: 'string' },
         port: { type: 'int', min: 0, max: 65535 },
         chain: { type: 'string' },
-        offline: { type: 'boolean' }
+        offline: { type: 'boolean' },
+        devnet: { type: 'string' }
       })
+      if (flags.devnet !== undefined) Object.assign(flags, devnetJoin(flags))
       const bootstrapText = flags.bootstrap ?? process.env.DATDOT_BOOTSTRAP
       const daemon = await startDaemon({
         storage: ctx.storage,
@@ -181,7 +184,8 @@ const commands: Record<string, CliCommand> = {
       })
     }
   },
-  ...extraCommands
+  ...extraCommands,
+  ...devnetCommands
 }
 
 function help (): string {

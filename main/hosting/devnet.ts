@@ -7,7 +7,7 @@
  * status line; it never logs.
  */
 import { EventEmitter } from 'node:events'
-import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Testnet } from '@hyperswarm/testnet'
 import { DatdotError } from '../shared/errors.js'
@@ -20,6 +20,9 @@ import type { BlockOutcome, MarketState } from '../chain/marketplace.js'
 import type { NetworkParams } from '../chain/records.js'
 import type { ProofRow } from './config.js'
 import { DatdotNode } from './node.js'
+import { readDevnetRecord, writeDevnetRecord, removeDevnetRecord, pidAlive, type DevnetRecord } from './devnet-record.js'
+
+export { readDevnetRecord, type DevnetRecord } from './devnet-record.js'
 
 /** A plan needs five providers besides its sponsor: two hosters, two encoders and an attestor per contract. */
 export const DEVNET_MIN_SEEDERS = 5
@@ -48,15 +51,14 @@ export interface DevnetOptions {
   /** Disk each seeder offers (default 1 GiB) and its bandwidth limit (default 10 MB/s). */
   seederStorageBytes?: number
   seederBandwidthBps?: number
+  /** Called as each seeder becomes ready (funded and seeding), while startDevnet still runs. */
+  onSeederReady?: (seeder: DevnetSeeder) => void
 }
-
-/** What `devnet.json` holds: how a daemon joins this devnet. */
-export interface DevnetRecord { chain: string, bootstrap: string, pid: number, seeders: number, startedMs: number }
 
 export interface DevnetSeeder { name: string, storage: string, node: DatdotNode }
 
 /**
- * Events: 'seeder-ready' (DevnetSeeder), 'proof' ({ seeder, proof: ProofRow }), 'earned'
+ * Events: 'proof' ({ seeder, proof: ProofRow }), 'earned'
  * ({ seeder, entry: LedgerEntry }), 'block' (BlockOutcome, from the operator).
  */
 export interface Devnet extends EventEmitter {
@@ -67,17 +69,6 @@ export interface Devnet extends EventEmitter {
   readonly operator: ChainService
   readonly market: MarketState
   close: () => Promise<void>
-}
-
-/** The record of a devnet folder, or null when it has none (or an unreadable one). */
-export function readDevnetRecord (dir: string): DevnetRecord | null {
-  const file = join(dir, 'devnet.json')
-  if (!existsSync(file)) return null
-  try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevnetRecord>
-    if (typeof r.chain !== 'string' || typeof r.bootstrap !== 'string' || typeof r.pid !== 'number') return null
-    return { chain: r.chain, bootstrap: r.bootstrap, pid: r.pid, seeders: r.seeders ?? 0, startedMs: r.startedMs ?? 0 }
-  } catch { return null }
 }
 
 /** Devnet folders running in this process (devnet.json's pid cannot tell two of them apart). */
@@ -121,7 +112,7 @@ class DevnetHandle extends EventEmitter implements Devnet {
     this.bootstrap = this.testnet.bootstrap.map((b) => ({ host: b.host, port: b.port }))
     for (let i = 1; i <= opts.seeders; i++) await this.startSeeder(`seeder-${i}`, opts)
     const record: DevnetRecord = { chain: this.chainUrl, bootstrap: formatBootstrap(this.bootstrap), pid: process.pid, seeders: opts.seeders, startedMs: Date.now() }
-    writeFileSync(join(this.dir, 'devnet.json'), JSON.stringify(record, null, 2) + '\n')
+    writeDevnetRecord(this.dir, record)
     this.wroteRecord = true
   }
 
@@ -142,7 +133,7 @@ class DevnetHandle extends EventEmitter implements Devnet {
     const { free } = await chain.wallet()
     if (BigInt(free) < 10n * TOKEN) await chain.faucet(100n * TOKEN)
     await hosting.setSeeding({ on: true, storageBytes: opts.seederStorageBytes ?? 2 ** 30, bandwidthBps: opts.seederBandwidthBps ?? 10_000_000, region: 'devnet' })
-    this.emit('seeder-ready', seeder)
+    opts.onSeederReady?.(seeder)
   }
 
   close (): Promise<void> {
@@ -158,7 +149,7 @@ class DevnetHandle extends EventEmitter implements Devnet {
     if (this.local !== null) await step(() => (this.local as LocalChain).close())
     this.db?.close()
     if (this.testnet !== null) await step(() => (this.testnet as Testnet).destroy())
-    if (this.wroteRecord) rmSync(join(this.dir, 'devnet.json'), { force: true })
+    if (this.wroteRecord) removeDevnetRecord(this.dir)
     runningHere.delete(this.dir)
     if (errors.length > 0) throw DatdotError.from(errors[0])
   }
@@ -197,11 +188,3 @@ export async function startDevnet (opts: DevnetOptions): Promise<Devnet> {
   return devnet
 }
 
-function pidAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}

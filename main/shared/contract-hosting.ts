@@ -16,7 +16,9 @@ export const ChainStatus = z.object({
   blockNumber: z.number().int().nonnegative().nullable(),
   tokenSymbol: z.string().nullable(),
   tokenDecimals: z.number().int().nonnegative().nullable(),
-  address: z.string().nullable()
+  address: z.string().nullable(),
+  /** A local dev chain with DatDot's faucet: requestDevTokens works (the UI shows "Get dev tokens"). */
+  devTokens: z.boolean()
 })
 export type ChainStatus = z.infer<typeof ChainStatus>
 

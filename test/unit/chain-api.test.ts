@@ -32,7 +32,7 @@ describe('chain API handlers and the ledger command', () => {
   const ME = 'me-address'
   const fakeChain = {
     address: ME,
-    status: () => ({ connected: true, endpoint: 'embedded', chainName: 'x', blockNumber: 3, tokenSymbol: 'ROC', tokenDecimals: 12, address: ME }),
+    status: () => ({ connected: true, endpoint: 'embedded', chainName: 'x', blockNumber: 3, tokenSymbol: 'ROC', tokenDecimals: 12, address: ME, devTokens: true }),
     wallet: async () => ({ address: ME, free: '2500000000000', reserved: '0', tokenSymbol: 'ROC', tokenDecimals: 12 })
   } as unknown as ChainService
 
