@@ -110,19 +110,31 @@ class DevnetHandle extends EventEmitter implements Devnet {
     // the same bootstrap port as last time when it is free, so daemons started before still find it
     this.testnet = await createTestnet(3, { host: '127.0.0.1', port: previousPort(previous) }).catch(async () => await createTestnet(3, { host: '127.0.0.1' }))
     this.bootstrap = this.testnet.bootstrap.map((b) => ({ host: b.host, port: b.port }))
-    for (let i = 1; i <= opts.seeders; i++) await this.startSeeder(`seeder-${i}`, opts)
+    // all at once: opening and registering wait for blocks, not for this process
+    const names = Array.from({ length: opts.seeders }, (_, i) => `seeder-${i + 1}`)
+    await settleAll(names.map(async (name) => { await this.openSeeder(name) }))
+    this.seeders.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name))
+    await settleAll(this.seeders.map(async (s) => { await this.fundAndSeed(s, opts) }))
     const record: DevnetRecord = { chain: this.chainUrl, bootstrap: formatBootstrap(this.bootstrap), pid: process.pid, seeders: opts.seeders, startedMs: Date.now() }
     writeDevnetRecord(this.dir, record)
     this.wroteRecord = true
   }
 
-  /** One seeder: a DatdotNode on the devnet's chain and testnet, funded and seeding. */
-  private async startSeeder (name: string, opts: DevnetOptions): Promise<void> {
+  /** One seeder: a DatdotNode on the devnet's chain and testnet (closed with the devnet once open). */
+  private async openSeeder (name: string): Promise<void> {
     const storage = join(this.dir, name)
     const node = new DatdotNode({ storage, bootstrap: this.bootstrap, chain: this.chainUrl })
     await node.ready()
-    const seeder = { name, storage, node }
-    this.seeders.push(seeder) // closed with the devnet even if funding fails below
+    this.seeders.push({ name, storage, node })
+  }
+
+  /**
+   * Funds a seeder from the dev faucet (sent by the operator's chain service, which sends one
+   * faucet transfer at a time in nonce order) unless it has tokens from an earlier run, and
+   * turns seeding on.
+   */
+  private async fundAndSeed (seeder: DevnetSeeder, opts: DevnetOptions): Promise<void> {
+    const { name, node } = seeder
     const chain = node.chain as ChainService
     const hosting = node.hosting
     if (hosting === null) throw DatdotError.internal(`${name} started without hosting`)
@@ -131,7 +143,7 @@ class DevnetHandle extends EventEmitter implements Devnet {
       if (entry.account === chain.address && EARNING_REASONS.has(entry.reason) && BigInt(entry.amount) > 0n) this.emit('earned', { seeder: name, entry })
     })
     const { free } = await chain.wallet()
-    if (BigInt(free) < 10n * TOKEN) await chain.faucet(100n * TOKEN)
+    if (BigInt(free) < 10n * TOKEN) await this.operator.faucet(100n * TOKEN, chain.address)
     await hosting.setSeeding({ on: true, storageBytes: opts.seederStorageBytes ?? 2 ** 30, bandwidthBps: opts.seederBandwidthBps ?? 10_000_000, region: 'devnet' })
     opts.onSeederReady?.(seeder)
   }
@@ -188,3 +200,8 @@ export async function startDevnet (opts: DevnetOptions): Promise<Devnet> {
   return devnet
 }
 
+/** Waits for every promise; then throws the first failure, if any (none is left running behind a throw). */
+async function settleAll (ps: Array<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected')
+  if (failed !== undefined) throw (failed).reason
+}

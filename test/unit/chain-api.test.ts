@@ -86,7 +86,7 @@ describe('chain API handlers and the ledger command', () => {
     const remote = ctx(false)
     const call = remote.call
     remote.call = (async (method: string, args: never) => method === 'getChainStatus'
-      ? { ...fakeChain.status(), endpoint: 'wss://rpc.example' }
+      ? { ...fakeChain.status(), endpoint: 'wss://rpc.example', devTokens: false }
       : await call(method as never, args)) as CliContext['call']
     await expect(chainCommands.wallet.run(['--faucet', '1'], remote)).rejects.toThrow(/local chain served on ws:\/\/127\.0\.0\.1/)
   })
