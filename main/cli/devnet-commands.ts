@@ -22,13 +22,24 @@ class DevnetStatus {
   private readonly plansSeen = new Set<number>()
   private readonly plansHosted = new Set<number>()
   private pending: NodeJS.Timeout | null = null
+  private lastLineMs = 0
   private readonly heartbeat: NodeJS.Timeout
 
   constructor (private readonly devnet: Devnet, private readonly print: (line: string) => void, private readonly token: { decimals: number, symbol: string }) {
-    devnet.on('proof', ({ proof }: { proof: ProofRow }) => { if (proof.ok) this.proofsOk++; else this.proofsFailed++; this.soon() })
+    devnet.on('proof', ({ seeder, proof }: { seeder: string, proof: ProofRow }) => { this.proof(seeder, proof) })
     devnet.on('earned', ({ entry }: { entry: LedgerEntry }) => { this.earnedPlanck += BigInt(entry.amount); this.soon() })
     devnet.on('block', () => { this.plans() })
-    this.heartbeat = setInterval(() => { this.line() }, 60_000)
+    this.heartbeat = setInterval(() => { if (Date.now() - this.lastLineMs > 50_000) this.line() }, 60_000)
+  }
+
+  /** Counted; a failed one also gets a line of its own (what failed and why: the seeder's alert). */
+  private proof (seeder: string, proof: ProofRow): void {
+    if (proof.ok) this.proofsOk++
+    else {
+      this.proofsFailed++
+      this.print(`${stamp()} ${seeder} attested a failed ${proof.kind} proof of contract ${proof.contractId} (hoster ${proof.hoster.slice(0, 10)}…): ${proof.reason ?? 'no reason given'}`)
+    }
+    this.soon()
   }
 
   /** New plans and plans whose every slot is hosting get a line of their own. */
@@ -53,6 +64,7 @@ class DevnetStatus {
   }
 
   line (): void {
+    this.lastLineMs = Date.now()
     const head = this.devnet.operator.status().blockNumber
     this.print(`${stamp()} block #${head ?? '?'} · ${this.devnet.seeders.length} seeders · plans ${this.plansSeen.size} (${this.plansHosted.size} hosted) · proofs ${this.proofsOk} passed, ${this.proofsFailed} failed · seeders earned ${this.tokens(this.earnedPlanck)}`)
   }
