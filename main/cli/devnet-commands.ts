@@ -23,9 +23,13 @@ class DevnetStatus {
   private readonly plansHosted = new Set<number>()
   private pending: NodeJS.Timeout | null = null
   private lastLineMs = 0
+  private stopped = false
   private readonly heartbeat: NodeJS.Timeout
 
-  constructor (private readonly devnet: Devnet, private readonly print: (line: string) => void, private readonly token: { decimals: number, symbol: string }) {
+  private readonly print: (line: string) => void
+
+  constructor (private readonly devnet: Devnet, print: (line: string) => void, private readonly token: { decimals: number, symbol: string }) {
+    this.print = (line) => { if (!this.stopped) print(line) }
     devnet.on('proof', ({ seeder, proof }: { seeder: string, proof: ProofRow }) => { this.proof(seeder, proof) })
     devnet.on('earned', ({ entry }: { entry: LedgerEntry }) => { this.earnedPlanck += BigInt(entry.amount); this.soon() })
     devnet.on('block', () => { this.plans() })
@@ -71,7 +75,9 @@ class DevnetStatus {
 
   private tokens (planck: bigint): string { return `${formatTokens(planck, this.token.decimals)} ${this.token.symbol}` }
 
+  /** Prints nothing more (events of the closing nodes included). */
   stop (): void {
+    this.stopped = true
     clearInterval(this.heartbeat)
     if (this.pending !== null) clearTimeout(this.pending)
   }
@@ -120,6 +126,7 @@ const devnet: CliCommand = {
         status.line()
       }
       await ctx.interrupted
+      status?.stop()
       if (!ctx.json) ctx.print(`${stamp()} stopping: seeders, operator, chain, DHT…`)
     } finally {
       status?.stop()
