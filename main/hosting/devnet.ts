@@ -32,10 +32,9 @@ const TOKEN = 10n ** 12n
 /**
  * The devnet's marketplace: the app's 4 MiB contracts, but a storage challenge and a performance
  * check per slot every 30 blocks (1.5 minutes at 3 s blocks) so a newcomer sees proofs and
- * payouts within minutes; 40 blocks to report, the app's two minutes (seven nodes share this
- * machine: with 20 blocks, one minute, honest hosters missed deadlines under load).
+ * payouts within minutes.
  */
-export const DEVNET_NETWORK_PARAMS: NetworkParams = { chunksPerContract: 64, challengeIntervalBlocks: 30, challengeTimeoutBlocks: 40, performanceAttestors: 3 }
+export const DEVNET_NETWORK_PARAMS: NetworkParams = { chunksPerContract: 64, challengeIntervalBlocks: 30, challengeTimeoutBlocks: 20, performanceAttestors: 3 }
 export const DEVNET_BLOCK_MS = 3000
 
 export interface DevnetOptions {
