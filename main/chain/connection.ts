@@ -60,6 +60,12 @@ export class ChainConnection implements ChainReader {
   ss58 = 42
   /** True on a chain that builds blocks on demand (dev_newBlock): the embedded one. */
   isLocal = false
+  /**
+   * A local dev chain with DatDot's dev faucet: it answers dev_newBlock and the well-known faucet
+   * account (//DatdotFaucet) has funds. Any such chain (embedded, `datdot chain`, a devnet) gives
+   * dev tokens (ChainService.faucet); a chopsticks fork without that account does not.
+   */
+  devFaucet = false
   connected = false
   /** Escrow balance before the marketplace (the local chain's genesis funding). */
   escrowBaselinePlanck = 0n
@@ -88,6 +94,7 @@ export class ChainConnection implements ChainReader {
     await this.describe(api)
     this.keyring = new Keyring({ type: 'sr25519', ss58Format: this.ss58 })
     this.pair = this.keyring.addFromUri(loadOrCreateWallet(join(this.opts.dir, 'wallet.json'), this.opts.primaryKey))
+    this.devFaucet = this.isLocal && (await this.balanceOf(this.faucetPair().address)) > 0n
     if (this.local !== null) this.escrowBaselinePlanck = BigInt(this.local.store.getMeta('escrowBaselinePlanck') ?? '0')
   }
 

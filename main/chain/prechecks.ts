@@ -15,7 +15,7 @@ import { MARKET_PARAMS, type MarketState, type NetworkConfig, type Plan } from '
 import { verifyRootHex } from './roots.js'
 import { ROLE, type MarketRecord, type DriveRanges } from './records.js'
 
-type RefusalCode = 'NOT_FOUND' | 'FORBIDDEN' | 'INVALID_ARGUMENT'
+type RefusalCode = 'NOT_FOUND' | 'FORBIDDEN' | 'INVALID_ARGUMENT' | 'INSUFFICIENT_FUNDS'
 
 function refuse (code: RefusalCode, why: string, message: string, details: Record<string, unknown> = {}): never {
   throw new DatdotError(code, message, { why, ...details })
@@ -133,7 +133,7 @@ export interface FundsView {
 }
 
 /**
- * Refuses a record this account cannot pay for (FORBIDDEN, why 'insufficient-funds'): its free
+ * Refuses a record this account cannot pay for (INSUFFICIENT_FUNDS, why 'insufficient-funds'): its free
  * balance must cover the fee, the transfers (a sponsor's budget) and the existential deposit that
  * must stay in the account.
  */
@@ -148,7 +148,7 @@ export async function checkFunds (view: FundsView, rec: MarketRecord, transfers:
   const message = moved > 0n
     ? `the budget ${t(moved)} is more than this account can pay: it has ${t(free)} free and needs ${t(need)} (budget + fee about ${t(fee)} + ${t(ed)} that stays in the account)${hint}`
     : `this account needs at least ${t(fee + ed)} for fees (it has ${t(free)})${hint}`
-  refuse('FORBIDDEN', 'insufficient-funds', message, { freePlanck: free.toString(), needPlanck: need.toString() })
+  refuse('INSUFFICIENT_FUNDS', 'insufficient-funds', message, { freePlanck: free.toString(), needPlanck: need.toString() })
 }
 
 /** Contracts `ranges` cut into at `chunksPerContract` blocks each (as marketplace.ts counts them). */

@@ -205,7 +205,8 @@ export class ChainService extends Resource {
       blockNumber: this.ledger?.cursor()?.number ?? null,
       tokenSymbol: this.opened ? conn.tokenSymbol : null,
       tokenDecimals: this.opened ? conn.tokenDecimals : null,
-      address: conn.pair?.address ?? null
+      address: conn.pair?.address ?? null,
+      devTokens: conn.devFaucet
     }
   }
 
@@ -285,7 +286,9 @@ export class ChainService extends Resource {
     this.assertOpen()
     if (!this.conn.isLocal) throw DatdotError.forbidden('the faucet exists only on a local chain')
     if (amountPlanck <= 0n || amountPlanck > 10n ** 22n) throw DatdotError.invalidArgument('faucet amount out of range')
-    return await this.send(this.api.tx.balances.transferKeepAlive(to, amountPlanck), this.conn.faucetPair())
+    const faucet = this.conn.faucetPair()
+    if (await this.conn.balanceOf(faucet.address) <= amountPlanck) throw DatdotError.forbidden(`this local chain has no DatDot dev faucet with ${amountPlanck} planck (its account ${faucet.address} lacks the funds): start it with datdot chain or datdot devnet`)
+    return await this.send(this.api.tx.balances.transferKeepAlive(to, amountPlanck), faucet)
   }
 
   /** A transfer from this node's wallet (balances.transferKeepAlive): an app's payment the user confirmed. */

@@ -208,13 +208,22 @@ export function includeExtrinsic (api: ApiPromise, tx: SubmittableExtrinsic<'pro
         unsub?.()
         reject(DatdotError.chain(`transaction not included: ${r.status.type}`))
       }
-    }).then((u) => { unsub = u }, (err: unknown) => { reject(DatdotError.chain(refusalMessage((err as Error).message), err)) })
+    }).then((u) => { unsub = u }, (err: unknown) => { reject(refusalError((err as Error).message, err)) })
   })
 }
 
-/** Turns the node's terse refusal codes into something a user can act on. */
+/**
+ * Turns the node's terse refusal codes into a coded error a user can act on: a fee this account
+ * cannot pay (`1010: {"invalid":{"payment":null}}`) is INSUFFICIENT_FUNDS with the way out, the
+ * rest CHAIN_ERROR (refusalMessage).
+ */
+export function refusalError (raw: string, cause?: unknown): DatdotError {
+  if (/"payment"/.test(raw) || /Inability to pay/i.test(raw)) return DatdotError.insufficientFunds({ raw: raw.slice(0, 200) }, cause)
+  return DatdotError.chain(refusalMessage(raw), cause)
+}
+
+/** The message of a refusal other than insufficient funds. */
 export function refusalMessage (raw: string): string {
-  if (/"payment"/.test(raw) || /Inability to pay/i.test(raw)) return `transaction refused: this account cannot pay the fee (no funds; on a local chain: datdot wallet --faucet 100) (${raw})`
   if (/"stale"|"future"/.test(raw)) return `transaction refused: nonce out of date, try again (${raw})`
   return `transaction refused: ${raw}`
 }

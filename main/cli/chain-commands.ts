@@ -55,8 +55,8 @@ const wallet: CliCommand = {
     if (faucet !== undefined) {
       const amountPlanck = faucet.planck(w.tokenDecimals)
       const status = await ctx.call('getChainStatus', {})
-      if (status.endpoint === 'embedded') {
-        // The daemon's own in-process chain: it sends the faucet transfer itself.
+      if (status.devTokens) {
+        // A local dev chain (embedded, datdot chain, a devnet): the daemon sends the faucet transfer itself.
         w = await ctx.call('requestDevTokens', { amount: amountPlanck.toString() })
       } else {
         await faucetTransfer(status.endpoint, w.address, amountPlanck, ctx)

@@ -16,6 +16,7 @@ import { defaultStorageDir, defaultChain, defaultChainStart, parseBootstrap, APP
 import { startDaemon } from '../daemon.js'
 import { extraCommands } from './extra-commands.js'
 import { followCommands } from './follow-commands.js'
+import { devnetCommands, devnetJoin } from './devnet-commands.js'
 import { parseArgs, parseGlobalArgs, usage, UsageError, USAGE_EXIT_CODE } from './args.js'
 
 // ---------------------------------------------------------------- commands
@@ -23,14 +24,16 @@ import { parseArgs, parseGlobalArgs, usage, UsageError, USAGE_EXIT_CODE } from '
 const commands: Record<string, CliCommand> = {
   daemon: {
     summary: 'Run the engine headless with the browser UI and the local API.',
-    usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--offline]',
+    usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--devnet DIR] [--offline]',
     async run (argv, ctx) {
       const { flags } = parseArgs(argv, {
         bootstrap: { type: 'string' },
         port: { type: 'int', min: 0, max: 65535 },
         chain: { type: 'string' },
-        offline: { type: 'boolean' }
+        offline: { type: 'boolean' },
+        devnet: { type: 'string' }
       })
+      if (flags.devnet !== undefined) Object.assign(flags, devnetJoin(flags))
       const bootstrapText = flags.bootstrap ?? process.env.DATDOT_BOOTSTRAP
       const daemon = await startDaemon({
         storage: ctx.storage,
@@ -106,7 +109,8 @@ const commands: Record<string, CliCommand> = {
       })
     }
   },
-  ...extraCommands
+  ...extraCommands,
+  ...devnetCommands
 }
 
 function help (): string {

@@ -80,7 +80,7 @@ export class LazyChain {
   /** The chain's status: the running chain's own, else what this node is waiting for. */
   status (): ChainStatus {
     if (this.parts !== null) return { ...this.parts.chain.status(), state: 'running' }
-    return { connected: false, endpoint: this.opts.endpoint, chainName: null, blockNumber: null, tokenSymbol: null, tokenDecimals: null, address: null, state: this.state }
+    return { connected: false, endpoint: this.opts.endpoint, chainName: null, blockNumber: null, tokenSymbol: null, tokenDecimals: null, address: null, devTokens: this.opts.endpoint === 'embedded', state: this.state }
   }
 
   /** No start after this; waits for one under way (whose services the node then closes). */

@@ -22,7 +22,9 @@ export const ChainStatus = z.object({
    * seeding is on or a plan is sponsored), 'starting', 'running', 'failed' (the next call retries).
    * Absent from nodes that do not start it on demand.
    */
-  state: z.enum(['idle', 'starting', 'running', 'failed']).optional()
+  state: z.enum(['idle', 'starting', 'running', 'failed']).optional(),
+  /** A local dev chain with DatDot's faucet: requestDevTokens works (the UI shows "Get dev tokens"). */
+  devTokens: z.boolean()
 })
 export type ChainStatus = z.infer<typeof ChainStatus>
 

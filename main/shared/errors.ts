@@ -28,7 +28,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   'PROOF_FAILED',
   'TIMEOUT',
-  'PROTOCOL_ERROR'
+  'PROTOCOL_ERROR',
+  'INSUFFICIENT_FUNDS'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -135,6 +136,11 @@ export class DatdotError extends Error {
 
   static corrupt (what: string, cause?: unknown): DatdotError {
     return new DatdotError('CORRUPT', `Corrupt data: ${what}`, undefined, cause)
+  }
+
+  /** The chain refused a transaction this account cannot pay for (Substrate's 1010 "payment" refusal). */
+  static insufficientFunds (details?: Record<string, unknown>, cause?: unknown): DatdotError {
+    return new DatdotError('INSUFFICIENT_FUNDS', 'Your wallet has no tokens to pay the transaction fee. On a local dev chain get dev tokens ("Get dev tokens" on the Hosting page, or datdot wallet --faucet 10); on another chain send tokens to this node\'s address.', { why: 'insufficient-funds', ...details }, cause)
   }
 
   static chain (message: string, cause?: unknown): DatdotError {

@@ -76,7 +76,7 @@ describe('chain commands checked before they are sent', () => {
     const p = providers[0]
     expect(await p.balanceOf(p.address)).toBe(0n)
     const err = await refusedFree(p, async () => await p.registerProvider({ roles: ['hoster'], storageBytes: 2 ** 30, bandwidthBps: 1e6, region: 'eu', noiseKeyHex: providerKeys('pre:p1').publicKeyHex }),
-      'FORBIDDEN', /^this account needs at least \d+(\.\d+)? ROC for fees \(it has 0 ROC\); use the faucet: datdot wallet --faucet/)
+      'INSUFFICIENT_FUNDS', /^this account needs at least \d+(\.\d+)? ROC for fees \(it has 0 ROC\); use the faucet: datdot wallet --faucet/)
     expect(err.message).not.toMatch(/1010|invalid|payment/)
     expect(err.details).toMatchObject({ why: 'insufficient-funds', freePlanck: '0' })
   })
@@ -97,7 +97,7 @@ describe('chain commands checked before they are sent', () => {
       await p.registerProvider({ roles: ['encoder', 'hoster', 'attestor'], storageBytes: 2 ** 30, bandwidthBps: 1e7, region: 'eu', noiseKeyHex: providerKeys(`pre:p${i + 1}`).publicKeyHex })
     }
     const err = await refusedFree(sponsor, async () => await sponsor.publishPlan({ drives, replicas: 1, durationBlocks: 500, budgetPlanck: 1000n * TOKEN }),
-      'FORBIDDEN', /^the budget 1000 ROC is more than this account can pay: it has 100 ROC free/)
+      'INSUFFICIENT_FUNDS', /^the budget 1000 ROC is more than this account can pay: it has 100 ROC free/)
     expect(err.details).toMatchObject({ why: 'insufficient-funds' })
   })
 

@@ -32,7 +32,7 @@ describe('chain API handlers and the ledger command', () => {
   const ME = 'me-address'
   const fakeChain = {
     address: ME,
-    status: () => ({ connected: true, endpoint: 'embedded', chainName: 'x', blockNumber: 3, tokenSymbol: 'ROC', tokenDecimals: 12, address: ME }),
+    status: () => ({ connected: true, endpoint: 'embedded', chainName: 'x', blockNumber: 3, tokenSymbol: 'ROC', tokenDecimals: 12, address: ME, devTokens: true }),
     wallet: async () => ({ address: ME, free: '2500000000000', reserved: '0', tokenSymbol: 'ROC', tokenDecimals: 12 })
   } as unknown as ChainService
 
@@ -86,7 +86,7 @@ describe('chain API handlers and the ledger command', () => {
     const remote = ctx(false)
     const call = remote.call
     remote.call = (async (method: string, args: never) => method === 'getChainStatus'
-      ? { ...fakeChain.status(), endpoint: 'wss://rpc.example' }
+      ? { ...fakeChain.status(), endpoint: 'wss://rpc.example', devTokens: false }
       : await call(method as never, args)) as CliContext['call']
     await expect(chainCommands.wallet.run(['--faucet', '1'], remote)).rejects.toThrow(/local chain served on ws:\/\/127\.0\.0\.1/)
   })

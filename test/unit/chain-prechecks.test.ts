@@ -172,15 +172,15 @@ describe('chain precheck of the balance', () => {
     await expect(checkFunds(view(115n), publish([]), budget)).resolves.toBeUndefined()
   })
 
-  it('refuses a budget above the balance with FORBIDDEN insufficient-funds, naming both', async () => {
+  it('refuses a budget above the balance with INSUFFICIENT_FUNDS, naming both', async () => {
     const err = await failure(checkFunds(view(114n), publish([]), budget))
-    expect(err).toMatchObject({ code: 'FORBIDDEN', details: { why: 'insufficient-funds', freePlanck: '114', needPlanck: '115' } })
+    expect(err).toMatchObject({ code: 'INSUFFICIENT_FUNDS', details: { why: 'insufficient-funds', freePlanck: '114', needPlanck: '115' } })
     expect(err.message).toBe('the budget 100 ROC is more than this account can pay: it has 114 ROC free and needs 115 ROC (budget + fee about 10 ROC + 5 ROC that stays in the account); use the faucet: datdot wallet --faucet 10')
   })
 
   it('refuses a record whose fee the account cannot pay, pointing to the faucet only on a local chain', async () => {
     const local = await failure(checkFunds(view(14n), { kind: 'unregister' }, []))
-    expect(local).toMatchObject({ code: 'FORBIDDEN', details: { why: 'insufficient-funds' }, message: 'this account needs at least 15 ROC for fees (it has 14 ROC); use the faucet: datdot wallet --faucet 10' })
+    expect(local).toMatchObject({ code: 'INSUFFICIENT_FUNDS', details: { why: 'insufficient-funds' }, message: 'this account needs at least 15 ROC for fees (it has 14 ROC); use the faucet: datdot wallet --faucet 10' })
     const remote = await failure(checkFunds(view(14n, false), { kind: 'unregister' }, []))
     expect(remote.message).toBe('this account needs at least 15 ROC for fees (it has 14 ROC)')
   })

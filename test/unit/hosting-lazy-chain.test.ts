@@ -14,7 +14,7 @@ import { openDatabase, type Db } from '../../main/shared/db.js'
 import { HostingStore } from '../../main/hosting/store.js'
 import { deferred } from '../helpers/wait.js'
 
-const RUNNING: ChainStatus = { connected: true, endpoint: 'embedded', chainName: 'Local', blockNumber: 3, tokenSymbol: 'DOT', tokenDecimals: 10, address: '5F' }
+const RUNNING: ChainStatus = { connected: true, endpoint: 'embedded', chainName: 'Local', blockNumber: 3, tokenSymbol: 'DOT', tokenDecimals: 10, address: '5F', devTokens: true }
 const PARTS = { chain: { status: () => RUNNING }, hosting: null } as unknown as ChainParts
 
 function lazyWith (open: () => Promise<ChainParts>): { lazy: LazyChain, statuses: Array<ChainStatus['state']> } {

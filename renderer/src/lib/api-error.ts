@@ -37,7 +37,8 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   UNAUTHORIZED: 'Open the address printed by `datdot daemon` again (it carries the access token).',
   DAEMON_NOT_RUNNING: 'Start it with `datdot daemon`.',
   ALREADY_EXISTS: 'Pick another name.',
-  CHAIN_ERROR: 'The hosting network is not reachable.'
+  CHAIN_ERROR: 'The hosting network is not reachable.',
+  INSUFFICIENT_FUNDS: 'On a local dev chain: "Get dev tokens" on the Hosting page.'
 }
 
 export function hintFor (code: ErrorCode): string | undefined {

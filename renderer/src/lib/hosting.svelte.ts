@@ -23,6 +23,8 @@ export class HostingStore {
   /** The "rent my disk" panel: seeding mode, limits, attestations (null: hosting not available). */
   hosting = $state<Section<HostingOverview>>({ value: null, error: null })
   saving = $state(false)
+  /** The last operation failed for want of tokens (INSUFFICIENT_FUNDS): its message, shown with the way out until the wallet has funds. */
+  noFunds = $state<string | null>(null)
   loading = $state(false)
   loaded = $state(false)
   /** The chain is being started from this page (start()). */
@@ -46,7 +48,9 @@ export class HostingStore {
         return null
       })
     } catch (err) {
-      return handleError(err, opts.on ? 'Could not start seeding' : 'Could not stop seeding')
+      const e = handleError(err, opts.on ? 'Could not start seeding' : 'Could not stop seeding')
+      if (e.code === 'INSUFFICIENT_FUNDS') this.noFunds = e.message
+      return e
     } finally {
       this.saving = false
     }
@@ -71,6 +75,7 @@ export class HostingStore {
   async refreshWallet (): Promise<void> {
     try {
       this.wallet = { value: await this.#client.call('getWallet', {}), error: null }
+      if (this.wallet.value !== null && BigInt(this.wallet.value.free) > 0n) this.noFunds = null
     } catch (err) {
       this.wallet = { value: null, error: toApiError(err) }
     }
@@ -88,7 +93,17 @@ export class HostingStore {
     this.hosting = { value: { ...cur, lastProofs: [proof, ...cur.lastProofs].slice(0, 20) }, error: null }
   }
 
-  /** Local chains only: dev tokens from the faucet (10 whole tokens), then the wallet again. */
+  /** True when this node's wallet holds nothing (free balance 0): fees cannot be paid. */
+  get walletEmpty (): boolean {
+    return this.wallet.value !== null && BigInt(this.wallet.value.free) === 0n
+  }
+
+  /** A local dev chain (embedded, `datdot chain`, a devnet): the faucet gives dev tokens. */
+  get devTokens (): boolean {
+    return this.chain.value?.devTokens === true
+  }
+
+  /** Local dev chains only: dev tokens from the faucet (10 whole tokens), then the wallet again. */
   async requestDevTokens (): Promise<void> {
     const decimals = this.wallet.value?.tokenDecimals ?? this.chain.value?.tokenDecimals ?? 0
     await this.#costsFee(async () => {
