@@ -130,4 +130,22 @@ describe('upload sessions of the browser UI', () => {
     expect(timers.size).toBe(0)
     expect(cleared.sort()).toEqual([0, 1])
   })
+
+  it('starts the job with the totals the page announced, so progress counts up to them instead of matching what arrived', async () => {
+    const seen: Array<{ bytesDone: number, bytesTotal: number, filesDone: number, filesTotal: number }> = []
+    const { uploads } = setup({
+      writeBlob: async (source, job) => {
+        let n = 0
+        for await (const chunk of source) { n += (chunk as Buffer).length; job.addBytes((chunk as Buffer).length) }
+        seen.push({ ...job.job })
+        return { blob: { blockOffset: 0, blockLength: 1, byteOffset: 0, byteLength: n }, bytes: n }
+      }
+    })
+    const { uploadId, job } = uploads.begin('/', { files: 2, bytes: 10 })
+    expect(job).toMatchObject({ filesTotal: 2, bytesTotal: 10, filesDone: 0, bytesDone: 0 })
+    await uploads.file(uploadId, 'a.txt', bytes('four'), 4)
+    await uploads.file(uploadId, 'b.txt', bytes('sixsix'), 6)
+    expect(seen.map((j) => [j.bytesDone, j.bytesTotal, j.filesDone, j.filesTotal])).toEqual([[4, 10, 0, 2], [10, 10, 1, 2]])
+    expect(await uploads.commit(uploadId)).toMatchObject({ state: 'done', filesDone: 2, filesTotal: 2, bytesDone: 10, bytesTotal: 10 })
+  })
 })
