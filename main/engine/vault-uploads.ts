@@ -65,8 +65,7 @@ export class UploadSessions {
     const destPath = drivePath(dest)
     if (this.sessions.size >= LIMITS.uploadsOpen) throw DatdotError.limitReached('open uploads', LIMITS.uploadsOpen)
     const id = randomBytes(16).toString('hex')
-    const job = this.deps.jobs.create('upload', `Upload to ${destPath}${this.deps.where?.().replace(/^ to /, ' in ') ?? ''}`)
-    if (totals.files !== undefined || totals.bytes !== undefined) job.setTotals(totals.files ?? 0, totals.bytes ?? 0)
+    const job = this.deps.jobs.create('upload', `Upload to ${destPath}${this.deps.where?.().replace(/^ to /, ' in ') ?? ''}`, totals)
     const session: UploadSession = { id, dest: destPath, job, files: new Map(), busy: false, timer: null }
     this.sessions.set(id, session)
     this.touch(session)
