@@ -25,7 +25,7 @@ async function writeBig (file: string): Promise<void> {
   const out = createWriteStream(file)
   const chunk = randomBytes(4 * 1024 * 1024)
   for (let left = BIG_BYTES; left > 0; left -= chunk.length) {
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve))
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => err ? reject(err) : resolve()))
 }

@@ -41,7 +41,7 @@ describe('restoring from history and undoing a delete', () => {
   }
 
   async function paths (): Promise<string[]> {
-    return (await api.listFiles({ drive: engine.spaces.resolve('Public').vault.key, path: '/', recursive: true, limit: 100 })).entries.map((e) => e.path).sort()
+    return (await api.listFiles({ drive: 'Public', path: '/', recursive: true, limit: 100 })).entries.map((e) => e.path).sort()
   }
 
   it('undoes a folder delete from the version the delete reports, bytes and all', async () => {
@@ -77,7 +77,7 @@ describe('restoring from history and undoing a delete', () => {
   })
 
   it('lists folders with the bytes, file count and newest date of everything under them', async () => {
-    const res = await api.listFiles({ drive: engine.spaces.resolve('Public').vault.key, path: '/', recursive: false, limit: 100 })
+    const res = await api.listFiles({ drive: 'Public', path: '/', recursive: false, limit: 100 })
     const album = res.entries.find((e) => e.path === '/album')
     expect(album).toMatchObject({ kind: 'folder', size: 'first a'.length + 'bee bee'.length, files: 2 })
     expect(typeof album?.mtimeMs).toBe('number')
