@@ -45,6 +45,8 @@ declare module 'hypercore' {
   export interface Peer {
     remotePublicKey: Buffer
     stream: unknown
+    /** How many blocks the peer says it has (0 until it tells, or when it has none). */
+    remoteLength: number
   }
 
   export interface Download {

@@ -8,6 +8,7 @@ import type { Handlers, Job } from '../shared/contract.js'
 import type { Engine } from '../engine/engine.js'
 import { DatdotError } from '../shared/errors.js'
 import { keyId } from '../engine/paths.js'
+import { withFolderTotals } from '../engine/folder-totals.js'
 import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from '../engine/drive-ops.js'
 
 export type DriveHandlers = Pick<Handlers, 'listFiles' | 'stat' | 'history' | 'diff' | 'exportPath' | 'createDownloadUrl'>
@@ -44,8 +45,11 @@ export function createDriveHandlers (engine: Engine): DriveHandlers {
     async listFiles ({ drive, path, version, recursive, limit }) {
       const d = await driveFor(engine, drive)
       return withView(d, version, async (view) => {
-        const { entries, truncated } = await listFolder(view, path, { recursive, limit })
-        return { entries, truncated, version: view.version }
+        const listed = await listFolder(view, path, { recursive, limit })
+        // Folder sizes and dates, when the metadata is all here (a read never waits on peers).
+        const local = d.core.contiguousLength >= d.core.length
+        const entries = !recursive && local ? await withFolderTotals(view, path, listed.entries) : listed.entries
+        return { entries, truncated: listed.truncated, version: view.version }
       })
     },
     async stat ({ drive, path, version }) {

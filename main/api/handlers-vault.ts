@@ -1,13 +1,13 @@
 /**
  * API handlers that change or describe a space of the vault (the home space when none is named):
- * info, share links, delete, move, imports of local paths and browser upload sessions. Arguments arrive validated and defaulted;
+ * info, share links, delete, restore from history, move, imports of local paths and browser upload sessions. Arguments arrive validated and defaulted;
  * the vault validates paths and throws coded DatdotErrors.
  */
 import type { Handlers } from '../shared/contract.js'
 import type { Engine } from '../engine/engine.js'
 import { waitIf } from './handlers-drives.js'
 
-export type VaultHandlers = Pick<Handlers, 'getVault' | 'deletePath' | 'movePath' | 'share' | 'importPaths' | 'beginUpload' | 'commitUpload' | 'abortUpload'>
+export type VaultHandlers = Pick<Handlers, 'getVault' | 'deletePath' | 'restorePath' | 'movePath' | 'share' | 'importPaths' | 'beginUpload' | 'commitUpload' | 'abortUpload'>
 
 export function createVaultHandlers (engine: Engine): VaultHandlers {
   return {
@@ -18,6 +18,10 @@ export function createVaultHandlers (engine: Engine): VaultHandlers {
     async deletePath ({ space, path }) {
       engine.assertOpen()
       return engine.spaces.resolve(space).vault.deletePath(path)
+    },
+    async restorePath ({ space, path, version }) {
+      engine.assertOpen()
+      return engine.spaces.resolve(space).vault.restorePath(path, version)
     },
     async movePath ({ space, from, to, overwrite }) {
       engine.assertOpen()
@@ -31,9 +35,9 @@ export function createVaultHandlers (engine: Engine): VaultHandlers {
       engine.assertOpen()
       return waitIf(wait, engine.spaces.resolve(space).vault.importPaths(paths, dest))
     },
-    async beginUpload ({ space, dest }) {
+    async beginUpload ({ space, dest, files, bytes }) {
       engine.assertOpen()
-      return engine.spaces.beginUpload(space, dest)
+      return engine.spaces.beginUpload(space, dest, { files, bytes })
     },
     async commitUpload ({ uploadId }) {
       engine.assertOpen()

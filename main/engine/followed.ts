@@ -13,6 +13,7 @@ import { formatLink, parseKey } from './paths.js'
 import { readKeyVerdict, type DriveLock } from './follow-key.js'
 import { diffOf } from './drive-ops.js'
 import { coreBytesHeld } from './follow-cache.js'
+import { labelFor } from './follow-names.js'
 import { FollowSync, type SyncStore } from './follow-sync.js'
 import type { Network } from './network.js'
 
@@ -29,6 +30,7 @@ export interface FollowOwner {
   readonly healMs: { min: number, max: number }
   readonly counters: { heals: number, healErrors: number, syncErrors: number }
   readonly syncStore: SyncStore
+  readonly names: { get: (id: string) => string | null }
   saveProgress: (id: string, version: number, now: number) => void
 }
 
@@ -278,7 +280,9 @@ export class Followed {
     const { have: blocksHave, total: blocksTotal, complete } = this.blocks()
     const peers = this.peerCount()
     let state: FollowInfo['state']
-    if (core.length === 0) state = peers > 0 ? 'syncing' : 'connecting'
+    // Nothing known yet: 'syncing' only once a peer says it has the drive (peers that only
+    // opened it, e.g. other followers of a link nobody serves, are no source).
+    if (core.length === 0) state = core.peers.some((p) => p.remoteLength > 0) ? 'syncing' : 'connecting'
     // Without a peer nobody can tell whether the author moved on: offline, at the last version seen.
     else if (peers === 0) state = 'offline'
     else state = complete ? 'synced' : 'syncing'
@@ -287,8 +291,11 @@ export class Followed {
     // blocks of some files: counted per file by its last usage pass (follow-sync.ts).
     const sparse = s.mode !== 'all' && !(blobs !== null && blobs.length > 0 && blobs.contiguousLength === blobs.length)
     const blobsHeld = blobs === null ? 0 : sparse ? this.sync.usage.bytesKept + this.sync.usage.bytesClearable : coreBytesHeld(blobs)
+    const name = this.owner.names.get(this.id)
     return {
       key: this.id,
+      name,
+      label: name ?? labelFor(this.id),
       link: formatLink(this.id, this.row.path, this.row.read_key === null ? null : parseKey(this.row.read_key)),
       path: this.row.path,
       encrypted: this.row.read_key !== null,

@@ -28,6 +28,7 @@ import { Resource } from '../shared/resource.js'
 import { statPath } from './drive-ops.js'
 import { FOLLOW_SYNC_MIGRATIONS, SyncStore, checkSettings } from './follow-sync.js'
 import { Followed, ROW_COLUMNS, type Row } from './followed.js'
+import { FOLLOW_NAMES_MIGRATIONS, FollowNames, cleanName } from './follow-names.js'
 import type { Network } from './network.js'
 
 export interface FollowsOptions {
@@ -61,6 +62,8 @@ export class Follows extends Resource {
   /** syncErrors: background fetches or clears of file contents that failed (retried on the next update). */
   readonly counters = { heals: 0, healErrors: 0, syncErrors: 0 }
   readonly syncStore: SyncStore
+  /** Names the user gave follows (follow-names.ts). */
+  readonly names: FollowNames
   private readonly drives = new Map<string, Followed>()
   private readonly onResumed = (): void => {
     for (const f of this.drives.values()) f.networkResumed()
@@ -75,10 +78,12 @@ export class Follows extends Resource {
     if (!(heal.min > 0 && heal.max >= heal.min)) throw DatdotError.invalidArgument('healMs needs 0 < min <= max')
     this.healMs = heal
     this.syncStore = new SyncStore(opts.db)
+    this.names = new FollowNames(opts.db)
   }
 
   protected async _open (): Promise<void> {
     migrate(this.opts.db, 'follow-sync', FOLLOW_SYNC_MIGRATIONS, this.now)
+    migrate(this.opts.db, 'follow-names', FOLLOW_NAMES_MIGRATIONS, this.now)
     this.opts.network.on('resumed', this.onResumed)
     const rows = this.opts.db.prepare(`SELECT ${ROW_COLUMNS} FROM follows ORDER BY added_ms`).all() as Row[]
     for (const row of rows) {
@@ -118,6 +123,14 @@ export class Follows extends Resource {
   async listCounted (): Promise<FollowInfo[]> {
     for (const f of this.drives.values()) await f.sync.refresh()
     return this.list()
+  }
+
+  /** Names a follow (stored with it); an empty name goes back to its label from the key. */
+  async rename (key: string, name: string): Promise<FollowInfo> {
+    const f = this.get(key)
+    this.names.set(f.id, cleanName(name))
+    f.status(true)
+    return f.info()
   }
 
   /** Changes what a follow downloads: switching to 'all' fetches the rest; to a sparse mode, clears over the limit. */
@@ -162,9 +175,11 @@ export class Follows extends Resource {
    * Follows a link. A link with a read key (#key=) follows an encrypted drive; following an
    * already followed drive with a new read key reopens it with that key (a plain link never
    * drops the key a follow has). `mode` says what it downloads (default everything); following
-   * an already followed drive keeps its mode (setMode changes it).
+   * an already followed drive keeps its mode (setMode changes it). With `again: 'refuse'` (the
+   * API: a user pasting a link twice), following an already followed drive without a new read
+   * key is ALREADY_EXISTS, naming the follow; the engine's own callers (apps) get it back.
    */
-  async follow (link: string, modeArgs: FollowModeArgs = { mode: 'all' }): Promise<FollowInfo> {
+  async follow (link: string, modeArgs: FollowModeArgs = { mode: 'all' }, opts: { again?: 'return' | 'refuse' } = {}): Promise<FollowInfo> {
     if (this.closing) throw DatdotError.closed('engine')
     const parsed = parseLink(link)
     const settings = checkSettings(modeArgs, null)
@@ -174,7 +189,10 @@ export class Follows extends Resource {
     const readKey = parsed.readKey === null ? null : keyId(parsed.readKey)
     const existing = this.drives.get(parsed.id)
     if (existing) {
-      if (readKey === null || readKey === existing.row.read_key) return existing.info()
+      if (readKey === null || readKey === existing.row.read_key) {
+        if (opts.again === 'refuse') throw DatdotError.alreadyFollowed(existing.info().label)
+        return existing.info()
+      }
       this.drives.delete(existing.id)
       await existing.close()
       this.opts.db.prepare('UPDATE follows SET read_key = ? WHERE key = ?').run(readKey, existing.id)
@@ -211,6 +229,7 @@ export class Follows extends Resource {
     this.drives.delete(f.id)
     this.opts.db.prepare('DELETE FROM follows WHERE key = ?').run(f.id)
     this.syncStore.remove(f.id)
+    this.names.remove(f.id)
     await f.close()
     if (purge) {
       // Hypercore 11.37's purge() is broken (it calls a method that does not exist), so the

@@ -96,16 +96,17 @@ export class Jobs {
     this.emitFn = opts.emit
   }
 
-  create (kind: Job['kind'], label: string): JobHandle {
+  /** A running job; `totals` known from the start are in its first event already. */
+  create (kind: Job['kind'], label: string, totals: { files?: number, bytes?: number } = {}): JobHandle {
     const job: Job = {
       id: randomBytes(8).toString('hex'),
       kind,
       state: 'running',
       label,
       bytesDone: 0,
-      bytesTotal: 0,
+      bytesTotal: totals.bytes ?? 0,
       filesDone: 0,
-      filesTotal: 0,
+      filesTotal: totals.files ?? 0,
       startedMs: this.now(),
       endedMs: null,
       version: null,

@@ -13,6 +13,7 @@
  * gets a 'Private' space, the UI's default. Each space is a `Vault` (vault.ts). A restore
  * re-opens every space the index lists as its blocks arrive, each downloading from peers.
  */
+import type { UploadTotals } from './vault-uploads.js'
 import { EventEmitter } from 'node:events'
 import type Corestore from 'corestore'
 import type { Readable } from 'node:stream'
@@ -430,9 +431,9 @@ export class Spaces extends EventEmitter {
 
   // ---------------------------------------------------------------- upload sessions, routed by space
 
-  beginUpload (space: string | undefined, dest: string): { uploadId: string, job: Job } {
+  beginUpload (space: string | undefined, dest: string, totals?: UploadTotals): { uploadId: string, job: Job } {
     const { id, vault } = this.resolve(space)
-    const r = vault.beginUpload(dest)
+    const r = vault.beginUpload(dest, totals)
     return { ...r, uploadId: `${id}.${r.uploadId}` }
   }
 

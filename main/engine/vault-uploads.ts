@@ -32,6 +32,9 @@ export interface UploadDeps {
   commitStaged: (staged: StagedFile[]) => Promise<number>
 }
 
+/** What the page says it is about to send: the job's totals from the start (more is counted as it comes). */
+export interface UploadTotals { files?: number, bytes?: number }
+
 interface UploadSession {
   id: string
   dest: string
@@ -58,11 +61,11 @@ export class UploadSessions {
     return this.sessions.size
   }
 
-  begin (dest: string): { uploadId: string, job: Job } {
+  begin (dest: string, totals: UploadTotals = {}): { uploadId: string, job: Job } {
     const destPath = drivePath(dest)
     if (this.sessions.size >= LIMITS.uploadsOpen) throw DatdotError.limitReached('open uploads', LIMITS.uploadsOpen)
     const id = randomBytes(16).toString('hex')
-    const job = this.deps.jobs.create('upload', `Upload to ${destPath}${this.deps.where?.().replace(/^ to /, ' in ') ?? ''}`)
+    const job = this.deps.jobs.create('upload', `Upload to ${destPath}${this.deps.where?.().replace(/^ to /, ' in ') ?? ''}`, totals)
     const session: UploadSession = { id, dest: destPath, job, files: new Map(), busy: false, timer: null }
     this.sessions.set(id, session)
     this.touch(session)

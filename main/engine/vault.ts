@@ -23,12 +23,12 @@ import type { Change, Job, VaultInfo } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import { drivePath, formatLink, isWithin, keyId } from './paths.js'
 import { Resource } from '../shared/resource.js'
-import { diffOf, entrySize, filesAt, filesUnder, safeKey } from './drive-ops.js'
+import { diffOf, entrySize, filesAt, filesUnder, safeKey, withView } from './drive-ops.js'
 import type { JobHandle, Jobs } from './jobs.js'
 import { migrate, type Db } from '../shared/db.js'
 import { scanSources } from './vault-sources.js'
 import { checkDisk, clearBlobs, importFile, writeBlob, type StagedFile } from './vault-blobs.js'
-import { UploadSessions } from './vault-uploads.js'
+import { UploadSessions, type UploadTotals } from './vault-uploads.js'
 import { assertFree, assertNotInto, planCopy, stageCopy } from './vault-copy.js'
 import { VaultRestore, restoredAlready } from './vault-restore.js'
 import { VAULT_MIGRATIONS, loadWatermark, reclaimOrphanedBlobs, saveWatermark, scanReferencedBlobs, type BlobsWatermark, type CompactionResult } from './vault-reclaim.js'
@@ -223,17 +223,38 @@ export class Vault extends Resource {
     return version
   }
 
-  async deletePath (path: string): Promise<{ version: number, deleted: number }> {
+  /** Deletes a file or folder in one commit; `before` is the version to restore from to undo it. */
+  async deletePath (path: string): Promise<{ version: number, deleted: number, before: number }> {
     const p = drivePath(path)
     if (p === '/') throw DatdotError.invalidPath(p, 'refusing to delete the whole vault; delete its folders one by one')
     this.assertWritable()
     return this.exclusive(async () => {
       const files = await filesUnder(this.drive, path)
       if (files.length === 0) throw DatdotError.notFound(p)
+      const before = this.drive.version
       const version = await this.commit(async (batch) => {
         for (const f of files) await batch.del(f.key)
       })
-      return { version, deleted: files.length }
+      return { version, deleted: files.length, before }
+    })
+  }
+
+  /**
+   * Puts a file or folder back as it was at `version` (its entries point at blobs the drive
+   * keeps: no bytes are copied), in one commit. Files added under it since then stay; NOT_FOUND
+   * when nothing was there at that version, INVALID_ARGUMENT for a version the drive has not reached.
+   */
+  async restorePath (path: string, version: number): Promise<{ version: number, restored: number }> {
+    const p = drivePath(path)
+    this.assertWritable()
+    if (version < 1 || version > this.drive.version) throw DatdotError.invalidArgument(`version ${version} is not one of this space's (1 to ${this.drive.version})`)
+    return this.exclusive(async () => {
+      const files = await withView(this.drive, version, async (old) => await filesUnder(old, p))
+      if (files.length === 0) throw DatdotError.notFound(`${p} at version ${version}`)
+      const next = await this.commit(async (batch) => {
+        for (const f of files) await batch.putEntry(f.key, { ...f.value })
+      })
+      return { version: next, restored: files.length }
     })
   }
 
@@ -385,9 +406,9 @@ export class Vault extends Resource {
 
   // ---------------------------------------------------------------- upload sessions (browser UI)
 
-  beginUpload (dest: string): { uploadId: string, job: Job } {
+  beginUpload (dest: string, totals?: UploadTotals): { uploadId: string, job: Job } {
     this.assertWritable()
-    return this.uploads.begin(dest)
+    return this.uploads.begin(dest, totals)
   }
 
   /** Streams one file of an upload session into the blobs core; it becomes visible at commit. */

@@ -22,6 +22,10 @@ const Folders = z.array(DrivePath).max(256)
 export const FollowState = z.enum(['connecting', 'syncing', 'synced', 'offline'])
 export const FollowInfo = z.object({
   key: z.string(),
+  /** The name the user gave this follow (renameFollow), null when none. */
+  name: z.string().nullable(),
+  /** What to call it: its name, else a short readable label derived from its key (follow-names.ts). */
+  label: z.string(),
   link: z.string(),
   /** Sub-folder the link pointed at, '/' for the whole drive. */
   path: z.string(),
@@ -89,6 +93,12 @@ export const followMethods = {
   unpinPath: method({
     description: 'Unpin a folder or file of a followed drive: its contents become cache (cleared first by the limit).',
     args: z.object({ key: DriveKey, path: DrivePath }).strict(),
+    result: FollowInfo,
+    exposure: ALL
+  }),
+  renameFollow: method({
+    description: 'Name a followed drive (an empty name goes back to its label from the key).',
+    args: z.object({ key: DriveKey, name: z.string().max(512) }).strict(),
     result: FollowInfo,
     exposure: ALL
   }),

@@ -19,7 +19,12 @@ export const Entry = z.object({
   /** Modification time recorded in the entry's metadata (ms since epoch), null if unknown. */
   mtimeMs: z.number().nullable(),
   /** Drive version at which this entry was last written (files only; 0 for folders). */
-  version: Version
+  version: Version,
+  /**
+   * Folders of a listing, when their contents were counted (folder-totals.ts): how many files
+   * they hold; `size` is then their bytes and `mtimeMs` their newest file's. Absent: not counted.
+   */
+  files: z.number().int().nonnegative().optional()
 })
 export type Entry = z.infer<typeof Entry>
 
@@ -93,7 +98,14 @@ export const vaultMethods = {
   deletePath: method({
     description: 'Delete a file or a whole folder of a space, atomically.',
     args: z.object({ space: Space, path: DrivePath }).strict(),
-    result: z.object({ version: Version, deleted: z.number().int().nonnegative() }),
+    /** `before`: the version just before the delete (restorePath at it undoes the delete). */
+    result: z.object({ version: Version, deleted: z.number().int().nonnegative(), before: Version }),
+    exposure: ALL
+  }),
+  restorePath: method({
+    description: 'Put a file or folder of a space back as it was at an older version (files added since stay), in one commit.',
+    args: z.object({ space: Space, path: DrivePath, version: Version }).strict(),
+    result: z.object({ version: Version, restored: z.number().int().nonnegative() }),
     exposure: ALL
   }),
   movePath: method({
@@ -150,7 +162,13 @@ export const vaultMethods = {
   }),
   beginUpload: method({
     description: 'Start an upload session (browser UI): PUT files to the returned URL, then commitUpload.',
-    args: z.object({ space: Space, dest: DrivePath.default('/') }).strict(),
+    args: z.object({
+      space: Space,
+      dest: DrivePath.default('/'),
+      /** What the page is about to send (the job's totals from the start); more is counted as it comes. */
+      files: z.number().int().nonnegative().max(LIMITS.importFiles).optional(),
+      bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional()
+    }).strict(),
     result: z.object({ uploadId: z.string(), job: Job }),
     exposure: ['web', 'cli']
   }),

@@ -65,6 +65,11 @@ export class DatdotError extends Error {
     return new DatdotError('NOT_FOUND', `Not found: ${preview(what)}`)
   }
 
+  /** Following a link to a drive already followed (under the name or label given). */
+  static alreadyFollowed (label: string): DatdotError {
+    return new DatdotError('ALREADY_EXISTS', `You already follow this drive, as "${preview(label)}"`, { label })
+  }
+
   static unknownDrive (key: string): DatdotError {
     return new DatdotError('UNKNOWN_DRIVE', `Unknown drive: ${preview(key)} (follow it first)`)
   }

@@ -5,7 +5,7 @@ import { UsageError } from '../../main/cli/args.js'
 import type { FollowInfo } from '../../main/shared/contract.js'
 
 const base: FollowInfo = {
-  key: 'k', link: 'hyper://k', path: '/', state: 'synced', version: 2, peers: 1, bytesDownloaded: 0,
+  key: 'k', name: null, label: 'Amber Otter', link: 'hyper://k', path: '/', state: 'synced', version: 2, peers: 1, bytesDownloaded: 0,
   blocksHave: 5, blocksTotal: 5, addedMs: 0, lastUpdateMs: null, offlineSinceMs: null, encrypted: false, locked: null,
   mode: 'all', folders: [], pins: [], cacheLimitBytes: null, bytesLocal: 3 * 1024 * 1024, bytesPinned: 3 * 1024 * 1024 - 2048, bytesClearable: 0
 }

@@ -3,13 +3,14 @@ import { Readable } from 'node:stream'
 import { UploadSessions, type UploadDeps } from '../../main/engine/vault-uploads.js'
 import type { StagedFile } from '../../main/engine/vault-blobs.js'
 import { Jobs } from '../../main/engine/jobs.js'
-import { LIMITS } from '../../main/shared/contract.js'
+import { LIMITS, type Job } from '../../main/shared/contract.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import { ManualTimers } from '../helpers/manual-timers.js'
 
 /** The blobs core reduced to what sessions use: every write gets the next block range. */
-function setup (overrides: Partial<UploadDeps> = {}): { uploads: UploadSessions, jobs: Jobs, timers: ManualTimers, cleared: number[], committed: StagedFile[][] } {
-  const jobs = new Jobs({ emit: () => {} })
+function setup (overrides: Partial<UploadDeps> = {}): { uploads: UploadSessions, jobs: Jobs, timers: ManualTimers, cleared: number[], committed: StagedFile[][], emitted: Job[] } {
+  const emitted: Job[] = []
+  const jobs = new Jobs({ emit: (j) => { emitted.push(j) } })
   const timers = new ManualTimers()
   const cleared: number[] = []
   const committed: StagedFile[][] = []
@@ -30,7 +31,7 @@ function setup (overrides: Partial<UploadDeps> = {}): { uploads: UploadSessions,
     commitStaged: async (staged) => { committed.push(staged); return 7 },
     ...overrides
   })
-  return { uploads, jobs, timers, cleared, committed }
+  return { uploads, jobs, timers, cleared, committed, emitted }
 }
 
 const bytes = (s: string): Readable => Readable.from([Buffer.from(s)])
@@ -129,5 +130,25 @@ describe('upload sessions of the browser UI', () => {
     expect(uploads.size).toBe(0)
     expect(timers.size).toBe(0)
     expect(cleared.sort()).toEqual([0, 1])
+  })
+
+  it('starts the job with the totals the page announced, so progress counts up to them instead of matching what arrived', async () => {
+    const seen: Array<{ bytesDone: number, bytesTotal: number, filesDone: number, filesTotal: number }> = []
+    const { uploads, emitted } = setup({
+      writeBlob: async (source, job) => {
+        let n = 0
+        for await (const chunk of source) { n += (chunk as Buffer).length; job.addBytes((chunk as Buffer).length) }
+        seen.push({ ...job.job })
+        return { blob: { blockOffset: 0, blockLength: 1, byteOffset: 0, byteLength: n }, bytes: n }
+      }
+    })
+    const { uploadId, job } = uploads.begin('/', { files: 2, bytes: 10 })
+    expect(job).toMatchObject({ filesTotal: 2, bytesTotal: 10, filesDone: 0, bytesDone: 0 })
+    // every event of the job says so, its first one included
+    for (const e of emitted) expect([e.filesTotal, e.bytesTotal]).toEqual([2, 10])
+    await uploads.file(uploadId, 'a.txt', bytes('four'), 4)
+    await uploads.file(uploadId, 'b.txt', bytes('sixsix'), 6)
+    expect(seen.map((j) => [j.bytesDone, j.bytesTotal, j.filesDone, j.filesTotal])).toEqual([[4, 10, 0, 2], [10, 10, 1, 2]])
+    expect(await uploads.commit(uploadId)).toMatchObject({ state: 'done', filesDone: 2, filesTotal: 2, bytesDone: 10, bytesTotal: 10 })
   })
 })

@@ -121,6 +121,9 @@ export class AppState {
     this.preparing++
     try {
       await importFiles(this.client, files, to, this.onJob)
+      // The files are committed: show them now if that folder is on screen (the vault.changed
+      // event does too, but a page that missed it, e.g. while its socket reconnected, would not).
+      await this.vault.reloadIfShown(to.space, to.dest)
     } catch (err) {
       handleError(err, 'Adding files failed')
     } finally {

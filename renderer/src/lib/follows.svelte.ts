@@ -50,6 +50,11 @@ export class FollowsStore {
     this.upsert(await this.#client.call('setFollowMode', { key, mode, ...(mode === 'folders' ? { folders } : {}) }))
   }
 
+  /** Names a follow ('' goes back to its label from the key). */
+  async rename (key: string, name: string): Promise<void> {
+    this.upsert(await this.#client.call('renameFollow', { key, name }))
+  }
+
   /** Pins a folder or file of a followed drive: downloaded now, kept through cache clears. */
   async pin (key: string, path: string): Promise<void> {
     this.upsert(await this.#client.call('pinPath', { key, path }))

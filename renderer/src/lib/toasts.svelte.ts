@@ -1,6 +1,12 @@
 /** In-app notifications: errors, follow updates, finished jobs. */
 export type ToastKind = 'info' | 'success' | 'error' | 'update'
 
+/** A button on a toast (e.g. Undo); the toast goes away when it is pressed. */
+export interface ToastAction {
+  label: string
+  run: () => void
+}
+
 export interface Toast {
   id: number
   kind: ToastKind
@@ -8,12 +14,14 @@ export interface Toast {
   body?: string
   code?: string
   hint?: string
+  action?: ToastAction
 }
 
 interface ToastOptions {
   body?: string
   code?: string
   hint?: string
+  action?: ToastAction
   /** Milliseconds before it goes away on its own; 0 keeps it until dismissed. */
   timeoutMs?: number
 }
@@ -34,6 +42,7 @@ export class ToastStore {
     if (opts.body !== undefined) toast.body = opts.body
     if (opts.code !== undefined) toast.code = opts.code
     if (opts.hint !== undefined) toast.hint = opts.hint
+    if (opts.action !== undefined) toast.action = opts.action
     this.items = [...this.items, toast].slice(-MAX_TOASTS)
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT[kind]
     if (timeout > 0) this.#timers.set(id, setTimeout(() => this.dismiss(id), timeout))

@@ -36,7 +36,10 @@ export interface Destination {
 /** Uploads files into a folder of a space; all of them appear at once, or none. */
 export async function uploadFiles (client: Client, files: PickedFile[], to: Destination, onJob: (job: Job) => void, onProgress?: UploadProgress): Promise<Job> {
   if (client.kind !== 'browser') throw DatdotError.forbidden('uploads are for the browser UI')
-  const { uploadId, job } = await client.call('beginUpload', { space: to.space, dest: to.dest })
+  // The job knows what is coming from the start: its bar counts the bytes the engine has
+  // received against the whole upload (not against what arrived so far).
+  const bytes = files.reduce((n, f) => n + f.file.size, 0)
+  const { uploadId, job } = await client.call('beginUpload', { space: to.space, dest: to.dest, files: files.length, bytes })
   onJob(job)
   let sent = 0
   let count = 0

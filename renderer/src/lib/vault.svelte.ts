@@ -7,7 +7,7 @@ import type { EventData, HistoryItem, SpaceInfo, VaultInfo, Visibility } from '.
 import type { Client } from './client-types.js'
 import { DriveBrowser } from './drive-browser.svelte.js'
 import { toApiError, type ApiError } from './errors.js'
-import { SpacesStore } from './spaces.svelte.js'
+import { HOME_SPACE, SpacesStore } from './spaces.svelte.js'
 
 export class VaultStore {
   /** The home space's summary; `restoring` is set while a restore from the phrase runs. */
@@ -111,6 +111,13 @@ export class VaultStore {
     ])
   }
 
+  /** Lists the shown folder again if it is `dest` of space `space` (undefined: the home space) and live. */
+  async reloadIfShown (space: string | undefined, dest: string): Promise<void> {
+    const b = this.browser
+    const shown = (space ?? HOME_SPACE) === this.spaces.selectedId
+    if (shown && b.path === dest && b.pinnedVersion === null) await b.load()
+  }
+
   /** The list of spaces changed (here or through a restore). */
   async onSpacesChanged (): Promise<void> {
     const before = this.spaces.selectedId
@@ -132,9 +139,17 @@ export class VaultStore {
     await this.browser.load()
   }
 
-  async remove (path: string): Promise<number> {
-    const res = await this.#client.call('deletePath', { space: this.#spaceId(), path })
-    return res.deleted
+  /** Deletes a file or folder of the selected space; `before` is the version an undo restores from. */
+  async remove (path: string): Promise<{ deleted: number, before: number, space: string | undefined }> {
+    const space = this.#spaceId()
+    const res = await this.#client.call('deletePath', { space, path })
+    return { deleted: res.deleted, before: res.before, space }
+  }
+
+  /** Puts a file or folder of a space back as it was at `version` (an undo, or from the history). */
+  async restore (path: string, version: number, space: string | undefined = this.#spaceId()): Promise<number> {
+    const res = await this.#client.call('restorePath', { space, path, version })
+    return res.restored
   }
 
   async move (from: string, to: string): Promise<number> {
