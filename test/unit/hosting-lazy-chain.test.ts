@@ -26,7 +26,7 @@ function lazyWith (open: () => Promise<ChainParts>): { lazy: LazyChain, statuses
 describe('starting the chain on demand', () => {
   it('answers idle with no chain details until something starts it', () => {
     const { lazy } = lazyWith(async () => PARTS)
-    expect(lazy.status()).toEqual({ connected: false, endpoint: 'embedded', chainName: null, blockNumber: null, tokenSymbol: null, tokenDecimals: null, address: null, state: 'idle' })
+    expect(lazy.status()).toEqual({ connected: false, endpoint: 'embedded', chainName: null, blockNumber: null, tokenSymbol: null, tokenDecimals: null, address: null, devTokens: true, state: 'idle' })
     expect(lazy.counters.starts).toBe(0)
   })
 
