@@ -91,6 +91,7 @@ export async function downloadUrl (engine: Engine, args: { drive?: string, path:
   const entry = await withView(d, args.version, (view) => statPath(view, args.path))
   if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
   engine.follows.noteRead(args.drive, entry.path)
-  const ticket = engine.downloads.create({ drive: args.drive, path: entry.path, version: args.version }, owner)
+  // The ticket names the version seen now: every range of a media file reads the same bytes.
+  const ticket = engine.downloads.create({ drive: args.drive, path: entry.path, version: args.version ?? d.version }, owner)
   return { url: `/api/download/${ticket}` }
 }
