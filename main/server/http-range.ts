@@ -26,8 +26,8 @@ export function parseRange (header: string | undefined, size: number): ByteRange
   const start = Number(m[1])
   const last = m[2] === '' ? size - 1 : Number(m[2])
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last)) return start >= size ? 'unsatisfiable' : null
-  if (last < start) return null
   if (start >= size) return 'unsatisfiable'
+  if (last < start) return null
   return { start, end: Math.min(last, size - 1) }
 }
 
