@@ -1,0 +1,143 @@
+/**
+ * Streaming reads of a followed drive, on a loopback testnet with real corestores: a follower
+ * in on-demand mode reads a 200 MB file through the API server's download URL (the path
+ * `datdot cat` and the UI's preview take) and gets its first bytes long before the file is
+ * here, and a range from the middle comes without fetching the file from its start.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { request, type IncomingMessage } from 'node:http'
+import { createHash } from 'node:crypto'
+import type { Testnet } from '@hyperswarm/testnet'
+import type Hyperdrive from 'hyperdrive'
+import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
+import type { Engine } from '../../main/engine/engine.js'
+import type { Followed } from '../../main/engine/followed.js'
+import { createHandlers } from '../../main/api/handlers.js'
+import { ApiServer } from '../../main/server/server.js'
+import { blocksHeld } from '../../main/engine/follow-cache.js'
+
+const BLOCK = 64 * 1024
+const BLOCKS = 3200 // 200 MiB
+const SIZE = BLOCK * BLOCKS
+const PATH = '/films/big.bin'
+
+/** 64 KiB of fixed pseudo-random bytes; block i of the file is it with i in its first 8 bytes. */
+const BASE = (() => {
+  const out = Buffer.alloc(BLOCK)
+  for (let i = 0; i < BLOCK; i += 32) createHash('sha256').update(`datdot ${i}`).digest().copy(out, i)
+  return out
+})()
+
+function block (i: number): Buffer {
+  const b = Buffer.from(BASE)
+  b.writeBigUInt64BE(BigInt(i), 0)
+  return b
+}
+
+/** The file's bytes [start, start + length). */
+function expected (start: number, length: number): Buffer {
+  const parts: Buffer[] = []
+  for (let i = Math.floor(start / BLOCK); i * BLOCK < start + length; i++) parts.push(block(i))
+  const from = start - Math.floor(start / BLOCK) * BLOCK
+  return Buffer.concat(parts).subarray(from, from + length)
+}
+
+/** Writes the 200 MiB file block by block (one 64 KiB write is one block), minding backpressure. */
+async function writeBig (drive: Hyperdrive): Promise<void> {
+  const ws = drive.createWriteStream(PATH)
+  for (let i = 0; i < BLOCKS; i++) {
+    if (!ws.write(block(i))) await new Promise<void>((resolve) => ws.once('drain', () => resolve()))
+  }
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject)
+    ws.once('close', () => resolve())
+    ws.end()
+  })
+}
+
+function get (port: number, path: string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, agent: false, method: 'GET', path, headers }, resolve)
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('streamed reads of a followed drive, on a loopback testnet', () => {
+  const tmp = new TempDirs()
+  let testnet: Testnet
+  let alice: Engine
+  let bob: Engine
+  let server: ApiServer
+  let f: Followed
+  let key: string
+  let range: { blockOffset: number, blockLength: number }
+
+  /** Blocks of the big file the follower holds in [from, from + length) of the file's blocks. */
+  const held = (from = 0, length = BLOCKS): number => blocksHeld(f.drive.blobs!.core, range.blockOffset + from, length)
+
+  beforeAll(async () => {
+    testnet = await loopbackTestnet()
+    alice = await startEngine(testnet, await tmp.make())
+    await writeBig(alice.vault.drive)
+    const link = (await createHandlers(alice).share({ path: '/' })).link
+    const bobStorage = await tmp.make()
+    bob = await startEngine(testnet, bobStorage)
+    server = new ApiServer({ engine: bob, handlers: createHandlers(bob), storage: bobStorage })
+    await server.ready()
+    const info = await createHandlers(bob).follow({ link, mode: 'on-demand' })
+    key = info.key
+    f = bob.follows.get(key)
+    await until(bob, () => f.info().version === alice.vault.drive.version && f.info().state === 'synced' && f.drive.blobs !== null)
+    const blob = (await f.drive.entry(PATH))?.value?.blob
+    if (!blob) throw new Error('no blob for the big file')
+    range = blob
+    expect(range.blockLength).toBe(BLOCKS)
+  }, 240_000)
+
+  afterAll(async () => {
+    await server?.close()
+    await bob?.close()
+    await alice?.close()
+    await testnet?.destroy()
+    await tmp.cleanup()
+  })
+
+  it('reads a range from the middle with the right bytes, fetching none of the file before it', async () => {
+    expect(held()).toBe(0)
+    const { url } = await createHandlers(bob).createDownloadUrl({ drive: key, path: PATH })
+    const start = 100 * 1024 * 1024 + 12_345
+    const length = 1024 * 1024
+    const res = await get(server.port, url, { Range: `bytes=${start}-${start + length - 1}` })
+    expect(res.statusCode).toBe(206)
+    const chunks: Buffer[] = []
+    for await (const c of res) chunks.push(c as Buffer)
+    const body = Buffer.concat(chunks)
+    expect(body.length).toBe(length)
+    expect(body.equals(expected(start, length))).toBe(true)
+    const firstBlock = Math.floor(start / BLOCK)
+    expect(held(0, firstBlock)).toBe(0)
+    expect(held()).toBeLessThanOrEqual(Math.ceil(length / BLOCK) + 1)
+  }, 120_000)
+
+  it('streams the whole file as `datdot cat` does: the first bytes come before 1% of its blocks is here', async () => {
+    const before = held() // the blocks the range read of the test above fetched
+    const { url } = await createHandlers(bob).createDownloadUrl({ drive: key, path: PATH })
+    const res = await get(server.port, url)
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-length']).toBe(String(SIZE))
+    let heldAtFirst = -1
+    let got = 0
+    const chunks: Buffer[] = []
+    for await (const c of res) {
+      if (heldAtFirst < 0) heldAtFirst = held() - before
+      chunks.push(c as Buffer)
+      got += (c as Buffer).length
+      if (got >= 4 * 1024 * 1024) break // the rest would only fill the disk: stop reading, as a reader that quits
+    }
+    expect(heldAtFirst).toBeGreaterThanOrEqual(0)
+    expect(heldAtFirst).toBeLessThan(BLOCKS / 100)
+    const body = Buffer.concat(chunks)
+    expect(body.equals(expected(0, body.length))).toBe(true)
+  }, 120_000)
+})
