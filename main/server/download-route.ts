@@ -17,7 +17,8 @@ import type { Engine } from '../engine/engine.js'
 import { DatdotError } from '../shared/errors.js'
 import { driveFor } from '../api/handlers-drives.js'
 import { withView, statPath } from '../engine/drive-ops.js'
-import { mediaType, parseRange } from './http-range.js'
+import { parseRange } from './http-range.js'
+import { mediaType } from '../shared/media-types.js'
 
 const SANDBOX_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 const PDF_CSP = "default-src 'none'; frame-ancestors 'self'"
