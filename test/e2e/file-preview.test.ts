@@ -1,0 +1,147 @@
+/**
+ * End to end: opening a file shows it in the preview panel. B follows A's drive On demand; a
+ * WAV opened there plays while it arrives (the audio element reaches 'canplay' through ranged
+ * requests on one download ticket), an image and a text file show; an image of A's own space
+ * shows too. Two daemons on a loopback DHT testnet, Chromium.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { deflateSync } from 'node:zlib'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
+import { CHROMIUM_ARGS, dropFiles, row, selectSpace, shots, type DropFile } from './ui-helpers.js'
+
+/** A mono 16-bit PCM WAV of `seconds` of a 440 Hz tone at 22,050 Hz. */
+function wav (seconds: number): Buffer {
+  const rate = 22_050
+  const samples = rate * seconds
+  const b = Buffer.alloc(44 + samples * 2)
+  b.write('RIFF', 0); b.writeUInt32LE(36 + samples * 2, 4); b.write('WAVE', 8)
+  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22)
+  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34)
+  b.write('data', 36); b.writeUInt32LE(samples * 2, 40)
+  for (let i = 0; i < samples; i++) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 440 * i / rate)), 44 + i * 2)
+  return b
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n
+  for (let k = 0; k < 8; k++) c = (c & 1) !== 0 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  return c >>> 0
+})
+function crc32 (buf: Buffer): number {
+  let c = 0xffffffff
+  for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8)
+  return (c ^ 0xffffffff) >>> 0
+}
+
+/** An RGB PNG of `w` x `h`: a diagonal gradient. */
+function png (w: number, h: number): Buffer {
+  const raw = Buffer.alloc((w * 3 + 1) * h)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3
+      raw[o] = Math.round(255 * x / w); raw[o + 1] = Math.round(255 * y / h); raw[o + 2] = 180
+    }
+  }
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length, 0); head.write(type, 4)
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
+    return Buffer.concat([head, data, crc])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
+}
+
+/** Opens a file row's preview and waits for the panel. */
+async function openPreview (page: Page, scope: string, path: string): Promise<void> {
+  await page.locator(row(scope, path)).getByRole('button', { name: 'Open' }).click()
+  await page.locator('[data-testid=file-preview][open]').waitFor()
+}
+
+async function closePreview (page: Page): Promise<void> {
+  await page.click('[data-testid=preview-close]')
+  await page.locator('[data-testid=file-preview][open]').waitFor({ state: 'detached' })
+}
+
+describe('previewing files: audio plays while it streams from a followed drive, images and text show', () => {
+  let testnet: Testnet | undefined
+  let a: DaemonProc | undefined
+  let b: DaemonProc | undefined
+  let browser: Browser | undefined
+  let pageA: Page
+  let pageB: Page
+  const tone: DropFile = { name: 'tone.wav', bytes: wav(20) }
+  const picture: DropFile = { name: 'picture.png', bytes: png(640, 400) }
+  const notes: DropFile = { name: 'notes.txt', bytes: Buffer.from('Notes from Alice\n\nThe preview shows text as it is.\n') }
+  const FOLLOWED = '[data-testid=followed-files]'
+
+  beforeAll(async () => {
+    assertBuilt()
+    testnet = await startTestnet()
+    ;[a, b] = await Promise.all([startDaemon(testnet.bootstrap), startDaemon(testnet.bootstrap)])
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+    const context = await browser.newContext({ viewport: { width: 1200, height: 760 } })
+    pageA = await context.newPage()
+    pageB = await context.newPage()
+    for (const p of [pageA, pageB]) p.setDefaultTimeout(60_000)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all([stop(a?.child), stop(b?.child)])
+    await stop(testnet?.child)
+    await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
+  })
+
+  it('shows an image of your own space', async () => {
+    await pageA.goto(a!.url)
+    await selectSpace(pageA, 'Public')
+    await dropFiles(pageA, [tone, picture, notes])
+    for (const f of [tone, picture, notes]) await pageA.locator(row('', '/' + f.name)).waitFor()
+    await openPreview(pageA, '', '/picture.png')
+    await pageA.waitForFunction(() => {
+      const img = (globalThis as unknown as { document: { querySelector: (s: string) => { complete: boolean, naturalWidth: number } | null } }).document.querySelector('[data-testid=preview-image]')
+      return img !== null && img.complete && img.naturalWidth === 640
+    })
+    await shots(pageA, 'file-preview-image')
+    await closePreview(pageA)
+  })
+
+  it('plays a WAV of a drive followed on demand while it arrives, and shows its image and text', async () => {
+    const link = await pageA.locator('[data-testid=share-link]').inputValue()
+    await pageB.goto(b!.url)
+    await pageB.bringToFront()
+    await pageB.click('[data-testid=nav-peers]')
+    await pageB.fill('[data-testid=follow-input]', link)
+    await pageB.check('[data-testid=follow-mode-on-demand]')
+    await pageB.click('[data-testid=follow-button]')
+    await pageB.locator(row(FOLLOWED, '/tone.wav')).waitFor({ timeout: 100_000 })
+
+    await openPreview(pageB, FOLLOWED, '/tone.wav')
+    const audio = pageB.locator('[data-testid=preview-audio]')
+    await audio.waitFor()
+    await pageB.waitForFunction(() => {
+      const el = (globalThis as unknown as { document: { querySelector: (s: string) => { readyState: number } | null } }).document.querySelector('[data-testid=preview-audio]')
+      return el !== null && el.readyState >= 2
+    })
+    expect(await audio.evaluate((el) => (el as unknown as { duration: number }).duration)).toBeCloseTo(20, 0)
+    await shots(pageB, 'file-preview-audio')
+    await closePreview(pageB)
+
+    await openPreview(pageB, FOLLOWED, '/picture.png')
+    await pageB.waitForFunction(() => {
+      const img = (globalThis as unknown as { document: { querySelector: (s: string) => { complete: boolean, naturalWidth: number } | null } }).document.querySelector('[data-testid=preview-image]')
+      return img !== null && img.complete && img.naturalWidth === 640
+    })
+    await shots(pageB, 'file-preview-followed-image')
+    await closePreview(pageB)
+
+    await openPreview(pageB, FOLLOWED, '/notes.txt')
+    await pageB.locator('[data-testid=preview-text]', { hasText: 'The preview shows text as it is.' }).waitFor()
+    await shots(pageB, 'file-preview-text')
+    await closePreview(pageB)
+  })
+})
