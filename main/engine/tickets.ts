@@ -3,8 +3,8 @@
  * link, so it asks (authenticated) for a ticket and navigates to /api/download/<ticket>.
  * A ticket is random, names one file (drive, path, version) and expires after `ttlMs`; at most
  * `max` are live. A plain download uses it up. A ranged one (a media player asks for many ranges
- * of one file while it plays and seeks) keeps it, renewing its expiry by `ttlMs` each time but
- * never past `maxLifeMs` after its creation.
+ * of one file while it plays, pauses and seeks) keeps it, renewing its expiry by `rangedIdleMs`
+ * each time but never past `maxLifeMs` after its creation.
  *
  * Fairness: every ticket has an owner (the API server names one per WebSocket connection and
  * per kind of HTTP caller). Creating a ticket never fails for lack of room, and one owner
@@ -38,7 +38,8 @@ export class DownloadTickets {
     private readonly ttlMs = 60_000,
     private readonly max = 256,
     private readonly maxPerOwner = 64,
-    private readonly maxLifeMs = 6 * 3600_000
+    private readonly maxLifeMs = 6 * 3600_000,
+    private readonly rangedIdleMs = 10 * 60_000
   ) {}
 
   get size (): number {
@@ -76,7 +77,7 @@ export class DownloadTickets {
     if (!t) return null
     const now = this.now()
     if (t.expiresMs < now) { this.remove(id, t); return null }
-    t.expiresMs = Math.max(t.expiresMs, Math.min(now + this.ttlMs, t.createdMs + this.maxLifeMs))
+    t.expiresMs = Math.max(t.expiresMs, Math.min(now + this.rangedIdleMs, t.createdMs + this.maxLifeMs))
     return publicPart(t)
   }
 

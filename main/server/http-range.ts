@@ -17,13 +17,13 @@ export function parseRange (header: string | undefined, size: number): ByteRange
   if (!m || (m[1] === '' && m[2] === '')) return null
   if (m[1] === '') {
     const suffix = Number(m[2])
-    if (!Number.isSafeInteger(suffix)) return null
     if (suffix === 0 || size === 0) return 'unsatisfiable'
     return { start: Math.max(0, size - suffix), end: size - 1 }
   }
   const start = Number(m[1])
   const last = m[2] === '' ? size - 1 : Number(m[2])
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last)) return start >= size ? 'unsatisfiable' : null
+  // A start too large to count exactly is past the end of any file; a huge last byte means "to the end".
+  if (!Number.isSafeInteger(start)) return 'unsatisfiable'
   if (start >= size) return 'unsatisfiable'
   if (last < start) return null
   return { start, end: Math.min(last, size - 1) }

@@ -122,17 +122,4 @@ describe('ranged downloads from the loopback API server', () => {
     expect(r.status).toBe(200)
     expect(r.body.length).toBe(0)
   })
-
-  it('serves a ranged ticket until it expires, each range renewing it', async () => {
-    let now = 0
-    const { DownloadTickets } = await import('../../main/engine/tickets.js')
-    const t = new DownloadTickets(() => now, 1000, 8, 4, 5000)
-    const id = t.create({ drive: undefined, path: '/a', version: 1 })
-    for (now = 900; now <= 4900; now += 900) expect(t.use(id, true)?.path).toBe('/a')
-    now = 5600 // past its longest life, however often it was used
-    expect(t.use(id, true)).toBeNull()
-    const idle = t.create({ drive: undefined, path: '/b', version: 1 })
-    now += 1001
-    expect(t.use(idle, true)).toBeNull()
-  })
 })
