@@ -55,6 +55,24 @@ function png (w: number, h: number): Buffer {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
 }
 
+/** A one-page PDF saying `text` (objects and xref table written by hand). */
+function pdf (text: string): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${`BT /F1 24 Tf 40 100 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 24 Tf 40 100 Td (${text}) Tj ET\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
+  ]
+  let out = '%PDF-1.4\n'
+  const offsets: number[] = []
+  objects.forEach((o, i) => { offsets.push(out.length); out += `${i + 1} 0 obj\n${o}\nendobj\n` })
+  const xref = out.length
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return Buffer.from(out, 'latin1')
+}
+
 /** Opens a file row's preview and waits for the panel. */
 async function openPreview (page: Page, scope: string, path: string): Promise<void> {
   await page.locator(row(scope, path)).getByRole('button', { name: 'Open' }).click()
@@ -75,6 +93,7 @@ describe('previewing files: audio plays while it streams from a followed drive, 
   let pageB: Page
   const tone: DropFile = { name: 'tone.wav', bytes: wav(20) }
   const picture: DropFile = { name: 'picture.png', bytes: png(640, 400) }
+  const paper: DropFile = { name: 'paper.pdf', bytes: pdf('A PDF from Alice') }
   const notes: DropFile = { name: 'notes.txt', bytes: Buffer.from('Notes from Alice\n\nThe preview shows text as it is.\n') }
   const FOLLOWED = '[data-testid=followed-files]'
 
@@ -96,17 +115,22 @@ describe('previewing files: audio plays while it streams from a followed drive, 
     await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
   })
 
-  it('shows an image of your own space', async () => {
+  it('shows an image and a PDF of your own space', async () => {
     await pageA.goto(a!.url)
     await selectSpace(pageA, 'Public')
-    await dropFiles(pageA, [tone, picture, notes])
-    for (const f of [tone, picture, notes]) await pageA.locator(row('', '/' + f.name)).waitFor()
+    await dropFiles(pageA, [tone, picture, notes, paper])
+    for (const f of [tone, picture, notes, paper]) await pageA.locator(row('', '/' + f.name)).waitFor()
     await openPreview(pageA, '', '/picture.png')
     await pageA.waitForFunction(() => {
       const img = (globalThis as unknown as { document: { querySelector: (s: string) => { complete: boolean, naturalWidth: number } | null } }).document.querySelector('[data-testid=preview-image]')
       return img !== null && img.complete && img.naturalWidth === 640
     })
     await shots(pageA, 'file-preview-image')
+    await closePreview(pageA)
+    await openPreview(pageA, '', '/paper.pdf')
+    const frame = pageA.frameLocator('[data-testid=preview-pdf]')
+    await frame.locator('embed, body').first().waitFor({ state: 'attached' })
+    await shots(pageA, 'file-preview-pdf')
     await closePreview(pageA)
   })
 
