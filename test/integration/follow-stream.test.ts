@@ -1,11 +1,14 @@
 /**
  * Streaming reads of a followed drive, on a loopback testnet with real corestores: a follower
- * in on-demand mode reads a 200 MB file through the API server's download URL (the path
- * `datdot cat` and the UI's preview take) and gets its first bytes long before the file is
- * here, and a range from the middle comes without fetching the file from its start.
+ * in on-demand mode reads a 200 MB file with `datdot cat` (the CLI, from the sources, against
+ * the follower's API server) and gets its first bytes long before the file is here; a range
+ * from the middle comes without fetching the file from its start; an open range (a media
+ * player that seeks) streams the same way through the download URL the UI's preview uses.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { request, type IncomingMessage } from 'node:http'
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { Testnet } from '@hyperswarm/testnet'
 import type Hyperdrive from 'hyperdrive'
@@ -20,6 +23,8 @@ const BLOCK = 64 * 1024
 const BLOCKS = 3200 // 200 MiB
 const SIZE = BLOCK * BLOCKS
 const PATH = '/films/big.bin'
+/** Runs the `datdot` command line from the sources. */
+const CLI_CHILD = join(import.meta.dirname, '..', 'fixtures', 'cli-child.mjs')
 
 /** 64 KiB of fixed pseudo-random bytes; block i of the file is it with i in its first 8 bytes. */
 const BASE = (() => {
@@ -71,6 +76,7 @@ describe('streamed reads of a followed drive, on a loopback testnet', () => {
   let server: ApiServer
   let f: Followed
   let key: string
+  let bobStorage: string
   let range: { blockOffset: number, blockLength: number }
 
   /** Blocks of the big file the follower holds in [from, from + length) of the file's blocks. */
@@ -81,7 +87,7 @@ describe('streamed reads of a followed drive, on a loopback testnet', () => {
     alice = await startEngine(testnet, await tmp.make())
     await writeBig(alice.vault.drive)
     const link = (await createHandlers(alice).share({ path: '/' })).link
-    const bobStorage = await tmp.make()
+    bobStorage = await tmp.make()
     bob = await startEngine(testnet, bobStorage)
     server = new ApiServer({ engine: bob, handlers: createHandlers(bob), storage: bobStorage })
     await server.ready()
@@ -120,24 +126,53 @@ describe('streamed reads of a followed drive, on a loopback testnet', () => {
     expect(held()).toBeLessThanOrEqual(Math.ceil(length / BLOCK) + 1)
   }, 120_000)
 
-  it('streams the whole file as `datdot cat` does: the first bytes come before 1% of its blocks is here', async () => {
+  it('`datdot cat` writes the first bytes of the file before 1% of its blocks is here', async () => {
     const before = held() // the blocks the range read of the test above fetched
+    const child = spawn(process.execPath, [CLI_CHILD, 'cat', `hyper://${key}${PATH}`, '--storage', bobStorage], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
+    let heldAtFirst = -1
+    const chunks: Buffer[] = []
+    let got = 0
+    try {
+      for await (const c of child.stdout) {
+        if (heldAtFirst < 0) heldAtFirst = held() - before
+        chunks.push(c as Buffer)
+        got += (c as Buffer).length
+        if (got >= 4 * 1024 * 1024) break // enough: the rest would only fill the disk
+      }
+    } finally {
+      child.kill()
+      await exited
+    }
+    expect(heldAtFirst, stderr).toBeGreaterThanOrEqual(0)
+    expect(heldAtFirst).toBeLessThan(BLOCKS / 100)
+    const body = Buffer.concat(chunks)
+    expect(body.length).toBeGreaterThanOrEqual(4 * 1024 * 1024)
+    expect(body.equals(expected(0, body.length))).toBe(true)
+  }, 120_000)
+
+  it('streams an open range from three quarters in (a player that seeks): the first bytes before 1% of the blocks is here', async () => {
+    const from = BLOCKS * 3 / 4
+    expect(held(from, BLOCKS / 4)).toBe(0)
     const { url } = await createHandlers(bob).createDownloadUrl({ drive: key, path: PATH })
-    const res = await get(server.port, url)
-    expect(res.statusCode).toBe(200)
-    expect(res.headers['content-length']).toBe(String(SIZE))
+    const start = from * BLOCK + 777
+    const res = await get(server.port, url, { Range: `bytes=${start}-` })
+    expect(res.statusCode).toBe(206)
+    expect(res.headers['content-range']).toBe(`bytes ${start}-${SIZE - 1}/${SIZE}`)
     let heldAtFirst = -1
     let got = 0
     const chunks: Buffer[] = []
     for await (const c of res) {
-      if (heldAtFirst < 0) heldAtFirst = held() - before
+      if (heldAtFirst < 0) heldAtFirst = held(from, BLOCKS / 4)
       chunks.push(c as Buffer)
       got += (c as Buffer).length
-      if (got >= 4 * 1024 * 1024) break // the rest would only fill the disk: stop reading, as a reader that quits
+      if (got >= 2 * 1024 * 1024) break // a reader that quits: the server stops the read
     }
     expect(heldAtFirst).toBeGreaterThanOrEqual(0)
     expect(heldAtFirst).toBeLessThan(BLOCKS / 100)
     const body = Buffer.concat(chunks)
-    expect(body.equals(expected(0, body.length))).toBe(true)
+    expect(body.equals(expected(start, body.length))).toBe(true)
   }, 120_000)
 })
