@@ -1,7 +1,7 @@
 /**
  * End to end: opening a file shows it in the preview panel. B follows A's drive On demand; a
- * WAV opened there plays while it arrives (the audio element reaches 'canplay' through ranged
- * requests on one download ticket), an image and a text file show; an image of A's own space
+ * WAV and a WebM (recorded in the page) opened there play while they arrive (the media element
+ * reaches 'canplay' through ranged requests on one download ticket), an image and a text file show; an image of A's own space
  * shows too. Two daemons on a loopback DHT testnet, Chromium.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
@@ -73,6 +73,45 @@ function pdf (text: string): Buffer {
   return Buffer.from(out, 'latin1')
 }
 
+/**
+ * A short WebM video recorded in the page (Chromium's MediaRecorder over a canvas): 20 frames
+ * of a moving square, counted by animation frames, returned as base64.
+ */
+async function recordWebm (page: Page): Promise<Buffer> {
+  const base64 = await page.evaluate(async () => {
+    const g = globalThis as unknown as RecorderGlobals
+    const canvas = g.document.createElement('canvas')
+    canvas.width = 320; canvas.height = 180
+    const ctx = canvas.getContext('2d')
+    const rec = new g.MediaRecorder(canvas.captureStream(30), { mimeType: 'video/webm;codecs=vp8' })
+    const parts: unknown[] = []
+    rec.ondataavailable = (e) => { parts.push(e.data) }
+    const stopped = new Promise<void>((resolve) => { rec.onstop = () => resolve() })
+    rec.start()
+    for (let i = 0; i < 20; i++) {
+      ctx.fillStyle = '#123'; ctx.fillRect(0, 0, 320, 180)
+      ctx.fillStyle = '#fc3'; ctx.fillRect(10 + i * 12, 60, 60, 60)
+      await new Promise((resolve) => g.requestAnimationFrame(resolve))
+    }
+    rec.stop()
+    await stopped
+    const bytes = new Uint8Array(await new g.Blob(parts, { type: 'video/webm' }).arrayBuffer())
+    let bin = ''
+    for (const b of bytes) bin += String.fromCharCode(b)
+    return g.btoa(bin)
+  })
+  return Buffer.from(base64, 'base64')
+}
+
+/** The browser globals recordWebm uses (the tests are type-checked without the DOM lib). */
+interface RecorderGlobals {
+  document: { createElement: (tag: 'canvas') => { width: number, height: number, getContext: (k: '2d') => { fillStyle: string, fillRect: (x: number, y: number, w: number, h: number) => void }, captureStream: (fps: number) => unknown } }
+  MediaRecorder: new (stream: unknown, opts: { mimeType: string }) => { start: () => void, stop: () => void, ondataavailable: ((e: { data: unknown }) => void) | null, onstop: (() => void) | null }
+  Blob: new (parts: unknown[], opts: { type: string }) => { arrayBuffer: () => Promise<ArrayBuffer> }
+  requestAnimationFrame: (cb: (t: number) => void) => number
+  btoa: (s: string) => string
+}
+
 /** Opens a file row's preview and waits for the panel. */
 async function openPreview (page: Page, scope: string, path: string): Promise<void> {
   await page.locator(row(scope, path)).getByRole('button', { name: 'Open' }).click()
@@ -118,8 +157,9 @@ describe('previewing files: audio plays while it streams from a followed drive, 
   it('shows an image and a PDF of your own space', async () => {
     await pageA.goto(a!.url)
     await selectSpace(pageA, 'Public')
-    await dropFiles(pageA, [tone, picture, notes, paper])
-    for (const f of [tone, picture, notes, paper]) await pageA.locator(row('', '/' + f.name)).waitFor()
+    const clip: DropFile = { name: 'clip.webm', bytes: await recordWebm(pageA) }
+    await dropFiles(pageA, [tone, picture, notes, paper, clip])
+    for (const f of [tone, picture, notes, paper, clip]) await pageA.locator(row('', '/' + f.name)).waitFor()
     await openPreview(pageA, '', '/picture.png')
     await pageA.waitForFunction(() => {
       const img = (globalThis as unknown as { document: { querySelector: (s: string) => { complete: boolean, naturalWidth: number } | null } }).document.querySelector('[data-testid=preview-image]')
@@ -134,7 +174,7 @@ describe('previewing files: audio plays while it streams from a followed drive, 
     await closePreview(pageA)
   })
 
-  it('plays a WAV of a drive followed on demand while it arrives, and shows its image and text', async () => {
+  it('plays a WAV and a WebM of a drive followed on demand while they arrive, and shows its image and text', async () => {
     const link = await pageA.locator('[data-testid=share-link]').inputValue()
     await pageB.goto(b!.url)
     await pageB.bringToFront()
@@ -153,6 +193,14 @@ describe('previewing files: audio plays while it streams from a followed drive, 
     })
     expect(await audio.evaluate((el) => (el as unknown as { duration: number }).duration)).toBeCloseTo(20, 0)
     await shots(pageB, 'file-preview-audio')
+    await closePreview(pageB)
+
+    await openPreview(pageB, FOLLOWED, '/clip.webm')
+    await pageB.waitForFunction(() => {
+      const el = (globalThis as unknown as { document: { querySelector: (s: string) => { readyState: number } | null } }).document.querySelector('[data-testid=preview-video]')
+      return el !== null && el.readyState >= 2
+    })
+    await shots(pageB, 'file-preview-video')
     await closePreview(pageB)
 
     await openPreview(pageB, FOLLOWED, '/picture.png')
