@@ -122,4 +122,14 @@ describe('ranged downloads from the loopback API server', () => {
     expect(r.status).toBe(200)
     expect(r.body.length).toBe(0)
   })
+
+  it('reads every range of one ticket from the version it was made at, even after the file changes', async () => {
+    await engine.vault.drive.put('/media/changing.bin', Buffer.from('first version'))
+    const url = await ticket('/media/changing.bin')
+    await engine.vault.drive.put('/media/changing.bin', Buffer.from('SECOND VERSION, longer'))
+    const r = await get(server.port, url, { Range: 'bytes=0-4' })
+    expect(r.status).toBe(206)
+    expect(r.body.toString()).toBe('first')
+    expect(r.headers['content-range']).toBe('bytes 0-4/13')
+  })
 })
