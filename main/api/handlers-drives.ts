@@ -86,15 +86,17 @@ export function createDriveHandlers (engine: Engine): DriveHandlers {
 }
 
 /**
- * A one-time download URL for a file of a drive (NOT_A_FILE for a folder). `owner` keys the
+ * A download URL for a file of a drive at one version (NOT_A_FILE for a folder): one plain
+ * download, or the ranged requests of a media player (main/engine/tickets.ts). `owner` keys the
  * ticket to one caller (the server passes its caller), so a caller that floods this only evicts
  * its own unused tickets.
  */
 export async function downloadUrl (engine: Engine, args: { drive?: string, path: string, version?: number }, owner?: string): Promise<{ url: string }> {
   const d = await driveFor(engine, args.drive)
-  const entry = await withView(d, args.version, (view) => statPath(view, args.path))
+  // The ticket names the version the file was found at: every range of a media file reads the same bytes.
+  const { entry, version } = await withView(d, args.version, async (view) => ({ entry: await statPath(view, args.path), version: view.version }))
   if (entry.kind !== 'file') throw DatdotError.notAFile(entry.path)
   engine.follows.noteRead(args.drive, entry.path)
-  const ticket = engine.downloads.create({ drive: args.drive, path: entry.path, version: args.version }, owner)
+  const ticket = engine.downloads.create({ drive: args.drive, path: entry.path, version }, owner)
   return { url: `/api/download/${ticket}` }
 }

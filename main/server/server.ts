@@ -28,8 +28,8 @@ import { DatdotError } from '../shared/errors.js'
 import { Resource } from '../shared/resource.js'
 import { dispatchSafe, type AnyHandlers } from '../api/dispatch.js'
 import { WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../api/preload-api.js'
-import { downloadUrl, driveFor } from '../api/handlers-drives.js'
-import { withView, statPath } from '../engine/drive-ops.js'
+import { downloadUrl } from '../api/handlers-drives.js'
+import { serveDownload } from './download-route.js'
 import { decodeUrlPart, meterBody, readBody, requestUrl, sendJson } from './http-body.js'
 import { serveSocket, type SocketCounters } from './ws-session.js'
 import { RUN_PREFIX, serveAppRoute } from './app-route.js'
@@ -72,6 +72,8 @@ export const CSP = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
+  // The file preview plays audio and video from /api/download/ (download-route.ts).
+  "media-src 'self' blob:",
   "font-src 'self'",
   "connect-src 'self'",
   // Apps run in a sandboxed frame served from /run/ (app-route.ts).
@@ -272,7 +274,9 @@ export class ApiServer extends Resource {
     if (caller === null) throw DatdotError.forbidden('cross-origin requests are not allowed')
     const path = url.pathname
 
-    if (path.startsWith('/api/download/') && req.method === 'GET') return this.download(path.slice('/api/download/'.length), res)
+    if (path.startsWith('/api/download/') && req.method === 'GET') {
+      return serveDownload(this.opts.engine, path.slice('/api/download/'.length), req, res, url.searchParams.get('inline') === '1')
+    }
     if (path.startsWith('/api/')) {
       if (!this.tokenMatches(this.bearer(req))) throw DatdotError.unauthorized()
       if (path.startsWith('/api/call/') && req.method === 'POST') {
@@ -320,28 +324,6 @@ export class ApiServer extends Resource {
     } finally {
       body.destroy()
     }
-  }
-
-  private async download (ticketId: string, res: ServerResponse): Promise<void> {
-    const ticket = this.opts.engine.downloads.take(ticketId)
-    if (!ticket) throw DatdotError.notFound('download (the link is used or expired)')
-    const drive = await driveFor(this.opts.engine, ticket.drive)
-    await withView(drive, ticket.version, async (view) => {
-      const entry = await statPath(view, ticket.path)
-      if (entry.kind !== 'file') throw DatdotError.notAFile(ticket.path)
-      res.writeHead(200, {
-        'Content-Type': 'application/octet-stream',
-        'Content-Length': String(entry.size),
-        'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(entry.name)}`,
-        'Cache-Control': 'no-store'
-      })
-      const stream = view.createReadStream(entry.path)
-      await new Promise<void>((resolve, reject) => {
-        stream.on('error', reject)
-        res.on('close', resolve)
-        stream.pipe(res)
-      }).catch(() => { res.destroy() })
-    })
   }
 
   private async serveStatic (path: string, res: ServerResponse): Promise<void> {

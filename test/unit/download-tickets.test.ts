@@ -42,4 +42,17 @@ describe('download tickets shared by several callers', () => {
     expect(t.take(y)).toBeNull()
     expect(t.take(z)?.path).toBe('/z')
   })
+
+  it('serves a ranged ticket until it is left idle or reaches its longest life, each range renewing it', () => {
+    let now = 0
+    const t = new DownloadTickets(() => now, 1000, 8, 4, 5000, 2000)
+    const id = t.create({ drive: undefined, path: '/a', version: 1 })
+    for (now = 900; now <= 4900; now += 1900) expect(t.use(id, true)?.path).toBe('/a')
+    now = 5600 // past its longest life, however often it was used
+    expect(t.use(id, true)).toBeNull()
+    const idle = t.create({ drive: undefined, path: '/b', version: 1 })
+    expect(t.use(idle, true)?.path).toBe('/b')
+    now += 2001 // idle longer than a paused player may be
+    expect(t.use(idle, true)).toBeNull()
+  })
 })
