@@ -134,7 +134,7 @@ describe('the social app template between two users', () => {
 
     // Live: Alice posts again and Bob's running app shows it without a reload (a mark set in
     // his app's page before the post is still there after it).
-    const bobFrame = await (await bob.locator('[data-testid=app-frame]').elementHandle())!.contentFrame()
+    const bobFrame = await (await bob.locator('[data-testid=app-frame]').elementHandle()).contentFrame()
     await bobFrame!.evaluate(() => { (globalThis as unknown as { e2eMark: number }).e2eMark = 1 })
     await post(alice, 'Alice, live')
     await frameOf(bob).locator('#timeline .card', { hasText: 'Alice, live' }).waitFor({ timeout: 100_000 })

@@ -159,6 +159,8 @@ describe('the apps, walked by a new user', () => {
     await page.keyboard.press('Escape')
     await page.locator('[data-testid=app-card][data-app="My photos"] [data-testid=fork-app]').click()
     await page.locator('[data-testid=app-editor][data-app="My photos copy"]').waitFor()
+    // The copy is an app of its own: it asks for its own data.
+    await allow('to use its data')
     await back()
     await page.locator('[data-testid=app-card][data-app="My photos copy"] [data-testid=remove-app]').click()
     await page.locator('[data-testid=remove-app-dialog]').waitFor()
