@@ -239,9 +239,10 @@ export class Apps {
     const srcInfo = await this.info(src)
     const files = await withView(src.drive, src.drive.version, (view) => readCodeBytes(view))
     const newName = name ?? `${srcInfo.name} copy`
-    if (name !== undefined && srcInfo.manifest !== null) {
+    // The copy is named in its manifest too: two apps of the same name in one list would confuse.
+    if (srcInfo.manifest !== null) {
       const manifest = JSON.parse(files.get(MANIFEST_PATH)?.toString('utf8') ?? '{}') as Record<string, unknown>
-      files.set(MANIFEST_PATH, Buffer.from(JSON.stringify({ ...manifest, name }, null, 2) + '\n'))
+      files.set(MANIFEST_PATH, Buffer.from(JSON.stringify({ ...manifest, name: newName }, null, 2) + '\n'))
     }
     return this.createFrom(newName, [...files].map(([path, data]) => ({ path, data })), src.link)
   }

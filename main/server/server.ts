@@ -34,6 +34,7 @@ import { decodeUrlPart, meterBody, readBody, requestUrl, sendJson } from './http
 import { serveSocket, type SocketCounters } from './ws-session.js'
 import { RUN_PREFIX, serveAppRoute } from './app-route.js'
 import type { PreviewResolver } from './app-response.js'
+import { APP_LIMITS } from '../shared/contract-apps.js'
 
 export interface ApiServerOptions {
   engine: Engine
@@ -59,6 +60,8 @@ export interface ApiServerOptions {
 export interface DaemonFile { port: number, pid: number, url: string }
 
 const MAX_BODY_BYTES = 1024 * 1024
+/** A WebSocket message: the largest call a running app may make (its data writes) and some room. */
+const MAX_WS_MESSAGE_BYTES = APP_LIMITS.callBytes + 64 * 1024
 const MAX_WS_BUFFERED_BYTES = 16 * 1024 * 1024
 const MAX_IN_FLIGHT_PER_SOCKET = 64
 const BODY_IDLE_MS = 30_000
@@ -184,7 +187,7 @@ export class ApiServer extends Resource {
     this.server = server
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: MAX_BODY_BYTES,
+      maxPayload: MAX_WS_MESSAGE_BYTES,
       handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false)
     })
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head))

@@ -23,6 +23,11 @@ export const APP_LIMITS = {
   /** Bytes one app-data write may carry, and the total an app may keep in its data drive. */
   dataWriteBytes: 8 * 1024 * 1024,
   dataDriveBytes: 256 * 1024 * 1024,
+  /**
+   * Bytes one call of an app may carry to the engine, JSON-encoded (an 8 MiB write as base64 fits);
+   * the host bridge refuses a bigger one (TOO_LARGE) and the API's WebSocket accepts messages this big.
+   */
+  callBytes: 12 * 1024 * 1024,
   /** Drives one app may follow. */
   appFollows: 100
 } as const

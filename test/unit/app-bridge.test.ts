@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest'
 import { EventEmitter } from 'node:events'
 import { AppBridge, type BridgeCallLine, type BridgeQuestion, type CallFn, type FrameTarget, type OnFn } from '../../renderer/src/lib/app-bridge.js'
 import { BRIDGE_TAG, type HostMessage } from '../../main/shared/app-bridge.js'
-import type { AppPermission } from '../../main/shared/contract-apps.js'
+import { APP_LIMITS, type AppPermission } from '../../main/shared/contract-apps.js'
 import { deferred, waitFor } from '../helpers/wait.js'
 
 interface Harness {
@@ -86,6 +86,17 @@ describe('the app bridge', () => {
     const r = await h.result(2)
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } })
     expect(r.type === 'result' && !r.ok && r.error.message).toContain('data')
+    expect(h.calls).toEqual([])
+    expect(h.questions).toEqual([])
+  })
+
+  it('answers a write over the limit with TOO_LARGE before asking anything or calling the API', async () => {
+    const h = harness()
+    h.send(callMsg(1, 'vault.write', { path: '/big.txt', data: 'x'.repeat(APP_LIMITS.dataWriteBytes + 1) }))
+    h.send(callMsg(2, 'vault.write', { path: '/big.bin', encoding: 'base64', data: 'AAAA'.repeat(APP_LIMITS.dataWriteBytes / 3 + 1) }))
+    // Under the length limit but over it in UTF-8 bytes (3 each).
+    h.send(callMsg(3, 'vault.write', { path: '/big.txt', data: '€'.repeat(APP_LIMITS.dataWriteBytes / 3 + 1) }))
+    for (const id of [1, 2, 3]) expect(await h.result(id)).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } })
     expect(h.calls).toEqual([])
     expect(h.questions).toEqual([])
   })

@@ -6,7 +6,7 @@
  * without a DOM or an engine (test/unit/app-bridge.test.ts).
  */
 import type { Args, EventData, EventName, MethodName, Result } from '../../../main/shared/contract.js'
-import type { AppPermission } from '../../../main/shared/contract-apps.js'
+import { APP_LIMITS, type AppPermission } from '../../../main/shared/contract-apps.js'
 import { BRIDGE_PERMISSION, BRIDGE_TAG, FrameMessage, bridgeCalls, type BridgeCallName, type HostMessage } from '../../../main/shared/app-bridge.js'
 import { toApiError } from './api-error.js'
 
@@ -49,6 +49,25 @@ export const MAX_PENDING_CALLS = 50
 
 class BridgeError extends Error {
   constructor (readonly code: string, message: string) { super(message) }
+}
+
+/**
+ * TOO_LARGE for a write over APP_LIMITS.dataWriteBytes, or any call whose arguments would not fit
+ * one message to the engine (sent anyway, it would close the UI's connection).
+ */
+function checkSize (name: BridgeCallName, args: Record<string, unknown>): void {
+  const utf8 = (s: string): number => new TextEncoder().encode(s).length
+  if (name === 'vault.write') {
+    const { data, encoding } = args as { data: string, encoding: 'utf8' | 'base64' }
+    const bytes = encoding === 'base64' ? Math.floor(data.length * 3 / 4) : data.length > APP_LIMITS.dataWriteBytes ? data.length : utf8(data)
+    if (bytes > APP_LIMITS.dataWriteBytes) {
+      throw new BridgeError('TOO_LARGE', `One write may carry at most ${APP_LIMITS.dataWriteBytes} bytes; this one has ${bytes} (APP_LIMITS.dataWriteBytes)`)
+    }
+  }
+  const size = utf8(JSON.stringify(args))
+  if (size > APP_LIMITS.callBytes) {
+    throw new BridgeError('TOO_LARGE', `The arguments of ${name} take ${size} bytes; a call may carry at most ${APP_LIMITS.callBytes}`)
+  }
 }
 
 export class AppBridge {
@@ -141,6 +160,7 @@ export class AppBridge {
       const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
       throw new BridgeError('INVALID_ARGUMENT', `Bad arguments to ${name}: ${where}${issue?.message ?? 'invalid'}`)
     }
+    checkSize(name, parsed.data)
     await this.#checkPermission(BRIDGE_PERMISSION[name])
     return await this.#dispatch(name, parsed.data)
   }

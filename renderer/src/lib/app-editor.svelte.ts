@@ -51,6 +51,7 @@ export class AppEditor {
 
   readonly #client: Client
   #disposed = false
+  #reloading: Promise<void> = Promise.resolve()
 
   constructor (client: Client, app: AppInfo) {
     this.#client = client
@@ -59,13 +60,38 @@ export class AppEditor {
 
   get readOnly (): boolean { return !this.app.own }
 
-  setInfo (info: AppInfo): void { this.app = info }
+  /**
+   * A refreshed AppInfo. An app opened by link that got a new version (it finished downloading,
+   * or its author saved) is shown again at that version: its files, history and preview.
+   */
+  setInfo (info: AppInfo): void {
+    const newer = !info.own && this.loaded && info.version !== this.version
+    this.app = info
+    if (newer) this.#reloading = this.#reloading.then(() => this.#reloadOpened()).catch((err: unknown) => {
+      this.console.note(`Loading version ${info.version} failed: ${err instanceof Error ? err.message : String(err)}`)
+    })
+  }
+
+  async #reloadOpened (): Promise<void> {
+    if (this.#disposed || this.app.version === this.version) return
+    const current = this.current
+    this.buffers = {}
+    await this.loadFiles()
+    this.console.note(`Version ${this.version} of the app arrived: running it`)
+    await Promise.all([this.#openFirst(current), this.loadHistory(), this.startPreview()])
+  }
 
   async load (): Promise<void> {
     await this.loadFiles()
+    await Promise.all([this.#openFirst(null), this.loadHistory(), this.startPreview()])
+  }
+
+  /** Opens `path` if the app still has it, else its entry page, else its first file. */
+  async #openFirst (path: string | null): Promise<void> {
     const entry = (this.app.manifest?.entry ?? '/index.html')
-    const first = this.paths.includes(entry) ? entry : this.paths[0]
-    await Promise.all([first ? this.open(first) : Promise.resolve(), this.loadHistory(), this.startPreview()])
+    const first = path !== null && this.paths.includes(path) ? path : this.paths.includes(entry) ? entry : this.paths[0]
+    if (first) await this.open(first)
+    else this.current = null
   }
 
   async loadFiles (): Promise<void> {
