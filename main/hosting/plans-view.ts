@@ -7,6 +7,7 @@
  * (PlanWatch, fed by the hosting service): kept in memory since this node started, bounded.
  */
 import type { BlockOutcome, Challenge, MarketState, Plan } from '../chain/marketplace.js'
+import { keyId } from '../engine/paths.js'
 import { BLOCKS_PER_DAY } from './config.js'
 
 const EVENTS_PER_PLAN = 50
@@ -132,6 +133,8 @@ export interface PlanView {
   phase: PlanPhase
   /** The first core of the plan (the drive's metadata core): the UI names the space or follow from it. */
   keyHex: string
+  /** The same key as spaces and follows show it (z-base-32). */
+  driveKey: string
   sizeBytes: number | null
   replicas: number
   /** Replicas hosting: the fewest hosting slots of any of its contracts. */
@@ -169,6 +172,7 @@ export function plansView (market: MarketState, me: string, watch: PlanWatch, si
       status: plan.status,
       phase: planPhase(plan, market),
       keyHex: plan.drives[0]?.keyHex ?? '',
+      driveKey: plan.drives[0] === undefined ? '' : keyId(plan.drives[0].keyHex),
       sizeBytes: sizeOf(plan),
       replicas: plan.replicas,
       hosting,

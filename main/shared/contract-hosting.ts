@@ -149,6 +149,8 @@ export const PlanView = z.object({
   status: z.enum(['active', 'ended', 'unpublished', 'exhausted']),
   phase: z.enum(['published', 'selecting', 'encoding', 'hosted', 'ended']),
   keyHex: z.string(),
+  /** The same key as SpaceInfo.key and FollowInfo.key (z-base-32): the UI names the plan from it. */
+  driveKey: z.string(),
   sizeBytes: z.number().int().nonnegative().nullable(),
   replicas: z.number().int(),
   hosting: z.number().int(),
