@@ -8,6 +8,7 @@ import { describe, it, expect } from 'vitest'
 import { quoteFigures } from '../../main/hosting/sponsor-quote.js'
 import { planBudget, planPhase, PlanWatch, plansView } from '../../main/hosting/plans-view.js'
 import { BLOCKS_PER_DAY } from '../../main/hosting/config.js'
+import { formatAmountShort } from '../../renderer/src/lib/format.js'
 import { initialState, type BlockOutcome, type Contract, type MarketState, type Plan, type Slot } from '../../main/chain/market-types.js'
 
 const GIB = 1024 ** 3
@@ -130,5 +131,14 @@ describe('the watch of a sponsor’s plans', () => {
     watch.onBlock(outcome({ actions: [{ index: 0, signer: '0x', applied: [{ kind: 'storage-report', ref: 'challenge:5' }], rejected: [], records: [], transferLegs: [] }] }))
     expect(watch.storage.size).toBe(0)
     expect(plansView(state, ME, watch, () => null)).toEqual([])
+  })
+})
+
+describe('an amount shortened for a glance', () => {
+  it('keeps four decimals above 1 and four significant digits below 1, truncated, with the symbol', () => {
+    expect(formatAmountShort('35726609880749575', 12, 'ROC')).toBe('35726.6098 ROC')
+    expect(formatAmountShort('28225711', 12, 'ROC')).toBe('0.00002822 ROC')
+    expect(formatAmountShort('10000000000000', 12)).toBe('10')
+    expect(formatAmountShort('-1500000000000', 12)).toBe('-1.5')
   })
 })
