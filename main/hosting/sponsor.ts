@@ -101,7 +101,7 @@ export class Sponsor {
     const { key } = parseLink(req.link)
     if (!Number.isSafeInteger(req.replicas) || req.replicas < 1 || req.replicas > 8) throw DatdotError.invalidArgument('replicas must be 1 to 8')
     if (!Number.isSafeInteger(req.days) || req.days < 1 || req.days > 3650) throw DatdotError.invalidArgument('days must be 1 to 3650')
-    if (req.pricePlanck <= 0n) throw DatdotError.invalidArgument('the price must be more than 0')
+    if (req.pricePlanck <= 0n) throw DatdotError.invalidArgument('the price must be positive')
     const ownDrive = this.opts.own.find(key)
     return ownDrive !== null ? await this.ownRanges(ownDrive) : await this.otherRanges(b4a.from(key))
   }

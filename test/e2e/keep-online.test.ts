@@ -40,12 +40,16 @@ describe('keeping the vault online from the UI, on a devnet', () => {
   }, 240_000)
 
   afterAll(async () => {
+    const t0 = Date.now()
+    const took = (what: string): void => { process.stderr.write(`keep-online e2e: ${what} closed after ${Date.now() - t0} ms\n`) }
     await browser?.close()
     await stop(d?.child)
+    took('daemon')
     await devnet?.close()
+    took('devnet')
     await removeDir(d?.storage)
     await removeDir(dir)
-  }, 120_000)
+  }, 240_000)
 
   it('refuses a price of 0 and explains too many replicas before paying, then quotes the plan', async () => {
     await page.goto(d!.url)

@@ -53,7 +53,7 @@ describe('keeping a vault online on a devnet', () => {
   it('refuses a price of 0 with a clear coded error before anything is paid', async () => {
     const err = await api.quoteSponsor({ link, replicas: 2, days: 1, price: '0' }).then(() => null, (e: unknown) => e)
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' })
-    expect((err as Error).message).toMatch(/price must be more than 0/)
+    expect((err as Error).message).toMatch(/price must be positive/)
   })
 
   it('explains, with the figures, that 3 replicas need more providers than the devnet has', async () => {
