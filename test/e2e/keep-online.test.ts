@@ -70,7 +70,7 @@ describe('keeping the vault online from the UI, on a devnet', () => {
     await page.getByTestId('ko-price').fill('10')
     await page.getByTestId('ko-replicas').fill('3')
     await page.getByTestId('ko-check').click()
-    await expect(page.getByTestId('ko-problem').innerText()).resolves.toMatch(/too few providers for 3 replicas/)
+    await expect(page.getByTestId('ko-problem').innerText()).resolves.toMatch(/^Too few providers for 3 replicas: it needs 7 other providers/)
     await shots(page, 'keep-online-error')
 
     await page.getByTestId('ko-replicas').fill('2')
