@@ -99,6 +99,7 @@ describe('keeping the vault online from the UI, on a devnet', () => {
     await expect(page.getByTestId('unpublish-refund').innerText()).resolves.toMatch(/^Refund: \d+(\.\d+)? /)
     await shots(page, 'plans-unpublish')
     await page.getByTestId('confirm-unpublish').click()
+    await page.getByTestId('unpublish-dialog').waitFor({ state: 'hidden' })
     await page.locator('[data-testid=plan-card][data-phase=ended]').waitFor()
     await shots(page, 'plans-ended')
   }, 120_000)

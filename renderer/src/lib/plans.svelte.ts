@@ -81,13 +81,22 @@ export class PlansStore {
 
   async sponsor (args: SponsorArgs): Promise<number> {
     const { planId } = await this.#client.call('sponsor', args)
-    await Promise.all([this.load(), this.loadWallet().catch(() => null)])
+    this.#settled()
     return planId
   }
 
   async unpublish (planId: number): Promise<void> {
     await this.#client.call('unpublish', { planId })
-    await Promise.all([this.load(), this.loadWallet().catch(() => null)])
+    this.#settled()
+  }
+
+  /**
+   * After paying or a refund: the list and the balance reload in the background (not awaited: while
+   * blocks keep coming the list may reload again and again, and the caller's dialog closes now).
+   */
+  #settled (): void {
+    void this.load()
+    void this.loadWallet().catch(() => null)
   }
 
   byId (planId: number | null): PlanView | null {
