@@ -6,7 +6,7 @@ import type { Handlers, HostingOverview } from '../shared/contract.js'
 import type { HostingService } from '../hosting/service.js'
 import { EARNING_REASONS } from '../ledger/ledger.js'
 
-export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'unpublish' | 'listHostingJobs' | 'listProofs'>
+export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs'>
 
 const LIST_LIMIT = 1000
 
@@ -40,6 +40,32 @@ export function createHostingHandlers (service: HostingService): HostingHandlers
     },
     async setSeeding (args) { return await service.setSeeding(args) },
     async sponsor (args) { return await service.sponsor({ link: args.link, replicas: args.replicas, days: args.days, pricePlanck: BigInt(args.price) }) },
+    async quoteSponsor (args) {
+      const q = await service.quoteSponsor({ link: args.link, replicas: args.replicas, days: args.days, pricePlanck: BigInt(args.price) })
+      return {
+        sizeBytes: q.sizeBytes,
+        totalPlanck: q.totalPlanck.toString(),
+        perGiBMonthPlanck: q.perGiBMonthPlanck.toString(),
+        feePlanck: q.feePlanck.toString(),
+        balancePlanck: q.balancePlanck.toString(),
+        balanceAfterPlanck: q.balanceAfterPlanck.toString(),
+        problem: q.problem
+      }
+    },
+    async listPlans () {
+      return service.listPlans().map((p) => {
+        const { budget, budgetPlanck, ...rest } = p
+        return {
+          ...rest,
+          budget: budgetPlanck.toString(),
+          spent: budget.spentPlanck.toString(),
+          left: budget.leftPlanck.toString(),
+          refund: budget.refundPlanck.toString(),
+          daysCovered: budget.daysCovered,
+          limitedBy: budget.limitedBy
+        }
+      })
+    },
     async unpublish (args) { await service.unpublish(args.planId); return { ok: true as const } },
     async listHostingJobs () { return service.listJobs().slice(0, LIST_LIMIT) },
     async listProofs (args) { return service.listProofs(args.limit) }

@@ -50,6 +50,8 @@ import { HostedSlots } from './hosted.js'
 import { HONEST, type HostingBehaviour } from './behaviour.js'
 import { checkSeeding, type SeedingRequest } from './seeding.js'
 import type { OwnDrives } from './own.js'
+import { PlanWatch, plansView, type PlanView } from './plans-view.js'
+import { quoteSponsor, type Quote } from './sponsor-quote.js'
 
 export interface HostingServiceOptions {
   /** The node's database (hosting settings and proofs). */
@@ -96,6 +98,8 @@ export class HostingService extends Resource {
   private challenges!: ChallengeRoles
   /** The plain replicas this node keeps (exposed for tests' traces). */
   replicas!: PlainReplicas
+  /** Proofs and events of the plans this node sponsors, from the followed blocks. */
+  private readonly planWatch: PlanWatch
   /** Brings seeding, encoding and attesting in line with the marketplace: now, and once more after when asked again meanwhile. */
   private readonly syncer = new Coalescer(() => this.sync(), { onError: (err) => { this.taskError('sync', err) }, stopped: () => this.closing })
   private readonly onBlock = (out: BlockOutcome): void => { this.onChainBlock(out) }
@@ -114,6 +118,7 @@ export class HostingService extends Resource {
     this.timers = opts.timers ?? realTimers
     this.behaviour = opts.behaviour ?? HONEST
     const { publicKey, secretKey } = opts.swarm.keyPair
+    this.planWatch = new PlanWatch(opts.chain, this.now)
     this.ctx = new HostingContext({ chain: opts.chain, limits: this.limits, counters: this.counters, keyPair: { publicKey, secretKey }, timers: this.timers, now: this.now })
     this.tasks = new TaskQueue({
       concurrency: this.limits.concurrentTasks,
@@ -238,6 +243,17 @@ export class HostingService extends Resource {
     return await this.sponsorRole.sponsor(req)
   }
 
+  /** The price of a plan for this request before paying: total, per GiB-month, chain fee, balance after. */
+  async quoteSponsor (req: SponsorRequest): Promise<Quote> {
+    this.assertOpen()
+    return await quoteSponsor({ sponsor: this.sponsorRole, chain: this.chain }, req)
+  }
+
+  /** Every plan this node sponsors, as the Plans page shows it. */
+  listPlans (): PlanView[] {
+    return plansView(this.chain.market, this.chain.addressHex, this.planWatch, (p) => this.sponsorRole.sizeOf(p))
+  }
+
   async unpublish (planId: number): Promise<void> {
     this.assertOpen()
     await this.chain.unpublish(planId)
@@ -279,6 +295,7 @@ export class HostingService extends Resource {
 
   private onChainBlock (out: BlockOutcome): void {
     this.counters.blocks++
+    this.planWatch.onBlock(out)
     this.challenges.onBlock(out)
     const me = this.chain.addressHex
     for (const n of out.notices) if (n.startsWith(`hoster ${me} `)) this.emit('slot-lost', { notice: n })

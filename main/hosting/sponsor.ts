@@ -66,9 +66,14 @@ export interface SponsorOptions {
 
 export interface SponsorRequest { link: string, replicas: number, days: number, pricePlanck: bigint }
 
+/** A plan before it is published: its drive entries and the bytes of their cores. */
+export interface PreparedPlan { drives: DriveRanges[], sizeBytes: number }
+
 export class Sponsor {
   private timer: unknown = null
   private closed = false
+  /** Bytes of the plans this node published since it started (by plan id). */
+  private readonly sizes = new Map<number, number>()
   /** Runs the updates: now, and once more after when the debounce ends again meanwhile. */
   private readonly updater: Coalescer
 
@@ -82,25 +87,46 @@ export class Sponsor {
    * followed drive.
    */
   async sponsor (req: SponsorRequest): Promise<{ planId: number }> {
+    const { drives, sizeBytes } = await this.prepare(req)
+    const res = await this.opts.chain.publishPlan({ drives, replicas: req.replicas, durationBlocks: req.days * BLOCKS_PER_DAY, budgetPlanck: req.pricePlanck })
+    this.sizes.set(res.planId, sizeBytes)
+    return { planId: res.planId }
+  }
+
+  /**
+   * What a plan for this request would hold, without publishing it: the drive entries (signed
+   * roots and ranges) and the bytes of their cores. Checks the request first (INVALID_ARGUMENT).
+   */
+  async prepare (req: SponsorRequest): Promise<PreparedPlan> {
     const { key } = parseLink(req.link)
     if (!Number.isSafeInteger(req.replicas) || req.replicas < 1 || req.replicas > 8) throw DatdotError.invalidArgument('replicas must be 1 to 8')
     if (!Number.isSafeInteger(req.days) || req.days < 1 || req.days > 3650) throw DatdotError.invalidArgument('days must be 1 to 3650')
     if (req.pricePlanck <= 0n) throw DatdotError.invalidArgument('the price must be positive')
     const ownDrive = this.opts.own.find(key)
-    const drives = ownDrive !== null ? await this.ownRanges(ownDrive) : await this.otherRanges(b4a.from(key))
-    const res = await this.opts.chain.publishPlan({ drives, replicas: req.replicas, durationBlocks: req.days * BLOCKS_PER_DAY, budgetPlanck: req.pricePlanck })
-    return { planId: res.planId }
+    return ownDrive !== null ? await this.ownRanges(ownDrive) : await this.otherRanges(b4a.from(key))
+  }
+
+  /**
+   * The bytes a plan of this node holds: measured when this node published it, else (after a
+   * restart) its own cores' sizes now; null for a followed drive's plan published before.
+   */
+  sizeOf (plan: Plan): number | null {
+    const known = this.sizes.get(plan.id)
+    if (known !== undefined) return known
+    const cores = this.ownCores()
+    if (!plan.drives.every((d) => cores.has(d.keyHex))) return null
+    return plan.drives.reduce((n, d) => n + ((cores.get(d.keyHex) as Hypercore).byteLength), 0)
   }
 
   /** An own space's two cores, and the space index. */
-  private async ownRanges (drive: Hyperdrive): Promise<DriveRanges[]> {
+  private async ownRanges (drive: Hyperdrive): Promise<PreparedPlan> {
     await drive.ready()
     const blobs = await drive.getBlobs()
-    const drives = await this.rangesOf(drive.core, blobs?.core ?? null)
+    const plan = await this.rangesOf(drive.core, blobs?.core ?? null)
     const index = this.opts.own.index()
     const ranges = index.length > 0 ? await driveRanges(index, await captureSignedRoot(index), 0) : null
-    if (ranges !== null) drives.push(ranges)
-    return drives
+    if (ranges !== null) { plan.drives.push(ranges); plan.sizeBytes += index.byteLength }
+    return plan
   }
 
   /**
@@ -108,7 +134,7 @@ export class Sponsor {
    * as a drive, so an encrypted drive is sponsored without its read key (its blobs core's key
    * follows from the metadata core's manifest; nothing is decrypted).
    */
-  private async otherRanges (key: Buffer): Promise<DriveRanges[]> {
+  private async otherRanges (key: Buffer): Promise<PreparedPlan> {
     const store = this.opts.corestore.session()
     const meta = store.get({ key })
     try {
@@ -180,18 +206,18 @@ export class Sponsor {
     this.timer = null
   }
 
-  /** The signed roots of both cores of a drive as they are now: every party works against these. */
-  private async rangesOf (core: Hypercore, blobs: Hypercore | null): Promise<DriveRanges[]> {
+  /** The signed roots of both cores of a drive as they are now (every party works against these), and their bytes. */
+  private async rangesOf (core: Hypercore, blobs: Hypercore | null): Promise<PreparedPlan> {
     const notYet = (): DatdotError => DatdotError.notFound('the drive’s content (not replicated yet)')
     if (core.length === 0) throw notYet()
     const meta = await driveRanges(core, await captureSignedRoot(core), 0)
     if (meta === null) throw notYet()
-    const drives: DriveRanges[] = [meta]
+    const plan: PreparedPlan = { drives: [meta], sizeBytes: core.byteLength }
     if (blobs !== null && blobs.length > 0) {
       const b = await driveRanges(blobs, await captureSignedRoot(blobs), 0)
-      if (b !== null) drives.push(b)
+      if (b !== null) { plan.drives.push(b); plan.sizeBytes += blobs.byteLength }
     }
-    return drives
+    return plan
   }
 
   /** One round: an update for every own plan that is behind (a failure is reported to onError). */

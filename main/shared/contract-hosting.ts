@@ -117,6 +117,59 @@ export const HostingOverview = z.object({
 })
 export type HostingOverview = z.infer<typeof HostingOverview>
 
+/** Keep online: what a plan would cost before paying (amounts in the smallest unit, decimal strings). */
+export const SponsorQuote = z.object({
+  sizeBytes: z.number().int().nonnegative(),
+  /** Budget into escrow + chain fee: what leaves the wallet. */
+  totalPlanck: Amount,
+  /** The budget per GiB of the drive per 30 days, every replica included. */
+  perGiBMonthPlanck: Amount,
+  feePlanck: Amount,
+  balancePlanck: Amount,
+  /** May be negative: the wallet cannot pay. */
+  balanceAfterPlanck: Amount,
+  /** Why paying would be refused (too few providers, too little balance), or null. */
+  problem: z.string().nullable()
+})
+export type SponsorQuote = z.infer<typeof SponsorQuote>
+
+const SlotView = z.object({
+  slot: z.number().int(),
+  hoster: z.string().nullable(),
+  encoder: z.string().nullable(),
+  state: z.enum(['unassigned', 'setup', 'hosting']),
+  containment: z.boolean(),
+  storage: z.object({ timeMs: z.number(), ok: z.boolean() }).nullable(),
+  performance: z.object({ timeMs: z.number(), ttfbMs: z.number(), throughputBps: z.number(), reachable: z.boolean() }).nullable()
+})
+
+/** A plan this node sponsors as the Plans page shows it (proofs and events since the node started). */
+export const PlanView = z.object({
+  planId: z.number().int(),
+  status: z.enum(['active', 'ended', 'unpublished', 'exhausted']),
+  phase: z.enum(['published', 'selecting', 'encoding', 'hosted', 'ended']),
+  keyHex: z.string(),
+  /** The same key as SpaceInfo.key and FollowInfo.key (z-base-32): the UI names the plan from it. */
+  driveKey: z.string(),
+  sizeBytes: z.number().int().nonnegative().nullable(),
+  replicas: z.number().int(),
+  hosting: z.number().int(),
+  startBlock: z.number().int(),
+  endBlock: z.number().int(),
+  budget: Amount,
+  spent: Amount,
+  left: Amount,
+  /** What unpublishing now refunds. */
+  refund: Amount,
+  daysCovered: z.number().nonnegative(),
+  limitedBy: z.enum(['end', 'budget', 'ended']),
+  contracts: z.array(z.object({ contractId: z.number().int(), driveIndex: z.number().int(), start: z.number().int(), end: z.number().int(), slots: z.array(SlotView) })),
+  events: z.array(z.object({ timeMs: z.number(), block: z.number().int(), text: z.string() }))
+})
+export type PlanView = z.infer<typeof PlanView>
+
+const SponsorArgs = z.object({ link: z.string().min(1).max(LIMITS.linkChars), replicas: z.number().int().min(1).max(8).default(3), days: z.number().int().min(1).max(3650).default(30), price: Amount }).strict()
+
 export const chainMethods = {
   getChainStatus: method({ description: 'Connection to the chain.', args: Empty, result: ChainStatus, exposure: ALL }),
   getWallet: method({ description: "This node's chain account and balance.", args: Empty, result: Wallet, exposure: ALL }),
@@ -160,10 +213,17 @@ export const hostingMethods = {
   }),
   sponsor: method({
     description: 'Publish a hosting plan for a drive: a space of your vault (its link, or its drive key: a private space has no link; the plan also holds your list of spaces, encrypted) or a followed drive. The price goes into escrow.',
-    args: z.object({ link: z.string().min(1).max(LIMITS.linkChars), replicas: z.number().int().min(1).max(8).default(3), days: z.number().int().min(1).max(3650).default(30), price: Amount }).strict(),
+    args: SponsorArgs,
     result: z.object({ planId: z.number().int() }),
     exposure: ALL
   }),
+  quoteSponsor: method({
+    description: 'What a plan for sponsor(args) would cost, before paying: the size, the total (budget + chain fee), the price per GiB-month, the fee, the balance after, and why paying would be refused.',
+    args: SponsorArgs,
+    result: SponsorQuote,
+    exposure: ALL
+  }),
+  listPlans: method({ description: 'Every plan you sponsor: phase, budget, days covered, refund on unpublish, contracts and slots with their last proofs, events.', args: Empty, result: z.array(PlanView), exposure: ALL }),
   unpublish: method({ description: 'Stop a plan you sponsor; the unspent budget is refunded.', args: z.object({ planId: z.number().int().positive() }).strict(), result: Ok, exposure: ALL }),
   listHostingJobs: method({ description: 'Encoding, attesting, seeding and challenge jobs of this node.', args: Empty, result: z.array(HostingJob), exposure: ALL }),
   listProofs: method({

@@ -9,18 +9,20 @@ import { JobsStore } from './jobs.svelte.js'
 import { HostingStore } from './hosting.svelte.js'
 import { BackupStore } from './backup.svelte.js'
 import { AppsStore } from './apps.svelte.js'
+import { PlansStore } from './plans.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
 import { importDrop, importFiles, type Destination } from './transfer.js'
 import type { Job, NetworkStatus } from '../../../main/shared/contract.js'
 import { DatdotError } from '../../../main/shared/errors.js'
 
-export type Page = 'vault' | 'peers' | 'apps' | 'hosting' | 'backup'
+export type Page = 'vault' | 'peers' | 'apps' | 'hosting' | 'plans' | 'backup'
 export const PAGES: Array<{ id: Page, label: string }> = [
   { id: 'vault', label: 'Vault' },
   { id: 'peers', label: 'Peers' },
   { id: 'apps', label: 'Apps' },
   { id: 'hosting', label: 'Hosting' },
+  { id: 'plans', label: 'Plans' },
   { id: 'backup', label: 'Backup' }
 ]
 
@@ -32,6 +34,7 @@ export class AppState {
   readonly hosting: HostingStore
   readonly backup: BackupStore
   readonly apps: AppsStore
+  readonly plans: PlansStore
   page = $state<Page>('vault')
   connection = $state<ConnectionState>('connecting')
   /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
@@ -52,6 +55,7 @@ export class AppState {
     this.hosting = new HostingStore(client)
     this.backup = new BackupStore(client)
     this.apps = new AppsStore(client)
+    this.plans = new PlansStore(client)
   }
 
   start (): void {

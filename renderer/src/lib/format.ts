@@ -98,6 +98,19 @@ export function formatAmount (amount: string, decimals: number, symbol = ''): st
   return `${neg ? '-' : ''}${whole}${frac ? '.' + frac : ''}${symbol ? ' ' + symbol : ''}`
 }
 
+/**
+ * formatAmount shortened for a glance: at most `digits` significant fractional digits after the
+ * first non-zero one below 1, or `digits` decimals above 1 (truncated, never rounded up):
+ * '35726.609880749575' -> '35726.6098', '0.000028225711' -> '0.00002822'. Exact figures elsewhere.
+ */
+export function formatAmountShort (amount: string, decimals: number, symbol = '', digits = 4): string {
+  const exact = formatAmount(amount, decimals)
+  const [whole, frac = ''] = exact.split('.')
+  const lead = /^-?0$/.test(whole) ? (/^0*/.exec(frac)?.[0].length ?? 0) : 0
+  const cut = frac.slice(0, lead + digits).replace(/0+$/, '')
+  return `${whole}${cut ? '.' + cut : ''}${symbol ? ' ' + symbol : ''}`
+}
+
 /** A space's name as shown: an app's data space reads "App data: <app>" (kind and appName are optional fields). */
 export function spaceLabel (space: { name: string }): string {
   const s = space as { name: string, kind?: unknown, appName?: unknown }
