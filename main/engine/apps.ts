@@ -75,6 +75,8 @@ export class Apps {
   /** reconcileErrors: apps a restore could not re-open by their link (tried again at the next change). */
   readonly counters = { reconcileErrors: 0 }
   private readonly opts: AppsOptions
+  /** The last version announced of each app opened by link (follow.status repeats versions). */
+  private readonly openedVersions = new Map<string, number>()
   private offEvents: (() => void) | null = null
   /** The stamp of the last save: every save gets one of its own (history groups a save's entries on it). */
   private lastSaveMs = 0
@@ -369,6 +371,14 @@ export class Apps {
       const { key, version } = data as EventData<'follow.updated'>
       for (const app of this.store.followers(key)) this.emit('app.followed.changed', { app, key, version })
       if (this.store.openedRow(key) !== undefined) this.changed()
+    } else if (name === 'follow.status') {
+      // An app opened by link gets its first versions as a follow's status (its first download
+      // sends no update): the list must show its name and manifest once they arrive.
+      const { key, version } = data as EventData<'follow.status'>
+      if (this.store.openedRow(key) !== undefined && this.openedVersions.get(key) !== version) {
+        this.openedVersions.set(key, version)
+        this.changed()
+      }
     } else if (name === 'spaces.changed') {
       // the list of spaces holds the apps: a restore or another change may have brought or taken one
       this.changed()
