@@ -4,27 +4,16 @@
  * a blob: URL. Uses the 'vault' permission only.
  */
 import type { TemplateFiles } from './app-templates.js'
+import { templatePage } from './app-template-page.js'
 
 export const GALLERY_FILES: TemplateFiles = {
-  '/index.html': `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>{{NAME}}</title>
-  <link rel="stylesheet" href="style.css">
-  <link rel="stylesheet" href="gallery.css">
-</head>
-<body>
-  <h1>{{NAME}}</h1>
-  <div class="row">
+  '/index.html': templatePage(`  <div class="row">
     <label class="card">Add photos <input id="pick" type="file" accept="image/*" multiple></label>
     <span id="status" class="muted"></span>
   </div>
   <div id="grid"></div>
-  <script src="app.js"></script>
-</body>
-</html>
-`,
+`, `  <link rel="stylesheet" href="gallery.css">
+`),
   '/gallery.css': `#grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: .5rem; }
 #grid figure { margin: 0; background: #fff; border: 1px solid #dde1e6; border-radius: 8px; overflow: hidden; }
 #grid img { width: 100%; height: 8rem; object-fit: cover; display: block; }

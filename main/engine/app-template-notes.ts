@@ -4,18 +4,10 @@
  * live (vault.watch). Uses the 'vault' permission only.
  */
 import type { TemplateFiles } from './app-templates.js'
+import { templatePage } from './app-template-page.js'
 
 export const NOTES_FILES: TemplateFiles = {
-  '/index.html': `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>{{NAME}}</title>
-  <link rel="stylesheet" href="style.css">
-</head>
-<body>
-  <h1>{{NAME}}</h1>
-  <form id="editor" class="card">
+  '/index.html': templatePage(`  <form id="editor" class="card">
     <input id="title" placeholder="Title" maxlength="200" required>
     <p><textarea id="body" rows="5" placeholder="Write a note"></textarea></p>
     <div class="row">
@@ -25,10 +17,7 @@ export const NOTES_FILES: TemplateFiles = {
     </div>
   </form>
   <div id="notes"></div>
-  <script src="app.js"></script>
-</body>
-</html>
-`,
+`),
   '/app.js': `// Notes: each note is /notes/<id>.json in this app's own data drive (window.datdot.vault).
 const $ = (s) => document.querySelector(s)
 let editing = null

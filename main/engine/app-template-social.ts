@@ -6,18 +6,10 @@
  * (vault.watch, p2p.watch). Uses the 'vault' and 'p2p' permissions.
  */
 import type { TemplateFiles } from './app-templates.js'
+import { templatePage } from './app-template-page.js'
 
 export const SOCIAL_FILES: TemplateFiles = {
-  '/index.html': `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>{{NAME}}</title>
-  <link rel="stylesheet" href="style.css">
-</head>
-<body>
-  <h1>{{NAME}}</h1>
-  <form id="post" class="card">
+  '/index.html': templatePage(`  <form id="post" class="card">
     <textarea id="text" rows="3" maxlength="2000" placeholder="What's new?" required></textarea>
     <div class="row"><button class="primary" type="submit">Post</button><span id="status" class="muted"></span></div>
   </form>
@@ -27,10 +19,7 @@ export const SOCIAL_FILES: TemplateFiles = {
   </div>
   <h2>Timeline</h2>
   <div id="timeline"></div>
-  <script src="app.js"></script>
-</body>
-</html>
-`,
+`),
   '/app.js': `// Social: your posts are /posts/<time>.json in your own data drive; friends' drives are followed (window.datdot.p2p).
 const $ = (s) => document.querySelector(s)
 const watched = new Set()

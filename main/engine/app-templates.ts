@@ -12,6 +12,8 @@ import { GALLERY_FILES } from './app-template-gallery.js'
 import { SOCIAL_FILES } from './app-template-social.js'
 
 /** A template's own files; `{{NAME}}` (HTML-escaped) and `{{NAME_JSON}}` are filled in with the app's name. */
+import { templatePage } from './app-template-page.js'
+
 export type TemplateFiles = Readonly<Record<string, string>>
 
 export const TEMPLATE_STYLE = `/* A plain, readable page: change anything. */
@@ -27,22 +29,10 @@ input, textarea { font: inherit; padding: .35rem; border: 1px solid #9aa4ae; bor
 `
 
 const BLANK_FILES: TemplateFiles = {
-  '/index.html': `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>{{NAME}}</title>
-  <link rel="stylesheet" href="style.css">
-</head>
-<body>
-  <h1>{{NAME}}</h1>
-  <p>Your new DatDot app. Edit <code>index.html</code>, <code>app.js</code> and <code>style.css</code>, then save: the preview reloads.</p>
+  '/index.html': templatePage(`  <p>Your new DatDot app. Edit <code>index.html</code>, <code>app.js</code> and <code>style.css</code>, then save: the preview reloads.</p>
   <button id="hello" class="primary">Say hello</button>
   <p id="out" class="muted"></p>
-  <script src="app.js"></script>
-</body>
-</html>
-`,
+`),
   '/app.js': `// Runs in the app's sandboxed frame. console.* shows in the editor's console.
 const out = document.querySelector('#out')
 document.querySelector('#hello').addEventListener('click', () => {
