@@ -2,7 +2,7 @@
  * The engine's implementation of the API contract, composed from one handler table per area:
  * the node (handlers-app.ts), the recovery phrase (handlers-recovery.ts), reads of any drive (handlers-drives.ts), the vault
  * (handlers-vault.ts), its spaces (handlers-spaces.ts), follows (handlers-follows.ts), apps (handlers-apps.ts), and, on a DatdotNode with a chain, the
- * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts), started on demand (handlers-on-demand.ts).
+ * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts), started on demand (handlers-on-demand.ts), and the several-nodes dashboard (handlers-nodes.ts).
  * Handlers receive arguments already validated and defaulted by dispatch(); they validate what
  * the schema cannot (paths, keys) through the engine, which throws coded DatdotErrors.
  */
@@ -19,6 +19,8 @@ import { createVaultHandlers } from './handlers-vault.js'
 import { createSpaceHandlers } from './handlers-spaces.js'
 import { createFollowHandlers } from './handlers-follows.js'
 import { createAppsHandlers } from './handlers-apps.js'
+import { createNodeHandlers } from './handlers-nodes.js'
+import { dispatch } from './dispatch.js'
 
 
 export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>
@@ -32,7 +34,7 @@ export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
   const hosting = 'hosting' in engine ? engine.hosting : null
   // A node with a chain configured has its chain methods before the chain starts (on demand).
   const lazy = 'lazyChain' in engine ? engine.lazyChain : null
-  return {
+  const handlers: EngineHandlers = {
     ...(chain && !lazy ? createChainHandlers({ chain, ledger: chain.ledger }) : {}),
     ...(hosting && !lazy ? createHostingHandlers(hosting) : {}),
     ...(lazy ? createOnDemandHandlers(engine as DatdotNode, lazy) : {}),
@@ -42,6 +44,9 @@ export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
     ...createVaultHandlers(engine),
     ...createSpaceHandlers(engine),
     ...createFollowHandlers(engine),
-    ...createAppsHandlers(engine, async () => lazy !== null ? (await lazy.start()).chain : chain)
+    ...createAppsHandlers(engine, async () => lazy !== null ? (await lazy.start()).chain : chain),
+    // The dashboard asks this node through the same handlers, as a local program would.
+    ...createNodeHandlers(engine.db, async (method, args) => await dispatch(handlers, method, args, 'cli') as never)
   }
+  return handlers
 }

@@ -29,7 +29,8 @@ export const ERROR_CODES = [
   'PROOF_FAILED',
   'TIMEOUT',
   'PROTOCOL_ERROR',
-  'INSUFFICIENT_FUNDS'
+  'INSUFFICIENT_FUNDS',
+  'UNREACHABLE'
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -168,6 +169,11 @@ export class DatdotError extends Error {
   /** A peer broke the wire protocol (oversized, malformed or unexpected message). */
   static protocolError (message: string, details?: Record<string, unknown>): DatdotError {
     return new DatdotError('PROTOCOL_ERROR', `Protocol error: ${message}`, details)
+  }
+
+  /** Another daemon (the several-nodes dashboard) did not answer: refused, no route, or no answer in time. */
+  static unreachable (what: string, why: string, cause?: unknown): DatdotError {
+    return new DatdotError('UNREACHABLE', `${preview(what)} is not reachable: ${why}`, undefined, cause)
   }
 
   static internal (message: string, cause?: unknown): DatdotError {
