@@ -10,19 +10,21 @@ import { HostingStore } from './hosting.svelte.js'
 import { BackupStore } from './backup.svelte.js'
 import { AppsStore } from './apps.svelte.js'
 import { PlansStore } from './plans.svelte.js'
+import { NodesStore } from './nodes.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
 import { importDrop, importFiles, type Destination } from './transfer.js'
 import type { Job, NetworkStatus } from '../../../main/shared/contract.js'
 import { DatdotError } from '../../../main/shared/errors.js'
 
-export type Page = 'vault' | 'peers' | 'apps' | 'hosting' | 'plans' | 'backup'
+export type Page = 'vault' | 'peers' | 'apps' | 'hosting' | 'plans' | 'nodes' | 'backup'
 export const PAGES: Array<{ id: Page, label: string }> = [
   { id: 'vault', label: 'Vault' },
   { id: 'peers', label: 'Peers' },
   { id: 'apps', label: 'Apps' },
   { id: 'hosting', label: 'Hosting' },
   { id: 'plans', label: 'Plans' },
+  { id: 'nodes', label: 'Nodes' },
   { id: 'backup', label: 'Backup' }
 ]
 
@@ -35,6 +37,7 @@ export class AppState {
   readonly backup: BackupStore
   readonly apps: AppsStore
   readonly plans: PlansStore
+  readonly nodes: NodesStore
   page = $state<Page>('vault')
   connection = $state<ConnectionState>('connecting')
   /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
@@ -56,6 +59,7 @@ export class AppState {
     this.backup = new BackupStore(client)
     this.apps = new AppsStore(client)
     this.plans = new PlansStore(client)
+    this.nodes = new NodesStore(client)
   }
 
   start (): void {
