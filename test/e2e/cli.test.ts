@@ -84,6 +84,25 @@ describe('the datdot command line against two running daemons', () => {
     expect(history.items.map((h) => h.path).sort()).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])
   })
 
+  it('adds another daemon to the nodes dashboard with its token read from a file, lists both, and removes it', async () => {
+    const added = await datdot(['--storage', alice.storage, 'nodes', 'add', 'Bob box', bob.origin, '--token-file', join(bob.storage, 'api-token')])
+    expect(added.code, added.stderr).toBe(0)
+    expect(added.stdout).toMatch(/added node #(\d+): Bob box/)
+    const id = /#(\d+)/.exec(added.stdout)![1]
+    const listed = await datdot(['--storage', alice.storage, 'nodes', '--json'])
+    const o = JSON.parse(listed.stdout) as { nodes: Array<{ name: string, reachable: boolean }>, totals: { reachable: number } }
+    expect(o.nodes.map((n) => [n.name, n.reachable])).toEqual([['This node', true], ['Bob box', true]])
+    const text = await datdot(['--storage', alice.storage, 'nodes'])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(/total: 2 of 2 answering/)
+    await expectFailures([
+      [['--storage', alice.storage, 'nodes', 'add', 'x', bob.origin], /--token-file/, 2],
+      [['--storage', alice.storage, 'nodes', 'add', 'x', bob.origin, '--token-file', join(alice.storage, 'api-token')], /refused the token.*\[INVALID_ARGUMENT\]/, 1],
+      [['--storage', alice.storage, 'nodes', 'remove', 'x'], /node's number/, 2]
+    ])
+    expect((await datdot(['--storage', alice.storage, 'nodes', 'remove', id])).code).toBe(0)
+  })
+
   it('fails with one line and a non-zero exit code on bad input', async () => {
     const cases: Array<[string[], RegExp, number]> = [
       [['--storage', bob.storage, 'follow', 'hyper://not-a-key'], /Not a valid DatDot link.*\[INVALID_LINK\]/, 1],
