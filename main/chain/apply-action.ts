@@ -13,6 +13,7 @@ import { network, pause, register, unpause, unregister } from './provider-record
 import { publish, unpublish, update } from './plan-records.js'
 import { performanceReport, setupReport, storageReport } from './report-records.js'
 import { payout } from './payout-record.js'
+import { schedule } from './schedule.js'
 
 type Handler<R extends MarketRecord> = (ctx: Ctx, action: Action, rec: R, res: ActionOutcome) => string
 
@@ -22,6 +23,7 @@ const HANDLERS: { [K in Exclude<RecordKind, 'network'>]: Handler<Extract<MarketR
   unregister: (ctx, action) => unregister(ctx, action),
   pause,
   unpause: (ctx, action) => unpause(ctx, action),
+  schedule,
   publish,
   unpublish,
   update,

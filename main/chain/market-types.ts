@@ -97,6 +97,8 @@ export interface Provider {
   unconfirmed?: number
   /** Not chosen to attest before this block (see clearContainment). */
   attestSuspendedUntil?: number
+  /** Availability schedule (chain/schedule.ts): the one in force and the next; absent: always on. */
+  schedules?: Array<{ fromBlock: number, hoursHex: string }>
 }
 
 export interface Slot {

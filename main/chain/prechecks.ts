@@ -37,6 +37,7 @@ export function precheck (state: MarketState, me: string, rec: MarketRecord): vo
       checkStorage(state, me, rec.storageBytes)
       return
     case 'unregister':
+    case 'schedule':
       if (state.providers[me] === undefined) refuse('NOT_FOUND', 'unknown-ref', 'this node is not a registered provider (seeding is off)')
       return
     case 'unpublish':

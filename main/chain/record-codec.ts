@@ -54,6 +54,7 @@ export const BODY_WRITERS: { [K in RecordKind]: (w: Writer, rec: Rec<K>) => void
   },
   unpublish: (w, rec) => { w.uint(rec.planId) },
   pause: (w, rec) => { w.uint(rec.blocks) },
+  schedule: (w, rec) => { w.raw(hexToBytes(rec.hoursHex, 21)) },
   'setup-report': writeSetupReport,
   'storage-report': (w, rec) => { w.uint(rec.challengeId); w.bool(rec.ok); w.uint(STORAGE_FAILURES.indexOf(rec.reason)) },
   'performance-report': (w, rec) => {
@@ -152,6 +153,7 @@ export const BODY_READERS: { [K in RecordKind]: (r: Reader) => Rec<K> } = {
   update: readUpdate,
   unpublish: (r) => ({ kind: 'unpublish', planId: r.uint(ID_MAX) }),
   pause: (r) => ({ kind: 'pause', blocks: r.uint(L.pauseBlocksMax) }),
+  schedule: (r) => ({ kind: 'schedule', hoursHex: bytesToHex(r.bytes(21)).slice(2) }),
   'setup-report': readSetupReport,
   'storage-report': readStorageReport,
   'performance-report': readPerformanceReport,

@@ -103,6 +103,8 @@ export type MarketRecord =
   | { kind: 'unpublish', planId: number }
   | { kind: 'pause', blocks: number }
   | { kind: 'unpause' }
+  /** The hours of the week the provider serves (chain/schedule.ts): 21 bytes as 42 hex digits, bit 0 = Monday 00:00 UTC. */
+  | { kind: 'schedule', hoursHex: string }
   /** One entry per slot of the contract; slots not in setup are ignored by the state machine. */
   | { kind: 'setup-report', contractId: number, slots: SetupSlot[] }
   | { kind: 'storage-report', challengeId: number, ok: boolean, reason: StorageFailure }

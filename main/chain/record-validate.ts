@@ -7,6 +7,7 @@ import {
   RECORD_LIMITS as L, ROLE_MASK, SETUP_FAILURES, STORAGE_FAILURES,
   type DriveRanges, type MarketRecord, type RecordKind
 } from './record-types.js'
+import { validateScheduleHex } from './schedule-bits.js'
 
 const isUint = (n: number, max: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= max
 const isAmount = (a: bigint): boolean => typeof a === 'bigint' && a >= 0n && a < (1n << BigInt(L.amountBits))
@@ -123,6 +124,7 @@ const VALIDATORS: { [K in RecordKind]: (rec: Rec<K>) => string | null } = {
   update: validateUpdate,
   unpublish: (rec) => (isUint(rec.planId, Number.MAX_SAFE_INTEGER) ? null : 'bad plan id'),
   pause: (rec) => (isUint(rec.blocks, L.pauseBlocksMax) && rec.blocks > 0 ? null : 'bad pause'),
+  schedule: (rec) => validateScheduleHex(rec.hoursHex),
   'setup-report': validateSetupReport,
   'storage-report': validateStorageReport,
   'performance-report': validatePerformanceReport,

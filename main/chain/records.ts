@@ -54,7 +54,8 @@ const KIND_CODES: Record<RecordKind, number> = {
   'storage-report': 9,
   'performance-report': 10,
   payout: 11,
-  update: 12
+  update: 12,
+  schedule: 13
 }
 const KIND_BY_CODE = new Map<number, RecordKind>(Object.entries(KIND_CODES).map(([k, v]) => [v, k as RecordKind]))
 

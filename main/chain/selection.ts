@@ -8,11 +8,13 @@ import { ROLE } from './record-types.js'
 import { MARKET_PARAMS, type Challenge, type Contract, type MarketState, type Provider } from './market-types.js'
 import { params, type Ctx } from './market-context.js'
 import { contractBytes, take } from './assignments.js'
+import { onSchedule } from './schedule.js'
 
-/** True when `p` may take a job of `role` (and `bytes` of storage) at block `now`. */
-export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number): boolean {
+/** True when `p` may take a job of `role` (and `bytes` of storage) at block `now` (its time `timeMs`: the schedule). */
+export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number, timeMs?: number): boolean {
   if ((p.roles & role) === 0) return false
   if (p.pausedUntil > now) return false
+  if (timeMs !== undefined && !onSchedule(p, now, timeMs)) return false
   if (role === ROLE.attestor && (p.attestSuspendedUntil ?? 0) > now) return false
   if (p.reputation < MARKET_PARAMS.reputationFloor) return false
   if (p.jobs >= MARKET_PARAMS.jobsPerProvider) return false
@@ -24,7 +26,7 @@ export function eligible (state: MarketState, p: Provider, role: number, now: nu
 export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number): string | null {
   const { state, block, rng } = ctx
   if (ctx.sorted === null) ctx.sorted = Object.values(state.providers).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && eligible(state, p, role, block.number, bytes))
+  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && eligible(state, p, role, block.number, bytes, block.timeMs))
   if (candidates.length === 0) return null
   const weights = candidates.map((p) => {
     const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
@@ -171,6 +173,8 @@ export function issueChallenges (ctx: Ctx): void {
       if (block.number <= slot.since) continue
       const hosterP = state.providers[slot.hoster]
       if (hosterP !== undefined && hosterP.pausedUntil > block.number) continue
+      // Off its schedule the hoster owes nothing: no challenge, so no failure and no penalty.
+      if (hosterP !== undefined && !onSchedule(hosterP, block.number, block.timeMs)) continue
       let kind: Challenge['kind'] | null = null
       if ((block.number + slot.phase) % interval === 0) kind = 'storage'
       else if ((block.number + slot.phase + half) % interval === 0) kind = 'performance'

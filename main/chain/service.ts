@@ -245,6 +245,8 @@ export class ChainService extends Resource {
   async unregisterProvider (): Promise<SubmitResult> { return await this.submitChecked({ kind: 'unregister' }) }
   async pause (blocks: number): Promise<SubmitResult> { return await this.submitRecord({ kind: 'pause', blocks }) }
   async unpause (): Promise<SubmitResult> { return await this.submitRecord({ kind: 'unpause' }) }
+  /** The hours of the week this provider serves (chain/schedule.ts); in force two challenge intervals after its block. */
+  async setSchedule (hoursHex: string): Promise<SubmitResult> { return await this.submitChecked({ kind: 'schedule', hoursHex }) }
 
   /**
    * Publishes a plan and pays its budget into escrow in the same batch. Every drive carries the
