@@ -5,13 +5,15 @@
 import type { Handlers, HostingOverview } from '../shared/contract.js'
 import type { HostingService } from '../hosting/service.js'
 import { EARNING_REASONS } from '../ledger/ledger.js'
+import { createScheduleHandlers, type ScheduleHandlers } from './handlers-schedule.js'
 
-export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs'>
+export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs'> & ScheduleHandlers
 
 const LIST_LIMIT = 1000
 
 export function createHostingHandlers (service: HostingService): HostingHandlers {
   return {
+    ...createScheduleHandlers(service),
     async getHosting () {
       const market = service.chain.market
       const me = service.chain.addressHex

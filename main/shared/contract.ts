@@ -10,7 +10,7 @@
  * This file composes the sections, one per area, in this order: the node (status, and the
  * Electron shell's methods last; contract-app.ts), the vault and drives and their jobs
  * (contract-vault.ts), spaces (contract-spaces.ts), follows (contract-follows.ts), the chain, ledger and hosting network
- * (contract-hosting.ts), several nodes on one dashboard (contract-nodes.ts), apps (contract-apps.ts, with the app bridge's messages in app-bridge.ts); contract-base.ts holds the limits, shared schemas and exposures.
+ * (contract-hosting.ts, the availability schedule in contract-schedule.ts), several nodes on one dashboard (contract-nodes.ts), apps (contract-apps.ts, with the app bridge's messages in app-bridge.ts); contract-base.ts holds the limits, shared schemas and exposures.
  * Import from this file: it re-exports what the sections define.
  *
  * This file and its sections must stay free of Node and Electron imports: they are bundled
@@ -31,6 +31,7 @@ import { NetworkStatus, recoveryMethods, shellMethods, statusMethods } from './c
 import { spaceMethods } from './contract-spaces.js'
 import { appEvents, appMethods } from './contract-apps.js'
 import { nodeMethods } from './contract-nodes.js'
+import { scheduleMethods } from './contract-schedule.js'
 
 export { LIMITS, ErrorShape, type Exposure } from './contract-base.js'
 export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
@@ -40,6 +41,7 @@ export { FollowState, FollowInfo, FollowMode } from './contract-follows.js'
 export { ChainStatus, Wallet, LedgerEntry, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview, SponsorQuote, PlanView } from './contract-hosting.js'
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
 export { NODE_LIMITS, NodeSummary, NodesOverview } from './contract-nodes.js'
+export { SCHEDULE_LIMITS, AvailabilitySchedule } from './contract-schedule.js'
 
 // ---------------------------------------------------------------- methods
 
@@ -53,6 +55,7 @@ export const methods = {
   ...followMethods,
   ...chainMethods,
   ...hostingMethods,
+  ...scheduleMethods,
   ...appMethods,
   ...nodeMethods,
   ...shellMethods

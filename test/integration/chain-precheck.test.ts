@@ -14,6 +14,7 @@ import { ChainService } from '../../main/chain/service.js'
 import { DatdotError } from '../../main/shared/errors.js'
 import type { DriveRanges, NetworkParams } from '../../main/chain/records.js'
 import { createRootFixture, providerKeys, type RootFixture } from '../sim/roots-fixture.js'
+import { scheduleHex } from '../../main/chain/schedule-bits.js'
 
 const TOKEN = 10n ** 12n
 const PARAMS: NetworkParams = { chunksPerContract: 10, challengeIntervalBlocks: 50, challengeTimeoutBlocks: 20, performanceAttestors: 1 }
@@ -121,5 +122,20 @@ describe('chain commands checked before they are sent', () => {
     // the same update without the overlap goes through
     await sponsor.updatePlan({ planId, drives: [{ keyHex: fx.keyHex, ranges: [[20, 30]], root: fx.roots[1] }], budgetPlanck: 0n })
     expect(sponsor.market.plans[planId].drives[0].ranges).toEqual([[0, 30]])
+  })
+
+  it('refuses a schedule from a node that is not a provider, and records a provider\'s schedule on chain, in force two intervals later', async () => {
+    await refusedFree(other, async () => await other.setSchedule(scheduleHex(Array.from({ length: 100 }, (_, h) => h))), 'NOT_FOUND', /not a registered provider/)
+    const p = providers[0]
+    const hex = scheduleHex(Array.from({ length: 100 }, (_, h) => h))
+    await p.setSchedule(hex)
+    const mine = p.market.providers[p.addressHex]
+    const head = p.market.block?.number ?? 0
+    expect(mine.schedules?.[1]).toEqual({ fromBlock: expect.any(Number) as number, hoursHex: hex })
+    expect((mine.schedules?.[1].fromBlock ?? 0) - head).toBeGreaterThan(PARAMS.challengeIntervalBlocks)
+    expect(mine.reputation).toBe(500)
+    // Every node following the chain sees the same schedule.
+    await other.newBlock()
+    expect(other.market.providers[p.addressHex].schedules).toEqual(mine.schedules)
   })
 })
