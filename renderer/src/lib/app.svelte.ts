@@ -11,6 +11,7 @@ import { BackupStore } from './backup.svelte.js'
 import { AppsStore } from './apps.svelte.js'
 import { PlansStore } from './plans.svelte.js'
 import { NodesStore } from './nodes.svelte.js'
+import { ScheduleStore } from './schedule.svelte.js'
 import { handleError } from './errors.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
 import { importDrop, importFiles, type Destination } from './transfer.js'
@@ -38,6 +39,7 @@ export class AppState {
   readonly apps: AppsStore
   readonly plans: PlansStore
   readonly nodes: NodesStore
+  readonly schedule: ScheduleStore
   page = $state<Page>('vault')
   connection = $state<ConnectionState>('connecting')
   /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
@@ -60,6 +62,7 @@ export class AppState {
     this.apps = new AppsStore(client)
     this.plans = new PlansStore(client)
     this.nodes = new NodesStore(client)
+    this.schedule = new ScheduleStore(client)
   }
 
   start (): void {
