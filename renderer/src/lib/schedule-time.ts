@@ -5,6 +5,11 @@
  */
 export const HOURS_A_WEEK = 168
 
+/** This computer's offset from UTC now (minutes, UTC minus local, as Date#getTimezoneOffset). */
+export function localOffsetMin (): number {
+  return new Date().getTimezoneOffset()
+}
+
 /** Whole hours to add to a local hour of the week to get the UTC one. */
 export function offsetHours (timezoneOffsetMin: number): number {
   return Math.round(timezoneOffsetMin / 60)

@@ -5,7 +5,7 @@
 import type { AvailabilitySchedule } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { handleError, toApiError, type ApiError } from './errors.js'
-import { localToUtc, utcToLocal } from './schedule-time.js'
+import { localOffsetMin, localToUtc, utcToLocal } from './schedule-time.js'
 
 export class ScheduleStore {
   value = $state<AvailabilitySchedule | null>(null)
@@ -14,7 +14,7 @@ export class ScheduleStore {
   #client: Client
   #offsetMin: number
 
-  constructor (client: Client, timezoneOffsetMin = new Date().getTimezoneOffset()) {
+  constructor (client: Client, timezoneOffsetMin = localOffsetMin()) {
     this.#client = client
     this.#offsetMin = timezoneOffsetMin
   }
