@@ -36,7 +36,7 @@ export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
 export { Visibility, SpaceInfo } from './contract-spaces.js'
 export { APP_LIMITS, AppPermission, AppTemplate, AppManifest, AppInfo } from './contract-apps.js'
 export { FollowState, FollowInfo, FollowMode } from './contract-follows.js'
-export { ChainStatus, Wallet, LedgerEntry, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview, SponsorQuote, PlanView } from './contract-hosting.js'
+export { ChainStatus, Wallet, LedgerEntry, LedgerTx, EarningsNet, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview, SponsorQuote, PlanView } from './contract-hosting.js'
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
 
 // ---------------------------------------------------------------- methods
