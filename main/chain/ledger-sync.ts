@@ -199,7 +199,6 @@ export class LedgerSync {
   /** Ledger transactions of the block's balance events (transfers, fees, dust) touching tracked accounts. */
   private eventTxs (block: ReadBlock, outcome: BlockOutcome, tracked: Set<string>): TxInput[] {
     const txs: TxInput[] = []
-    const name = this.deps.formatAddress
     const transferSeen = new Map<number, number>()
     for (const ev of block.events) {
       const key = `${block.input.hash}:${ev.eventIndex}`

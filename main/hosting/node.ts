@@ -90,6 +90,7 @@ export class DatdotNode extends Engine {
     const hosting = new HostingService({ ...hostingDepsOf(this), chain, storageDir: join(this.storage, 'hosting'), now: this.now })
     hosting.on('status', (s: EventData<'hosting.status'>) => this.emitEvent('hosting.status', s))
     hosting.on('proof', (p: EventData<'hosting.proof'>) => this.emitEvent('hosting.proof', p))
+    hosting.on('alert', (a: EventData<'hosting.alert'>) => this.emitEvent('hosting.alert', a))
     await hosting.ready()
     return hosting
   }

@@ -19,7 +19,7 @@
  * It never logs: it emits 'status' (HostingStatus), 'proof' (ProofRow), 'job' (HostingJob),
  * 'task-error' ({ task, error }), 'seeding' ({ planId, lengths }), 'unseeded' ({ planId }),
  * 'plan-updated' ({ planId, lengths }), 'slot-lost' ({ notice }), 'report-dropped'
- * ({ challengeId, error }) and keeps counters.
+ * ({ challengeId, error }), 'alert' (HostingAlert, once per alert id while it lasts) and keeps counters.
  */
 import { join } from 'node:path'
 import { mkdir, rm, statfs } from 'node:fs/promises'
@@ -54,6 +54,9 @@ import { hostingAlerts, type HostingAlert } from './alerts.js'
 import type { OwnDrives } from './own.js'
 import { PlanWatch, plansView, type PlanView } from './plans-view.js'
 import { quoteSponsor, type Quote } from './sponsor-quote.js'
+
+/** How often the alerts are checked between blocks. */
+const ALERT_CHECK_MS = 30_000
 
 export interface HostingServiceOptions {
   /** The node's database (hosting settings and proofs). */
@@ -112,6 +115,10 @@ export class HostingService extends Resource {
   private readonly providerWatch: ProviderWatch
   /** The slots this node hosted after the last followed block (to name what a block took away). */
   private held = new Map<number, number[]>()
+  /** Alert ids raised and still standing (an alert is emitted once while it lasts). */
+  private readonly alerted = new Set<string>()
+  /** The alert check between blocks (a silent chain sends no block to check on). */
+  private alertTimer: unknown = null
   /** Wall-clock time the last block was followed (the offline alert). */
   private lastBlockMs: number | null = null
   /** The storage folder's disk (statfs), refreshed at open, on each sync and before a new limit. */
@@ -159,6 +166,23 @@ export class HostingService extends Resource {
     this.unwatchOwn = this.opts.own.watch(() => { this.sponsorRole.schedule() })
     this.syncer.schedule()
     this.sponsorRole.schedule()
+    this.armAlerts()
+  }
+
+  /** Checks the alerts every ALERT_CHECK_MS, and after every block (onChainBlock). */
+  private armAlerts (): void {
+    this.alertTimer = this.timers.setTimeout(() => {
+      if (this.closing) return
+      this.checkAlerts()
+      this.armAlerts()
+    }, ALERT_CHECK_MS)
+  }
+
+  /** Emits 'alert' for each alert that was not standing before; forgets the ones that ended. */
+  private checkAlerts (): void {
+    const now = this.alerts()
+    for (const a of now) if (!this.alerted.has(a.id)) { this.alerted.add(a.id); this.emit('alert', a) }
+    for (const id of this.alerted) if (!now.some((a) => a.id === id)) this.alerted.delete(id)
   }
 
   /** Builds the role modules, each with the narrow dependencies it uses. */
@@ -213,6 +237,7 @@ export class HostingService extends Resource {
 
   protected async _close (): Promise<void> {
     this.ctx.close()
+    if (this.alertTimer !== null) this.timers.clearTimeout(this.alertTimer)
     this.sponsorRole?.close()
     this.opts.chain.off('block', this.onBlock)
     this.unwatchOwn?.()
@@ -251,6 +276,7 @@ export class HostingService extends Resource {
     this.store.saveSettings(next)
     this.bucket.setRate(next.seeding ? next.bandwidthBps : 0)
     this.syncer.schedule()
+    this.checkAlerts()
     return this.emitStatus()
   }
 
@@ -349,6 +375,7 @@ export class HostingService extends Resource {
     this.planWatch.onBlock(out)
     this.providerWatch.onBlock(out, this.chain.market, this.held)
     this.held = slotsHeld(this.chain.market, this.chain.addressHex)
+    this.checkAlerts()
     this.challenges.onBlock(out)
     const me = this.chain.addressHex
     for (const n of out.notices) if (n.startsWith(`hoster ${me} `)) this.emit('slot-lost', { notice: n })

@@ -137,6 +137,17 @@ export const HostingJob = z.object({
 })
 export type HostingJob = z.infer<typeof HostingJob>
 
+/** Something a seeder should act on before it costs (main/hosting/alerts.ts); also the 'hosting.alert' event. */
+export const HostingAlert = z.object({
+  id: z.string(),
+  kind: z.enum(['containment', 'offline', 'network-paused', 'disk']),
+  level: z.enum(['warning', 'danger']),
+  title: z.string(),
+  text: z.string(),
+  recheckAtMs: z.number().nullable()
+})
+export type HostingAlert = z.infer<typeof HostingAlert>
+
 export const HostingOverview = z.object({
   status: HostingStatus,
   /** Plans this node sponsors, with what is left of their budgets. */
@@ -149,14 +160,7 @@ export const HostingOverview = z.object({
   /** Earnings net of the fees paid to earn them: all time and the last 30 days. */
   net: z.object({ allTime: EarningsNet, last30Days: EarningsNet }),
   /** What to act on now (main/hosting/alerts.ts). */
-  alerts: z.array(z.object({
-    id: z.string(),
-    kind: z.enum(['containment', 'offline', 'network-paused', 'disk']),
-    level: z.enum(['warning', 'danger']),
-    title: z.string(),
-    text: z.string(),
-    recheckAtMs: z.number().nullable()
-  })),
+  alerts: z.array(HostingAlert),
   /** What happened to this node as a provider since it started: lost slots and why, containment, penalties (newest first). */
   events: z.array(z.object({
     timeMs: z.number(),
