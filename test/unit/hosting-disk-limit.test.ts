@@ -35,3 +35,26 @@ describe('the disk limit', () => {
     }
   })
 })
+
+describe('the disk limit as typed in the UI', () => {
+  it('reads sizes with or without a unit (a bare number is GiB)', async () => {
+    const { parseDiskLimit } = await import('../../renderer/src/lib/disk-limit.js')
+    expect(parseDiskLimit('50')).toBe(50 * 2 ** 30)
+    expect(parseDiskLimit(' 1.5 TiB ')).toBe(1.5 * TIB)
+    expect(parseDiskLimit('500 MB')).toBe(500e6)
+    expect(parseDiskLimit('2,5 gib')).toBe(2.5 * 2 ** 30)
+    for (const bad of ['', 'lots', '-5 GiB', '5 parsecs', '1e3', '9'.repeat(30) + ' TiB']) expect(parseDiskLimit(bad)).toBeNull()
+  })
+
+  it('says why a limit cannot be used: garbage, zero, above the free space', async () => {
+    const { diskLimitProblem, formatFree, parseDiskLimit } = await import('../../renderer/src/lib/disk-limit.js')
+    expect(diskLimitProblem(null, 76 * GB)).toBe('Type a size such as 50 GiB, 500 MiB or 1 TiB.')
+    expect(diskLimitProblem(parseDiskLimit('0'), 76 * GB)).toBe('The disk limit must be above 0.')
+    expect(diskLimitProblem(parseDiskLimit('2 TiB'), 76 * GB)).toBe('2 TiB is more than this disk has free (70 GiB). Choose a smaller limit.')
+    expect(diskLimitProblem(parseDiskLimit('70 GiB'), 70.8 * 2 ** 30)).toBeNull()
+    expect(formatFree(70.8 * 2 ** 30)).toBe('70 GiB')
+    expect(formatFree(5.87 * 2 ** 30)).toBe('5.8 GiB')
+    expect(diskLimitProblem(parseDiskLimit('70 GiB'), 76 * GB)).toBeNull()
+    expect(diskLimitProblem(parseDiskLimit('2 TiB'), null)).toBeNull()
+  })
+})

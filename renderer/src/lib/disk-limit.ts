@@ -21,10 +21,21 @@ export function parseDiskLimit (text: string): number | null {
   return Number.isSafeInteger(bytes) ? bytes : null
 }
 
+/**
+ * Free space as shown: rounded DOWN to what formatBytes prints (70.8 GiB shows as 70 GiB, not
+ * 71), so that typing the figure shown is never refused.
+ */
+export function formatFree (bytes: number): string {
+  let unit = 1
+  while (unit < 2 ** 40 && bytes >= unit * 1024) unit *= 1024
+  const step = bytes / unit < 10 ? unit / 10 : unit
+  return formatBytes(Math.floor(bytes / step) * step)
+}
+
 /** Why `bytes` cannot be the disk limit, or null when it can. `usedBytes` is what hosting already holds (it counts as room). */
 export function diskLimitProblem (bytes: number | null, freeBytes: number | null, usedBytes = 0): string | null {
   if (bytes === null) return 'Type a size such as 50 GiB, 500 MiB or 1 TiB.'
   if (bytes <= 0) return 'The disk limit must be above 0.'
-  if (freeBytes !== null && bytes > freeBytes + usedBytes) return `${formatBytes(bytes)} is more than this disk has free (${formatBytes(freeBytes + usedBytes)}). Choose a smaller limit.`
+  if (freeBytes !== null && bytes > freeBytes + usedBytes) return `${formatBytes(bytes)} is more than this disk has free (${formatFree(freeBytes + usedBytes)}). Choose a smaller limit.`
   return null
 }
