@@ -43,7 +43,7 @@ describe('honest money and honest state on the Hosting page', () => {
     await page.getByRole('button', { name: 'Hosting' }).first().click()
     await page.getByTestId('hosting-start').click()
     await page.getByTestId('chain-card').getByText('Connected').waitFor()
-    await page.getByTestId('dev-tokens').click()
+    await page.getByRole('button', { name: 'Get 10 dev tokens' }).first().click()
     const row = page.locator('[data-testid=ledger-row][data-reason=faucet]')
     await row.waitFor()
     const text = await row.innerText()
