@@ -7,9 +7,23 @@
  * Screenshots (DATDOT_E2E_SCREENSHOTS) of each state.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { join } from 'node:path'
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
 import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, shots } from './ui-helpers.js'
+import { CHROMIUM_ARGS } from './ui-helpers.js'
+
+/** Screenshots at the three sizes with `target` scrolled into view (the state shown may be below the fold). */
+async function shotsOf (page: Page, name: string, target: Locator): Promise<void> {
+  const dir = process.env.DATDOT_E2E_SCREENSHOTS
+  if (dir === undefined || dir === '') return
+  const size = page.viewportSize()
+  for (const [width, height] of [[1400, 900], [800, 600], [420, 800]]) {
+    await page.setViewportSize({ width, height })
+    await target.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: join(dir, `${name}-${width}.png`) })
+  }
+  if (size) await page.setViewportSize(size)
+}
 
 describe('honest money and honest state on the Hosting page', () => {
   let testnet: Testnet | undefined
@@ -58,7 +72,7 @@ describe('honest money and honest state on the Hosting page', () => {
     expect(legs).toHaveLength(2)
     expect(legs.join('\n')).toMatch(/You\s+faucet\s+\+10 \w+/)
     expect(legs.join('\n')).toMatch(/-10 \w+/)
-    await shots(page, 'hosting-ledger-detail', { bottom: true })
+    await shotsOf(page, 'hosting-ledger-detail', detail)
   }, 240_000)
 
   it('refuses a disk limit above the free space, in the page and in the engine', async () => {
@@ -67,8 +81,7 @@ describe('honest money and honest state on the Hosting page', () => {
     await panel.getByTestId('disk-input').fill('900 TiB')
     await expect(panel.getByTestId('disk-problem').innerText()).resolves.toMatch(/^900 TiB is more than this disk has free \(.+\)\. Choose a smaller limit\.$/)
     expect(await panel.getByTestId('seed-on').isDisabled()).toBe(true)
-    await panel.getByTestId('disk-input').scrollIntoViewIfNeeded()
-    await shots(page, 'hosting-disk-refused')
+    await shotsOf(page, 'hosting-disk-refused', panel.getByTestId('disk-problem'))
     await panel.getByTestId('disk-input').fill('lots')
     await expect(panel.getByTestId('disk-problem').innerText()).resolves.toBe('Type a size such as 50 GiB, 500 MiB or 1 TiB.')
 
@@ -91,7 +104,8 @@ describe('honest money and honest state on the Hosting page', () => {
     expect(await page.getByTestId('earnings-30d-loss').count()).toBe(1)
     expect(await page.locator('[data-testid=ledger-row][data-reason=work-fee]').first().innerText()).toContain('Fee for a provider record (register)')
     await expect(page.getByTestId('hosting-activity').innerText()).resolves.toContain('No hosting jobs yet')
-    await shots(page, 'hosting-net-loss')
+    await shotsOf(page, 'hosting-net-loss', loss)
+    await shotsOf(page, 'hosting-net-loss-30d', page.getByTestId('earnings-30d-loss'))
   }, 180_000)
 
   it('raises an alert when networking is paused while seeding', async () => {
@@ -99,7 +113,7 @@ describe('honest money and honest state on the Hosting page', () => {
     const alert = page.locator('[data-testid=hosting-alert][data-kind=network-paused]')
     await alert.waitFor()
     expect(await alert.innerText()).toContain('Networking is paused while you seed')
-    await shots(page, 'hosting-alert-paused')
+    await shotsOf(page, 'hosting-alert-paused', alert)
     expect((await call('setNetworkPaused', { paused: false })).result).toMatchObject({ paused: false })
   }, 120_000)
 })
