@@ -5,8 +5,9 @@ import type { Handlers } from '../shared/contract.js'
 import type { ChainService } from '../chain/service.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { DatdotError } from '../shared/errors.js'
+import { ledgerTransactions } from '../ledger/ledger-views.js'
 
-type ChainHandlers = Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings'>
+type ChainHandlers = Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings'>
 
 /** Longest earnings range one call may ask for (about 10 years): a limit on the rows it sums. */
 const EARNINGS_RANGE_MS = 10 * 366 * 86_400_000
@@ -23,6 +24,13 @@ export function createChainHandlers (deps: { chain: ChainService, ledger: Ledger
       return await chain.wallet()
     },
     ledgerEntries: async (args) => ledger.entries({ limit: args.limit, beforeId: args.beforeId, fromMs: args.fromMs, toMs: args.toMs }),
+    ledgerTransactions: async (args) => {
+      const page = ledgerTransactions(ledger.db, { account: chain.address, limit: args.limit, beforeId: args.beforeId })
+      return {
+        nextBeforeId: page.nextBeforeId,
+        txs: page.txs.map(({ netPlanck, legs, ...t }) => ({ ...t, net: netPlanck.toString(), legs: legs.map(({ amountPlanck, ...l }) => ({ ...l, amount: amountPlanck.toString() })) }))
+      }
+    },
     earnings: async (args) => {
       if (args.toMs < args.fromMs) throw DatdotError.invalidArgument('toMs is before fromMs')
       if (args.toMs - args.fromMs > EARNINGS_RANGE_MS) throw DatdotError.invalidArgument('earnings range longer than 10 years')

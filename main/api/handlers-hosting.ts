@@ -6,10 +6,22 @@ import type { Handlers, HostingOverview } from '../shared/contract.js'
 import type { HostingService } from '../hosting/service.js'
 import { EARNING_REASONS } from '../ledger/ledger.js'
 import { createScheduleHandlers, type ScheduleHandlers } from './handlers-schedule.js'
+import { earningsSummary, type EarningsSummary } from '../ledger/ledger-views.js'
 
 export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs'> & ScheduleHandlers
 
 const LIST_LIMIT = 1000
+const DAY_MS = 86_400_000
+
+function netOf (s: EarningsSummary): HostingOverview['net']['allTime'] {
+  return {
+    gross: s.grossPlanck.toString(),
+    fees: s.feesPlanck.toString(),
+    net: s.netPlanck.toString(),
+    feeCount: s.feeCount,
+    byReason: s.byReason.map((r) => ({ reason: r.reason, amount: r.amountPlanck.toString() }))
+  }
+}
 
 export function createHostingHandlers (service: HostingService): HostingHandlers {
   return {
@@ -32,12 +44,20 @@ export function createHostingHandlers (service: HostingService): HostingHandlers
         if (e.account !== service.chain.address || !(EARNING_REASONS as readonly string[]).includes(e.reason)) continue
         sums.set(e.reason, (sums.get(e.reason) ?? 0n) + BigInt(e.amount))
       }
+      const account = service.chain.address
+      const now = service.now()
       return {
         status: service.status(),
         plans,
         contracts,
         lastProofs: service.listProofs(20),
-        earnings: [...sums].map(([reason, amount]) => ({ reason, amount: amount.toString() }))
+        earnings: [...sums].map(([reason, amount]) => ({ reason, amount: amount.toString() })),
+        net: {
+          allTime: netOf(earningsSummary(service.chain.ledger.db, { account })),
+          last30Days: netOf(earningsSummary(service.chain.ledger.db, { account, fromMs: now - 30 * DAY_MS, toMs: now + 1 }))
+        },
+        alerts: service.alerts(),
+        events: service.providerEvents()
       }
     },
     async setSeeding (args) { return await service.setSeeding(args) },

@@ -13,7 +13,7 @@ import { DatdotError } from '../shared/errors.js'
 import { createChainHandlers } from './handlers-chain.js'
 import { createHostingHandlers, type HostingHandlers } from './handlers-hosting.js'
 
-type ChainMethod = 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings'
+type ChainMethod = 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings'
 type OnDemandHandlers = Pick<Handlers, ChainMethod> & Partial<HostingHandlers>
 
 const HOSTING_METHODS = ['getHosting', 'setSeeding', 'sponsor', 'quoteSponsor', 'listPlans', 'unpublish', 'listHostingJobs', 'listProofs', 'getSchedule', 'setSchedule'] as const
@@ -31,6 +31,7 @@ export function createOnDemandHandlers (node: DatdotNode, lazy: LazyChain): OnDe
     getWallet: async (args) => await (await real()).getWallet(args),
     requestDevTokens: async (args) => await (await real()).requestDevTokens(args),
     ledgerEntries: async (args) => await (await real()).ledgerEntries(args),
+    ledgerTransactions: async (args) => await (await real()).ledgerTransactions(args),
     earnings: async (args) => await (await real()).earnings(args)
   }
   if (node.options.offline === true) return out

@@ -23,8 +23,8 @@ import { createNodeHandlers } from './handlers-nodes.js'
 import { dispatch } from './dispatch.js'
 
 
-export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>
-  & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'earnings' | HostingMethod>>
+export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings' | HostingMethod>
+  & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings' | HostingMethod>>
 /** Implemented by main/api/handlers-hosting.ts when the chain is on. */
 type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs' | 'getSchedule' | 'setSchedule'
 

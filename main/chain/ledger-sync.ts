@@ -15,6 +15,8 @@ import { applyBlock, initialState, serializeState, deserializeState, type Market
 import type { ReadBlock, BalanceEvent } from './follower.js'
 import type { ChainReader } from './connection.js'
 import { DatdotError } from '../shared/errors.js'
+import { blockWallClock } from './block-clock.js'
+import { feeLegs, workOf } from './work-fees.js'
 
 export const CHAIN_MIGRATIONS: readonly Migration[] = [
   {
@@ -76,9 +78,13 @@ export class LedgerSync {
   state: MarketState = initialState()
   private waiters: Waiter[] = []
   private readonly outcomes = new Map<string, BlockOutcome>()
+  /** Wall-clock time given to the last applied block (block-clock.ts), null before the first. */
+  private lastTimeMs: number | null
 
   constructor (private readonly deps: LedgerSyncDeps) {
     this.restoreState()
+    const last = deps.db.prepare("SELECT time_ms FROM ledger_blocks WHERE kind = 'apply' ORDER BY id DESC LIMIT 1").get() as { time_ms: number } | undefined
+    this.lastTimeMs = last?.time_ms ?? null
   }
 
   /** Applies every block from the cursor to the chain head. */
@@ -161,11 +167,14 @@ export class LedgerSync {
 
   /** Applies one block: marketplace, ledger transactions, reconciliation, commit, events. */
   private async applyRead (block: ReadBlock): Promise<void> {
+    const seenMs = this.deps.now()
     const outcome = applyBlock(this.state, block.input)
     const tracked = new Set(this.deps.tracked(this.state))
     const txs = [...await this.openingTxs(block, tracked), ...this.eventTxs(block, outcome, tracked)]
     txs.push(...await this.reconcileTxs(block.input.hash, txs, tracked))
-    const entries = this.commit(block, txs)
+    const timeMs = blockWallClock({ chainMs: block.input.timeMs, seenMs, prevMs: this.lastTimeMs })
+    const entries = this.commit(block, timeMs, txs)
+    this.lastTimeMs = timeMs
     this.deps.counters.blocksFollowed++
     this.deps.counters.ledgerRows += entries.length
     this.outcomes.set(block.input.hash, outcome)
@@ -190,7 +199,6 @@ export class LedgerSync {
   /** Ledger transactions of the block's balance events (transfers, fees, dust) touching tracked accounts. */
   private eventTxs (block: ReadBlock, outcome: BlockOutcome, tracked: Set<string>): TxInput[] {
     const txs: TxInput[] = []
-    const name = this.deps.formatAddress
     const transferSeen = new Map<number, number>()
     for (const ev of block.events) {
       const key = `${block.input.hash}:${ev.eventIndex}`
@@ -201,11 +209,24 @@ export class LedgerSync {
         if (!tracked.has(ev.from) && !tracked.has(ev.to)) continue
         txs.push(this.transferTx(block, outcome, ev as Transfer, k, key))
       } else if ((ev.kind === 'withdraw' || ev.kind === 'deposit' || ev.kind === 'dust') && ev.who !== null && tracked.has(ev.who)) {
-        const sign = ev.kind === 'deposit' ? 1n : -1n
-        txs.push({ key, reason: 'fee', memo: ev.method, legs: [{ account: name(ev.who), amountPlanck: sign * ev.amountPlanck }, { account: ev.kind === 'dust' ? '@dust' : '@fees', amountPlanck: -sign * ev.amountPlanck }] })
+        txs.push(this.feeTx(block, ev, key))
       }
     }
     return txs
+  }
+
+  /**
+   * A fee (Withdraw), its refund (Deposit) or dust: the share paid for provider records is booked
+   * 'work-fee' (work-fees.ts), the memo says what the extrinsic carried ("fee: storage-report").
+   */
+  private feeTx (block: ReadBlock, ev: BalanceEvent, key: string): TxInput {
+    const sign = ev.kind === 'deposit' ? 1n : -1n
+    const remarks = block.input.actions.find((a) => a.index === ev.extrinsic)?.remarks ?? []
+    const share = ev.kind === 'dust' ? { work: 0, total: 0, kinds: [] } : workOf(remarks)
+    const what = share.kinds.length > 0 ? share.kinds.join(', ') : 'transaction'
+    const memo = ev.kind === 'dust' ? 'dust' : `${ev.kind === 'deposit' ? 'fee refund' : 'fee'}: ${what}`
+    const legs = feeLegs(this.deps.formatAddress(ev.who as string), sign * ev.amountPlanck, share, ev.kind === 'dust' ? '@dust' : '@fees')
+    return { key, reason: share.work > 0 ? 'work-fee' : 'fee', memo, legs }
   }
 
   /**
@@ -252,9 +273,9 @@ export class LedgerSync {
   }
 
   /** Ledger rows, cursor and the marketplace snapshot in one SQLite transaction; on failure the state goes back to the cursor's. */
-  private commit (block: ReadBlock, txs: TxInput[]): LedgerEntry[] {
+  private commit (block: ReadBlock, timeMs: number, txs: TxInput[]): LedgerEntry[] {
     const { db, chainId } = this.deps
-    const { number, hash, parentHash, timeMs } = block.input
+    const { number, hash, parentHash } = block.input
     const snapshot = serializeState(this.state)
     try {
       return this.deps.ledger.applyBlock({ number, hash, parentHash, genesisHash: chainId, timeMs }, txs, () => {

@@ -85,6 +85,12 @@ export function isDatdotRemark (bytes: Uint8Array): boolean {
   return true
 }
 
+/** The kind of a `datdot/2` remark from its first byte after the prefix, or null (not one, unknown kind). */
+export function recordKindOf (bytes: Uint8Array): RecordKind | null {
+  for (let i = 0; i < PREFIX_BYTES.length; i++) if (bytes[i] !== PREFIX_BYTES[i]) return null
+  return KIND_BY_CODE.get(bytes[PREFIX_BYTES.length]) ?? null
+}
+
 export function decodeRecord (bytes: Uint8Array): DecodeResult {
   if (bytes.length > RECORD_LIMITS.recordBytes) return { ok: false, why: 'too-large' }
   for (let i = 0; i < PREFIX_BYTES.length; i++) {

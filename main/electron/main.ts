@@ -168,7 +168,17 @@ function onEngineEvent<E extends EventName> (name: E, data: EventData<E>): void 
     updateTray()
   } else if (name === 'follow.updated') {
     notifyFollowUpdate(data as EventData<'follow.updated'>)
+  } else if (name === 'hosting.alert') {
+    notifyHostingAlert(data as EventData<'hosting.alert'>)
   }
+}
+
+/** An OS notification for each new hosting alert (a slot in containment, offline, disk), window focused or not. */
+function notifyHostingAlert (data: EventData<'hosting.alert'>): void {
+  if (!Notification.isSupported()) return
+  const n = new Notification({ title: data.title, body: data.text.length > 200 ? data.text.slice(0, 197) + '...' : data.text, icon: paths.icon })
+  n.on('click', () => { showWindow() })
+  n.show()
 }
 
 function notifyFollowUpdate (data: EventData<'follow.updated'>): void {

@@ -98,6 +98,8 @@ export interface HostingStatus {
   proofsPassed: number
   proofsFailed: number
   lastProof: ProofRow | null
+  /** Free space of the storage folder's disk (statfs), null when it could not be read. */
+  diskFreeBytes: number | null
 }
 
 /** What a hosting node has done since it opened; every role counts into the one object. */

@@ -90,16 +90,17 @@ export class DatdotNode extends Engine {
     const hosting = new HostingService({ ...hostingDepsOf(this), chain, storageDir: join(this.storage, 'hosting'), now: this.now })
     hosting.on('status', (s: EventData<'hosting.status'>) => this.emitEvent('hosting.status', s))
     hosting.on('proof', (p: EventData<'hosting.proof'>) => this.emitEvent('hosting.proof', p))
+    hosting.on('alert', (a: EventData<'hosting.alert'>) => this.emitEvent('hosting.alert', a))
     await hosting.ready()
     return hosting
   }
 }
 
 /** What the hosting service takes from an engine: its database, corestore, swarm, own drives (the vault's spaces) and a measurement swarm on its DHT. */
-export function hostingDepsOf (engine: Engine): Pick<HostingServiceOptions, 'db' | 'corestore' | 'swarm' | 'own' | 'createMeasureSwarm'> {
+export function hostingDepsOf (engine: Engine): Pick<HostingServiceOptions, 'db' | 'corestore' | 'swarm' | 'own' | 'createMeasureSwarm' | 'networkPaused'> {
   const swarm = engine.network?.swarm
   if (swarm === null || swarm === undefined) throw DatdotError.invalidArgument('hosting needs the network (the engine is offline)')
-  return { db: engine.db, corestore: engine.store, swarm, own: ownDrivesOf(engine.spaces), createMeasureSwarm: measureSwarmFactory(engine.options) }
+  return { db: engine.db, corestore: engine.store, swarm, own: ownDrivesOf(engine.spaces), createMeasureSwarm: measureSwarmFactory(engine.options), networkPaused: () => engine.network?.paused ?? false }
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Checking a "rent my disk" request: seeding on needs positive storage and bandwidth limits, a
  * region of 1 to 32 characters and some of the three roles; seeding off keeps the last limits.
- * Pure: the service registers or unregisters with what this returns.
+ * The disk limit must fit in the storage folder: at most its free space plus what this node's
+ * hosting already holds there. Pure: the service registers or unregisters with what this returns.
  */
-import { DatdotError } from '../shared/errors.js'
+import { DatdotError, formatBytes } from '../shared/errors.js'
 import type { RoleName } from '../chain/records.js'
 import type { HostingSettings } from './config.js'
 
@@ -32,4 +33,19 @@ export function checkSeeding (req: SeedingRequest, current: HostingSettings): { 
   const roles: RoleName[] = req.roles ?? [...ALL_ROLES]
   if (roles.length === 0 || roles.some((r) => !ALL_ROLES.includes(r))) throw DatdotError.invalidArgument('roles must be some of encoder, hoster, attestor')
   return { settings: next, roles }
+}
+
+/**
+ * Refuses a disk limit that is not a positive whole number of bytes, or that is more than the
+ * storage folder can hold: its free space (statfs) plus `usedBytes` already hosted there.
+ * INVALID_ARGUMENT with `details.why` ('not-a-number', 'not-positive', 'above-free-space').
+ */
+export function checkDiskLimit (storageBytes: unknown, disk: { freeBytes: number, usedBytes: number }): number {
+  if (typeof storageBytes !== 'number' || !Number.isSafeInteger(storageBytes)) throw DatdotError.invalidArgument('the disk limit must be a whole number of bytes', { why: 'not-a-number' })
+  if (storageBytes <= 0) throw DatdotError.invalidArgument('the disk limit must be above 0', { why: 'not-positive' })
+  const room = Math.max(0, disk.freeBytes) + Math.max(0, disk.usedBytes)
+  if (storageBytes > room) {
+    throw DatdotError.invalidArgument(`the disk limit of ${formatBytes(storageBytes)} is more than the storage folder has free (${formatBytes(room)})`, { why: 'above-free-space', storageBytes, freeBytes: room })
+  }
+  return storageBytes
 }

@@ -19,10 +19,10 @@
  * It never logs: it emits 'status' (HostingStatus), 'proof' (ProofRow), 'job' (HostingJob),
  * 'task-error' ({ task, error }), 'seeding' ({ planId, lengths }), 'unseeded' ({ planId }),
  * 'plan-updated' ({ planId, lengths }), 'slot-lost' ({ notice }), 'report-dropped'
- * ({ challengeId, error }) and keeps counters.
+ * ({ challengeId, error }), 'alert' (HostingAlert, once per alert id while it lasts) and keeps counters.
  */
 import { join } from 'node:path'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, rm, statfs } from 'node:fs/promises'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import type Corestore from 'corestore'
@@ -48,10 +48,15 @@ import { SetupRoles } from './setup.js'
 import { ChallengeRoles } from './challenges.js'
 import { HostedSlots } from './hosted.js'
 import { HONEST, type HostingBehaviour } from './behaviour.js'
-import { checkSeeding, type SeedingRequest } from './seeding.js'
+import { checkDiskLimit, checkSeeding, type SeedingRequest } from './seeding.js'
+import { ProviderWatch, slotsHeld, type ProviderEvent } from './provider-watch.js'
+import { hostingAlerts, type HostingAlert } from './alerts.js'
 import type { OwnDrives } from './own.js'
 import { PlanWatch, plansView, type PlanView } from './plans-view.js'
 import { quoteSponsor, type Quote } from './sponsor-quote.js'
+
+/** How often the alerts are checked between blocks. */
+const ALERT_CHECK_MS = 30_000
 
 export interface HostingServiceOptions {
   /** The node's database (hosting settings and proofs). */
@@ -73,6 +78,8 @@ export interface HostingServiceOptions {
   limits?: Partial<HostingLimits>
   /** How this node behaves as a provider: HONEST (default); tests inject cheats. */
   behaviour?: HostingBehaviour
+  /** True while the node's networking is paused (an alert when seeding). */
+  networkPaused?: () => boolean
 }
 
 export class HostingService extends Resource {
@@ -104,6 +111,18 @@ export class HostingService extends Resource {
   private readonly syncer = new Coalescer(() => this.sync(), { onError: (err) => { this.taskError('sync', err) }, stopped: () => this.closing })
   private readonly onBlock = (out: BlockOutcome): void => { this.onChainBlock(out) }
   private readonly onConnection = (conn: SwarmConnection): void => { this.peers.attach(conn) }
+  /** What happened to this node as a provider (lost slots and why, containment, penalties). */
+  private readonly providerWatch: ProviderWatch
+  /** The slots this node hosted after the last followed block (to name what a block took away). */
+  private held = new Map<number, number[]>()
+  /** Alert ids raised and still standing (an alert is emitted once while it lasts). */
+  private readonly alerted = new Set<string>()
+  /** The alert check between blocks (a silent chain sends no block to check on). */
+  private alertTimer: unknown = null
+  /** Wall-clock time the last block was followed (the offline alert). */
+  private lastBlockMs: number | null = null
+  /** The storage folder's disk (statfs), refreshed at open, on each sync and before a new limit. */
+  private disk: { freeBytes: number, totalBytes: number } | null = null
   /** Stops watching the own drives (set while open). */
   private unwatchOwn: (() => void) | null = null
 
@@ -119,6 +138,7 @@ export class HostingService extends Resource {
     this.behaviour = opts.behaviour ?? HONEST
     const { publicKey, secretKey } = opts.swarm.keyPair
     this.planWatch = new PlanWatch(opts.chain, this.now)
+    this.providerWatch = new ProviderWatch(() => opts.chain.addressHex, this.now)
     this.ctx = new HostingContext({ chain: opts.chain, limits: this.limits, counters: this.counters, keyPair: { publicKey, secretKey }, timers: this.timers, now: this.now })
     this.tasks = new TaskQueue({
       concurrency: this.limits.concurrentTasks,
@@ -136,6 +156,8 @@ export class HostingService extends Resource {
     this.settings = this.store.loadSettings() ?? { ...DEFAULT_HOSTING_SETTINGS }
     const chunkDir = join(this.storageDir, 'chunks')
     await mkdir(chunkDir, { recursive: true })
+    await this.refreshDisk()
+    this.held = slotsHeld(chain.market, chain.addressHex)
     this.bucket = new TokenBucket({ bytesPerSec: this.settings.seeding ? this.settings.bandwidthBps : 0, now: this.now, timers: this.timers })
     this.buildRoles(new FileChunkStore(chunkDir))
     swarm.on('connection', this.onConnection)
@@ -144,6 +166,23 @@ export class HostingService extends Resource {
     this.unwatchOwn = this.opts.own.watch(() => { this.sponsorRole.schedule() })
     this.syncer.schedule()
     this.sponsorRole.schedule()
+    this.armAlerts()
+  }
+
+  /** Checks the alerts every ALERT_CHECK_MS, and after every block (onChainBlock). */
+  private armAlerts (): void {
+    this.alertTimer = this.timers.setTimeout(() => {
+      if (this.closing) return
+      this.checkAlerts()
+      this.armAlerts()
+    }, ALERT_CHECK_MS)
+  }
+
+  /** Emits 'alert' for each alert that was not standing before; forgets the ones that ended. */
+  private checkAlerts (): void {
+    const now = this.alerts()
+    for (const a of now) if (!this.alerted.has(a.id)) { this.alerted.add(a.id); this.emit('alert', a) }
+    for (const id of this.alerted) if (!now.some((a) => a.id === id)) this.alerted.delete(id)
   }
 
   /** Builds the role modules, each with the narrow dependencies it uses. */
@@ -198,6 +237,7 @@ export class HostingService extends Resource {
 
   protected async _close (): Promise<void> {
     this.ctx.close()
+    if (this.alertTimer !== null) this.timers.clearTimeout(this.alertTimer)
     this.sponsorRole?.close()
     this.opts.chain.off('block', this.onBlock)
     this.unwatchOwn?.()
@@ -223,6 +263,10 @@ export class HostingService extends Resource {
     const { settings: next, roles } = checkSeeding(req, this.settings)
     const registered = this.chain.market.providers[this.chain.addressHex] !== undefined
     if (next.seeding) {
+      await this.refreshDisk()
+      if (this.disk !== null) checkDiskLimit(next.storageBytes, { freeBytes: this.disk.freeBytes, usedBytes: this.chain.market.providers[this.chain.addressHex]?.usedBytes ?? 0 })
+    }
+    if (next.seeding) {
       const noiseKeyHex = this.ctx.keyPair.publicKey.toString('hex')
       await this.chain.registerProvider({ roles, storageBytes: next.storageBytes, bandwidthBps: next.bandwidthBps, region: next.region, noiseKeyHex })
     } else if (registered) {
@@ -232,6 +276,7 @@ export class HostingService extends Resource {
     this.store.saveSettings(next)
     this.bucket.setRate(next.seeding ? next.bandwidthBps : 0)
     this.syncer.schedule()
+    this.checkAlerts()
     return this.emitStatus()
   }
 
@@ -277,7 +322,38 @@ export class HostingService extends Resource {
       seededPlans: this.replicas?.size ?? 0,
       proofsPassed: this.counters.proofsPassed,
       proofsFailed: this.counters.proofsFailed,
-      lastProof: this.store === undefined ? null : this.listProofs(1)[0] ?? null
+      lastProof: this.store === undefined ? null : this.listProofs(1)[0] ?? null,
+      diskFreeBytes: this.disk?.freeBytes ?? null
+    }
+  }
+
+  /** What a seeder should act on now (alerts.ts): containment, offline, networking paused, disk. */
+  alerts (): HostingAlert[] {
+    const p = this.chain.market.providers[this.chain.addressHex]
+    return hostingAlerts({
+      now: this.now(),
+      me: this.chain.addressHex,
+      market: this.chain.market,
+      seeding: this.settings.seeding,
+      connected: this.chain.status().connected,
+      lastBlockMs: this.lastBlockMs,
+      blockMs: this.chain.options.blockIntervalMs !== undefined && this.chain.options.blockIntervalMs > 0 ? this.chain.options.blockIntervalMs : 6000,
+      networkPaused: this.opts.networkPaused?.() ?? false,
+      disk: { limitBytes: this.settings.storageBytes, usedBytes: p?.usedBytes ?? 0, freeBytes: this.disk?.freeBytes ?? null, totalBytes: this.disk?.totalBytes ?? null },
+      whyOf: (c, slot, kind) => this.providerWatch.whyOf(c, slot, kind)
+    })
+  }
+
+  /** Lost slots and why, containment, penalties of this node, newest first. */
+  providerEvents (): ProviderEvent[] { return this.providerWatch.list() }
+
+  /** Reads the storage folder's free and total space (statfs); leaves the last reading when it fails. */
+  private async refreshDisk (): Promise<void> {
+    try {
+      const s = await statfs(this.storageDir)
+      this.disk = { freeBytes: Number(s.bavail) * Number(s.bsize), totalBytes: Number(s.blocks) * Number(s.bsize) }
+    } catch {
+      // a folder that cannot be read is reported by the operations that use it
     }
   }
 
@@ -295,7 +371,11 @@ export class HostingService extends Resource {
 
   private onChainBlock (out: BlockOutcome): void {
     this.counters.blocks++
+    this.lastBlockMs = this.now()
     this.planWatch.onBlock(out)
+    this.providerWatch.onBlock(out, this.chain.market, this.held)
+    this.held = slotsHeld(this.chain.market, this.chain.addressHex)
+    this.checkAlerts()
     this.challenges.onBlock(out)
     const me = this.chain.addressHex
     for (const n of out.notices) if (n.startsWith(`hoster ${me} `)) this.emit('slot-lost', { notice: n })
@@ -315,6 +395,7 @@ export class HostingService extends Resource {
     await this.replicas.sync(want, market.plans)
     await this.hosted.freeDropped(market)
     this.sponsorRole.check()
+    await this.refreshDisk()
   }
 
   private recordProof (p: Omit<ProofRow, 'id' | 'timeMs'>): void {

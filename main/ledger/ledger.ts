@@ -68,8 +68,11 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
   }
 ]
 
-/** Reasons a row can carry. Earnings are the work reasons. */
-export const LEDGER_REASONS = ['encoding', 'setup', 'storage-proof', 'performance-proof', 'refund', 'budget', 'fee', 'transfer', 'opening', 'faucet', 'unattributed', 'reconcile'] as const
+/**
+ * Reasons a row can carry. Earnings are the work reasons; 'work-fee' is a fee paid for a provider
+ * record (a report, registering: the cost of earning, main/chain/work-fees.ts), 'fee' any other.
+ */
+export const LEDGER_REASONS = ['encoding', 'setup', 'storage-proof', 'performance-proof', 'refund', 'budget', 'fee', 'work-fee', 'transfer', 'opening', 'faucet', 'unattributed', 'reconcile'] as const
 export type LedgerReason = (typeof LEDGER_REASONS)[number]
 export const EARNING_REASONS: readonly LedgerReason[] = ['encoding', 'setup', 'storage-proof', 'performance-proof']
 

@@ -59,6 +59,36 @@ export const EarningsRow = z.object({
 })
 export type EarningsRow = z.infer<typeof EarningsRow>
 
+/** Earnings net of the fees paid to earn them (main/ledger/ledger-views.ts): the one figure the UI shows. */
+export const EarningsNet = z.object({
+  gross: Amount,
+  /** Fees of provider records (reports, registering), net of refunds. */
+  fees: Amount,
+  /** gross - fees; negative when the fees were higher. */
+  net: Amount,
+  feeCount: z.number().int().nonnegative(),
+  byReason: z.array(z.object({ reason: z.string(), amount: Amount }))
+})
+export type EarningsNet = z.infer<typeof EarningsNet>
+
+/** A ledger transaction as this node sees it; `legs` are its double-entry rows (the detail view). */
+export const LedgerTx = z.object({
+  id: z.number().int(),
+  txId: z.string(),
+  timeMs: z.number(),
+  blockNumber: z.number().int().nonnegative(),
+  blockHash: z.string(),
+  reason: z.string(),
+  memo: z.string().nullable(),
+  account: z.string(),
+  counterparties: z.array(z.string()),
+  planIds: z.array(z.number().int()),
+  net: Amount,
+  reversal: z.boolean(),
+  legs: z.array(z.object({ id: z.number().int(), key: z.string(), account: z.string(), amount: Amount, reason: z.string(), memo: z.string().nullable() }))
+})
+export type LedgerTx = z.infer<typeof LedgerTx>
+
 // hosting network (issue: hosting network)
 export const HostingProof = z.object({
   id: z.number().int(),
@@ -89,7 +119,9 @@ export const HostingStatus = z.object({
   seededPlans: z.number().int().nonnegative(),
   proofsPassed: z.number().int().nonnegative(),
   proofsFailed: z.number().int().nonnegative(),
-  lastProof: HostingProof.nullable()
+  lastProof: HostingProof.nullable(),
+  /** Free space of the storage folder's disk (statfs); the disk limit may not exceed it. Null when unknown. */
+  diskFreeBytes: z.number().nonnegative().nullable()
 })
 export type HostingStatus = z.infer<typeof HostingStatus>
 
@@ -105,6 +137,17 @@ export const HostingJob = z.object({
 })
 export type HostingJob = z.infer<typeof HostingJob>
 
+/** Something a seeder should act on before it costs (main/hosting/alerts.ts); also the 'hosting.alert' event. */
+export const HostingAlert = z.object({
+  id: z.string(),
+  kind: z.enum(['containment', 'offline', 'network-paused', 'disk']),
+  level: z.enum(['warning', 'danger']),
+  title: z.string(),
+  text: z.string(),
+  recheckAtMs: z.number().nullable()
+})
+export type HostingAlert = z.infer<typeof HostingAlert>
+
 export const HostingOverview = z.object({
   status: HostingStatus,
   /** Plans this node sponsors, with what is left of their budgets. */
@@ -112,8 +155,21 @@ export const HostingOverview = z.object({
   /** Contract slots this node hosts. */
   contracts: z.array(z.object({ contractId: z.number().int(), planId: z.number().int(), slot: z.number().int(), state: z.string(), chunks: z.number().int() })),
   lastProofs: z.array(HostingProof),
-  /** Sum of this node's earnings in the ledger (all time), by reason. */
-  earnings: z.array(z.object({ reason: z.string(), amount: Amount }))
+  /** Sum of this node's earnings in the ledger (all time), by reason (gross: see `net`). */
+  earnings: z.array(z.object({ reason: z.string(), amount: Amount })),
+  /** Earnings net of the fees paid to earn them: all time and the last 30 days. */
+  net: z.object({ allTime: EarningsNet, last30Days: EarningsNet }),
+  /** What to act on now (main/hosting/alerts.ts). */
+  alerts: z.array(HostingAlert),
+  /** What happened to this node as a provider since it started: lost slots and why, containment, penalties (newest first). */
+  events: z.array(z.object({
+    timeMs: z.number(),
+    block: z.number().int(),
+    kind: z.enum(['slot-lost', 'containment', 'penalty', 'dropped', 'plan-ended']),
+    text: z.string(),
+    contractId: z.number().int().nullable(),
+    slot: z.number().int().nullable()
+  }))
 })
 export type HostingOverview = z.infer<typeof HostingOverview>
 
@@ -188,6 +244,15 @@ export const chainMethods = {
       toMs: z.number().optional()
     }).strict(),
     result: z.object({ entries: z.array(LedgerEntry), nextBeforeId: z.number().int().nullable() }),
+    exposure: ALL
+  }),
+  ledgerTransactions: method({
+    description: 'Ledger transactions of this node, newest first, paged: per transaction the account, counterparties, plans, net, and its double-entry legs.',
+    args: z.object({
+      limit: z.number().int().positive().max(500).default(50),
+      beforeId: z.number().int().positive().optional()
+    }).strict(),
+    result: z.object({ txs: z.array(LedgerTx), nextBeforeId: z.number().int().nullable() }),
     exposure: ALL
   }),
   earnings: method({

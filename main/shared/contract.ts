@@ -26,7 +26,7 @@ import { z } from 'zod'
 import { Version, type Exposure } from './contract-base.js'
 import { Change, Job, jobMethods, vaultMethods } from './contract-vault.js'
 import { FollowInfo, followMethods } from './contract-follows.js'
-import { ChainStatus, HostingProof, HostingStatus, LedgerEntry, chainMethods, hostingMethods } from './contract-hosting.js'
+import { ChainStatus, HostingAlert, HostingProof, HostingStatus, LedgerEntry, chainMethods, hostingMethods } from './contract-hosting.js'
 import { NetworkStatus, recoveryMethods, shellMethods, statusMethods } from './contract-app.js'
 import { spaceMethods } from './contract-spaces.js'
 import { appEvents, appMethods } from './contract-apps.js'
@@ -38,7 +38,7 @@ export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
 export { Visibility, SpaceInfo } from './contract-spaces.js'
 export { APP_LIMITS, AppPermission, AppTemplate, AppManifest, AppInfo } from './contract-apps.js'
 export { FollowState, FollowInfo, FollowMode } from './contract-follows.js'
-export { ChainStatus, Wallet, LedgerEntry, EarningsRow, HostingProof, HostingStatus, HostingJob, HostingOverview, SponsorQuote, PlanView } from './contract-hosting.js'
+export { ChainStatus, Wallet, LedgerEntry, LedgerTx, EarningsNet, EarningsRow, HostingAlert, HostingProof, HostingStatus, HostingJob, HostingOverview, SponsorQuote, PlanView } from './contract-hosting.js'
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
 export { NODE_LIMITS, NodeSummary, NodesOverview } from './contract-nodes.js'
 export { SCHEDULE_LIMITS, AvailabilitySchedule } from './contract-schedule.js'
@@ -76,6 +76,8 @@ export const events = {
   'ledger.entry': LedgerEntry,
   'hosting.status': HostingStatus,
   'hosting.proof': HostingProof,
+  /** A new alert (a slot in containment, offline for the chain, networking paused, disk nearly full). */
+  'hosting.alert': HostingAlert,
   ...appEvents
 } as const
 

@@ -13,6 +13,7 @@ import { PlansStore } from './plans.svelte.js'
 import { NodesStore } from './nodes.svelte.js'
 import { ScheduleStore } from './schedule.svelte.js'
 import { handleError } from './errors.js'
+import { toasts } from './toasts.svelte.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
 import { importDrop, importFiles, type Destination } from './transfer.js'
 import type { Job, NetworkStatus } from '../../../main/shared/contract.js'
@@ -170,6 +171,10 @@ export class AppState {
   async setNetworkPaused (paused: boolean): Promise<void> {
     try {
       this.network = await this.client.call('setNetworkPaused', { paused })
+      // Pausing while seeding: attestors cannot reach this node and its checks fail (the engine raises the alert too).
+      if (paused && this.hosting.hosting.value?.status.seeding === true) {
+        toasts.error('Networking paused while you seed', { body: 'Storage and performance checks of your slots will fail: two failures in a row lose a slot and 50 reputation.', action: { label: 'Resume networking', run: () => { void this.setNetworkPaused(false) } } })
+      }
     } catch (err) {
       handleError(err)
     }

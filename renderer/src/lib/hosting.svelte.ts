@@ -1,10 +1,10 @@
 /**
- * Hosting network (chain status, wallet, ledger, earnings). Shown simply: each part loads on
+ * Hosting network (chain status, wallet, ledger, earnings, jobs, alerts). Shown simply: each part loads on
  * its own and a missing chain ("--chain off") is a normal state, not an error toast.
  * The embedded chain starts on demand (chain state 'idle' until then): refreshing never starts
  * it; `start()` does, by loading the parts that need the chain.
  */
-import type { ChainStatus, EarningsRow, HostingOverview, HostingProof, HostingStatus, LedgerEntry, Wallet } from '../../../main/shared/contract.js'
+import type { ChainStatus, EarningsRow, HostingAlert, HostingJob, HostingOverview, HostingProof, HostingStatus, LedgerEntry, LedgerTx, Wallet } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { toApiError, handleError, type ApiError } from './errors.js'
 
@@ -29,6 +29,18 @@ export class HostingStore {
   loaded = $state(false)
   /** The chain is being started from this page (start()). */
   starting = $state(false)
+  /** The ledger as transactions of this node (account, counterparty, plan, net; legs in the detail view). */
+  txs = $state<Section<LedgerTx[]>>({ value: null, error: null })
+  /** The id to page the ledger on from, null when everything is loaded. */
+  txsNext = $state<number | null>(null)
+  /** Encoding, attesting, hosting and challenge jobs of this node (failed ones with their reason). */
+  jobs = $state<Section<HostingJob[]>>({ value: null, error: null })
+  /** Browser notifications of new alerts: 'default' until asked, 'unsupported' without the API (Electron's shell notifies instead). */
+  notifications = $state<NotificationPermission | 'unsupported'>('unsupported')
+  /** Alert ids already notified (bookkeeping, never rendered). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- see above
+  #notified = new Set<string>()
+  #txsReload: Promise<void> | null = null
 
   #client: Client
 
@@ -36,6 +48,51 @@ export class HostingStore {
     this.#client = client
     client.on('hosting.status', (status) => { this.onHostingStatus(status) })
     client.on('hosting.proof', (proof) => { this.onProof(proof) })
+    client.on('hosting.alert', (alert) => { this.onAlert(alert) })
+    if (client.kind !== 'electron' && typeof Notification !== 'undefined') this.notifications = Notification.permission
+  }
+
+  /** A new alert: listed at once, notified (browser) once per id. */
+  onAlert (alert: HostingAlert): void {
+    const cur = this.hosting.value
+    if (cur !== null && !cur.alerts.some((a) => a.id === alert.id)) this.hosting = { value: { ...cur, alerts: [alert, ...cur.alerts] }, error: null }
+    this.#notify([alert])
+  }
+
+  /** Asks the browser for permission to notify (from a click). */
+  async enableNotifications (): Promise<void> {
+    if (this.notifications === 'unsupported') return
+    this.notifications = await Notification.requestPermission()
+    this.#notify(this.hosting.value?.alerts ?? [])
+  }
+
+  #notify (alerts: HostingAlert[]): void {
+    for (const a of alerts) {
+      if (this.#notified.has(a.id)) continue
+      this.#notified.add(a.id)
+      if (this.notifications === 'granted') new Notification(a.title, { body: a.text, tag: a.id })
+    }
+  }
+
+  /** The next page of ledger transactions. */
+  async loadMoreTxs (): Promise<void> {
+    if (this.txsNext === null) return
+    try {
+      const page = await this.#client.call('ledgerTransactions', { limit: 50, beforeId: this.txsNext })
+      this.txs = { value: [...(this.txs.value ?? []), ...page.txs], error: null }
+      this.txsNext = page.nextBeforeId
+    } catch (err) {
+      handleError(err, 'Could not load the ledger')
+    }
+  }
+
+  /** Reloads the first page of transactions (after new ledger rows); one reload at a time. */
+  reloadTxs (): void {
+    if (this.#txsReload !== null) return
+    this.#txsReload = this.#client.call('ledgerTransactions', { limit: 50 })
+      .then((page) => { this.txs = { value: page.txs, error: null }; this.txsNext = page.nextBeforeId })
+      .catch((err) => { this.txs = { value: this.txs.value, error: toApiError(err) } })
+      .finally(() => { this.#txsReload = null })
   }
 
   /** Turns seeding mode on or off with the given limits; errors go to a toast and are returned. */
@@ -145,12 +202,18 @@ export class HostingStore {
       this.loaded = true
       return
     }
-    const [wallet, ledger, earnings, hosting] = await Promise.all([
+    const [wallet, ledger, earnings, hosting, txs, jobs] = await Promise.all([
       settle(this.#client.call('getWallet', {})),
       settle(this.#client.call('ledgerEntries', { limit: 50 }).then((r) => r.entries)),
       settle(this.#client.call('earnings', { fromMs: now - 30 * DAY, toMs: now })),
-      settle(this.#client.call('getHosting', {}))
+      settle(this.#client.call('getHosting', {})),
+      settle(this.#client.call('ledgerTransactions', { limit: 50 })),
+      settle(this.#client.call('listHostingJobs', {}))
     ])
+    this.txs = { value: txs.value?.txs ?? null, error: txs.error }
+    this.txsNext = txs.value?.nextBeforeId ?? null
+    this.jobs = jobs
+    this.#notify(hosting.value?.alerts ?? [])
     // after a start, the chain's status says how it went (running, or failed with the error below)
     const after = start ? await settle(this.#client.call('getChainStatus', {})) : chain
     this.hosting = hosting
@@ -173,5 +236,6 @@ export class HostingStore {
     const list = this.ledger.value ?? []
     if (list.some((e) => e.id === entry.id)) return
     this.ledger = { value: [entry, ...list].slice(0, 50), error: null }
+    if (this.txs.value !== null) this.reloadTxs()
   }
 }
