@@ -7,8 +7,9 @@ import type { HostingService } from '../hosting/service.js'
 import { EARNING_REASONS } from '../ledger/ledger.js'
 import { createScheduleHandlers, type ScheduleHandlers } from './handlers-schedule.js'
 import { earningsSummary, type EarningsSummary } from '../ledger/ledger-views.js'
+import { createDashboardHandler } from './handlers-dashboard.js'
 
-export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs'> & ScheduleHandlers
+export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs' | 'getHostingDashboard'> & ScheduleHandlers
 
 const LIST_LIMIT = 1000
 const DAY_MS = 86_400_000
@@ -26,40 +27,7 @@ function netOf (s: EarningsSummary): HostingOverview['net']['allTime'] {
 export function createHostingHandlers (service: HostingService): HostingHandlers {
   return {
     ...createScheduleHandlers(service),
-    async getHosting () {
-      const market = service.chain.market
-      const me = service.chain.addressHex
-      const plans: HostingOverview['plans'] = Object.values(market.plans)
-        .filter((p) => p.sponsor === me)
-        .slice(-LIST_LIMIT)
-        .map((p) => ({ planId: p.id, status: p.status, replicas: p.replicas, budget: p.budgetPlanck.toString(), spent: p.accruedPlanck.toString(), endBlock: p.endBlock }))
-      const contracts: HostingOverview['contracts'] = []
-      for (const c of Object.values(market.contracts)) {
-        c.slots.forEach((s, i) => {
-          if (s.hoster === me && contracts.length < LIST_LIMIT) contracts.push({ contractId: c.id, planId: c.planId, slot: i, state: s.state, chunks: c.end - c.start })
-        })
-      }
-      const sums = new Map<string, bigint>()
-      for (const e of service.chain.ledger.allEntries()) {
-        if (e.account !== service.chain.address || !(EARNING_REASONS as readonly string[]).includes(e.reason)) continue
-        sums.set(e.reason, (sums.get(e.reason) ?? 0n) + BigInt(e.amount))
-      }
-      const account = service.chain.address
-      const now = service.now()
-      return {
-        status: service.status(),
-        plans,
-        contracts,
-        lastProofs: service.listProofs(20),
-        earnings: [...sums].map(([reason, amount]) => ({ reason, amount: amount.toString() })),
-        net: {
-          allTime: netOf(earningsSummary(service.chain.ledger.db, { account })),
-          last30Days: netOf(earningsSummary(service.chain.ledger.db, { account, fromMs: now - 30 * DAY_MS, toMs: now + 1 }))
-        },
-        alerts: service.alerts(),
-        events: service.providerEvents()
-      }
-    },
+    async getHosting () { return overviewOf(service) },
     async setSeeding (args) { return await service.setSeeding(args) },
     async sponsor (args) { return await service.sponsor({ link: args.link, replicas: args.replicas, days: args.days, pricePlanck: BigInt(args.price) }) },
     async quoteSponsor (args) {
@@ -90,6 +58,43 @@ export function createHostingHandlers (service: HostingService): HostingHandlers
     },
     async unpublish (args) { await service.unpublish(args.planId); return { ok: true as const } },
     async listHostingJobs () { return service.listJobs().slice(0, LIST_LIMIT) },
-    async listProofs (args) { return service.listProofs(args.limit) }
+    async listProofs (args) { return service.listProofs(args.limit) },
+    getHostingDashboard: createDashboardHandler(service)
+  }
+}
+
+/** The Hosting page's overview: status, plans sponsored, slots hosted, earnings (gross and net), alerts, events. */
+function overviewOf (service: HostingService): HostingOverview {
+  const market = service.chain.market
+  const me = service.chain.addressHex
+  const plans: HostingOverview['plans'] = Object.values(market.plans)
+    .filter((p) => p.sponsor === me)
+    .slice(-LIST_LIMIT)
+    .map((p) => ({ planId: p.id, status: p.status, replicas: p.replicas, budget: p.budgetPlanck.toString(), spent: p.accruedPlanck.toString(), endBlock: p.endBlock }))
+  const contracts: HostingOverview['contracts'] = []
+  for (const c of Object.values(market.contracts)) {
+    c.slots.forEach((s, i) => {
+      if (s.hoster === me && contracts.length < LIST_LIMIT) contracts.push({ contractId: c.id, planId: c.planId, slot: i, state: s.state, chunks: c.end - c.start })
+    })
+  }
+  const sums = new Map<string, bigint>()
+  for (const e of service.chain.ledger.allEntries()) {
+    if (e.account !== service.chain.address || !(EARNING_REASONS as readonly string[]).includes(e.reason)) continue
+    sums.set(e.reason, (sums.get(e.reason) ?? 0n) + BigInt(e.amount))
+  }
+  const account = service.chain.address
+  const now = service.now()
+  return {
+    status: service.status(),
+    plans,
+    contracts,
+    lastProofs: service.listProofs(20),
+    earnings: [...sums].map(([reason, amount]) => ({ reason, amount: amount.toString() })),
+    net: {
+      allTime: netOf(earningsSummary(service.chain.ledger.db, { account })),
+      last30Days: netOf(earningsSummary(service.chain.ledger.db, { account, fromMs: now - 30 * DAY_MS, toMs: now + 1 }))
+    },
+    alerts: service.alerts(),
+    events: service.providerEvents()
   }
 }

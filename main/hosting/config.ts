@@ -118,11 +118,13 @@ export interface HostingCounters {
   refusedConnections: number
   proofsPassed: number
   proofsFailed: number
+  /** Bytes this node served as a seeder: hosting-channel replies and plain-replica uploads (the dashboard's bandwidth chart). */
+  servedBytes: number
 }
 
 export function newHostingCounters (): HostingCounters {
   return {
     blocks: 0, encoded: 0, relayed: 0, stored: 0, settled: 0, setupReports: 0, storageReports: 0, performanceReports: 0,
-    planUpdates: 0, taskErrors: 0, connections: 0, refusedConnections: 0, proofsPassed: 0, proofsFailed: 0
+    planUpdates: 0, taskErrors: 0, connections: 0, refusedConnections: 0, proofsPassed: 0, proofsFailed: 0, servedBytes: 0
   }
 }

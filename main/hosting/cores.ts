@@ -24,6 +24,8 @@ export interface PlanCoresOptions {
   swarm: Pick<Hyperswarm, 'join'>
   /** False: never announce a drive (the node only looks for peers). */
   announces: boolean
+  /** Told the size of every block a plan core uploads to a peer (the seeder's bytes served). */
+  onUpload?: (bytes: number) => void
 }
 
 /** The end of the plan's hosted ranges of one core (the plain replica downloads [0, end)). */
@@ -45,6 +47,8 @@ export class PlanCores {
     let core = this.cores.get(keyHex)
     if (core === undefined) {
       core = this.opts.corestore.get({ key: b4a.from(keyHex, 'hex') })
+      const onUpload = this.opts.onUpload
+      if (onUpload !== undefined) core.on('upload', (_index: number, bytes: number) => { onUpload(bytes) })
       this.cores.set(keyHex, core)
     }
     return core

@@ -54,6 +54,8 @@ import { hostingAlerts, type HostingAlert } from './alerts.js'
 import type { OwnDrives } from './own.js'
 import { PlanWatch, plansView, type PlanView } from './plans-view.js'
 import { quoteSponsor, type Quote } from './sponsor-quote.js'
+import { MetricsStore } from '../shared/metrics-store.js'
+import { MetricsSampler } from './metrics.js'
 
 /** How often the alerts are checked between blocks. */
 const ALERT_CHECK_MS = 30_000
@@ -123,6 +125,9 @@ export class HostingService extends Resource {
   private lastBlockMs: number | null = null
   /** The storage folder's disk (statfs), refreshed at open, on each sync and before a new limit. */
   private disk: { freeBytes: number, totalBytes: number } | null = null
+  /** The dashboard's downsampled metrics (disk used, bytes served, reputation) and their sampler (set while open). */
+  metrics!: MetricsStore
+  private sampler: MetricsSampler | null = null
   /** Stops watching the own drives (set while open). */
   private unwatchOwn: (() => void) | null = null
 
@@ -167,6 +172,7 @@ export class HostingService extends Resource {
     this.syncer.schedule()
     this.sponsorRole.schedule()
     this.armAlerts()
+    this.startMetrics()
   }
 
   /** Checks the alerts every ALERT_CHECK_MS, and after every block (onChainBlock). */
@@ -185,6 +191,22 @@ export class HostingService extends Resource {
     for (const id of this.alerted) if (!now.some((a) => a.id === id)) this.alerted.delete(id)
   }
 
+  /** Samples disk used, bytes served and the reputation on chain into the metrics store, once a minute. */
+  private startMetrics (): void {
+    this.metrics = new MetricsStore(this.opts.db)
+    this.sampler = new MetricsSampler({
+      store: this.metrics,
+      now: this.now,
+      timers: this.timers,
+      read: () => {
+        const p = this.chain.market.providers[this.chain.addressHex]
+        return { usedBytes: p?.usedBytes ?? 0, servedBytesTotal: this.counters.servedBytes, reputation: p?.reputation ?? null }
+      },
+      onError: (err) => { this.taskError('metrics', err) }
+    })
+    this.sampler.start()
+  }
+
   /** Builds the role modules, each with the narrow dependencies it uses. */
   private buildRoles (chunks: FileChunkStore): void {
     const { ctx, tasks, behaviour } = this
@@ -193,7 +215,7 @@ export class HostingService extends Resource {
     hoster.on('stored', () => { this.counters.stored++ })
     hoster.on('settled', () => { this.counters.settled++ })
     const attestor = new Attestor({ keyPair: ctx.keyPair, route: (msg, from) => this.setup.route(msg, from) })
-    this.cores = new PlanCores({ corestore: this.opts.corestore, swarm, announces: behaviour.announces !== false })
+    this.cores = new PlanCores({ corestore: this.opts.corestore, swarm, announces: behaviour.announces !== false, onUpload: (bytes) => { this.counters.servedBytes += bytes } })
     this.replicas = new PlainReplicas({
       ctx,
       cores: this.cores,
@@ -210,7 +232,7 @@ export class HostingService extends Resource {
       swarm,
       handlers: { ...handlers, ondeliver: (msg, from) => this.setup.ondeliver(msg, from) },
       admits: (key) => behaviour.admits?.(key, ctx) ?? true,
-      replyLimiter: (bytes) => this.bucket.take(bytes)
+      replyLimiter: (bytes) => { this.counters.servedBytes += bytes; return this.bucket.take(bytes) }
     })
     this.challenges = new ChallengeRoles({
       ctx,
@@ -238,6 +260,7 @@ export class HostingService extends Resource {
   protected async _close (): Promise<void> {
     this.ctx.close()
     if (this.alertTimer !== null) this.timers.clearTimeout(this.alertTimer)
+    this.sampler?.stop()
     this.sponsorRole?.close()
     this.opts.chain.off('block', this.onBlock)
     this.unwatchOwn?.()

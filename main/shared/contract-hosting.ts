@@ -224,6 +224,43 @@ export const PlanView = z.object({
 })
 export type PlanView = z.infer<typeof PlanView>
 
+/** The seeder dashboard: earnings over time by reason, per plan, the month's estimate, metrics over time, reputation, hosted slots. */
+const ReasonAmount = z.object({ reason: z.string(), amount: Amount })
+export const HostingDashboard = z.object({
+  /** The range shown (an "all" request starts at the first data). */
+  fromMs: z.number(),
+  toMs: z.number(),
+  /** Earnings buckets (UTC-aligned starts, bucketMs long), one row per bucket and reason with a non-zero sum. */
+  bucketMs: z.number().int().positive(),
+  earnings: z.array(z.object({ t: z.number(), reason: z.string(), amount: Amount })),
+  totals: z.array(ReasonAmount),
+  total: Amount,
+  /** Earnings in the range per plan (planId null: rows that name no plan), largest first. */
+  byPlan: z.array(z.object({ planId: z.number().int().nullable(), total: Amount, byReason: z.array(ReasonAmount) })),
+  /** The current month (UTC): earned so far and projected at the recent rate; null before any earning. */
+  estimate: z.object({ monthStartMs: z.number(), monthEndMs: z.number(), earned: Amount, perDay: Amount, projected: Amount, windowMs: z.number() }).nullable(),
+  /** Sampled once a minute, downsampled (minute, hour, day points): aligned columns, null where no sample exists. */
+  metrics: z.object({
+    stepMs: z.number().int().positive(),
+    t: z.array(z.number()),
+    usedBytes: z.array(z.number().nullable()),
+    servedBytes: z.array(z.number().nullable()),
+    reputation: z.array(z.number().nullable())
+  }),
+  reputation: z.object({ current: z.number().nullable(), start: z.number(), floor: z.number(), max: z.number() }),
+  /** Every slot this node hosts or sets up, with its last proof seen by this node. */
+  slots: z.array(z.object({
+    contractId: z.number().int(),
+    planId: z.number().int(),
+    slot: z.number().int(),
+    state: z.enum(['unassigned', 'setup', 'hosting']),
+    containment: z.boolean(),
+    chunks: z.number().int(),
+    lastProof: z.object({ kind: z.enum(['storage', 'performance']), ok: z.boolean(), timeMs: z.number() }).nullable()
+  }))
+})
+export type HostingDashboard = z.infer<typeof HostingDashboard>
+
 const SponsorArgs = z.object({ link: z.string().min(1).max(LIMITS.linkChars), replicas: z.number().int().min(1).max(8).default(3), days: z.number().int().min(1).max(3650).default(30), price: Amount }).strict()
 
 export const chainMethods = {
@@ -291,6 +328,12 @@ export const hostingMethods = {
   listPlans: method({ description: 'Every plan you sponsor: phase, budget, days covered, refund on unpublish, contracts and slots with their last proofs, events.', args: Empty, result: z.array(PlanView), exposure: ALL }),
   unpublish: method({ description: 'Stop a plan you sponsor; the unspent budget is refunded.', args: z.object({ planId: z.number().int().positive() }).strict(), result: Ok, exposure: ALL }),
   listHostingJobs: method({ description: 'Encoding, attesting, seeding and challenge jobs of this node.', args: Empty, result: z.array(HostingJob), exposure: ALL }),
+  getHostingDashboard: method({
+    description: 'The seeder dashboard for a time range: earnings over time by reason and per plan, the current month estimated from the recent rate, disk used, bytes served and reputation over time, hosted slots.',
+    args: z.object({ fromMs: z.number().nonnegative(), toMs: z.number().positive() }).strict(),
+    result: HostingDashboard,
+    exposure: ALL
+  }),
   listProofs: method({
     description: 'Storage and performance proofs this node attested, newest first.',
     args: z.object({ limit: z.number().int().positive().max(1000).default(50) }).strict(),

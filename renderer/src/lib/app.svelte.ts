@@ -12,6 +12,7 @@ import { AppsStore } from './apps.svelte.js'
 import { PlansStore } from './plans.svelte.js'
 import { NodesStore } from './nodes.svelte.js'
 import { ScheduleStore } from './schedule.svelte.js'
+import { DashboardStore } from './dashboard.svelte.js'
 import { handleError } from './errors.js'
 import { toasts } from './toasts.svelte.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
@@ -41,6 +42,8 @@ export class AppState {
   readonly plans: PlansStore
   readonly nodes: NodesStore
   readonly schedule: ScheduleStore
+  /** The seeder dashboard on the Hosting page (charts, per plan, metrics). */
+  readonly dashboard: DashboardStore
   page = $state<Page>('vault')
   connection = $state<ConnectionState>('connecting')
   /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
@@ -64,6 +67,7 @@ export class AppState {
     this.plans = new PlansStore(client)
     this.nodes = new NodesStore(client)
     this.schedule = new ScheduleStore(client)
+    this.dashboard = new DashboardStore(client)
   }
 
   start (): void {

@@ -1,0 +1,125 @@
+/**
+ * The seeder dashboard's state (Hosting page): the chosen range (24 h, 7 d, 30 d, 12 months,
+ * all, or custom dates), the last getHostingDashboard answer for it, and the columns the charts
+ * draw (earnings stacked by reason, metrics aligned on their buckets). The charts take plain
+ * arrays of numbers: amounts as planck (Number, for drawing only; every figure shown as text is
+ * formatted from the exact decimal string).
+ */
+import type { HostingDashboard } from '../../../main/shared/contract.js'
+import type { Client } from './client-types.js'
+import { toApiError, type ApiError } from './errors.js'
+
+const HOUR = 3_600_000
+const DAY = 86_400_000
+
+export type RangeKey = '24h' | '7d' | '30d' | '12m' | 'all' | 'custom'
+
+export const RANGES: ReadonlyArray<{ key: Exclude<RangeKey, 'custom'>, label: string, name: string, ms: number }> = [
+  { key: '24h', label: '24 h', name: 'last 24 hours', ms: 24 * HOUR },
+  { key: '7d', label: '7 d', name: 'last 7 days', ms: 7 * DAY },
+  { key: '30d', label: '30 d', name: 'last 30 days', ms: 30 * DAY },
+  { key: '12m', label: '12 months', name: 'last 12 months', ms: 365 * DAY },
+  { key: 'all', label: 'All', name: 'all time', ms: 0 }
+]
+
+/** The work reasons, bottom of the stack first, with their names and chart colours. */
+export const EARNING_REASONS = [
+  { reason: 'storage-proof', label: 'Storage proofs', colour: '#2f6fdf' },
+  { reason: 'performance-proof', label: 'Performance', colour: '#1f9a5a' },
+  { reason: 'encoding', label: 'Encoding', colour: '#d08a10' },
+  { reason: 'setup', label: 'Setup', colour: '#9a4fd0' }
+] as const
+
+export function reasonLabel (reason: string): string {
+  return EARNING_REASONS.find((r) => r.reason === reason)?.label ?? reason
+}
+
+/** 'yyyy-mm-dd' (an <input type=date> value, a UTC day) -> ms, or null. */
+export function parseDay (s: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return null
+  const ms = Date.parse(`${s}T00:00:00Z`)
+  return Number.isFinite(ms) ? ms : null
+}
+
+/** Earnings columns for a stacked chart: bucket starts, then per reason the running sum up to it (planck, as numbers). */
+export function stackedEarnings (d: Pick<HostingDashboard, 'earnings' | 'bucketMs' | 'fromMs' | 'toMs'>): { t: number[], stacks: number[][], values: number[][] } {
+  const start = Math.floor(d.fromMs / d.bucketMs) * d.bucketMs
+  const n = Math.max(1, Math.ceil((d.toMs - start) / d.bucketMs))
+  const t = Array.from({ length: n }, (_, i) => start + i * d.bucketMs)
+  const values = EARNING_REASONS.map(() => new Array<number>(n).fill(0))
+  for (const e of d.earnings) {
+    const i = Math.floor((e.t - start) / d.bucketMs)
+    const r = EARNING_REASONS.findIndex((x) => x.reason === e.reason)
+    if (i >= 0 && i < n && r >= 0) values[r][i] += Number(e.amount)
+  }
+  const stacks = values.map((_, r) => t.map((__, i) => values.slice(0, r + 1).reduce((a, v) => a + v[i], 0)))
+  return { t, stacks, values }
+}
+
+export class DashboardStore {
+  range = $state<RangeKey>('30d')
+  /** Custom range: first and last day shown (inclusive), as <input type=date> values. */
+  customFrom = $state('')
+  customTo = $state('')
+  customError = $state<string | null>(null)
+  data = $state<HostingDashboard | null>(null)
+  error = $state<ApiError | null>(null)
+  loading = $state(false)
+
+  #client: Client
+  #now: () => number
+  #seq = 0
+
+  constructor (client: Client, now: () => number = Date.now) {
+    this.#client = client
+    this.#now = now
+  }
+
+  /** The range asked of the engine for the current choice. */
+  request (): { fromMs: number, toMs: number } | null {
+    const now = this.#now()
+    if (this.range === 'custom') {
+      const from = parseDay(this.customFrom)
+      const to = parseDay(this.customTo)
+      if (from === null || to === null || to < from) return null
+      return { fromMs: from, toMs: to + DAY }
+    }
+    const r = RANGES.find((x) => x.key === this.range)!
+    return { fromMs: r.ms === 0 ? 0 : now - r.ms, toMs: now }
+  }
+
+  async setRange (key: Exclude<RangeKey, 'custom'>): Promise<void> {
+    this.range = key
+    this.customError = null
+    await this.load()
+  }
+
+  /** Shows the custom dates; says what is wrong with them instead of loading. */
+  async applyCustom (): Promise<void> {
+    const from = parseDay(this.customFrom)
+    const to = parseDay(this.customTo)
+    if (from === null || to === null) { this.customError = 'Pick both dates.'; return }
+    if (to < from) { this.customError = 'The end date is before the start date.'; return }
+    this.customError = null
+    this.range = 'custom'
+    await this.load()
+  }
+
+  /** Loads the dashboard for the current range; a later load wins over an earlier one still running. */
+  async load (): Promise<void> {
+    const q = this.request()
+    if (q === null) return
+    const seq = ++this.#seq
+    this.loading = true
+    try {
+      const data = await this.#client.call('getHostingDashboard', q)
+      if (seq !== this.#seq) return
+      this.data = data
+      this.error = null
+    } catch (err) {
+      if (seq === this.#seq) this.error = toApiError(err)
+    } finally {
+      if (seq === this.#seq) this.loading = false
+    }
+  }
+}
