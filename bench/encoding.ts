@@ -232,7 +232,7 @@ function endToEnd (roundsList: number[], blocks: Buffer[], seconds: number, blak
 }
 
 /** The honest hoster's side of a challenge: a 1024-step walk over chunks on disk. */
-async function honestWalk (blocks: Buffer[]): Promise<number> {
+async function honestWalk (blocks: Buffer[]): Promise<{ median: number, fastest: number }> {
   const walkChunks = 512
   const hosterKey = randomBytes(32)
   const coreKey = randomBytes(32)
@@ -256,7 +256,7 @@ async function honestWalk (blocks: Buffer[]): Promise<number> {
     times.sort((x, y) => x - y)
     const walkMs = times[Math.floor(runs / 2)]
     console.log(`\nHonest hoster: a 1024-step walk over ${walkChunks} chunks in files (${walkChunks * 64 / 1024} MiB, page cache warm), wall time: median ${walkMs.toFixed(0)} ms of ${runs} (${times.map((x) => x.toFixed(0)).join(', ')})`)
-    return walkMs
+    return { median: walkMs, fastest: times[0] }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -271,17 +271,22 @@ const DOC_TODAY_JS_MIN = 9.0
  * a <= (T - t_walk) / (K x L_C(R)), L_C its latency per re-encoded block at C speed (v2 rounds
  * do not overlap). The honest encoder's cost per GiB: 16384 blocks x the pair cost per block.
  */
-function implications (kernels: { v2: V2Kernels[], v1: V1Kernels[] }, e2e: ReturnType<typeof endToEnd>, walkMs: number): void {
+function implications (kernels: { v2: V2Kernels[], v1: V1Kernels[] }, e2e: ReturnType<typeof endToEnd>, walk: { median: number, fastest: number }): void {
   const K = 1024
   const T = 2000
+  const walkMs = walk.median
   const slack = Math.max(0, T - walkMs)
+  // the fastest honest walk of the run leaves the cheater the most slack: its bound is the one to quote
+  const slackFast = Math.max(0, T - walk.fastest)
   const perGiB = (ms: number): number => 16384 * ms / 60000
   const today = perGiB(e2e.todayWasm.msPerBlock)
-  console.log(`\nWhat this means (K = ${K} steps, deadline T = ${T} ms, honest walk ${walkMs.toFixed(0)} ms, so T - t_walk = ${slack.toFixed(0)} ms;` +
+  console.log(`\nWhat this means (K = ${K} steps, deadline T = ${T} ms, honest walk median ${walkMs.toFixed(0)} ms (fastest ${walk.fastest.toFixed(0)}), so T - t_walk = ${slack.toFixed(0)} ms (${slackFast.toFixed(0)});` +
     ` today = v1 at 2 rounds: ${today.toFixed(2)} min of a core per GiB in WASM, ${perGiB(e2e.todayJs.msPerBlock).toFixed(1)} min in JS this run, ${DOC_TODAY_JS_MIN} min in the doc):`)
   for (const k of kernels.v2) {
     const e = e2e.v2.find((x) => x.rounds === k.rounds)
-    const bound = k.c ? `cheater at C speed drops <= ${(100 * slack / (K * k.c.msPerBlock)).toFixed(1)}% (L_C = ${k.c.msPerBlock.toFixed(2)} ms)` : 'no C figure'
+    const bound = k.c
+      ? `cheater at C speed drops <= ${(100 * slack / (K * k.c.msPerBlock)).toFixed(1)}% (${(100 * slackFast / (K * k.c.msPerBlock)).toFixed(1)}% against the fastest walk; L_C = ${k.c.msPerBlock.toFixed(2)} ms)`
+      : 'no C figure'
     const cost = e ? perGiB(e.pair.msPerBlock) : NaN
     console.log(`v2, R = ${String(k.rounds).padStart(2)}: ${bound}; honest encoder ${cost.toFixed(2)} min per GiB (pairs), ${(cost / today).toFixed(2)}x v1 WASM today,` +
       ` ${(cost / DOC_TODAY_JS_MIN).toFixed(2)}x the doc's ${DOC_TODAY_JS_MIN} min; attestor's 8 openings ${e ? (8 * e.dec.msPerBlock).toFixed(1) : '?'} ms`)
@@ -305,8 +310,8 @@ async function main (): Promise<void> {
     const total = await parallelEncode(DEFAULT_ROUNDS, seconds, workers, 'wasm')
     console.log(`\nv2 encode in pairs, ${DEFAULT_ROUNDS} rounds, ${workers} worker threads: ${(total / MiB).toFixed(1)} MiB/s wall time (one core: ${(pairAtDefault.bytesPerSec / MiB).toFixed(1)} MiB/s of CPU time)`)
   }
-  const walkMs = await honestWalk(blocks)
-  implications(kernels, e2e, walkMs)
+  const walk = await honestWalk(blocks)
+  implications(kernels, e2e, walk)
 }
 
 if (isMainThread) {
