@@ -33,10 +33,12 @@ export async function encodeBlocksForHoster (
   core: Hypercore, contract: ContractView, indexes: number[], hosterKey: Uint8Array, encoder: EncoderKeyPair, opts: EncodeBlockOptions = {}
 ): Promise<StoredChunk[]> {
   checkContract(contract)
+  for (const index of indexes) {
+    if (index < contract.start || index >= contract.end) throw DatdotError.invalidArgument(`block ${index} is not in contract ${contract.contractId}`)
+  }
   const blocks: Buffer[] = []
   const merkles: Array<StoredChunk['merkle']> = []
   for (const index of indexes) {
-    if (index < contract.start || index >= contract.end) throw DatdotError.invalidArgument(`block ${index} is not in contract ${contract.contractId}`)
     const block = await core.get(index, opts.timeoutMs === undefined ? undefined : { timeout: opts.timeoutMs })
     if (block === null) throw DatdotError.notFound(`block ${index}`)
     const merkle = await createMerkleProof(core, index, contract.root.length)
