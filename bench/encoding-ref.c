@@ -1,5 +1,5 @@
 /*
- * C reference of the cube-cbc-v1 encoding kernel (main/hosting/encoding-kernel.wat,
+ * C reference of the cube-cbc encoding kernels, v2 and v1 (main/hosting/encoding-kernel.wat,
  * main/hosting/encoding-js.ts): the attacker's speed and our physical limit. bench/encoding.ts
  * writes this file to a temp dir, compiles it with `gcc -O3 -march=native` in the same run and
  * checks that its output equals the JavaScript and WebAssembly kernels' on the same inputs.
@@ -9,10 +9,14 @@
  * input: u32 n, u32 rounds, u32 count, then count x (4n bytes of block words, zero-padded,
  * then 4 (rounds + 1)(n + 1) bytes of keystream), all little-endian. output: the count encoded
  * blocks (4n bytes each). Prints "<blocks> <seconds>" after encoding the blocks round robin for
- * at least <seconds> of CPU time (the machine may be shared). mode "plain": round after round. mode "wave": the same result with up to
- * four rounds interleaved as a wavefront (round r + 1 runs one word behind round r), the
- * latency a one-core attacker gets from instruction-level parallelism (the WebAssembly kernel
- * does this for pairs of rounds).
+ * at least <seconds> of CPU time (the machine may be shared).
+ * mode "v2": cube-cbc-v2, odd rounds from word n - 1 down to 0; round r + 1 starts from the
+ * word round r ended with, so nothing overlaps: this is the latency of a cheater re-encoding the
+ * blocks of a walk one after the other (it cannot interleave them: each next block depends on
+ * the last one's content).
+ * v1, mode "plain": round after round. mode "wave": the same result with up to four rounds
+ * interleaved as a wavefront (round r + 1 runs one word behind round r), the latency a one-core
+ * attacker gets from instruction-level parallelism under v1.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -65,6 +69,17 @@ static void encode_plain(uint32_t *w, const uint32_t *ks, uint32_t n, uint32_t r
   }
 }
 
+/* cube-cbc-v2: odd rounds run the chain from the last word to the first */
+static void encode_v2(uint32_t *w, const uint32_t *ks, uint32_t n, uint32_t rounds) {
+  for (uint32_t j = 0; j < n; j++) w[j] ^= ks[j];
+  for (uint32_t r = 0; r < rounds; r++) {
+    const uint32_t *k = ks + (size_t)(r + 1) * (n + 1);
+    uint64_t prev = red(k[0]);
+    if (r & 1) for (uint32_t j = n; j-- > 0;) w[j] = step(w[j], k[1 + j], &prev);
+    else for (uint32_t j = 0; j < n; j++) w[j] = step(w[j], k[1 + j], &prev);
+  }
+}
+
 /* CBRTN(x, N): N cube roots with their chains interleaved statement by statement, so the
    compiler and the CPU overlap them (the same addition chain as cube_root) */
 #define MULN(d, a, b) for (int q = 0; q < N; q++) d[q] = mul(a[q], b[q]);
@@ -112,7 +127,7 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) { fprintf(stderr, "usage: encoding-ref <input> <output> <seconds> <plain|wave>\n"); return 2; }
+  if (argc != 5) { fprintf(stderr, "usage: encoding-ref <input> <output> <seconds> <v2|plain|wave>\n"); return 2; }
   FILE *in = fopen(argv[1], "rb");
   uint32_t hdr[3];
   if (!in || fread(hdr, 4, 3, in) != 3) { fprintf(stderr, "bad input\n"); return 1; }
@@ -121,7 +136,8 @@ int main(int argc, char **argv) {
   uint32_t *data = malloc(4 * per * count), *w = malloc(4 * n), *out = malloc(4 * (size_t)n * count);
   if (fread(data, 4, per * count, in) != per * count) { fprintf(stderr, "short input\n"); return 1; }
   fclose(in);
-  void (*enc)(uint32_t *, const uint32_t *, uint32_t, uint32_t) = strcmp(argv[4], "wave") == 0 ? encode_wave : encode_plain;
+  void (*enc)(uint32_t *, const uint32_t *, uint32_t, uint32_t) =
+    strcmp(argv[4], "v2") == 0 ? encode_v2 : strcmp(argv[4], "wave") == 0 ? encode_wave : encode_plain;
   for (uint32_t i = 0; i < count; i++) {
     memcpy(out + (size_t)i * n, data + i * per, 4 * n);
     enc(out + (size_t)i * n, data + i * per + n, n, rounds);

@@ -39,8 +39,11 @@ export function compileRef (dir: string): { bin: string, compiler: string } | { 
   return { bin, compiler: `${version.stdout.split('\n')[0]} ${GCC_FLAGS.join(' ')}` }
 }
 
-/** Runs the reference over `inputs` round robin for `seconds`; mode 'wave' interleaves rounds. */
-export function runRef (bin: string, dir: string, n: number, rounds: number, inputs: KernelInput[], seconds: number, mode: 'plain' | 'wave'): RefRun {
+/** C modes: 'v2' = cube-cbc-v2 (the cheater's latency); v1 'plain' round after round, 'wave' rounds interleaved. */
+export type RefMode = 'v2' | 'plain' | 'wave'
+
+/** Runs the reference over `inputs` round robin for `seconds` in `mode`. */
+export function runRef (bin: string, dir: string, n: number, rounds: number, inputs: KernelInput[], seconds: number, mode: RefMode): RefRun {
   const hdr = Buffer.alloc(12)
   hdr.writeUInt32LE(n, 0)
   hdr.writeUInt32LE(rounds, 4)

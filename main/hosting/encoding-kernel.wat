@@ -1,7 +1,9 @@
-;; The cube-cbc-v1 encoding kernel (main/hosting/encoding.ts) in WebAssembly, byte-identical to
-;; the JavaScript reference in main/hosting/encoding-js.ts. Assembled with wabt by
-;; scripts/build-wasm.mjs into main/hosting/encoding-kernel.ts (base64); a unit test reassembles
-;; this file and checks it gives the committed bytes.
+;; The cube-cbc encoding kernels (main/hosting/encoding.ts) in WebAssembly, byte-identical to
+;; the JavaScript reference in main/hosting/encoding-js.ts: v2 (the default: the chain's direction
+;; alternates per round) for one block or two blocks interleaved, and v1 (every round forward),
+;; kept so chunks encoded before v2 still decode. Assembled with wabt by scripts/build-wasm.mjs
+;; into main/hosting/encoding-kernel.ts (base64); a unit test reassembles this file and checks it
+;; gives the committed bytes.
 ;;
 ;; Memory: words at $w (n little-endian u32, the block zero-padded), keystream at $ks
 ;; ((rounds + 1) * (n + 1) u32: [0, n) whitening, then per round r an IV and n chain words at
@@ -14,10 +16,14 @@
 ;; squarings and 6 dependent multiplications (37 on the critical path, against 47 for plain
 ;; square-and-multiply): x^0xA, x^0xAA, x^0xAAAA, x^0xAAAAAA, x^0xAAAAAAA, then x^0xAAAAAAA7.
 ;;
-;; Encoding runs rounds in pairs as a wavefront ($encodePair): round r + 1 needs only word j of
-;; round r and its own word j - 1, so it runs one word behind round r and the two dependent
-;; multiplication chains overlap in the CPU ($cbrt2 interleaves them): 2 rounds cost about the
-;; time of 1 (measured, bench/encoding.ts). An attacker gets the same (docs/protocol.md section 5).
+;; v2 ("encode", "encode2", "decode"): odd rounds chain from word n - 1 down to 0, so round r + 1
+;; starts from the word round r finished with and rounds cannot overlap (docs/protocol.md
+;; section 5). "encode2" keeps the honest encoder's throughput: it advances the chains of two
+;; independent blocks in one loop ($cbrt2), so the CPU overlaps their multiplications; a cheater
+;; re-encoding the blocks of a walk one after the other cannot.
+;; v1 ("encodeV1", "decodeV1"): rounds run in pairs as a wavefront ($encodePair): round r + 1
+;; needs only word j of round r and its own word j - 1, so it runs one word behind round r: 2
+;; rounds cost about the time of 1, for an attacker too. Kept for v1 chunks and the bench.
 (module
   (memory (export "memory") 1)
 
@@ -284,8 +290,8 @@
         (i64.store32 (local.get $w)
           (call $cbrt (call $red (i64.add (i64.add (local.get $xb) (local.get $pb)) (i64.load32_u (local.get $kb)))))))))
 
-  ;; whitening, then `rounds` rounds (in wavefront pairs, the last one alone if odd); n >= 1
-  (func (export "encode") (param $w i32) (param $ks i32) (param $n i32) (param $rounds i32)
+  ;; v1: whitening, then `rounds` rounds (in wavefront pairs, the last one alone if odd); n >= 1
+  (func (export "encodeV1") (param $w i32) (param $ks i32) (param $n i32) (param $rounds i32)
     (local $stride i32)
     (call $whiten (local.get $w) (local.get $ks) (local.get $n))
     (local.set $stride (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 2)))
@@ -320,13 +326,137 @@
       (local.set $k (i32.sub (local.get $k) (i32.const 4)))
       (br_if $l (i32.gt_u (local.get $p) (local.get $w)))))
 
-  ;; `rounds` inverse rounds, then whitening; n >= 1
-  (func (export "decode") (param $w i32) (param $ks i32) (param $n i32) (param $rounds i32)
+  ;; v1: `rounds` inverse rounds, then whitening; n >= 1
+  (func (export "decodeV1") (param $w i32) (param $ks i32) (param $n i32) (param $rounds i32)
     (local $stride i32) (local $k i32)
     (local.set $stride (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 2)))
     (local.set $k (i32.add (local.get $ks) (i32.mul (local.get $stride) (local.get $rounds))))
     (loop $l
       (call $decodeRound (local.get $w) (local.get $k) (local.get $n))
+      (br_if $l (i32.gt_u (local.tee $k (i32.sub (local.get $k) (local.get $stride))) (local.get $ks))))
+    (call $whiten (local.get $w) (local.get $ks) (local.get $n)))
+
+  ;; ---- v2: the chain's direction alternates per round ----
+
+  ;; one v2 round over n words; $k points at the round's IV; $rev: from word n - 1 down to 0
+  (func $round1 (param $w i32) (param $k i32) (param $n i32) (param $rev i32)
+    (local $step i32) (local $x i64) (local $prev i64)
+    (local.set $prev (call $red (i64.load32_u (local.get $k))))
+    (local.set $k (i32.add (local.get $k) (i32.const 4)))
+    (local.set $step (i32.const 4))
+    (if (local.get $rev)
+      (then
+        (local.set $w (i32.add (local.get $w) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2))))
+        (local.set $k (i32.add (local.get $k) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2))))
+        (local.set $step (i32.const -4))))
+    (loop $l
+      (local.set $x (i64.load32_u (local.get $w)))
+      (if (i64.ge_u (local.get $x) (i64.const 4294967291))
+        (then (local.set $prev (i64.sub (local.get $x) (i64.const 4294967291))))
+        (else
+          (local.set $prev (call $cbrt (call $red (i64.add (i64.add (local.get $x) (local.get $prev))
+                                                             (i64.load32_u (local.get $k))))))
+          (i64.store32 (local.get $w) (local.get $prev))))
+      (local.set $w (i32.add (local.get $w) (local.get $step)))
+      (local.set $k (i32.add (local.get $k) (local.get $step)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+
+  ;; the same round over two blocks of n words at once ($wa with keys at $ka, $wb with $kb): two
+  ;; independent chains, their cube roots interleaved by $cbrt2; pass-through words by select
+  (func $round2 (param $wa i32) (param $ka i32) (param $wb i32) (param $kb i32) (param $n i32) (param $rev i32)
+    (local $step i32) (local $last i32) (local $xa i64) (local $xb i64) (local $pa i64) (local $pb i64) (local $ya i64) (local $yb i64)
+    (local.set $pa (call $red (i64.load32_u (local.get $ka))))
+    (local.set $pb (call $red (i64.load32_u (local.get $kb))))
+    (local.set $ka (i32.add (local.get $ka) (i32.const 4)))
+    (local.set $kb (i32.add (local.get $kb) (i32.const 4)))
+    (local.set $step (i32.const 4))
+    (if (local.get $rev)
+      (then
+        (local.set $last (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2)))
+        (local.set $wa (i32.add (local.get $wa) (local.get $last)))
+        (local.set $ka (i32.add (local.get $ka) (local.get $last)))
+        (local.set $wb (i32.add (local.get $wb) (local.get $last)))
+        (local.set $kb (i32.add (local.get $kb) (local.get $last)))
+        (local.set $step (i32.const -4))))
+    (loop $l
+      (local.set $xa (i64.load32_u (local.get $wa)))
+      (local.set $xb (i64.load32_u (local.get $wb)))
+      (call $cbrt2
+        (call $red (i64.add (i64.add (local.get $xa) (local.get $pa)) (i64.load32_u (local.get $ka))))
+        (call $red (i64.add (i64.add (local.get $xb) (local.get $pb)) (i64.load32_u (local.get $kb)))))
+      (local.set $yb)
+      (local.set $ya)
+      (local.set $pa (select (i64.sub (local.get $xa) (i64.const 4294967291)) (local.get $ya)
+                             (i64.ge_u (local.get $xa) (i64.const 4294967291))))
+      (local.set $pb (select (i64.sub (local.get $xb) (i64.const 4294967291)) (local.get $yb)
+                             (i64.ge_u (local.get $xb) (i64.const 4294967291))))
+      (i64.store32 (local.get $wa) (select (local.get $xa) (local.get $ya) (i64.ge_u (local.get $xa) (i64.const 4294967291))))
+      (i64.store32 (local.get $wb) (select (local.get $xb) (local.get $yb) (i64.ge_u (local.get $xb) (i64.const 4294967291))))
+      (local.set $wa (i32.add (local.get $wa) (local.get $step)))
+      (local.set $ka (i32.add (local.get $ka) (local.get $step)))
+      (local.set $wb (i32.add (local.get $wb) (local.get $step)))
+      (local.set $kb (i32.add (local.get $kb) (local.get $step)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+
+  ;; v2, one block: whitening, then `rounds` rounds, odd ones reversed; n >= 1
+  (func (export "encode") (param $w i32) (param $ks i32) (param $n i32) (param $rounds i32)
+    (local $stride i32) (local $r i32) (local $k i32)
+    (call $whiten (local.get $w) (local.get $ks) (local.get $n))
+    (local.set $stride (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 2)))
+    (local.set $k (local.get $ks))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rounds)))
+        (local.set $k (i32.add (local.get $k) (local.get $stride)))
+        (call $round1 (local.get $w) (local.get $k) (local.get $n) (i32.and (local.get $r) (i32.const 1)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $l))))
+
+  ;; v2, two blocks of n words with their own keystreams, interleaved; n >= 1
+  (func (export "encode2") (param $wa i32) (param $ksa i32) (param $wb i32) (param $ksb i32) (param $n i32) (param $rounds i32)
+    (local $stride i32) (local $r i32)
+    (call $whiten (local.get $wa) (local.get $ksa) (local.get $n))
+    (call $whiten (local.get $wb) (local.get $ksb) (local.get $n))
+    (local.set $stride (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rounds)))
+        (local.set $ksa (i32.add (local.get $ksa) (local.get $stride)))
+        (local.set $ksb (i32.add (local.get $ksb) (local.get $stride)))
+        (call $round2 (local.get $wa) (local.get $ksa) (local.get $wb) (local.get $ksb) (local.get $n) (i32.and (local.get $r) (i32.const 1)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $l))))
+
+  ;; inverse of one reversed round: word j's chain neighbour is word j + 1 (the IV at $k for
+  ;; word n - 1), so walk forwards while word j + 1 still holds this round's output
+  (func $decodeRoundRev (param $w i32) (param $k i32) (param $n i32)
+    (local $p i32) (local $kk i32) (local $last i32) (local $y i64) (local $prev i64) (local $key i64)
+    (local.set $p (local.get $w))
+    (local.set $kk (i32.add (local.get $k) (i32.const 4)))
+    (local.set $last (i32.add (local.get $w) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2))))
+    (loop $l
+      (local.set $y (i64.load32_u (local.get $p)))
+      (if (i64.lt_u (local.get $y) (i64.const 4294967291))
+        (then
+          (local.set $prev (call $red (i64.load32_u
+            (select (local.get $k) (i32.add (local.get $p) (i32.const 4)) (i32.eq (local.get $p) (local.get $last))))))
+          (local.set $key (call $red (i64.load32_u (local.get $kk))))
+          (i64.store32 (local.get $p) (call $red (i64.sub (i64.sub
+            (i64.add (call $mul (call $mul (local.get $y) (local.get $y)) (local.get $y)) (i64.const 8589934582))
+            (local.get $key)) (local.get $prev))))))
+      (local.set $kk (i32.add (local.get $kk) (i32.const 4)))
+      (br_if $l (i32.le_u (local.tee $p (i32.add (local.get $p) (i32.const 4))) (local.get $last)))))
+
+  ;; v2: `rounds` inverse rounds (odd ones reversed), then whitening; n >= 1
+  (func (export "decode") (param $w i32) (param $ks i32) (param $n i32) (param $rounds i32)
+    (local $stride i32) (local $k i32)
+    (local.set $stride (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 2)))
+    (local.set $k (i32.add (local.get $ks) (i32.mul (local.get $stride) (local.get $rounds))))
+    (loop $l
+      (local.set $rounds (i32.sub (local.get $rounds) (i32.const 1)))
+      (if (i32.and (local.get $rounds) (i32.const 1))
+        (then (call $decodeRoundRev (local.get $w) (local.get $k) (local.get $n)))
+        (else (call $decodeRound (local.get $w) (local.get $k) (local.get $n))))
       (br_if $l (i32.gt_u (local.tee $k (i32.sub (local.get $k) (local.get $stride))) (local.get $ks))))
     (call $whiten (local.get $w) (local.get $ks) (local.get $n)))
 )

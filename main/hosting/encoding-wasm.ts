@@ -7,11 +7,17 @@
  */
 import b4a from 'b4a'
 import { KERNEL_WASM_BASE64 } from './encoding-kernel.js'
+import type { ChainVersion } from './encoding-js.js'
+
+type Kernel = (w: number, ks: number, n: number, rounds: number) => void
 
 interface KernelExports {
   memory: WebAssembly.Memory
-  encode: (w: number, ks: number, n: number, rounds: number) => void
-  decode: (w: number, ks: number, n: number, rounds: number) => void
+  encode: Kernel
+  decode: Kernel
+  encodeV1: Kernel
+  decodeV1: Kernel
+  encode2: (wa: number, ksa: number, wb: number, ksb: number, n: number, rounds: number) => void
 }
 
 /** Counters of the encoding backend, for status and tests. */
@@ -33,33 +39,61 @@ export class WasmKernel {
   }
 
   /** Same contract as encodeJs: writes the 4n encoded word bytes into `out`. */
-  encode (block: Uint8Array, ksBytes: Uint8Array, n: number, rounds: number, out: Uint8Array): void {
-    const ksOff = this.layout(n, ksBytes.byteLength)
+  encode (block: Uint8Array, ksBytes: Uint8Array, n: number, rounds: number, out: Uint8Array, version: ChainVersion = 2): void {
+    const [ksOff] = this.layout(n, [ksBytes.byteLength])
     const mem = new Uint8Array(this.x.memory.buffer)
     mem.set(block, 0)
     mem.fill(0, block.byteLength, 4 * n)
     mem.set(ksBytes, ksOff)
-    this.x.encode(0, ksOff, n, rounds)
+    if (version === 1) this.x.encodeV1(0, ksOff, n, rounds)
+    else this.x.encode(0, ksOff, n, rounds)
     out.set(mem.subarray(0, 4 * n))
   }
 
+  /**
+   * v2 encode of two blocks of the same word count n at once, their chains interleaved (one
+   * block's cost or a little more for both): the same outputs as two calls of encode.
+   */
+  encode2 (blocks: [Uint8Array, Uint8Array], ks: [Uint8Array, Uint8Array], n: number, rounds: number, outs: [Uint8Array, Uint8Array]): void {
+    const [ksA, wB, ksB] = this.layout(n, [ks[0].byteLength, 4 * n, ks[1].byteLength])
+    const mem = new Uint8Array(this.x.memory.buffer)
+    mem.set(blocks[0], 0)
+    mem.fill(0, blocks[0].byteLength, 4 * n)
+    mem.set(blocks[1], wB)
+    mem.fill(0, wB + blocks[1].byteLength, wB + 4 * n)
+    mem.set(ks[0], ksA)
+    mem.set(ks[1], ksB)
+    this.x.encode2(0, ksA, wB, ksB, n, rounds)
+    outs[0].set(mem.subarray(0, 4 * n))
+    outs[1].set(mem.subarray(wB, wB + 4 * n))
+  }
+
   /** Same contract as decodeJs: a fresh copy of the 4n decoded word bytes. */
-  decode (encodedWords: Uint8Array, ksBytes: Uint8Array, n: number, rounds: number): Uint8Array {
-    const ksOff = this.layout(n, ksBytes.byteLength)
+  decode (encodedWords: Uint8Array, ksBytes: Uint8Array, n: number, rounds: number, version: ChainVersion = 2): Uint8Array {
+    const [ksOff] = this.layout(n, [ksBytes.byteLength])
     const mem = new Uint8Array(this.x.memory.buffer)
     mem.set(encodedWords.subarray(0, 4 * n), 0)
     mem.set(ksBytes, ksOff)
-    this.x.decode(0, ksOff, n, rounds)
+    if (version === 1) this.x.decodeV1(0, ksOff, n, rounds)
+    else this.x.decode(0, ksOff, n, rounds)
     return mem.slice(0, 4 * n)
   }
 
-  /** Grows the memory for n words and the keystream; returns the keystream's offset. */
-  private layout (n: number, ksByteLength: number): number {
-    const ksOff = (4 * n + 15) & ~15
-    const need = ksOff + ksByteLength
+  /**
+   * Grows the memory for n words at 0 followed by regions of the given byte lengths, each
+   * 16-byte aligned; returns the regions' offsets.
+   */
+  private layout (n: number, regions: number[]): number[] {
+    const offsets: number[] = []
+    let end = 4 * n
+    for (const bytes of regions) {
+      const off = (end + 15) & ~15
+      offsets.push(off)
+      end = off + bytes
+    }
     const have = this.x.memory.buffer.byteLength
-    if (need > have) this.x.memory.grow(Math.ceil((need - have) / PAGE))
-    return ksOff
+    if (end > have) this.x.memory.grow(Math.ceil((end - have) / PAGE))
+    return offsets
   }
 }
 

@@ -16,7 +16,7 @@ import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
 import { DatdotError } from '../shared/errors.js'
-import { decodeChunk, verifyEncodedChunkSignature, MAX_ROUNDS } from './encoding.js'
+import { decodeChunk, verifyEncodedChunkSignature, MAX_ROUNDS, ENCODING_VERSION } from './encoding.js'
 import { fullRoots, parent, sibling } from './flat.js'
 import { verifySignedRoot, ROOT_FAILURE, type SignedRoot } from '../chain/roots.js'
 import {
@@ -141,6 +141,12 @@ export interface ChunkCheck {
   expectedIndex?: number
   /** The rounds the plan fixed; a chunk with other rounds is rejected. */
   rounds?: number
+  /**
+   * The encoding version (scheme) the plan fixes; a chunk of another version is rejected. Plan
+   * records do not carry it: it is the node's ENCODING_VERSION, the default whenever `rounds` is
+   * given (a plan check); without `rounds` any version that decodes is accepted.
+   */
+  version?: number
 }
 
 /**
@@ -156,6 +162,10 @@ export function verifyStoredChunk (chunk: StoredChunk, check: ChunkCheck): Buffe
   const binding = { coreKey: root.coreKey, index: chunk.index, hosterKey }
   if (!verifyEncodedChunkSignature(binding, chunk.encoded, chunk.encoderSignature, encoderKey)) {
     throw fail(PROOF_FAILURE.BAD_ENCODER_SIGNATURE, `the encoder did not sign this chunk for this hoster (block ${chunk.index})`)
+  }
+  const version = check.version ?? (check.rounds !== undefined ? ENCODING_VERSION : undefined)
+  if (version !== undefined && chunk.encoded[0] !== version) {
+    throw fail(PROOF_FAILURE.BAD_ENCODING, `chunk encoded with scheme version ${chunk.encoded[0]}, the plan says ${version}`)
   }
   if (check.rounds !== undefined && chunk.encoded[1] !== check.rounds) {
     throw fail(PROOF_FAILURE.BAD_ENCODING, `chunk encoded with ${chunk.encoded[1]} rounds, the plan says ${check.rounds}`)

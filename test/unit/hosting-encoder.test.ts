@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import hcrypto from 'hypercore-crypto'
 import type Hypercore from 'hypercore'
 import { MemoryTree } from '../helpers/merkle.js'
-import { encodeBlockForHoster } from '../../main/hosting/encoder.js'
+import { encodeBlockForHoster, encodeBlocksForHoster } from '../../main/hosting/encoder.js'
 import { verifyStoredChunk, PROOF_FAILURE, type ContractView } from '../../main/hosting/proof.js'
 import { verifyEncodedChunkSignature, decodeChunk, DEFAULT_ROUNDS } from '../../main/hosting/encoding.js'
 
@@ -27,6 +27,31 @@ function recordingCore (core = tree.fakeCore()): { core: Hypercore, gets: Array<
   }
   return { core: wrapped as unknown as Hypercore, gets }
 }
+
+describe('encodeBlocksForHoster', () => {
+  // blocks of one length, as Hyperdrive writes them, so pairs go through the interleaved kernel
+  const even = new MemoryTree(Array.from({ length: 6 }, () => randomBytes(4096)))
+  const evenContract: ContractView = { contractId: 4, root: even.signedRoot(6), start: 0, end: 6 }
+
+  it('gives exactly the chunks encodeBlockForHoster gives one at a time, each accepted for the plan', async () => {
+    const indexes = [0, 1, 2, 3, 4]
+    const batch = await encodeBlocksForHoster(even.fakeCore(), evenContract, indexes, hoster.publicKey, encoder, { rounds: 3 })
+    expect(batch.map((c) => c.index)).toEqual(indexes)
+    for (const chunk of batch) {
+      const one = await encodeBlockForHoster(even.fakeCore(), evenContract, chunk.index, hoster.publicKey, encoder, { rounds: 3 })
+      expect(chunk.encoded.equals(one.encoded)).toBe(true)
+      expect(chunk.encoderSignature.equals(one.encoderSignature)).toBe(true)
+      const block = verifyStoredChunk(chunk, { root: evenContract.root, hosterKey: hoster.publicKey, encoderKey: encoder.publicKey, expectedIndex: chunk.index, rounds: 3 })
+      expect(block.equals(even.blocks[chunk.index])).toBe(true)
+    }
+  })
+
+  it('refuses an index outside the contract before reading any block', async () => {
+    const a = recordingCore(even.fakeCore())
+    await expect(encodeBlocksForHoster(a.core, { ...evenContract, end: 4 }, [2, 5], hoster.publicKey, encoder)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    expect(a.gets).toEqual([])
+  })
+})
 
 describe('encodeBlockForHoster', () => {
   it('makes a chunk the hoster and the attestor accept, which decodes to the block, for every block of the contract', async () => {

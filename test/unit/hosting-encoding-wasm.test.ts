@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import wabtInit from 'wabt'
 import b4a from 'b4a'
-import { encodeChunk, decodeChunk, MAX_BLOCK_BYTES, MAX_ROUNDS, HEADER_BYTES, type ChunkBinding } from '../../main/hosting/encoding.js'
+import { encodeChunk, encodeChunks, decodeChunk, MAX_BLOCK_BYTES, MAX_ROUNDS, MAX_ROUNDS_V1, HEADER_BYTES, type ChunkBinding, type ChainVersion } from '../../main/hosting/encoding.js'
 import { encodeJs, decodeJs, field } from '../../main/hosting/encoding-js.js'
 import { wasmKernel, loadWasmKernel, encodingKernelStats } from '../../main/hosting/encoding-wasm.js'
 import { KERNEL_WASM_BASE64 } from '../../main/hosting/encoding-kernel.js'
@@ -29,17 +29,32 @@ function bytesOf (words: number[], byteLength: number): Uint8Array {
  * XOR keystream) and the chain keys come from `word`: many are >= P (passed through) or at the
  * field's edges, which random blocks almost never reach (5 in 2^32 per word).
  */
-const kernelCase = fc.record({
-  len: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 4095, 4096, 4097)),
-  rounds: fc.integer({ min: 1, max: MAX_ROUNDS }),
-  whitened: fc.array(word, { minLength: 1, maxLength: 64 }),
-  keys: fc.array(word, { minLength: 1, maxLength: 64 })
-}).map(({ len, rounds, whitened, keys }) => {
+const words = fc.array(word, { minLength: 1, maxLength: 64 })
+
+function kernelInput (len: number, rounds: number, whitened: number[], keys: number[]): { block: Uint8Array, ks: Uint8Array } {
   const n = Math.ceil(len / 4)
   const ksWords = Array.from({ length: (rounds + 1) * (n + 1) }, (_, i) => keys[(i * 7 + (i >>> 6)) % keys.length])
   const blockWords = Array.from({ length: n }, (_, i) => (whitened[(i * 5 + (i >>> 6)) % whitened.length] ^ ksWords[i]) >>> 0)
-  return { len, n, rounds, block: bytesOf(blockWords, len).slice(), ks: bytesOf(ksWords, 4 * ksWords.length) }
+  return { block: bytesOf(blockWords, len).slice(), ks: bytesOf(ksWords, 4 * ksWords.length) }
+}
+
+const lengthCase = fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 4095, 4096, 4097))
+
+const kernelCase = fc.record({
+  len: lengthCase,
+  version: fc.constantFrom<ChainVersion>(1, 2, 2),
+  rounds: fc.integer({ min: 1, max: MAX_ROUNDS }),
+  whitened: words,
+  keys: words
+}).map(({ len, version, rounds: r, whitened, keys }) => {
+  const rounds = version === 1 ? Math.min(r, MAX_ROUNDS_V1) : r
+  return { len, n: Math.ceil(len / 4), version, rounds, ...kernelInput(len, rounds, whitened, keys) }
 })
+
+/** Two blocks of the same length with their own keystreams, for the interleaved v2 kernel. */
+const pairCase = fc.record({
+  len: lengthCase, rounds: fc.integer({ min: 1, max: MAX_ROUNDS }), wa: words, ka: words, wb: words, kb: words
+}).map(({ len, rounds, wa, ka, wb, kb }) => ({ len, n: Math.ceil(len / 4), rounds, a: kernelInput(len, rounds, wa, ka), b: kernelInput(len, rounds, wb, kb) }))
 
 function binding (coreKey: Uint8Array, hosterKey: Uint8Array, index: number): ChunkBinding {
   return { coreKey, hosterKey, index }
@@ -60,27 +75,60 @@ describe('the WebAssembly encoding kernel', () => {
     expect(wasmKernel()).not.toBeNull()
   })
 
-  it('encodes and decodes exactly as the JavaScript reference, edge words and pass-through words included', () => {
+  it('encodes and decodes exactly as the JavaScript reference, v2 and v1, edge words and pass-through words included', () => {
     const wasm = wasmKernel()!
-    fc.assert(fc.property(kernelCase, ({ len, n, rounds, block, ks }) => {
+    fc.assert(fc.property(kernelCase, ({ len, n, version, rounds, block, ks }) => {
       const js = new Uint8Array(4 * n)
       const wa = new Uint8Array(4 * n)
-      encodeJs(block, ks, n, rounds, js)
-      wasm.encode(block, ks, n, rounds, wa)
+      encodeJs(block, ks, n, rounds, js, version)
+      wasm.encode(block, ks, n, rounds, wa, version)
       expect(b4a.from(wa).equals(b4a.from(js))).toBe(true)
-      const back = wasm.decode(wa, ks, n, rounds)
-      expect(b4a.from(back).equals(b4a.from(decodeJs(js, ks, n, rounds)))).toBe(true)
+      const back = wasm.decode(wa, ks, n, rounds, version)
+      expect(b4a.from(back).equals(b4a.from(decodeJs(js, ks, n, rounds, version)))).toBe(true)
       expect(b4a.from(back.subarray(0, len)).equals(b4a.from(block))).toBe(true)
     }), { numRuns: 300 })
   })
 
+  it('encodes two blocks interleaved exactly as two JavaScript v2 encodes, and each decodes on its own', () => {
+    const wasm = wasmKernel()!
+    fc.assert(fc.property(pairCase, ({ len, n, rounds, a, b }) => {
+      const outs: [Uint8Array, Uint8Array] = [new Uint8Array(4 * n), new Uint8Array(4 * n)]
+      wasm.encode2([a.block, b.block], [a.ks, b.ks], n, rounds, outs)
+      for (const [i, inp] of [a, b].entries()) {
+        const js = new Uint8Array(4 * n)
+        encodeJs(inp.block, inp.ks, n, rounds, js, 2)
+        expect(b4a.from(outs[i]).equals(b4a.from(js))).toBe(true)
+        expect(b4a.from(wasm.decode(outs[i], inp.ks, n, rounds).subarray(0, len)).equals(b4a.from(inp.block))).toBe(true)
+      }
+    }), { numRuns: 200 })
+  })
+
   it('decodes arbitrary (untrusted) words exactly as the JavaScript reference', () => {
     const wasm = wasmKernel()!
-    fc.assert(fc.property(kernelCase, ({ n, rounds, block, ks }) => {
+    fc.assert(fc.property(kernelCase, ({ n, version, rounds, block, ks }) => {
       const words = new Uint8Array(4 * n)
       words.set(block)
-      expect(b4a.from(wasm.decode(words, ks, n, rounds)).equals(b4a.from(decodeJs(words, ks, n, rounds)))).toBe(true)
+      expect(b4a.from(wasm.decode(words, ks, n, rounds, version)).equals(b4a.from(decodeJs(words, ks, n, rounds, version)))).toBe(true)
     }), { numRuns: 200 })
+  })
+
+  it('encodes a list of blocks (pairs interleaved where lengths match) exactly as encodeChunk one by one', () => {
+    const lengths = fc.array(fc.oneof(fc.constantFrom(0, 1, 5, 64, 4096), fc.integer({ min: 0, max: 600 })), { minLength: 0, maxLength: 7 })
+    fc.assert(fc.property(lengths, fc.integer({ min: 1, max: MAX_ROUNDS }), fc.nat({ max: 1e9 }), (lens, rounds, index) => {
+      const coreKey = randomBytes(32)
+      const hosterKey = randomBytes(32)
+      // runs of equal lengths, so several pairs go through the interleaved kernel
+      const blocks = lens.flatMap((len) => [randomBytes(len), randomBytes(len)]).slice(0, 9)
+      const bindings = blocks.map((_, i) => binding(coreKey, hosterKey, index + i))
+      const batch = encodeChunks(blocks, bindings, { rounds })
+      const batchJs = encodeChunks(blocks, bindings, { rounds, kernel: 'js' })
+      blocks.forEach((blk, i) => {
+        const one = encodeChunk(blk, bindings[i], { rounds, kernel: 'js' })
+        expect(batch[i].equals(one)).toBe(true)
+        expect(batchJs[i].equals(one)).toBe(true)
+        expect(decodeChunk(batch[i], bindings[i]).equals(blk)).toBe(true)
+      })
+    }), { numRuns: 25 })
   })
 
   it('gives byte-identical chunks through encodeChunk for random blocks, keys, indexes and rounds', () => {

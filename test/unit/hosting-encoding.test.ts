@@ -2,8 +2,8 @@ import { describe, it, expect } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import hcrypto from 'hypercore-crypto'
 import {
-  encodeChunk, decodeChunk, encodedChunkHash, signEncodedChunk, verifyEncodedChunkSignature,
-  encodedByteLength, field, HEADER_BYTES, MAX_BLOCK_BYTES, type ChunkBinding
+  encodeChunk, decodeChunk, encodedChunkHash, signEncodedChunk, verifyEncodedChunkSignature, parseHeader,
+  encodedByteLength, field, HEADER_BYTES, MAX_BLOCK_BYTES, MAX_ROUNDS, MAX_ROUNDS_V1, DEFAULT_ROUNDS, ENCODING_VERSION, type ChunkBinding
 } from '../../main/hosting/encoding.js'
 import { DatdotError } from '../../main/shared/errors.js'
 
@@ -106,6 +106,70 @@ describe('encodeChunk and decodeChunk', () => {
     expect(codeOf(() => decodeChunk(tooManyRounds, binding()))).toBe('CORRUPT')
     expect(codeOf(() => encodeChunk(Buffer.alloc(MAX_BLOCK_BYTES + 1), binding()))).toBe('TOO_LARGE')
     expect(codeOf(() => encodeChunk(Buffer.alloc(4), binding({ hosterKey: Buffer.alloc(31) })))).toBe('INVALID_ARGUMENT')
+  })
+})
+
+describe('cube-cbc-v2 and the v1 chunks made before it', () => {
+  // made by the v1 code (commit 6b3225c, encodeChunk with rounds 2) and an encoder key from seed 3
+  const goldenBlock = Buffer.from(Array.from({ length: 37 }, (_, i) => (i * 73 + 11) & 0xff))
+  const goldenV1 = Buffer.from('0102250000002dd45eca9534d02b868b62b84e5f0e2a58ffcf30c2cd7a7bafba2b854aa8c6ab9e6fa80aa7af0bde', 'hex')
+  const goldenSig = Buffer.from('4c3cbc85f929c6779c8809bf15caf1254cee30a87e198c3f4187be72966796061b4501f1efa1e2b13c5952b4ae3ce8bffb63ebac55149c489e5d327ed1081c04', 'hex')
+  const goldenEncoder = hcrypto.keyPair(Buffer.alloc(32, 3))
+
+  it('still decodes and verifies a v1 chunk made by the v1 code, in WebAssembly and JavaScript', () => {
+    expect(decodeChunk(goldenV1, binding()).equals(goldenBlock)).toBe(true)
+    expect(decodeChunk(goldenV1, binding(), { kernel: 'js' }).equals(goldenBlock)).toBe(true)
+    expect(verifyEncodedChunkSignature(binding(), goldenV1, goldenSig, goldenEncoder.publicKey)).toBe(true)
+    expect(encodeChunk(goldenBlock, binding(), { rounds: 2, version: 1 }).equals(goldenV1)).toBe(true)
+    expect(encodeChunk(goldenBlock, binding(), { rounds: 2, version: 1, kernel: 'js' }).equals(goldenV1)).toBe(true)
+  })
+
+  it('encodes new chunks as version 2 at 16 rounds by default, with their own keystream and signing domain', () => {
+    expect(ENCODING_VERSION).toBe(2)
+    expect(DEFAULT_ROUNDS).toBe(16)
+    const v2 = encodeChunk(goldenBlock, binding(), { rounds: 2 })
+    expect(v2[0]).toBe(2)
+    expect(encodeChunk(goldenBlock, binding())[1]).toBe(16)
+    expect(v2.subarray(2).equals(goldenV1.subarray(2))).toBe(false)
+    expect(decodeChunk(v2, binding()).equals(goldenBlock)).toBe(true)
+    // a v1 signature does not carry over to the same bytes labelled v2
+    const relabelled = Buffer.from(goldenV1); relabelled[0] = 2
+    expect(verifyEncodedChunkSignature(binding(), relabelled, goldenSig, goldenEncoder.publicKey)).toBe(false)
+  })
+
+  it('makes the first output word depend on the last input word from 2 rounds on, which v1 never does', () => {
+    const block = randomBytes(4096)
+    const changed = Buffer.from(block)
+    changed[4095] ^= 0x80
+    for (const rounds of [2, 3, 16]) {
+      const a = encodeChunk(block, binding(), { rounds })
+      const b = encodeChunk(changed, binding(), { rounds })
+      expect(a.readUInt32LE(HEADER_BYTES)).not.toBe(b.readUInt32LE(HEADER_BYTES))
+      const a1 = encodeChunk(block, binding(), { rounds, version: 1 })
+      const b1 = encodeChunk(changed, binding(), { rounds, version: 1 })
+      expect(a1.readUInt32LE(HEADER_BYTES)).toBe(b1.readUInt32LE(HEADER_BYTES))
+    }
+    // one round runs forward only, in both versions: word 0 is done before the last word is read
+    const one = [block, changed].map((blk) => encodeChunk(blk, binding(), { rounds: 1 }).readUInt32LE(HEADER_BYTES))
+    expect(one[0]).toBe(one[1])
+  })
+
+  it('reads each version’s header with its own limits: v1 up to 16 rounds, v2 up to 32, no other version', () => {
+    const v1 = encodeChunk(goldenBlock, binding(), { rounds: MAX_ROUNDS_V1, version: 1 })
+    expect(parseHeader(v1)).toEqual({ version: 1, rounds: 16, byteLength: 37, n: 10 })
+    const v1Over = Buffer.from(v1); v1Over[1] = MAX_ROUNDS_V1 + 1
+    expect(() => parseHeader(v1Over)).toThrow(expect.objectContaining({ code: 'CORRUPT' }))
+    const v2 = encodeChunk(goldenBlock, binding(), { rounds: MAX_ROUNDS })
+    expect(parseHeader(v2).rounds).toBe(32)
+    expect(decodeChunk(v2, binding()).equals(goldenBlock)).toBe(true)
+    const v2Over = Buffer.from(v2); v2Over[1] = MAX_ROUNDS + 1
+    expect(() => parseHeader(v2Over)).toThrow(expect.objectContaining({ code: 'CORRUPT' }))
+    for (const version of [0, 3, 255]) {
+      const other = Buffer.from(v2); other[0] = version
+      expect(() => decodeChunk(other, binding())).toThrow(expect.objectContaining({ code: 'CORRUPT' }))
+    }
+    expect(() => encodeChunk(goldenBlock, binding(), { rounds: MAX_ROUNDS_V1 + 1, version: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => encodeChunk(goldenBlock, binding(), { rounds: MAX_ROUNDS + 1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
   })
 })
 

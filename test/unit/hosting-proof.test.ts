@@ -170,12 +170,24 @@ describe('stored chunks', () => {
     const binding = { coreKey: tree.coreKey, index: 5, hosterKey: hoster.publicKey }
     const base = encodeChunk(tree.blocks[5], binding, { rounds: 1 })
     const signed = (encoded: Buffer): StoredChunk => ({ index: 5, encoded, encoderSignature: signEncodedChunk(binding, encoded, encoder.secretKey), merkle: tree.proof(5) })
-    const version = Buffer.from(base); version[0] = 2
+    const version = Buffer.from(base); version[0] = 3
     const rounds = Buffer.from(base); rounds[1] = MAX_ROUNDS + 1
     const length = Buffer.from(base); length.writeUInt32LE(base.readUInt32LE(2) + 9, 2)
     for (const bad of [version, rounds, length, base.subarray(0, 3), Buffer.alloc(0)]) {
       expect(reasonOf(() => verifyStoredChunk(signed(bad), check))).toBe(PROOF_FAILURE.BAD_ENCODING)
     }
+  })
+
+  it('refuse a v1 chunk for a plan (the node expects cube-cbc-v2) as BAD_ENCODING, which verifies where no plan fixes the scheme', () => {
+    const binding = { coreKey: tree.coreKey, index: 6, hosterKey: hoster.publicKey }
+    const v1 = encodeChunk(tree.blocks[6], binding, { rounds: 2, version: 1 })
+    const chunk: StoredChunk = { index: 6, encoded: v1, encoderSignature: signEncodedChunk(binding, v1, encoder.secretKey), merkle: tree.proof(6) }
+    expect(verifyStoredChunk(chunk, check).equals(tree.blocks[6])).toBe(true)
+    expect(reasonOf(() => verifyStoredChunk(chunk, { ...check, rounds: 2 }))).toBe(PROOF_FAILURE.BAD_ENCODING)
+    expect(verifyStoredChunk(chunk, { ...check, rounds: 2, version: 1 }).equals(tree.blocks[6])).toBe(true)
+    const v2 = chunkFor(6, { rounds: 2 })
+    expect(verifyStoredChunk(v2, { ...check, rounds: 2 }).equals(tree.blocks[6])).toBe(true)
+    expect(reasonOf(() => verifyStoredChunk(v2, { ...check, rounds: 2, version: 1 }))).toBe(PROOF_FAILURE.BAD_ENCODING)
   })
 
   it('refuse a chunk under a root whose author signature is forged, even when every hash is right', () => {
