@@ -53,6 +53,8 @@ function positiveInt (name: string, fallback: number): number {
 }
 
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6
+/** CPU time (user + system, every thread of this process) since `since`, in ms. */
+const cpuMsSince = (since: NodeJS.CpuUsage): number => { const d = process.cpuUsage(since); return (d.user + d.system) / 1000 }
 const mibps = (bytes: number, ms: number): number => (bytes / MiB) / (ms / 1000)
 const f1 = (n: number): string => Number.isFinite(n) ? n.toFixed(1) : 'n/a'
 const f2 = (n: number): string => Number.isFinite(n) ? n.toFixed(2) : 'n/a'
@@ -287,7 +289,7 @@ async function benchRaw (work: string, src: string, bytes: number): Promise<RawR
   }
 }
 
-interface TransportResult { ms: number, firstMiBMs: number, bytes: number }
+interface TransportResult { ms: number, firstMiBMs: number, bytes: number, cpuMs: number }
 
 /**
  * The wire alone: two Hyperswarm instances on a loopback testnet; one joins a topic as server and,
@@ -301,6 +303,7 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
   const client = new Hyperswarm({ dht: testnet.createNode() })
   const chunk = randomBytes(64 * 1024)
   let start = 0
+  let cpu0 = process.cpuUsage()
   let firstMiBMs = NaN
   try {
     const received = new Promise<number>((resolve, reject) => {
@@ -317,6 +320,7 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
     server.on('connection', (conn) => {
       conn.on('error', () => {})
       start = nowMs()
+      cpu0 = process.cpuUsage()
       const push = async (): Promise<void> => {
         for (let sent = 0; sent < bytes; sent += chunk.length) {
           if (!conn.write(sent + chunk.length <= bytes ? chunk : chunk.subarray(0, bytes - sent))) {
@@ -330,7 +334,7 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
     await server.join(topic, { server: true, client: false }).flushed()
     client.join(topic, { server: false, client: true })
     const ms = await within(600_000, 'transport: all bytes', received)
-    return { ms, firstMiBMs, bytes }
+    return { ms, firstMiBMs, bytes, cpuMs: cpuMsSince(cpu0) }
   } finally {
     await client.destroy().catch(() => {})
     await server.destroy().catch(() => {})
@@ -341,6 +345,8 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
 interface FollowResult {
   ms: number
   transferMs: number
+  /** CPU time of the process (both engines) from follow() until synced. */
+  cpuMs: number
   /** follow() itself, until it returned. */
   returnedMs: number
   firstPeerMs: number
@@ -403,6 +409,7 @@ async function benchFollow (work: string, src: string, sha: string): Promise<Fol
     })
 
     say('[follow] bob follows alice\'s link ...')
+    const cpu0 = process.cpuUsage()
     t0 = nowMs()
     await bob.follows.follow(link)
     const returnedMs = nowMs() - t0
@@ -422,13 +429,14 @@ async function benchFollow (work: string, src: string, sha: string): Promise<Fol
       return s.state === 'synced' && s.version === version && s.blocksHave >= expectedBlocks
     }))
     const ms = nowMs() - t0
+    const cpuMs = cpuMsSince(cpu0)
     offData()
     const [firstPeerMs, firstUpdateMs, firstByteMs] = await within(60_000, 'follow: first byte', Promise.all([firstPeer, firstUpdate, firstByteP]))
     const bytesDownloaded = followed.info().bytesDownloaded
     const blobBytes = followed.drive.blobs?.core.byteLength ?? 0
     say('[follow] synced; checking the followed copy is byte-identical (not timed) ...')
     const identical = (await sha256OfDrive(followed.drive, '/big.bin')) === sha
-    return { ms, transferMs: ms - firstDataMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
+    return { ms, transferMs: ms - firstDataMs, cpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
   } finally {
     for (const e of engines.reverse()) await e.close().catch(() => {})
     await testnet?.destroy().catch(() => {})
@@ -493,9 +501,11 @@ async function main (): Promise<void> {
       [`raw Hyperdrive download ${replicateMib} MiB, in-process pipe (MiB/s)`, f1(rawRate)],
       [`raw transport ${replicateMib} MiB, loopback Hyperswarm connection (MiB/s)`, f1(transportRate)],
       ['raw transport, connection -> first MiB received (ms)', f1(transport.firstMiBMs)],
+      ['raw transport, process CPU per MiB (ms)', f1(transport.cpuMs / replicateMib)],
       [`follow until synced ${replicateMib} MiB, loopback swarm (MiB/s)`, f1(followRate)],
       ['follow, first downloaded byte until synced (MiB/s)', f1(transferRate)],
       ['follow until synced (s)', f2(follow.ms / 1000)],
+      ['follow until synced, process CPU per MiB (ms)', f1(follow.cpuMs / replicateMib)],
       ['follow blobs core held by B at synced (MiB)', f1(follow.blobBytes / MiB)],
       ['follow.status bytesDownloaded at synced (MiB)', f1(follow.bytesDownloaded / MiB)],
       ['follow -> first follow.status with peers > 0 (ms)', f1(follow.firstPeerMs)],
@@ -510,6 +520,7 @@ async function main (): Promise<void> {
       ['vault import / node write + fsync', f2(importRate / nodeRate)],
       ['follow (end to end) / raw transport (loopback Hyperswarm)', f2(followRate / transportRate)],
       ['follow (transfer only) / raw transport (loopback Hyperswarm)', f2(transferRate / transportRate)],
+      ['raw transport CPU per MiB / follow CPU per MiB (the ratio if both were CPU-bound)', f2(transport.cpuMs / follow.cpuMs)],
       ['follow (end to end) / raw in-process download', f2(followRate / rawRate)],
       ['follow (transfer only) / raw in-process download', f2(transferRate / rawRate)],
       ['follow first byte / raw first byte (time)', f1(follow.firstByteMs / raw.firstByteMs)],
