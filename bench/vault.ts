@@ -352,6 +352,8 @@ interface FollowResult {
   firstPeerMs: number
   firstUpdateMs: number
   firstByteMs: number
+  /** Of firstByteMs: from the engine knowing A's version (the file's entry) to the first byte. */
+  firstByteAfterVersionMs: number
   bytesDownloaded: number
   blobBytes: number
   expectedBlocks: number
@@ -419,8 +421,9 @@ async function benchFollow (work: string, src: string, sha: string): Promise<Fol
     const firstByteP = (async () => {
       const t1 = nowMs()
       if (followed.drive.version < version) await versionKnown
+      const known = nowMs()
       await firstByte(await driveFor(bob, id), '/big.bin')
-      return nowMs() - t1
+      return { total: nowMs() - t1, afterVersion: nowMs() - known }
     })()
     firstByteP.catch(() => {}) // awaited below; this only keeps an early failure from being unhandled
     await within(600_000, 'follow: synced', until(bob, () => {
@@ -431,12 +434,12 @@ async function benchFollow (work: string, src: string, sha: string): Promise<Fol
     const ms = nowMs() - t0
     const cpuMs = cpuMsSince(cpu0)
     offData()
-    const [firstPeerMs, firstUpdateMs, firstByteMs] = await within(60_000, 'follow: first byte', Promise.all([firstPeer, firstUpdate, firstByteP]))
+    const [firstPeerMs, firstUpdateMs, first] = await within(60_000, 'follow: first byte', Promise.all([firstPeer, firstUpdate, firstByteP]))
     const bytesDownloaded = followed.info().bytesDownloaded
     const blobBytes = followed.drive.blobs?.core.byteLength ?? 0
     say('[follow] synced; checking the followed copy is byte-identical (not timed) ...')
     const identical = (await sha256OfDrive(followed.drive, '/big.bin')) === sha
-    return { ms, transferMs: ms - firstDataMs, cpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
+    return { ms, transferMs: ms - firstDataMs, cpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs: first.total, firstByteAfterVersionMs: first.afterVersion, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
   } finally {
     for (const e of engines.reverse()) await e.close().catch(() => {})
     await testnet?.destroy().catch(() => {})
@@ -512,6 +515,7 @@ async function main (): Promise<void> {
       ['follow() call until it returned (ms)', f1(follow.returnedMs)],
       ['follow -> first follow.updated (ms)', f1(follow.firstUpdateMs)],
       ['follow() returned -> first byte of /big.bin read by the engine (ms)', f1(follow.firstByteMs)],
+      ['  of which: A\'s version known -> first byte (ms)', f1(follow.firstByteAfterVersionMs)],
       ['raw pipe -> first byte readable (ms)', f1(raw.firstByteMs)]
     ]
     const ratios: Array<[string, string]> = [
