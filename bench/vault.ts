@@ -6,9 +6,11 @@
  *      number of bytes to the same disk with conv=fdatasync (also shown: Node writing the
  *      random source file and fsync-ing it, timed the same way);
  *   2. follow/replicate throughput between two engines over loopback Hyperswarm (a
- *      @hyperswarm/testnet on 127.0.0.1) vs a raw Hyperdrive download between two plain
- *      Corestores piped in-process (same file, same size);
- *   3. time to first block after following: first peer, first update, first byte readable;
+ *      @hyperswarm/testnet on 127.0.0.1) vs the raw transport (two plain Hyperswarms on such a
+ *      testnet pushing the same number of bytes through one encrypted connection) and vs a raw
+ *      Hyperdrive download between two plain Corestores piped in-process (same file, same size);
+ *   3. time to first block after following: first peer, first update, and the first byte of the
+ *      file read through the engine's own read path, timed from follow() returning;
  *   4. peak RSS during the big import, against the file size (the import must stream).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/vault.js [--size-mib 1024] [--replicate-mib 256] [--dd-runs 2] [--dir DIR]
@@ -27,7 +29,10 @@ import type { Duplex } from 'node:stream'
 import Corestore from 'corestore'
 import Hyperdrive from 'hyperdrive'
 import createTestnet, { type Testnet } from '@hyperswarm/testnet'
+import Hyperswarm from 'hyperswarm'
 import { Engine, type EngineOptions } from '../main/engine/engine.js'
+import { statPath } from '../main/engine/drive-ops.js'
+import { driveFor } from '../main/api/handlers-drives.js'
 import type { EventData, EventName } from '../main/shared/contract.js'
 
 const MiB = 1024 * 1024
@@ -48,6 +53,8 @@ function positiveInt (name: string, fallback: number): number {
 }
 
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6
+/** CPU time (user + system, every thread of this process) since `since`, in ms. */
+const cpuMsSince = (since: NodeJS.CpuUsage): number => { const d = process.cpuUsage(since); return (d.user + d.system) / 1000 }
 const mibps = (bytes: number, ms: number): number => (bytes / MiB) / (ms / 1000)
 const f1 = (n: number): string => Number.isFinite(n) ? n.toFixed(1) : 'n/a'
 const f2 = (n: number): string => Number.isFinite(n) ? n.toFixed(2) : 'n/a'
@@ -160,9 +167,19 @@ async function sha256OfDrive (drive: Hyperdrive, path: string): Promise<string> 
   return h.digest('hex')
 }
 
+/**
+ * Reads `path` the way the engine serves a file (main/server/download-route.ts: the entry by
+ * statPath, then one read stream over the whole file, no range) and returns at its first chunk.
+ */
 async function firstByte (drive: Hyperdrive, path: string): Promise<void> {
-  for await (const chunk of drive.createReadStream(path, { start: 0, length: 1 })) {
-    if ((chunk as Buffer).length > 0) return
+  const entry = await statPath(drive, path)
+  const stream = drive.createReadStream(entry.path)
+  try {
+    for await (const chunk of stream) {
+      if ((chunk as Buffer).length > 0) return
+    }
+  } finally {
+    stream.destroy()
   }
   throw new Error(`${path}: empty`)
 }
@@ -272,12 +289,71 @@ async function benchRaw (work: string, src: string, bytes: number): Promise<RawR
   }
 }
 
+interface TransportResult { ms: number, firstMiBMs: number, bytes: number, cpuMs: number }
+
+/**
+ * The wire alone: two Hyperswarm instances on a loopback testnet; one joins a topic as server and,
+ * once connected, pushes `bytes` through the encrypted connection (secret-stream over UDX) in
+ * 64 KiB writes, minding backpressure; the other reads until it has them all. Timed from the
+ * connection to the last byte read; the first MiB's arrival is noted too.
+ */
+async function benchTransport (bytes: number): Promise<TransportResult> {
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  const server = new Hyperswarm({ dht: testnet.createNode() })
+  const client = new Hyperswarm({ dht: testnet.createNode() })
+  const chunk = randomBytes(64 * 1024)
+  let start = 0
+  let cpu0 = process.cpuUsage()
+  let firstMiBMs = NaN
+  try {
+    const received = new Promise<number>((resolve, reject) => {
+      client.on('connection', (conn) => {
+        let got = 0
+        conn.on('error', reject)
+        conn.on('data', (d: Buffer) => {
+          got += d.length
+          if (Number.isNaN(firstMiBMs) && got >= MiB) firstMiBMs = nowMs() - start
+          if (got >= bytes) resolve(nowMs() - start)
+        })
+      })
+    })
+    server.on('connection', (conn) => {
+      conn.on('error', () => {})
+      start = nowMs()
+      cpu0 = process.cpuUsage()
+      const push = async (): Promise<void> => {
+        for (let sent = 0; sent < bytes; sent += chunk.length) {
+          if (!conn.write(sent + chunk.length <= bytes ? chunk : chunk.subarray(0, bytes - sent))) {
+            await new Promise<void>((resolve) => conn.once('drain', () => resolve()))
+          }
+        }
+      }
+      push().catch(() => {})
+    })
+    const topic = randomBytes(32)
+    await server.join(topic, { server: true, client: false }).flushed()
+    client.join(topic, { server: false, client: true })
+    const ms = await within(600_000, 'transport: all bytes', received)
+    return { ms, firstMiBMs, bytes, cpuMs: cpuMsSince(cpu0) }
+  } finally {
+    await client.destroy().catch(() => {})
+    await server.destroy().catch(() => {})
+    await testnet.destroy().catch(() => {})
+  }
+}
+
 interface FollowResult {
   ms: number
   transferMs: number
+  /** CPU time of the process (both engines) from follow() until synced. */
+  cpuMs: number
+  /** follow() itself, until it returned. */
+  returnedMs: number
   firstPeerMs: number
   firstUpdateMs: number
   firstByteMs: number
+  /** Of firstByteMs: from the engine knowing A's version (the file's entry) to the first byte. */
+  firstByteAfterVersionMs: number
   bytesDownloaded: number
   blobBytes: number
   expectedBlocks: number
@@ -324,28 +400,46 @@ async function benchFollow (work: string, src: string, sha: string): Promise<Fol
     })
     const firstPeer = nextEvent(bob, 'follow.status', (d) => d.key === id && d.peers > 0).then(() => nowMs() - t0)
     const firstUpdate = nextEvent(bob, 'follow.updated', (d) => d.key === id).then(() => nowMs() - t0)
-    const firstByteP = firstUpdate.then(async () => {
-      await firstByte(bob.follows.get(id).drive, '/big.bin')
-      return nowMs() - t0
+    // The engine knows A's version (the first event that says so): from then on a read finds the file.
+    const versionKnown = new Promise<void>((resolve) => {
+      const off = bob.onEvent((name, data) => {
+        if ((name !== 'follow.status' && name !== 'follow.updated') || (data as { key: string }).key !== id) return
+        if ((data as { version: number }).version < version) return
+        off()
+        resolve()
+      })
     })
 
     say('[follow] bob follows alice\'s link ...')
+    const cpu0 = process.cpuUsage()
     t0 = nowMs()
     await bob.follows.follow(link)
+    const returnedMs = nowMs() - t0
     const followed = bob.follows.get(id)
+    // First byte: from follow() returning, through the engine's read path (the API's driveFor,
+    // statPath, one read stream over the file), to its first chunk.
+    const firstByteP = (async () => {
+      const t1 = nowMs()
+      if (followed.drive.version < version) await versionKnown
+      const known = nowMs()
+      await firstByte(await driveFor(bob, id), '/big.bin')
+      return { total: nowMs() - t1, afterVersion: nowMs() - known }
+    })()
+    firstByteP.catch(() => {}) // awaited below; this only keeps an early failure from being unhandled
     await within(600_000, 'follow: synced', until(bob, () => {
       const s = followed.info()
       // blocksHave too: the engine can report 'synced' before it knows the blobs length.
       return s.state === 'synced' && s.version === version && s.blocksHave >= expectedBlocks
     }))
     const ms = nowMs() - t0
+    const cpuMs = cpuMsSince(cpu0)
     offData()
-    const [firstPeerMs, firstUpdateMs, firstByteMs] = await within(60_000, 'follow: first byte', Promise.all([firstPeer, firstUpdate, firstByteP]))
+    const [firstPeerMs, firstUpdateMs, first] = await within(60_000, 'follow: first byte', Promise.all([firstPeer, firstUpdate, firstByteP]))
     const bytesDownloaded = followed.info().bytesDownloaded
     const blobBytes = followed.drive.blobs?.core.byteLength ?? 0
     say('[follow] synced; checking the followed copy is byte-identical (not timed) ...')
     const identical = (await sha256OfDrive(followed.drive, '/big.bin')) === sha
-    return { ms, transferMs: ms - firstDataMs, firstPeerMs, firstUpdateMs, firstByteMs, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
+    return { ms, transferMs: ms - firstDataMs, cpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs: first.total, firstByteAfterVersionMs: first.afterVersion, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
   } finally {
     for (const e of engines.reverse()) await e.close().catch(() => {})
     await testnet?.destroy().catch(() => {})
@@ -380,6 +474,8 @@ async function main (): Promise<void> {
     const replicateBytes = replicateMib * MiB
     say(`[raw] two plain Corestores piped in-process, Hyperdrive download of ${replicateMib} MiB ...`)
     const raw = await benchRaw(work, src, replicateBytes)
+    say(`[transport] two Hyperswarms on a loopback testnet, ${replicateMib} MiB through one encrypted connection in 64 KiB writes ...`)
+    const transport = await benchTransport(replicateBytes)
     const follow = await benchFollow(work, src, sha256!)
     await rm(src, { force: true })
 
@@ -393,6 +489,7 @@ async function main (): Promise<void> {
     const rawRate = mibps(replicateBytes, raw.ms)
     const followRate = mibps(replicateBytes, follow.ms)
     const transferRate = mibps(replicateBytes, follow.transferMs)
+    const transportRate = mibps(replicateBytes, transport.ms)
 
     const rows: Array<[string, string]> = [
       [`dd write ${sizeMib} MiB, conv=fdatasync, best run (MiB/s)`, f1(ddRate)],
@@ -405,20 +502,29 @@ async function main (): Promise<void> {
       ['peak RSS during import, sampled 20 ms (MiB)', f1(imp.rssPeak / MiB)],
       ['process maxRSS after import (MiB)', f1(imp.maxRss / MiB)],
       [`raw Hyperdrive download ${replicateMib} MiB, in-process pipe (MiB/s)`, f1(rawRate)],
+      [`raw transport ${replicateMib} MiB, loopback Hyperswarm connection (MiB/s)`, f1(transportRate)],
+      ['raw transport, connection -> first MiB received (ms)', f1(transport.firstMiBMs)],
+      ['raw transport, process CPU per MiB (ms)', f1(transport.cpuMs / replicateMib)],
       [`follow until synced ${replicateMib} MiB, loopback swarm (MiB/s)`, f1(followRate)],
       ['follow, first downloaded byte until synced (MiB/s)', f1(transferRate)],
       ['follow until synced (s)', f2(follow.ms / 1000)],
+      ['follow until synced, process CPU per MiB (ms)', f1(follow.cpuMs / replicateMib)],
       ['follow blobs core held by B at synced (MiB)', f1(follow.blobBytes / MiB)],
       ['follow.status bytesDownloaded at synced (MiB)', f1(follow.bytesDownloaded / MiB)],
       ['follow -> first follow.status with peers > 0 (ms)', f1(follow.firstPeerMs)],
+      ['follow() call until it returned (ms)', f1(follow.returnedMs)],
       ['follow -> first follow.updated (ms)', f1(follow.firstUpdateMs)],
-      ['follow -> first byte of /big.bin readable (ms)', f1(follow.firstByteMs)],
+      ['follow() returned -> first byte of /big.bin read by the engine (ms)', f1(follow.firstByteMs)],
+      ['  of which: A\'s version known -> first byte (ms)', f1(follow.firstByteAfterVersionMs)],
       ['raw pipe -> first byte readable (ms)', f1(raw.firstByteMs)]
     ]
     const ratios: Array<[string, string]> = [
       [`vault import / ${imp.ddMs === null ? 'node write + fsync' : 'dd fdatasync (best run)'}`, f2(importRate / diskRate)],
       ['vault import / dd fdatasync (first run)', f2(importRate / ddFirstRate)],
       ['vault import / node write + fsync', f2(importRate / nodeRate)],
+      ['follow (end to end) / raw transport (loopback Hyperswarm)', f2(followRate / transportRate)],
+      ['follow (transfer only) / raw transport (loopback Hyperswarm)', f2(transferRate / transportRate)],
+      ['raw transport CPU per MiB / follow CPU per MiB (the ratio if both were CPU-bound)', f2(transport.cpuMs / follow.cpuMs)],
       ['follow (end to end) / raw in-process download', f2(followRate / rawRate)],
       ['follow (transfer only) / raw in-process download', f2(transferRate / rawRate)],
       ['follow first byte / raw first byte (time)', f1(follow.firstByteMs / raw.firstByteMs)],

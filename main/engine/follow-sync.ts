@@ -151,9 +151,16 @@ export class FollowSync {
     this.apply()
   }
 
+  /**
+   * Downloads are linear: from the start of the range on, not (hypercore's default) from random
+   * places in it. The author writes a file's blocks in order, so files arrive whole one after the
+   * other, and a read of a file that is still on its way does not queue its first block behind a
+   * full window of random blocks from elsewhere (hypercore serves a read first, but only once a
+   * request slot is free; with 1 MiB blocks that window is 16 MiB on the wire).
+   */
   private apply (): void {
     if (this.blobs === null || this.closed) return
-    if (this.settings.mode === 'all') this.all ??= this.blobs.download({ start: 0, end: -1 })
+    if (this.settings.mode === 'all') this.all ??= this.blobs.download({ start: 0, end: -1, linear: true })
     else if (this.all !== null) { this.all.destroy(); this.all = null }
     this.fetchKept()
   }
@@ -180,7 +187,7 @@ export class FollowSync {
       const blob = e.value?.blob
       if (this.closed || !blob || !(blob.blockLength > 0)) continue
       if (blocksHeld(blobs, blob.blockOffset, blob.blockLength) === blob.blockLength) continue
-      const d = blobs.download({ start: blob.blockOffset, end: blob.blockOffset + blob.blockLength })
+      const d = blobs.download({ start: blob.blockOffset, end: blob.blockOffset + blob.blockLength, linear: true })
       this.ranges.add(d)
       d.done().catch(() => {}).finally(() => { this.ranges.delete(d); this.hooks.onChange() })
     }
