@@ -2,7 +2,8 @@
  * The vault and follow path of the real engine (main/engine/engine.ts), each figure next to a
  * baseline measured in the same run on the same machine and disk:
  *
- *   1. import throughput of one big file (engine.vault.importPaths) vs `dd` writing the same
+ *   1. import throughput of one big file (engine.vault.importPaths: the home space, then again the
+ *      encrypted Private space) vs `dd` writing the same
  *      number of bytes to the same disk with conv=fdatasync (also shown: Node writing the
  *      random source file and fsync-ing it, timed the same way);
  *   2. follow/replicate throughput between two engines over loopback Hyperswarm (a
@@ -196,6 +197,12 @@ interface ImportResult {
   rssBefore: number
   rssPeak: number
   maxRss: number
+  /** The same file imported again, into the Private space (encrypted blocks: the UI's default). */
+  privateMs: number
+  privateRssGrowth: number
+  /** CPU time of the whole process (every thread: JS, RocksDB, libuv) during each import. */
+  importCpuMs: number
+  privateCpuMs: number
 }
 
 async function benchImport (work: string, mib: number, pool: Buffer, ddRuns: number): Promise<ImportResult> {
@@ -229,20 +236,49 @@ async function benchImport (work: string, mib: number, pool: Buffer, ddRuns: num
   const rssBefore = process.memoryUsage().rss
   say(`[import] engine.vault.importPaths of ${mib} MiB ...`)
   sampler.start()
+  const cpu = process.cpuUsage()
   const start = nowMs()
   const job = await engine.vault.importPaths([src], '/').done
   const importMs = nowMs() - start
+  const importCpuMs = cpuMs(cpu)
   const rssPeak = sampler.stop()
   const maxRss = maxRssBytes()
   if (job.state !== 'done') throw new Error(`import ${job.state}: ${job.error?.code ?? ''} ${job.error?.message ?? ''}`)
   const entry = await engine.vault.drive.entry('/big.bin')
   if (entry?.value.blob?.byteLength !== bytes) throw new Error(`imported size ${entry?.value.blob?.byteLength} != ${bytes}`)
+  const priv = await importPrivate(engine, src, mib)
   const closeStart = nowMs()
   await engine.close()
   const closeMs = nowMs() - closeStart
   await rm(join(work, 'import-engine'), { recursive: true, force: true })
   await rm(src, { force: true })
-  return { ddMs: ddMsRuns.length > 0 ? Math.min(...ddMsRuns) : null, ddFirstMs: ddMsRuns[0] ?? null, ddNote, nodeWriteMs: nodeWrite.ms, importMs, closeMs, rssBefore, rssPeak, maxRss }
+  return { ddMs: ddMsRuns.length > 0 ? Math.min(...ddMsRuns) : null, ddFirstMs: ddMsRuns[0] ?? null, ddNote, nodeWriteMs: nodeWrite.ms, importMs, importCpuMs, closeMs, rssBefore, rssPeak, maxRss, ...priv }
+}
+
+/** Process CPU time (user + system, every thread) since `since`, in ms. */
+function cpuMs (since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since)
+  return (d.user + d.system) / 1000
+}
+
+/** Imports the source again into the engine's Private space (an encrypted drive); its time and RSS growth. */
+async function importPrivate (engine: Engine, src: string, mib: number): Promise<{ privateMs: number, privateRssGrowth: number, privateCpuMs: number }> {
+  const vault = engine.spaces.resolve('Private').vault
+  if (vault.readKey === null) throw new Error('the Private space is not encrypted')
+  say(`[import] the same ${mib} MiB into the Private space (encrypted) ...`)
+  const sampler = new RssSampler()
+  const before = process.memoryUsage().rss
+  sampler.start()
+  const cpu = process.cpuUsage()
+  const start = nowMs()
+  const job = await vault.importPaths([src], '/').done
+  const privateMs = nowMs() - start
+  const privateCpuMs = cpuMs(cpu)
+  const privateRssGrowth = sampler.stop() - before
+  if (job.state !== 'done') throw new Error(`Private import ${job.state}: ${job.error?.code ?? ''} ${job.error?.message ?? ''}`)
+  const entry = await vault.drive.entry('/big.bin')
+  if (entry?.value.blob?.byteLength !== mib * MiB) throw new Error(`Private import: size ${entry?.value.blob?.byteLength} != ${mib * MiB}`)
+  return { privateMs, privateRssGrowth, privateCpuMs }
 }
 
 interface RawResult { ms: number, firstByteMs: number, bytes: number }
@@ -497,9 +533,14 @@ async function main (): Promise<void> {
       [`node write ${sizeMib} MiB random + fsync (MiB/s)`, f1(nodeRate)],
       [`vault import ${sizeMib} MiB, importPaths (MiB/s)`, f1(importRate)],
       ['vault import (s)', f2(imp.importMs / 1000)],
+      ['vault import CPU time, all threads (s)', f2(imp.importCpuMs / 1000)],
+      [`vault import ${sizeMib} MiB into Private (encrypted) (MiB/s)`, f1(mibps(bytes, imp.privateMs))],
+      ['vault import into Private, CPU time, all threads (s)', f2(imp.privateCpuMs / 1000)],
       ['engine close after import (ms)', f1(imp.closeMs)],
       ['RSS before import (MiB)', f1(imp.rssBefore / MiB)],
       ['peak RSS during import, sampled 20 ms (MiB)', f1(imp.rssPeak / MiB)],
+      ['peak RSS growth during import (MiB)', f1((imp.rssPeak - imp.rssBefore) / MiB)],
+      ['peak RSS growth during the Private import, over the first one\'s (MiB)', f1(imp.privateRssGrowth / MiB)],
       ['process maxRSS after import (MiB)', f1(imp.maxRss / MiB)],
       [`raw Hyperdrive download ${replicateMib} MiB, in-process pipe (MiB/s)`, f1(rawRate)],
       [`raw transport ${replicateMib} MiB, loopback Hyperswarm connection (MiB/s)`, f1(transportRate)],
@@ -522,6 +563,7 @@ async function main (): Promise<void> {
       [`vault import / ${imp.ddMs === null ? 'node write + fsync' : 'dd fdatasync (best run)'}`, f2(importRate / diskRate)],
       ['vault import / dd fdatasync (first run)', f2(importRate / ddFirstRate)],
       ['vault import / node write + fsync', f2(importRate / nodeRate)],
+      ['vault import into Private (encrypted) / node write + fsync', f2(mibps(bytes, imp.privateMs) / nodeRate)],
       ['follow (end to end) / raw transport (loopback Hyperswarm)', f2(followRate / transportRate)],
       ['follow (transfer only) / raw transport (loopback Hyperswarm)', f2(transferRate / transportRate)],
       ['raw transport CPU per MiB / follow CPU per MiB (the ratio if both were CPU-bound)', f2(transport.cpuMs / follow.cpuMs)],

@@ -104,6 +104,8 @@ declare module 'hypercore' {
     getManifest (opts?: { raw?: boolean }): Buffer | null
     clear (start: number, end?: number): Promise<unknown>
     static key (manifest: unknown): Buffer
+    /** The RocksDB storage (hypercore-storage) a Corestore opens on a folder; `opts` go to RocksDB (e.g. writeBufferSize). */
+    static defaultStorage (dir: string, opts?: Record<string, unknown>): object
   }
 }
 
@@ -112,7 +114,7 @@ declare module 'corestore' {
   import type Hypercore from 'hypercore'
 
   export default class Corestore extends EventEmitter {
-    constructor (storage: string, opts?: Record<string, unknown>)
+    constructor (storage: string | object, opts?: Record<string, unknown>)
     readonly opened: boolean
     readonly closed: boolean
     /** The key every other key is derived from (set once ready). */
