@@ -1,5 +1,5 @@
 /**
- * Runs every benchmark compiled into dist/bench (vault, encoding, chain, start, then any other
+ * Runs every benchmark compiled into dist/bench (vault, encoding, chain, start, list, then any other
  * *.js except this runner), each in its own Node process, one after another, with the
  * output streamed as it comes.
  *
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const self = basename(fileURLToPath(import.meta.url))
-const PREFERRED = ['vault', 'encoding', 'chain', 'start']
+const PREFERRED = ['vault', 'encoding', 'chain', 'start', 'list']
 
 function benches (): string[] {
   const names = readdirSync(here)

@@ -9,7 +9,8 @@ import type { Engine } from '../engine/engine.js'
 import { DatdotError } from '../shared/errors.js'
 import { keyId } from '../engine/paths.js'
 import { withFolderTotals } from '../engine/folder-totals.js'
-import { at, diffOf, exportTo, historyOf, listFolder, statPath, withView } from '../engine/drive-ops.js'
+import { at, diffOf, exportTo, historyOf, statPath, withView } from '../engine/drive-ops.js'
+import { listFolder } from '../engine/drive-list.js'
 
 export type DriveHandlers = Pick<Handlers, 'listFiles' | 'stat' | 'history' | 'diff' | 'exportPath' | 'createDownloadUrl'>
 
@@ -42,14 +43,14 @@ export async function waitIf (wait: boolean, started: { job: Job, done: Promise<
 
 export function createDriveHandlers (engine: Engine): DriveHandlers {
   return {
-    async listFiles ({ drive, path, version, recursive, limit }) {
+    async listFiles ({ drive, path, version, recursive, limit, cursor }) {
       const d = await driveFor(engine, drive)
       return withView(d, version, async (view) => {
-        const listed = await listFolder(view, path, { recursive, limit })
+        const listed = await listFolder(view, path, { recursive, limit, cursor })
         // Folder sizes and dates, when the metadata is all here (a read never waits on peers).
         const local = d.core.contiguousLength >= d.core.length
-        const entries = !recursive && local ? await withFolderTotals(view, path, listed.entries) : listed.entries
-        return { entries, truncated: listed.truncated, version: view.version }
+        const entries = !recursive && local ? await withFolderTotals(view, listed.entries) : listed.entries
+        return { ...listed, entries, version: view.version }
       })
     },
     async stat ({ drive, path, version }) {

@@ -11,7 +11,7 @@ import type { Entry } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import type { Vault } from './vault.js'
 import { drivePath, keyId, parseLink } from './paths.js'
-import { listFolder } from './drive-ops.js'
+import { listFolder } from './drive-list.js'
 import type { AppHandle, Apps } from './apps.js'
 
 export type DataEncoding = 'utf8' | 'base64'

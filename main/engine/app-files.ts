@@ -8,7 +8,8 @@ import { APP_LIMITS, AppManifest } from '../shared/contract-apps.js'
 import type { Entry, HistoryItem } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import { drivePath } from './paths.js'
-import { historyOf, listFolder } from './drive-ops.js'
+import { historyOf } from './drive-ops.js'
+import { listFolder } from './drive-list.js'
 
 export const MANIFEST_PATH = '/manifest.json'
 

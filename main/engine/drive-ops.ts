@@ -92,51 +92,6 @@ export async function statPath (view: Hyperdrive, path: string): Promise<Entry> 
   throw DatdotError.notFound(forms[0])
 }
 
-export async function listFolder (view: Hyperdrive, path: string, opts: { recursive: boolean, limit: number }): Promise<{ entries: Entry[], truncated: boolean }> {
-  const forms = lookupForms(path)
-  for (const folder of forms) {
-    const found = await listOne(view, folder, opts)
-    if (found !== null) return found
-  }
-  throw DatdotError.notFound(forms[0])
-}
-
-/** Lists one spelling of a folder; null when nothing is there. */
-async function listOne (view: Hyperdrive, folder: string, opts: { recursive: boolean, limit: number }): Promise<{ entries: Entry[], truncated: boolean } | null> {
-  const entries: Entry[] = []
-  let truncated = false
-  if (folder !== '/') {
-    const self = await view.entry(folder)
-    if (self !== null) throw DatdotError.notAFolder(folder)
-  }
-  if (opts.recursive) {
-    for await (const e of view.list(folder, { recursive: true })) {
-      const entry = toEntry(e)
-      if (!entry || !isWithin(entry.path, folder)) continue
-      if (entries.length >= opts.limit) { truncated = true; break }
-      entries.push(entry)
-    }
-  } else {
-    for await (const node of view.list(folder, { recursive: false })) {
-      const key = safeKey(node)
-      if (key === null || !isWithin(key, folder) || key === folder) continue
-      const rest = key.slice(folder === '/' ? 1 : folder.length + 1)
-      const slash = rest.indexOf('/')
-      if (entries.length >= opts.limit) { truncated = true; break }
-      if (slash === -1) {
-        const entry = toEntry(node)
-        if (entry) entries.push(entry)
-      } else {
-        const child = (folder === '/' ? '' : folder) + '/' + rest.slice(0, slash)
-        entries.push(folderEntry(child))
-      }
-    }
-  }
-  if (!truncated && entries.length === 0 && folder !== '/') return null
-  entries.sort((a, b) => (a.kind === b.kind ? (a.path < b.path ? -1 : 1) : a.kind === 'folder' ? -1 : 1))
-  return { entries, truncated }
-}
-
 /** All files under a path (the path itself if it is a file). */
 export async function filesUnder (view: Hyperdrive, path: string, limit: number = LIMITS.importFiles): Promise<DriveEntry[]> {
   return (await filesAt(view, path, limit)).files

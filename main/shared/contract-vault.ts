@@ -78,15 +78,26 @@ export type HistoryItem = z.infer<typeof HistoryItem>
 export const vaultMethods = {
   getVault: method({ description: "The vault's home space (listSpaces gives every space).", args: Empty, result: VaultInfo, exposure: ALL }),
   listFiles: method({
-    description: 'List a folder of the vault (or of a followed drive), optionally at an older version.',
+    description: 'List a folder of the vault (or of a followed drive), optionally at an older version, a page at a time: pass `next` back as `cursor` for the following page.',
     args: z.object({
       drive: DriveKey.optional(),
       path: DrivePath.default('/'),
       version: Version.optional(),
       recursive: z.boolean().default(false),
-      limit: z.number().int().positive().max(LIMITS.listEntries).default(1000)
+      limit: z.number().int().positive().max(LIMITS.listEntries).default(1000),
+      /** The `next` of the previous page (opaque; checked by the engine, main/engine/drive-list.ts). */
+      cursor: z.string().min(1).max(16_384).optional()
     }).strict(),
-    result: z.object({ entries: z.array(Entry), version: Version, truncated: z.boolean() }),
+    result: z.object({
+      entries: z.array(Entry),
+      version: Version,
+      /** More entries follow (`next` is set). */
+      truncated: z.boolean(),
+      /** Pass as `cursor` for the next page; null on the last page. Pages come in stored (name) order. */
+      next: z.string().nullable(),
+      /** How many entries the folder holds, when the listing is one page; null when not counted. */
+      total: z.number().int().nonnegative().nullable()
+    }),
     exposure: ALL
   }),
   stat: method({

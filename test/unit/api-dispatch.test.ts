@@ -7,7 +7,7 @@ import { DownloadTickets } from '../../main/engine/tickets.js'
 
 const calls: unknown[] = []
 const handlers: Partial<Handlers> = {
-  async listFiles (args) { calls.push(args); return { entries: [], version: 1, truncated: false } },
+  async listFiles (args) { calls.push(args); return { entries: [], version: 1, truncated: false, next: null, total: 0 } },
   async importPaths (args) { calls.push(args); throw DatdotError.notFound(args.paths[0]) }
 }
 

@@ -2,11 +2,21 @@
  * Browsing one drive (a space of the vault, or a followed drive): the current folder, its entries, and
  * optionally a pinned older version (read-only). Loads are sequenced so a slow answer for a
  * folder the user already left never overwrites the newer one.
+ *
+ * A folder comes a page at a time (listFiles with a cursor): the first page on load, the next
+ * ones as the list scrolls (loadMore). A folder that fits on one page is sorted folders first
+ * by natural name order; a bigger one stays in the engine's stored (name) order, so pages
+ * append without reshuffling what is on screen.
  */
 import type { Entry } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { toApiError, type ApiError } from './errors.js'
 import { parentPath } from './format.js'
+
+/** Entries asked for per page. */
+export const PAGE_SIZE = 500
+/** A reload asks for what was shown, up to this many (the engine's cap is 10,000). */
+const RELOAD_MAX = 5_000
 
 export function sortEntries (entries: Entry[]): Entry[] {
   return [...entries].sort((a, b) => {
@@ -27,6 +37,13 @@ export class DriveBrowser {
   /** Version the listing was taken at. */
   version = $state(0)
   truncated = $state(false)
+  /** Cursor of the next page; null when the whole folder is here. */
+  next = $state<string | null>(null)
+  /** How many entries the folder holds, when the engine counted them (one-page folders). */
+  total = $state<number | null>(null)
+  loadingMore = $state(false)
+  /** The last page that failed to load (the list keeps what it has; loadMore retries). */
+  moreError = $state<ApiError | null>(null)
   loading = $state(false)
   loaded = $state(false)
   error = $state<ApiError | null>(null)
@@ -45,20 +62,30 @@ export class DriveBrowser {
     return !this.own || this.pinnedVersion !== null
   }
 
+  #args (): { path: string, drive?: string, version?: number } {
+    const args: { path: string, drive?: string, version?: number } = { path: this.path }
+    if (this.drive !== undefined) args.drive = this.drive
+    if (this.pinnedVersion !== null) args.version = this.pinnedVersion
+    return args
+  }
+
+  /** Loads the folder's first page again (as many entries as were shown, so a reload keeps the scroll). */
   async load (): Promise<void> {
     const seq = ++this.#seq
     const path = this.path
     this.loading = true
+    this.loadingMore = false
     try {
-      const args: { path: string, drive?: string, version?: number } = { path }
-      if (this.drive !== undefined) args.drive = this.drive
-      if (this.pinnedVersion !== null) args.version = this.pinnedVersion
-      const res = await this.#client.call('listFiles', args)
+      const limit = Math.min(RELOAD_MAX, Math.max(PAGE_SIZE, this.entries.length))
+      const res = await this.#client.call('listFiles', { ...this.#args(), limit })
       if (seq !== this.#seq) return
-      this.entries = sortEntries(res.entries)
+      this.entries = res.next === null ? sortEntries(res.entries) : res.entries
       this.version = res.version
       this.truncated = res.truncated
+      this.next = res.next
+      this.total = res.total
       this.error = null
+      this.moreError = null
       this.loaded = true
     } catch (err) {
       if (seq !== this.#seq) return
@@ -71,9 +98,35 @@ export class DriveBrowser {
       }
       this.error = e
       this.entries = []
+      this.next = null
       this.loaded = true
     } finally {
       if (seq === this.#seq) this.loading = false
+    }
+  }
+
+  /** Appends the next page, if any (one at a time; dropped if the folder was reloaded meanwhile). */
+  async loadMore (): Promise<void> {
+    const cursor = this.next
+    if (cursor === null || this.loadingMore || this.loading) return
+    const seq = this.#seq
+    this.loadingMore = true
+    try {
+      const res = await this.#client.call('listFiles', { ...this.#args(), limit: PAGE_SIZE, cursor })
+      if (seq !== this.#seq) return
+      this.entries = this.entries.concat(res.entries)
+      this.version = res.version
+      this.truncated = res.truncated
+      this.next = res.next
+      this.moreError = null
+    } catch (err) {
+      if (seq !== this.#seq) return
+      const e = toApiError(err)
+      // The folder changed under the cursor (gone, or an older engine's cursor): start again.
+      if (e.code === 'NOT_FOUND' || e.code === 'INVALID_ARGUMENT') { await this.load(); return }
+      this.moreError = e
+    } finally {
+      if (seq === this.#seq) this.loadingMore = false
     }
   }
 
@@ -93,6 +146,9 @@ export class DriveBrowser {
 
   #clear (): void {
     this.entries = []
+    this.next = null
+    this.total = null
+    this.moreError = null
     this.loaded = false
     this.error = null
   }
