@@ -73,7 +73,13 @@ describe('the Hosting page of a node whose chain starts on demand', () => {
     await card.getByTestId('schedule-pending').waitFor()
     expect(await card.getByRole('button', { name: 'Sat 12:00' }).getAttribute('aria-pressed')).toBe('true')
     expect(await card.getByRole('button', { name: 'Mon 12:00' }).getAttribute('aria-pressed')).toBe('false')
-    await card.scrollIntoViewIfNeeded()
     await shots(page, 'hosting-schedule', { bottom: true })
+    const dir = process.env.DATDOT_E2E_SCREENSHOTS
+    if (dir !== undefined) {
+      for (const [width, height] of [[1400, 900], [800, 600], [420, 800]]) {
+        await page.setViewportSize({ width, height })
+        await card.screenshot({ path: `${dir}/hosting-schedule-card-${width}.png` })
+      }
+    }
   }, 180_000)
 })
