@@ -3,13 +3,14 @@
  * (main/hosting/service.ts). Merged over the engine's handlers by the daemon when the chain is on.
  */
 import type { Handlers, HostingOverview } from '../shared/contract.js'
+import { DatdotError } from '../shared/errors.js'
 import type { HostingService } from '../hosting/service.js'
 import { EARNING_REASONS } from '../ledger/ledger.js'
 import { createScheduleHandlers, type ScheduleHandlers } from './handlers-schedule.js'
 import { earningsSummary, type EarningsSummary } from '../ledger/ledger-views.js'
 import { createDashboardHandler } from './handlers-dashboard.js'
 
-export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs' | 'getHostingDashboard'> & ScheduleHandlers
+export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'topUpPlan' | 'listHostingJobs' | 'listProofs' | 'getHostingDashboard'> & ScheduleHandlers
 
 const LIST_LIMIT = 1000
 const DAY_MS = 86_400_000
@@ -57,6 +58,12 @@ export function createHostingHandlers (service: HostingService): HostingHandlers
       })
     },
     async unpublish (args) { await service.unpublish(args.planId); return { ok: true as const } },
+    async topUpPlan (args) {
+      const budgetPlanck = BigInt(args.amount)
+      if (budgetPlanck < 0n) throw DatdotError.invalidArgument('A top-up cannot take budget away')
+      await service.topUp({ planId: args.planId, days: args.days, budgetPlanck })
+      return { ok: true as const }
+    },
     async listHostingJobs () { return service.listJobs().slice(0, LIST_LIMIT) },
     async listProofs (args) { return service.listProofs(args.limit) },
     getHostingDashboard: createDashboardHandler(service)

@@ -16,7 +16,7 @@ import { createHostingHandlers, type HostingHandlers } from './handlers-hosting.
 type ChainMethod = 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings'
 type OnDemandHandlers = Pick<Handlers, ChainMethod> & Partial<HostingHandlers>
 
-const HOSTING_METHODS = ['getHosting', 'setSeeding', 'sponsor', 'quoteSponsor', 'listPlans', 'unpublish', 'listHostingJobs', 'listProofs', 'getSchedule', 'setSchedule', 'getHostingDashboard'] as const
+const HOSTING_METHODS = ['getHosting', 'setSeeding', 'sponsor', 'quoteSponsor', 'listPlans', 'unpublish', 'topUpPlan', 'listHostingJobs', 'listProofs', 'getSchedule', 'setSchedule', 'getHostingDashboard'] as const
 
 export function createOnDemandHandlers (node: DatdotNode, lazy: LazyChain): OnDemandHandlers {
   /** The real handlers, made once the chain runs. */

@@ -26,7 +26,7 @@ import { dispatch } from './dispatch.js'
 export type EngineHandlers = Omit<Handlers, 'pickAndImport' | 'importDropped' | 'exportWithDialog' | 'openFile' | 'copyText' | 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings' | HostingMethod>
   & Partial<Pick<Handlers, 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings' | HostingMethod>>
 /** Implemented by main/api/handlers-hosting.ts when the chain is on. */
-type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'listHostingJobs' | 'listProofs' | 'getSchedule' | 'setSchedule' | 'getHostingDashboard'
+type HostingMethod = 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'topUpPlan' | 'listHostingJobs' | 'listProofs' | 'getSchedule' | 'setSchedule' | 'getHostingDashboard'
 
 /** The handlers of an engine; a DatdotNode with a chain adds the chain and hosting methods. */
 export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {

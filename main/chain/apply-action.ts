@@ -10,7 +10,7 @@ import { MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type 
 import { Reject, reject, type Ctx } from './market-context.js'
 import { accountUnclaimed, applyFloorDrops } from './accounting.js'
 import { network, pause, register, unpause, unregister } from './provider-records.js'
-import { publish, unpublish, update } from './plan-records.js'
+import { extend, publish, unpublish, update } from './plan-records.js'
 import { performanceReport, setupReport, storageReport } from './report-records.js'
 import { payout } from './payout-record.js'
 import { schedule } from './schedule.js'
@@ -27,6 +27,7 @@ const HANDLERS: { [K in Exclude<RecordKind, 'network'>]: Handler<Extract<MarketR
   publish,
   unpublish,
   update,
+  extend,
   'setup-report': (ctx, action, rec) => setupReport(ctx, action.signer, rec),
   'storage-report': (ctx, action, rec) => storageReport(ctx, action.signer, rec),
   'performance-report': (ctx, action, rec) => performanceReport(ctx, action.signer, rec),
@@ -34,7 +35,7 @@ const HANDLERS: { [K in Exclude<RecordKind, 'network'>]: Handler<Extract<MarketR
 }
 
 /** The only kinds whose action may move value (with exactly one record). */
-const MOVES_VALUE = new Set<RecordKind>(['publish', 'update', 'payout'])
+const MOVES_VALUE = new Set<RecordKind>(['publish', 'update', 'extend', 'payout'])
 
 function count (state: MarketState, why: RejectReason): void {
   state.counters.rejected[why] = (state.counters.rejected[why] ?? 0) + 1

@@ -4,7 +4,7 @@
  * the rest of its budget is refunded). Every check comes before any change.
  */
 import { MARKET_PARAMS, type Action, type ActionOutcome, type Contract, type NetworkConfig, type Plan } from './market-types.js'
-import type { DriveRanges, MarketRecord, SignedRootHex } from './record-types.js'
+import { RECORD_LIMITS, type DriveRanges, type MarketRecord, type SignedRootHex } from './record-types.js'
 import { BlockRng, params, reject, type Ctx } from './market-context.js'
 import { endPlan } from './accounting.js'
 import { verifyRootHex } from './roots.js'
@@ -160,6 +160,28 @@ export function update (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { k
     pd.ranges = mergeRanges(pd.ranges, d.ranges)
     cutContracts(ctx, plan, index, d.keyHex, d.root, d.ranges)
   })
+  return `plan:${plan.id}`
+}
+
+/**
+ * Top up (`extend`): the sponsor of an active plan adds budget (one transfer to escrow, like
+ * publish) and/or blocks before it ends, up to the longest duration a plan may have from now.
+ */
+export function extend (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: 'extend' }>, res: ActionOutcome): string {
+  const { state, block } = ctx
+  const net = state.network as NetworkConfig
+  const plan = state.plans[rec.planId]
+  if (plan === undefined) reject(rec.planId >= state.next.plan ? 'out-of-order' : 'unknown-ref', `no plan ${rec.planId}`)
+  if (plan.sponsor !== action.signer) reject('wrong-signer', 'only the sponsor tops up a plan')
+  if (plan.status !== 'active') reject('not-allowed', `plan ${plan.id} is ${plan.status}`)
+  checkBudgetTransfer(action, net, rec.budgetPlanck, 'extend')
+  if (plan.endBlock + rec.blocks - block.number > RECORD_LIMITS.durationBlocksMax) reject('over-limits', `plan ${plan.id} would run more than ${RECORD_LIMITS.durationBlocksMax} blocks from now`)
+  plan.endBlock += rec.blocks
+  if (rec.budgetPlanck > 0n) {
+    plan.budgetPlanck += rec.budgetPlanck
+    state.escrow.budgetsInPlanck += rec.budgetPlanck
+    res.transferLegs[0] = [{ reason: 'budget', amountPlanck: rec.budgetPlanck, memo: `plan ${plan.id} top-up` }]
+  }
   return `plan:${plan.id}`
 }
 

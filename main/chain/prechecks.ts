@@ -43,6 +43,9 @@ export function precheck (state: MarketState, me: string, rec: MarketRecord): vo
     case 'unpublish':
       activePlan(state, me, rec.planId, 'unpublish')
       return
+    case 'extend':
+      activePlan(state, me, rec.planId, 'top up')
+      return
     case 'publish':
       checkPublish(state, net, me, rec.drives, rec.replicas)
       return

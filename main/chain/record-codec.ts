@@ -55,6 +55,7 @@ export const BODY_WRITERS: { [K in RecordKind]: (w: Writer, rec: Rec<K>) => void
   unpublish: (w, rec) => { w.uint(rec.planId) },
   pause: (w, rec) => { w.uint(rec.blocks) },
   schedule: (w, rec) => { w.raw(hexToBytes(rec.hoursHex, 21)) },
+  extend: (w, rec) => { w.uint(rec.planId); w.uint(rec.blocks); w.uint(rec.budgetPlanck) },
   'setup-report': writeSetupReport,
   'storage-report': (w, rec) => { w.uint(rec.challengeId); w.bool(rec.ok); w.uint(STORAGE_FAILURES.indexOf(rec.reason)) },
   'performance-report': (w, rec) => {
@@ -154,6 +155,7 @@ export const BODY_READERS: { [K in RecordKind]: (r: Reader) => Rec<K> } = {
   unpublish: (r) => ({ kind: 'unpublish', planId: r.uint(ID_MAX) }),
   pause: (r) => ({ kind: 'pause', blocks: r.uint(L.pauseBlocksMax) }),
   schedule: (r) => ({ kind: 'schedule', hoursHex: bytesToHex(r.bytes(21)).slice(2) }),
+  extend: (r) => ({ kind: 'extend', planId: r.uint(ID_MAX), blocks: r.uint(L.durationBlocksMax), budgetPlanck: r.uintBig(L.amountBits) }),
   'setup-report': readSetupReport,
   'storage-report': readStorageReport,
   'performance-report': readPerformanceReport,

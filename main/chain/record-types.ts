@@ -105,6 +105,8 @@ export type MarketRecord =
   | { kind: 'unpause' }
   /** The hours of the week the provider serves (chain/schedule.ts): 21 bytes as 42 hex digits, bit 0 = Monday 00:00 UTC. */
   | { kind: 'schedule', hoursHex: string }
+  /** The sponsor tops a plan up: more budget (one transfer to escrow) and/or more blocks before it ends; at least one of them. */
+  | { kind: 'extend', planId: number, blocks: number, budgetPlanck: bigint }
   /** One entry per slot of the contract; slots not in setup are ignored by the state machine. */
   | { kind: 'setup-report', contractId: number, slots: SetupSlot[] }
   | { kind: 'storage-report', challengeId: number, ok: boolean, reason: StorageFailure }

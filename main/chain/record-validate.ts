@@ -125,6 +125,12 @@ const VALIDATORS: { [K in RecordKind]: (rec: Rec<K>) => string | null } = {
   unpublish: (rec) => (isUint(rec.planId, Number.MAX_SAFE_INTEGER) ? null : 'bad plan id'),
   pause: (rec) => (isUint(rec.blocks, L.pauseBlocksMax) && rec.blocks > 0 ? null : 'bad pause'),
   schedule: (rec) => validateScheduleHex(rec.hoursHex),
+  extend: (rec) => {
+    if (!isUint(rec.planId, Number.MAX_SAFE_INTEGER)) return 'bad plan id'
+    if (!isUint(rec.blocks, L.durationBlocksMax)) return 'bad blocks'
+    if (!isAmount(rec.budgetPlanck)) return 'bad budget'
+    return rec.blocks === 0 && rec.budgetPlanck === 0n ? 'an extension adds blocks or budget' : null
+  },
   'setup-report': validateSetupReport,
   'storage-report': validateStorageReport,
   'performance-report': validatePerformanceReport,

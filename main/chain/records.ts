@@ -55,7 +55,8 @@ const KIND_CODES: Record<RecordKind, number> = {
   'performance-report': 10,
   payout: 11,
   update: 12,
-  schedule: 13
+  schedule: 13,
+  extend: 14
 }
 const KIND_BY_CODE = new Map<number, RecordKind>(Object.entries(KIND_CODES).map(([k, v]) => [v, k as RecordKind]))
 

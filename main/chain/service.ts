@@ -266,6 +266,14 @@ export class ChainService extends Resource {
    * not overlap what the plan hosts). `budgetPlanck` > 0 tops the budget up (paid into escrow in
    * the same batch); 0 adds nothing.
    */
+  /** Tops a plan up: `budgetPlanck` more into escrow (one transfer in the same batch) and/or `blocks` more before it ends. */
+  async extendPlan (ext: { planId: number, blocks: number, budgetPlanck: bigint }): Promise<SubmitResult & { planId: number }> {
+    const net = requireNetwork(this.market)
+    const transfers = ext.budgetPlanck > 0n ? [{ to: net.escrow, amountPlanck: ext.budgetPlanck }] : []
+    const res = await this.submitChecked({ kind: 'extend', planId: ext.planId, blocks: ext.blocks, budgetPlanck: ext.budgetPlanck }, transfers)
+    return { ...res, planId: ext.planId }
+  }
+
   async updatePlan (update: { planId: number, drives: DriveRanges[], budgetPlanck: bigint }): Promise<SubmitResult & { planId: number }> {
     const net = requireNetwork(this.market)
     const transfers = update.budgetPlanck > 0n ? [{ to: net.escrow, amountPlanck: update.budgetPlanck }] : []

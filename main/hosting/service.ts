@@ -36,7 +36,7 @@ import type { ChainService } from '../chain/service.js'
 import { FileChunkStore } from './chunk-store.js'
 import { Hoster, Attestor } from './roles.js'
 import { TokenBucket } from './throttle.js'
-import { DEFAULT_HOSTING_LIMITS, DEFAULT_HOSTING_SETTINGS, newHostingCounters, type HostingJob, type HostingLimits, type HostingSettings, type HostingStatus, type ProofRow } from './config.js'
+import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, DEFAULT_HOSTING_SETTINGS, newHostingCounters, type HostingJob, type HostingLimits, type HostingSettings, type HostingStatus, type ProofRow } from './config.js'
 import { HostingStore } from './store.js'
 import { TaskQueue } from './tasks.js'
 import { HostingContext } from './context.js'
@@ -325,6 +325,13 @@ export class HostingService extends Resource {
   async unpublish (planId: number): Promise<void> {
     this.assertOpen()
     await this.chain.unpublish(planId)
+  }
+
+  /** Tops a plan up: `budgetPlanck` more into escrow and/or `days` more before it ends. */
+  async topUp (req: { planId: number, days: number, budgetPlanck: bigint }): Promise<void> {
+    this.assertOpen()
+    if (req.days === 0 && req.budgetPlanck === 0n) throw DatdotError.invalidArgument('A top-up adds days or budget (or both)')
+    await this.chain.extendPlan({ planId: req.planId, blocks: req.days * BLOCKS_PER_DAY, budgetPlanck: req.budgetPlanck })
   }
 
   // ---------------------------------------------------------------- queries

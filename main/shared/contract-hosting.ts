@@ -326,6 +326,12 @@ export const hostingMethods = {
     exposure: ALL
   }),
   listPlans: method({ description: 'Every plan you sponsor: phase, budget, days covered, refund on unpublish, contracts and slots with their last proofs, events.', args: Empty, result: z.array(PlanView), exposure: ALL }),
+  topUpPlan: method({
+    description: 'Top up a plan you sponsor: more budget into escrow (amount, smallest unit) and/or more days before it ends; at least one of them.',
+    args: z.object({ planId: z.number().int().positive(), days: z.number().int().min(0).max(3650).default(0), amount: Amount.default('0') }).strict(),
+    result: Ok,
+    exposure: ALL
+  }),
   unpublish: method({ description: 'Stop a plan you sponsor; the unspent budget is refunded.', args: z.object({ planId: z.number().int().positive() }).strict(), result: Ok, exposure: ALL }),
   listHostingJobs: method({ description: 'Encoding, attesting, seeding and challenge jobs of this node.', args: Empty, result: z.array(HostingJob), exposure: ALL }),
   getHostingDashboard: method({

@@ -138,4 +138,15 @@ describe('chain commands checked before they are sent', () => {
     await other.newBlock()
     expect(other.market.providers[p.addressHex].schedules).toEqual(mine.schedules)
   })
+
+  it('tops a plan up on chain (budget into escrow and more blocks), and refuses a top-up of someone else\'s plan before it is sent', async () => {
+    const { planId } = await sponsor.publishPlan({ drives, replicas: 1, durationBlocks: 500, budgetPlanck: 3n * TOKEN })
+    const before = { budget: sponsor.market.plans[planId].budgetPlanck, end: sponsor.market.plans[planId].endBlock }
+    await refusedFree(other, async () => await other.extendPlan({ planId, blocks: 10, budgetPlanck: 0n }), 'FORBIDDEN', new RegExp(`^plan ${planId} is not yours`))
+    await sponsor.extendPlan({ planId, blocks: 100, budgetPlanck: 2n * TOKEN })
+    const after = sponsor.market.plans[planId]
+    expect(after.budgetPlanck).toBe(before.budget + 2n * TOKEN)
+    expect(after.endBlock).toBe(before.end + 100)
+    expect(sponsor.market.counters.rejected).toEqual(other.market.counters.rejected)
+  })
 })

@@ -85,6 +85,12 @@ export class PlansStore {
     return planId
   }
 
+  /** Tops a plan up: `amount` (smallest unit) more budget and/or `days` more. */
+  async topUp (planId: number, days: number, amount: string): Promise<void> {
+    await this.#client.call('topUpPlan', { planId, days, amount })
+    this.#settled()
+  }
+
   async unpublish (planId: number): Promise<void> {
     await this.#client.call('unpublish', { planId })
     this.#settled()
