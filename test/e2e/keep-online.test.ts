@@ -94,6 +94,24 @@ describe('keeping the vault online from the UI, on a devnet', () => {
     await shots(page, 'plans-page')
   }, 300_000)
 
+  it('tops the plan up from its card: the budget grows by the amount typed, and nothing is sent for an empty top-up', async () => {
+    const card = page.locator('[data-testid=plan-card][data-phase=hosted]')
+    const budgetOf = async (): Promise<number> => parseFloat(await card.getByTestId('plan-budget').locator('dd').first().innerText())
+    const before = await budgetOf()
+    await card.getByTestId('plan-topup').click()
+    expect(await page.getByTestId('topup-confirm').isDisabled()).toBe(true)
+    await page.getByTestId('topup-amount').fill('lots')
+    expect(await page.getByTestId('topup-confirm').isDisabled()).toBe(true)
+    await page.getByTestId('topup-amount').fill('1')
+    await page.getByTestId('topup-days').fill('2')
+    await shots(page, 'plans-topup')
+    await page.getByTestId('topup-confirm').click()
+    await page.getByTestId('topup-dialog').waitFor({ state: 'hidden' })
+    // The list reloads on the next block; wait in the page for the budget to change.
+    await page.waitForFunction(`parseFloat(document.querySelector('[data-testid=plan-card][data-phase=hosted] [data-testid=plan-budget] dd')?.textContent ?? '') > ${before}`)
+    expect(await budgetOf()).toBeCloseTo(before + 1, 6)
+  }, 120_000)
+
   it('shows the refund before unpublishing, and the plan ends', async () => {
     await page.getByTestId('plan-unpublish').click()
     await expect(page.getByTestId('unpublish-refund').innerText()).resolves.toMatch(/^Refund: \d+(\.\d+)? /)
