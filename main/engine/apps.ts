@@ -73,10 +73,13 @@ export class Apps {
   readonly data: AppData
   readonly limits: AppDataLimits
   /** reconcileErrors: apps a restore could not re-open by their link (tried again at the next change). */
-  readonly counters = { reconcileErrors: 0 }
+  readonly counters = { reconcileErrors: 0, announceErrors: 0 }
   private readonly opts: AppsOptions
-  /** The last version announced of each app opened by link (follow.status repeats versions). */
-  private readonly openedVersions = new Map<string, number>()
+  /**
+   * What was last announced of each app opened by link: its version, and whether its manifest was
+   * here to read then (follow.status repeats versions; a version can arrive before its files).
+   */
+  private readonly openedVersions = new Map<string, { version: number, named: boolean }>()
   private offEvents: (() => void) | null = null
   /** The stamp of the last save: every save gets one of its own (history groups a save's entries on it). */
   private lastSaveMs = 0
@@ -375,15 +378,28 @@ export class Apps {
       // An app opened by link gets its first versions as a follow's status (its first download
       // sends no update): the list must show its name and manifest once they arrive.
       const { key, version } = data as EventData<'follow.status'>
-      if (this.store.openedRow(key) !== undefined && this.openedVersions.get(key) !== version) {
-        this.openedVersions.set(key, version)
-        this.changed()
+      const seen = this.openedVersions.get(key)
+      if (this.store.openedRow(key) !== undefined && (seen?.version !== version || !seen.named)) {
+        this.announceOpened(key, version).catch(() => { this.counters.announceErrors++ })
       }
     } else if (name === 'spaces.changed') {
       // the list of spaces holds the apps: a restore or another change may have brought or taken one
       this.changed()
       this.reconcile().catch(() => { this.counters.reconcileErrors++ })
     }
+  }
+
+  /**
+   * Announces an app opened by link when its version changed, or when its manifest, which may
+   * arrive after the version that holds it (a version is known from the metadata, its files come
+   * with the blobs), can now be read: until then the app shows its placeholder name.
+   */
+  private async announceOpened (key: string, version: number): Promise<void> {
+    const named = await readCodeText(this.get(key).drive, MANIFEST_PATH, { wait: false }).then((t) => t !== null, () => false)
+    const seen = this.openedVersions.get(key)
+    if (seen?.version === version && seen.named === named) return
+    this.openedVersions.set(key, { version, named })
+    this.changed()
   }
 
   /**
