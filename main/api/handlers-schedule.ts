@@ -16,7 +16,7 @@ export function createScheduleHandlers (service: HostingService, now: () => numb
     const market = service.chain.market
     const p = market.providers[service.chain.addressHex]
     const head = market.block?.number ?? 0
-    if (p === undefined) return { registered: false, hours: scheduleHours(scheduleHex(range())), next: null, onNow: true, minHoursOn: SCHEDULE_RULES.minHoursOn }
+    if (p === undefined) return { registered: false, hours: range(), next: null, onNow: true, minHoursOn: SCHEDULE_RULES.minHoursOn }
     const pending = (p.schedules ?? []).find((s) => s.fromBlock > head) ?? null
     return {
       registered: true,

@@ -128,10 +128,7 @@ function overlaps (a: Array<[number, number]>, b: Array<[number, number]>): bool
 export function update (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: 'update' }>, res: ActionOutcome): string {
   const { state } = ctx
   const net = state.network as NetworkConfig
-  const plan = state.plans[rec.planId]
-  if (plan === undefined) reject(rec.planId >= state.next.plan ? 'out-of-order' : 'unknown-ref', `no plan ${rec.planId}`)
-  if (plan.sponsor !== action.signer) reject('wrong-signer', 'only the sponsor updates a plan')
-  if (plan.status !== 'active') reject('not-allowed', `plan ${plan.id} is ${plan.status}`)
+  const plan = sponsorsActivePlan(ctx, action, rec.planId, 'updates')
   checkBudgetTransfer(action, net, rec.budgetPlanck, 'update')
   let contracts = plan.contractIds.length
   const targets: number[] = []
@@ -148,11 +145,7 @@ export function update (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { k
   if (contracts > MARKET_PARAMS.contractsPerPlan) reject('over-limits', `${contracts} contracts > ${MARKET_PARAMS.contractsPerPlan}`)
   verifyRoots(rec.drives)
 
-  if (rec.budgetPlanck > 0n) {
-    plan.budgetPlanck += rec.budgetPlanck
-    state.escrow.budgetsInPlanck += rec.budgetPlanck
-    res.transferLegs[0] = [{ reason: 'budget', amountPlanck: rec.budgetPlanck, memo: `plan ${plan.id} top-up` }]
-  }
+  addBudget(ctx, plan, rec.budgetPlanck, res)
   rec.drives.forEach((d, i) => {
     const index = targets[i]
     const pd = plan.drives[index]
@@ -163,6 +156,24 @@ export function update (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { k
   return `plan:${plan.id}`
 }
 
+/** The plan `planId` if `action`'s signer sponsors it and it is active; else the record is rejected. */
+function sponsorsActivePlan (ctx: Ctx, action: Action, planId: number, verb: string): Plan {
+  const { state } = ctx
+  const plan = state.plans[planId]
+  if (plan === undefined) reject(planId >= state.next.plan ? 'out-of-order' : 'unknown-ref', `no plan ${planId}`)
+  if (plan.sponsor !== action.signer) reject('wrong-signer', `only the sponsor ${verb} a plan`)
+  if (plan.status !== 'active') reject('not-allowed', `plan ${plan.id} is ${plan.status}`)
+  return plan
+}
+
+/** Budget paid into escrow for a plan (update or extend): booked as the action's one transfer leg. */
+function addBudget (ctx: Ctx, plan: Plan, amountPlanck: bigint, res: ActionOutcome): void {
+  if (amountPlanck === 0n) return
+  plan.budgetPlanck += amountPlanck
+  ctx.state.escrow.budgetsInPlanck += amountPlanck
+  res.transferLegs[0] = [{ reason: 'budget', amountPlanck, memo: `plan ${plan.id} top-up` }]
+}
+
 /**
  * Top up (`extend`): the sponsor of an active plan adds budget (one transfer to escrow, like
  * publish) and/or blocks before it ends, up to the longest duration a plan may have from now.
@@ -170,18 +181,11 @@ export function update (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { k
 export function extend (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: 'extend' }>, res: ActionOutcome): string {
   const { state, block } = ctx
   const net = state.network as NetworkConfig
-  const plan = state.plans[rec.planId]
-  if (plan === undefined) reject(rec.planId >= state.next.plan ? 'out-of-order' : 'unknown-ref', `no plan ${rec.planId}`)
-  if (plan.sponsor !== action.signer) reject('wrong-signer', 'only the sponsor tops up a plan')
-  if (plan.status !== 'active') reject('not-allowed', `plan ${plan.id} is ${plan.status}`)
+  const plan = sponsorsActivePlan(ctx, action, rec.planId, 'tops up')
   checkBudgetTransfer(action, net, rec.budgetPlanck, 'extend')
   if (plan.endBlock + rec.blocks - block.number > RECORD_LIMITS.durationBlocksMax) reject('over-limits', `plan ${plan.id} would run more than ${RECORD_LIMITS.durationBlocksMax} blocks from now`)
   plan.endBlock += rec.blocks
-  if (rec.budgetPlanck > 0n) {
-    plan.budgetPlanck += rec.budgetPlanck
-    state.escrow.budgetsInPlanck += rec.budgetPlanck
-    res.transferLegs[0] = [{ reason: 'budget', amountPlanck: rec.budgetPlanck, memo: `plan ${plan.id} top-up` }]
-  }
+  addBudget(ctx, plan, rec.budgetPlanck, res)
   return `plan:${plan.id}`
 }
 
