@@ -325,12 +325,15 @@ export class Followed {
     if (this.statusTimer) clearTimeout(this.statusTimer)
     if (this.healTimer) clearTimeout(this.healTimer)
     for (const d of this.downloads) d.destroy()
-    await this.sync.close()
+    // Work in flight (a diff, a folder fetch) may wait on blocks no peer will send: closing the
+    // drive first ends those reads (SESSION_CLOSED), then that work settles.
+    const syncClosed = this.sync.close()
     this.drive.core.off('append', this.onAppend)
     this.drive.core.off('download', this.onMetadataBlock)
     await this.owner.opts.network.leave(this.drive.discoveryKey).catch(() => {})
-    await this.publishing
     await this.drive.close()
+    await this.publishing
+    await syncClosed
     if (this.lock) {
       // A drive that failed to open never closes its sessions itself.
       await this.drive.core.close().catch(() => {})
