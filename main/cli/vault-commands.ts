@@ -66,20 +66,35 @@ const add: CliCommand = {
   }
 }
 
+/** Entries asked per listFiles call while `ls` pages through a folder. */
+const LS_PAGE = 1000
+
 const ls: CliCommand = {
-  summary: 'List a space of your vault, or a followed drive by its link.',
-  usage: 'ls [hyper://KEY][/PATH] [-r] [--version N] [--space NAME]',
+  summary: 'List a space of your vault, or a followed drive by its link (every entry, a page at a time; --limit N stops after N).',
+  usage: 'ls [hyper://KEY][/PATH] [-r] [--limit N] [--version N] [--space NAME]',
   async run (argv, ctx) {
-    const p = parseArgs(argv, { recursive: { type: 'boolean', short: 'r' }, version: { type: 'int', min: 0 }, ...SPACE })
+    const p = parseArgs(argv, { recursive: { type: 'boolean', short: 'r' }, limit: { type: 'int', min: 1 }, version: { type: 'int', min: 0 }, ...SPACE })
     checkTarget(p.positional[0], p.flags.space)
-    return withClient(ctx, async (client) => {
-      const t = await readTarget(callOf(client), p.positional[0], p.flags.space)
-      const r = await client.call('listFiles', { drive: t.drive, path: t.path, recursive: p.flags.recursive, version: p.flags.version, limit: 10_000 })
-      if (ctx.json) { ctx.print(r); return }
-      for (const e of r.entries) ctx.print(line(e))
-      if (r.truncated) ctx.warn('(listing truncated)')
-      if (r.entries.length === 0 && t.space !== null) ctx.warn(`(nothing here in ${spaceLabel(t.space)}; datdot spaces lists your spaces)`)
-    })
+    const t = await readTarget(ctx.call, p.positional[0], p.flags.space)
+    const max = p.flags.limit ?? Number.MAX_SAFE_INTEGER
+    const kept: Entry[] = []
+    // Later pages read the version the first page read, so a listing is one consistent snapshot.
+    let version = p.flags.version
+    let cursor: string | undefined
+    let shown = 0
+    let more = false
+    do {
+      const r = await ctx.call('listFiles', { drive: t.drive, path: t.path, recursive: p.flags.recursive, version, limit: Math.min(LS_PAGE, max - shown), cursor })
+      version = r.version
+      for (const e of r.entries) { if (ctx.json) kept.push(e); else ctx.print(line(e)) }
+      shown += r.entries.length
+      cursor = r.next ?? undefined
+      more = cursor !== undefined
+    } while (more && shown < max)
+    if (ctx.json) { ctx.print({ entries: kept, version, truncated: more }); return 0 }
+    if (more) ctx.warn(`(${shown} entries shown; --limit ${max} reached)`)
+    if (shown === 0 && t.space !== null) ctx.warn(`(nothing here in ${spaceLabel(t.space)}; datdot spaces lists your spaces)`)
+    return 0
   }
 }
 
