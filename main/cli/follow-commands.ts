@@ -17,7 +17,7 @@ export function followLine (f: FollowInfo, nowMs = Date.now()): string {
   const locked = f.locked === 'needs-key'
     ? '  LOCKED: encrypted, follow its link with the read key (#key=)'
     : f.locked === 'wrong-key' ? '  LOCKED: the read key does not open it' : ''
-  return `${f.link}  ${state}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}  ${diskText(f)}${locked}`
+  return `${JSON.stringify(f.label)}  ${f.link}  ${state}  peers ${f.peers}  blocks ${f.blocksHave}/${f.blocksTotal}  ${diskText(f)}${locked}`
 }
 
 /** What a follow downloads and what it holds: mode, bytes on disk against its limit, kept and clearable bytes. */
@@ -69,9 +69,9 @@ function keyOf (arg: string): string {
 export const followCommands: Record<string, CliCommand> = {
   follow: {
     summary: 'Follow a hyper:// link: replicate it and get its updates (everything, --folders only those, --sparse on demand). --wait waits until synced.',
-    usage: 'follow LINK [--sparse | --folders /a,/b] [--cache-limit BYTES|none] [--wait]',
+    usage: 'follow LINK [--name NAME] [--sparse | --folders /a,/b] [--cache-limit BYTES|none] [--wait]',
     async run (argv, ctx) {
-      const p = parseArgs(argv, { wait: { type: 'boolean' }, ...MODE_FLAGS })
+      const p = parseArgs(argv, { wait: { type: 'boolean' }, name: { type: 'string' }, ...MODE_FLAGS })
       if (p.positional.length !== 1) throw usage('follow needs one LINK')
       const modeArgs = modeOf(p.flags.sparse ? 'on-demand' : p.flags.folders !== undefined ? 'folders' : 'all', p.flags)
       return withClient(ctx, async (client) => {
@@ -89,6 +89,7 @@ export const followCommands: Record<string, CliCommand> = {
         try {
           let info = await client.call('follow', { link: p.positional[0], ...modeArgs })
           key = info.key
+          if (p.flags.name !== undefined) info = await client.call('renameFollow', { key, name: p.flags.name })
           if (p.flags.wait && info.state !== 'synced') {
             const again = (await client.call('listFollows', {})).find((f) => f.key === key)
             info = again && again.state === 'synced' ? again : await syncedP
@@ -122,6 +123,17 @@ export const followCommands: Record<string, CliCommand> = {
         else if (list.length === 0) ctx.print('(not following anything)')
         else for (const f of list) ctx.print(followLine(f))
       })
+    }
+  },
+  'follow-name': {
+    summary: 'Name a followed drive (an empty NAME goes back to the label made from its key).',
+    usage: 'follow-name LINK|KEY NAME',
+    async run (argv, ctx) {
+      const p = parseArgs(argv, {})
+      if (p.positional.length !== 2) throw usage('follow-name needs a LINK or KEY and a NAME (quote a name with spaces)')
+      const info = await ctx.call('renameFollow', { key: keyOf(p.positional[0]), name: p.positional[1] })
+      ctx.print(ctx.json ? info : followLine(info))
+      return 0
     }
   },
   'follow-mode': {

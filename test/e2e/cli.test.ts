@@ -60,6 +60,9 @@ describe('the datdot command line against two running daemons', () => {
     const follow = await datdot(['--storage', bob.storage, 'follow', link, '--wait', '--json'])
     expect(follow.code).toBe(0)
     expect(JSON.parse(follow.stdout)).toMatchObject({ state: 'synced', peers: 1 })
+    const named = await datdot(['--storage', bob.storage, 'follow-name', link, "Alice's trip"])
+    expect(named.code, named.stderr).toBe(0)
+    expect((await datdot(['--storage', bob.storage, 'follows'])).stdout).toMatch(/^"Alice's trip" {2}hyper:\/\/[a-z0-9]{52} {2}synced/)
 
     const ls = await datdot(['--storage', bob.storage, '--json', 'ls', link, '-r'])
     expect((JSON.parse(ls.stdout) as { entries: Array<{ path: string }> }).entries.map((e) => e.path)).toEqual(['/trip/day1/notes.txt', '/trip/map.bin'])

@@ -11,8 +11,9 @@ const base: FollowInfo = {
 }
 
 describe('datdot follows output', () => {
-  it('prints a synced follow with its version and peers', () => {
-    expect(followLine(base)).toBe('hyper://k  synced  v2  peers 1  blocks 5/5  all  3.0 MiB on disk, kept 3.0 MiB, a clear frees 0 B')
+  it('prints a synced follow with its name (or label), version and peers', () => {
+    expect(followLine({ ...base, name: 'Photos "2024"', label: 'Photos "2024"' })).toMatch(/^"Photos \\"2024\\"" {2}hyper:\/\/k {2}synced/)
+    expect(followLine(base)).toBe('"Amber Otter"  hyper://k  synced  v2  peers 1  blocks 5/5  all  3.0 MiB on disk, kept 3.0 MiB, a clear frees 0 B')
   })
 
   it('prints an offline follow with how long it has had no peer and the last version it saw', () => {
