@@ -11,23 +11,12 @@ import type { Duplex } from 'node:stream'
 import Corestore from 'corestore'
 import type { Testnet } from '@hyperswarm/testnet'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
+import { within } from '../helpers/wait.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers } from '../../main/api/handlers.js'
 
 /** Closing takes milliseconds; one that waits on a block from a peer that is gone never ends. */
 const CLOSE_MS = 5_000
-
-async function within<T> (ms: number, what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 describe('closing a follower never waits on blocks from a peer that is gone', () => {
   const tmp = new TempDirs()

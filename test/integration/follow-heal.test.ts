@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Testnet } from '@hyperswarm/testnet'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
-import { waitFor } from '../helpers/wait.js'
+import { waitFor, within } from '../helpers/wait.js'
 import type { Engine } from '../../main/engine/engine.js'
 import type { FollowInfo } from '../../main/shared/contract.js'
 import { createHandlers } from '../../main/api/handlers.js'
@@ -46,18 +46,6 @@ describe('a follow reconnects and converges by itself after an interruption', ()
     })
     try {
       await Promise.race([until(bob, check), timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  async function within<T> (ms: number, what: string, work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms)
-    })
-    try {
-      return await Promise.race([work, timeout])
     } finally {
       clearTimeout(timer)
     }
