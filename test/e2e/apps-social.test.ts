@@ -8,9 +8,10 @@
  * DATDOT_E2E_SCREENSHOTS=folder.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, shots, type PageGlobals } from './ui-helpers.js'
+import type { FrameLocator, Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { shots, type PageGlobals } from './ui-helpers.js'
+import { TwoUis } from './two-uis.js'
 
 const APP_LINK = /^hyper:\/\/[a-z0-9]{52}(#key=[a-z0-9]{52})?$/
 const APP = 'Social E2E'
@@ -56,31 +57,18 @@ async function follow (page: Page, link: string): Promise<void> {
 }
 
 describe('the social app template between two users', () => {
-  let testnet: Testnet | undefined
+  const ui = new TwoUis()
   let a: DaemonProc | undefined
   let b: DaemonProc | undefined
-  let browser: Browser | undefined
   let alice: Page
   let bob: Page
 
   beforeAll(async () => {
-    assertBuilt()
-    testnet = await startTestnet()
-    ;[a, b] = await Promise.all([startDaemon(testnet.bootstrap), startDaemon(testnet.bootstrap)])
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    const ctxA = await browser.newContext({ viewport: { width: 1400, height: 900 } })
-    await ctxA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: a.origin })
-    alice = await ctxA.newPage()
-    bob = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage()
-    for (const p of [alice, bob]) p.setDefaultTimeout(60_000)
+    await ui.start({ viewport: { width: 1400, height: 900 }, clipboardA: true, separateContexts: true })
+    ;[a, b, alice, bob] = [ui.daemonA, ui.daemonB, ui.pageA, ui.pageB]
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await Promise.all([stop(a?.child), stop(b?.child)])
-    await stop(testnet?.child)
-    await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
-  })
+  afterAll(async () => { await ui.close() })
 
   it("runs Alice's app in Bob's UI by its link, with Bob's own data; they follow each other and see each other's posts live", async () => {
     // Alice: a new app from the social template; it asks for its data permission when it starts.

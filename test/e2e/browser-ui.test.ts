@@ -11,9 +11,10 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import NodeWebSocket from 'ws'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, readDaemonJson, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, dropFiles, row, selectSpace, shot, type DropFile, type PageGlobals } from './ui-helpers.js'
+import type { Page } from 'playwright-core'
+import { readDaemonJson, startDaemon, stop, type DaemonProc } from './daemons.js'
+import { dropFiles, row, selectSpace, shot, type DropFile, type PageGlobals } from './ui-helpers.js'
+import { TwoUis } from './two-uis.js'
 
 /**
  * The units of every size visible on the page ("293 KiB", "1.5 MB"...), deduplicated and
@@ -49,34 +50,21 @@ async function nodeWebSocket (url: string, protocols: string[], origin?: string)
 }
 
 describe('the browser UI of two daemons on a loopback testnet', () => {
-  let testnet: Testnet | undefined
+  const ui = new TwoUis()
   let a: DaemonProc | undefined
   let b: DaemonProc | undefined
-  let browser: Browser | undefined
   let pageA: Page
   let pageB: Page
   let link = ''
-  const cleanupDirs: string[] = []
   const first: DropFile = { name: 'hello from alice.bin', bytes: randomBytes(300_000) }
   const second: DropFile = { name: 'second.txt', bytes: Buffer.from('a later change\n') }
 
   beforeAll(async () => {
-    assertBuilt()
-    testnet = await startTestnet()
-    ;[a, b] = await Promise.all([startDaemon(testnet.bootstrap), startDaemon(testnet.bootstrap)])
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, acceptDownloads: true })
-    pageA = await context.newPage()
-    pageB = await context.newPage()
-    for (const p of [pageA, pageB]) p.setDefaultTimeout(60_000)
+    await ui.start({ acceptDownloads: true })
+    ;[a, b, pageA, pageB] = [ui.daemonA, ui.daemonB, ui.pageA, ui.pageB]
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await Promise.all([stop(a?.child), stop(b?.child)])
-    await stop(testnet?.child)
-    await Promise.all([removeDir(a?.storage), removeDir(b?.storage), ...cleanupDirs.map(removeDir)])
-  })
+  afterAll(async () => { await ui.close() })
 
   it('opens with the token taken out of the address bar and an empty vault, showing the Private space', async () => {
     const daemonJson = await readDaemonJson(a!.storage)
@@ -161,7 +149,7 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
 
   it('keeps the structure of a picked folder, and renames and deletes only after confirmation', async () => {
     const src = await mkdtemp(join(tmpdir(), 'datdot-e2e-src-'))
-    cleanupDirs.push(src)
+    ui.dirs.push(src)
     await mkdir(join(src, 'album', 'nested'), { recursive: true })
     await writeFile(join(src, 'album', 'a.txt'), 'one\n')
     await writeFile(join(src, 'album', 'nested', 'b.txt'), 'two\n')
@@ -236,7 +224,8 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await stop(a!.child)
     await pageA.locator('[data-testid=disconnected-banner]').waitFor()
     await shot(pageA, 'a-disconnected')
-    a = await startDaemon(testnet!.bootstrap, { storage, port })
+    a = await startDaemon(ui.testnet!.bootstrap, { storage, port })
+    ui.a = a
     await pageA.locator('[data-testid=disconnected-banner]').waitFor({ state: 'detached' })
     await pageA.locator(row('', '/' + first.name)).waitFor()
     expect(await pageA.locator('[data-testid=share-link]').inputValue()).toBe(link)

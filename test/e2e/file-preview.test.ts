@@ -6,9 +6,10 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { deflateSync } from 'node:zlib'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, dropFiles, row, selectSpace, shots, type DropFile } from './ui-helpers.js'
+import type { Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { dropFiles, row, selectSpace, shots, type DropFile } from './ui-helpers.js'
+import { TwoUis } from './two-uis.js'
 
 /** A mono 16-bit PCM WAV of `seconds` of a 440 Hz tone at 22,050 Hz. */
 function wav (seconds: number): Buffer {
@@ -124,10 +125,9 @@ async function closePreview (page: Page): Promise<void> {
 }
 
 describe('previewing files: audio plays while it streams from a followed drive, images and text show', () => {
-  let testnet: Testnet | undefined
+  const ui = new TwoUis()
   let a: DaemonProc | undefined
   let b: DaemonProc | undefined
-  let browser: Browser | undefined
   let pageA: Page
   let pageB: Page
   const tone: DropFile = { name: 'tone.wav', bytes: wav(20) }
@@ -137,22 +137,11 @@ describe('previewing files: audio plays while it streams from a followed drive, 
   const FOLLOWED = '[data-testid=followed-files]'
 
   beforeAll(async () => {
-    assertBuilt()
-    testnet = await startTestnet()
-    ;[a, b] = await Promise.all([startDaemon(testnet.bootstrap), startDaemon(testnet.bootstrap)])
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    const context = await browser.newContext({ viewport: { width: 1200, height: 760 } })
-    pageA = await context.newPage()
-    pageB = await context.newPage()
-    for (const p of [pageA, pageB]) p.setDefaultTimeout(60_000)
+    await ui.start()
+    ;[a, b, pageA, pageB] = [ui.daemonA, ui.daemonB, ui.pageA, ui.pageB]
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await Promise.all([stop(a?.child), stop(b?.child)])
-    await stop(testnet?.child)
-    await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
-  })
+  afterAll(async () => { await ui.close() })
 
   it('shows an image and a PDF of your own space', async () => {
     await pageA.goto(a!.url)

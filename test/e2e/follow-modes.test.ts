@@ -6,9 +6,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, dropFiles, row, selectSpace, shots, type DropFile } from './ui-helpers.js'
+import type { Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { dropFiles, row, selectSpace, shots, type DropFile } from './ui-helpers.js'
+import { TwoUis } from './two-uis.js'
 
 /** Closes the toasts, so the screenshots show the card under them. */
 async function dismissToasts (page: Page): Promise<void> {
@@ -17,10 +18,9 @@ async function dismissToasts (page: Page): Promise<void> {
 }
 
 describe('following a drive on demand from the Peers page', () => {
-  let testnet: Testnet | undefined
+  const ui = new TwoUis()
   let a: DaemonProc | undefined
   let b: DaemonProc | undefined
-  let browser: Browser | undefined
   let pageA: Page
   let pageB: Page
   let link = ''
@@ -28,22 +28,11 @@ describe('following a drive on demand from the Peers page', () => {
   const notes: DropFile = { name: 'notes.txt', bytes: Buffer.from('notes from alice\n') }
 
   beforeAll(async () => {
-    assertBuilt()
-    testnet = await startTestnet()
-    ;[a, b] = await Promise.all([startDaemon(testnet.bootstrap), startDaemon(testnet.bootstrap)])
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, acceptDownloads: true })
-    pageA = await context.newPage()
-    pageB = await context.newPage()
-    for (const p of [pageA, pageB]) p.setDefaultTimeout(60_000)
+    await ui.start({ acceptDownloads: true })
+    ;[a, b, pageA, pageB] = [ui.daemonA, ui.daemonB, ui.pageA, ui.pageB]
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await Promise.all([stop(a?.child), stop(b?.child)])
-    await stop(testnet?.child)
-    await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
-  })
+  afterAll(async () => { await ui.close() })
 
   it('lists every file of an on-demand follow and holds none of their contents', async () => {
     await pageA.goto(a!.url)

@@ -6,39 +6,27 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, dropFiles, row, selectSpace, shots, type DropFile, type PageGlobals } from './ui-helpers.js'
+import type { Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { dropFiles, row, selectSpace, shots, type DropFile, type PageGlobals } from './ui-helpers.js'
+import { TwoUis } from './two-uis.js'
 
 const SHARED_LINK = /^hyper:\/\/[a-z0-9]{52}#key=[a-z0-9]{52}$/
 
 describe('spaces in the browser UI', () => {
-  let testnet: Testnet | undefined
+  const ui = new TwoUis()
   let a: DaemonProc | undefined
   let b: DaemonProc | undefined
-  let browser: Browser | undefined
   let pageA: Page
   let pageB: Page
   const photo: DropFile = { name: 'beach.jpg', bytes: randomBytes(50_000) }
 
   beforeAll(async () => {
-    assertBuilt()
-    testnet = await startTestnet()
-    ;[a, b] = await Promise.all([startDaemon(testnet.bootstrap), startDaemon(testnet.bootstrap)])
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    const context = await browser.newContext({ viewport: { width: 1200, height: 760 } })
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: a.origin })
-    pageA = await context.newPage()
-    pageB = await context.newPage()
-    for (const p of [pageA, pageB]) p.setDefaultTimeout(60_000)
+    await ui.start({ clipboardA: true })
+    ;[a, b, pageA, pageB] = [ui.daemonA, ui.daemonB, ui.pageA, ui.pageB]
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await Promise.all([stop(a?.child), stop(b?.child)])
-    await stop(testnet?.child)
-    await Promise.all([removeDir(a?.storage), removeDir(b?.storage)])
-  })
+  afterAll(async () => { await ui.close() })
 
   it("creates a shared space in A's UI, adds a file, copies its link, and B following the link sees the file", async () => {
     await pageA.goto(a!.url)
