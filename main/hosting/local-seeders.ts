@@ -34,6 +34,9 @@ export class LocalSeeders {
 
   constructor (private readonly node: DatdotNode) {}
 
+  /** The seeders' nodes, open or starting. */
+  get nodes (): DatdotNode[] { return this.seeders.map((s) => s.node) }
+
   /** Null when this node can run local seeders, else why not. */
   unavailable (): string | null {
     const o = this.node.options
