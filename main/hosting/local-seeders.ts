@@ -16,6 +16,8 @@ import { openSeeder, fundAndSeed, settleAll, type DevnetSeeder } from './devnet-
 
 /** Settings row: how many local seeders this node wants (absent: none). */
 const WANTED = 'hosting.localSeeders'
+/** Settings row: the chain accounts (0x hex, JSON) of every local seeder this node ran, not counted as other providers. */
+const ACCOUNTS = 'hosting.localSeederAccounts'
 /** A plan of one replica: a hoster, an encoder and an attestor, none of them its sponsor. */
 const PROVIDERS_FOR_ONE_REPLICA = 3
 
@@ -59,7 +61,8 @@ export class LocalSeeders {
         : Object.values(market.contracts).reduce((n, k) => n + k.slots.filter((x) => x.hoster === hex && x.state === 'hosting').length, 0)
       return { name: s.name, address: c?.address ?? '', state: this.seeding.has(s.name) ? 'seeding' as const : 'starting' as const, slots, earned: earnedBy(c).toString() }
     })
-    const providers = market === undefined || chain === null || chain.market.network === null ? null : Object.keys(market.providers).filter((k) => k !== chain.addressHex).length
+    const mine = new Set(this.accounts())
+    const providers = market === undefined || chain === null || chain.market.network === null ? null : Object.keys(market.providers).filter((k) => k !== chain.addressHex && !mine.has(k)).length
     return { unavailable: this.unavailable(), state: this.state, seeders, providers, providersNeeded: PROVIDERS_FOR_ONE_REPLICA, resumes: this.wanted() > 0, error: this.error }
   }
 
@@ -107,6 +110,7 @@ export class LocalSeeders {
     await settleAll(names.map(async (name) => {
       const seeder = await openSeeder(name, join(this.node.storage, 'local-seeders', name), { chain: local, bootstrap })
       this.seeders.push(seeder)
+      this.remember(seeder.node.chain?.addressHex)
       this.seeders.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name))
       if (this.state === 'stopping') throw DatdotError.cancelled('starting local seeders')
       this.emitStatus()
@@ -149,6 +153,20 @@ export class LocalSeeders {
     this.seeding.clear()
     this.chain?.off('block', this.onBlock)
     await Promise.all(open.map(async (s) => { await s.node.close().catch(() => {}) }))
+  }
+
+  private accounts (): string[] {
+    const row = this.node.db.prepare('SELECT value FROM settings WHERE name = ?').get(ACCOUNTS) as { value: string } | undefined
+    try {
+      const list: unknown = JSON.parse(row?.value ?? '[]')
+      return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []
+    } catch { return [] }
+  }
+
+  private remember (hex: string | undefined): void {
+    const known = this.accounts()
+    if (hex === undefined || known.includes(hex)) return
+    this.node.db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)').run(ACCOUNTS, JSON.stringify([...known, hex]))
   }
 
   private wanted (): number {

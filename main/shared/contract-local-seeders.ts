@@ -30,7 +30,7 @@ export const LocalSeedersState = z.object({
   unavailable: z.string().nullable(),
   state: z.enum(['off', 'starting', 'running', 'stopping']),
   seeders: z.array(LocalSeeder),
-  /** Providers on the chain besides this node (null until the chain runs). */
+  /** Providers on the chain besides this node and the local seeders it ever ran (null until the chain runs). */
   providers: z.number().int().nonnegative().nullable(),
   /** Providers a plan of one replica needs besides its sponsor (a hoster, an encoder, an attestor). */
   providersNeeded: z.number().int().positive(),
