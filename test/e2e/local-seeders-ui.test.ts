@@ -48,7 +48,7 @@ describe('local seeders from the Hosting page of a new node', () => {
     await card.getByTestId('local-seeders-count').fill('9')
     await card.getByTestId('local-seeders-start').click()
     expect(await card.getByTestId('local-seeders-error').innerText()).toMatch(/from 1 to 8/)
-    await shots(page, 'local-seeders-bad-count')
+    await shots(page, 'local-seeders-bad-count', { bottom: true })
     expect((await call(d!, 'getChainStatus')).state).toBe('idle')
   }, 120_000)
 
