@@ -2,7 +2,7 @@
  * The engine's implementation of the API contract, composed from one handler table per area:
  * the node (handlers-app.ts), the recovery phrase (handlers-recovery.ts), reads of any drive (handlers-drives.ts), the vault
  * (handlers-vault.ts), its spaces (handlers-spaces.ts), follows (handlers-follows.ts), apps (handlers-apps.ts), and, on a DatdotNode with a chain, the
- * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts), started on demand (handlers-on-demand.ts), and the several-nodes dashboard (handlers-nodes.ts).
+ * chain and ledger (handlers-chain.ts) and the hosting network (handlers-hosting.ts), started on demand (handlers-on-demand.ts), the local seeders (handlers-local-seeders.ts), and the several-nodes dashboard (handlers-nodes.ts).
  * Handlers receive arguments already validated and defaulted by dispatch(); they validate what
  * the schema cannot (paths, keys) through the engine, which throws coded DatdotErrors.
  */
@@ -20,6 +20,7 @@ import { createSpaceHandlers } from './handlers-spaces.js'
 import { createFollowHandlers } from './handlers-follows.js'
 import { createAppsHandlers } from './handlers-apps.js'
 import { createNodeHandlers } from './handlers-nodes.js'
+import { createLocalSeederHandlers } from './handlers-local-seeders.js'
 import { dispatch } from './dispatch.js'
 
 
@@ -45,6 +46,7 @@ export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
     ...createSpaceHandlers(engine),
     ...createFollowHandlers(engine),
     ...createAppsHandlers(engine, async () => lazy !== null ? (await lazy.start()).chain : chain),
+    ...createLocalSeederHandlers(engine),
     // The dashboard asks this node through the same handlers, as a local program would.
     ...createNodeHandlers(engine.db, async (method, args) => await dispatch(handlers, method, args, 'cli') as never)
   }

@@ -12,14 +12,12 @@ import { join, resolve } from 'node:path'
 import type { Testnet } from '@hyperswarm/testnet'
 import { DatdotError } from '../shared/errors.js'
 import { openDatabase, type Db } from '../shared/db.js'
-import type { LedgerEntry } from '../shared/contract.js'
 import type { HostPort } from '../engine/config.js'
 import { LocalChain } from '../chain/local-chain.js'
 import { ChainService } from '../chain/service.js'
 import type { BlockOutcome, MarketState } from '../chain/marketplace.js'
 import type { NetworkParams } from '../chain/records.js'
-import type { ProofRow } from './config.js'
-import { DatdotNode } from './node.js'
+import { openSeeder, fundAndSeed, settleAll, type DevnetSeeder } from './devnet-seeder.js'
 import { readDevnetRecord, writeDevnetRecord, removeDevnetRecord, pidAlive, type DevnetRecord } from './devnet-record.js'
 
 export { readDevnetRecord, type DevnetRecord } from './devnet-record.js'
@@ -27,7 +25,6 @@ export { readDevnetRecord, type DevnetRecord } from './devnet-record.js'
 /** A plan needs five providers besides its sponsor: two hosters, two encoders and an attestor per contract. */
 export const DEVNET_MIN_SEEDERS = 5
 export const DEVNET_MAX_SEEDERS = 16
-const TOKEN = 10n ** 12n
 
 /**
  * The devnet's marketplace: the app's 4 MiB contracts, but a storage challenge and a performance
@@ -55,7 +52,7 @@ export interface DevnetOptions {
   onSeederReady?: (seeder: DevnetSeeder) => void
 }
 
-export interface DevnetSeeder { name: string, storage: string, node: DatdotNode }
+export type { DevnetSeeder } from './devnet-seeder.js'
 
 /**
  * Events: 'proof' ({ seeder, proof: ProofRow }), 'earned'
@@ -73,8 +70,6 @@ export interface Devnet extends EventEmitter {
 
 /** Devnet folders running in this process (devnet.json's pid cannot tell two of them apart). */
 const runningHere = new Set<string>()
-
-const EARNING_REASONS = new Set(['encoding', 'setup', 'storage-proof', 'performance-proof'])
 
 class DevnetHandle extends EventEmitter implements Devnet {
   readonly seeders: DevnetSeeder[] = []
@@ -122,29 +117,19 @@ class DevnetHandle extends EventEmitter implements Devnet {
 
   /** One seeder: a DatdotNode on the devnet's chain and testnet (closed with the devnet once open). */
   private async openSeeder (name: string): Promise<void> {
-    const storage = join(this.dir, name)
-    const node = new DatdotNode({ storage, bootstrap: this.bootstrap, chain: this.chainUrl })
-    await node.ready()
-    this.seeders.push({ name, storage, node })
+    this.seeders.push(await openSeeder(name, join(this.dir, name), { chain: this.chainUrl, bootstrap: this.bootstrap }))
   }
 
-  /**
-   * Funds a seeder from the dev faucet (sent by the operator's chain service, which sends one
-   * faucet transfer at a time in nonce order) unless it has tokens from an earlier run, and
-   * turns seeding on.
-   */
+  /** Funded by the operator's chain service (one faucet transfer at a time, in nonce order), then seeding. */
   private async fundAndSeed (seeder: DevnetSeeder, opts: DevnetOptions): Promise<void> {
-    const { name, node } = seeder
-    const chain = node.chain as ChainService
-    const hosting = node.hosting
-    if (hosting === null) throw DatdotError.internal(`${name} started without hosting`)
-    hosting.on('proof', (proof: ProofRow) => this.emit('proof', { seeder: name, proof }))
-    chain.on('ledger-entry', (entry: LedgerEntry) => {
-      if (entry.account === chain.address && EARNING_REASONS.has(entry.reason) && BigInt(entry.amount) > 0n) this.emit('earned', { seeder: name, entry })
+    const name = seeder.name
+    await fundAndSeed(seeder, {
+      faucet: async (amount, to) => await this.operator.faucet(amount, to),
+      storageBytes: opts.seederStorageBytes,
+      bandwidthBps: opts.seederBandwidthBps,
+      onProof: (proof) => this.emit('proof', { seeder: name, proof }),
+      onEarned: (entry) => this.emit('earned', { seeder: name, entry })
     })
-    const { free } = await chain.wallet()
-    if (BigInt(free) < 10n * TOKEN) await this.operator.faucet(100n * TOKEN, chain.address)
-    await hosting.setSeeding({ on: true, storageBytes: opts.seederStorageBytes ?? 2 ** 30, bandwidthBps: opts.seederBandwidthBps ?? 10_000_000, region: 'devnet' })
     opts.onSeederReady?.(seeder)
   }
 
@@ -198,10 +183,4 @@ export async function startDevnet (opts: DevnetOptions): Promise<Devnet> {
     throw err
   }
   return devnet
-}
-
-/** Waits for every promise; then throws the first failure, if any (none is left running behind a throw). */
-async function settleAll (ps: Array<Promise<void>>): Promise<void> {
-  const failed = (await Promise.allSettled(ps)).find((r) => r.status === 'rejected')
-  if (failed !== undefined) throw (failed).reason
 }

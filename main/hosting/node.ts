@@ -11,7 +11,7 @@ import DHT from 'hyperdht'
 import type { EventData } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import { Engine, type EngineOptions } from '../engine/engine.js'
-import type { ChainService } from '../chain/service.js'
+import type { ChainService, ChainServiceOptions } from '../chain/service.js'
 import type { HostingService, HostingServiceOptions } from './service.js'
 import { ownDrivesOf } from './own.js'
 import { LazyChain, startsAtOpen, refreshSponsoring, type ChainParts } from './lazy-chain.js'
@@ -25,6 +25,12 @@ export interface NodeOptions extends EngineOptions {
    * always connects at open: it is cheap and the user asked for it.
    */
   chainStart?: 'lazy' | 'eager'
+  /**
+   * The embedded chain's settings, passed to the chain service: an already open local chain of
+   * this process to join (local seeders join their node's; `operator: false` then), or the
+   * block interval and network parameters of a new one (tests).
+   */
+  embeddedChain?: Pick<ChainServiceOptions, 'localChain' | 'operator' | 'blockIntervalMs' | 'networkParams'>
 }
 
 export class DatdotNode extends Engine {
@@ -57,6 +63,12 @@ export class DatdotNode extends Engine {
     else if (startsAtOpen(this.db)) lazy.startInBackground()
   }
 
+  /** Closes `service` with this node, before every service open now (local seeders: before the chain they share). */
+  closeFirst (service: { close (): Promise<void> }): void {
+    if (this.closing) throw DatdotError.closed('engine')
+    this.services.unshift(service)
+  }
+
   protected override async _close (): Promise<void> {
     await this.lazyChain?.close()
     await super._close()
@@ -66,7 +78,7 @@ export class DatdotNode extends Engine {
   private async openChain (endpoint: string): Promise<ChainParts> {
     if (this.closing) throw DatdotError.closed('engine')
     const { ChainService } = await import('../chain/service.js')
-    const chain = new ChainService({ storage: this.storage, endpoint, db: this.db, now: this.now, primaryKey: this.store.primaryKey })
+    const chain = new ChainService({ ...this.options.embeddedChain, storage: this.storage, endpoint, db: this.db, now: this.now, primaryKey: this.store.primaryKey })
     chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', { ...s, state: this.lazyChain?.state ?? 'running' }))
     chain.on('ledger-entry', (e: EventData<'ledger.entry'>) => this.emitEvent('ledger.entry', e))
     let hosting: HostingService | null = null

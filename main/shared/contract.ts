@@ -10,7 +10,7 @@
  * This file composes the sections, one per area, in this order: the node (status, and the
  * Electron shell's methods last; contract-app.ts), the vault and drives and their jobs
  * (contract-vault.ts), spaces (contract-spaces.ts), follows (contract-follows.ts), the chain, ledger and hosting network
- * (contract-hosting.ts, the availability schedule in contract-schedule.ts), several nodes on one dashboard (contract-nodes.ts), apps (contract-apps.ts, with the app bridge's messages in app-bridge.ts); contract-base.ts holds the limits, shared schemas and exposures.
+ * (contract-hosting.ts, the availability schedule in contract-schedule.ts, local seeders in contract-local-seeders.ts), several nodes on one dashboard (contract-nodes.ts), apps (contract-apps.ts, with the app bridge's messages in app-bridge.ts); contract-base.ts holds the limits, shared schemas and exposures.
  * Import from this file: it re-exports what the sections define.
  *
  * This file and its sections must stay free of Node and Electron imports: they are bundled
@@ -32,6 +32,7 @@ import { spaceMethods } from './contract-spaces.js'
 import { appEvents, appMethods } from './contract-apps.js'
 import { nodeMethods } from './contract-nodes.js'
 import { scheduleMethods } from './contract-schedule.js'
+import { localSeederEvents, localSeederMethods } from './contract-local-seeders.js'
 
 export { LIMITS, ErrorShape, type Exposure } from './contract-base.js'
 export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
@@ -42,6 +43,7 @@ export { ChainStatus, Wallet, LedgerEntry, LedgerTx, EarningsNet, EarningsRow, H
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
 export { NODE_LIMITS, NodeSummary, NodesOverview } from './contract-nodes.js'
 export { SCHEDULE_LIMITS, AvailabilitySchedule } from './contract-schedule.js'
+export { LOCAL_SEEDER_LIMITS, LocalSeeder, LocalSeedersState } from './contract-local-seeders.js'
 
 // ---------------------------------------------------------------- methods
 
@@ -56,6 +58,7 @@ export const methods = {
   ...chainMethods,
   ...hostingMethods,
   ...scheduleMethods,
+  ...localSeederMethods,
   ...appMethods,
   ...nodeMethods,
   ...shellMethods
@@ -78,7 +81,8 @@ export const events = {
   'hosting.proof': HostingProof,
   /** A new alert (a slot in containment, offline for the chain, networking paused, disk nearly full). */
   'hosting.alert': HostingAlert,
-  ...appEvents
+  ...appEvents,
+  ...localSeederEvents
 } as const
 
 // ---------------------------------------------------------------- derived types

@@ -13,6 +13,7 @@ import { PlansStore } from './plans.svelte.js'
 import { NodesStore } from './nodes.svelte.js'
 import { ScheduleStore } from './schedule.svelte.js'
 import { DashboardStore } from './dashboard.svelte.js'
+import { LocalSeedersStore } from './local-seeders.svelte.js'
 import { handleError } from './errors.js'
 import { toasts } from './toasts.svelte.js'
 import { collectEntries, droppedEntries, type PickedFile } from './files.js'
@@ -44,6 +45,8 @@ export class AppState {
   readonly schedule: ScheduleStore
   /** The seeder dashboard on the Hosting page (charts, per plan, metrics). */
   readonly dashboard: DashboardStore
+  /** Seeders started on this machine from the Hosting page (local dev chain). */
+  readonly localSeeders: LocalSeedersStore
   page = $state<Page>('vault')
   connection = $state<ConnectionState>('connecting')
   /** True once the engine answered at least once (distinguishes "starting" from "lost"). */
@@ -68,6 +71,7 @@ export class AppState {
     this.nodes = new NodesStore(client)
     this.schedule = new ScheduleStore(client)
     this.dashboard = new DashboardStore(client)
+    this.localSeeders = new LocalSeedersStore(client)
   }
 
   start (): void {
@@ -82,6 +86,7 @@ export class AppState {
       c.on('network.status', (status) => { this.network = status }),
       c.on('chain.status', (status) => { this.hosting.onChainStatus(status) }),
       c.on('ledger.entry', (entry) => { this.hosting.onLedgerEntry(entry) }),
+      c.on('seeders.status', (status) => { this.localSeeders.onStatus(status) }),
       c.on('apps.changed', () => { if (this.page === 'apps') void this.apps.load() }),
       c.onConnection((state) => {
         const wasOpen = this.connection === 'open'
@@ -107,6 +112,7 @@ export class AppState {
         this.follows.refresh(),
         this.jobs.refresh(),
         this.page === 'hosting' ? this.hosting.refresh() : Promise.resolve(),
+        this.page === 'hosting' ? this.localSeeders.load() : Promise.resolve(),
         this.page === 'apps' ? this.apps.load() : Promise.resolve()
       ])
       this.network = status.network
@@ -119,7 +125,7 @@ export class AppState {
     // Leaving the apps page ends the running preview.
     if (page !== 'apps' && this.apps.editor) await this.apps.close().catch((err) => handleError(err))
     this.page = page
-    if (page === 'hosting') await this.hosting.refresh()
+    if (page === 'hosting') await Promise.all([this.hosting.refresh(), this.localSeeders.load()])
     if (page === 'apps') await this.apps.load()
   }
 

@@ -1,0 +1,78 @@
+/**
+ * End to end: a new user (a clean storage folder, a daemon with the default embedded chain on a
+ * loopback testnet) opens the Hosting page and finds "Try it on this machine" beside the idle
+ * chain; a bad number of seeders is refused on the card; "Start 2 local seeders" starts the chain
+ * and the seeders, which appear, seeding, with their addresses; "Stop local seeders" stops them
+ * and the card offers to start them again.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
+import { CHROMIUM_ARGS, shots } from './ui-helpers.js'
+
+async function call (d: DaemonProc, method: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${d.origin}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${d.token}` }, body: '{}' })
+  return (await res.json() as { result: Record<string, unknown> }).result
+}
+
+describe('local seeders from the Hosting page of a new node', () => {
+  let testnet: Testnet | undefined
+  let d: DaemonProc | undefined
+  let browser: Browser | undefined
+  let page: Page
+
+  beforeAll(async () => {
+    assertBuilt()
+    testnet = await startTestnet()
+    d = await startDaemon(testnet.bootstrap, { chain: 'embedded' })
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+    page = await browser.newPage({ viewport: { width: 1200, height: 760 } })
+    page.setDefaultTimeout(120_000)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await stop(d?.child)
+    await stop(testnet?.child)
+    await removeDir(d?.storage)
+  })
+
+  it('offers to start local seeders on the first visit, and refuses 9 on the card without starting anything', async () => {
+    await page.goto(d!.url)
+    await page.getByRole('button', { name: 'Hosting' }).first().click()
+    const card = page.getByTestId('local-seeders')
+    await card.waitFor()
+    expect(await card.innerText()).toContain('Nobody hosts on your local chain yet')
+    expect(await card.getByTestId('local-seeders-start').innerText()).toBe('Start 3 local seeders')
+    await shots(page, 'local-seeders-first-run')
+    await card.getByTestId('local-seeders-count').fill('9')
+    await card.getByTestId('local-seeders-start').click()
+    expect(await card.getByTestId('local-seeders-error').innerText()).toMatch(/from 1 to 8/)
+    await shots(page, 'local-seeders-bad-count', { bottom: true })
+    expect((await call(d!, 'getChainStatus')).state).toBe('idle')
+  }, 120_000)
+
+  it('starts two seeders from the card, which appear seeding with their addresses', async () => {
+    const card = page.getByTestId('local-seeders')
+    await card.getByTestId('local-seeders-count').fill('2')
+    await card.getByRole('button', { name: 'Start 2 local seeders' }).click()
+    await card.getByTestId('local-seeders-summary').getByText('Starting').waitFor()
+    await shots(page, 'local-seeders-starting')
+    await card.getByTestId('local-seeders-summary').getByText('2 seeders on this computer').waitFor({ timeout: 240_000 })
+    const rows = card.getByTestId('local-seeder')
+    expect(await rows.count()).toBe(2)
+    for (const text of await rows.allInnerTexts()) expect(text).toMatch(/seeder-\d\s+Seeding\s+\S+…\S+\s+0 slots · earned 0/)
+    await page.getByTestId('chain-card').getByText('Connected').waitFor()
+    await shots(page, 'local-seeders-running')
+    expect(await call(d!, 'getLocalSeeders')).toMatchObject({ state: 'running', resumes: true })
+  }, 300_000)
+
+  it('stops them, and the card offers to start them again', async () => {
+    const card = page.getByTestId('local-seeders')
+    await card.getByTestId('local-seeders-stop').click()
+    await card.getByTestId('local-seeders-start').waitFor()
+    expect(await card.innerText()).toContain('Your local chain has 0 providers')
+    await shots(page, 'local-seeders-stopped')
+    expect(await call(d!, 'getLocalSeeders')).toMatchObject({ state: 'off', seeders: [], resumes: false })
+  }, 120_000)
+})
