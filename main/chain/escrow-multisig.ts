@@ -46,6 +46,11 @@ export interface Pending {
 /** What one step did (tests and counters). */
 export type StepResult = 'idle' | 'proposed' | 'approved' | 'executed' | 'cancelled' | 'waiting'
 
+/** The operators but `signer`, as pallet-multisig wants them: sorted by account id (else `SignatoriesOutOfOrder`). */
+export function otherSignatories (operators: string[], signer: string, formatAddress: (hex: string) => string): string[] {
+  return operators.filter((o) => o !== signer).sort().map(formatAddress)
+}
+
 /** The escrow's pending multisig operations (at most one is expected). */
 export async function pendingOps (api: ApiPromise, escrow: string): Promise<Pending[]> {
   const entries = await api.query.multisig.multisigs.entries(escrow)
@@ -71,7 +76,7 @@ export async function multisigStep (deps: MultisigDeps): Promise<StepResult> {
   const op = pending[0]
   const call = await proposedCall(deps.api, op)
   const valid = call !== null && payoutChecks(deps.state(), net.escrow, call)
-  const others = (signer: string): string[] => net.operators.filter((o) => o !== signer).map(deps.formatAddress)
+  const others = (signer: string): string[] => otherSignatories(net.operators, signer, deps.formatAddress)
   if (!valid) {
     const depositor = deps.held.get(op.depositor)
     if (depositor === undefined) return 'waiting'
@@ -97,7 +102,7 @@ async function propose (deps: MultisigDeps, net: NetworkConfig): Promise<StepRes
   if (proposer === undefined) return 'idle'
   const tx = await deps.payoutCall()
   if (tx === null) return 'idle'
-  const others = net.operators.slice(1).map(deps.formatAddress)
+  const others = otherSignatories(net.operators, net.operators[0], deps.formatAddress)
   const weight = await callWeight(deps.api, tx.method as unknown as Call, deps.formatAddress(net.escrow))
   await deps.send(multisigTx(deps.api, 'asMulti', { threshold: net.threshold, otherSignatories: others, maybeTimepoint: null, call: tx.method, maxWeight: weight }), proposer)
   return 'proposed'

@@ -13,7 +13,7 @@ import { owedItems, type MarketState, type OwedItem } from './marketplace.js'
 import { encodeRecord } from './records.js'
 import { createKeyMulti } from '@polkadot/util-crypto'
 import { hexToU8a } from '@polkadot/util'
-import { multisigStep } from './escrow-multisig.js'
+import { multisigStep, otherSignatories } from './escrow-multisig.js'
 
 /** Owed items paid in one extrinsic at most. */
 export const PAYOUT_ITEMS = 200
@@ -81,7 +81,7 @@ export class Operator {
       const tx = await this.payoutCall()
       if (tx === null) return
       const [signerHex, signer] = [...this.held()][0]
-      const others = (this.deps.market().network?.operators ?? []).filter((o) => o !== signerHex).map(this.deps.formatAddress)
+      const others = otherSignatories(this.deps.market().network?.operators ?? [], signerHex, this.deps.formatAddress)
       await this.deps.send(this.deps.api.tx.multisig.asMultiThreshold1(others, tx), signer)
       this.deps.counters.payouts++
     } catch (err) {

@@ -34,6 +34,7 @@ describe('a network on a chain with history, with a 2-of-3 escrow', () => {
   let opA: ChainService
   /** A sponsor that follows from the network record's block. */
   let sponsor: ChainService
+  const followErrors: unknown[] = []
 
   async function service (name: string, opts: Partial<ChainServiceOptions>): Promise<ChainService> {
     let db = dbs.get(name)
@@ -50,6 +51,7 @@ describe('a network on a chain with history, with a 2-of-3 escrow', () => {
     chain = await LocalChain.open({ dir: join(root, 'chain'), port: 0, networkParams: PARAMS, operators: { count: 3, threshold: 2 }, historyBlocks: HISTORY })
     ref = chain.networkRef as NetworkRef
     opA = await service('opA', { endpoint: 'embedded', localChain: chain, operatorKeys: [chain.keys.operators[0]] })
+    opA.on('follow-error', (err: unknown) => { followErrors.push(err) })
     sponsor = await service('sponsor', { network: ref })
   }, 240_000)
 
@@ -111,6 +113,7 @@ describe('a network on a chain with history, with a 2-of-3 escrow', () => {
     // operator A proposed (first approval); one approval of two moves nothing
     const escrow = opA.escrowAddress as string
     const pending = await pendingOps(opA.api, escrow)
+    expect(followErrors.map(String)).toEqual([])
     expect(pending).toHaveLength(1)
     expect(pending[0].approvals).toHaveLength(1)
     await sponsor.waitFollowed(chain.headNumber)
@@ -122,6 +125,7 @@ describe('a network on a chain with history, with a 2-of-3 escrow', () => {
     await opB.idle()
     expect(opB.counters.payouts).toBe(1)
     expect(opB.counters.payoutFailures).toBe(0)
+    expect(followErrors.map(String)).toEqual([])
     for (const s of [sponsor, opA]) await s.waitFollowed(chain.headNumber)
     expect(sponsor.market.owed).toEqual({})
     expect(await pendingOps(opA.api, escrow)).toHaveLength(0)
