@@ -3,6 +3,9 @@
  *  - the marketplace input (actions: successful extrinsics with DatDot remarks or transfers), and
  *  - the balance events the ledger needs (transfers, fees), each with its event index.
  * Works the same against the embedded chain and any Asset Hub reached over WebSocket.
+ * Escrow acts through pallet-multisig: `asMultiThreshold1` (threshold 1) or, for a k-of-n escrow,
+ * the `asMulti` that carries the k-th approval; that one counts only when its
+ * `multisig.MultisigExecuted` event says the call succeeded (approvals alone move nothing).
  */
 import type { ApiPromise } from '@polkadot/api'
 import type { Call } from '@polkadot/types/interfaces'
@@ -16,7 +19,9 @@ export const REQUIRED_CALLS = [
   ['system', 'remarkWithEvent'],
   ['utility', 'batchAll'],
   ['balances', 'transferKeepAlive'],
-  ['multisig', 'asMultiThreshold1']
+  ['multisig', 'asMultiThreshold1'],
+  ['multisig', 'asMulti'],
+  ['multisig', 'approveAsMulti']
 ] as const
 export const REQUIRED_QUERIES = [['system', 'account'], ['system', 'events'], ['timestamp', 'now']] as const
 
@@ -60,11 +65,14 @@ export async function readBlock (api: ApiPromise, number: number, hash?: string)
   if (header.number.toNumber() !== number) throw new Error(`block ${blockHash} is #${header.number.toNumber()}, expected #${number}`)
 
   const ok = new Set<number>()
+  /** Extrinsic index -> the multisig account whose call it executed successfully. */
+  const executed = new Map<number, string>()
   const events: BalanceEvent[] = []
   ;(eventsCodec as unknown as Array<{ phase: { isApplyExtrinsic: boolean, asApplyExtrinsic: { toNumber: () => number } }, event: { section: string, method: string, data: Array<{ toString: () => string, toBigInt?: () => bigint }> } }>).forEach((rec, eventIndex) => {
     const extrinsic = rec.phase.isApplyExtrinsic ? rec.phase.asApplyExtrinsic.toNumber() : null
     const { section, method, data } = rec.event
     if (section === 'system' && method === 'ExtrinsicSuccess' && extrinsic !== null) ok.add(extrinsic)
+    if (section === 'multisig' && method === 'MultisigExecuted' && extrinsic !== null && (data[4] as unknown as { isOk: boolean }).isOk) executed.set(extrinsic, toHex(data[2].toString()))
     if (section !== 'balances') return
     const big = (i: number): bigint => BigInt(data[i].toString())
     const acc = (i: number): string => toHex(data[i].toString())
@@ -83,7 +91,7 @@ export async function readBlock (api: ApiPromise, number: number, hash?: string)
     if (!ext.isSigned || !ok.has(index)) return
     const signer = toHex(ext.signer.toString())
     const action: Action = { index, signer, remarks: [], transfers: [] }
-    flatten(ext.method as unknown as Call, signer, action, 0)
+    flatten(ext.method as unknown as Call, signer, action, 0, executed.get(index) ?? null)
     if (action.transfers.length > 0) transfersByExtrinsic.set(index, action.transfers)
     if (action.remarks.length > 0 || action.transfers.length > 0) actions.push(action)
   })
@@ -94,19 +102,27 @@ export async function readBlock (api: ApiPromise, number: number, hash?: string)
   }
 }
 
-/** Walks batchAll / asMultiThreshold1 (top level only) and collects remarks and transfers of `origin`. */
-function flatten (call: Call, origin: string, action: Action, depth: number): void {
+/**
+ * Walks batchAll / asMultiThreshold1 / an executed asMulti (top level only) and collects remarks
+ * and transfers of `origin`. `executedBy`: the multisig account whose call this extrinsic executed.
+ */
+function flatten (call: Call, origin: string, action: Action, depth: number, executedBy: string | null): void {
   if (depth > 2) return
   const section = call.section
   const method = call.method
   const args = call.args as unknown as Array<{ toString: () => string, toU8a: (bare?: boolean) => Uint8Array }>
   if (section === 'utility' && method === 'batchAll') {
-    for (const inner of call.args[0] as unknown as Call[]) flatten(inner, origin, action, depth + 1)
+    for (const inner of call.args[0] as unknown as Call[]) flatten(inner, origin, action, depth + 1, null)
   } else if (section === 'multisig' && method === 'asMultiThreshold1' && depth === 0) {
     const others = (call.args[0] as unknown as Array<{ toString: () => string }>).map((a) => a.toString())
     const multi = u8aToHex(createKeyMulti([origin, ...others.map(toHex)].map((h) => hexToU8a(h)), 1))
     action.signer = multi
-    flatten(call.args[1] as unknown as Call, multi, action, depth + 1)
+    flatten(call.args[1] as unknown as Call, multi, action, depth + 1, null)
+  } else if (section === 'multisig' && method === 'asMulti' && depth === 0 && executedBy !== null) {
+    action.signer = executedBy
+    // the call argument is a WrapperKeepOpaque<Call> on older runtimes
+    const arg = call.args[3] as unknown as Call & { unwrap?: () => Call }
+    flatten(typeof arg.section === 'string' ? arg : (arg.unwrap as () => Call)(), executedBy, action, depth + 1, null)
   } else if (section === 'system' && (method === 'remarkWithEvent' || method === 'remark')) {
     const bytes = args[0].toU8a(true)
     if (isDatdotRemark(bytes)) action.remarks.push(bytes)

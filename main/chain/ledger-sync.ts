@@ -56,6 +56,8 @@ export interface LedgerSyncDeps {
   /** The chain being followed (`ChainConnection.chainId`); a cursor of another chain is reverted. */
   chainId: string
   chain: ChainReader
+  /** The first block to follow when nothing is followed yet: 1 (default), or the network record's block (network-ref.ts). */
+  startBlock?: number
   /** ss58 address (the ledger's account name) of a 0x account id. */
   formatAddress: (hex: string) => string
   /** The 0x accounts whose balances the ledger mirrors, given the current state. */
@@ -96,7 +98,7 @@ export class LedgerSync {
     for (;;) {
       if (this.deps.stopped()) return
       const cur = ledger.cursor()
-      const next = cur === null ? 1 : cur.number + 1
+      const next = cur === null ? (this.deps.startBlock ?? 1) : cur.number + 1
       if (next > head) break
       const block = await chain.read(next)
       if (cur !== null && block.input.parentHash !== cur.hash) {
@@ -149,7 +151,7 @@ export class LedgerSync {
     const cur = ledger.cursor()
     if (cur === null) return
     if (cur.genesisHash !== this.deps.chainId) {
-      // Another chain (a reset local chain): reverse everything, start again from block 1.
+      // Another chain (a reset local chain): reverse everything, start again from the start block.
       counters.resets++
       this.deps.onEntries(ledger.revertAbove(-1, this.deps.now()))
       this.state = initialState()

@@ -5,9 +5,10 @@
  * ws://127.0.0.1:<port> so that several daemons share it.
  *
  * The process that runs the local chain is also the embedded network operator: on first start it
- * creates two operator keys (stored 0600 next to the chain store), funds them, a well-known dev
- * faucet and the escrow (a 1-of-2 multisig of the operators: pallet-multisig needs at least two
- * signatories) by writing their balances at block #1, and posts the network record. Joining
+ * creates the operator keys (n of them, stored 0600 next to the chain store; default two), funds
+ * them, a well-known dev faucet and the escrow (a k-of-n multisig of the operators, default
+ * 1-of-2: pallet-multisig needs at least two signatories) by writing their balances at block #1,
+ * and posts the network record; the block that holds it is `networkRef` (network-ref.ts). Joining
  * daemons discover escrow and operators from that record.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync, renameSync } from 'node:fs'
@@ -16,7 +17,8 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { AddressInfo } from 'node:net'
 import type { Blockchain, ChopsticksProvider } from '@acala-network/chopsticks-core'
 import '@polkadot/api-augment'
-import { Keyring } from '@polkadot/api'
+import { Keyring, type ApiPromise } from '@polkadot/api'
+import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import type { HexString } from '@polkadot/util/types'
 import { cryptoWaitReady, createKeyMulti, mnemonicGenerate, decodeAddress } from '@polkadot/util-crypto'
@@ -25,6 +27,7 @@ import { ChainStore } from './chain-store.js'
 import { encodeRecord, RECORD_PREFIX, type NetworkParams } from './records.js'
 import { DatdotError } from '../shared/errors.js'
 import { createApi } from './connect.js'
+import type { NetworkRef } from './network-ref.js'
 
 /** Well-known dev key of the local chain's faucet (local chains only; never funded elsewhere). */
 export const FAUCET_URI = '//DatdotFaucet'
@@ -82,9 +85,17 @@ export interface LocalChainOptions {
   blockIntervalMs?: number
   /** Parameters of the network record posted when the chain is first created (DEFAULT_NETWORK_PARAMS). Ignored for an existing chain. */
   networkParams?: NetworkParams
+  /** Operator keys made on first start and the escrow's threshold (default 2 keys, threshold 1). Ignored once the keys exist. */
+  operators?: { count: number, threshold: number }
+  /**
+   * Blocks built before the network record is posted, each with a faucet transfer and a plain
+   * remark (default 0): a chain with history before the network, like a public one (tests).
+   */
+  historyBlocks?: number
 }
 
-export interface NetworkKeys { operators: KeyringPair[], escrow: string, escrowHex: string, faucet: KeyringPair }
+/** The network's operator keys held by the local chain, the escrow's threshold and the k-of-n escrow account. */
+export interface NetworkKeys { operators: KeyringPair[], threshold: number, escrow: string, escrowHex: string, faucet: KeyringPair }
 
 export class LocalChain {
   readonly chain: Blockchain
@@ -111,7 +122,7 @@ export class LocalChain {
     const { chainSpec } = await import('@substrate/connect-known-chains/rococo_v2_2_asset_hub')
     await cryptoWaitReady()
     mkdirSync(opts.dir, { recursive: true })
-    const keys = loadOrCreateKeys(opts.dir)
+    const keys = loadOrCreateKeys(opts.dir, opts.operators ?? { count: 2, threshold: 1 })
     const file = join(opts.dir, 'local-chain.sqlite')
     let store = new ChainStore(file)
     const format = store.getMeta('recordsFormat')
@@ -158,7 +169,7 @@ export class LocalChain {
       }
       const provider = new core.ChopsticksProvider(chain)
       local = new LocalChain(chain, provider, store, keys, genesisHash)
-      if (store.getMeta('bootstrapped') === null) await local.bootstrap(opts.networkParams ?? DEFAULT_NETWORK_PARAMS)
+      if (store.getMeta('bootstrapped') === null) await local.bootstrap(opts.networkParams ?? DEFAULT_NETWORK_PARAMS, opts.historyBlocks ?? 0)
       if (wss !== null) local.serve(wss, core)
       if (opts.blockIntervalMs !== undefined && opts.blockIntervalMs > 0) local.startTimer(opts.blockIntervalMs)
       return local
@@ -174,6 +185,12 @@ export class LocalChain {
   }
 
   get headNumber (): number { return this.chain.head.number }
+
+  /** The network this chain's operator created: genesis and the block holding its record (null for a chain bootstrapped before this was kept). */
+  get networkRef (): NetworkRef | null {
+    const block = this.store.getMeta('networkBlock')
+    return block === null ? null : { genesisHash: this.genesisHash.toLowerCase(), recordBlock: Number(block) }
+  }
 
   /** Builds one block now (with whatever is pending). */
   async newBlock (): Promise<void> {
@@ -192,8 +209,8 @@ export class LocalChain {
     this.timer.unref()
   }
 
-  /** Funds the network accounts at the head block, persists that state, posts the network record. */
-  private async bootstrap (params: NetworkParams): Promise<void> {
+  /** Funds the network accounts at the head block, persists that state, (history blocks), posts the network record. */
+  private async bootstrap (params: NetworkParams, historyBlocks: number): Promise<void> {
     // A provider of its own: disconnecting an ApiPromise disconnects its provider.
     const api = await createApi(this.provider.clone(), { throwOnConnect: true })
     try {
@@ -213,28 +230,36 @@ export class LocalChain {
       // The funding layer belongs to the head block: save the head again so it survives restarts.
       await this.chain.saveBlockToDB(this.chain.head)
       this.store.setMeta('escrowBaselinePlanck', ed.toString())
+      for (let i = 0; i < historyBlocks; i++) {
+        const history = api.tx.utility.batchAll([api.tx.balances.transferKeepAlive(this.keys.operators[0].address, ed), api.tx.system.remark(`history ${i}`)])
+        await this.include(api, history, this.keys.faucet, 'a history block')
+      }
       const rec = encodeRecord({
         kind: 'network',
         operators: this.keys.operators.map((o) => u8aToHex(o.publicKey)),
-        threshold: 1,
+        threshold: this.keys.threshold,
         escrow: this.keys.escrowHex,
         unitPricePlanck: LOCAL_FUNDS.unitPricePlanck,
         params
       })
-      await new Promise<void>((resolve, reject) => {
-        api.tx.system.remarkWithEvent(u8aToHex(rec)).signAndSend(this.keys.operators[0], { nonce: -1 }, (r) => {
-          if (r.dispatchError !== undefined) reject(DatdotError.chain(`network record failed: ${r.dispatchError.toString()}`))
-          else if (r.status.isInBlock || r.status.isFinalized) resolve()
-        }).then(async () => {
-          // a chain with a fixed cadence builds blocks on its timer, which starts after this
-          await this.newBlock()
-        }).catch(reject)
-      })
+      const recordBlock = await this.include(api, api.tx.system.remarkWithEvent(u8aToHex(rec)), this.keys.operators[0], 'network record')
+      this.store.setMeta('networkBlock', String(recordBlock))
       this.store.setMeta('recordsFormat', RECORD_PREFIX.trim())
       this.store.setMeta('bootstrapped', String(this.chain.head.number))
     } finally {
       await api.disconnect()
     }
+  }
+
+  /** Signs and sends `tx`, builds a block (the timer starts after bootstrap) and returns the number of the block that holds it. */
+  private async include (api: ApiPromise, tx: SubmittableExtrinsic<'promise'>, signer: KeyringPair, what: string): Promise<number> {
+    const hash = await new Promise<string>((resolve, reject) => {
+      tx.signAndSend(signer, { nonce: -1 }, (r) => {
+        if (r.dispatchError !== undefined) reject(DatdotError.chain(`${what} failed: ${r.dispatchError.toString()}`))
+        else if (r.status.isInBlock) resolve(r.status.asInBlock.toHex())
+      }).then(async () => { await this.newBlock() }).catch(reject)
+    })
+    return (await api.rpc.chain.getHeader(hash)).number.toNumber()
   }
 
   /** JSON-RPC 2.0 over WebSocket with chopsticks' handlers (substrate + dev_* methods), loopback only, on a listening server (listen()). */
@@ -331,30 +356,40 @@ function durableBlockchain (core: ChopsticksCore): typeof Blockchain {
   }
 }
 
-/** Operator keys of the local network, created once (file mode 0600). */
-function loadOrCreateKeys (dir: string): NetworkKeys {
+/** Operator keys of the local network and the escrow's threshold, created once (file mode 0600; older files: threshold 1). */
+function loadOrCreateKeys (dir: string, make: { count: number, threshold: number }): NetworkKeys {
   const file = join(dir, 'network-keys.json')
   let mnemonics: string[]
+  let threshold: number
   if (existsSync(file)) {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { operators?: unknown }
-    if (!Array.isArray(parsed.operators) || parsed.operators.length !== 2 || !parsed.operators.every((m) => typeof m === 'string')) {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { operators?: unknown, threshold?: unknown }
+    threshold = parsed.threshold === undefined ? 1 : Number(parsed.threshold)
+    if (!Array.isArray(parsed.operators) || !parsed.operators.every((m) => typeof m === 'string') || !validOperators(parsed.operators.length, threshold)) {
       throw DatdotError.corrupt(`network keys in ${file}`)
     }
     mnemonics = parsed.operators
   } else {
-    mnemonics = [mnemonicGenerate(), mnemonicGenerate()]
-    writeFileSync(file, JSON.stringify({ operators: mnemonics }), { mode: 0o600, flag: 'wx' })
+    if (!validOperators(make.count, make.threshold)) throw DatdotError.invalidArgument(`operators: 2..16 keys and a threshold of 1..keys (got ${make.threshold} of ${make.count})`)
+    mnemonics = Array.from({ length: make.count }, () => mnemonicGenerate())
+    threshold = make.threshold
+    writeFileSync(file, JSON.stringify({ operators: mnemonics, threshold }), { mode: 0o600, flag: 'wx' })
   }
   chmodSync(file, 0o600)
   const keyring = new Keyring({ type: 'sr25519' })
   const operators = mnemonics.map((m) => keyring.addFromUri(m))
-  const escrowU8a = createKeyMulti(operators.map((o) => o.address), 1)
+  const escrowU8a = createKeyMulti(operators.map((o) => o.address), threshold)
   return {
     operators,
+    threshold,
     escrow: keyring.encodeAddress(escrowU8a),
     escrowHex: u8aToHex(escrowU8a),
     faucet: keyring.addFromUri(FAUCET_URI)
   }
+}
+
+/** pallet-multisig needs at least two signatories; the network record allows at most 16 operators. */
+function validOperators (count: number, threshold: number): boolean {
+  return Number.isInteger(count) && Number.isInteger(threshold) && count >= 2 && count <= 16 && threshold >= 1 && threshold <= count
 }
 
 export function accountHex (address: string): string { return u8aToHex(decodeAddress(address)) }

@@ -74,7 +74,8 @@ export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome
     issueChallenges(ctx)
   }
   state.block = { number: block.number, hash: block.hash }
-  state.counters.blocks++
+  // Blocks of the network, from its record's block: a follower that starts there counts as one that scanned from #1.
+  if (state.network !== null) state.counters.blocks++
   assertConservation(state)
   return out
 }

@@ -1,8 +1,9 @@
 /**
- * Operator payouts. Where this node runs the local chain and holds the network's operator keys,
- * it pays the marketplace's owed items from escrow with
- * `multisig.asMultiThreshold1(batchAll([payout record, transfers...]))`. One payout at a time;
- * `kick()` after each followed batch of blocks starts the next when items are owed.
+ * Operator payouts. Where this node holds operator keys of the network it follows (the local
+ * chain's, or keys handed in), it pays the marketplace's owed items from escrow: with threshold 1
+ * as `multisig.asMultiThreshold1(batchAll([payout record, transfers...]))`; with a k-of-n escrow
+ * through proposals and approvals of several operators (escrow-multisig.ts). One payout at a
+ * time; `kick()` after each followed batch of blocks starts the next step.
  */
 import type { ApiPromise } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
@@ -10,7 +11,9 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import { u8aToHex } from '@polkadot/util'
 import { owedItems, type MarketState, type OwedItem } from './marketplace.js'
 import { encodeRecord } from './records.js'
-import type { NetworkKeys } from './local-chain.js'
+import { createKeyMulti } from '@polkadot/util-crypto'
+import { hexToU8a } from '@polkadot/util'
+import { multisigStep, otherSignatories } from './escrow-multisig.js'
 
 /** Owed items paid in one extrinsic at most. */
 export const PAYOUT_ITEMS = 200
@@ -23,8 +26,8 @@ export interface PayoutCounters {
 export interface OperatorDeps {
   /** The followed marketplace state. */
   market: () => MarketState
-  /** The local chain's network keys, or null when this node may not operate (remote chain, or `operator: false`). */
-  keys: NetworkKeys | null
+  /** The operator keys this node holds, or null when it may not operate (no keys, or `operator: false`). */
+  keys: KeyringPair[] | null
   api: ApiPromise
   /** Balance (free + reserved) of an ss58 address at the head. */
   balanceOf: (address: string) => Promise<bigint>
@@ -46,9 +49,14 @@ export class Operator {
   /** True when this node holds the operator keys of the network it follows. */
   get isOperator (): boolean {
     const net = this.deps.market().network
-    const keys = this.deps.keys
-    if (keys === null || net === null) return false
-    return net.operators.includes(u8aToHex(keys.operators[0].publicKey)) && net.escrow === keys.escrowHex
+    if (net === null || this.held().size === 0) return false
+    return net.escrow === u8aToHex(createKeyMulti(net.operators.map((o) => hexToU8a(o)), net.threshold))
+  }
+
+  /** The held keys that are operators of the followed network, by public key hex. */
+  private held (): Map<string, KeyringPair> {
+    const ops = this.deps.market().network?.operators ?? []
+    return new Map((this.deps.keys ?? []).map((k) => [u8aToHex(k.publicKey), k] as const).filter(([hex]) => ops.includes(hex)))
   }
 
   /** True while a payout is in flight. */
@@ -65,14 +73,16 @@ export class Operator {
   /** Pays owed items from escrow. Payees without an account get paid once they are owed the existential deposit. */
   private async maybePay (): Promise<void> {
     if (!this.isOperator || this._paying || this.deps.stopped()) return
+    if ((this.deps.market().network?.threshold ?? 1) > 1) { await this.multisigSteps(); return }
     const items = owedItems(this.deps.market(), PAYOUT_ITEMS)
     if (items.length === 0) return
     this._paying = true
     try {
-      const chosen = await this.payable(items)
-      if (chosen.length === 0) return
-      const keys = this.deps.keys as NetworkKeys
-      await this.deps.send(this.payoutTx(chosen, keys), keys.operators[0])
+      const tx = await this.payoutCall()
+      if (tx === null) return
+      const [signerHex, signer] = [...this.held()][0]
+      const others = otherSignatories(this.deps.market().network?.operators ?? [], signerHex, this.deps.formatAddress)
+      await this.deps.send(this.deps.api.tx.multisig.asMultiThreshold1(others, tx), signer)
       this.deps.counters.payouts++
     } catch (err) {
       this.deps.counters.payoutFailures++
@@ -93,14 +103,33 @@ export class Operator {
     return items.filter((i) => payable.has(i.to))
   }
 
-  /** The payout record and one transfer per payee (in order of first item), as the operators' threshold-1 multisig. */
-  private payoutTx (chosen: OwedItem[], keys: NetworkKeys): SubmittableExtrinsic<'promise'> {
+  /** k-of-n: protocol steps (propose, approve, execute, cancel) until one leaves nothing for this node to do. */
+  private async multisigSteps (): Promise<void> {
+    this._paying = true
+    try {
+      for (let i = 0; i < 16 && !this.deps.stopped(); i++) {
+        const step = await multisigStep({ api: this.deps.api, state: this.deps.market, held: this.held(), formatAddress: this.deps.formatAddress, payoutCall: () => this.payoutCall(), send: this.deps.send })
+        if (step === 'executed') this.deps.counters.payouts++
+        if (step === 'idle' || step === 'waiting') return
+      }
+    } catch (err) {
+      this.deps.counters.payoutFailures++
+      this.deps.onError(err)
+    } finally {
+      this._paying = false
+    }
+  }
+
+  /** batchAll(payout record, one transfer per payee in order of first item) for the payable owed items; null when none. */
+  private async payoutCall (): Promise<SubmittableExtrinsic<'promise'> | null> {
     const { api, formatAddress } = this.deps
+    const items = owedItems(this.deps.market(), PAYOUT_ITEMS)
+    const chosen = items.length === 0 ? [] : await this.payable(items)
+    if (chosen.length === 0) return null
     const sums = sumsByPayee(chosen)
     const rec = encodeRecord({ kind: 'payout', items: chosen.map((i) => i.id) })
     const calls = [api.tx.system.remarkWithEvent(u8aToHex(rec)), ...[...sums].map(([to, sum]) => api.tx.balances.transferKeepAlive(formatAddress(to), sum))]
-    const others = keys.operators.slice(1).map((o) => o.address)
-    return api.tx.multisig.asMultiThreshold1(others, api.tx.utility.batchAll(calls))
+    return api.tx.utility.batchAll(calls)
   }
 }
 

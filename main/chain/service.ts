@@ -33,6 +33,7 @@ import { LedgerSync, CHAIN_MIGRATIONS, type SyncCounters } from './ledger-sync.j
 import { Submitter, buildRecordsTx, includeExtrinsic, type SubmitResult, type SubmitCounters, type ValueTransfer } from './submitter.js'
 import { precheck, requireNetwork, checkFunds } from './prechecks.js'
 import { Operator, type PayoutCounters } from './operator.js'
+import { checkNetworkRef, normaliseNetworkRef, type NetworkRef } from './network-ref.js'
 
 export interface ChainServiceOptions {
   /** Folder for keys and the embedded chain store. */
@@ -55,8 +56,19 @@ export interface ChainServiceOptions {
   localChain?: LocalChain
   /** Follow and keep the ledger, but never pay as operator even with the keys. */
   operator?: boolean
+  /**
+   * The network operator keys this node holds (default: all of the local chain's, when it runs
+   * one). With a k-of-n escrow each operator node holds its own and approves payouts it checked.
+   */
+  operatorKeys?: KeyringPair[]
   /** The storage folder's Corestore primary key: a new wallet is derived from it (wallet.ts). */
   primaryKey?: Uint8Array
+  /**
+   * The network to follow (network-ref.ts): following starts at its record's block instead of #1,
+   * and a chain or block without that record is refused (CHAIN_ERROR, details.why). Omitted: from
+   * #1, the first network record wins (a local chain).
+   */
+  network?: NetworkRef
 }
 
 export interface ChainCounters extends SyncCounters, PayoutCounters, SubmitCounters {
@@ -100,7 +112,7 @@ export class ChainService extends Resource {
     super()
     if (!opts.storage) throw DatdotError.invalidArgument('storage folder is required')
     if (opts.endpoint !== 'embedded' && !/^wss?:\/\//.test(opts.endpoint)) throw DatdotError.invalidArgument(`chain endpoint must be 'embedded' or ws://...: ${opts.endpoint}`)
-    this.options = opts
+    this.options = opts.network === undefined ? opts : { ...opts, network: normaliseNetworkRef(opts.network) }
     this.now = opts.now ?? Date.now
     this.conn = new ChainConnection({
       dir: join(opts.storage, 'chain'),
@@ -120,6 +132,7 @@ export class ChainService extends Resource {
     this.ledger = new Ledger(this.options.db)
     await this.conn.open()
     this.sync = this.createSync()
+    await this.checkNetwork()
     this.submitter = this.createSubmitter()
     this.operator = this.createOperator()
     await this.catchUp()
@@ -149,6 +162,7 @@ export class ChainService extends Resource {
       now: this.now,
       chainId: conn.chainId,
       chain: conn,
+      startBlock: this.options.network?.recordBlock ?? 1,
       formatAddress: (hex) => conn.formatAddress(hex),
       tracked: (state) => this.trackedAccounts(state),
       faucetHex: toHex(conn.faucetPair().address),
@@ -158,6 +172,16 @@ export class ChainService extends Resource {
       onHead: (head) => { if (this.headNumber === null || head > this.headNumber) this.headNumber = head },
       stopped: () => this.closing
     })
+  }
+
+  /** With a configured network: this chain and block hold its record, and this node follows no other. */
+  private async checkNetwork (): Promise<void> {
+    const ref = this.options.network
+    if (ref === undefined) return
+    const conn = this.conn
+    // A cursor on another chain (a reset local chain) is reverted when following starts: not a network of this chain.
+    const sameChain = this.ledger.cursor()?.genesisHash === conn.chainId
+    await checkNetworkRef({ ref, genesisHash: conn.api.genesisHash.toHex(), head: await conn.head(), read: (n) => conn.read(n), followed: sameChain ? this.market : this.emptyState })
   }
 
   private createSubmitter (): Submitter<Tx, KeyringPair> {
@@ -177,7 +201,7 @@ export class ChainService extends Resource {
     const conn = this.conn
     return new Operator({
       market: () => this.market,
-      keys: conn.local !== null && this.options.operator !== false ? conn.local.keys : null,
+      keys: this.operatorKeys(),
       api: conn.api,
       balanceOf: (address) => conn.balanceOf(address),
       formatAddress: (hex) => conn.formatAddress(hex),
@@ -186,6 +210,13 @@ export class ChainService extends Resource {
       onError: (err) => { this.emit('follow-error', err) },
       stopped: () => this.closing
     })
+  }
+
+  /** The operator keys this node may pay with: handed in, or the local chain's; none with `operator: false`. */
+  private operatorKeys (): KeyringPair[] | null {
+    if (this.options.operator === false) return null
+    if (this.options.operatorKeys !== undefined) return this.options.operatorKeys
+    return this.conn.local !== null ? this.conn.local.keys.operators : null
   }
 
   // ---------------------------------------------------------------- queries
@@ -412,7 +443,7 @@ export class ChainService extends Resource {
   private trackedAccounts (state: MarketState): string[] {
     const accounts = [this.addressHex]
     const net = state.network
-    if (net !== null && this.local !== null && this.options.operator !== false) accounts.push(net.escrow)
+    if (net !== null && (this.operatorKeys()?.length ?? 0) > 0) accounts.push(net.escrow)
     return [...new Set(accounts)]
   }
 

@@ -29,10 +29,12 @@ const chain: CliCommand = {
     try {
       await operator.ready()
       const url = local.url as string
-      if (ctx.json) ctx.print({ url, escrow: operator.escrowAddress, head: local.headNumber, dir })
+      const ref = local.networkRef
+      const network = ref === null ? null : `${ref.genesisHash}@${ref.recordBlock}`
+      if (ctx.json) ctx.print({ url, network, escrow: operator.escrowAddress, head: local.headNumber, dir })
       else {
         ctx.print(`Local chain running at ${url}`)
-        ctx.print(`  start daemons with: datdot daemon --chain ${url}`)
+        ctx.print(`  start daemons with: datdot daemon --chain ${url}${network === null ? '' : ` --network ${network}`}`)
         ctx.print(`  escrow ${operator.escrowAddress ?? '(none)'}, head #${local.headNumber}, data in ${dir}`)
         ctx.print('Press Ctrl-C to stop.')
       }

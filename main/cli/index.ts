@@ -24,12 +24,13 @@ import { parseArgs, parseGlobalArgs, usage, UsageError, USAGE_EXIT_CODE } from '
 const commands: Record<string, CliCommand> = {
   daemon: {
     summary: 'Run the engine headless with the browser UI and the local API.',
-    usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--devnet DIR] [--offline]',
+    usage: 'daemon [--bootstrap HOST:PORT,...] [--port N] [--chain off|embedded|ws://...] [--network GENESIS@BLOCK] [--devnet DIR] [--offline]',
     async run (argv, ctx) {
       const { flags } = parseArgs(argv, {
         bootstrap: { type: 'string' },
         port: { type: 'int', min: 0, max: 65535 },
         chain: { type: 'string' },
+        network: { type: 'string' },
         offline: { type: 'boolean' },
         devnet: { type: 'string' }
       })
@@ -41,7 +42,8 @@ const commands: Record<string, CliCommand> = {
         offline: flags.offline,
         port: flags.port ?? (process.env.DATDOT_PORT ? Number(process.env.DATDOT_PORT) : 0),
         chain: flags.chain ?? defaultChain(),
-        chainStart: defaultChainStart()
+        chainStart: defaultChainStart(),
+        chainNetwork: flags.network
       })
       ctx.print(`datdot daemon ready: ${daemon.server.url}`)
       if (!bootstrapText && !flags.offline) ctx.warn('networking: public DHT (set --bootstrap or DATDOT_BOOTSTRAP for a private network)')

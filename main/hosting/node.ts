@@ -31,6 +31,8 @@ export interface NodeOptions extends EngineOptions {
    * block interval and network parameters of a new one (tests).
    */
   embeddedChain?: Pick<ChainServiceOptions, 'localChain' | 'operator' | 'blockIntervalMs' | 'networkParams'>
+  /** The network to follow on that chain, `<genesis hash>@<record block>` (chain/network-ref.ts): following starts at its record's block. */
+  chainNetwork?: string
 }
 
 export class DatdotNode extends Engine {
@@ -78,7 +80,8 @@ export class DatdotNode extends Engine {
   private async openChain (endpoint: string): Promise<ChainParts> {
     if (this.closing) throw DatdotError.closed('engine')
     const { ChainService } = await import('../chain/service.js')
-    const chain = new ChainService({ ...this.options.embeddedChain, storage: this.storage, endpoint, db: this.db, now: this.now, primaryKey: this.store.primaryKey })
+    const network = this.options.chainNetwork === undefined ? undefined : (await import('../chain/network-ref.js')).parseNetworkRef(this.options.chainNetwork)
+    const chain = new ChainService({ ...this.options.embeddedChain, storage: this.storage, endpoint, db: this.db, now: this.now, primaryKey: this.store.primaryKey, network })
     chain.on('status', (s: EventData<'chain.status'>) => this.emitEvent('chain.status', { ...s, state: this.lazyChain?.state ?? 'running' }))
     chain.on('ledger-entry', (e: EventData<'ledger.entry'>) => this.emitEvent('ledger.entry', e))
     let hosting: HostingService | null = null

@@ -153,6 +153,15 @@ export class DatdotError extends Error {
     return new DatdotError('CHAIN_ERROR', message, undefined, cause)
   }
 
+  /**
+   * The configured network is not the one this chain holds: details.why is 'wrong-chain' (another
+   * genesis), 'no-network-record' (the given block holds no valid network record) or
+   * 'other-network' (this node already follows a network record of another block).
+   */
+  static wrongNetwork (why: 'wrong-chain' | 'no-network-record' | 'other-network', message: string, details?: Record<string, unknown>): DatdotError {
+    return new DatdotError('CHAIN_ERROR', message, { ...details, why })
+  }
+
   static ledgerInvariant (message: string, details?: Record<string, unknown>): DatdotError {
     return new DatdotError('LEDGER_INVARIANT', `Ledger invariant violated: ${message}`, details)
   }
