@@ -12,11 +12,10 @@ import type { UploadLimiter } from '../shared/upload-limiter.js'
 type WriteCallback = (err?: Error | null) => void
 interface WritableStream { _write: (data: Uint8Array, cb: WriteCallback) => void, destroying?: boolean }
 
-/** Makes every write of `stream` wait in `limiter`; returns a function that restores it. */
-export function paceWrites (stream: unknown, limiter: UploadLimiter): () => void {
+/** Makes every write of `stream` (a streamx Writable: a swarm connection) wait in `limiter`. */
+export function paceWrites (stream: unknown, limiter: UploadLimiter): void {
   const s = stream as WritableStream
-  if (typeof s._write !== 'function') return () => {}
-  const own = Object.prototype.hasOwnProperty.call(s, '_write')
+  if (typeof s._write !== 'function') return
   const original = s._write
   s._write = function (data: Uint8Array, cb: WriteCallback): void {
     limiter.pace(data.byteLength, () => {
@@ -24,9 +23,5 @@ export function paceWrites (stream: unknown, limiter: UploadLimiter): () => void
       if (s.destroying === true) cb(null)
       else original.call(this, data, cb)
     })
-  }
-  return () => {
-    if (own) s._write = original
-    else delete (s as Partial<WritableStream>)._write
   }
 }
