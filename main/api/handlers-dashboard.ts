@@ -1,7 +1,8 @@
 /**
  * The seeder dashboard's handler (getHostingDashboard): earnings from the ledger (read-only
  * queries, main/ledger/earnings-series.ts), metrics from the hosting service's downsampled store
- * (main/shared/metrics-store.ts), reputation and hosted slots from the followed marketplace state.
+ * (main/shared/metrics-store.ts), reputation and hosted slots from the followed marketplace state,
+ * and the upload now (limit, achieved rate, time throttled) from the node's upload limiter.
  * An "all" range (fromMs 0) starts at the first earning or metric point.
  */
 import type { HostingDashboard } from '../shared/contract.js'
@@ -53,6 +54,12 @@ function slotsOf (service: HostingService): HostingDashboard['slots'] {
   return out
 }
 
+/** The upload limit and the rate achieved under it (every connection's writes, main/shared/upload-limiter.ts). */
+function uploadOf (service: HostingService): HostingDashboard['upload'] {
+  const u = service.uploadStats()
+  return { limitBps: u.limitBps, rateBps: Math.round(u.rateBps), sentBytes: u.sentBytes, throttledMs: u.throttledMs }
+}
+
 export function createDashboardHandler (service: HostingService): (args: Range) => Promise<HostingDashboard> {
   return async (args) => {
     const account = service.chain.address
@@ -87,6 +94,7 @@ export function createDashboardHandler (service: HostingService): (args: Range) 
         reputation: m.values[METRIC_SERIES.reputation]
       },
       reputation: { current: provider?.reputation ?? null, start: MARKET_PARAMS.reputationStart, floor: MARKET_PARAMS.reputationFloor, max: MARKET_PARAMS.reputationMax },
+      upload: uploadOf(service),
       slots: slotsOf(service)
     }
   }

@@ -10,6 +10,9 @@
  * its firewall refuses, so a peer that dialled us while we were paused was never reconnected.
  * A topic is looked up only when joined, on resume and every ~10 minutes; `refresh()` lets a
  * follow that has no peer look its topic up again sooner.
+ *
+ * Everything a connection sends waits in one node-wide upload limiter (`upload`, no limit until
+ * the hosting service sets the seeder's bandwidth; main/engine/paced-writes.ts).
  */
 import Hyperswarm from 'hyperswarm'
 import DHT from 'hyperdht'
@@ -19,6 +22,8 @@ import type { NetworkStatus } from '../shared/contract.js'
 import type { HostPort } from './config.js'
 import { Resource } from '../shared/resource.js'
 import { toHex } from './paths.js'
+import { UploadLimiter } from '../shared/upload-limiter.js'
+import { paceWrites } from './paced-writes.js'
 
 export interface NetworkOptions {
   store: Corestore
@@ -31,6 +36,8 @@ export interface NetworkOptions {
   /** Hyperswarm's reconnect backoffs for a dropped peer (ms, four steps); tests shorten them. */
   backoffsMs?: [number, number, number, number]
   onStatus: (status: NetworkStatus) => void
+  /** The upload limiter every connection's writes wait in (default: a new one, no limit). */
+  upload?: UploadLimiter
 }
 
 interface Topic { key: Buffer, server: boolean, client: boolean }
@@ -44,10 +51,13 @@ export class Network extends Resource {
   /** Pause and resume run one at a time, in the order asked. */
   private pausing: Promise<unknown> = Promise.resolve()
   counters = { connections: 0, disconnections: 0, replicationErrors: 0, refreshes: 0 }
+  /** What every connection sends waits here; the hosting service sets its rate while seeding. */
+  readonly upload: UploadLimiter
 
   constructor (opts: NetworkOptions) {
     super()
     this.opts = opts
+    this.upload = opts.upload ?? new UploadLimiter()
   }
 
   protected async _open (): Promise<void> {
@@ -72,6 +82,8 @@ export class Network extends Resource {
   }
 
   protected async _close (): Promise<void> {
+    // Writes still waiting for the limit go now: closing must not wait out the limit.
+    this.upload.close()
     await this.pausing
     if (this.swarm) {
       // Paused, the swarm has unannounced everything already and its DHT node is suspended: a
@@ -84,6 +96,7 @@ export class Network extends Resource {
 
   private onConnection (conn: SwarmConnection): void {
     this.counters.connections++
+    paceWrites(conn, this.upload)
     conn.on('error', () => { this.counters.replicationErrors++ })
     conn.on('close', () => {
       this.counters.disconnections++

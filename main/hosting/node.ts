@@ -111,11 +111,11 @@ export class DatdotNode extends Engine {
   }
 }
 
-/** What the hosting service takes from an engine: its database, corestore, swarm, own drives (the vault's spaces) and a measurement swarm on its DHT. */
-export function hostingDepsOf (engine: Engine): Pick<HostingServiceOptions, 'db' | 'corestore' | 'swarm' | 'own' | 'createMeasureSwarm' | 'networkPaused'> {
+/** What the hosting service takes from an engine: its database, corestore, swarm and upload limiter, own drives (the vault's spaces) and a measurement swarm on its DHT. */
+export function hostingDepsOf (engine: Engine): Pick<HostingServiceOptions, 'db' | 'corestore' | 'swarm' | 'upload' | 'own' | 'createMeasureSwarm' | 'networkPaused'> {
   const swarm = engine.network?.swarm
   if (swarm === null || swarm === undefined) throw DatdotError.invalidArgument('hosting needs the network (the engine is offline)')
-  return { db: engine.db, corestore: engine.store, swarm, own: ownDrivesOf(engine.spaces), createMeasureSwarm: measureSwarmFactory(engine.options), networkPaused: () => engine.network?.paused ?? false }
+  return { db: engine.db, corestore: engine.store, swarm, upload: engine.network.upload, own: ownDrivesOf(engine.spaces), createMeasureSwarm: measureSwarmFactory(engine.options), networkPaused: () => engine.network?.paused ?? false }
 }
 
 /**

@@ -35,7 +35,7 @@ import type { BlockOutcome } from '../chain/marketplace.js'
 import type { ChainService } from '../chain/service.js'
 import { FileChunkStore } from './chunk-store.js'
 import { Hoster, Attestor } from './roles.js'
-import { TokenBucket } from './throttle.js'
+import type { UploadLimiter, UploadStats } from '../shared/upload-limiter.js'
 import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, DEFAULT_HOSTING_SETTINGS, newHostingCounters, type HostingJob, type HostingLimits, type HostingSettings, type HostingStatus, type ProofRow } from './config.js'
 import { HostingStore } from './store.js'
 import { TaskQueue } from './tasks.js'
@@ -67,6 +67,8 @@ export interface HostingServiceOptions {
   corestore: Corestore
   /** The node's swarm: hosting channels ride on its connections; its key is the provider's key. */
   swarm: Hyperswarm
+  /** The node's upload limiter, which every connection's writes wait in (engine network.upload): set to the seeder's bandwidth while seeding. */
+  upload: UploadLimiter
   /** The vault's own drives (its spaces) and space index: plans for them are kept current as they grow. */
   own: OwnDrives
   /** The chain client: the roles see only the parts they use (context.ts HostingChain). */
@@ -98,7 +100,6 @@ export class HostingService extends Resource {
   private readonly tasks: TaskQueue
   private settings: HostingSettings = { ...DEFAULT_HOSTING_SETTINGS }
   private store!: HostingStore
-  private bucket!: TokenBucket
   private cores!: PlanCores
   private peers!: Peers
   private sponsorRole!: Sponsor
@@ -163,7 +164,7 @@ export class HostingService extends Resource {
     await mkdir(chunkDir, { recursive: true })
     await this.refreshDisk()
     this.held = slotsHeld(chain.market, chain.addressHex)
-    this.bucket = new TokenBucket({ bytesPerSec: this.settings.seeding ? this.settings.bandwidthBps : 0, now: this.now, timers: this.timers })
+    this.applyLimit()
     this.buildRoles(new FileChunkStore(chunkDir))
     swarm.on('connection', this.onConnection)
     for (const conn of swarm.connections) this.peers.attach(conn)
@@ -232,7 +233,8 @@ export class HostingService extends Resource {
       swarm,
       handlers: { ...handlers, ondeliver: (msg, from) => this.setup.ondeliver(msg, from) },
       admits: (key) => behaviour.admits?.(key, ctx) ?? true,
-      replyLimiter: (bytes) => { this.counters.servedBytes += bytes; return this.bucket.take(bytes) }
+      // Counted only: the reply is paced with everything else the connection sends (opts.upload).
+      replyLimiter: (bytes) => { this.counters.servedBytes += bytes; return Promise.resolve() }
     })
     this.challenges = new ChallengeRoles({
       ctx,
@@ -265,7 +267,7 @@ export class HostingService extends Resource {
     this.opts.chain.off('block', this.onBlock)
     this.unwatchOwn?.()
     this.unwatchOwn = null
-    this.bucket?.close()
+    this.opts.upload.setRate(0)
     this.opts.swarm.off('connection', this.onConnection)
     await this.syncer.idle()
     await this.peers?.close()
@@ -276,6 +278,14 @@ export class HostingService extends Resource {
   // ---------------------------------------------------------------- settings
 
   getSettings (): HostingSettings { return { ...this.settings } }
+
+  /** The node's upload limit follows the seeder's bandwidth while seeding; none otherwise. */
+  private applyLimit (): void {
+    this.opts.upload.setRate(this.settings.seeding ? this.settings.bandwidthBps : 0)
+  }
+
+  /** The upload limit and what the node achieves under it (the dashboard). */
+  uploadStats (): UploadStats { return this.opts.upload.stats() }
 
   /**
    * Seeding on registers this node as a provider with its limits, by default in every role
@@ -297,7 +307,7 @@ export class HostingService extends Resource {
     }
     this.settings = next
     this.store.saveSettings(next)
-    this.bucket.setRate(next.seeding ? next.bandwidthBps : 0)
+    this.applyLimit()
     this.syncer.schedule()
     this.checkAlerts()
     return this.emitStatus()

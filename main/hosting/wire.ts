@@ -37,9 +37,9 @@ export interface WireOptions {
   /** Protomux channel id, to run several independent sessions on one connection (both ends must agree). */
   channelId?: Uint8Array | null
   /**
-   * Awaited before a `proof` reply (an opened chunk) is sent with its size in bytes: the hoster's
-   * upload limit (a token bucket, main/hosting/throttle.ts). Commitments are not throttled: they
-   * are small and race a deadline.
+   * Awaited before a `proof` reply (an opened chunk) is sent, with its size in bytes (the service
+   * counts the bytes served). The upload limit itself paces every frame the connection sends
+   * (main/engine/paced-writes.ts), this channel's replies and commitments included.
    */
   replyLimiter?: (bytes: number) => Promise<void>
 }

@@ -248,6 +248,11 @@ export const HostingDashboard = z.object({
     reputation: z.array(z.number().nullable())
   }),
   reputation: z.object({ current: z.number().nullable(), start: z.number(), floor: z.number(), max: z.number() }),
+  /**
+   * The node's upload now: the limit (bytes/s, 0: none; the bandwidth while seeding), the rate
+   * achieved over the last seconds, bytes sent and time spent throttled since the node started.
+   */
+  upload: z.object({ limitBps: z.number(), rateBps: z.number(), sentBytes: z.number(), throttledMs: z.number() }),
   /** Every slot this node hosts or sets up, with its last proof seen by this node. */
   slots: z.array(z.object({
     contractId: z.number().int(),

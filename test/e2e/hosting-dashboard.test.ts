@@ -139,6 +139,9 @@ describe('the seeder dashboard of a node that hosts', () => {
     expect(r.byPlan.reduce((a, p) => a + BigInt(p.total), 0n)).toBe(seededTotal)
     expect(await dash.getByTestId('plan-earnings-total').innerText()).toBe(await dash.getByTestId('dash-total').innerText())
     await expect(dash.getByTestId('dash-reputation').innerText()).resolves.toBe('500')
+    // the upload now against the seeder's limit (1 250 000 B/s)
+    await expect(dash.getByTestId('upload-rate').innerText().then((t) => t.replace(/\s+/g, ' ').trim())).resolves.toMatch(/^Upload \d[\d.]* (B|KiB|MiB)\/s of 1\.2 MiB\/s limit/)
+    await shotsAt(page, 'dashboard-upload', 'upload-rate')
     await shotsAt(page, 'dashboard-30d', 'dashboard')
     // pointing at a bar shows that bucket's figures in the legend
     await dash.getByTestId('earnings-chart').hover()

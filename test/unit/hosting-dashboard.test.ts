@@ -33,7 +33,8 @@ function setup (): { handler: ReturnType<typeof createDashboardHandler>, ledger:
     }
   }
   const proofs: ProofRow[] = [{ id: 9, challengeId: 4, kind: 'storage', role: 'hoster', contractId: 1, hoster: ME_HEX, ok: true, reason: null, latencyMs: 3, throughputBps: null, timeMs: NOW - HOUR }]
-  const service = { now: () => NOW, metrics, listProofs: () => proofs, chain: { address: ME, addressHex: ME_HEX, ledger, market } }
+  const uploadStats = (): unknown => ({ limitBps: 2 * 1024 * 1024, rateBps: 1234567.8, sentBytes: 5e9, throttledMs: 42_000, waits: 7 })
+  const service = { now: () => NOW, metrics, listProofs: () => proofs, uploadStats, chain: { address: ME, addressHex: ME_HEX, ledger, market } }
   return { handler: createDashboardHandler(service as unknown as HostingService), ledger, metrics }
 }
 
@@ -72,7 +73,7 @@ describe('the seeder dashboard handler', () => {
     expect(r.total).toBe('80')
   })
 
-  it('lists every slot this node hosts with its state, containment and last proof, and the reputation on chain', async () => {
+  it('lists every slot this node hosts with its state, containment and last proof, the reputation on chain and the upload against its limit', async () => {
     const { handler } = setup()
     const r = await handler({ fromMs: NOW - DAY, toMs: NOW })
     expect(r.slots).toEqual([
@@ -80,6 +81,7 @@ describe('the seeder dashboard handler', () => {
       { contractId: 2, planId: 4, slot: 1, state: 'hosting', containment: true, chunks: 32, lastProof: null }
     ])
     expect(r.reputation).toEqual({ current: 640, start: 500, floor: 250, max: 1000 })
+    expect(r.upload).toEqual({ limitBps: 2 * 1024 * 1024, rateBps: 1234568, sentBytes: 5e9, throttledMs: 42_000 })
     expect(r.estimate).toBeNull()
   })
 
