@@ -66,6 +66,9 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     await call('requestDevTokens', { amount: (10n * TOKEN).toString() })
     await call('setSeeding', { on: true, storageBytes: 2 ** 30, bandwidthBps: 10_000_000, region: 'eu' })
     await sponsor.node.vault.drive.put('/photo.jpg', randomBytes(100_000))
+    // the sponsor's node checks there is a hoster before it pays: it must have seen the daemon register
+    const sponsorChain = sponsor.node.chain!
+    await waitFor([sponsorChain], () => sponsorChain.market.providers[me] !== undefined, 'the daemon registered, as the sponsor sees it', 120_000)
     planId = (await sponsor.node.hosting!.sponsor({ link: formatLink(sponsor.node.vault.drive.key), replicas: 1, days: 1, pricePlanck: 20n * TOKEN })).planId
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } })

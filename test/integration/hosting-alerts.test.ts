@@ -67,7 +67,7 @@ describe('a seeder hears of a failed check before it costs, and a scheduled paus
       testnet,
       chain,
       storage: await tmp.make(`datdot-${name}-`),
-      limits: { walkSteps: 64, openings: 4, measureBlocks: 4, commitBaseMs: 5000, connectTimeoutMs: 8000, measureTimeoutMs: 8000, fetchTimeoutMs: 15_000, requestTimeoutMs: 15_000, updateDebounceMs: 200 },
+      limits: { walkSteps: 64, openings: 4, measureBlocks: 4, commitBaseMs: 5000, connectTimeoutMs: 8000, measureTimeoutMs: 8000, updateDebounceMs: 200 },
       behaviour: cheating(faults)
     })
     hosting.on('task-error', ({ task, error }: { task: string, error: Error }) => { taskErrors.push(`${name} ${task}: ${error.message}`) })
@@ -107,9 +107,12 @@ describe('a seeder hears of a failed check before it costs, and a scheduled paus
     const t0 = Date.now()
     await Promise.all(nodes.map(async (n) => { await shutDown(n); trace(`${n.name} closed after ${Date.now() - t0} ms`) }))
     await operator?.close()
+    trace(`operator closed after ${Date.now() - t0} ms`)
     await chain?.close()
+    trace(`chain closed after ${Date.now() - t0} ms`)
     for (const db of dbs) db.close()
     await testnet?.destroy()
+    trace(`testnet closed after ${Date.now() - t0} ms`)
     await tmp.cleanup()
   }, 120_000)
 
