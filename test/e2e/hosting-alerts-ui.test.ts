@@ -26,6 +26,8 @@ import type { RoleName } from '../../main/chain/records.js'
 import { formatLink } from '../../main/engine/paths.js'
 
 const TOKEN = 10n ** 12n
+/** Progress lines on stderr with HOSTING_TRACE=1. */
+function trace (line: string): void { if (process.env.HOSTING_TRACE !== undefined) process.stderr.write(`[alerts-ui ${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
 
 describe('the containment alert of a hoster that lost its data, on the Hosting page', () => {
   let dir: string | undefined
@@ -49,18 +51,21 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     const m = devnet!.market
     return m.plans[planId].contractIds.flatMap((id) => m.contracts[id].slots.map((s) => ({ hoster: s.hoster, state: s.state, storage: s.strikes.storage })))
   }
-  const onChain = (what: string, check: () => boolean): Promise<void> => waitFor([devnet!], check, what, 240_000)
+  const onChain = async (what: string, check: () => boolean): Promise<void> => { await waitFor([devnet!], check, what, 240_000); trace(what) }
 
   beforeAll(async () => {
     assertBuilt()
     dir = await mkdtemp(join(tmpdir(), 'datdot-e2e-devnet-'))
     devnet = await startDevnet({ dir, seeders: DEVNET_MIN_SEEDERS, blockIntervalMs: 1000, networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 1 } })
+    trace('devnet started')
     const [sponsor, enc1, enc2, attestor, enc3] = devnet.seeders
     // the daemon is the only hoster, seeder-4 the only attestor
     await Promise.all([roles(sponsor, ['encoder']), roles(enc1, ['encoder']), roles(enc2, ['encoder']), roles(attestor, ['attestor']), roles(enc3, ['encoder'])])
+    trace('seeders re-registered')
     const record = readDevnetRecord(dir)
     if (record === null) throw new Error('no devnet.json')
     d = await startDaemon(record.bootstrap, { chain: record.chain })
+    trace('daemon started')
     const wallet = await call('getWallet', {}) as { address: string }
     me = accountHex(wallet.address)
     await call('requestDevTokens', { amount: (10n * TOKEN).toString() })
@@ -70,6 +75,7 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     const sponsorChain = sponsor.node.chain!
     await waitFor([sponsorChain], () => sponsorChain.market.providers[me] !== undefined, 'the daemon registered, as the sponsor sees it', 120_000)
     planId = (await sponsor.node.hosting!.sponsor({ link: formatLink(sponsor.node.vault.drive.key), replicas: 1, days: 1, pricePlanck: 20n * TOKEN })).planId
+    trace(`plan ${planId} published`)
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
     page.setDefaultTimeout(120_000)
@@ -99,6 +105,7 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     await page.getByRole('button', { name: 'Hosting' }).first().click()
     const alert = page.locator('[data-testid=hosting-alert][data-kind=containment]').first()
     await alert.waitFor({ timeout: 180_000 })
+    trace('alert shown')
     await expect(alert.locator('.alert-title').innerText()).resolves.toMatch(/^Contract \d+ slot 0 failed a storage check$/)
     const text = await alert.innerText()
     expect(text).toContain('Why: MISSING_CHUNK.')
@@ -116,7 +123,7 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     await onChain('the daemon penalised and its slots taken', () => devnet!.market.providers[me].reputation < MARKET_PARAMS.reputationStart && mySlots().every((s) => s.hoster !== me))
     await page.reload()
     await page.getByRole('button', { name: 'Hosting' }).first().click()
-    await page.getByTestId('provider-events').getByText(/^Lost a slot of contract \d+: it failed its storage re-check too/).first().waitFor()
+    await page.getByTestId('provider-events').getByText(/Lost a slot of contract \d+: it failed its storage re-check too/).first().waitFor()
     expect(await page.locator('[data-testid=hosting-alert][data-kind=containment]').count()).toBe(0)
     await shots(page, 'hosting-alert-slot-lost', { bottom: true })
   }, 300_000)
