@@ -59,6 +59,8 @@ import { MetricsSampler } from './metrics.js'
 
 /** How often the alerts are checked between blocks. */
 const ALERT_CHECK_MS = 30_000
+/** Gaps between followed blocks kept to estimate the block interval (a median: a catch-up burst or a pause moves it little). */
+const BLOCK_GAPS_KEPT = 9
 
 export interface HostingServiceOptions {
   /** The node's database (hosting settings and proofs). */
@@ -124,6 +126,8 @@ export class HostingService extends Resource {
   private alertTimer: unknown = null
   /** Wall-clock time the last block was followed (the offline alert). */
   private lastBlockMs: number | null = null
+  /** The last gaps between followed blocks (ms): the block interval of a chain whose interval is not configured (a joined devnet). */
+  private readonly blockGaps: number[] = []
   /** The storage folder's disk (statfs), refreshed at open, on each sync and before a new limit. */
   private disk: { freeBytes: number, totalBytes: number } | null = null
   /** The dashboard's downsampled metrics (disk used, bytes served, reputation) and their sampler (set while open). */
@@ -377,11 +381,19 @@ export class HostingService extends Resource {
       seeding: this.settings.seeding,
       connected: this.chain.status().connected,
       lastBlockMs: this.lastBlockMs,
-      blockMs: this.chain.options.blockIntervalMs !== undefined && this.chain.options.blockIntervalMs > 0 ? this.chain.options.blockIntervalMs : 6000,
+      blockMs: this.blockMs(),
       networkPaused: this.opts.networkPaused?.() ?? false,
       disk: { limitBytes: this.settings.storageBytes, usedBytes: p?.usedBytes ?? 0, freeBytes: this.disk?.freeBytes ?? null, totalBytes: this.disk?.totalBytes ?? null },
       whyOf: (c, slot, kind) => this.providerWatch.whyOf(c, slot, kind)
     })
+  }
+
+  /** The chain's block interval: configured, else the median gap between the blocks followed lately, else 6 s. */
+  private blockMs (): number {
+    const configured = this.chain.options.blockIntervalMs
+    if (configured !== undefined && configured > 0) return configured
+    if (this.blockGaps.length < BLOCK_GAPS_KEPT) return 6000
+    return [...this.blockGaps].sort((a, b) => a - b)[Math.floor(BLOCK_GAPS_KEPT / 2)]
   }
 
   /** Lost slots and why, containment, penalties of this node, newest first. */
@@ -411,7 +423,12 @@ export class HostingService extends Resource {
 
   private onChainBlock (out: BlockOutcome): void {
     this.counters.blocks++
-    this.lastBlockMs = this.now()
+    const now = this.now()
+    if (this.lastBlockMs !== null) {
+      this.blockGaps.push(now - this.lastBlockMs)
+      if (this.blockGaps.length > BLOCK_GAPS_KEPT) this.blockGaps.shift()
+    }
+    this.lastBlockMs = now
     this.planWatch.onBlock(out)
     this.providerWatch.onBlock(out, this.chain.market, this.held)
     this.held = slotsHeld(this.chain.market, this.chain.addressHex)
