@@ -60,6 +60,29 @@ function nextScheduled (from: number, offset: number, interval: number): number 
   return r === 0 ? from : from + interval - r
 }
 
+/** What a failed check's reason code means, for people (codes: STORAGE_FAILURES in chain/record-types.ts). */
+const FAILURE_WORDS: Record<string, string> = {
+  UNREACHABLE: 'the attestor could not reach this node',
+  MISSING_CHUNK: 'a stored chunk it asked for is missing',
+  WRONG_COMMITMENT: 'the answer did not match the commitment',
+  DEADLINE_MISSED: 'the answer came after the deadline',
+  BAD_ENCODING: 'a stored chunk is not the encoding it should be',
+  BAD_ENCODER_SIGNATURE: "a stored chunk lacks its encoder's signature",
+  ROOT_MISMATCH: "a stored chunk does not match the drive's signed root",
+  MALFORMED_PROOF: 'the proof sent was malformed',
+  WRONG_STEP_COUNT: 'the walk had the wrong number of steps',
+  WRONG_INDEX: 'the walk opened the wrong chunk',
+  WRONG_LENGTH: 'a stored chunk has the wrong length',
+  WRONG_CORE: 'a stored chunk belongs to another core',
+  BAD_ROOT_SIGNATURE: 'the signed root does not verify'
+}
+
+/** "a stored chunk it asked for is missing (MISSING_CHUNK)"; unknown reasons as they are. */
+export function failureWords (why: string): string {
+  const words = FAILURE_WORDS[why]
+  return words === undefined ? why : `${words} (${why})`
+}
+
 function containmentAlerts (i: AlertInput): HostingAlert[] {
   const out: HostingAlert[] = []
   const head = i.market.block?.number ?? 0
@@ -81,7 +104,7 @@ function containmentAlerts (i: AlertInput): HostingAlert[] {
           kind: 'containment',
           level: 'danger',
           title: `Contract ${c.id} slot ${n} failed a ${kind} check`,
-          text: `${why !== null ? `Why: ${why}. ` : ''}At stake: if the re-check fails too, this slot (${size} of plan ${c.planId}) goes to another hoster and you lose ${MARKET_PARAMS.penalties.failedProof} reputation${after}. ` +
+          text: `${why !== null ? `Why: ${failureWords(why)}. ` : ''}At stake: if the re-check fails too, this slot (${size} of plan ${c.planId}) goes to another hoster and you lose ${MARKET_PARAMS.penalties.failedProof} reputation${after}. ` +
             `${open !== undefined ? 'The re-check is under way; it must be answered by block' : 'The re-check comes at block'} ${due}. Keep DatDot running and online.`,
           recheckAtMs: at(due)
         })

@@ -108,7 +108,7 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     trace('alert shown')
     await expect(alert.locator('.alert-title').innerText()).resolves.toMatch(/^Contract \d+ slot 0 failed a storage check$/)
     const text = await alert.innerText()
-    expect(text).toContain('Why: MISSING_CHUNK.')
+    expect(text).toContain('Why: a stored chunk it asked for is missing (MISSING_CHUNK).')
     expect(text).toContain(`you lose ${MARKET_PARAMS.penalties.failedProof} reputation`)
     expect(text).toMatch(/The re-check comes at block \d+\./)
     await expect(alert.getByTestId('alert-recheck').innerText()).resolves.toMatch(/^Re-check (in about|.*ago)/)

@@ -172,7 +172,7 @@ describe('a seeder hears of a failed check before it costs, and a scheduled paus
       expect(a.recheckDeadline).not.toBeNull()
       // what failed, what is at stake and the block of the re-check, in words
       expect(a.alert).toMatchObject({ kind: 'containment', level: 'danger', title: `Contract ${c} slot ${s} failed a storage check` })
-      expect(a.alert.text).toContain('Why: MISSING_CHUNK.')
+      expect(a.alert.text).toContain('Why: a stored chunk it asked for is missing (MISSING_CHUNK).')
       expect(a.alert.text).toContain(`At stake: if the re-check fails too, this slot (${a.size} of plan ${planId}) goes to another hoster and you lose ${MARKET_PARAMS.penalties.failedProof} reputation`)
       expect(a.alert.text).toContain(`it must be answered by block ${a.recheckDeadline}.`)
       expect(a.alert.recheckAtMs).toBeGreaterThan(0)

@@ -45,6 +45,8 @@ describe('alerts before penalties', () => {
     const [a] = hostingAlerts(input({ market: m, whyOf: (c, s, k) => (c === 1 && s === 0 && k === 'storage' ? 'missing-chunk' : null) }))
     expect(a).toMatchObject({ id: 'containment:1:0:storage', kind: 'containment', level: 'danger', title: 'Contract 1 slot 0 failed a storage check' })
     expect(a.text).toContain('Why: missing-chunk')
+    const [b] = hostingAlerts(input({ market: m, whyOf: () => 'DEADLINE_MISSED' }))
+    expect(b.text).toContain('Why: the answer came after the deadline (DEADLINE_MISSED).')
     expect(a.text).toContain('lose 50 reputation (you have 480; below 250 you lose every slot)')
     expect(a.text).toContain('640.0 KiB of plan 1')
     expect(a.text).toContain('by block 105')
