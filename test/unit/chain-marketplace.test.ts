@@ -432,6 +432,41 @@ describe('marketplace state machine', () => {
     expect(rep(log.state, lie.hoster)).toBe(hRep + MARKET_PARAMS.disputePasses * MARKET_PARAMS.rewardsOnSuccess)
   })
 
+  it('rests an attestor from attesting after three unconfirmed accusations of unreachability in a row, keeping its reputations and its other roles', () => {
+    const log = withPlan(10, 1)
+    setupAll(log)
+    const accuser = openOf(log.state, 'performance').length > 0 ? openOf(log.state, 'performance')[0].attestors[0] : PROVIDERS.find((p) => p !== log.state.contracts[1].slots[0].hoster) as string
+    // everyone else answers every challenge honestly, in time; the accuser answers its performance checks honestly too
+    const honest = (): Array<Omit<Action, 'index'>> => Object.values(log.state.challenges).flatMap((c) => c.kind === 'storage'
+      ? (c.attestors.includes(accuser) ? [] : [storageOk(c)])
+      : c.attestors.filter((a) => !c.reports.some((r) => r.attestor === a)).map((a) => perf(c, a, true)))
+    const repBefore = [rep(log.state, accuser), rep(log.state, accuser, 'attestor')]
+    for (let n = 0; n < MARKET_PARAMS.unconfirmedLimit; n++) {
+      log.until(() => openOf(log.state, 'storage').some((c) => c.attestors.includes(accuser)), 400, honest)
+      const ch = openOf(log.state, 'storage').find((c) => c.attestors.includes(accuser)) as Challenge
+      log.block([rec(accuser, { kind: 'storage-report', challengeId: ch.id, ok: false, reason: 'UNREACHABLE' })])
+      for (let k = 0; k < MARKET_PARAMS.disputePasses; k++) {
+        const recheck = openOf(log.state, 'storage').find((c) => c.recheck) as Challenge
+        expect(recheck.attestors).not.toContain(accuser)
+        log.block([storageOk(recheck)])
+      }
+    }
+    const p = log.state.providers[accuser]
+    expect(p.attestSuspendedUntil).toBe(log.number + MARKET_PARAMS.attestSuspensionBlocks)
+    expect(p.unconfirmed).toBe(0)
+    expect(p.reputation).toBeGreaterThanOrEqual(repBefore[0])
+    expect(rep(log.state, accuser, 'attestor')).toBeGreaterThanOrEqual(repBefore[1])
+    expect(p.roles).toBe(7)
+    // it is not chosen for any challenge while rested
+    const chosen: string[] = []
+    for (let i = 0; i < 100; i++) {
+      const out = log.block(honest())
+      for (const id of out.newChallenges) chosen.push(...(log.state.challenges[id]?.attestors ?? []))
+    }
+    expect(chosen.length).toBeGreaterThan(0)
+    expect(chosen).not.toContain(accuser)
+  })
+
   it('costs nobody anything when a storage failure about timing is not confirmed by the re-checks (unreachable or late now, answering later: both can be true)', () => {
     for (const reason of ['UNREACHABLE', 'DEADLINE_MISSED'] as const) {
       const log = withPlan(10, 1)
