@@ -6,7 +6,8 @@
  * and two confirmations) reported it failed, and cleared once `disputePasses` reported a pass;
  * the side that lost loses `lostDispute` attestor reputation each, the side that won gains. An
  * accuser whose reason was a reading of the moment (unreachable, late) is not fined for losing:
- * the hoster can be down then and fine later; it is counted towards a rest instead. Why and the
+ * the hoster can be down then and fine later; it is counted towards a rest instead (and a pass
+ * outvoted by such readings only is not fined either). Why and the
  * residual odds: docs/protocol.md section 4, "Independent agreement".
  */
 import { MARKET_PARAMS, type Contract } from './market-types.js'
@@ -51,8 +52,10 @@ function replaceHoster (ctx: Ctx, contract: Contract, i: number, why: string): v
   const accusers = slot.accusers.storage
   const defenders = slot.defenders ?? []
   for (const a of accusers) reward(state, a, 'attestor', MARKET_PARAMS.rewardsOnSuccess)
-  for (const d of defenders) {
-    penalise(ctx, d, 'attestor', 'lostDispute', `passed the hoster of contract ${contract.id} slot ${i}; ${accusers.length} attestors found it failed`)
+  // failures that were all readings of the moment (unreachable, late) do not make a pass false
+  const moment = slot.momentAccusers ?? []
+  if (accusers.some((a) => !moment.includes(a))) {
+    for (const d of defenders) penalise(ctx, d, 'attestor', 'lostDispute', `passed the hoster of contract ${contract.id} slot ${i}; ${accusers.length} attestors found it failed`)
   }
   confirmAccusers(state, accusers)
   penalise(ctx, hoster, 'hoster', 'failedProof', `storage of contract ${contract.id} slot ${i} (${why})`)
