@@ -26,10 +26,11 @@ export function roleReputation (p: Provider, role: RepRole): number {
   return p.roleReputation?.[role] ?? p.reputation
 }
 
+/** Sets one role's reputation (a provider from a snapshot before per-role reputation gets its roles split first). */
 function setRoleReputation (p: Provider, role: RepRole, value: number): void {
-  if (role === 'hoster') { p.reputation = value; return }
   p.roleReputation ??= { encoder: p.reputation, attestor: p.reputation }
-  p.roleReputation[role] = value
+  if (role === 'hoster') p.reputation = value
+  else p.roleReputation[role] = value
 }
 
 /** Raises a reputation of one role (capped at MARKET_PARAMS.reputationMax). */

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import {
   accountUnclaimed, accrue, assertConservation, conservation, endPlan, remainingPlanck
 } from '../../main/chain/accounting.js'
-import { applyFloorDrops, penalise, reward } from '../../main/chain/reputation.js'
+import { applyFloorDrops, penalise, reward, roleReputation, startingReputations } from '../../main/chain/reputation.js'
 import { payout } from '../../main/chain/payout-record.js'
 import { assignPending } from '../../main/chain/selection.js'
 import { Reject } from '../../main/chain/market-context.js'
@@ -146,5 +146,20 @@ describe('accounting of reputation', () => {
     expect(p.usedBytes).toBe(0)
     expect(state.pending).toEqual([1])
     expect(ctx.out.notices.some((n) => n.includes(`provider ${hoster} fell below the reputation floor`))).toBe(true)
+  })
+
+  it('reads a provider and a retired entry from a snapshot before per-role reputation as that one number in every role, and splits them at the first change', () => {
+    const state = marketWith({ providers: NAMES })
+    const ctx = ctxAt(state, 1)
+    const p = state.providers[acct('p1')]
+    delete p.roleReputation
+    p.reputation = 400
+    expect(['hoster', 'encoder', 'attestor'].map((r) => roleReputation(p, r as 'hoster'))).toEqual([400, 400, 400])
+    penalise(ctx, p.address, 'hoster', 'failedProof', 'test')
+    expect([roleReputation(p, 'hoster'), roleReputation(p, 'encoder'), roleReputation(p, 'attestor')]).toEqual([350, 400, 400])
+    state.retired[acct('gone')] = 300
+    expect(startingReputations(state, acct('gone'))).toEqual({ hoster: 300, encoder: 300, attestor: 300 })
+    state.retired[acct('gone')] = { hoster: 600, encoder: 500, attestor: 100 }
+    expect(startingReputations(state, acct('gone'))).toEqual({ hoster: MARKET_PARAMS.reputationStart, encoder: 500, attestor: 100 })
   })
 })

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { storageReport } from '../../main/chain/report-records.js'
 import { assignPending, issueChallenge, pick } from '../../main/chain/selection.js'
 import { applyFloorDrops, roleReputation } from '../../main/chain/reputation.js'
+import { register, unregister } from '../../main/chain/provider-records.js'
 import { ROLE, type StorageFailure } from '../../main/chain/record-types.js'
 import { MARKET_PARAMS, type Challenge, type MarketState } from '../../main/chain/market-types.js'
 import type { Ctx } from '../../main/chain/market-context.js'
@@ -124,6 +125,13 @@ describe('storage disputes: a hoster is replaced only on the agreement of indepe
     }
     expect(asAttestor.has(liar)).toBe(false)
     expect(asHoster.has(liar)).toBe(true)
+    // leaving and registering again does not give the role back
+    const lost = attestorRep(state, liar)
+    const action = { index: 0, signer: liar, remarks: [], transfers: [] }
+    unregister(next(), action)
+    register(next(), action, { kind: 'register', roles: 7, storageBytes: 1 << 30, bandwidthBps: 1e6, region: 'eu', noiseKeyHex: 'cd'.repeat(32) })
+    expect(attestorRep(state, liar)).toBe(lost)
+    expect(state.providers[liar].reputation).toBe(MARKET_PARAMS.reputationStart)
   })
 
   it('does not fine an accuser that loses a dispute over a reading of the moment (unreachable): it is counted towards a rest instead', () => {
