@@ -23,11 +23,14 @@ export function eligible (state: MarketState, p: Provider, role: number, now: nu
   return true
 }
 
-/** Weighted pick: weight = (reputation in `role` + 1) * (1 + free MiB, capped at 2^20). */
-export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number): string | null {
+/**
+ * Weighted pick: weight = (reputation in `role` + 1) * (1 + free MiB, capped at 2^20), never an
+ * address in `exclude` nor a provider registered with a key in `excludeKeys`.
+ */
+export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>): string | null {
   const { state, block, rng } = ctx
   if (ctx.sorted === null) ctx.sorted = Object.values(state.providers).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && eligible(state, p, role, block.number, bytes, block.timeMs))
+  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && excludeKeys?.has(p.noiseKeyHex) !== true && eligible(state, p, role, block.number, bytes, block.timeMs))
   if (candidates.length === 0) return null
   const weights = candidates.map((p) => {
     const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
@@ -123,14 +126,13 @@ export function assignPending (ctx: Ctx): void {
  * from a new attestor), and any provider registered with the same key as one of those (one
  * operator behind two accounts).
  */
-function notIndependent (state: MarketState, contract: Contract, i: number, kind: Challenge['kind'], alsoExclude: string[]): Set<string> {
+function notIndependent (state: MarketState, contract: Contract, i: number, kind: Challenge['kind'], alsoExclude: string[]): { exclude: Set<string>, keys: Set<string> } {
   const slot = contract.slots[i]
   const parties = [state.plans[contract.planId].sponsor, slot.hoster as string, ...slot.accusers[kind], ...alsoExclude]
   if (kind === 'storage') parties.push(...(slot.defenders ?? []))
-  const exclude = new Set<string>(parties)
-  const keys = new Set(parties.map((a) => state.providers[a]?.noiseKeyHex).filter((k) => k !== undefined))
-  if (keys.size > 0) for (const p of Object.values(state.providers)) if (keys.has(p.noiseKeyHex)) exclude.add(p.address)
-  return exclude
+  const keys = new Set<string>()
+  for (const a of parties) { const k = state.providers[a]?.noiseKeyHex; if (k !== undefined) keys.add(k) }
+  return { exclude: new Set(parties), keys }
 }
 
 /**
@@ -143,11 +145,11 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
   const { state, block, rng } = ctx
   const slot = contract.slots[i]
   if (slot.hoster === null) return null
-  const exclude = notIndependent(state, contract, i, kind, alsoExclude)
+  const { exclude, keys } = notIndependent(state, contract, i, kind, alsoExclude)
   const want = kind === 'storage' ? 1 : params(ctx).performanceAttestors
   const attestors: string[] = []
   while (attestors.length < want) {
-    const a = pick(ctx, ROLE.attestor, exclude, 0)
+    const a = pick(ctx, ROLE.attestor, exclude, 0, keys)
     if (a === null) break
     attestors.push(a)
     exclude.add(a)
