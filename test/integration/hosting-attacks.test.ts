@@ -180,9 +180,11 @@ describe('cheating providers on the live chain are caught and replaced, and hone
   it('stops a wrong encoding at the attestor, blames the encoder (not the hoster) and sets the slot up with an honest encoder', async () => {
     const hoster = await node('enc-hoster', ['hoster'])
     const cheater = await node('bad-encoder', ['encoder'], { corruptEncoding: true })
-    const start = rep(cheater) as number
+    // the blame costs the encoder's reputation (one per role), not the hoster's
+    const encoderRep = (): number | undefined => { const p = market().providers[cheater.chain.addressHex]; return p === undefined ? undefined : roleReputation(p, 'encoder') }
+    const start = encoderRep() as number
     const planId = await publish()
-    await waitFor(emitters(), () => (rep(cheater) ?? start) < start, 'the wrong encoder blamed')
+    await waitFor(emitters(), () => (encoderRep() ?? start) < start, 'the wrong encoder blamed')
     // the hoster keeps its slot and was not penalised; an honest encoder takes the job
     expect(slotsOf(planId).every((s) => s.hoster === hoster.chain.addressHex)).toBe(true)
     expect(slotsOf(planId).every((s) => s.state !== 'hosting')).toBe(true)
