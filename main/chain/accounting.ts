@@ -1,15 +1,13 @@
 /**
- * The marketplace's accounting: value (budgets allocated to owed work items and refunds, plan
- * ends, escrow conservation, value no record explains) and reputation (rewards, penalties, the
- * reputation floor). Every planck that enters escrow is, at every moment, paid out, refunded or
- * held (conservation); a broken balance is an internal error.
+ * The marketplace's accounting of value: budgets allocated to owed work items and refunds, plan
+ * ends, escrow conservation, value no record explains (reputation is reputation.ts). Every planck
+ * that enters escrow is, at every moment, paid out, refunded or held (conservation); a broken
+ * balance is an internal error.
  */
 import { DatdotError } from '../shared/errors.js'
-import {
-  MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type NetworkConfig, type PenaltyReason, type Plan, type Reason
-} from './market-types.js'
+import { MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type NetworkConfig, type Plan, type Reason } from './market-types.js'
 import type { Ctx } from './market-context.js'
-import { dropProvider, release, vacateSlot } from './assignments.js'
+import { release, vacateSlot } from './assignments.js'
 
 // ---------------------------------------------------------------- value
 
@@ -130,34 +128,4 @@ export function performanceUnits (ttfbMs: number, throughputBps: number): bigint
   const bDen = BigInt(throughputFullBps - throughputZeroBps)
   const [num, den] = tNum * bDen <= bNum * tDen ? [tNum, tDen] : [bNum, bDen]
   return lo + ((hi - lo) * num) / den
-}
-
-// ---------------------------------------------------------------- reputation
-
-/** Raises a reputation (capped at MARKET_PARAMS.reputationMax). */
-export function reward (state: MarketState, address: string, amount: number): void {
-  const p = state.providers[address]
-  if (p === undefined) return
-  p.reputation = Math.min(MARKET_PARAMS.reputationMax, p.reputation + amount)
-}
-
-/** Lowers a reputation (listed in the block's outcome); below the floor the provider is dropped after the current record. */
-export function penalise (ctx: Ctx, address: string, reason: PenaltyReason, detail: string): void {
-  const p = ctx.state.providers[address]
-  if (p === undefined) return
-  const amount = MARKET_PARAMS.penalties[reason]
-  p.reputation = Math.max(0, p.reputation - amount)
-  ctx.out.penalties.push({ address, reason, amount, detail })
-  if (p.reputation < MARKET_PARAMS.reputationFloor && !ctx.floorDrops.includes(address)) ctx.floorDrops.push(address)
-}
-
-/** Removes every provider that fell below the reputation floor from all its assignments. */
-export function applyFloorDrops (ctx: Ctx): void {
-  while (ctx.floorDrops.length > 0) {
-    const address = ctx.floorDrops.shift() as string
-    const p = ctx.state.providers[address]
-    if (p === undefined || p.reputation >= MARKET_PARAMS.reputationFloor) continue
-    dropProvider(ctx, address)
-    ctx.out.notices.push(`provider ${address} fell below the reputation floor (${p.reputation}): dropped from its assignments`)
-  }
 }

@@ -32,6 +32,8 @@ export function vacateSlot (state: MarketState, contract: Contract, i: number): 
   slot.receiptsRootHex = null
   slot.strikes = { storage: 0, performance: 0 }
   slot.accusers = { storage: [], performance: [] }
+  slot.defenders = []
+  slot.momentAccusers = []
   for (const [id, ch] of Object.entries(state.challenges)) {
     if (ch.contractId === contract.id && ch.slot === i) delete state.challenges[id]
   }
@@ -44,17 +46,27 @@ export function markPending (state: MarketState, contract: Contract): void {
 
 /** Removes a provider from every assignment; its slots get new providers later (replacement). */
 export function dropProvider (ctx: Ctx, address: string): void {
+  for (const role of ['hoster', 'encoder', 'attestor'] as const) dropRole(ctx, address, role)
+}
+
+/**
+ * Removes a provider from the assignments of one role: its hosting slots (and their checks), its
+ * encoding jobs (a hosting slot keeps its replica and the encoder's key), or its attestations
+ * (setups and checks). Its other roles keep theirs.
+ */
+export function dropRole (ctx: Ctx, address: string, role: 'hoster' | 'encoder' | 'attestor'): void {
   const { state } = ctx
   for (const contract of Object.values(state.contracts)) {
     contract.slots.forEach((slot, i) => {
-      if (slot.hoster === address || (slot.encoder === address && slot.state !== 'hosting')) vacateSlot(state, contract, i)
-      else if (slot.encoder === address) {
+      if (role === 'hoster' && slot.hoster === address) vacateSlot(state, contract, i)
+      else if (role === 'encoder' && slot.encoder === address && slot.state !== 'hosting') vacateSlot(state, contract, i)
+      else if (role === 'encoder' && slot.encoder === address) {
         // A hosting slot keeps its replica; the encoder's job is released, its key stays on record.
         release(state, address, 0)
         slot.encoder = null
       }
     })
-    if (contract.attestor === address) {
+    if (role === 'attestor' && contract.attestor === address) {
       release(state, address, 0)
       contract.attestor = null
       contract.setupDeadline = null
@@ -62,8 +74,8 @@ export function dropProvider (ctx: Ctx, address: string): void {
     markPending(state, contract)
   }
   for (const [id, ch] of Object.entries(state.challenges)) {
-    if (ch.hoster === address) { delete state.challenges[id]; continue }
-    if (!ch.attestors.includes(address)) continue
+    if (role === 'hoster' && ch.hoster === address) { delete state.challenges[id]; continue }
+    if (role !== 'attestor' || !ch.attestors.includes(address)) continue
     ch.attestors = ch.attestors.filter((a) => a !== address)
     ch.reports = ch.reports.filter((r) => r.attestor !== address)
     if (ch.attestors.length === 0) delete state.challenges[id]

@@ -1,13 +1,14 @@
 /**
- * How challenges settle: a performance check graded from its attestors' reports, containment (a
- * first failure puts a slot under re-check, a second replaces the hoster, a pass clears it without
- * penalising the accusers), and the per-block deadlines (plan ends, setup timeouts, challenges
- * not reported in time).
+ * How performance checks settle: graded from their attestors' reports, containment (a first
+ * failure puts a slot under re-check by its next check, a second replaces the hoster, a pass
+ * clears it without penalising the accusers); and the per-block deadlines (plan ends, setup
+ * timeouts, challenges not reported in time). Storage failures are disputes (disputes.ts).
  */
 import { RECORD_LIMITS } from './record-types.js'
 import { MARKET_PARAMS, type Challenge, type Contract, type MarketState } from './market-types.js'
 import type { Ctx } from './market-context.js'
-import { accrue, endPlan, penalise, performanceUnits, reward } from './accounting.js'
+import { accrue, endPlan, performanceUnits } from './accounting.js'
+import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { issueChallenge } from './selection.js'
 
@@ -29,7 +30,7 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
   delete state.challenges[ch.id]
   for (const a of ch.attestors) {
     if (!ch.reports.some((r) => r.attestor === a)) {
-      penalise(ctx, a, 'missedReport', `performance check ${ch.id}`)
+      penalise(ctx, a, 'attestor', 'missedReport', `performance check ${ch.id}`)
       ctx.out.notices.push(`attestor ${a} missed performance check ${ch.id}`)
     }
   }
@@ -47,78 +48,79 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
     const ttfb = median(ch.reports.map((r) => (r.reachable ? r.ttfbMs : RECORD_LIMITS.latencyMsMax)))
     const throughput = median(ch.reports.map((r) => (r.reachable ? r.throughputBps : 0)))
     accrue(ctx, state.plans[contract.planId], ch.hoster, performanceUnits(ttfb, throughput), 'performance-proof')
-    reward(state, ch.hoster, MARKET_PARAMS.rewardsOnSuccess)
-    if (current) clearContainment(ctx, contract, ch.slot, 'performance')
+    reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
+    if (current) clearContainment(ctx, contract, ch.slot)
   } else if (2 * unreachable <= ch.attestors.length) {
     // Not a majority of the check's attestors: a lone (possibly lying) report decides nothing.
     ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} inconclusive (${unreachable} of ${ch.attestors.length} unreachable)`)
   } else if (current) {
-    strike(ctx, contract, ch.slot, 'performance', ch.reports.filter((r) => !r.reachable).map((r) => r.attestor), 'unreachable')
+    strike(ctx, contract, ch.slot, ch.reports.filter((r) => !r.reachable).map((r) => r.attestor))
   }
 }
 
 /**
- * A pass: ends the slot's containment of `kind`. The accusers are not penalised: a pass now does
- * not prove an earlier failure false (the hoster may have been unreachable or late then, a
- * partial deleter may pass a walk that misses its holes, a cheater may re-fetch what it was caught
- * without), so an honest attestor could be punished for a true report. Each unconfirmed
- * accusation is counted instead; `unconfirmedLimit` in a row (none confirmed between) and the
- * attestor is not chosen to attest for `attestSuspensionBlocks`. It keeps its reputation, its
- * other roles and all it earned (docs/protocol.md, "No honest penalty").
+ * A performance pass: ends the slot's containment. The accusers are not penalised: a pass now
+ * does not prove an earlier reading false (the hoster may have been unreachable then), so an
+ * honest attestor could be punished for a true report. Each unconfirmed accusation is counted
+ * instead; `unconfirmedLimit` in a row (none confirmed between) and the attestor is not chosen to
+ * attest for `attestSuspensionBlocks` (docs/protocol.md, "No honest penalty").
  */
-export function clearContainment (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind']): void {
+export function clearContainment (ctx: Ctx, contract: Contract, i: number): void {
   const slot = contract.slots[i]
-  if (slot.strikes[kind] === 0) return
-  for (const a of slot.accusers[kind]) {
-    ctx.out.notices.push(`attestor ${a} was contradicted on the ${kind} of contract ${contract.id} slot ${i} (not confirmed: no penalty)`)
-    const p = ctx.state.providers[a]
-    if (p === undefined) continue
-    p.unconfirmed = (p.unconfirmed ?? 0) + 1
-    if (p.unconfirmed >= MARKET_PARAMS.unconfirmedLimit) {
-      p.unconfirmed = 0
-      p.attestSuspendedUntil = ctx.block.number + MARKET_PARAMS.attestSuspensionBlocks
-      ctx.out.notices.push(`attestor ${a} not chosen to attest until block ${p.attestSuspendedUntil} (${MARKET_PARAMS.unconfirmedLimit} unconfirmed accusations in a row)`)
-    }
+  if (slot.strikes.performance === 0) return
+  for (const a of slot.accusers.performance) {
+    ctx.out.notices.push(`attestor ${a} was contradicted on the performance of contract ${contract.id} slot ${i} (not confirmed: no penalty)`)
+    countUnconfirmed(ctx, a)
   }
-  slot.strikes[kind] = 0
-  slot.accusers[kind] = []
+  slot.strikes.performance = 0
+  slot.accusers.performance = []
+}
+
+/**
+ * One more accusation of `a` that was not confirmed (a reading of the moment, not fined):
+ * `unconfirmedLimit` in a row and it is not chosen to attest for `attestSuspensionBlocks`.
+ */
+export function countUnconfirmed (ctx: Ctx, a: string): void {
+  const p = ctx.state.providers[a]
+  if (p === undefined) return
+  p.unconfirmed = (p.unconfirmed ?? 0) + 1
+  if (p.unconfirmed < MARKET_PARAMS.unconfirmedLimit) return
+  p.unconfirmed = 0
+  p.attestSuspendedUntil = ctx.block.number + MARKET_PARAMS.attestSuspensionBlocks
+  ctx.out.notices.push(`attestor ${a} not chosen to attest until block ${p.attestSuspendedUntil} (${MARKET_PARAMS.unconfirmedLimit} unconfirmed accusations in a row)`)
 }
 
 /** A confirmed accusation (a second failure by other attestors) ends the accusers' unconfirmed streaks. */
-function confirmAccusers (state: MarketState, accusers: string[]): void {
+export function confirmAccusers (state: MarketState, accusers: string[]): void {
   for (const a of accusers) {
     const p = state.providers[a]
     if (p !== undefined && p.unconfirmed !== undefined) p.unconfirmed = 0
   }
 }
 
-/** A failure: the first puts the slot in containment with a re-check at once; the second replaces the hoster. */
-export function strike (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'], accusers: string[], why: string): void {
+/**
+ * A failed performance check. Availability is a reading of the moment: the first failure puts the
+ * slot in containment, re-checked by its next scheduled check (a challenge interval later, other
+ * attestors), so a hoster is replaced only when it failed twice, an interval apart, never for one
+ * busy moment (docs/protocol.md, "No honest penalty").
+ */
+export function strike (ctx: Ctx, contract: Contract, i: number, accusers: string[]): void {
   const { state } = ctx
   const slot = contract.slots[i]
   const hoster = slot.hoster as string
-  if (slot.strikes[kind] === 0) {
-    slot.strikes[kind] = 1
-    slot.accusers[kind] = [...accusers]
-    // A storage claim is re-checked at once by another attestor. Availability is a reading of the
-    // moment: a performance failure is re-checked by the slot's next scheduled check (a challenge
-    // interval later, other attestors), so a hoster is replaced for it only when it failed twice,
-    // an interval apart, never for one busy moment (docs/protocol.md, "No honest penalty").
-    if (kind === 'storage') {
-      ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checking`)
-      issueChallenge(ctx, contract, i, kind, true)
-    } else {
-      ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in ${kind} containment (${why}): re-checked by its next check`)
-    }
+  if (slot.strikes.performance === 0) {
+    slot.strikes.performance = 1
+    slot.accusers.performance = [...accusers]
+    ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in performance containment (unreachable): re-checked by its next check`)
     return
   }
-  confirmAccusers(state, [...slot.accusers[kind], ...accusers])
-  penalise(ctx, hoster, 'failedProof', `${kind} of contract ${contract.id} slot ${i} (${why})`)
+  confirmAccusers(state, [...slot.accusers.performance, ...accusers])
+  penalise(ctx, hoster, 'hoster', 'failedProof', `performance of contract ${contract.id} slot ${i} (unreachable)`)
   vacateSlot(state, contract, i)
   // the replacement is someone else: the failed hoster is not assigned to this slot again
   blame(slot, hoster)
   markPending(state, contract)
-  ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a ${kind} challenge: replaced`)
+  ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a performance challenge: replaced`)
 }
 
 /**
@@ -133,7 +135,7 @@ export function expireAndEnd (ctx: Ctx): void {
   }
   for (const contract of Object.values(state.contracts)) {
     if (contract.setupDeadline !== null && block.number >= contract.setupDeadline && contract.attestor !== null) {
-      penalise(ctx, contract.attestor, 'missedReport', `setup of contract ${contract.id}`)
+      penalise(ctx, contract.attestor, 'attestor', 'missedReport', `setup of contract ${contract.id}`)
       release(state, contract.attestor, 0)
       ctx.out.notices.push(`attestor ${contract.attestor} missed the setup of contract ${contract.id}: replaced`)
       contract.attestor = null
@@ -150,7 +152,7 @@ export function expireAndEnd (ctx: Ctx): void {
     }
     if (block.number < ch.deadline) continue
     delete state.challenges[id]
-    for (const a of ch.attestors) penalise(ctx, a, 'missedReport', `storage challenge ${ch.id}`)
+    for (const a of ch.attestors) penalise(ctx, a, 'attestor', 'missedReport', `storage challenge ${ch.id}`)
     ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
     const contract = state.contracts[ch.contractId]
     const slot = contract?.slots[ch.slot]

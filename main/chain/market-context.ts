@@ -36,8 +36,8 @@ export interface Ctx {
   rng: BlockRng
   /** Providers sorted by address, built once per block and dropped when the set changes. */
   sorted: Provider[] | null
-  /** Providers whose reputation fell below the floor, dropped after the current record (applyFloorDrops). */
-  floorDrops: string[]
+  /** Providers whose reputation in a role fell below the floor, dropped from that role after the current record (applyFloorDrops). */
+  floorDrops: Array<{ address: string, role: 'hoster' | 'encoder' | 'attestor' }>
 }
 
 /** A fresh context for applying `block` to `state`, with an empty outcome. */

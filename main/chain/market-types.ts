@@ -47,12 +47,26 @@ export const MARKET_PARAMS = {
    * grade is the lower of the two scores.
    */
   performance: { ttfbFullMs: 100, ttfbZeroMs: 1500, throughputZeroBps: 64 * 1024, throughputFullBps: 4 * 1024 * 1024 },
-  penalties: { failedProof: 50, missedReport: 20, pause: 10, failedSetup: 30 },
-  /** Accusations in a row that a re-check did not confirm before an attestor is rested (not penalised). */
+  /**
+   * Penalties, each to the reputation of one role (reputation.ts PENALTY_ROLE): a failed proof to
+   * the hoster's, a missed report and a lost dispute to the attestor's, a failed setup to the
+   * blamed encoder's or hoster's, a pause to the hoster's.
+   */
+  penalties: { failedProof: 50, missedReport: 20, pause: 10, failedSetup: 30, lostDispute: 100 },
+  /**
+   * A storage dispute (disputes.ts): the hoster is replaced once `disputeFails` independent
+   * attestors reported it failed (the accuser and two re-checks), cleared once `disputePasses`
+   * reported a pass; the side that lost loses `penalties.lostDispute` attestor reputation each.
+   */
+  disputeFails: 3,
+  disputePasses: 2,
+  /** Accusations in a row that a re-check did not confirm before an attestor is rested (performance checks only). */
   unconfirmedLimit: 3,
   /** Blocks an attestor with `unconfirmedLimit` unconfirmed accusations in a row is not chosen to attest. */
   attestSuspensionBlocks: 600,
-  rewardsOnSuccess: 5
+  rewardsOnSuccess: 5,
+  /** Attestor reputation for a report made in time, and for each verdict a dispute confirmed. */
+  rewardsOnReport: 1
 } as const
 
 export type Reason = 'encoding' | 'setup' | 'storage-proof' | 'performance-proof' | 'refund' | 'budget'
@@ -89,7 +103,13 @@ export interface Provider {
   region: string
   noiseKeyHex: string
   registeredAt: number
+  /** The hoster reputation (what a seeder is known by; the encoder's and attestor's are `roleReputation`). */
   reputation: number
+  /**
+   * The encoder and attestor reputations, separate from the hoster's: a liar loses its attestor
+   * role whatever it earns as a hoster (reputation.ts). Absent (snapshots before): both equal `reputation`.
+   */
+  roleReputation?: { encoder: number, attestor: number }
   usedBytes: number
   jobs: number
   pausedUntil: number
@@ -100,6 +120,9 @@ export interface Provider {
   /** Availability schedule (chain/schedule.ts): the one in force and the next; absent: always on. */
   schedules?: Array<{ fromBlock: number, hoursHex: string }>
 }
+
+/** A provider's reputation in each role. */
+export interface RoleReputations { hoster: number, encoder: number, attestor: number }
 
 export interface Slot {
   hoster: string | null
@@ -120,8 +143,15 @@ export interface Slot {
    * reset by a pass; a second consecutive failure replaces the hoster.
    */
   strikes: { storage: number, performance: number }
-  /** Attestors whose failing reports put the slot in containment (never the re-check's attestors). */
+  /**
+   * Attestors whose failing reports put the slot in containment; for storage, every failing
+   * verdict of the slot's open dispute (disputes.ts), so `strikes.storage` is its length.
+   */
   accusers: { storage: string[], performance: string[] }
+  /** Attestors whose passing storage reports defend the hoster in the open dispute (absent: none; snapshots before). */
+  defenders?: string[]
+  /** The accusers of the open storage dispute whose reason was a reading of the moment (disputes.ts MOMENT_FAILURES). */
+  momentAccusers?: string[]
   /** Providers that failed this slot's setup (not assigned to it again), at most MARKET_PARAMS.blamedPerSlot. */
   blamed: string[]
 }
@@ -233,10 +263,11 @@ export interface MarketState {
   challenges: Record<string, Challenge>
   owed: Record<string, OwedItem>
   /**
-   * Reputation of providers that unregistered below the starting reputation, so that leaving and
-   * registering again does not wash a penalty away (at most MARKET_PARAMS.retiredMax, oldest dropped).
+   * Reputation of providers that unregistered below the starting reputation in a role, so that
+   * leaving and registering again does not wash a penalty away (at most MARKET_PARAMS.retiredMax,
+   * oldest dropped): per role, or one number for every role (snapshots before per-role reputation).
    */
-  retired: Record<string, number>
+  retired: Record<string, number | RoleReputations>
   next: { plan: number, contract: number, challenge: number, item: number }
   escrow: EscrowTotals
   counters: { blocks: number, applied: number, rejected: Record<string, number> }
@@ -298,7 +329,7 @@ export interface BlockOutcome {
 
 export type PenaltyReason = keyof typeof MARKET_PARAMS.penalties
 
-export interface Penalty { address: string, reason: PenaltyReason, amount: number, detail: string }
+export interface Penalty { address: string, role: keyof RoleReputations, reason: PenaltyReason, amount: number, detail: string }
 
 export type RejectReason =
   | 'malformed' | 'unknown-version' | 'no-network' | 'wrong-signer' | 'over-limits'

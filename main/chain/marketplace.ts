@@ -25,28 +25,32 @@
  *   plan-records.ts     publish, update, unpublish
  *   report-records.ts   setup, storage and performance reports
  *   payout-record.ts    payouts from escrow
- *   challenges.ts       settling checks, containment, deadlines
+ *   challenges.ts       settling performance checks, their containment, deadlines
  *   selection.ts        choosing encoders, hosters, attestors; issuing challenges
  *   assignments.ts      taking and releasing jobs, vacating slots, pending contracts
- *   accounting.ts       owed items, refunds, conservation, rewards and penalties
+ *   disputes.ts         storage disputes: replacing a hoster only on independent agreement
+ *   accounting.ts       owed items, refunds, conservation
+ *   reputation.ts       reputation per role: rewards, penalties, the floor, retired providers
  */
 import { createHash } from 'node:crypto'
 import { DatdotError } from '../shared/errors.js'
 import type { BlockInput, BlockOutcome, MarketState, OwedItem } from './market-types.js'
 import { blockContext } from './market-context.js'
 import { applyAction } from './apply-action.js'
-import { applyFloorDrops, assertConservation } from './accounting.js'
+import { assertConservation } from './accounting.js'
+import { applyFloorDrops } from './reputation.js'
 import { expireAndEnd } from './challenges.js'
 import { assignPending, issueChallenges } from './selection.js'
 
 export {
   MARKET_PARAMS, initialState,
   type Reason, type Transfer, type Action, type BlockInput, type Provider, type Slot, type Contract, type Plan,
-  type PerformanceReport, type Challenge, type OwedItem, type NetworkConfig, type EscrowTotals, type MarketState,
+  type RoleReputations, type PerformanceReport, type Challenge, type OwedItem, type NetworkConfig, type EscrowTotals, type MarketState,
   type RecordOutcome, type TransferLeg, type ActionOutcome, type BlockOutcome, type PenaltyReason, type Penalty, type RejectReason
 } from './market-types.js'
 export { BlockRng } from './market-context.js'
 export { conservation, heldPlanck, performanceUnits, type Conservation } from './accounting.js'
+export { roleReputation, type RepRole } from './reputation.js'
 
 // ---------------------------------------------------------------- apply
 

@@ -11,7 +11,8 @@
  */
 import { DatdotError, formatBytes } from '../shared/errors.js'
 import { formatTokens } from '../shared/tokens.js'
-import { MARKET_PARAMS, type MarketState, type NetworkConfig, type Plan } from './marketplace.js'
+import { MARKET_PARAMS, roleReputation, type MarketState, type NetworkConfig, type Plan, type Provider } from './marketplace.js'
+import { roleOf } from './reputation.js'
 import { verifyRootHex } from './roots.js'
 import { ROLE, type MarketRecord, type DriveRanges } from './records.js'
 
@@ -110,8 +111,9 @@ function checkRoots (drives: DriveRanges[]): void {
  */
 function checkProviders (state: MarketState, me: string, replicas: number): void {
   const head = state.block?.number ?? 0
-  const eligible = Object.values(state.providers).filter((p) => p.address !== me && p.pausedUntil <= head && p.reputation >= MARKET_PARAMS.reputationFloor)
-  const withRole = (role: number): number => eligible.filter((p) => (p.roles & role) !== 0).length
+  const can = (p: Provider, role: number): boolean => (p.roles & role) !== 0 && roleReputation(p, roleOf(role)) >= MARKET_PARAMS.reputationFloor
+  const eligible = Object.values(state.providers).filter((p) => p.address !== me && p.pausedUntil <= head && [ROLE.hoster, ROLE.encoder, ROLE.attestor].some((r) => can(p, r)))
+  const withRole = (role: number): number => eligible.filter((p) => can(p, role)).length
   const need = 2 * replicas + 1
   const hosters = withRole(ROLE.hoster)
   const encoders = withRole(ROLE.encoder)

@@ -4,9 +4,9 @@
  * remembered), pause and unpause.
  */
 import type { MarketRecord } from './record-types.js'
-import { MARKET_PARAMS, type Action, type NetworkConfig } from './market-types.js'
+import type { Action, NetworkConfig } from './market-types.js'
 import { reject, type Ctx } from './market-context.js'
-import { penalise } from './accounting.js'
+import { penalise, retire, startingReputations } from './reputation.js'
 import { dropProvider } from './assignments.js'
 
 type Rec<K extends MarketRecord['kind']> = Extract<MarketRecord, { kind: K }>
@@ -19,7 +19,7 @@ export function network (ctx: Ctx, action: Action, rec: Rec<'network'>): string 
   return 'network'
 }
 
-/** A new provider starts at the starting reputation (or the lower one it left with); re-registering updates the offer. */
+/** A new provider starts at the starting reputations (or the lower ones it left with, per role); re-registering updates the offer. */
 export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): string {
   const { state, block } = ctx
   const signer = action.signer
@@ -36,7 +36,7 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
     existing.noiseKeyHex = rec.noiseKeyHex
     return `provider:${signer}`
   }
-  const reputation = Math.min(MARKET_PARAMS.reputationStart, state.retired[signer] ?? MARKET_PARAMS.reputationStart)
+  const reps = startingReputations(state, signer)
   delete state.retired[signer]
   ctx.sorted = null
   state.providers[signer] = {
@@ -47,7 +47,8 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
     region: rec.region,
     noiseKeyHex: rec.noiseKeyHex,
     registeredAt: block.number,
-    reputation,
+    reputation: reps.hoster,
+    roleReputation: { encoder: reps.encoder, attestor: reps.attestor },
     usedBytes: 0,
     jobs: 0,
     pausedUntil: 0
@@ -55,7 +56,7 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
   return `provider:${signer}`
 }
 
-/** Leaves every assignment; a reputation below the start is remembered (MARKET_PARAMS.retiredMax, oldest dropped). */
+/** Leaves every assignment; reputations below the start are remembered (reputation.ts retire). */
 export function unregister (ctx: Ctx, action: Action): string {
   const { state } = ctx
   const signer = action.signer
@@ -64,12 +65,7 @@ export function unregister (ctx: Ctx, action: Action): string {
   dropProvider(ctx, signer)
   delete state.providers[signer]
   ctx.sorted = null
-  if (p.reputation < MARKET_PARAMS.reputationStart) {
-    delete state.retired[signer]
-    state.retired[signer] = p.reputation
-    const keys = Object.keys(state.retired)
-    if (keys.length > MARKET_PARAMS.retiredMax) delete state.retired[keys[0]]
-  }
+  retire(state, p)
   return `provider:${signer}`
 }
 
@@ -80,7 +76,7 @@ export function pause (ctx: Ctx, action: Action, rec: Rec<'pause'>): string {
   if (p === undefined) reject('unknown-ref', 'not a provider')
   if (p.pausedUntil > block.number) reject('replayed', 'already paused')
   p.pausedUntil = block.number + rec.blocks
-  penalise(ctx, signer, 'pause', 'paused while holding assignments')
+  penalise(ctx, signer, 'hoster', 'pause', 'paused while holding assignments')
   return `provider:${signer}`
 }
 

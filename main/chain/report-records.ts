@@ -9,9 +9,11 @@ import { receiptMessage } from './records.js'
 import type { MarketRecord } from './record-types.js'
 import { MARKET_PARAMS, type Challenge, type Contract } from './market-types.js'
 import { reject, type Ctx } from './market-context.js'
-import { accrue, penalise, reward } from './accounting.js'
+import { accrue } from './accounting.js'
+import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
-import { clearContainment, settlePerformance, strike } from './challenges.js'
+import { settlePerformance } from './challenges.js'
+import { storageVerdict } from './disputes.js'
 
 /** True when `receiptHex` is the hoster's signature of the slot's receipt message. */
 function receiptValid (contract: Contract, noiseKeyHex: string, receiptsRootHex: string, receiptHex: string): boolean {
@@ -57,17 +59,17 @@ export function setupReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord
       slot.since = block.number
       slot.receiptsRootHex = r.receiptsRootHex
       accrue(ctx, plan, encoder, MARKET_PARAMS.units.encoding * chunks, 'encoding')
-      reward(state, hoster, MARKET_PARAMS.rewardsOnSuccess)
-      reward(state, encoder, MARKET_PARAMS.rewardsOnSuccess)
+      reward(state, hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
+      reward(state, encoder, 'encoder', MARKET_PARAMS.rewardsOnSuccess)
     } else if (r.reason === 'bad-encoding' || r.reason === 'encoder-missing') {
-      penalise(ctx, encoder, 'failedSetup', `slot ${i} of contract ${contract.id}: ${r.reason}`)
+      penalise(ctx, encoder, 'encoder', 'failedSetup', `slot ${i} of contract ${contract.id}: ${r.reason}`)
       blame(slot, encoder)
       release(state, encoder, 0)
       slot.encoder = null
       slot.state = 'unassigned'
       ctx.out.notices.push(`encoder ${encoder} failed slot ${i} of contract ${contract.id} (${r.reason}): replaced`)
     } else {
-      penalise(ctx, hoster, 'failedSetup', `slot ${i} of contract ${contract.id}: ${r.reason}`)
+      penalise(ctx, hoster, 'hoster', 'failedSetup', `slot ${i} of contract ${contract.id}: ${r.reason}`)
       blame(slot, hoster)
       vacateSlot(state, contract, i)
       ctx.out.notices.push(`hoster ${hoster} failed slot ${i} of contract ${contract.id} (${r.reason}): replaced`)
@@ -89,9 +91,9 @@ function openChallenge (ctx: Ctx, id: number, kind: Challenge['kind'], signer: s
 }
 
 /**
- * A storage report. A failure of a slot not in containment puts it there (no penalty) and
- * re-challenges it at once through a different attestor; a second consecutive failure replaces
- * the hoster; a pass in containment clears it and penalises the contradicted accusers.
+ * A storage report: paid, and a verdict on the slot (disputes.ts): a failure opens a dispute or
+ * adds to it, re-checked at once by an independent attestor; only independent agreement replaces
+ * the hoster or clears it.
  */
 export function storageReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kind: 'storage-report' }>): string {
   const { state } = ctx
@@ -101,14 +103,12 @@ export function storageReport (ctx: Ctx, signer: string, rec: Extract<MarketReco
   const plan = state.plans[contract.planId]
   const slot = contract.slots[ch.slot]
   accrue(ctx, plan, signer, MARKET_PARAMS.units.challengeAttest, 'storage-proof')
-  const current = slot.hoster === ch.hoster && slot.state === 'hosting'
+  reward(state, signer, 'attestor', MARKET_PARAMS.rewardsOnReport)
   if (rec.ok) {
     accrue(ctx, plan, ch.hoster, MARKET_PARAMS.units.storageProof, 'storage-proof')
-    reward(state, ch.hoster, MARKET_PARAMS.rewardsOnSuccess)
-    if (current) clearContainment(ctx, contract, ch.slot, 'storage')
-  } else if (current) {
-    strike(ctx, contract, ch.slot, 'storage', [signer], rec.reason)
+    reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
   }
+  if (slot.hoster === ch.hoster && slot.state === 'hosting') storageVerdict(ctx, contract, ch.slot, signer, rec.ok, rec.reason)
   return `challenge:${ch.id}`
 }
 
@@ -124,6 +124,7 @@ export function performanceReport (ctx: Ctx, signer: string, rec: Extract<Market
   ch.reports.push({ attestor: signer, reachable: rec.reachable, ttfbMs: rec.ttfbMs, throughputBps: rec.throughputBps, measureKeyHex: rec.measureKeyHex })
   const contract = state.contracts[ch.contractId]
   accrue(ctx, state.plans[contract.planId], signer, MARKET_PARAMS.units.challengeAttest, 'performance-proof')
+  reward(state, signer, 'attestor', MARKET_PARAMS.rewardsOnReport)
   if (ch.reports.length >= ch.attestors.length) settlePerformance(ctx, ch)
   return `challenge:${ch.id}`
 }

@@ -9,6 +9,7 @@ import { MARKET_PARAMS, type Challenge, type Contract, type MarketState, type Pr
 import { params, type Ctx } from './market-context.js'
 import { contractBytes, take } from './assignments.js'
 import { onSchedule } from './schedule.js'
+import { roleOf, roleReputation } from './reputation.js'
 
 /** True when `p` may take a job of `role` (and `bytes` of storage) at block `now` (its time `timeMs`: the schedule). */
 export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number, timeMs?: number): boolean {
@@ -16,21 +17,24 @@ export function eligible (state: MarketState, p: Provider, role: number, now: nu
   if (p.pausedUntil > now) return false
   if (timeMs !== undefined && !onSchedule(p, now, timeMs)) return false
   if (role === ROLE.attestor && (p.attestSuspendedUntil ?? 0) > now) return false
-  if (p.reputation < MARKET_PARAMS.reputationFloor) return false
+  if (roleReputation(p, roleOf(role)) < MARKET_PARAMS.reputationFloor) return false
   if (p.jobs >= MARKET_PARAMS.jobsPerProvider) return false
   if (bytes > 0 && p.storageBytes - p.usedBytes < bytes) return false
   return true
 }
 
-/** Weighted pick: weight = (reputation + 1) * (1 + free MiB, capped at 2^20). */
-export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number): string | null {
+/**
+ * Weighted pick: weight = (reputation in `role` + 1) * (1 + free MiB, capped at 2^20), never an
+ * address in `exclude` nor a provider registered with a key in `excludeKeys`.
+ */
+export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>): string | null {
   const { state, block, rng } = ctx
   if (ctx.sorted === null) ctx.sorted = Object.values(state.providers).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
-  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && eligible(state, p, role, block.number, bytes, block.timeMs))
+  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && excludeKeys?.has(p.noiseKeyHex) !== true && eligible(state, p, role, block.number, bytes, block.timeMs))
   if (candidates.length === 0) return null
   const weights = candidates.map((p) => {
     const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
-    return BigInt(p.reputation + 1) * BigInt(1 + freeMiB)
+    return BigInt(roleReputation(p, roleOf(role)) + 1) * BigInt(1 + freeMiB)
   })
   const total = weights.reduce((a, b) => a + b, 0n)
   let x = rng.below(total)
@@ -117,21 +121,35 @@ export function assignPending (ctx: Ctx): void {
 }
 
 /**
+ * Who may not attest a challenge of `kind` for the slot: the hoster, the sponsor, the slot's
+ * accusers (and, for storage, the defenders of its open dispute: every verdict of a dispute comes
+ * from a new attestor), and any provider registered with the same key as one of those (one
+ * operator behind two accounts).
+ */
+function notIndependent (state: MarketState, contract: Contract, i: number, kind: Challenge['kind'], alsoExclude: string[]): { exclude: Set<string>, keys: Set<string> } {
+  const slot = contract.slots[i]
+  const parties = [state.plans[contract.planId].sponsor, slot.hoster as string, ...slot.accusers[kind], ...alsoExclude]
+  if (kind === 'storage') parties.push(...(slot.defenders ?? []))
+  const keys = new Set<string>()
+  for (const a of parties) { const k = state.providers[a]?.noiseKeyHex; if (k !== undefined) keys.add(k) }
+  return { exclude: new Set(parties), keys }
+}
+
+/**
  * Issues a challenge of `kind` for a hosting slot now: storage to one attestor, performance to
- * `performanceAttestors` distinct ones (fewer when not enough are eligible). Never the hoster or
- * the sponsor; a re-check never an accuser (nor `alsoExclude`). Returns the id, or null when no
- * attestor is eligible.
+ * `performanceAttestors` distinct ones (fewer when not enough are eligible), never one of
+ * `notIndependent` (nor `alsoExclude`); drawn from this block's hash, so no earlier reporter
+ * chooses who checks after it. Returns the id, or null when no attestor is eligible.
  */
 export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: Challenge['kind'], recheck: boolean, alsoExclude: string[] = []): number | null {
   const { state, block, rng } = ctx
   const slot = contract.slots[i]
   if (slot.hoster === null) return null
-  const plan = state.plans[contract.planId]
-  const exclude = new Set<string>([plan.sponsor, slot.hoster, ...slot.accusers[kind], ...alsoExclude])
+  const { exclude, keys } = notIndependent(state, contract, i, kind, alsoExclude)
   const want = kind === 'storage' ? 1 : params(ctx).performanceAttestors
   const attestors: string[] = []
   while (attestors.length < want) {
-    const a = pick(ctx, ROLE.attestor, exclude, 0)
+    const a = pick(ctx, ROLE.attestor, exclude, 0, keys)
     if (a === null) break
     attestors.push(a)
     exclude.add(a)

@@ -3,7 +3,7 @@
  * Pure (the clock is an input): the hosting service evaluates them for getHosting, the UI shows
  * them and raises a Notification for each new alert id.
  * - containment: a slot this node hosts failed a check; what failed, what is at stake (the slot
- *   and 50 reputation when the re-check fails too) and when the re-check comes;
+ *   and 50 reputation when the re-checks fail too) and when the re-check comes;
  * - offline: seeding, but the chain is not connected or no block came for a while: challenges
  *   this node cannot answer count against it;
  * - network-paused: seeding with networking paused: attestors cannot reach this node;
@@ -83,6 +83,12 @@ export function failureWords (why: string): string {
   return words === undefined ? why : `${words} (${why})`
 }
 
+/** A storage dispute replaces the hoster after `disputeFails` failed verdicts (chain/disputes.ts). */
+function moreFails (strikes: number): string {
+  const n = Math.max(1, MARKET_PARAMS.disputeFails - strikes)
+  return n === 1 ? 'one more independent re-check fails' : `${n} more independent re-checks fail`
+}
+
 function containmentAlerts (i: AlertInput): HostingAlert[] {
   const out: HostingAlert[] = []
   const head = i.market.block?.number ?? 0
@@ -104,7 +110,7 @@ function containmentAlerts (i: AlertInput): HostingAlert[] {
           kind: 'containment',
           level: 'danger',
           title: `Contract ${c.id} slot ${n} failed a ${kind} check`,
-          text: `${why !== null ? `Why: ${failureWords(why)}. ` : ''}At stake: if the re-check fails too, this slot (${size} of plan ${c.planId}) goes to another hoster and you lose ${MARKET_PARAMS.penalties.failedProof} reputation${after}. ` +
+          text: `${why !== null ? `Why: ${failureWords(why)}. ` : ''}At stake: if ${kind === 'storage' ? moreFails(slot.strikes.storage) : 'the re-check fails'} too, this slot (${size} of plan ${c.planId}) goes to another hoster and you lose ${MARKET_PARAMS.penalties.failedProof} reputation${after}. ` +
             `${open !== undefined ? 'The re-check is under way; it must be answered by block' : 'The re-check comes at block'} ${due}. Keep DatDot running and online.`,
           recheckAtMs: at(due)
         })

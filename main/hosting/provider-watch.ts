@@ -21,7 +21,8 @@ const PENALTY_WORDS: Record<string, string> = {
   failedProof: 'a failed proof',
   failedSetup: 'a failed setup',
   missedReport: 'a missed report',
-  pause: 'pausing'
+  pause: 'pausing',
+  lostDispute: 'a storage verdict independent attestors contradicted'
 }
 
 export class ProviderWatch {
@@ -49,7 +50,9 @@ export class ProviderWatch {
       if (m !== null) { add('slot-lost', `Lost a slot of contract ${m[1]}: it failed its ${m[2]} re-check too, so another hoster takes it.`, Number(m[1])); continue }
       m = new RegExp(`^(hoster|encoder) ${me} failed slot (\\d+) of contract (\\d+) \\((.*)\\): replaced$`).exec(n)
       if (m !== null) { add('slot-lost', `Lost slot ${m[2]} of contract ${m[3]} as ${m[1]}: its setup failed (${m[4]}).`, Number(m[3]), Number(m[2])); continue }
-      if (n.startsWith(`provider ${me} fell below the reputation floor`)) { add('dropped', 'Your reputation fell below the floor (250): every slot and job you had went to other providers.'); continue }
+      if (n.startsWith(`provider ${me} fell below the reputation floor`)) { add('dropped', 'Your hosting reputation fell below the floor (250): every slot you hosted went to other hosters.'); continue }
+      m = new RegExp(`^provider ${me} fell below the (encoder|attestor) reputation floor`).exec(n)
+      if (m !== null) { add('dropped', `Your ${m[1]} reputation fell below the floor (250): you are no longer chosen as ${m[1]}; your other roles go on.`); continue }
       m = /^plan (\d+) (ended|unpublished|exhausted)$/.exec(n)
       if (m !== null) {
         for (const [contractId, slots] of heldBefore) {
@@ -58,7 +61,7 @@ export class ProviderWatch {
       }
     }
     for (const p of out.penalties) {
-      if (p.address === me) add('penalty', `Reputation −${p.amount} for ${PENALTY_WORDS[p.reason] ?? p.reason} (${p.detail}).`)
+      if (p.address === me) add('penalty', `${p.role === 'hoster' ? 'Reputation' : `${p.role[0].toUpperCase()}${p.role.slice(1)} reputation`} −${p.amount} for ${PENALTY_WORDS[p.reason] ?? p.reason} (${p.detail}).`)
     }
     this.forgetCleared(market)
   }

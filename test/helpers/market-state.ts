@@ -16,7 +16,7 @@ export const PARAMS: NetworkParams = { chunksPerContract: 10, challengeIntervalB
 
 export function provider (address: string, over: Partial<Provider> = {}): Provider {
   return {
-    address, roles: 7, storageBytes: 1 << 30, bandwidthBps: 1e6, region: 'eu', noiseKeyHex: '00'.repeat(32),
+    address, roles: 7, storageBytes: 1 << 30, bandwidthBps: 1e6, region: 'eu', noiseKeyHex: address.slice(2).padStart(64, '0'),
     registeredAt: 0, reputation: 500, usedBytes: 0, jobs: 0, pausedUntil: 0, ...over
   }
 }

@@ -293,7 +293,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     expect(await cheat.hosting.dropChunks(contractId)).toBe(contract.end - contract.start)
     const honestRep = new Map(providers.filter((p) => p !== cheat).map((p) => [p.chain.addressHex, market().providers[p.chain.addressHex].reputation]))
 
-    // a first failed walk puts the slot in containment, a second attestor's re-check replaces the hoster
+    // a first failed walk opens a dispute; two more independent attestors' failed re-checks replace the hoster
     const replaced = (): boolean => market().contracts[contractId].slots[0].hoster !== cheatAddr
     await waitFor(all(), replaced, 'the cheater replaced', 180_000)
     expect(replaced()).toBe(true)

@@ -57,11 +57,13 @@ export interface SimResult {
   detection: Record<string, { challenged: number, failed: number, rate: number, dropped: number }>
   /** Honest (or liar: they host honestly) hosters replaced after a failed proof: must be 0. */
   honestReplaced: number
-  /** Honest attestors penalised as contradicted (their true failure report was not confirmed). */
+  /** Honest attestors contradicted (their true failure report lost its storage dispute). */
   honestContradicted: number
-  /** Liar attestors penalised as contradicted, and liars dropped below the reputation floor. */
+  /** Liar attestors contradicted (they lost a storage dispute), and liars dropped below the (hoster) reputation floor. */
   liarsContradicted: number
   liarsDropped: number
+  /** Liars whose attestor reputation fell below the floor: no longer chosen to attest. */
+  liarsLostAttestorRole: number
   honestChallenges: number
   /** Reports and performance checks settled, for chain load figures. */
   reports: number
@@ -105,8 +107,9 @@ export function simulate (o: SimOptions): SimResult {
   }
   const result: SimResult = {
     blocks: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestReplaced: 0, honestContradicted: 0,
-    liarsContradicted: 0, liarsDropped: 0, honestChallenges: 0, reports: 0, costPlanckPerGiBMonth: 0n, steadyCostPlanckPerGiBMonth: 0n, paidPlanck: 0n, conservationOk: true, rejected: {}
+    liarsContradicted: 0, liarsDropped: 0, liarsLostAttestorRole: 0, honestChallenges: 0, reports: 0, costPlanckPerGiBMonth: 0n, steadyCostPlanckPerGiBMonth: 0n, paidPlanck: 0n, conservationOk: true, rejected: {}
   }
+  const lostRole = new Set<string>()
   const det = (b: Behaviour): SimResult['detection'][string] => result.detection[b] ?? (result.detection[b] = { challenged: 0, failed: 0, rate: 0, dropped: 0 })
   const block = (): void => {
     number++
@@ -130,6 +133,8 @@ export function simulate (o: SimOptions): SimResult {
       }
       m = /^provider (0x[0-9a-f]+) fell below the reputation floor/.exec(notice)
       if (m !== null && behaviour.get(m[1]) === 'liar') result.liarsDropped++
+      m = /^provider (0x[0-9a-f]+) fell below the attestor reputation floor/.exec(notice)
+      if (m !== null && behaviour.get(m[1]) === 'liar') lostRole.add(m[1])
     }
   }
   const addProvider = (b: Behaviour): void => {
@@ -264,5 +269,6 @@ export function simulate (o: SimOptions): SimResult {
   const steadyMonths = (gibBlocks - halfGibBlocks) / 432_000
   result.steadyCostPlanckPerGiBMonth = steadyMonths === 0 ? 0n : BigInt(Math.round(Number(accrued - halfAccrued) / steadyMonths))
   result.rejected = { ...state.counters.rejected }
+  result.liarsLostAttestorRole = lostRole.size
   return result
 }

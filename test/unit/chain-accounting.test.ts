@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest'
 import {
-  accountUnclaimed, accrue, applyFloorDrops, assertConservation, conservation, endPlan, penalise, remainingPlanck, reward
+  accountUnclaimed, accrue, assertConservation, conservation, endPlan, remainingPlanck
 } from '../../main/chain/accounting.js'
+import { applyFloorDrops, penalise, reward, roleReputation, startingReputations } from '../../main/chain/reputation.js'
 import { payout } from '../../main/chain/payout-record.js'
 import { assignPending } from '../../main/chain/selection.js'
 import { Reject } from '../../main/chain/market-context.js'
@@ -122,28 +123,43 @@ describe('accounting of reputation', () => {
     const state = marketWith({ providers: NAMES })
     const ctx = ctxAt(state, 1)
     const p = state.providers[acct('p1')]
-    for (let i = 0; i < 200; i++) reward(state, p.address, MARKET_PARAMS.rewardsOnSuccess)
+    for (let i = 0; i < 200; i++) reward(state, p.address, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
     expect(p.reputation).toBe(MARKET_PARAMS.reputationMax)
-    for (let i = 0; i < 30; i++) penalise(ctx, p.address, 'failedProof', `test ${i}`)
+    for (let i = 0; i < 30; i++) penalise(ctx, p.address, 'hoster', 'failedProof', `test ${i}`)
     expect(p.reputation).toBe(0)
     expect(ctx.out.penalties).toHaveLength(30)
-    expect(ctx.out.penalties[0]).toEqual({ address: p.address, reason: 'failedProof', amount: MARKET_PARAMS.penalties.failedProof, detail: 'test 0' })
+    expect(ctx.out.penalties[0]).toEqual({ address: p.address, role: 'hoster', reason: 'failedProof', amount: MARKET_PARAMS.penalties.failedProof, detail: 'test 0' })
   })
 
-  it('drops a provider that fell below the reputation floor from all its assignments', () => {
+  it('drops a provider that fell below the hoster reputation floor from its hosting slots', () => {
     const state = marketWith({ providers: NAMES, replicas: 2 })
     const ctx = ctxAt(state, 1)
     assignPending(ctx)
     const contract = state.contracts[1]
     const hoster = contract.slots[0].hoster as string
     const p = state.providers[hoster]
-    while (p.reputation >= MARKET_PARAMS.reputationFloor) penalise(ctx, hoster, 'missedReport', 'test')
-    expect(ctx.floorDrops).toEqual([hoster])
+    while (p.reputation >= MARKET_PARAMS.reputationFloor) penalise(ctx, hoster, 'hoster', 'failedProof', 'test')
+    expect(ctx.floorDrops).toEqual([{ address: hoster, role: 'hoster' }])
     applyFloorDrops(ctx)
     expect(contract.slots[0]).toMatchObject({ hoster: null, encoder: null, state: 'unassigned' })
     expect(p.jobs).toBe(0)
     expect(p.usedBytes).toBe(0)
     expect(state.pending).toEqual([1])
     expect(ctx.out.notices.some((n) => n.includes(`provider ${hoster} fell below the reputation floor`))).toBe(true)
+  })
+
+  it('reads a provider and a retired entry from a snapshot before per-role reputation as that one number in every role, and splits them at the first change', () => {
+    const state = marketWith({ providers: NAMES })
+    const ctx = ctxAt(state, 1)
+    const p = state.providers[acct('p1')]
+    delete p.roleReputation
+    p.reputation = 400
+    expect(['hoster', 'encoder', 'attestor'].map((r) => roleReputation(p, r as 'hoster'))).toEqual([400, 400, 400])
+    penalise(ctx, p.address, 'hoster', 'failedProof', 'test')
+    expect([roleReputation(p, 'hoster'), roleReputation(p, 'encoder'), roleReputation(p, 'attestor')]).toEqual([350, 400, 400])
+    state.retired[acct('gone')] = 300
+    expect(startingReputations(state, acct('gone'))).toEqual({ hoster: 300, encoder: 300, attestor: 300 })
+    state.retired[acct('gone')] = { hoster: 600, encoder: 500, attestor: 100 }
+    expect(startingReputations(state, acct('gone'))).toEqual({ hoster: MARKET_PARAMS.reputationStart, encoder: 500, attestor: 100 })
   })
 })

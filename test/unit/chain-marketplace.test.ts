@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { encodeRecord, decodeRecord, validateRecord, RECORD_PREFIX, type MarketRecord, type NetworkParams, type SetupSlot, type SignedRootHex } from '../../main/chain/records.js'
 import {
   applyBlock, initialState, conservation, stateDigest, serializeState, deserializeState, owedItems,
-  performanceUnits, MARKET_PARAMS, type Action, type BlockInput, type MarketState, type Transfer, type Challenge, type BlockOutcome
+  performanceUnits, roleReputation, MARKET_PARAMS, type RepRole, type Action, type BlockInput, type MarketState, type Transfer, type Challenge, type BlockOutcome
 } from '../../main/chain/marketplace.js'
 import { createRootFixture, providerKeys, signReceipt, type RootFixture } from '../sim/roots-fixture.js'
 
@@ -98,7 +98,8 @@ const storageOk = (ch: Challenge): Omit<Action, 'index'> => rec(ch.attestors[0],
 const storageFail = (ch: Challenge): Omit<Action, 'index'> => rec(ch.attestors[0], { kind: 'storage-report', challengeId: ch.id, ok: false, reason: 'MISSING_CHUNK' })
 const perf = (ch: Challenge, attestor: string, reachable: boolean, ttfbMs = 50, throughputBps = 8 << 20, key = MEASURE(ch.id * 10 + ch.attestors.indexOf(attestor))): Omit<Action, 'index'> =>
   rec(attestor, { kind: 'performance-report', challengeId: ch.id, reachable, ttfbMs, throughputBps, measureKeyHex: key })
-const rep = (state: MarketState, who: string): number => state.providers[who].reputation
+/** A provider's reputation in a role (the hoster's unless said). */
+const rep = (state: MarketState, who: string, role: RepRole = 'hoster'): number => roleReputation(state.providers[who], role)
 
 describe('record codec (datdot/2)', () => {
   it('round-trips every record kind and starts with the versioned prefix', () => {
@@ -278,7 +279,7 @@ describe('marketplace state machine', () => {
     const slot = log.state.contracts[1].slots[0]
     const hoster = slot.hoster as string
     const encoder = slot.encoder as string
-    const [hRep, eRep] = [rep(log.state, hoster), rep(log.state, encoder)]
+    const [hRep, eRep] = [rep(log.state, hoster), rep(log.state, encoder, 'encoder')]
     log.block([setupReport(log.state, 1, { 0: { ok: false, reason: 'bad-encoding' } })])
     const after = log.state.contracts[1].slots[0]
     expect(after.hoster).toBe(hoster)
@@ -287,7 +288,8 @@ describe('marketplace state machine', () => {
     expect(after.encoder).not.toBe(encoder)
     expect(after.blamed).toEqual([encoder])
     expect(rep(log.state, hoster)).toBe(hRep)
-    expect(rep(log.state, encoder)).toBe(eRep - MARKET_PARAMS.penalties.failedSetup)
+    expect(rep(log.state, encoder, 'encoder')).toBe(eRep - MARKET_PARAMS.penalties.failedSetup)
+    expect(rep(log.state, encoder)).toBe(hRep)
     // the hoster's storage stays taken once, the old encoder's job is released
     expect(log.state.providers[hoster].usedBytes).toBe(10 * MARKET_PARAMS.chunkBytes)
     expect(log.state.providers[encoder].jobs).toBe(0)
@@ -352,7 +354,7 @@ describe('marketplace state machine', () => {
     expect([ch.hoster, SPONSOR]).not.toContain(recheck.attestors[0])
   })
 
-  it('replaces a hoster after two consecutive failed storage reports from different attestors', () => {
+  it('replaces a hoster once three independent attestors in a row report its storage failed (a confirmed failure)', () => {
     const log = withPlan(10, 1)
     setupAll(log)
     log.until(() => openOf(log.state, 'storage').length > 0)
@@ -361,7 +363,11 @@ describe('marketplace state machine', () => {
     const hRep = rep(log.state, hoster)
     log.block([storageFail(first)])
     const second = openOf(log.state, 'storage')[0]
-    const out = log.block([storageFail(second)])
+    log.block([storageFail(second)])
+    expect(log.state.contracts[1].slots[0].hoster).toBe(hoster)
+    const third = openOf(log.state, 'storage')[0]
+    expect(new Set([first, second, third].map((c) => c.attestors[0])).size).toBe(3)
+    const out = log.block([storageFail(third)])
     expect(rep(log.state, hoster)).toBe(hRep - MARKET_PARAMS.penalties.failedProof)
     expect(log.state.contracts[1].slots[0].hoster).not.toBe(hoster)
     expect(log.state.contracts[1].slots[0].strikes.storage).toBe(0)
@@ -380,8 +386,7 @@ describe('marketplace state machine', () => {
     const hoster = log.state.contracts[1].slots[0].hoster
     expect(hoster).toBe(PROVIDERS[0])
     log.until(() => openOf(log.state, 'storage').length > 0)
-    log.block([storageFail(openOf(log.state, 'storage')[0])])
-    log.block([storageFail(openOf(log.state, 'storage')[0])])
+    for (let n = 0; n < MARKET_PARAMS.disputeFails; n++) log.block([storageFail(openOf(log.state, 'storage')[0])])
     for (let i = 0; i < 5; i++) log.block()
     const slot = log.state.contracts[1].slots[0]
     expect(slot.blamed).toContain(PROVIDERS[0])
@@ -394,8 +399,7 @@ describe('marketplace state machine', () => {
     setupAll(log)
     log.until(() => openOf(log.state, 'storage').length > 0)
     const hoster = openOf(log.state, 'storage')[0].hoster
-    log.block([storageFail(openOf(log.state, 'storage')[0])])
-    log.block([storageFail(openOf(log.state, 'storage')[0])])
+    for (let n = 0; n < MARKET_PARAMS.disputeFails; n++) log.block([storageFail(openOf(log.state, 'storage')[0])])
     const penalised = rep(log.state, hoster)
     expect(penalised).toBeLessThan(MARKET_PARAMS.reputationStart)
     log.block([rec(hoster, { kind: 'unregister' })])
@@ -409,27 +413,26 @@ describe('marketplace state machine', () => {
     expect(rep(log.state, good)).toBe(MARKET_PARAMS.reputationStart)
   })
 
-  it('does not penalise an attestor whose failure report a re-check did not confirm, and one lying attestor never penalises an honest hoster', () => {
+  it('costs a lying accuser attestor reputation, never hoster reputation, when two independent re-checks pass the hoster it failed', () => {
     const log = withPlan(10, 1)
     setupAll(log)
     log.until(() => openOf(log.state, 'storage').length > 0)
     const lie = openOf(log.state, 'storage')[0]
     const liar = lie.attestors[0]
-    const [hRep, lRep] = [rep(log.state, lie.hoster), rep(log.state, liar)]
-    const first = log.block([storageFail(lie)])
-    const recheck = openOf(log.state, 'storage')[0]
-    const second = log.block([storageOk(recheck)])
+    const [hRep, lRep, lAtt] = [rep(log.state, lie.hoster), rep(log.state, liar), rep(log.state, liar, 'attestor')]
+    const outs = [log.block([storageFail(lie)])]
+    for (let n = 0; n < MARKET_PARAMS.disputePasses; n++) outs.push(log.block([storageOk(openOf(log.state, 'storage')[0])]))
     const slot = log.state.contracts[1].slots[0]
     expect(slot.hoster).toBe(lie.hoster)
     expect(slot.strikes.storage).toBe(0)
     expect(slot.accusers.storage).toEqual([])
-    expect([...first.penalties, ...second.penalties]).toEqual([])
+    expect(outs.flatMap((o) => o.penalties).map((p) => [p.address, p.role, p.reason])).toEqual([[liar, 'attestor', 'lostDispute']])
     expect(rep(log.state, liar)).toBe(lRep)
-    expect(log.state.providers[liar].unconfirmed).toBe(1)
-    expect(rep(log.state, lie.hoster)).toBe(hRep + MARKET_PARAMS.rewardsOnSuccess)
+    expect(rep(log.state, liar, 'attestor')).toBe(lAtt + MARKET_PARAMS.rewardsOnReport - MARKET_PARAMS.penalties.lostDispute)
+    expect(rep(log.state, lie.hoster)).toBe(hRep + MARKET_PARAMS.disputePasses * MARKET_PARAMS.rewardsOnSuccess)
   })
 
-  it('rests an attestor from attesting after three unconfirmed accusations in a row, keeping its reputation and its other roles', () => {
+  it('rests an attestor from attesting after three unconfirmed accusations of unreachability in a row, keeping its reputations and its other roles', () => {
     const log = withPlan(10, 1)
     setupAll(log)
     const accuser = openOf(log.state, 'performance').length > 0 ? openOf(log.state, 'performance')[0].attestors[0] : PROVIDERS.find((p) => p !== log.state.contracts[1].slots[0].hoster) as string
@@ -437,19 +440,22 @@ describe('marketplace state machine', () => {
     const honest = (): Array<Omit<Action, 'index'>> => Object.values(log.state.challenges).flatMap((c) => c.kind === 'storage'
       ? (c.attestors.includes(accuser) ? [] : [storageOk(c)])
       : c.attestors.filter((a) => !c.reports.some((r) => r.attestor === a)).map((a) => perf(c, a, true)))
-    const repBefore = rep(log.state, accuser)
+    const repBefore = [rep(log.state, accuser), rep(log.state, accuser, 'attestor')]
     for (let n = 0; n < MARKET_PARAMS.unconfirmedLimit; n++) {
       log.until(() => openOf(log.state, 'storage').some((c) => c.attestors.includes(accuser)), 400, honest)
       const ch = openOf(log.state, 'storage').find((c) => c.attestors.includes(accuser)) as Challenge
-      log.block([rec(accuser, { kind: 'storage-report', challengeId: ch.id, ok: false, reason: 'MISSING_CHUNK' })])
-      const recheck = openOf(log.state, 'storage').find((c) => c.recheck) as Challenge
-      expect(recheck.attestors).not.toContain(accuser)
-      log.block([storageOk(recheck)])
+      log.block([rec(accuser, { kind: 'storage-report', challengeId: ch.id, ok: false, reason: 'UNREACHABLE' })])
+      for (let k = 0; k < MARKET_PARAMS.disputePasses; k++) {
+        const recheck = openOf(log.state, 'storage').find((c) => c.recheck) as Challenge
+        expect(recheck.attestors).not.toContain(accuser)
+        log.block([storageOk(recheck)])
+      }
     }
     const p = log.state.providers[accuser]
     expect(p.attestSuspendedUntil).toBe(log.number + MARKET_PARAMS.attestSuspensionBlocks)
     expect(p.unconfirmed).toBe(0)
-    expect(p.reputation).toBeGreaterThanOrEqual(repBefore)
+    expect(p.reputation).toBeGreaterThanOrEqual(repBefore[0])
+    expect(rep(log.state, accuser, 'attestor')).toBeGreaterThanOrEqual(repBefore[1])
     expect(p.roles).toBe(7)
     // it is not chosen for any challenge while rested
     const chosen: string[] = []
@@ -461,34 +467,35 @@ describe('marketplace state machine', () => {
     expect(chosen).not.toContain(accuser)
   })
 
-  it('costs nobody anything when a storage failure about timing is not confirmed by the re-check (unreachable or late now, answering later: both can be true)', () => {
+  it('costs nobody anything when a storage failure about timing is not confirmed by the re-checks (unreachable or late now, answering later: both can be true)', () => {
     for (const reason of ['UNREACHABLE', 'DEADLINE_MISSED'] as const) {
       const log = withPlan(10, 1)
       setupAll(log)
       log.until(() => openOf(log.state, 'storage').length > 0)
       const ch = openOf(log.state, 'storage')[0]
       const accuser = ch.attestors[0]
-      const [hRep, aRep] = [rep(log.state, ch.hoster), rep(log.state, accuser)]
-      const first = log.block([rec(accuser, { kind: 'storage-report', challengeId: ch.id, ok: false, reason })])
+      const [hRep, aRep] = [rep(log.state, ch.hoster), rep(log.state, accuser, 'attestor')]
+      const outs = [log.block([rec(accuser, { kind: 'storage-report', challengeId: ch.id, ok: false, reason })])]
       expect(log.state.contracts[1].slots[0].strikes.storage).toBe(1)
-      const recheck = openOf(log.state, 'storage')[0]
-      const second = log.block([storageOk(recheck)])
+      for (let n = 0; n < MARKET_PARAMS.disputePasses; n++) outs.push(log.block([storageOk(openOf(log.state, 'storage')[0])]))
       expect(log.state.contracts[1].slots[0].strikes.storage).toBe(0)
-      expect([...first.penalties, ...second.penalties]).toEqual([])
-      expect(rep(log.state, accuser)).toBe(aRep)
-      expect(rep(log.state, ch.hoster)).toBe(hRep + MARKET_PARAMS.rewardsOnSuccess)
+      expect(outs.flatMap((o) => o.penalties)).toEqual([])
+      expect(rep(log.state, accuser, 'attestor')).toBe(aRep + MARKET_PARAMS.rewardsOnReport)
+      expect(log.state.providers[accuser].unconfirmed).toBe(1)
+      expect(rep(log.state, ch.hoster)).toBe(hRep + MARKET_PARAMS.disputePasses * MARKET_PARAMS.rewardsOnSuccess)
     }
   })
 
-  it('lists every penalty in the block outcome with its reason, so a provider can be told why', () => {
+  it('lists every penalty in the block outcome with its role and reason, so a provider can be told why', () => {
     const log = withPlan(10, 1)
     setupAll(log)
     log.until(() => openOf(log.state, 'storage').length > 0)
     const lie = openOf(log.state, 'storage')[0]
     log.block([storageFail(lie)])
-    const recheck = openOf(log.state, 'storage')[0]
-    const out = log.block([rec(recheck.attestors[0], { kind: 'storage-report', challengeId: recheck.id, ok: false, reason: 'MISSING_CHUNK' })])
-    expect(out.penalties).toEqual([{ address: lie.hoster, reason: 'failedProof', amount: MARKET_PARAMS.penalties.failedProof, detail: 'storage of contract 1 slot 0 (MISSING_CHUNK)' }])
+    log.block([storageFail(openOf(log.state, 'storage')[0])])
+    const last = openOf(log.state, 'storage')[0]
+    const out = log.block([rec(last.attestors[0], { kind: 'storage-report', challengeId: last.id, ok: false, reason: 'MISSING_CHUNK' })])
+    expect(out.penalties).toEqual([{ address: lie.hoster, role: 'hoster', reason: 'failedProof', amount: MARKET_PARAMS.penalties.failedProof, detail: 'storage of contract 1 slot 0 (MISSING_CHUNK)' }])
     // a confirmed accusation ends the accuser's unconfirmed streak
     expect(log.state.providers[lie.attestors[0]].unconfirmed ?? 0).toBe(0)
   })
@@ -518,9 +525,9 @@ describe('marketplace state machine', () => {
     const first = openOf(log.state, 'storage')[0]
     log.block([storageFail(first)])
     const recheck = openOf(log.state, 'storage')[0]
-    const aRep = rep(log.state, recheck.attestors[0])
+    const aRep = rep(log.state, recheck.attestors[0], 'attestor')
     log.until(() => log.state.challenges[recheck.id] === undefined, PARAMS.challengeTimeoutBlocks + 1)
-    expect(rep(log.state, recheck.attestors[0])).toBe(aRep - MARKET_PARAMS.penalties.missedReport)
+    expect(rep(log.state, recheck.attestors[0], 'attestor')).toBe(aRep - MARKET_PARAMS.penalties.missedReport)
     const again = openOf(log.state, 'storage')[0]
     expect(again.recheck).toBe(true)
     expect([first.attestors[0], recheck.attestors[0]]).not.toContain(again.attestors[0])
@@ -569,12 +576,12 @@ describe('marketplace state machine', () => {
     log.until(() => openOf(log.state, 'performance').length > 0)
     const ch = openOf(log.state, 'performance')[0]
     const silent = ch.attestors[2]
-    const sRep = rep(log.state, silent)
+    const sRep = rep(log.state, silent, 'attestor')
     log.block([perf(ch, ch.attestors[0], true), perf(ch, ch.attestors[1], true)])
     expect(log.state.challenges[ch.id]).toBeDefined()
     const owedBefore = Object.keys(log.state.owed).length
     log.until(() => log.state.challenges[ch.id] === undefined, PARAMS.challengeTimeoutBlocks + 1)
-    expect(rep(log.state, silent)).toBe(sRep - MARKET_PARAMS.penalties.missedReport)
+    expect(rep(log.state, silent, 'attestor')).toBe(sRep - MARKET_PARAMS.penalties.missedReport)
     expect(Object.values(log.state.owed).slice(owedBefore).some((i) => i.to === ch.hoster && i.reason === 'performance-proof')).toBe(true)
   })
 
@@ -612,7 +619,7 @@ describe('marketplace state machine', () => {
     log.until(() => openOf(log.state, 'performance').length > 0)
     const ch = openOf(log.state, 'performance')[0]
     const hRep = rep(log.state, ch.hoster)
-    const silent = ch.attestors.slice(1).map((a) => [a, rep(log.state, a)] as const)
+    const silent = ch.attestors.slice(1).map((a) => [a, rep(log.state, a, 'attestor')] as const)
     log.block([perf(ch, ch.attestors[0], false, 600_000, 0)])
     const owedBefore = Object.keys(log.state.owed).length
     log.until(() => log.state.challenges[ch.id] === undefined, PARAMS.challengeTimeoutBlocks + 1)
@@ -621,7 +628,7 @@ describe('marketplace state machine', () => {
     expect(slot.strikes.performance).toBe(0)
     expect(rep(log.state, ch.hoster)).toBe(hRep)
     expect(Object.values(log.state.owed).slice(owedBefore).some((i) => i.to === ch.hoster && i.reason === 'performance-proof')).toBe(false)
-    for (const [a, r] of silent) expect(rep(log.state, a)).toBe(r - MARKET_PARAMS.penalties.missedReport)
+    for (const [a, r] of silent) expect(rep(log.state, a, 'attestor')).toBe(r - MARKET_PARAMS.penalties.missedReport)
   })
 
   it('grades performance by the lower of the time-to-first-byte and throughput scores', () => {
@@ -636,7 +643,7 @@ describe('marketplace state machine', () => {
     expect(performanceUnits(1000, 8 << 20)).toBeLessThan(performanceUnits(500, 8 << 20))
   })
 
-  it('drops a provider that falls below the reputation floor from every assignment and never assigns it again', () => {
+  it('drops a provider that falls below the hoster reputation floor from every hosting slot and never gives it one again, keeping its other roles', () => {
     const log = withPlan(20, 2)
     setupAll(log)
     const victim = log.state.contracts[1].slots[0].hoster as string
@@ -645,11 +652,10 @@ describe('marketplace state machine', () => {
     const out = log.block([rec(victim, { kind: 'pause', blocks: 1 })])
     expect(out.notices.some((n) => n.includes(victim) && n.includes('reputation floor'))).toBe(true)
     for (let i = 0; i < 5; i++) log.block()
-    for (const c of Object.values(log.state.contracts)) {
-      expect([c.attestor, ...c.slots.flatMap((s) => [s.hoster, s.encoder])]).not.toContain(victim)
-    }
-    expect(Object.values(log.state.challenges).every((ch) => ch.hoster !== victim && !ch.attestors.includes(victim))).toBe(true)
-    expect(log.state.providers[victim].jobs).toBe(0)
+    for (const c of Object.values(log.state.contracts)) expect(c.slots.map((s) => s.hoster)).not.toContain(victim)
+    expect(Object.values(log.state.challenges).every((ch) => ch.hoster !== victim)).toBe(true)
+    expect(log.state.providers[victim].usedBytes).toBe(0)
+    expect(rep(log.state, victim, 'attestor')).toBeGreaterThanOrEqual(MARKET_PARAMS.reputationFloor)
   })
 
   it('extends an active plan with an update: newer root, merged ranges, new contracts against the new root and a budget top-up', () => {
@@ -764,9 +770,9 @@ describe('marketplace state machine', () => {
     setupAll(log)
     log.until(() => openOf(log.state, 'storage').length > 0)
     const ch = openOf(log.state, 'storage')[0]
-    const [aRep, hRep] = [rep(log.state, ch.attestors[0]), rep(log.state, ch.hoster)]
+    const [aRep, hRep] = [rep(log.state, ch.attestors[0], 'attestor'), rep(log.state, ch.hoster)]
     log.until(() => log.state.challenges[ch.id] === undefined, PARAMS.challengeTimeoutBlocks + 1)
-    expect(rep(log.state, ch.attestors[0])).toBe(aRep - MARKET_PARAMS.penalties.missedReport)
+    expect(rep(log.state, ch.attestors[0], 'attestor')).toBe(aRep - MARKET_PARAMS.penalties.missedReport)
     expect(rep(log.state, ch.hoster)).toBe(hRep)
     expect(log.state.contracts[1].slots[0].strikes.storage).toBe(0)
   })

@@ -98,7 +98,7 @@ describe('why a slot goes away', () => {
     watch.onBlock(outcome({
       number: 102,
       notices: [`hoster ${ME} of contract 1 failed a storage challenge: replaced`, 'plan 1 ended'],
-      penalties: [{ address: ME, reason: 'failedProof', amount: 50, detail: 'storage of contract 1 slot 0 (missing-chunk)' }, { address: acct('a'), reason: 'missedReport', amount: 20, detail: 'x' }]
+      penalties: [{ address: ME, role: 'hoster', reason: 'failedProof', amount: 50, detail: 'storage of contract 1 slot 0 (missing-chunk)' }, { address: acct('a'), role: 'attestor', reason: 'missedReport', amount: 20, detail: 'x' }]
     }), m, held)
     const list = watch.list()
     expect(list.map((e) => e.kind)).toEqual(['penalty', 'plan-ended', 'slot-lost', 'containment'])
