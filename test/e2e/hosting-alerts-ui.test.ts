@@ -7,8 +7,8 @@
  * data): the next storage challenge fails for real and the chain puts the slot in containment.
  * With one attestor no other can re-check (a re-check never goes to the accuser), so the slot stays
  * in containment and the banner stays for the screenshots (DATDOT_E2E_SCREENSHOTS) while the
- * daemon's reputation is untouched. Then a second seeder attests too: the re-check fails, the
- * chain penalises the daemon and takes the slot, and the page shows the loss instead of the alert.
+ * daemon's reputation is untouched. Then two more seeders attest too (a dispute needs three
+ * independent verdicts): the re-checks fail, the chain penalises the daemon and takes the slot, and the page shows the loss instead of the alert.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
@@ -118,8 +118,9 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     await shots(page, 'hosting-alert-containment')
   }, 300_000)
 
-  it('once another attestor re-checks, the penalty follows and the page shows the lost slot instead of the alert', async () => {
-    await roles(devnet!.seeders[4], ['encoder', 'attestor'])
+  it('once other attestors re-check, the penalty follows and the page shows the lost slot instead of the alert', async () => {
+    // a dispute needs disputeFails (3) independent verdicts: two more attestors besides the accuser
+    await Promise.all([roles(devnet!.seeders[4], ['encoder', 'attestor']), roles(devnet!.seeders[2], ['encoder', 'attestor'])])
     await onChain('the daemon penalised and its slots taken', () => devnet!.market.providers[me].reputation < MARKET_PARAMS.reputationStart && mySlots().every((s) => s.hoster !== me))
     await page.reload()
     await page.getByRole('button', { name: 'Hosting' }).first().click()
