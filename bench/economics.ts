@@ -27,7 +27,7 @@ import { buildRecordsTx } from '../main/chain/submitter.js'
 import { encodeRecord, type MarketRecord } from '../main/chain/records.js'
 import { MARKET_PARAMS } from '../main/chain/market-types.js'
 import { BLOCKS_PER_DAY } from '../main/hosting/config.js'
-import { PAYOUT_ITEMS } from '../main/chain/operator.js'
+import { PAYOUT_ITEMS, buildPayoutCall } from '../main/chain/operator.js'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(name)
@@ -73,10 +73,11 @@ async function measureFees (api: ApiPromise, payer: KeyringPair, operators: Keyr
   const address = (pair: KeyringPair): string => u8aToHex(pair.publicKey)
   const fmt = (hex: string): string => api.createType('AccountId', hex).toString()
   const reports = (n: number): SubmittableExtrinsic<'promise'> => buildRecordsTx(api, fmt, Array.from({ length: n }, (_x, i) => ({ bytes: encodeRecord(storageReport(i)), transfers: [] })))
+  // n payees (distinct accounts), as the operator's payout of n owed items to n providers.
   const payout = (n: number): SubmittableExtrinsic<'promise'> => {
-    const rec = encodeRecord({ kind: 'payout', items: Array.from({ length: n }, (_x, i) => i + 1) })
-    const calls = [api.tx.system.remarkWithEvent(u8aToHex(rec)), ...Array.from({ length: n }, () => api.tx.balances.transferKeepAlive(fmt(address(payer)), 1_000_000n))]
-    return api.tx.multisig.asMultiThreshold1(operators.slice(1).map((p) => fmt(address(p))), api.tx.utility.batchAll(calls))
+    const sums = new Map(Array.from({ length: n }, (_x, i) => [u8aToHex(randomBytes(32)), 1_000_000n + BigInt(i)]))
+    const call = buildPayoutCall(api, fmt, Array.from({ length: n }, (_x, i) => i + 1), sums)
+    return api.tx.multisig.asMultiThreshold1(operators.slice(1).map((p) => fmt(address(p))), call)
   }
   const batch = MARKET_PARAMS.recordsPerAction
   return {

@@ -126,11 +126,15 @@ export class Operator {
     const items = owedItems(this.deps.market(), PAYOUT_ITEMS)
     const chosen = items.length === 0 ? [] : await this.payable(items)
     if (chosen.length === 0) return null
-    const sums = sumsByPayee(chosen)
-    const rec = encodeRecord({ kind: 'payout', items: chosen.map((i) => i.id) })
-    const calls = [api.tx.system.remarkWithEvent(u8aToHex(rec)), ...[...sums].map(([to, sum]) => api.tx.balances.transferKeepAlive(formatAddress(to), sum))]
-    return api.tx.utility.batchAll(calls)
+    return buildPayoutCall(api, formatAddress, chosen.map((i) => i.id), sumsByPayee(chosen))
   }
+}
+
+/** batchAll(payout record of `itemIds`, one transfer per payee of `sums`, in its order): the call escrow pays with (bench/economics.ts prices it). */
+export function buildPayoutCall (api: ApiPromise, formatAddress: (hex: string) => string, itemIds: number[], sums: Map<string, bigint>): SubmittableExtrinsic<'promise'> {
+  const rec = encodeRecord({ kind: 'payout', items: itemIds })
+  const calls = [api.tx.system.remarkWithEvent(u8aToHex(rec)), ...[...sums].map(([to, sum]) => api.tx.balances.transferKeepAlive(formatAddress(to), sum))]
+  return api.tx.utility.batchAll(calls)
 }
 
 /** Total owed per payee, in order of each payee's first item. */
