@@ -24,7 +24,7 @@ import { Resource } from '../shared/resource.js'
 import { toHex } from './paths.js'
 import { UploadLimiter } from '../shared/upload-limiter.js'
 import { paceWrites } from './paced-writes.js'
-import { recheckFailedLocalAddresses } from './local-addresses.js'
+import { checkLocalAddressesPatiently } from './local-addresses.js'
 
 export interface NetworkOptions {
   store: Corestore
@@ -78,8 +78,8 @@ export class Network extends Resource {
       swarmOpts.dht = new DHT({ ephemeral: true, firewalled: false, bootstrap: this.opts.bootstrap, host: '127.0.0.1' })
     } else if (this.opts.bootstrap) swarmOpts.bootstrap = this.opts.bootstrap
     const swarm = new Hyperswarm(swarmOpts)
-    // A local address check that failed while the process was busy is not kept (local-addresses.ts).
-    recheckFailedLocalAddresses(swarm.dht)
+    // A busy process must not fail the check of its own local addresses (local-addresses.ts).
+    checkLocalAddressesPatiently(swarm.dht)
     this.swarm = swarm
     swarm.on('connection', (conn: SwarmConnection) => this.onConnection(conn))
   }
