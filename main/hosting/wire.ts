@@ -12,6 +12,7 @@ import Protomux, { type Channel, type Message } from 'protomux'
 import b4a from 'b4a'
 import { DatdotError, isErrorCode } from '../shared/errors.js'
 import { realTimers, type Timers } from '../shared/timeout.js'
+import { sendUrgently } from '../engine/paced-writes.js'
 import {
   deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage,
   settleMessage, slotReceiptMessage, decodeExact, MAX_WALK_STEPS,
@@ -80,6 +81,12 @@ interface WireMessage { requestId: number }
 const CODECS: Array<Encoding<WireMessage>> = [deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage, settleMessage, slotReceiptMessage]
 const REPLY_OF: Record<number, number> = { [T_DELIVER]: T_RECEIPT, [T_CHALLENGE]: T_COMMITMENT, [T_OPEN]: T_PROOF, [T_SETTLE]: T_SLOT_RECEIPT }
 const REQUESTS = new Set([T_DELIVER, T_CHALLENGE, T_OPEN, T_SETTLE])
+/**
+ * Small control messages skip the upload limit (paced-writes.ts sendUrgently): a challenge and
+ * its commitment are timed against a deadline of seconds, and must not wait behind the blocks a
+ * seeder serves to readers at its limit. Only the two that carry chunks (deliver, proof) wait.
+ */
+const URGENT = new Set([T_RECEIPT, T_CHALLENGE, T_COMMITMENT, T_OPEN, T_ERROR, T_SETTLE, T_SLOT_RECEIPT])
 
 interface Pending {
   replyType: number
@@ -104,6 +111,7 @@ export class HostingChannel extends EventEmitter {
   private readonly handlers: WireHandlers
   private readonly replyLimiter: ((bytes: number) => Promise<void>) | null
   private readonly channel: Channel
+  private readonly stream: unknown
   private readonly messages: Array<Message<Buffer>>
   private readonly pending = new Map<number, Pending>()
   private nextRequestId = 1
@@ -122,6 +130,7 @@ export class HostingChannel extends EventEmitter {
     this.handlers = handlers
     this.replyLimiter = opts.replyLimiter ?? null
     this.remotePublicKey = (stream as { remotePublicKey?: Buffer }).remotePublicKey ?? null
+    this.stream = stream
     const mux = Protomux.from(stream)
     const channel = mux.createChannel({
       protocol: PROTOCOL,
@@ -204,7 +213,7 @@ export class HostingChannel extends EventEmitter {
         reject
       })
       this.counters.requestsSent++
-      this.messages[type].send(buf)
+      this.post(type, buf)
     })
   }
 
@@ -322,14 +331,20 @@ export class HostingChannel extends EventEmitter {
       this.sendError(value.requestId, DatdotError.tooLarge(`${NAMES[type]} message`, this.maxMessageBytes))
       return
     }
-    this.messages[type].send(buf)
+    this.post(type, buf)
+  }
+
+  /** Sends an encoded message; control messages go ahead of the upload limit (URGENT). */
+  private post (type: number, buf: Buffer): void {
+    if (URGENT.has(type)) sendUrgently(this.stream, () => this.messages[type].send(buf))
+    else this.messages[type].send(buf)
   }
 
   private sendError (requestId: number, err: DatdotError): void {
     if (this.closedFlag) return
     const reason = err.details?.reason
     const code = typeof reason === 'string' ? `${err.code}:${reason}` : err.code
-    this.messages[T_ERROR].send(c.encode(errorMessage, { requestId, code, message: err.message }))
+    this.post(T_ERROR, c.encode(errorMessage, { requestId, code, message: err.message }))
   }
 }
 

@@ -6,6 +6,9 @@
  * rate applies to the writes already waiting. Waiters are served in order (FIFO), so a large
  * frame is not starved by small ones; a frame larger than the burst waits for a full bucket and
  * then goes, leaving the bucket in debt, so the long-run rate holds for any frame size.
+ * An urgent write (a hosting commitment with a deadline, main/engine/paced-writes.ts
+ * sendUrgently) goes at once, ahead of the queue, and leaves the bucket in debt as well: later
+ * writes pay it back, so urgency moves bytes earlier without raising the long-run rate.
  *
  * Counters: bytes sent, the achieved rate over the last few seconds and the time spent with
  * writes waiting (throttled). Clock and timers are injected for the unit test.
@@ -34,13 +37,16 @@ export interface UploadStats {
   throttledMs: number
   /** Writes that had to wait. */
   waits: number
+  /** Writes sent ahead of the queue because they were urgent. */
+  urgent: number
 }
 
 /** The smallest burst: one hypercore block of 64 KiB with its proof and framing goes without debt. */
 export const MIN_BURST = 64 * 1024 + 4096
 const RATE_WINDOW_S = 5
 
-interface Waiter { bytes: number, send: () => void }
+/** A write waiting for the limit (what `pace` returns when it queued one). */
+export interface Waiter { readonly bytes: number, readonly send: () => void }
 
 export class UploadLimiter {
   private rate = 0
@@ -54,6 +60,7 @@ export class UploadLimiter {
   private closed = false
   private sent = 0
   private waits = 0
+  private urgent = 0
   private throttled = 0
   private throttledSince: number | null = null
   private readonly started: number
@@ -87,30 +94,50 @@ export class UploadLimiter {
   }
 
   /**
-   * Calls `send` once `bytes` may go: at once (synchronously) when there is no limit, or the
-   * bucket holds them and nobody waits; later otherwise, in order. Closed: at once.
+   * Calls `send` once `bytes` may go: at once (synchronously) when there is no limit, the write
+   * is urgent, or the bucket holds them and nobody waits; later otherwise, in order. Closed: at
+   * once. Returns the waiting write when it was queued (see `hurry`), null when it went.
    */
-  pace (bytes: number, send: () => void): void {
+  pace (bytes: number, send: () => void, urgent = false): Waiter | null {
     if (this.rate > 0 && !this.closed) {
       this.refill()
-      if (this.waiters.length > 0 || this.tokens < Math.min(bytes, this.burst)) {
+      if (!urgent && (this.waiters.length > 0 || this.tokens < Math.min(bytes, this.burst))) {
         this.waits++
         if (this.throttledSince === null) this.throttledSince = this.now()
-        this.waiters.push({ bytes, send })
+        const w: Waiter = { bytes, send }
+        this.waiters.push(w)
         this.reschedule()
-        return
+        return w
       }
+      if (urgent) this.urgent++
       this.tokens -= bytes
     }
     this.count(bytes)
     send()
+    return null
+  }
+
+  /**
+   * Sends a queued write now, ahead of the others, in debt (an urgent write waits behind it on
+   * its own connection). A write that already went is left alone.
+   */
+  hurry (w: Waiter): void {
+    const i = this.waiters.indexOf(w)
+    if (i === -1) return
+    this.waiters.splice(i, 1)
+    this.refill()
+    this.tokens -= w.bytes
+    this.urgent++
+    this.count(w.bytes)
+    w.send()
+    this.reschedule()
   }
 
   /** The limit and what was achieved. */
   stats (): UploadStats {
     const t = this.now()
     const ongoing = this.throttledSince === null ? 0 : t - this.throttledSince
-    return { limitBps: this.rate, rateBps: this.achieved(t), sentBytes: this.sent, throttledMs: this.throttled + ongoing, waits: this.waits }
+    return { limitBps: this.rate, rateBps: this.achieved(t), sentBytes: this.sent, throttledMs: this.throttled + ongoing, waits: this.waits, urgent: this.urgent }
   }
 
   /** Stops limiting: every waiting write goes now, later ones at once. */

@@ -161,4 +161,43 @@ describe('UploadLimiter', () => {
     limiter.pace(FRAME, () => { went++ })
     expect(went).toBe(5)
   })
+
+  it('sends an urgent write at once, ahead of the queue, and makes later writes pay its bytes back', () => {
+    const time = new ManualTimers()
+    const limiter = new UploadLimiter({ bytesPerSec: 100 * KiB, burstBytes: MIN_BURST, now: time.now, timers: time })
+    const sender = greedySender(limiter)
+    expect(sender.sent()).toBe(FRAME)
+    let urgentWent = false
+    expect(limiter.pace(4 * KiB, () => { urgentWent = true }, true)).toBeNull()
+    expect(urgentWent).toBe(true)
+    // the bucket had 4 KiB left after the first frame: the next one waited for 60 KiB (600 ms
+    // at 100 KiB/s); the urgent write took those 4 KiB, so it now waits 40 ms more
+    time.advance(600)
+    expect(sender.sent()).toBe(FRAME)
+    time.advance(40)
+    expect(sender.sent()).toBe(2 * FRAME)
+    expect(limiter.stats().urgent).toBe(1)
+    sender.stop()
+  })
+
+  it('hurries a queued write out now, in debt, and leaves one that already went alone', () => {
+    const time = new ManualTimers()
+    const limiter = new UploadLimiter({ bytesPerSec: 10 * KiB, burstBytes: MIN_BURST, now: time.now, timers: time })
+    const order: string[] = []
+    limiter.pace(MIN_BURST, () => { order.push('first') })
+    const a = limiter.pace(FRAME, () => { order.push('a') })
+    const b = limiter.pace(FRAME, () => { order.push('b') })
+    expect(a).not.toBeNull()
+    expect(b).not.toBeNull()
+    limiter.hurry(b!)
+    expect(order).toEqual(['first', 'b'])
+    limiter.hurry(b!)
+    expect(order).toEqual(['first', 'b'])
+    // 'a' now waits for its 64 KiB plus the 64 KiB 'b' borrowed: about 12.8 s at 10 KiB/s
+    time.advance(12_000)
+    expect(order).toEqual(['first', 'b'])
+    time.advance(1_000)
+    expect(order).toEqual(['first', 'b', 'a'])
+    expect(limiter.stats().urgent).toBe(1)
+  })
 })
