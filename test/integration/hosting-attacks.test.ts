@@ -205,7 +205,12 @@ describe('cheating providers on the live chain are caught and replaced, and hone
       const p = market().providers[liar.chain.addressHex]
       return p === undefined ? MARKET_PARAMS.reputationStart : roleReputation(p, 'attestor')
     }
-    await waitFor(emitters(), () => attesting() < MARKET_PARAMS.reputationFloor, 'the lying attestor below the attestor floor', 240_000)
+    const progress = (): string => {
+      const p = market().providers[liar.chain.addressHex]
+      const lies = liar.hosting.listProofs(1000).filter((r) => !r.ok)
+      return `liar's attestor reputation ${attesting()}, ${lies.length} failures reported (${lies.filter((r) => r.kind === 'storage').length} storage), not chosen until block ${p?.attestSuspendedUntil ?? '-'}; block ${operator.market.block?.number ?? '-'}`
+    }
+    await waitForEvents(emitters(), () => attesting() < MARKET_PARAMS.reputationFloor, 'the lying attestor below the attestor floor', 240_000, () => `${progress()}; task errors: ${taskErrors.slice(-4).join(' | ')}`)
     const lies = liar.hosting.listProofs(1000).filter((r) => !r.ok)
     expect(lies.length).toBeGreaterThanOrEqual(Math.ceil((MARKET_PARAMS.reputationStart - MARKET_PARAMS.reputationFloor) / MARKET_PARAMS.penalties.lostDispute))
     await alice.hosting.unpublish(planId)
