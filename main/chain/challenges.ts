@@ -11,6 +11,7 @@ import { accrue, endPlan, performanceUnits } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { issueChallenge } from './selection.js'
+import { offHours } from './schedule.js'
 
 /** Lower median of integers (deterministic, no floating point). */
 function median (values: number[]): number {
@@ -53,6 +54,9 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
   } else if (2 * unreachable <= ch.attestors.length) {
     // Not a majority of the check's attestors: a lone (possibly lying) report decides nothing.
     ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} inconclusive (${unreachable} of ${ch.attestors.length} unreachable)`)
+  } else if (offHours(ctx, ch.hoster)) {
+    // issued in the hoster's hours, settled after them: unreachable then is what it promised
+    ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} settled after the hoster's hours ended: no strike`)
   } else if (current) {
     strike(ctx, contract, ch.slot, ch.reports.filter((r) => !r.reachable).map((r) => r.attestor))
   }

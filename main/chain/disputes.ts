@@ -16,6 +16,7 @@ import { penalise, reward } from './reputation.js'
 import { blame, markPending, vacateSlot } from './assignments.js'
 import { issueChallenge } from './selection.js'
 import { confirmAccusers, countUnconfirmed } from './challenges.js'
+import { offHours } from './schedule.js'
 
 /** Storage failures that are a reading of the moment, not a claim about the hoster's data. */
 export const MOMENT_FAILURES: readonly string[] = ['UNREACHABLE', 'DEADLINE_MISSED', 'OTHER']
@@ -41,7 +42,9 @@ export function storageVerdict (ctx: Ctx, contract: Contract, i: number, attesto
   // the containment notice only for a failure (the hosting service and the alerts read it as one)
   if (ok) ctx.out.notices.push(`storage dispute of hoster ${hoster} of contract ${contract.id} slot ${i} undecided (${fails} failed, ${passes} passed): re-checking`)
   else ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in storage containment (${why}): re-checking (${fails} failed, ${passes} passed)`)
-  issueChallenge(ctx, contract, i, 'storage', true)
+  // off its hours the hoster owes no answer: its next scheduled challenge, in its hours, re-checks
+  if (offHours(ctx, hoster)) ctx.out.notices.push(`storage re-check of contract ${contract.id} slot ${i} waits for the hoster's hours`)
+  else issueChallenge(ctx, contract, i, 'storage', true)
 }
 
 /** Independent attestors agreed on a failure: the hoster is penalised and replaced; those who said it passed lost the dispute. */

@@ -13,7 +13,8 @@ import { accrue } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { settlePerformance } from './challenges.js'
-import { storageVerdict } from './disputes.js'
+import { MOMENT_FAILURES, storageVerdict } from './disputes.js'
+import { offHours } from './schedule.js'
 
 /** True when `receiptHex` is the hoster's signature of the slot's receipt message. */
 function receiptValid (contract: Contract, noiseKeyHex: string, receiptsRootHex: string, receiptHex: string): boolean {
@@ -108,7 +109,11 @@ export function storageReport (ctx: Ctx, signer: string, rec: Extract<MarketReco
     accrue(ctx, plan, ch.hoster, MARKET_PARAMS.units.storageProof, 'storage-proof')
     reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
   }
-  if (slot.hoster === ch.hoster && slot.state === 'hosting') storageVerdict(ctx, contract, ch.slot, signer, rec.ok, rec.reason)
+  if (slot.hoster !== ch.hoster || slot.state !== 'hosting') return `challenge:${ch.id}`
+  if (!rec.ok && MOMENT_FAILURES.includes(rec.reason) && offHours(ctx, ch.hoster)) {
+    // issued in the hoster's hours, reported after them: off its hours it owes no answer
+    ctx.out.notices.push(`storage challenge ${ch.id} of contract ${contract.id} slot ${ch.slot} reported ${rec.reason} after the hoster's hours ended: no verdict`)
+  } else storageVerdict(ctx, contract, ch.slot, signer, rec.ok, rec.reason)
   return `challenge:${ch.id}`
 }
 

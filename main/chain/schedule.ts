@@ -14,7 +14,10 @@
  *   a hoster cannot switch itself off just before a challenge it expects; until then the
  *   previous one holds. At most two entries are kept: the one in force and the next.
  * - Off the schedule a provider is not picked for new jobs (like a paused one), its hosting slots
- *   get no storage challenge or performance check, and it is never penalised for that.
+ *   get no storage challenge or performance check, and it is never penalised for that: a check
+ *   issued in its hours but reported after them counts no reading of the moment (unreachable,
+ *   late) against it, and a dispute's re-check waits for its hours (report-records.ts,
+ *   disputes.ts, challenges.ts).
  */
 import type { MarketRecord } from './record-types.js'
 import type { Action, Provider } from './market-types.js'
@@ -34,6 +37,12 @@ export function onSchedule (p: Provider, number: number, timeMs: number): boolea
   const h = hourOfWeek(timeMs)
   const b = parseInt(scheduleAt(p, number).slice((h >> 3) * 2, (h >> 3) * 2 + 2), 16)
   return (b & (1 << (h & 7))) !== 0
+}
+
+/** True when the provider `address` is off its schedule at this block (it owes nothing now). */
+export function offHours (ctx: Ctx, address: string | null): boolean {
+  const p = address === null ? undefined : ctx.state.providers[address]
+  return p !== undefined && !onSchedule(p, ctx.block.number, ctx.block.timeMs)
 }
 
 type ScheduleRecord = Extract<MarketRecord, { kind: 'schedule' }>

@@ -11,6 +11,7 @@ import { onSchedule, schedule, scheduleAt } from '../../main/chain/schedule.js'
 import { decodeRecord, encodeRecord } from '../../main/chain/records.js'
 import { blockContext, type Ctx } from '../../main/chain/market-context.js'
 import { eligible, issueChallenges } from '../../main/chain/selection.js'
+import { performanceReport, storageReport } from '../../main/chain/report-records.js'
 import { applyBlock } from '../../main/chain/marketplace.js'
 import { ROLE } from '../../main/chain/record-types.js'
 import type { MarketState } from '../../main/chain/market-types.js'
@@ -128,5 +129,58 @@ describe('schedules in the marketplace', () => {
     expect(out.actions[0].applied).toEqual([{ kind: 'schedule', ref: `provider:${P1}` }])
     expect(state.providers[P1].schedules?.[1]).toEqual({ fromBlock: 30, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) })
     expect(state.providers[P1].reputation).toBe(500)
+  })
+
+  describe('a check issued in the hoster’s hours and answered after them', () => {
+    const FRIDAY = MONDAY + 4 * 24 * HOUR + HOUR
+    /** P1 hosts slot 0 of contract 1 on a Monday-to-Thursday schedule; a check of `kind` is issued on Monday at 10:00. */
+    const hosted = (kind: 'storage' | 'performance'): { state: MarketState, id: number, attestors: string[] } => {
+      const state = marketWith({ providers: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] })
+      const c = state.contracts[1]
+      state.pending = []
+      c.attestor = acct('p5')
+      c.slots = c.slots.slice(0, 1)
+      c.slots[0] = { ...c.slots[0], hoster: P1, encoder: acct('p2'), state: 'hosting', since: 1, phase: 0 }
+      state.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
+      const at = kind === 'storage' ? PARAMS.challengeIntervalBlocks : PARAMS.challengeIntervalBlocks / 2
+      issueChallenges(ctxAt(state, at, MONDAY + 10 * HOUR))
+      const ch = Object.values(state.challenges).find((x) => x.kind === kind)
+      if (ch === undefined) throw new Error(`no ${kind} check issued`)
+      return { state, id: ch.id, attestors: ch.attestors }
+    }
+
+    it('counts no unreachable or late storage answer against it, and opens no re-check', () => {
+      for (const reason of ['UNREACHABLE', 'DEADLINE_MISSED'] as const) {
+        const { state, id, attestors } = hosted('storage')
+        storageReport(ctxAt(state, 20, FRIDAY), attestors[0], { kind: 'storage-report', challengeId: id, ok: false, reason })
+        const slot = state.contracts[1].slots[0]
+        expect(slot.strikes.storage).toBe(0)
+        expect(Object.values(state.challenges)).toEqual([])
+        expect(state.providers[P1].reputation).toBe(500)
+      }
+    })
+
+    it('still opens a dispute for a claim about its data, whose re-check waits for its hours', () => {
+      const { state, id, attestors } = hosted('storage')
+      storageReport(ctxAt(state, 20, FRIDAY), attestors[0], { kind: 'storage-report', challengeId: id, ok: false, reason: 'MISSING_CHUNK' })
+      expect(state.contracts[1].slots[0].strikes.storage).toBe(1)
+      expect(Object.values(state.challenges)).toEqual([])
+      // in its hours the same failure is re-checked at once
+      const inHours = hosted('storage')
+      storageReport(ctxAt(inHours.state, 20, MONDAY + 11 * HOUR), inHours.attestors[0], { kind: 'storage-report', challengeId: inHours.id, ok: false, reason: 'MISSING_CHUNK' })
+      expect(Object.values(inHours.state.challenges).map((c) => c.recheck)).toEqual([true])
+    })
+
+    it('strikes no performance failure settled after its hours, and does in them', () => {
+      const settle = (timeMs: number): MarketState => {
+        const { state, id, attestors } = hosted('performance')
+        attestors.forEach((a, k) => {
+          performanceReport(ctxAt(state, 20, timeMs), a, { kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: String(k).padStart(64, '0') })
+        })
+        return state
+      }
+      expect(settle(FRIDAY).contracts[1].slots[0].strikes.performance).toBe(0)
+      expect(settle(MONDAY + 11 * HOUR).contracts[1].slots[0].strikes.performance).toBe(1)
+    })
   })
 })
