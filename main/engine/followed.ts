@@ -64,6 +64,8 @@ export class Followed {
   private downloads: Download[] = []
   private lastStatusMs = 0
   private statusTimer: NodeJS.Timeout | null = null
+  /** The last status emitted said 'synced' (the next completion is then not reported early again). */
+  private reportedComplete = false
   private publishing: Promise<void> = Promise.resolve()
   /** Since when this follow has had no peer (null while it has one). */
   private offlineSinceMs: number | null = null
@@ -79,7 +81,7 @@ export class Followed {
     const { settings, reads } = owner.syncStore.load(id)
     this.sync = new FollowSync(this.drive, id, owner.syncStore, settings, reads, {
       now: owner.now,
-      onChange: () => { this.status(false) },
+      onChange: () => { this.progress() },
       onError: () => { owner.counters.syncErrors++ }
     })
   }
@@ -208,11 +210,20 @@ export class Followed {
     this.healDelayMs = this.owner.healMs.min
     this.scheduleHeal()
   }
-  private readonly onStatusChange = (): void => { this.status(false) }
+  private readonly onStatusChange = (): void => { this.progress() }
   private readonly onBlobsDownload = (): void => { this.sync.downloaded() }
   private readonly onDownload = (_index: number, byteLength: number): void => {
     this.bytesDownloaded += byteLength
-    this.status(false)
+    this.progress()
+  }
+
+  /**
+   * Download progress: coalesced (status(false)), except the block that completes the follow,
+   * which is reported at once so 'synced' is not late by up to statusIntervalMs. Checking is
+   * cheap (core lengths), unlike info(), which runs only when a status is emitted.
+   */
+  private progress (): void {
+    this.status(!this.reportedComplete && this.peerCount() > 0 && this.blocks().complete)
   }
 
   private async publishUpdate (): Promise<void> {
@@ -248,7 +259,9 @@ export class Followed {
     if (force) {
       if (this.statusTimer) { clearTimeout(this.statusTimer); this.statusTimer = null }
       this.lastStatusMs = this.owner.now()
-      this.owner.opts.onStatus(this.info())
+      const info = this.info()
+      this.reportedComplete = info.state === 'synced'
+      this.owner.opts.onStatus(info)
       return
     }
     if (this.statusTimer !== null) return
