@@ -27,6 +27,7 @@ import { HostingService } from '../../main/hosting/service.js'
 import { hostingDepsOf } from '../../main/hosting/node.js'
 import type { ProofRow } from '../../main/hosting/config.js'
 import { formatLink } from '../../main/engine/paths.js'
+import { MOMENT_FAILURES } from '../../main/chain/disputes.js'
 
 const TOKEN = 10n ** 12n
 
@@ -302,10 +303,11 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     const failedProofs = (): ProofRow[] => providers.flatMap((p) => p.hosting.listProofs(1000)).filter((r) => !r.ok)
     await waitFor(all(), () => failedProofs().filter((r) => r.hoster === cheatAddr && r.contractId === contractId && r.kind === 'storage').length >= 2, 'two failed walks recorded')
     const failed = failedProofs()
-    // no storage walk ever failed an honest hoster (a lone performance reading may come back empty
-    // while a hoster is busy; it is outvoted by the check's other attestors and costs nothing:
-    // the reputation check below is what "never penalised" means)
-    expect(failed.filter((r) => r.hoster !== cheatAddr && r.kind === 'storage')).toEqual([])
+    // no storage walk ever found an honest hoster's data wrong; a reading of the moment (late or
+    // unreachable: a starved process on a loaded machine answered a walk in 9.5 s once) may fail
+    // one, which opens a dispute that independent re-checks clear at no cost: the reputation and
+    // penalty checks below are what "never penalised" means
+    expect(failed.filter((r) => r.hoster !== cheatAddr && r.kind === 'storage' && !MOMENT_FAILURES.includes(r.reason ?? ''))).toEqual([])
     // the slot was refilled and set up again by an encoder fetching from the remaining seeders (Alice is offline)
     await waitFor(all(), () => market().contracts[contractId].slots.every((s) => s.state === 'hosting'), 'replacement hosting')
     expect(market().contracts[contractId].slots[0].hoster).not.toBe(cheatAddr)
