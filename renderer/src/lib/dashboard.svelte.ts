@@ -67,6 +67,8 @@ export class DashboardStore {
   data = $state<HostingDashboard | null>(null)
   error = $state<ApiError | null>(null)
   loading = $state(false)
+  /** Loads answered so far (the panel shows it as data-loads: a test waits for the next answer). */
+  loads = $state(0)
 
   #client: Client
   #now: () => number
@@ -127,6 +129,7 @@ export class DashboardStore {
       if (seq !== this.#seq) return
       this.data = data
       this.error = null
+      this.loads++
     } catch (err) {
       if (seq === this.#seq) this.error = toApiError(err)
     } finally {
