@@ -6,7 +6,8 @@
  * hosted; the Plans page names the hoster like the local seeders card does. Once the card shows a
  * seeder earning (its status events), that seeder's dashboard (its earnings live in its own
  * ledger, under this node's folder) shows the last 24 hours: the chart's total and per-reason
- * legend, and the per-plan table, equal to the seeder's ledger read through the API.
+ * legend, and the per-plan table, equal to the seeder's ledger read through the API. This node's
+ * own ledger (the budget paid) holds at 420 px wide.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
@@ -161,7 +162,7 @@ describe('local seeders host the vault and earn, and their dashboard matches the
       if (after.total === before.total) ledger = after
     }
     if (ledger === null) throw new Error('the seeder earned during every one of 10 dashboard loads')
-    expect(ledger.total > 0n).toBe(true)
+    expect(ledger.total).toBeGreaterThan(0n)
 
     // the chart: the range's total (its label) and each reason's total (its legend)
     const chart = dash.getByTestId('earnings-chart')
@@ -193,5 +194,15 @@ describe('local seeders host the vault and earn, and their dashboard matches the
     await page.locator('[data-testid=dashboard][data-seeder=""]').getByRole('heading', { name: 'Earnings and activity', exact: true }).waitFor()
     await page.getByTestId('ledger').locator('[data-testid=ledger-row][data-reason=budget]').first().waitFor()
     await shotsAt(page, 'earn-ledger', 'ledger')
+    // the ledger holds at a phone's width: every row's net is shown whole inside the table's card
+    await page.setViewportSize({ width: 420, height: 800 })
+    const card420 = await page.getByTestId('ledger').boundingBox()
+    const nets = page.getByTestId('ledger').getByTestId('ledger-net')
+    expect(await nets.count()).toBeGreaterThanOrEqual(3)
+    for (const net of await nets.all()) {
+      const box = await net.boundingBox()
+      expect(box !== null && box.width > 0 && box.x >= card420!.x && box.x + box.width <= card420!.x + card420!.width).toBe(true)
+    }
+    await page.setViewportSize({ width: 1400, height: 900 })
   }, 180_000)
 })
