@@ -150,6 +150,9 @@ describe('local seeders host the vault and earn, and their dashboard matches the
     await dash.getByRole('heading', { name: `Earnings and activity of ${name}` }).waitFor()
     expect(await dash.getByTestId('dash-whose').inputValue()).toBe(name)
     const address = (await call<LocalSeedersState>('getLocalSeeders')).seeders.find((s) => s.name === name)!.address
+    // a seeder this node does not run is refused, not answered with this node's figures
+    await expect(call('getHostingDashboard', { fromMs: 0, toMs: Date.now(), seeder: 'seeder-9' })).rejects.toThrow('Not found: a seeding local seeder named seeder-9')
+    await expect(call('ledgerTransactions', { seeder: 'seeder-9' })).rejects.toThrow('Not found: a seeding local seeder named seeder-9')
 
     // earnings keep coming (a proof every few blocks): read the ledger before and after a reload of
     // the dashboard, and compare when nothing came in between
