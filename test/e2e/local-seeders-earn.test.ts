@@ -2,8 +2,8 @@
  * End to end, a real run on a clean storage folder: a daemon (in this process, its embedded local
  * chain with fast blocks and short contracts) on a loopback testnet, in Chromium. The user starts
  * three local seeders from the Hosting page, opens Keep online with an empty wallet (the dialog
- * explains it and gets dev tokens), keeps the vault online with one replica and follows it to
- * hosted; the Plans page names the hoster like the local seeders card does. Once the card shows a
+ * explains it and gets dev tokens, and again when the price asked is more than the wallet holds),
+ * keeps the vault online with one replica and follows it to hosted; the Plans page names the hoster like the local seeders card does. Once the card shows a
  * seeder earning (its status events), that seeder's dashboard (its earnings live in its own
  * ledger, under this node's folder) shows the last 24 hours: the chart's total and per-reason
  * legend, and the per-plan table, equal to the seeder's ledger read through the API. This node's
@@ -116,11 +116,18 @@ describe('local seeders host the vault and earn, and their dashboard matches the
     symbol = wallet.tokenSymbol
     expect(BigInt(wallet.free)).toBe(10n * 10n ** BigInt(decimals))
 
+    // 15 tokens is more than the wallet has: the quote says so, and offers dev tokens right there
     await dialog.getByTestId('ko-replicas').fill('1')
     await dialog.getByTestId('ko-days').fill('1')
-    await dialog.getByTestId('ko-price').fill('1')
+    await dialog.getByTestId('ko-price').fill('15')
     await dialog.getByTestId('ko-check').click()
-    await dialog.getByTestId('ko-quote').waitFor()
+    await expect(dialog.getByTestId('ko-problem').innerText()).resolves.toMatch(/^Too little balance: this needs 15\.\d+ \w+ .* and the wallet has 10 \w+\. Lower the price or add tokens\.$/)
+    await shots(page, 'earn-keep-online-short')
+    await dialog.getByTestId('ko-dev-tokens').click()
+    // the quote is made again with the new balance: nothing in the way, it can be paid
+    await dialog.getByTestId('ko-pay').waitFor()
+    expect(await dialog.getByTestId('ko-problem').count()).toBe(0)
+    expect(BigInt((await call<{ free: string }>('getWallet')).free)).toBe(20n * 10n ** BigInt(decimals))
     await dialog.getByTestId('ko-pay').click()
     await dialog.locator('[data-testid=ko-steps][data-phase=hosted]').waitFor()
     await dialog.getByRole('button', { name: 'See it on the Plans page' }).click()
