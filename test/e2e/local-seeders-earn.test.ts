@@ -196,7 +196,7 @@ describe('local seeders host the vault and earn, and their dashboard matches the
     expect(shown).toEqual(new Map([...ledger.byPlan].map(([p, a]) => [p, formatAmount(a.toString(), decimals, symbol)])))
     expect(await dash.getByTestId('plan-earnings-total').innerText()).toBe(formatAmountShort(ledger.total.toString(), decimals, symbol))
     // what the card says the seeder earned is the same ledger (all time; everything is from the last minutes)
-    expect(BigInt((await call<LocalSeedersState>('getLocalSeeders')).seeders.find((s) => s.name === name)!.earned) >= ledger.total).toBe(true)
+    expect(BigInt((await call<LocalSeedersState>('getLocalSeeders')).seeders.find((s) => s.name === name)!.earned)).toBeGreaterThanOrEqual(ledger.total)
     await shotsAt(page, 'earn-seeder-dashboard', 'dashboard')
     await shotsAt(page, 'earn-seeder-plans', 'plan-earnings')
 
@@ -212,7 +212,7 @@ describe('local seeders host the vault and earn, and their dashboard matches the
     expect(await nets.count()).toBeGreaterThanOrEqual(3)
     for (const net of await nets.all()) {
       const box = await net.boundingBox()
-      expect(box !== null && box.width > 0 && box.x >= card420!.x && box.x + box.width <= card420!.x + card420!.width).toBe(true)
+      expect(box !== null && box.width > 0 && box.x >= card420!.x && box.x + box.width <= card420!.x + card420!.width, `a net cell at ${JSON.stringify(box)}, the card at ${JSON.stringify(card420)}`).toBe(true)
     }
     await page.setViewportSize({ width: 1400, height: 900 })
   }, 300_000)
