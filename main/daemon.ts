@@ -13,6 +13,8 @@ export interface DaemonOptions extends NodeOptions {
   port?: number
   /** Creates and opens each node (tests make it fail); default: a DatdotNode. */
   startNode?: NodeHostOptions['startNode']
+  /** The browser UI's folder; default: dist/renderer next to this file (a test running the sources passes the built one). */
+  staticDir?: string
 }
 
 export interface Daemon {
@@ -43,11 +45,11 @@ export async function startDaemon (opts: DaemonOptions): Promise<Daemon> {
   if (running && running.pid !== process.pid && pidAlive(running.pid)) {
     throw DatdotError.invalidArgument(`A DatDot daemon (pid ${running.pid}) already runs for ${opts.storage} at ${running.url}`)
   }
-  const { port, startNode, ...node } = opts
+  const { port, startNode, staticDir, ...node } = opts
   const host = await NodeHost.start({ node, startNode })
   let server: ApiServer | null = null
   try {
-    server = new ApiServer({ engine: host.node, handlers: host.handlers, storage: opts.storage, port, staticDir: rendererDir() })
+    server = new ApiServer({ engine: host.node, handlers: host.handlers, storage: opts.storage, port, staticDir: staticDir ?? rendererDir() })
     await server.ready()
   } catch (err) {
     await host.close()

@@ -25,6 +25,7 @@ export function createChainHandlers (deps: { chain: ChainService, ledger: Ledger
     },
     ledgerEntries: async (args) => ledger.entries({ limit: args.limit, beforeId: args.beforeId, fromMs: args.fromMs, toMs: args.toMs }),
     ledgerTransactions: async (args) => {
+      if (args.seeder !== undefined) throw DatdotError.notFound(`a local seeder named ${args.seeder} on this node`)
       const page = ledgerTransactions(ledger.db, { account: chain.address, limit: args.limit, beforeId: args.beforeId })
       return {
         nextBeforeId: page.nextBeforeId,

@@ -17,7 +17,7 @@ const DAY = 86_400_000
 const MAX_SPAN_MS = 20 * 366 * DAY
 const SLOTS_MAX = 1000
 
-type Range = { fromMs: number, toMs: number }
+type Range = { fromMs: number, toMs: number, seeder?: string }
 
 /** The range to show: as asked, an open start moved up to the first data (a month back when there is none). */
 function effectiveRange (service: HostingService, account: string, q: Range): Range {
@@ -62,6 +62,7 @@ function uploadOf (service: HostingService): HostingDashboard['upload'] {
 
 export function createDashboardHandler (service: HostingService): (args: Range) => Promise<HostingDashboard> {
   return async (args) => {
+    if (args.seeder !== undefined) throw DatdotError.notFound(`a local seeder named ${args.seeder} on this node`)
     const account = service.chain.address
     const db = service.chain.ledger.db
     const now = service.now()

@@ -44,10 +44,13 @@ export function createHostingHandlers (service: HostingService): HostingHandlers
       }
     },
     async listPlans () {
+      const ss58 = (hex: string | null): string | null => hex === null ? null : service.chain.formatAddress(hex)
       return service.listPlans().map((p) => {
-        const { budget, budgetPlanck, ...rest } = p
+        const { budget, budgetPlanck, contracts, ...rest } = p
         return {
           ...rest,
+          // accounts as people see them (the wallet's ss58 form), not the marketplace's 0x ids
+          contracts: contracts.map((c) => ({ ...c, slots: c.slots.map((s) => ({ ...s, hoster: ss58(s.hoster), encoder: ss58(s.encoder) })) })),
           budget: budgetPlanck.toString(),
           spent: budget.spentPlanck.toString(),
           left: budget.leftPlanck.toString(),

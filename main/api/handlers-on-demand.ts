@@ -12,6 +12,8 @@ import { setSponsoring } from '../hosting/lazy-chain.js'
 import { DatdotError } from '../shared/errors.js'
 import { createChainHandlers } from './handlers-chain.js'
 import { createHostingHandlers, type HostingHandlers } from './handlers-hosting.js'
+import { createDashboardHandler } from './handlers-dashboard.js'
+import { localSeedersOf } from '../hosting/local-seeders.js'
 
 type ChainMethod = 'getChainStatus' | 'getWallet' | 'requestDevTokens' | 'ledgerEntries' | 'ledgerTransactions' | 'earnings'
 type OnDemandHandlers = Pick<Handlers, ChainMethod> & Partial<HostingHandlers>
@@ -43,6 +45,7 @@ export function createOnDemandHandlers (node: DatdotNode, lazy: LazyChain): OnDe
       return await (h as (a: never) => Promise<unknown>)(args)
     }) as never
   }
+  forLocalSeeders(node, hosting)
   const sponsor = hosting.sponsor
   hosting.sponsor = async (args) => {
     const r = await sponsor(args)
@@ -50,4 +53,22 @@ export function createOnDemandHandlers (node: DatdotNode, lazy: LazyChain): OnDe
     return r
   }
   return out
+}
+
+/**
+ * The dashboard and the ledger of a local seeder (their `seeder` argument): the seeders run in
+ * this process, each with its own wallet and ledger in its folder, which only this node can read.
+ */
+function forLocalSeeders (node: DatdotNode, h: Required<OnDemandHandlers>): void {
+  const seeders = localSeedersOf(node)
+  const own = { dashboard: h.getHostingDashboard, txs: h.ledgerTransactions }
+  h.getHostingDashboard = async (args) => {
+    if (args.seeder === undefined) return await own.dashboard(args)
+    return await createDashboardHandler(seeders.seederParts(args.seeder).hosting)({ fromMs: args.fromMs, toMs: args.toMs })
+  }
+  h.ledgerTransactions = async (args) => {
+    if (args.seeder === undefined) return await own.txs(args)
+    const { chain } = seeders.seederParts(args.seeder)
+    return await createChainHandlers({ chain, ledger: chain.ledger }).ledgerTransactions({ limit: args.limit, beforeId: args.beforeId })
+  }
 }

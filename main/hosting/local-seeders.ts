@@ -39,6 +39,15 @@ export class LocalSeeders {
   /** The seeders' nodes, open or starting. */
   get nodes (): DatdotNode[] { return this.seeders.map((s) => s.node) }
 
+  /** A seeding local seeder's chain and hosting service (its dashboard and ledger), by name; NOT_FOUND otherwise. */
+  seederParts (name: string): { chain: ChainService, hosting: NonNullable<DatdotNode['hosting']> } {
+    const s = this.seeders.find((x) => x.name === name)
+    const chain = s?.node.chain ?? null
+    const hosting = s?.node.hosting ?? null
+    if (!this.seeding.has(name) || chain === null || hosting === null) throw DatdotError.notFound(`a seeding local seeder named ${name} on this node`)
+    return { chain, hosting }
+  }
+
   /** Null when this node can run local seeders, else why not. */
   unavailable (): string | null {
     const o = this.node.options

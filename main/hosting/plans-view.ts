@@ -9,6 +9,7 @@
 import type { BlockOutcome, Challenge, MarketState, Plan } from '../chain/marketplace.js'
 import { keyId } from '../engine/paths.js'
 import { BLOCKS_PER_DAY } from './config.js'
+import { shortAddressesIn } from '../shared/address.js'
 
 const EVENTS_PER_PLAN = 50
 const PLANS_MAX = 1000
@@ -58,7 +59,6 @@ export interface PlanEvent { timeMs: number, block: number, text: string }
 type Tracked = Pick<Challenge, 'kind' | 'contractId' | 'slot' | 'hoster'> & { reports: Challenge['reports'] }
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] }
-const short = (text: string): string => text.replace(/0x([0-9a-f]{6})[0-9a-f]{52}([0-9a-f]{6})/g, '0x$1…$2')
 
 /**
  * Follows the blocks for the plans of one sponsor: the challenges of their slots as they are
@@ -71,7 +71,8 @@ export class PlanWatch {
   readonly performance = new Map<string, PerformanceReading>()
   private readonly events = new Map<number, PlanEvent[]>()
 
-  constructor (private readonly chain: { readonly market: MarketState, readonly addressHex: string }, private readonly now: () => number) {}
+  /** `chain.formatAddress`: an account's ss58 address; the events name accounts by its short form (shared/address.ts), like the UI. */
+  constructor (private readonly chain: { readonly market: MarketState, readonly addressHex: string, formatAddress: (hex: string) => string }, private readonly now: () => number) {}
 
   onBlock (out: BlockOutcome): void {
     const market = this.chain.market
@@ -108,7 +109,7 @@ export class PlanWatch {
     const planId = c !== null ? mine(Number(c[1])) : p !== null && this.chain.market.plans[p[1]]?.sponsor === this.chain.addressHex ? Number(p[1]) : null
     if (planId === null) return
     const list = this.events.get(planId) ?? []
-    list.push({ timeMs, block, text: short(n) })
+    list.push({ timeMs, block, text: shortAddressesIn(n, (hex) => this.chain.formatAddress(hex)) })
     if (list.length > EVENTS_PER_PLAN) list.shift()
     this.events.set(planId, list)
     if (this.events.size > PLANS_MAX) this.events.delete(this.events.keys().next().value as number)

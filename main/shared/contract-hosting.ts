@@ -191,6 +191,7 @@ export type SponsorQuote = z.infer<typeof SponsorQuote>
 
 const SlotView = z.object({
   slot: z.number().int(),
+  /** The hoster's and the encoder's chain accounts (ss58, like the wallet's address); null before one is picked. */
   hoster: z.string().nullable(),
   encoder: z.string().nullable(),
   state: z.enum(['unassigned', 'setup', 'hosting']),
@@ -223,6 +224,9 @@ export const PlanView = z.object({
   events: z.array(z.object({ timeMs: z.number(), block: z.number().int(), text: z.string() }))
 })
 export type PlanView = z.infer<typeof PlanView>
+
+/** A local seeder's name (getLocalSeeders): the call answers for that seeder (its own wallet and ledger) instead of this node. */
+const SeederName = z.string().min(1).max(64).optional()
 
 /** The seeder dashboard: earnings over time by reason, per plan, the month's estimate, metrics over time, reputation, hosted slots. */
 const ReasonAmount = z.object({ reason: z.string(), amount: Amount })
@@ -292,7 +296,8 @@ export const chainMethods = {
     description: 'Ledger transactions of this node, newest first, paged: per transaction the account, counterparties, plans, net, and its double-entry legs.',
     args: z.object({
       limit: z.number().int().positive().max(500).default(50),
-      beforeId: z.number().int().positive().optional()
+      beforeId: z.number().int().positive().optional(),
+      seeder: SeederName
     }).strict(),
     result: z.object({ txs: z.array(LedgerTx), nextBeforeId: z.number().int().nullable() }),
     exposure: ALL
@@ -341,7 +346,7 @@ export const hostingMethods = {
   listHostingJobs: method({ description: 'Encoding, attesting, seeding and challenge jobs of this node.', args: Empty, result: z.array(HostingJob), exposure: ALL }),
   getHostingDashboard: method({
     description: 'The seeder dashboard for a time range: earnings over time by reason and per plan, the current month estimated from the recent rate, disk used, bytes served and reputation over time, hosted slots.',
-    args: z.object({ fromMs: z.number().nonnegative(), toMs: z.number().positive() }).strict(),
+    args: z.object({ fromMs: z.number().nonnegative(), toMs: z.number().positive(), seeder: SeederName }).strict(),
     result: HostingDashboard,
     exposure: ALL
   }),

@@ -8,9 +8,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, row, shots } from './ui-helpers.js'
+import type { Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { OneUi } from './one-ui.js'
+import { row, shots } from './ui-helpers.js'
 import { Engine } from '../../main/engine/engine.js'
 import { putMany, fileName } from '../../bench/lib-many-files.js'
 
@@ -21,13 +22,11 @@ interface El { scrollTop: number, scrollHeight: number, clientHeight: number, cl
 interface Doc { activeElement: El | null, querySelector: (s: string) => El | null, querySelectorAll: (s: string) => { length: number } }
 
 describe('a folder of thousands of files in the browser UI', () => {
-  let testnet: Testnet | undefined
+  const ui = new OneUi()
   let d: DaemonProc | undefined
-  let browser: Browser | undefined
   let page: Page
 
   beforeAll(async () => {
-    assertBuilt()
     // The files are written by an engine on the daemon's folder before it starts (fast, batched).
     const storage = await mkdtemp(join(tmpdir(), 'datdot-e2e-big-'))
     const e = new Engine({ storage, offline: true })
@@ -37,19 +36,13 @@ describe('a folder of thousands of files in the browser UI', () => {
     await putMany(drive, '/many', COUNT, { batchSize: 1000 })
     await drive.put('/readme.txt', Buffer.from('a big folder next door\n'))
     await e.close()
-    testnet = await startTestnet()
-    d = await startDaemon(testnet.bootstrap, { storage })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage()
-    page.setDefaultTimeout(120_000)
+    ui.dirs.push(storage)
+    await ui.start({ storage })
+    d = ui.daemon
+    page = ui.page
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await stop(d?.child)
-    await stop(testnet?.child)
-    await removeDir(d?.storage)
-  })
+  afterAll(async () => { await ui.close() })
 
   /** Rows of the file table in the DOM. */
   async function domRows (): Promise<number> {

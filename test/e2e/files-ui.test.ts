@@ -12,9 +12,10 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, row, shots } from './ui-helpers.js'
+import type { Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { OneUi } from './one-ui.js'
+import { row, shots } from './ui-helpers.js'
 import { formatLink, keyId } from '../../main/engine/paths.js'
 
 const BIG = 'big-upload.bin'
@@ -39,34 +40,25 @@ async function dismissAll (page: Page): Promise<void> {
 interface JobSample { done: number, total: number, state: string }
 
 describe('the file manager in the browser UI', () => {
-  let testnet: Testnet | undefined
+  const ui = new OneUi()
   let d: DaemonProc | undefined
-  let browser: Browser | undefined
   let page: Page
   let src = ''
 
   beforeAll(async () => {
-    assertBuilt()
     src = await mkdtemp(join(tmpdir(), 'datdot-files-e2e-'))
+    ui.dirs.push(src)
     await writeBig(join(src, BIG))
     await mkdir(join(src, 'album'))
     await writeFile(join(src, 'album', 'one.jpg'), randomBytes(3000))
     await writeFile(join(src, 'album', 'two.pdf'), randomBytes(5000))
     await writeFile(join(src, LONG_NAME), 'hello\n')
-    testnet = await startTestnet()
-    d = await startDaemon(testnet.bootstrap)
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage()
-    page.setDefaultTimeout(120_000)
+    await ui.start()
+    d = ui.daemon
+    page = ui.page
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await stop(d?.child)
-    await stop(testnet?.child)
-    await removeDir(d?.storage)
-    await removeDir(src)
-  })
+  afterAll(async () => { await ui.close() })
 
   it('counts a large upload against its whole size from the start and lists the file when the job ends', async () => {
     await page.goto(d!.url)

@@ -14,7 +14,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS } from './ui-helpers.js'
+import { CHROMIUM_ARGS, shotsAt } from './ui-helpers.js'
 import { openDatabase, type Db } from '../../main/shared/db.js'
 import { MetricsStore } from '../../main/shared/metrics-store.js'
 import { METRIC_SERIES } from '../../main/hosting/metrics.js'
@@ -67,18 +67,6 @@ function seedMetrics (db: Db, now: number): void {
 }
 
 const SHOTS = process.env.DATDOT_E2E_SCREENSHOTS
-
-/** Screenshots at the three checked sizes, each scrolled so that the element `testid` is at the top (when DATDOT_E2E_SCREENSHOTS names a folder). */
-async function shotsAt (page: Page, name: string, testid: string): Promise<void> {
-  if (SHOTS === undefined) return
-  const size = page.viewportSize()
-  for (const [width, height] of [[1400, 900], [800, 600], [420, 800]]) {
-    await page.setViewportSize({ width, height })
-    await page.getByTestId(testid).evaluate((el) => { (el as unknown as { scrollIntoView: () => void }).scrollIntoView() })
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`) })
-  }
-  if (size !== null) await page.setViewportSize(size)
-}
 
 describe('the seeder dashboard of a node that hosts', () => {
   let testnet: Testnet | undefined

@@ -4,37 +4,24 @@
  * "Start hosting" starts it, says so meanwhile, then shows the chain and the wallet.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, shots } from './ui-helpers.js'
-
-async function chainState (d: DaemonProc): Promise<string | undefined> {
-  const res = await fetch(`${d.origin}/api/call/getChainStatus`, { method: 'POST', headers: { authorization: `Bearer ${d.token}` }, body: '{}' })
-  const body = await res.json() as { result: { state?: string } }
-  return body.result.state
-}
+import type { Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { OneUi } from './one-ui.js'
+import { shots } from './ui-helpers.js'
 
 describe('the Hosting page of a node whose chain starts on demand', () => {
-  let testnet: Testnet | undefined
+  const ui = new OneUi()
   let d: DaemonProc | undefined
-  let browser: Browser | undefined
   let page: Page
+  const chainState = async (): Promise<string | undefined> => (await ui.call<{ state?: string }>('getChainStatus')).state
 
   beforeAll(async () => {
-    assertBuilt()
-    testnet = await startTestnet()
-    d = await startDaemon(testnet.bootstrap, { chain: 'embedded' })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    page = await browser.newPage({ viewport: { width: 1200, height: 760 } })
-    page.setDefaultTimeout(120_000)
+    await ui.start({ chain: 'embedded', viewport: { width: 1200, height: 760 } })
+    d = ui.daemon
+    page = ui.page
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await stop(d?.child)
-    await stop(testnet?.child)
-    await removeDir(d?.storage)
-  })
+  afterAll(async () => { await ui.close() })
 
   it('says hosting starts when used, and opening the page does not start the chain', async () => {
     await page.goto(d!.url)
@@ -44,7 +31,7 @@ describe('the Hosting page of a node whose chain starts on demand', () => {
     expect(text).toContain('Hosting starts when you use it')
     expect(text).toContain('200 MB')
     await shots(page, 'hosting-idle')
-    expect(await chainState(d!)).toBe('idle')
+    expect(await chainState()).toBe('idle')
   }, 120_000)
 
   it('starts the chain on "Start hosting", says so meanwhile, then shows the chain and the wallet', async () => {
@@ -53,7 +40,7 @@ describe('the Hosting page of a node whose chain starts on demand', () => {
     await page.getByTestId('chain-card').getByText('Connected').waitFor()
     await page.getByRole('button', { name: 'Get 10 dev tokens' }).waitFor()
     await shots(page, 'hosting-started')
-    expect(await chainState(d!)).toBe('running')
+    expect(await chainState()).toBe('running')
   }, 180_000)
 
   it('lets a seeding node choose the hours it serves: too few refused with the reason, a preset sent to the chain and shown as waiting to hold', async () => {

@@ -2,8 +2,8 @@
  * End to end, on a devnet (a local chain, a loopback testnet and the minimum five seeders, in this
  * process) and a daemon pointed at it: Keep online from the Vault page. The dialog refuses a price
  * of 0 and explains a plan the devnet cannot host before anything is paid, shows the quote, pays,
- * follows the plan to hosted; the Plans page shows it with its slots, and unpublishing shows the
- * refund first and ends the plan. Screenshots (DATDOT_E2E_SCREENSHOTS) of each state.
+ * follows the plan to hosted; the Plans page shows it with its slots (hosters by their short ss58
+ * address), and unpublishing shows the refund first and ends the plan. Screenshots (DATDOT_E2E_SCREENSHOTS) of each state.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { assertBuilt, removeDir, startDaemon, stop, type DaemonProc } from './daemons.js'
 import { CHROMIUM_ARGS, dropFiles, row, shots } from './ui-helpers.js'
 import { startDevnet, readDevnetRecord, DEVNET_MIN_SEEDERS, type Devnet } from '../../main/hosting/devnet.js'
+import { shortAddress } from '../../renderer/src/lib/format.js'
 
 describe('keeping the vault online from the UI, on a devnet', () => {
   let dir: string | undefined
@@ -90,6 +91,12 @@ describe('keeping the vault online from the UI, on a devnet', () => {
     await card.waitFor()
     await expect(card.getByTestId('plan-replicas').innerText()).resolves.toBe('2 of 2 replicas hosting')
     expect(await card.locator('[data-testid=plan-slot][data-state=hosting]').count()).toBeGreaterThanOrEqual(2)
+    // each hoster as the wallet shows accounts (ss58, a devnet seeder's), shortened; the full address as its title
+    for (const hoster of await card.locator('[data-testid=plan-slot][data-state=hosting] [data-testid=address]').all()) {
+      const full = await hoster.getAttribute('title')
+      expect(devnet!.seeders.map((s) => s.node.chain?.address)).toContain(full)
+      expect(await hoster.innerText()).toBe(shortAddress(full!))
+    }
     await card.getByText('passed').first().waitFor({ timeout: 120_000 })
     await shots(page, 'plans-page')
   }, 300_000)

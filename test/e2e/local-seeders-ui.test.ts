@@ -6,36 +6,24 @@
  * and the card offers to start them again.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { assertBuilt, removeDir, startDaemon, startTestnet, stop, type DaemonProc, type Testnet } from './daemons.js'
-import { CHROMIUM_ARGS, shots } from './ui-helpers.js'
-
-async function call (d: DaemonProc, method: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${d.origin}/api/call/${method}`, { method: 'POST', headers: { authorization: `Bearer ${d.token}` }, body: '{}' })
-  return (await res.json() as { result: Record<string, unknown> }).result
-}
+import type { Page } from 'playwright-core'
+import type { DaemonProc } from './daemons.js'
+import { OneUi } from './one-ui.js'
+import { shots } from './ui-helpers.js'
 
 describe('local seeders from the Hosting page of a new node', () => {
-  let testnet: Testnet | undefined
+  const ui = new OneUi()
   let d: DaemonProc | undefined
-  let browser: Browser | undefined
   let page: Page
+  const call = async (method: string): Promise<Record<string, unknown>> => await ui.call(method)
 
   beforeAll(async () => {
-    assertBuilt()
-    testnet = await startTestnet()
-    d = await startDaemon(testnet.bootstrap, { chain: 'embedded' })
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
-    page = await browser.newPage({ viewport: { width: 1200, height: 760 } })
-    page.setDefaultTimeout(120_000)
+    await ui.start({ chain: 'embedded', viewport: { width: 1200, height: 760 } })
+    d = ui.daemon
+    page = ui.page
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await stop(d?.child)
-    await stop(testnet?.child)
-    await removeDir(d?.storage)
-  })
+  afterAll(async () => { await ui.close() })
 
   it('offers to start local seeders on the first visit, and refuses 9 on the card without starting anything', async () => {
     await page.goto(d!.url)
@@ -49,7 +37,7 @@ describe('local seeders from the Hosting page of a new node', () => {
     await card.getByTestId('local-seeders-start').click()
     expect(await card.getByTestId('local-seeders-error').innerText()).toMatch(/from 1 to 8/)
     await shots(page, 'local-seeders-bad-count', { bottom: true })
-    expect((await call(d!, 'getChainStatus')).state).toBe('idle')
+    expect((await call('getChainStatus')).state).toBe('idle')
   }, 120_000)
 
   it('starts two seeders from the card, which appear seeding with their addresses', async () => {
@@ -64,7 +52,7 @@ describe('local seeders from the Hosting page of a new node', () => {
     for (const text of await rows.allInnerTexts()) expect(text).toMatch(/seeder-\d\s+Seeding\s+\S+…\S+\s+0 slots · earned 0/)
     await page.getByTestId('chain-card').getByText('Connected').waitFor()
     await shots(page, 'local-seeders-running')
-    expect(await call(d!, 'getLocalSeeders')).toMatchObject({ state: 'running', resumes: true })
+    expect(await call('getLocalSeeders')).toMatchObject({ state: 'running', resumes: true })
   }, 300_000)
 
   it('stops them, and the card offers to start them again', async () => {
@@ -73,6 +61,6 @@ describe('local seeders from the Hosting page of a new node', () => {
     await card.getByTestId('local-seeders-start').waitFor()
     expect(await card.innerText()).toContain('Your local chain has 0 providers')
     await shots(page, 'local-seeders-stopped')
-    expect(await call(d!, 'getLocalSeeders')).toMatchObject({ state: 'off', seeders: [], resumes: false })
+    expect(await call('getLocalSeeders')).toMatchObject({ state: 'off', seeders: [], resumes: false })
   }, 120_000)
 })

@@ -60,6 +60,18 @@ export async function shots (page: Page, name: string, opts: { bottom?: boolean 
   if (size) await page.setViewportSize(size)
 }
 
+/** Screenshots at the three checked sizes, each scrolled so that the element `testid` is at the top (when DATDOT_E2E_SCREENSHOTS names a folder). */
+export async function shotsAt (page: Page, name: string, testid: string): Promise<void> {
+  if (SHOTS === undefined || SHOTS === '') return
+  const size = page.viewportSize()
+  for (const [width, height] of [[1400, 900], [800, 600], [420, 800]]) {
+    await page.setViewportSize({ width, height })
+    await page.getByTestId(testid).first().evaluate((el) => { (el as unknown as { scrollIntoView: () => void }).scrollIntoView() })
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`) })
+  }
+  if (size !== null) await page.setViewportSize(size)
+}
+
 /** Shows a space on the Vault page (its card) and waits until its header says so. */
 export async function selectSpace (page: Page, name: string): Promise<void> {
   await page.locator(`[data-testid=space-card][data-space="${name}"]`).click()

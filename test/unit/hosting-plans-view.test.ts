@@ -9,11 +9,15 @@ import { quoteFigures } from '../../main/hosting/sponsor-quote.js'
 import { planBudget, planPhase, PlanWatch, plansView } from '../../main/hosting/plans-view.js'
 import { BLOCKS_PER_DAY } from '../../main/hosting/config.js'
 import { formatAmountShort } from '../../renderer/src/lib/format.js'
+import { encodeAddress } from '@polkadot/util-crypto'
+import { hexToU8a } from '@polkadot/util'
 import { initialState, type BlockOutcome, type Contract, type MarketState, type Plan, type Slot } from '../../main/chain/market-types.js'
 
 const GIB = 1024 ** 3
 const ME = '0x' + 'aa'.repeat(32)
 const HOSTER = '0x' + 'bb'.repeat(32)
+/** The chain's formatter, ss58 format 42 (a dev chain's). */
+const ss58 = (hex: string): string => encodeAddress(hexToU8a(hex), 42)
 
 function plan (over: Partial<Plan> = {}): Plan {
   return { id: 1, sponsor: ME, drives: [], replicas: 2, startBlock: 0, endBlock: 30 * BLOCKS_PER_DAY, budgetPlanck: 1000n, accruedPlanck: 0n, refundPlanck: 0n, status: 'active', contractIds: [], ...over }
@@ -99,7 +103,7 @@ describe('the watch of a sponsor’s plans', () => {
   it('records a storage proof that passed, one that failed (containment) and the hoster replaced as an event', () => {
     const p = plan()
     const state = market(p, [slot({ hoster: HOSTER, state: 'hosting' })])
-    const watch = new PlanWatch({ market: state, addressHex: ME }, () => 1234)
+    const watch = new PlanWatch({ market: state, addressHex: ME, formatAddress: ss58 }, () => 1234)
     state.challenges[5] = { id: 5, kind: 'storage', contractId: 7, slot: 0, hoster: HOSTER, attestors: [], reports: [], chunk: 0, issuedAt: 1, deadline: 9, recheck: false }
     watch.onBlock(outcome({ newChallenges: [5] }))
     delete state.challenges[5]
@@ -114,7 +118,9 @@ describe('the watch of a sponsor’s plans', () => {
     expect(watch.storage.get('7:0')).toEqual({ timeMs: 1234, ok: false })
     const events = watch.eventsOf(1)
     expect(events).toHaveLength(1)
-    expect(events[0].text).toBe('hoster 0xbbbbbb…bbbbbb of contract 7 failed a storage challenge: replaced')
+    // the hoster as the Plans page shows accounts: its short ss58 address
+    const hosterSs58 = ss58(HOSTER)
+    expect(events[0].text).toBe(`hoster ${hosterSs58.slice(0, 6)}…${hosterSs58.slice(-6)} of contract 7 failed a storage challenge: replaced`)
 
     const [view] = plansView(state, ME, watch, () => 2048)
     expect(view).toMatchObject({ planId: 1, sizeBytes: 2048, hosting: 1, phase: 'hosted' })
@@ -124,7 +130,7 @@ describe('the watch of a sponsor’s plans', () => {
   it('ignores the challenges of plans another account sponsors', () => {
     const p = plan({ sponsor: HOSTER })
     const state = market(p, [slot({ hoster: ME, state: 'hosting' })])
-    const watch = new PlanWatch({ market: state, addressHex: ME }, () => 1)
+    const watch = new PlanWatch({ market: state, addressHex: ME, formatAddress: ss58 }, () => 1)
     state.challenges[5] = { id: 5, kind: 'storage', contractId: 7, slot: 0, hoster: ME, attestors: [], reports: [], chunk: 0, issuedAt: 1, deadline: 9, recheck: false }
     watch.onBlock(outcome({ newChallenges: [5] }))
     delete state.challenges[5]

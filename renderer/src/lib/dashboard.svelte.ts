@@ -1,5 +1,5 @@
 /**
- * The seeder dashboard's state (Hosting page): the chosen range (24 h, 7 d, 30 d, 12 months,
+ * The seeder dashboard's state (Hosting page): whose (this node, or one of its local seeders), the chosen range (24 h, 7 d, 30 d, 12 months,
  * all, or custom dates), the last getHostingDashboard answer for it, and the columns the charts
  * draw (earnings stacked by reason, metrics aligned on their buckets). The charts take plain
  * arrays of numbers: amounts as planck (Number, for drawing only; every figure shown as text is
@@ -62,9 +62,13 @@ export class DashboardStore {
   customFrom = $state('')
   customTo = $state('')
   customError = $state<string | null>(null)
+  /** Whose dashboard: null for this node, else a local seeder's name (its own wallet and ledger). */
+  seeder = $state<string | null>(null)
   data = $state<HostingDashboard | null>(null)
   error = $state<ApiError | null>(null)
   loading = $state(false)
+  /** Loads answered so far (the panel shows it as data-loads: a test waits for the next answer). */
+  loads = $state(0)
 
   #client: Client
   #now: () => number
@@ -105,6 +109,15 @@ export class DashboardStore {
     await this.load()
   }
 
+  /** Shows the dashboard of this node (null) or of a local seeder. */
+  async show (seeder: string | null): Promise<void> {
+    if (seeder === this.seeder) return
+    this.seeder = seeder
+    this.data = null
+    this.error = null
+    await this.load()
+  }
+
   /** Loads the dashboard for the current range; a later load wins over an earlier one still running. */
   async load (): Promise<void> {
     const q = this.request()
@@ -112,10 +125,11 @@ export class DashboardStore {
     const seq = ++this.#seq
     this.loading = true
     try {
-      const data = await this.#client.call('getHostingDashboard', q)
+      const data = await this.#client.call('getHostingDashboard', this.seeder === null ? q : { ...q, seeder: this.seeder })
       if (seq !== this.#seq) return
       this.data = data
       this.error = null
+      this.loads++
     } catch (err) {
       if (seq === this.#seq) this.error = toApiError(err)
     } finally {

@@ -1,5 +1,8 @@
 /** Pure helpers for display and drive paths (no DOM, no state). */
 
+/** Chain accounts: one short ss58 form everywhere (main/shared/address.ts, also used for the plan events the engine writes). */
+export { shortAddress } from '../../../main/shared/address.js'
+
 /** Bytes in a kibibyte, mebibyte, gibibyte: the renderer shows every size in binary units. */
 export const KIB = 1024
 export const MIB = 1024 ** 2

@@ -168,6 +168,15 @@ export class HostingStore {
     })
   }
 
+  /** Reloads the chain's status alone (whether it is a local dev chain, for a dialog away from this page); never starts it. */
+  async loadChain (): Promise<void> {
+    try {
+      this.chain = { value: await this.#client.call('getChainStatus', {}), error: null }
+    } catch (err) {
+      this.chain = { value: this.chain.value, error: toApiError(err) }
+    }
+  }
+
   /** The chain waits to be started (on demand) or its last start failed: the page offers to start it. */
   get waiting (): boolean {
     const state = this.chain.value?.state
