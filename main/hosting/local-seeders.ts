@@ -79,7 +79,7 @@ export class LocalSeeders {
   async start (count: number): Promise<LocalSeedersState> {
     const why = this.unavailable()
     if (why !== null) throw DatdotError.forbidden(`Local seeders run only on this node's own local dev chain: ${why}`)
-    if (this.state !== 'off') throw new DatdotError('ALREADY_EXISTS', `Local seeders already run on this node (${this.state}, ${this.seeders.length} seeder${this.seeders.length === 1 ? '' : 's'}): stop them first`)
+    if (this.state !== 'off') throw DatdotError.alreadyRunning(`Local seeders (${this.state}, ${this.seeders.length} seeder${this.seeders.length === 1 ? '' : 's'})`, 'stop them first')
     this.state = 'starting'
     this.error = null
     this.counters.starts++

@@ -79,6 +79,11 @@ export class DatdotError extends Error {
     return new DatdotError('ALREADY_EXISTS', `Already exists: ${preview(what)}`)
   }
 
+  /** Something that runs once per node is running already; `hint` says how to start it again. */
+  static alreadyRunning (what: string, hint: string): DatdotError {
+    return new DatdotError('ALREADY_EXISTS', `${what} already run on this node: ${hint}`)
+  }
+
   static notAFile (path: string): DatdotError {
     return new DatdotError('NOT_A_FILE', `Not a file: ${preview(path)}`)
   }
