@@ -105,8 +105,9 @@ describe('local seeders started from the app on its embedded chain', () => {
     const hosted = (): boolean => alice.hosting?.listPlans().find((p) => p.planId === planId)?.phase === 'hosted'
     await until(alice, hosted)
     const plan = (await api.listPlans({})).find((p) => p.planId === planId)
-    const seederHex = new Set(localSeedersOf(alice).nodes.map((n) => n.chain?.addressHex))
-    for (const c of plan?.contracts ?? []) for (const s of c.slots) expect(seederHex.has(s.hoster ?? '')).toBe(true)
+    // the API names hosters as the wallet does (ss58)
+    const seeders = new Set(localSeedersOf(alice).nodes.map((n) => n.chain?.address))
+    for (const c of plan?.contracts ?? []) for (const s of c.slots) expect(seeders.has(s.hoster ?? '')).toBe(true)
     await until(alice, async () => (await api.getLocalSeeders({})).seeders.reduce((n, s) => n + s.slots, 0) >= 1)
   }, 240_000)
 
