@@ -49,6 +49,12 @@ const unrefTimers: Timers = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>)
 }
 
+/** "Upload to Private" into a space's top folder ("Upload to / in Private" read as a riddle), "Upload to /trip in Private" below it. */
+export function uploadLabel (destPath: string, where: string): string {
+  if (destPath === '/' && where !== '') return `Upload${where}`
+  return `Upload to ${destPath}${where.replace(/^ to /, ' in ')}`
+}
+
 export class UploadSessions {
   private readonly sessions = new Map<string, UploadSession>()
   private readonly timers: Timers
@@ -65,7 +71,7 @@ export class UploadSessions {
     const destPath = drivePath(dest)
     if (this.sessions.size >= LIMITS.uploadsOpen) throw DatdotError.limitReached('open uploads', LIMITS.uploadsOpen)
     const id = randomBytes(16).toString('hex')
-    const job = this.deps.jobs.create('upload', `Upload to ${destPath}${this.deps.where?.().replace(/^ to /, ' in ') ?? ''}`, totals)
+    const job = this.deps.jobs.create('upload', uploadLabel(destPath, this.deps.where?.() ?? ''), totals)
     const session: UploadSession = { id, dest: destPath, job, files: new Map(), busy: false, timer: null }
     this.sessions.set(id, session)
     this.touch(session)

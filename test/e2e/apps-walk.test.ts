@@ -155,6 +155,9 @@ describe('the apps, walked by a new user', () => {
     await page.locator('[data-testid=app-link-input]').fill('not a link')
     await page.locator('[data-testid=open-app]').click()
     await page.locator('[data-testid=open-app-error]').waitFor()
+    // What a link looks like, in plain words, not the engine's key encodings.
+    expect(await page.locator('[data-testid=open-app-error]').textContent()).toContain('That is not a DatDot link')
+    expect(await page.locator('[data-testid=open-app-error]').textContent()).not.toContain('z-base-32')
     await shots(page, 'walk-15-open-link-error')
     await page.keyboard.press('Escape')
     await page.locator('[data-testid=app-card][data-app="My photos"] [data-testid=fork-app]').click()

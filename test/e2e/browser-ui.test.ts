@@ -90,7 +90,7 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await shot(pageA, 'a-files')
   })
 
-  it("shows the engine's error for a malformed link and follows nothing", async () => {
+  it('says in plain words what a link looks like for a malformed link, and follows nothing', async () => {
     await pageB.goto(b!.url)
     await pageB.bringToFront()
     await pageB.click('[data-testid=nav-peers]')
@@ -98,7 +98,10 @@ describe('the browser UI of two daemons on a loopback testnet', () => {
     await pageB.click('[data-testid=follow-button]')
     const error = pageB.locator('[data-testid=follow-error]')
     await error.waitFor()
-    expect(await error.textContent()).toContain('Not a valid DatDot link')
+    expect(await error.textContent()).toContain('That is not a DatDot link')
+    expect(await error.textContent()).toContain('hyper://')
+    // ...not the engine's words for key encodings.
+    expect(await error.textContent()).not.toContain('z-base-32')
     expect(await pageB.locator('[data-testid=follow-input]').getAttribute('aria-invalid')).toBe('true')
     expect(await pageB.locator('[data-testid=follow-card]').count()).toBe(0)
     await shot(pageB, 'b-invalid-link')

@@ -3,7 +3,8 @@
  * upload whose job counts the bytes the engine received against the whole file from the start
  * and whose file is listed when it ends; folder sizes; Undo after a delete; "Restore this
  * version" from the history; the table holding at 800 and 420 px (names whole, actions inside
- * the window); a followed drive nobody serves ("No peers found yet"), named on its card, and
+ * the window), every page's button, the networking switch and the opened history on screen at
+ * 420 px; a followed drive nobody serves ("No peers found yet"), named on its card, and
  * followed twice (refused). DATDOT_E2E_SCREENSHOTS=DIR saves each state at the three sizes.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
@@ -110,6 +111,26 @@ describe('the file manager in the browser UI', () => {
         expect(box!.x + box!.width, `an action overflows at ${width}px`).toBeLessThanOrEqual(width)
       }
     }
+    await page.setViewportSize({ width: 1400, height: 900 })
+  })
+
+  it('keeps every page, the networking switch and the history it opens on screen at 420 px', async () => {
+    await page.setViewportSize({ width: 420, height: 800 })
+    const inside = async (selector: string): Promise<void> => {
+      const box = await page.locator(selector).boundingBox()
+      expect(box, `${selector} is hidden at 420px`).not.toBeNull()
+      expect(box!.x, `${selector} starts left of the window`).toBeGreaterThanOrEqual(0)
+      expect(box!.x + box!.width, `${selector} is right of the window`).toBeLessThanOrEqual(420)
+      expect(box!.y + box!.height, `${selector} is below the window`).toBeLessThanOrEqual(800)
+    }
+    for (const p of ['vault', 'peers', 'apps', 'hosting', 'plans', 'nodes', 'backup']) await inside(`[data-testid=nav-${p}]`)
+    await inside('[data-testid=network-toggle]')
+    // Stacked under the files here: opening it brings it into view.
+    await page.locator('[data-testid=history-toggle]').click()
+    await page.locator('[data-testid=history-panel] .history-item').first().waitFor()
+    await expect.poll(async () => (await page.locator('[data-testid=history-panel] h2').boundingBox())?.y ?? 1e6).toBeLessThan(800)
+    await page.locator('[data-testid=history-toggle]').click()
+    await page.locator('[data-testid=history-panel]').waitFor({ state: 'detached' })
     await page.setViewportSize({ width: 1400, height: 900 })
   })
 

@@ -55,6 +55,9 @@ describe('following a drive on demand from the Peers page', () => {
     await pageB.locator(row('[data-testid=followed-files]', '/' + notes.name)).waitFor({ timeout: 100_000 })
     await pageB.locator(row('[data-testid=followed-files]', '/' + photo.name)).waitFor()
     expect(await pageB.locator('[data-testid=follow-mode]').inputValue()).toBe('on-demand')
+    // Folders are chosen only when following: the greyed-out choice says so.
+    expect(await pageB.locator('[data-testid=follow-mode] option[value=folders]').textContent()).toBe('Selected folders (chosen when following)')
+    expect(await pageB.locator('[data-testid=follow-mode] option[value=folders]').isDisabled()).toBe(true)
     await pageB.locator('[data-testid=follow-disk]', { hasText: '0 B could be cleared' }).waitFor()
     await shots(pageB, 'follow-modes-on-demand')
   })

@@ -81,6 +81,18 @@ describe('spaces in the browser UI', () => {
     expect(await pageA.locator('[data-testid=share-link]').count()).toBe(0)
   })
 
+  it('says in plain words that a space name is taken, and creates no second space', async () => {
+    await pageA.click('[data-testid=new-space]')
+    await pageA.fill('[data-testid=space-name]', 'Holiday')
+    await pageA.click('[data-testid=create-space]')
+    const error = pageA.locator('[data-testid=create-space-error]')
+    await error.waitFor()
+    expect(await error.textContent()).toBe('You already have a space called "Holiday". Pick another name.')
+    await shots(pageA, 'space-name-taken')
+    await pageA.locator('[data-testid=create-space-dialog]').getByRole('button', { name: 'Cancel' }).click()
+    expect(await pageA.locator('[data-testid=space-card][data-space=Holiday]').count()).toBe(1)
+  })
+
   it('copies a file to another space, where it appears, and keeps the original', async () => {
     await selectSpace(pageA, 'Holiday')
     await pageA.locator(row('', '/' + photo.name)).locator('[data-testid=transfer]').click()

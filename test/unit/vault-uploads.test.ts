@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { Readable } from 'node:stream'
-import { UploadSessions, type UploadDeps } from '../../main/engine/vault-uploads.js'
+import { UploadSessions, uploadLabel, type UploadDeps } from '../../main/engine/vault-uploads.js'
 import type { StagedFile } from '../../main/engine/vault-blobs.js'
 import { Jobs } from '../../main/engine/jobs.js'
 import { LIMITS, type Job } from '../../main/shared/contract.js'
@@ -41,6 +41,13 @@ async function codeOf (p: Promise<unknown>): Promise<string | null> {
 }
 
 describe('upload sessions of the browser UI', () => {
+  it("names an upload's job by its space alone for the top folder, and by folder and space below it", () => {
+    const { uploads } = setup({ where: () => ' to Private' })
+    expect(uploads.begin('/').job.label).toBe('Upload to Private')
+    expect(uploads.begin('/trip').job.label).toBe('Upload to /trip in Private')
+    expect(uploadLabel('/', '')).toBe('Upload to /')
+  })
+
   it('commit stages every file under the session folder at once; a file sent twice keeps the last copy and frees the first', async () => {
     const { uploads, cleared, committed } = setup()
     const { uploadId } = uploads.begin('/photos')

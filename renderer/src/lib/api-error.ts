@@ -44,3 +44,12 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
 export function hintFor (code: ErrorCode): string | undefined {
   return HINTS[code]
 }
+
+/** What a malformed link is called in a form: what a link looks like, not the engine's key encodings. */
+export const BAD_LINK_TEXT = 'That is not a DatDot link. A link starts with hyper:// followed by 52 letters and digits: ask for it again, and paste all of it.'
+
+/** A failure as a form shows it under a link field: INVALID_LINK in plain words, anything else as the engine said it. */
+export function linkFieldMessage (err: unknown): string {
+  const e = toApiError(err)
+  return e.code === 'INVALID_LINK' ? BAD_LINK_TEXT : e.message
+}

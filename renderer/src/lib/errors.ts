@@ -7,9 +7,9 @@
  * the codes where the user can do something about it.
  */
 import { toasts } from './toasts.svelte.js'
-import { hintFor, toApiError, type ApiError } from './api-error.js'
+import { hintFor, linkFieldMessage, toApiError, type ApiError } from './api-error.js'
 
-export { hintFor, toApiError, type ApiError }
+export { hintFor, linkFieldMessage, toApiError, type ApiError }
 
 /** Shows an error to the user. Returns the normalised error, for callers that also show it inline. */
 export function handleError (err: unknown, context?: string): ApiError {

@@ -94,7 +94,9 @@ export class FollowsStore {
     const paths = ev.changes.map((c) => c.path)
     const count = ev.truncated ? `${paths.length}+` : String(paths.length)
     const body = paths.length > 0 ? summarizePaths(paths) : `now at version ${ev.version}`
-    toasts.update(`${shortKey(ev.key)} updated (${count} change${paths.length === 1 ? '' : 's'})`, { body })
+    // The follow's name as the Peers page shows it (the key only while it has none).
+    const name = this.items.find((f) => f.key === ev.key)?.label ?? shortKey(ev.key)
+    toasts.update(`${name} updated (${count} change${paths.length === 1 ? '' : 's'})`, { body })
     if (this.selectedKey !== ev.key) this.unseen = { ...this.unseen, [ev.key]: (this.unseen[ev.key] ?? 0) + paths.length }
     const b = this.#browsers.get(ev.key)
     if (b && b.pinnedVersion === null) await b.load()

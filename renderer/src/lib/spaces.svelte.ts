@@ -5,6 +5,7 @@
  */
 import type { Job, SpaceInfo, Visibility } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
+import { toApiError } from './api-error.js'
 
 /** The id of the home space (plain, public; it cannot be deleted). */
 export const HOME_SPACE = 'home'
@@ -26,6 +27,12 @@ export const VISIBILITY: Record<Visibility, { label: string, meaning: string, de
     meaning: 'Anyone with the link · not encrypted',
     detail: 'Not encrypted. Anyone with the link, and any peer that stores it, can read it.'
   }
+}
+
+/** A failed create or rename as the dialog says it: a taken name in plain words, not the engine's "Already exists: space X". */
+export function spaceNameError (err: unknown, name: string): string {
+  const e = toApiError(err)
+  return e.code === 'ALREADY_EXISTS' ? `You already have a space called "${name.trim()}". Pick another name.` : e.message
 }
 
 export class SpacesStore {
