@@ -174,4 +174,14 @@ describe('the file manager in the browser UI', () => {
     await dismissAll(page)
     await shots(page, 'files-follow-card')
   })
+
+  it('says in words that keeping a drive online needs the hosting network on a node without a chain', async () => {
+    await page.click('[data-testid=nav-vault]')
+    await page.getByTestId('keep-online').click()
+    const error = page.getByTestId('keep-online-dialog').getByTestId('ko-error')
+    await error.waitFor()
+    expect(await error.innerText()).toBe('Keeping a drive online needs the hosting network, and this node runs without one (it was started with --chain off).')
+    await shots(page, 'files-keep-online-no-chain')
+    await page.keyboard.press('Escape')
+  })
 })
