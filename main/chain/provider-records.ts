@@ -8,6 +8,7 @@ import type { Action, NetworkConfig } from './market-types.js'
 import { reject, type Ctx } from './market-context.js'
 import { penalise, retire, startingReputations } from './reputation.js'
 import { dropProvider } from './assignments.js'
+import { providersChanged } from './market-index.js'
 
 type Rec<K extends MarketRecord['kind']> = Extract<MarketRecord, { kind: K }>
 
@@ -39,6 +40,7 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
   const reps = startingReputations(state, signer)
   delete state.retired[signer]
   ctx.sorted = null
+  providersChanged(state)
   state.providers[signer] = {
     address: signer,
     roles: rec.roles,
@@ -65,6 +67,7 @@ export function unregister (ctx: Ctx, action: Action): string {
   dropProvider(ctx, signer)
   delete state.providers[signer]
   ctx.sorted = null
+  providersChanged(state)
   retire(state, p)
   return `provider:${signer}`
 }

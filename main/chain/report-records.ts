@@ -14,6 +14,7 @@ import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { settlePerformance } from './challenges.js'
 import { storageVerdict } from './disputes.js'
+import { setSetupDeadline } from './market-index.js'
 
 /** True when `receiptHex` is the hoster's signature of the slot's receipt message. */
 function receiptValid (contract: Contract, noiseKeyHex: string, receiptsRootHex: string, receiptHex: string): boolean {
@@ -76,7 +77,7 @@ export function setupReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord
     }
   })
   accrue(ctx, plan, signer, MARKET_PARAMS.units.setupAttest, 'setup')
-  contract.setupDeadline = contract.slots.some((s) => s.state === 'setup') ? block.number + MARKET_PARAMS.setupTimeoutBlocks : null
+  setSetupDeadline(state, contract, contract.slots.some((s) => s.state === 'setup') ? block.number + MARKET_PARAMS.setupTimeoutBlocks : null)
   markPending(state, contract)
   return `contract:${contract.id}`
 }
