@@ -101,7 +101,13 @@ export function applyBlock (state: MarketState, block: BlockInput, opts: ApplyOp
 
 /** Items owed and unpaid, oldest first, at most `limit` (what the operator pays next). */
 export function owedItems (state: MarketState, limit: number): OwedItem[] {
-  return Object.values(state.owed).sort((a, b) => a.id - b.id).slice(0, limit)
+  // integer keys enumerate in ascending order: the first `limit` are the oldest (no sort of every item)
+  const out: OwedItem[] = []
+  for (const id in state.owed) {
+    if (out.length >= limit) break
+    out.push(state.owed[id])
+  }
+  return out
 }
 
 /** Canonical JSON (bigints as `"<n>n"` strings) of the whole state. */
