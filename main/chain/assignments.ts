@@ -5,13 +5,14 @@
  */
 import { MARKET_PARAMS, type Contract, type MarketState, type Slot } from './market-types.js'
 import type { Ctx } from './market-context.js'
-import { deleteSlotChallenges, marketIndex } from './market-index.js'
+import { deleteSlotChallenges, marketIndex, providerTouched } from './market-index.js'
 
 /** A provider takes one more job (and `bytes` of its storage). */
 export function take (state: MarketState, address: string, bytes: number): void {
   const p = state.providers[address]
   p.jobs++
   p.usedBytes += bytes
+  providerTouched(state, address)
 }
 
 export function release (state: MarketState, address: string, bytes: number): void {
@@ -19,6 +20,7 @@ export function release (state: MarketState, address: string, bytes: number): vo
   if (p === undefined) return
   p.jobs = Math.max(0, p.jobs - 1)
   p.usedBytes = Math.max(0, p.usedBytes - bytes)
+  providerTouched(state, address)
 }
 
 export function contractBytes (c: Contract): number { return (c.end - c.start) * MARKET_PARAMS.chunkBytes }

@@ -11,7 +11,7 @@ import { accrue, endPlan, performanceUnits } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { issueChallenge } from './selection.js'
-import { ingest, marketIndex } from './market-index.js'
+import { ingest, marketIndex, providerTouched } from './market-index.js'
 
 /**
  * The plans that may end at this block, in id order: every plan in the oracle mode, else those
@@ -126,6 +126,7 @@ export function countUnconfirmed (ctx: Ctx, a: string): void {
   if (p.unconfirmed < MARKET_PARAMS.unconfirmedLimit) return
   p.unconfirmed = 0
   p.attestSuspendedUntil = ctx.block.number + MARKET_PARAMS.attestSuspensionBlocks
+  providerTouched(ctx.state, a)
   ctx.out.notices.push(`attestor ${a} not chosen to attest until block ${p.attestSuspendedUntil} (${MARKET_PARAMS.unconfirmedLimit} unconfirmed accusations in a row)`)
 }
 

@@ -16,6 +16,7 @@
  */
 import type { Challenge, Contract, MarketState, Provider } from './market-types.js'
 import { MinHeap } from './min-heap.js'
+import { refreshProvider, type PickTrees } from './pick-tree.js'
 
 /** Slots per contract fit in a key `contractId * SLOT_KEY + slot` (RECORD_LIMITS.replicasMax is 8). */
 export const SLOT_KEY = 256
@@ -40,6 +41,8 @@ export interface MarketIndex {
   byCore: Map<string, number[]>
   /** Providers sorted by address (dropped when the set changes). */
   sorted: Provider[] | null
+  /** The pick trees of the current block (pick-tree.ts), dropped when the provider set changes. */
+  picks: PickTrees | null
   /** Escrow value held (unspent budgets, owed items, unattributed), kept by each change of it. */
   heldPlanck: bigint
 }
@@ -73,6 +76,7 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
     byProvider: new Map(),
     byCore: new Map(),
     sorted: null,
+    picks: null,
     heldPlanck: state.escrow.unattributedInPlanck
   }
   for (const plan of Object.values(state.plans)) ix.heldPlanck += plan.budgetPlanck - plan.accruedPlanck - plan.refundPlanck
@@ -160,7 +164,20 @@ export function setSetupDeadline (state: MarketState, contract: Contract, deadli
 }
 
 /** The provider set changed (register, unregister): the sorted list is built again when needed. */
-export function providersChanged (state: MarketState): void { marketIndex(state).sorted = null }
+export function providersChanged (state: MarketState): void {
+  const ix = marketIndex(state)
+  ix.sorted = null
+  ix.picks = null
+}
+
+/**
+ * A provider's jobs, storage, reputation, pause, schedule, rest or offer changed: its pick weight
+ * in the block's pick trees is computed again (called wherever one of those changes).
+ */
+export function providerTouched (state: MarketState, address: string): void {
+  const picks = INDEXES.get(state)?.picks
+  if (picks !== null && picks !== undefined) refreshProvider(picks, state, address)
+}
 
 /** A change of the value escrow holds (budgets in, owed items added or paid, allocations out of budgets). */
 export function moveHeld (state: MarketState, deltaPlanck: bigint): void {

@@ -8,7 +8,7 @@ import type { Action, NetworkConfig } from './market-types.js'
 import { reject, type Ctx } from './market-context.js'
 import { penalise, retire, startingReputations } from './reputation.js'
 import { dropProvider } from './assignments.js'
-import { providersChanged } from './market-index.js'
+import { providerTouched, providersChanged } from './market-index.js'
 
 type Rec<K extends MarketRecord['kind']> = Extract<MarketRecord, { kind: K }>
 
@@ -35,6 +35,8 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
     existing.bandwidthBps = rec.bandwidthBps
     existing.region = rec.region
     existing.noiseKeyHex = rec.noiseKeyHex
+    // the noise key indexes the pick trees (excluded keys): built again
+    providersChanged(state)
     return `provider:${signer}`
   }
   const reps = startingReputations(state, signer)
@@ -79,6 +81,7 @@ export function pause (ctx: Ctx, action: Action, rec: Rec<'pause'>): string {
   if (p === undefined) reject('unknown-ref', 'not a provider')
   if (p.pausedUntil > block.number) reject('replayed', 'already paused')
   p.pausedUntil = block.number + rec.blocks
+  providerTouched(state, p.address)
   penalise(ctx, signer, 'hoster', 'pause', 'paused while holding assignments')
   return `provider:${signer}`
 }
@@ -90,5 +93,6 @@ export function unpause (ctx: Ctx, action: Action): string {
   if (p === undefined) reject('unknown-ref', 'not a provider')
   if (p.pausedUntil <= block.number) reject('out-of-order', 'not paused')
   p.pausedUntil = 0
+  providerTouched(state, p.address)
   return `provider:${signer}`
 }

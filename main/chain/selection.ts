@@ -11,6 +11,7 @@ import { contractBytes, take } from './assignments.js'
 import { onSchedule } from './schedule.js'
 import { roleOf, roleReputation } from './reputation.js'
 import { ingest, marketIndex, noteAssigned, noteChallenge, setSetupDeadline } from './market-index.js'
+import { newPickTrees, treeFor } from './pick-tree.js'
 
 /** True when `p` may take a job of `role` (and `bytes` of storage) at block `now` (its time `timeMs`: the schedule). */
 export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number, timeMs?: number): boolean {
@@ -33,27 +34,26 @@ export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: numbe
   const ix = marketIndex(state)
   if (ix.scan) return pickScan(ctx, role, exclude, bytes, excludeKeys)
   if (ix.sorted === null) ix.sorted = sortedProviders(state)
-  // weights are exact in doubles: (1000 + 1) * (2^20 + 1) per provider, their sum far below 2^53
-  const candidates: Provider[] = []
-  const weights: number[] = []
-  let total = 0
+  if (ix.picks === null || ix.picks.number !== block.number || ix.picks.hash !== block.hash) ix.picks = newPickTrees(block.number, block.hash, ix.sorted)
+  const picks = ix.picks
   const repRole = roleOf(role)
-  for (const p of ix.sorted) {
-    if (exclude.has(p.address) || excludeKeys?.has(p.noiseKeyHex) === true || !eligible(state, p, role, block.number, bytes, block.timeMs)) continue
+  const tree = treeFor(picks, `${role}:${bytes}`, (p) => {
+    if (!eligible(state, p, role, block.number, bytes, block.timeMs)) return 0
     const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
-    const w = (roleReputation(p, repRole) + 1) * (1 + freeMiB)
-    candidates.push(p)
-    weights.push(w)
-    total += w
+    return (roleReputation(p, repRole) + 1) * (1 + freeMiB)
+  })
+  // the excluded providers weigh nothing for this pick
+  const zeroed: number[] = []
+  const zero = (i: number): void => { if (tree.vals[i] > 0) { zeroed.push(i, tree.vals[i]); tree.set(i, 0) } }
+  for (const a of exclude) { const i = picks.indexOf.get(a); if (i !== undefined) zero(i) }
+  if (excludeKeys !== undefined) for (const k of excludeKeys) for (const i of picks.byKey.get(k) ?? []) zero(i)
+  try {
+    if (tree.total === 0) return null
+    if (!Number.isSafeInteger(tree.total)) return pickScan(ctx, role, exclude, bytes, excludeKeys)
+    return picks.sorted[tree.find(Number(rng.below(BigInt(tree.total))))].address
+  } finally {
+    for (let k = zeroed.length - 2; k >= 0; k -= 2) tree.set(zeroed[k], zeroed[k + 1])
   }
-  if (candidates.length === 0) return null
-  if (!Number.isSafeInteger(total)) return pickScan(ctx, role, exclude, bytes, excludeKeys)
-  let x = Number(rng.below(BigInt(total)))
-  for (let i = 0; i < candidates.length; i++) {
-    if (x < weights[i]) return candidates[i].address
-    x -= weights[i]
-  }
-  return candidates[candidates.length - 1].address
 }
 
 function sortedProviders (state: MarketState): Provider[] {
