@@ -16,7 +16,7 @@
  */
 import type { Challenge, Contract, MarketState, Provider } from './market-types.js'
 import { MinHeap } from './min-heap.js'
-import { refreshProvider, type PickTrees } from './pick-tree.js'
+import { refreshProvider, type PickTrees, type ProviderOrder } from './pick-tree.js'
 
 /** Slots per contract fit in a key `contractId * SLOT_KEY + slot` (RECORD_LIMITS.replicasMax is 8). */
 export const SLOT_KEY = 256
@@ -39,8 +39,8 @@ export interface MarketIndex {
   byProvider: Map<string, Set<number>>
   /** Contract ids per core key, ascending. */
   byCore: Map<string, number[]>
-  /** Providers sorted by address (dropped when the set changes). */
-  sorted: Provider[] | null
+  /** Providers in address order (built at the first pick, then kept by registrations and departures). */
+  order: ProviderOrder | null
   /** The pick trees of the current block (pick-tree.ts), dropped when the provider set changes. */
   picks: PickTrees | null
   /** Escrow value held (unspent budgets, owed items, unattributed), kept by each change of it. */
@@ -75,7 +75,7 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
     setupDeadlines: new MinHeap(),
     byProvider: new Map(),
     byCore: new Map(),
-    sorted: null,
+    order: null,
     picks: null,
     heldPlanck: state.escrow.unattributedInPlanck
   }
@@ -163,11 +163,17 @@ export function setSetupDeadline (state: MarketState, contract: Contract, deadli
   contract.setupDeadline = deadline
 }
 
-/** The provider set changed (register, unregister): the sorted list is built again when needed. */
-export function providersChanged (state: MarketState): void {
+/** A provider registered (`added`) or left: it takes or leaves its place in the order; the block's pick trees are built again. */
+export function providerSetChanged (state: MarketState, p: Provider, added: boolean): void {
   const ix = marketIndex(state)
-  ix.sorted = null
+  if (added) ix.order?.add(p)
+  else ix.order?.remove(p)
   ix.picks = null
+}
+
+/** A provider registered again with another noise key. */
+export function providerRekeyed (state: MarketState, address: string, from: string, to: string): void {
+  marketIndex(state).order?.rekey(address, from, to)
 }
 
 /**

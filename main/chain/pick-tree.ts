@@ -53,33 +53,78 @@ export class Fenwick {
   }
 }
 
+/**
+ * The providers in address order (the order every pick walks), with each one's position and the
+ * providers per noise key; kept across blocks, a registration or departure moves the others'
+ * positions instead of sorting again.
+ */
+export class ProviderOrder {
+  readonly sorted: Provider[]
+  readonly indexOf = new Map<string, number>()
+  readonly byKey = new Map<string, Set<string>>()
+
+  constructor (providers: Provider[]) {
+    this.sorted = [...providers].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+    this.reindex(0)
+    for (const p of this.sorted) this.keyAdd(p.noiseKeyHex, p.address)
+  }
+
+  add (p: Provider): void {
+    let lo = 0
+    let hi = this.sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (this.sorted[mid].address < p.address) lo = mid + 1
+      else hi = mid
+    }
+    this.sorted.splice(lo, 0, p)
+    this.reindex(lo)
+    this.keyAdd(p.noiseKeyHex, p.address)
+  }
+
+  remove (p: Provider): void {
+    const i = this.indexOf.get(p.address)
+    if (i === undefined) return
+    this.sorted.splice(i, 1)
+    this.indexOf.delete(p.address)
+    this.reindex(i)
+    this.byKey.get(p.noiseKeyHex)?.delete(p.address)
+  }
+
+  rekey (address: string, from: string, to: string): void {
+    this.byKey.get(from)?.delete(address)
+    this.keyAdd(to, address)
+  }
+
+  private keyAdd (key: string, address: string): void {
+    const set = this.byKey.get(key)
+    if (set === undefined) this.byKey.set(key, new Set([address]))
+    else set.add(address)
+  }
+
+  private reindex (from: number): void {
+    for (let i = from; i < this.sorted.length; i++) this.indexOf.set(this.sorted[i].address, i)
+  }
+}
+
 export interface PickTrees {
   /** The block (number and hash) the trees were built for. */
   number: number
   hash: string
-  sorted: Provider[]
-  indexOf: Map<string, number>
-  byKey: Map<string, number[]>
+  order: ProviderOrder
   trees: Map<string, { tree: Fenwick, value: (p: Provider) => number }>
 }
 
-export function newPickTrees (number: number, hash: string, sorted: Provider[]): PickTrees {
-  const indexOf = new Map<string, number>()
-  const byKey = new Map<string, number[]>()
-  sorted.forEach((p, i) => {
-    indexOf.set(p.address, i)
-    const list = byKey.get(p.noiseKeyHex)
-    if (list === undefined) byKey.set(p.noiseKeyHex, [i])
-    else list.push(i)
-  })
-  return { number, hash, sorted, indexOf, byKey, trees: new Map() }
+export function newPickTrees (number: number, hash: string, order: ProviderOrder): PickTrees {
+  return { number, hash, order, trees: new Map() }
 }
 
 export function treeFor (pt: PickTrees, key: string, value: (p: Provider) => number): Fenwick {
   let t = pt.trees.get(key)
   if (t === undefined) {
-    const vals = new Float64Array(pt.sorted.length)
-    pt.sorted.forEach((p, i) => { vals[i] = value(p) })
+    const sorted = pt.order.sorted
+    const vals = new Float64Array(sorted.length)
+    for (let i = 0; i < sorted.length; i++) vals[i] = value(sorted[i])
     t = { tree: new Fenwick(vals), value }
     pt.trees.set(key, t)
   }
@@ -88,7 +133,7 @@ export function treeFor (pt: PickTrees, key: string, value: (p: Provider) => num
 
 /** A provider changed: its weight in every tree of the block is computed again. */
 export function refreshProvider (pt: PickTrees, state: MarketState, address: string): void {
-  const i = pt.indexOf.get(address)
+  const i = pt.order.indexOf.get(address)
   const p = state.providers[address]
   if (i === undefined || p === undefined) return
   for (const { tree, value } of pt.trees.values()) tree.set(i, value(p))

@@ -8,7 +8,7 @@ import type { Action, NetworkConfig } from './market-types.js'
 import { reject, type Ctx } from './market-context.js'
 import { penalise, retire, startingReputations } from './reputation.js'
 import { dropProvider } from './assignments.js'
-import { providerTouched, providersChanged } from './market-index.js'
+import { providerRekeyed, providerSetChanged, providerTouched } from './market-index.js'
 
 type Rec<K extends MarketRecord['kind']> = Extract<MarketRecord, { kind: K }>
 
@@ -34,15 +34,14 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
     existing.storageBytes = rec.storageBytes
     existing.bandwidthBps = rec.bandwidthBps
     existing.region = rec.region
+    providerRekeyed(state, signer, existing.noiseKeyHex, rec.noiseKeyHex)
     existing.noiseKeyHex = rec.noiseKeyHex
-    // the noise key indexes the pick trees (excluded keys): built again
-    providersChanged(state)
+    providerTouched(state, signer)
     return `provider:${signer}`
   }
   const reps = startingReputations(state, signer)
   delete state.retired[signer]
   ctx.sorted = null
-  providersChanged(state)
   state.providers[signer] = {
     address: signer,
     roles: rec.roles,
@@ -57,6 +56,7 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
     jobs: 0,
     pausedUntil: 0
   }
+  providerSetChanged(state, state.providers[signer], true)
   return `provider:${signer}`
 }
 
@@ -69,7 +69,7 @@ export function unregister (ctx: Ctx, action: Action): string {
   dropProvider(ctx, signer)
   delete state.providers[signer]
   ctx.sorted = null
-  providersChanged(state)
+  providerSetChanged(state, p, false)
   retire(state, p)
   return `provider:${signer}`
 }

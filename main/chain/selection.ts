@@ -11,7 +11,7 @@ import { contractBytes, take } from './assignments.js'
 import { onSchedule } from './schedule.js'
 import { roleOf, roleReputation } from './reputation.js'
 import { ingest, marketIndex, noteAssigned, noteChallenge, setSetupDeadline } from './market-index.js'
-import { newPickTrees, treeFor } from './pick-tree.js'
+import { ProviderOrder, newPickTrees, treeFor } from './pick-tree.js'
 
 /** True when `p` may take a job of `role` (and `bytes` of storage) at block `now` (its time `timeMs`: the schedule). */
 export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number, timeMs?: number): boolean {
@@ -33,8 +33,8 @@ export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: numbe
   const { state, block, rng } = ctx
   const ix = marketIndex(state)
   if (ix.scan) return pickScan(ctx, role, exclude, bytes, excludeKeys)
-  if (ix.sorted === null) ix.sorted = sortedProviders(state)
-  if (ix.picks === null || ix.picks.number !== block.number || ix.picks.hash !== block.hash) ix.picks = newPickTrees(block.number, block.hash, ix.sorted)
+  if (ix.order === null) ix.order = new ProviderOrder(Object.values(state.providers))
+  if (ix.picks === null || ix.picks.number !== block.number || ix.picks.hash !== block.hash) ix.picks = newPickTrees(block.number, block.hash, ix.order)
   const picks = ix.picks
   const repRole = roleOf(role)
   const tree = treeFor(picks, `${role}:${bytes}`, (p) => {
@@ -45,12 +45,13 @@ export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: numbe
   // the excluded providers weigh nothing for this pick
   const zeroed: number[] = []
   const zero = (i: number): void => { if (tree.vals[i] > 0) { zeroed.push(i, tree.vals[i]); tree.set(i, 0) } }
-  for (const a of exclude) { const i = picks.indexOf.get(a); if (i !== undefined) zero(i) }
-  if (excludeKeys !== undefined) for (const k of excludeKeys) for (const i of picks.byKey.get(k) ?? []) zero(i)
+  const { indexOf, byKey } = picks.order
+  for (const a of exclude) { const i = indexOf.get(a); if (i !== undefined) zero(i) }
+  if (excludeKeys !== undefined) for (const k of excludeKeys) for (const a of byKey.get(k) ?? []) zero(indexOf.get(a) as number)
   try {
     if (tree.total === 0) return null
     if (!Number.isSafeInteger(tree.total)) return pickScan(ctx, role, exclude, bytes, excludeKeys)
-    return picks.sorted[tree.find(Number(rng.below(BigInt(tree.total))))].address
+    return picks.order.sorted[tree.find(Number(rng.below(BigInt(tree.total))))].address
   } finally {
     for (let k = zeroed.length - 2; k >= 0; k -= 2) tree.set(zeroed[k], zeroed[k + 1])
   }
