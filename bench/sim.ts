@@ -12,11 +12,13 @@
  *   --attackers F        fraction of providers per attack kind (deleter, sybil, throttler, liar; default 0.02)
  *   --warmup N           warm-up blocks at most (no churn) until every slot is hosting (default 3000)
  *   --baseline           also run the old full scans (market-index.ts oracle mode) at the first churn, for the ratio
+ *   --caps C,A           MARKET_PARAMS.challengesPerBlock and assignmentsPerBlock for this run (e.g. the old 256,64)
  */
 import { execSync } from 'node:child_process'
 import { simulate, type SimResult } from '../test/sim/market-sim.js'
 import { createRootFixture, type RootFixture } from '../test/sim/roots-fixture.js'
 import { DEFAULT_NETWORK_PARAMS, DEFAULT_BLOCK_INTERVAL_MS, LOCAL_FUNDS } from '../main/chain/local-chain.js'
+import { MARKET_PARAMS } from '../main/chain/marketplace.js'
 
 const BLOCKS_PER_HOUR = 600
 const args = process.argv.slice(2)
@@ -33,6 +35,12 @@ const churns = opt('churn', '1,10,20').split(',').map(Number)
 const attackerFraction = Number(opt('attackers', '0.02'))
 const warmup = Number(opt('warmup', '3000'))
 const baseline = args.includes('--baseline')
+const caps = opt('caps', '')
+if (caps !== '') {
+  // a what-if of the rate limits (same code at any value): the constants are set for this process
+  const [c, a] = caps.split(',').map(Number)
+  Object.assign(MARKET_PARAMS as { challengesPerBlock: number, assignmentsPerBlock: number }, { challengesPerBlock: c, assignmentsPerBlock: a })
+}
 
 const chunksPerPlan = contractsPerPlan * DEFAULT_NETWORK_PARAMS.chunksPerContract
 const cores: RootFixture[] = []
@@ -54,7 +62,7 @@ function run (churnPercent: number, scan: boolean): { r: SimResult, ms: number }
 
 function print (name: string, r: SimResult, ms: number): void {
   const sm = r.stateMachine
-  console.log(`\n${name}: ${r.providers} providers (${4 * perKind} attackers), ${r.contracts} contracts of ${plans} plans on ${coresN} cores, ${r.warmup} warm-up + ${r.blocks} blocks = ${hours} h; run ${(ms / 1000).toFixed(1)} s (${load()})`)
+  console.log(`\n${name}: caps ${MARKET_PARAMS.challengesPerBlock} checks, ${MARKET_PARAMS.assignmentsPerBlock} assignments a block; ${r.providers} providers (${4 * perKind} attackers), ${r.contracts} contracts of ${plans} plans on ${coresN} cores, ${r.warmup} warm-up + ${r.blocks} blocks = ${hours} h; run ${(ms / 1000).toFixed(1)} s (${load()})`)
   console.log(`availability ${(r.availability * 100).toFixed(3)}%  contracts that lost every good copy at some block ${(r.contractsEverLost * 100).toFixed(2)}%  slots waiting for providers: ${r.unassignedSlots} at the end, ${r.unassignedSlotsMax} at most`)
   for (const [b, d] of Object.entries(r.detection)) console.log(`  ${b.padEnd(10)} challenged ${String(d.challenged).padStart(7)}  failed ${String(d.failed).padStart(7)}  detection per challenge ${(d.rate * 100).toFixed(1)}%  replaced ${d.dropped}`)
   console.log(`honest hosters replaced ${r.honestReplaced}; honest attestors contradicted ${r.honestContradicted}; liars contradicted ${r.liarsContradicted}, dropped ${r.liarsDropped}, lost the attestor role ${r.liarsLostAttestorRole} of ${perKind}`)

@@ -31,6 +31,10 @@
  *   disputes.ts         storage disputes: replacing a hoster only on independent agreement
  *   accounting.ts       owed items, refunds, conservation
  *   reputation.ts       reputation per role: rewards, penalties, the floor, retired providers
+ *   challenge-issue.ts  the regular checks due at a block (from the phase buckets)
+ *   market-index.ts     derived indexes (never serialised, rebuilt from a restored state) so a
+ *                       block's work follows what happens in it (docs/chain.md "Scale")
+ *   pick-tree.ts        weighted picks in O(log providers) (Fenwick trees); min-heap.ts deadline queues
  */
 import { createHash } from 'node:crypto'
 import { DatdotError } from '../shared/errors.js'

@@ -366,7 +366,7 @@ export function simulate (o: SimOptions): SimResult {
   }
 
   // warm-up: no churn until every slot is hosting (or warmupBlocks)
-  const allHosting = (): boolean => Object.values(state.contracts).every((c) => c.slots.every((s) => s.state === 'hosting'))
+  const allHosting = (): boolean => state.pending.length === 0 && inSetup.size === 0 && Object.values(state.contracts).every((c) => c.slots.every((s) => s.state === 'hosting'))
   while (result.warmup < (o.warmupBlocks ?? 0) && !allHosting()) { step(); result.warmup++ }
   timing = true
   for (let t = 0; t < o.blocks; t++) {
