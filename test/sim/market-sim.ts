@@ -258,7 +258,7 @@ export function simulate (o: SimOptions): SimResult {
     if (chance(noise.unregister) && (a = randomProvider()) !== null) act(a, { kind: 'unregister' })
     if (chance(noise.publish)) publishPlan(rng.below(Math.max(1, o.sponsors)), 1 + rng.below(noise.planBlocks))
     let plan = chance(noise.extend) ? activePlan() : null
-    if (plan !== null) act(plan.sponsor, { kind: 'extend', planId: plan.id, blocks: rng.below(noise.planBlocks), budgetPlanck: 0n })
+    if (plan !== null) act(plan.sponsor, { kind: 'extend', planId: plan.id, blocks: 1 + rng.below(noise.planBlocks), budgetPlanck: 0n })
     plan = chance(noise.unpublish) ? activePlan() : null
     if (plan !== null) act(plan.sponsor, { kind: 'unpublish', planId: plan.id })
   }
