@@ -88,7 +88,7 @@ export function dropRole (ctx: Ctx, address: string, role: 'hoster' | 'encoder' 
  * to; those it left are dropped from it here), or every contract in the oracle mode. Every other
  * contract already is in `pending` if it needs providers (markPending wherever a need arises).
  */
-function contractsOf (state: MarketState, address: string): Contract[] {
+export function contractsOf (state: MarketState, address: string): Contract[] {
   const ix = marketIndex(state)
   if (ix.scan) return Object.values(state.contracts)
   const ids = ix.byProvider.get(address)

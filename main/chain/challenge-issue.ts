@@ -14,6 +14,7 @@ import { params, type Ctx } from './market-context.js'
 import { onSchedule } from './schedule.js'
 import { issueChallenge } from './selection.js'
 import { SLOT_KEY, ingest, marketIndex, openChallenges, type MarketIndex } from './market-index.js'
+import { contractsOf } from './assignments.js'
 
 /** True when the hosting slot owes a check at this block (hosting, past setup, hoster not paused nor off its schedule). */
 function owesCheck (ctx: Ctx, contract: Contract, i: number): boolean {
@@ -53,6 +54,27 @@ export function issueChallenges (ctx: Ctx): void {
     if (!owesCheck(ctx, contract, i)) continue
     if (openChallenges(ctx.state, ix, contract.id, i, kind).length > 0) continue
     if (issueChallenge(ctx, contract, i, kind, false) !== null) issued++
+  }
+}
+
+/**
+ * A hoster was just replaced on independent agreement (a decided storage dispute, or a second
+ * failed performance check): each of its other hosting slots gets a storage challenge now
+ * instead of at its phase, so a hoster that left the network is found in every slot within a few
+ * blocks, not over an interval (docs/chain.md "Scale", repair). A re-check like any other: it
+ * replaces nobody on its own (a failure opens a dispute that needs independent confirmations).
+ */
+export function recheckOtherSlots (ctx: Ctx, hoster: string): void {
+  const { state } = ctx
+  const ix = marketIndex(state)
+  for (const contract of contractsOf(state, hoster)) {
+    contract.slots.forEach((slot, i) => {
+      if (slot.hoster !== hoster || !owesCheck(ctx, contract, i)) return
+      const open = ix.scan
+        ? Object.values(state.challenges).some((c) => c.contractId === contract.id && c.slot === i && c.kind === 'storage')
+        : openChallenges(state, ix, contract.id, i, 'storage').length > 0
+      if (!open) issueChallenge(ctx, contract, i, 'storage', true)
+    })
   }
 }
 

@@ -12,6 +12,7 @@ import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { issueChallenge } from './selection.js'
 import { ingest, marketIndex, providerTouched } from './market-index.js'
+import { recheckOtherSlots } from './challenge-issue.js'
 
 /**
  * The plans that may end at this block, in id order: every plan in the oracle mode, else those
@@ -161,6 +162,7 @@ export function strike (ctx: Ctx, contract: Contract, i: number, accusers: strin
   blame(slot, hoster)
   markPending(state, contract)
   ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a performance challenge: replaced`)
+  recheckOtherSlots(ctx, hoster)
 }
 
 /**
