@@ -90,6 +90,8 @@ export interface SimResult {
   detection: Record<string, { challenged: number, failed: number, rate: number, dropped: number }>
   /** Honest (or liar: they host honestly) hosters replaced after a failed proof: must be 0. */
   honestReplaced: number
+  /** The block's notices about each such hoster (how it came to be replaced). */
+  honestReplacedNotices: string[]
   /** Honest attestors contradicted (their true failure report lost its storage dispute). */
   honestContradicted: number
   /** Liar attestors contradicted (they lost a storage dispute), and liars dropped below the (hoster) reputation floor. */
@@ -155,7 +157,7 @@ export function simulate (o: SimOptions): SimResult {
     pending.push({ index: pending.length, signer, remarks: [encodeRecord(rec)], transfers })
   }
   const result: SimResult = {
-    blocks: 0, warmup: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestReplaced: 0, honestContradicted: 0,
+    blocks: 0, warmup: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestReplaced: 0, honestReplacedNotices: [], honestContradicted: 0,
     liarsContradicted: 0, liarsDropped: 0, liarsLostAttestorRole: 0, honestChallenges: 0, reports: 0, costPlanckPerGiBMonth: 0n, steadyCostPlanckPerGiBMonth: 0n, paidPlanck: 0n,
     conservationOk: true, rejected: {}, stateMachine: { meanMs: 0, maxMs: 0, trendMs: [] }, unassignedSlots: 0, unassignedSlotsMax: 0
   }
@@ -187,7 +189,10 @@ export function simulate (o: SimOptions): SimResult {
       if (m !== null) {
         const b = behaviour.get(m[1]) ?? 'honest'
         det(b).dropped++
-        if (b === 'honest' || b === 'liar') result.honestReplaced++
+        if (b === 'honest' || b === 'liar') {
+          result.honestReplaced++
+          result.honestReplacedNotices.push(...out.notices.filter((n) => n.includes(m?.[1] ?? '')).map((n) => `block ${number}: ${n}`))
+        }
       }
       m = /^attestor (0x[0-9a-f]+) was contradicted/.exec(notice)
       if (m !== null) {
