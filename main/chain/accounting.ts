@@ -8,6 +8,7 @@ import { DatdotError } from '../shared/errors.js'
 import { MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type NetworkConfig, type Plan, type Reason } from './market-types.js'
 import type { Ctx } from './market-context.js'
 import { release, vacateSlot } from './assignments.js'
+import { marketIndex, moveHeld } from './market-index.js'
 
 // ---------------------------------------------------------------- value
 
@@ -19,6 +20,7 @@ export function remainingPlanck (plan: Plan): bigint {
 export function addOwed (ctx: Ctx, plan: Plan, to: string, amountPlanck: bigint, reason: Reason): void {
   const { state, block } = ctx
   const id = state.next.item++
+  moveHeld(state, amountPlanck)
   state.owed[id] = { id, to, amountPlanck, reason, planId: plan.id, block: block.number }
 }
 
@@ -29,6 +31,7 @@ export function accrue (ctx: Ctx, plan: Plan, to: string, units: bigint, reason:
   const left = remainingPlanck(plan)
   if (amount > left) amount = left
   if (amount > 0n) {
+    moveHeld(ctx.state, -amount)
     plan.accruedPlanck += amount
     addOwed(ctx, plan, to, amount, reason)
   }
@@ -40,6 +43,7 @@ export function endPlan (ctx: Ctx, plan: Plan, status: Plan['status']): void {
   plan.status = status
   const left = remainingPlanck(plan)
   if (left > 0n) {
+    moveHeld(state, -left)
     plan.refundPlanck += left
     addOwed(ctx, plan, plan.sponsor, left, 'refund')
   }
@@ -50,9 +54,7 @@ export function endPlan (ctx: Ctx, plan: Plan, status: Plan['status']): void {
     if (contract.attestor !== null) release(state, contract.attestor, 0)
     delete state.contracts[cid]
   }
-  for (const [id, ch] of Object.entries(state.challenges)) {
-    if (state.contracts[ch.contractId] === undefined) delete state.challenges[id]
-  }
+  // vacateSlot closed the challenges of every slot of the plan's contracts (deleteSlotChallenges)
   state.pending = state.pending.filter((id) => state.contracts[id] !== undefined)
   ctx.out.notices.push(`plan ${plan.id} ${status}`)
 }
@@ -92,8 +94,21 @@ export function conservation (state: MarketState): Conservation {
   }
 }
 
-export function assertConservation (state: MarketState): void {
+/**
+ * Conservation of escrow value at the end of a block. Every block: the running total of held
+ * value (market-index.ts heldPlanck, kept by each change of it) against the escrow totals, O(1).
+ * `full` (tests, the simulation, and every FULL_CHECK_EVERY blocks in the interpreters): the
+ * sum over every plan and owed item as well, and the running total must equal it.
+ */
+export function assertConservation (state: MarketState, full = false): void {
+  const e = state.escrow
+  const held = marketIndex(state).heldPlanck
+  if (e.budgetsInPlanck + e.unattributedInPlanck !== e.payoutsPlanck + e.refundsPlanck + held) {
+    throw DatdotError.internal(`marketplace conservation broken: in ${e.budgetsInPlanck + e.unattributedInPlanck} != payouts ${e.payoutsPlanck} + refunds ${e.refundsPlanck} + held ${held} (running total)`)
+  }
+  if (!full) return
   const c = conservation(state)
+  if (c.heldPlanck !== held) throw DatdotError.internal(`marketplace conservation broken: held ${c.heldPlanck} != running total ${held}`)
   if (!c.ok) throw DatdotError.internal(`marketplace conservation broken: in ${c.inPlanck} != payouts ${c.payoutsPlanck} + refunds ${c.refundsPlanck} + held ${c.heldPlanck}`)
 }
 
@@ -103,6 +118,7 @@ export function accountUnclaimed (state: MarketState, action: Action, res: Actio
   action.transfers.forEach((t, i) => {
     if (escrow === undefined) return
     if (t.to === escrow && t.from !== escrow) {
+      moveHeld(state, t.amountPlanck)
       state.escrow.unattributedInPlanck += t.amountPlanck
       res.transferLegs[i] = [{ reason: 'unattributed', amountPlanck: t.amountPlanck, memo: 'value sent to escrow without a valid record' }]
     } else if (t.from === escrow && t.to !== escrow) {

@@ -5,12 +5,14 @@
  */
 import { MARKET_PARAMS, type Contract, type MarketState, type Slot } from './market-types.js'
 import type { Ctx } from './market-context.js'
+import { deleteSlotChallenges, marketIndex, providerTouched } from './market-index.js'
 
 /** A provider takes one more job (and `bytes` of its storage). */
 export function take (state: MarketState, address: string, bytes: number): void {
   const p = state.providers[address]
   p.jobs++
   p.usedBytes += bytes
+  providerTouched(state, address)
 }
 
 export function release (state: MarketState, address: string, bytes: number): void {
@@ -18,6 +20,7 @@ export function release (state: MarketState, address: string, bytes: number): vo
   if (p === undefined) return
   p.jobs = Math.max(0, p.jobs - 1)
   p.usedBytes = Math.max(0, p.usedBytes - bytes)
+  providerTouched(state, address)
 }
 
 export function contractBytes (c: Contract): number { return (c.end - c.start) * MARKET_PARAMS.chunkBytes }
@@ -34,9 +37,7 @@ export function vacateSlot (state: MarketState, contract: Contract, i: number): 
   slot.accusers = { storage: [], performance: [] }
   slot.defenders = []
   slot.momentAccusers = []
-  for (const [id, ch] of Object.entries(state.challenges)) {
-    if (ch.contractId === contract.id && ch.slot === i) delete state.challenges[id]
-  }
+  deleteSlotChallenges(state, contract, i)
 }
 
 export function markPending (state: MarketState, contract: Contract): void {
@@ -56,7 +57,7 @@ export function dropProvider (ctx: Ctx, address: string): void {
  */
 export function dropRole (ctx: Ctx, address: string, role: 'hoster' | 'encoder' | 'attestor'): void {
   const { state } = ctx
-  for (const contract of Object.values(state.contracts)) {
+  for (const contract of contractsOf(state, address)) {
     contract.slots.forEach((slot, i) => {
       if (role === 'hoster' && slot.hoster === address) vacateSlot(state, contract, i)
       else if (role === 'encoder' && slot.encoder === address && slot.state !== 'hosting') vacateSlot(state, contract, i)
@@ -80,6 +81,25 @@ export function dropRole (ctx: Ctx, address: string, role: 'hoster' | 'encoder' 
     ch.reports = ch.reports.filter((r) => r.attestor !== address)
     if (ch.attestors.length === 0) delete state.challenges[id]
   }
+}
+
+/**
+ * The contracts `address` is assigned to, in id order: from the index (ids it was ever assigned
+ * to; those it left are dropped from it here), or every contract in the oracle mode. Every other
+ * contract already is in `pending` if it needs providers (markPending wherever a need arises).
+ */
+export function contractsOf (state: MarketState, address: string): Contract[] {
+  const ix = marketIndex(state)
+  if (ix.scan) return Object.values(state.contracts)
+  const ids = ix.byProvider.get(address)
+  if (ids === undefined) return []
+  const out: Contract[] = []
+  for (const id of [...ids].sort((a, b) => a - b)) {
+    const c = state.contracts[id]
+    if (c !== undefined && (c.attestor === address || c.slots.some((s) => s.hoster === address || s.encoder === address))) out.push(c)
+    else ids.delete(id)
+  }
+  return out
 }
 
 /** Remembers that `address` failed this slot (it is not assigned to it again), at most MARKET_PARAMS.blamedPerSlot. */

@@ -5,13 +5,53 @@
  * timeouts, challenges not reported in time). Storage failures are disputes (disputes.ts).
  */
 import { RECORD_LIMITS } from './record-types.js'
-import { MARKET_PARAMS, type Challenge, type Contract, type MarketState } from './market-types.js'
+import { MARKET_PARAMS, type Challenge, type Contract, type MarketState, type Plan } from './market-types.js'
 import type { Ctx } from './market-context.js'
 import { accrue, endPlan, performanceUnits } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { issueChallenge } from './selection.js'
 import { offHours } from './schedule.js'
+import { ingest, marketIndex, providerTouched } from './market-index.js'
+import { recheckOtherSlots } from './challenge-issue.js'
+
+/**
+ * The plans that may end at this block, in id order: every plan in the oracle mode, else those
+ * whose queued end block came (an extended plan is queued again at its new end; ends only grow).
+ */
+function duePlans (ctx: Ctx): Plan[] {
+  const { state, block } = ctx
+  const ix = marketIndex(state)
+  if (ix.scan) return Object.values(state.plans)
+  ingest(state, ix)
+  const out: Plan[] = []
+  for (const id of uniqueSorted(ix.planEnds.popUpTo(block.number))) {
+    const plan = state.plans[id]
+    if (plan === undefined || plan.status !== 'active') continue
+    if (plan.endBlock > block.number) ix.planEnds.push(plan.endBlock, id)
+    else out.push(plan)
+  }
+  return out
+}
+
+/** The contracts whose setup deadline may have come, in id order (every contract in the oracle mode). */
+function dueSetups (ctx: Ctx): Contract[] {
+  const { state, block } = ctx
+  const ix = marketIndex(state)
+  if (ix.scan) return Object.values(state.contracts)
+  const out: Contract[] = []
+  for (const id of uniqueSorted(ix.setupDeadlines.popUpTo(block.number))) {
+    const contract = state.contracts[id]
+    if (contract === undefined || contract.setupDeadline === null) continue
+    if (contract.setupDeadline > block.number) { ix.setupDeadlines.push(contract.setupDeadline, id); continue }
+    out.push(contract)
+    // without an attestor the deadline does not fire yet: due again at the next block
+    if (contract.attestor === null) ix.setupDeadlines.push(contract.setupDeadline, id)
+  }
+  return out
+}
+
+function uniqueSorted (ids: number[]): number[] { return [...new Set(ids)].sort((a, b) => a - b) }
 
 /** Lower median of integers (deterministic, no floating point). */
 function median (values: number[]): number {
@@ -91,6 +131,7 @@ export function countUnconfirmed (ctx: Ctx, a: string): void {
   if (p.unconfirmed < MARKET_PARAMS.unconfirmedLimit) return
   p.unconfirmed = 0
   p.attestSuspendedUntil = ctx.block.number + MARKET_PARAMS.attestSuspensionBlocks
+  providerTouched(ctx.state, a)
   ctx.out.notices.push(`attestor ${a} not chosen to attest until block ${p.attestSuspendedUntil} (${MARKET_PARAMS.unconfirmedLimit} unconfirmed accusations in a row)`)
 }
 
@@ -125,6 +166,7 @@ export function strike (ctx: Ctx, contract: Contract, i: number, accusers: strin
   blame(slot, hoster)
   markPending(state, contract)
   ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a performance challenge: replaced`)
+  recheckOtherSlots(ctx, hoster)
 }
 
 /**
@@ -134,10 +176,10 @@ export function strike (ctx: Ctx, contract: Contract, i: number, accusers: strin
  */
 export function expireAndEnd (ctx: Ctx): void {
   const { state, block } = ctx
-  for (const plan of Object.values(state.plans)) {
+  for (const plan of duePlans(ctx)) {
     if (plan.status === 'active' && block.number >= plan.endBlock) endPlan(ctx, plan, 'ended')
   }
-  for (const contract of Object.values(state.contracts)) {
+  for (const contract of dueSetups(ctx)) {
     if (contract.setupDeadline !== null && block.number >= contract.setupDeadline && contract.attestor !== null) {
       penalise(ctx, contract.attestor, 'attestor', 'missedReport', `setup of contract ${contract.id}`)
       release(state, contract.attestor, 0)

@@ -17,6 +17,7 @@ import { blame, markPending, vacateSlot } from './assignments.js'
 import { issueChallenge } from './selection.js'
 import { confirmAccusers, countUnconfirmed } from './challenges.js'
 import { offHours } from './schedule.js'
+import { recheckOtherSlots } from './challenge-issue.js'
 
 /** Storage failures that are a reading of the moment, not a claim about the hoster's data. */
 export const MOMENT_FAILURES: readonly string[] = ['UNREACHABLE', 'DEADLINE_MISSED', 'OTHER']
@@ -68,6 +69,7 @@ function replaceHoster (ctx: Ctx, contract: Contract, i: number, why: string): v
   markPending(state, contract)
   ctx.out.notices.push(`storage dispute of hoster ${hoster} of contract ${contract.id} slot ${i} decided: ${accusers.length} attestors found it failed, ${defenders.length} passed`)
   ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} failed a storage challenge: replaced`)
+  recheckOtherSlots(ctx, hoster)
 }
 
 /** Independent attestors found the hoster holding its data: the dispute ends; the accusers lost it. */

@@ -17,8 +17,17 @@ export const MARKET_PARAMS = {
   chunkBytes: 64 * 1024,
   contractsPerPlan: 1024,
   setupTimeoutBlocks: 20,
-  challengesPerBlock: 256,
-  assignmentsPerBlock: 64,
+  /**
+   * Regular checks issued per block at most: above twice the hosting slots per challenge interval
+   * (2 x 300 000 slots / 600 blocks = 1000 at 100 000 three-replica contracts), else the slots
+   * after the cut (in contract order) would go unchecked for a whole interval (docs/chain.md "Scale").
+   */
+  challengesPerBlock: 4096,
+  /**
+   * Contracts given providers per block at most: above the contracts churn vacates per block
+   * (20% of 10 000 providers an hour, ~40 contracts each: ~130 a block), else repair falls behind.
+   */
+  assignmentsPerBlock: 512,
   jobsPerProvider: 256,
   recordsPerAction: 32,
   transfersPerAction: 64,

@@ -31,6 +31,10 @@
  *   disputes.ts         storage disputes: replacing a hoster only on independent agreement
  *   accounting.ts       owed items, refunds, conservation
  *   reputation.ts       reputation per role: rewards, penalties, the floor, retired providers
+ *   challenge-issue.ts  the regular checks due at a block (from the phase buckets)
+ *   market-index.ts     derived indexes (never serialised, rebuilt from a restored state) so a
+ *                       block's work follows what happens in it (docs/chain.md "Scale")
+ *   pick-tree.ts        weighted picks in O(log providers) (Fenwick trees); min-heap.ts deadline queues
  */
 import { createHash } from 'node:crypto'
 import { DatdotError } from '../shared/errors.js'
@@ -40,7 +44,9 @@ import { applyAction } from './apply-action.js'
 import { assertConservation } from './accounting.js'
 import { applyFloorDrops } from './reputation.js'
 import { expireAndEnd } from './challenges.js'
-import { assignPending, issueChallenges } from './selection.js'
+import { assignPending } from './selection.js'
+import { issueChallenges } from './challenge-issue.js'
+import { marketIndex } from './market-index.js'
 
 export {
   MARKET_PARAMS, initialState,
@@ -49,6 +55,7 @@ export {
   type RecordOutcome, type TransferLeg, type ActionOutcome, type BlockOutcome, type PenaltyReason, type Penalty, type RejectReason
 } from './market-types.js'
 export { BlockRng } from './market-context.js'
+export { setScanMode } from './market-index.js'
 export { conservation, heldPlanck, performanceUnits, type Conservation } from './accounting.js'
 export { roleReputation, type RepRole } from './reputation.js'
 
@@ -58,13 +65,23 @@ export { roleReputation, type RepRole } from './reputation.js'
  * Applies one block to `state` (mutates it) and returns what happened. Blocks must come in chain
  * order; a block that does not follow `state.block` is an internal error of the caller.
  */
-export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome {
+/** Blocks between full conservation checks in the interpreters (every block with `fullChecks`). */
+export const FULL_CHECK_EVERY = 1000
+
+export interface ApplyOptions {
+  /** Check conservation over every plan and owed item at every block (tests, the simulation). */
+  fullChecks?: boolean
+}
+
+export function applyBlock (state: MarketState, block: BlockInput, opts: ApplyOptions = {}): BlockOutcome {
   if (state.block !== null && block.number !== state.block.number + 1) {
     throw DatdotError.internal(`marketplace: block ${block.number} does not follow ${state.block.number}`)
   }
   if (state.block !== null && block.parentHash !== state.block.hash) {
     throw DatdotError.internal(`marketplace: block ${block.number} has parent ${block.parentHash}, expected ${state.block.hash}`)
   }
+  // the derived indexes (built from the state if this state object has none, e.g. a restored snapshot)
+  marketIndex(state)
   const ctx = blockContext(state, block)
   const out = ctx.out
 
@@ -80,7 +97,7 @@ export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome
   state.block = { number: block.number, hash: block.hash }
   // Blocks of the network, from its record's block: a follower that starts there counts as one that scanned from #1.
   if (state.network !== null) state.counters.blocks++
-  assertConservation(state)
+  assertConservation(state, opts.fullChecks === true || block.number % FULL_CHECK_EVERY === 0)
   return out
 }
 
@@ -88,7 +105,13 @@ export function applyBlock (state: MarketState, block: BlockInput): BlockOutcome
 
 /** Items owed and unpaid, oldest first, at most `limit` (what the operator pays next). */
 export function owedItems (state: MarketState, limit: number): OwedItem[] {
-  return Object.values(state.owed).sort((a, b) => a.id - b.id).slice(0, limit)
+  // integer keys enumerate in ascending order: the first `limit` are the oldest (no sort of every item)
+  const out: OwedItem[] = []
+  for (const id in state.owed) {
+    if (out.length >= limit) break
+    out.push(state.owed[id])
+  }
+  return out
 }
 
 /** Canonical JSON (bigints as `"<n>n"` strings) of the whole state. */

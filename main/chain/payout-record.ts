@@ -6,6 +6,7 @@
 import type { MarketRecord } from './record-types.js'
 import type { Action, ActionOutcome, MarketState, NetworkConfig, OwedItem, Transfer } from './market-types.js'
 import { reject, type Ctx } from './market-context.js'
+import { moveHeld } from './market-index.js'
 
 export function payout (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { kind: 'payout' }>, res: ActionOutcome): string {
   const { state } = ctx
@@ -13,6 +14,7 @@ export function payout (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { k
   expected.forEach(([, list], i) => {
     res.transferLegs[i] = list.map((it) => ({ reason: it.reason, amountPlanck: it.amountPlanck, memo: `item ${it.id} plan ${it.planId}` }))
     for (const it of list) {
+      moveHeld(state, -it.amountPlanck)
       delete state.owed[it.id]
       if (it.reason === 'refund') state.escrow.refundsPlanck += it.amountPlanck
       else state.escrow.payoutsPlanck += it.amountPlanck

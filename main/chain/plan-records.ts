@@ -8,6 +8,7 @@ import { RECORD_LIMITS, type DriveRanges, type MarketRecord, type SignedRootHex 
 import { BlockRng, params, reject, type Ctx } from './market-context.js'
 import { endPlan } from './accounting.js'
 import { verifyRootHex } from './roots.js'
+import { moveHeld } from './market-index.js'
 
 /** Rejects 'bad-proof' unless every drive's signed root verifies against its key. */
 function verifyRoots (drives: DriveRanges[]): void {
@@ -98,6 +99,7 @@ export function publish (ctx: Ctx, action: Action, rec: Extract<MarketRecord, { 
     status: 'active',
     contractIds: []
   }
+  moveHeld(state, rec.budgetPlanck)
   state.plans[plan.id] = plan
   state.escrow.budgetsInPlanck += rec.budgetPlanck
   res.transferLegs[0] = [{ reason: 'budget', amountPlanck: rec.budgetPlanck, memo: `plan ${plan.id}` }]
@@ -169,6 +171,7 @@ function sponsorsActivePlan (ctx: Ctx, action: Action, planId: number, verb: str
 /** Budget paid into escrow for a plan (update or extend): booked as the action's one transfer leg. */
 function addBudget (ctx: Ctx, plan: Plan, amountPlanck: bigint, res: ActionOutcome): void {
   if (amountPlanck === 0n) return
+  moveHeld(ctx.state, amountPlanck)
   plan.budgetPlanck += amountPlanck
   ctx.state.escrow.budgetsInPlanck += amountPlanck
   res.transferLegs[0] = [{ reason: 'budget', amountPlanck, memo: `plan ${plan.id} top-up` }]

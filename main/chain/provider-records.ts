@@ -8,6 +8,7 @@ import type { Action, NetworkConfig } from './market-types.js'
 import { reject, type Ctx } from './market-context.js'
 import { penalise, retire, startingReputations } from './reputation.js'
 import { dropProvider } from './assignments.js'
+import { providerRekeyed, providerSetChanged, providerTouched } from './market-index.js'
 
 type Rec<K extends MarketRecord['kind']> = Extract<MarketRecord, { kind: K }>
 
@@ -33,7 +34,9 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
     existing.storageBytes = rec.storageBytes
     existing.bandwidthBps = rec.bandwidthBps
     existing.region = rec.region
+    providerRekeyed(state, signer, existing.noiseKeyHex, rec.noiseKeyHex)
     existing.noiseKeyHex = rec.noiseKeyHex
+    providerTouched(state, signer)
     return `provider:${signer}`
   }
   const reps = startingReputations(state, signer)
@@ -53,6 +56,7 @@ export function register (ctx: Ctx, action: Action, rec: Rec<'register'>): strin
     jobs: 0,
     pausedUntil: 0
   }
+  providerSetChanged(state, state.providers[signer], true)
   return `provider:${signer}`
 }
 
@@ -65,6 +69,7 @@ export function unregister (ctx: Ctx, action: Action): string {
   dropProvider(ctx, signer)
   delete state.providers[signer]
   ctx.sorted = null
+  providerSetChanged(state, p, false)
   retire(state, p)
   return `provider:${signer}`
 }
@@ -76,6 +81,7 @@ export function pause (ctx: Ctx, action: Action, rec: Rec<'pause'>): string {
   if (p === undefined) reject('unknown-ref', 'not a provider')
   if (p.pausedUntil > block.number) reject('replayed', 'already paused')
   p.pausedUntil = block.number + rec.blocks
+  providerTouched(state, p.address)
   penalise(ctx, signer, 'hoster', 'pause', 'paused while holding assignments')
   return `provider:${signer}`
 }
@@ -87,5 +93,6 @@ export function unpause (ctx: Ctx, action: Action): string {
   if (p === undefined) reject('unknown-ref', 'not a provider')
   if (p.pausedUntil <= block.number) reject('out-of-order', 'not paused')
   p.pausedUntil = 0
+  providerTouched(state, p.address)
   return `provider:${signer}`
 }

@@ -15,6 +15,7 @@ import { blame, markPending, release, vacateSlot } from './assignments.js'
 import { settlePerformance } from './challenges.js'
 import { MOMENT_FAILURES, storageVerdict } from './disputes.js'
 import { offHours } from './schedule.js'
+import { setSetupDeadline } from './market-index.js'
 
 /** True when `receiptHex` is the hoster's signature of the slot's receipt message. */
 function receiptValid (contract: Contract, noiseKeyHex: string, receiptsRootHex: string, receiptHex: string): boolean {
@@ -77,7 +78,7 @@ export function setupReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord
     }
   })
   accrue(ctx, plan, signer, MARKET_PARAMS.units.setupAttest, 'setup')
-  contract.setupDeadline = contract.slots.some((s) => s.state === 'setup') ? block.number + MARKET_PARAMS.setupTimeoutBlocks : null
+  setSetupDeadline(state, contract, contract.slots.some((s) => s.state === 'setup') ? block.number + MARKET_PARAMS.setupTimeoutBlocks : null)
   markPending(state, contract)
   return `contract:${contract.id}`
 }

@@ -9,6 +9,7 @@ import { ROLE } from './record-types.js'
 import { MARKET_PARAMS, type MarketState, type PenaltyReason, type Provider, type RoleReputations } from './market-types.js'
 import type { Ctx } from './market-context.js'
 import { dropRole } from './assignments.js'
+import { providerTouched } from './market-index.js'
 
 export type RepRole = keyof RoleReputations
 
@@ -27,17 +28,18 @@ export function roleReputation (p: Provider, role: RepRole): number {
 }
 
 /** Sets one role's reputation (a provider from a snapshot before per-role reputation gets its roles split first). */
-function setRoleReputation (p: Provider, role: RepRole, value: number): void {
+function setRoleReputation (state: MarketState, p: Provider, role: RepRole, value: number): void {
   p.roleReputation ??= { encoder: p.reputation, attestor: p.reputation }
   if (role === 'hoster') p.reputation = value
   else p.roleReputation[role] = value
+  providerTouched(state, p.address)
 }
 
 /** Raises a reputation of one role (capped at MARKET_PARAMS.reputationMax). */
 export function reward (state: MarketState, address: string, role: RepRole, amount: number): void {
   const p = state.providers[address]
   if (p === undefined) return
-  setRoleReputation(p, role, Math.min(MARKET_PARAMS.reputationMax, roleReputation(p, role) + amount))
+  setRoleReputation(state, p, role, Math.min(MARKET_PARAMS.reputationMax, roleReputation(p, role) + amount))
 }
 
 /**
@@ -49,7 +51,7 @@ export function penalise (ctx: Ctx, address: string, role: RepRole, reason: Pena
   if (p === undefined) return
   const amount = MARKET_PARAMS.penalties[reason]
   const now = Math.max(0, roleReputation(p, role) - amount)
-  setRoleReputation(p, role, now)
+  setRoleReputation(ctx.state, p, role, now)
   ctx.out.penalties.push({ address, role, reason, amount, detail })
   if (now < MARKET_PARAMS.reputationFloor && !ctx.floorDrops.some((d) => d.address === address && d.role === role)) ctx.floorDrops.push({ address, role })
 }

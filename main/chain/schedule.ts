@@ -23,6 +23,7 @@ import type { MarketRecord } from './record-types.js'
 import type { Action, Provider } from './market-types.js'
 import { reject, params, type Ctx } from './market-context.js'
 import { ALWAYS_HEX, SCHEDULE_RULES, hourOfWeek } from './schedule-bits.js'
+import { providerTouched } from './market-index.js'
 
 /** The schedule in force for `p` at block `number`: its hoursHex (ALWAYS_HEX when none). */
 export function scheduleAt (p: Provider, number: number): string {
@@ -55,5 +56,6 @@ export function schedule (ctx: Ctx, action: Action, rec: ScheduleRecord): string
   const fromBlock = block.number + SCHEDULE_RULES.delayIntervals * params(ctx).challengeIntervalBlocks
   const inForce = { fromBlock: 0, hoursHex: scheduleAt(p, block.number) }
   p.schedules = [inForce, { fromBlock, hoursHex: rec.hoursHex }]
+  providerTouched(state, p.address)
   return `provider:${action.signer}`
 }

@@ -10,6 +10,8 @@ import { params, type Ctx } from './market-context.js'
 import { contractBytes, take } from './assignments.js'
 import { onSchedule } from './schedule.js'
 import { roleOf, roleReputation } from './reputation.js'
+import { ingest, marketIndex, noteAssigned, noteChallenge, setSetupDeadline } from './market-index.js'
+import { ProviderOrder, newPickTrees, treeFor } from './pick-tree.js'
 
 /** True when `p` may take a job of `role` (and `bytes` of storage) at block `now` (its time `timeMs`: the schedule). */
 export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number, timeMs?: number): boolean {
@@ -29,7 +31,40 @@ export function eligible (state: MarketState, p: Provider, role: number, now: nu
  */
 export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>): string | null {
   const { state, block, rng } = ctx
-  if (ctx.sorted === null) ctx.sorted = Object.values(state.providers).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+  const ix = marketIndex(state)
+  if (ix.scan) return pickScan(ctx, role, exclude, bytes, excludeKeys)
+  if (ix.order === null) ix.order = new ProviderOrder(Object.values(state.providers))
+  if (ix.picks === null || ix.picks.number !== block.number || ix.picks.hash !== block.hash) ix.picks = newPickTrees(block.number, block.hash, ix.order)
+  const picks = ix.picks
+  const repRole = roleOf(role)
+  const tree = treeFor(picks, `${role}:${bytes}`, (p) => {
+    if (!eligible(state, p, role, block.number, bytes, block.timeMs)) return 0
+    const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
+    return (roleReputation(p, repRole) + 1) * (1 + freeMiB)
+  })
+  // the excluded providers weigh nothing for this pick
+  const zeroed: number[] = []
+  const zero = (i: number): void => { if (tree.vals[i] > 0) { zeroed.push(i, tree.vals[i]); tree.set(i, 0) } }
+  const { indexOf, byKey } = picks.order
+  for (const a of exclude) { const i = indexOf.get(a); if (i !== undefined) zero(i) }
+  if (excludeKeys !== undefined) for (const k of excludeKeys) for (const a of byKey.get(k) ?? []) zero(indexOf.get(a) as number)
+  try {
+    if (tree.total === 0) return null
+    if (!Number.isSafeInteger(tree.total)) return pickScan(ctx, role, exclude, bytes, excludeKeys)
+    return picks.order.sorted[tree.find(Number(rng.below(BigInt(tree.total))))].address
+  } finally {
+    for (let k = zeroed.length - 2; k >= 0; k -= 2) tree.set(zeroed[k], zeroed[k + 1])
+  }
+}
+
+function sortedProviders (state: MarketState): Provider[] {
+  return Object.values(state.providers).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+}
+
+/** The old pick (providers sorted once per block, bigint weights): the equivalence test's oracle. */
+function pickScan (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>): string | null {
+  const { state, block, rng } = ctx
+  if (ctx.sorted === null) ctx.sorted = sortedProviders(state)
   const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && excludeKeys?.has(p.noiseKeyHex) !== true && eligible(state, p, role, block.number, bytes, block.timeMs))
   if (candidates.length === 0) return null
   const weights = candidates.map((p) => {
@@ -53,8 +88,10 @@ export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: numbe
  */
 function hostersOfSameBlocks (state: MarketState, contract: Contract): Set<string> {
   const out = new Set<string>()
-  for (const other of Object.values(state.contracts)) {
-    if (other.id === contract.id || other.keyHex !== contract.keyHex) continue
+  const ix = marketIndex(state)
+  const others = ix.scan ? Object.values(state.contracts) : (ix.byCore.get(contract.keyHex) ?? []).map((id) => state.contracts[id])
+  for (const other of others) {
+    if (other === undefined || other.id === contract.id || other.keyHex !== contract.keyHex) continue
     if (other.end <= contract.start || contract.end <= other.start) continue
     for (const s of other.slots) if (s.hoster !== null) out.add(s.hoster)
   }
@@ -68,6 +105,8 @@ function hostersOfSameBlocks (state: MarketState, contract: Contract): Set<strin
  */
 export function assignPending (ctx: Ctx): void {
   const { state, block } = ctx
+  const ix = marketIndex(state)
+  ingest(state, ix)
   const still: number[] = []
   let done = 0
   for (const cid of state.pending) {
@@ -97,6 +136,8 @@ export function assignPending (ctx: Ctx): void {
       used.add(encoder)
       if (keptHoster === null) take(state, hoster, contractBytes(contract))
       take(state, encoder, 0)
+      noteAssigned(ix, hoster, contract.id)
+      noteAssigned(ix, encoder, contract.id)
       slot.hoster = hoster
       slot.encoder = encoder
       slot.state = 'setup'
@@ -107,12 +148,13 @@ export function assignPending (ctx: Ctx): void {
       const attestor = pick(ctx, ROLE.attestor, used, 0)
       if (attestor !== null) {
         take(state, attestor, 0)
+        noteAssigned(ix, attestor, contract.id)
         contract.attestor = attestor
         changed = true
       }
     }
     if (changed) {
-      if (contract.slots.some((s) => s.state === 'setup')) contract.setupDeadline = block.number + MARKET_PARAMS.setupTimeoutBlocks
+      if (contract.slots.some((s) => s.state === 'setup')) setSetupDeadline(state, contract, block.number + MARKET_PARAMS.setupTimeoutBlocks)
       ctx.out.newAssignments.push(contract.id)
     }
     if (contract.attestor === null || contract.slots.some((s) => s.state === 'unassigned')) still.push(cid)
@@ -169,35 +211,7 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
     deadline: block.number + params(ctx).challengeTimeoutBlocks,
     recheck
   }
+  noteChallenge(marketIndex(state), state.challenges[id])
   ctx.out.newChallenges.push(id)
   return id
-}
-
-/**
- * Every hosting slot gets a storage challenge once per `challengeIntervalBlocks` (at its phase)
- * and a performance check half an interval later, unless one of that kind is still open.
- */
-export function issueChallenges (ctx: Ctx): void {
-  const { state, block } = ctx
-  const interval = params(ctx).challengeIntervalBlocks
-  const half = Math.floor(interval / 2)
-  const open = new Set(Object.values(state.challenges).map((c) => `${c.contractId}:${c.slot}:${c.kind}`))
-  let issued = 0
-  for (const contract of Object.values(state.contracts)) {
-    for (let i = 0; i < contract.slots.length; i++) {
-      if (issued >= MARKET_PARAMS.challengesPerBlock) return
-      const slot = contract.slots[i]
-      if (slot.state !== 'hosting' || slot.hoster === null) continue
-      if (block.number <= slot.since) continue
-      const hosterP = state.providers[slot.hoster]
-      if (hosterP !== undefined && hosterP.pausedUntil > block.number) continue
-      // Off its schedule the hoster owes nothing: no challenge, so no failure and no penalty.
-      if (hosterP !== undefined && !onSchedule(hosterP, block.number, block.timeMs)) continue
-      let kind: Challenge['kind'] | null = null
-      if ((block.number + slot.phase) % interval === 0) kind = 'storage'
-      else if ((block.number + slot.phase + half) % interval === 0) kind = 'performance'
-      if (kind === null || open.has(`${contract.id}:${i}:${kind}`)) continue
-      if (issueChallenge(ctx, contract, i, kind, false) !== null) issued++
-    }
-  }
 }

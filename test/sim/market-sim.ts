@@ -14,14 +14,30 @@
  * storage challenge and reports every hoster unreachable).
  */
 import { createHash } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import {
-  applyBlock, initialState, conservation, owedItems, MARKET_PARAMS,
-  type MarketState, type Action, type BlockInput
+  applyBlock, initialState, conservation, owedItems, setScanMode, MARKET_PARAMS,
+  type MarketState, type Action, type BlockInput, type BlockOutcome
 } from '../../main/chain/marketplace.js'
 import { encodeRecord, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
+import { scheduleHex } from '../../main/chain/schedule-bits.js'
 import { providerKeys, signReceipt, type RootFixture } from './roots-fixture.js'
 
 export type Behaviour = 'honest' | 'deleter' | 'offline' | 'throttler' | 'sybil' | 'liar'
+
+/** Per-block chances of records that change the market besides churn (the equivalence tests use them). */
+export interface SimNoise {
+  /** A random provider pauses for a few blocks, one unpauses, sends a schedule (on 3 days of 4), leaves. */
+  pause: number
+  unpause: number
+  schedule: number
+  unregister: number
+  /** A sponsor publishes a new plan (lasting `planBlocks`), extends or unpublishes a random active plan. */
+  publish: number
+  extend: number
+  unpublish: number
+  planBlocks: number
+}
 
 export interface SimOptions {
   providers: number
@@ -43,13 +59,30 @@ export interface SimOptions {
   unitPricePlanck: bigint
   /** A genuine core root every plan hosts (createRootFixture). */
   root: RootFixture
+  /** More cores: plan i hosts core i mod (1 + cores.length) (a hoster holds one contract per core range). */
+  cores?: RootFixture[]
+  /** Blocks without churn before the measured ones, ended early once every slot is hosting (default 0). */
+  warmupBlocks?: number
+  /** Availability is sampled every this many blocks (default 1). */
+  availabilityEvery?: number
+  /** Full conservation check at every block (default true). */
+  fullChecks?: boolean
+  /** The old full scans of the state machine (market-index.ts oracle mode). */
+  scan?: boolean
+  /** Milliseconds per block of the block timestamps (default 6000). */
+  blockMs?: number
+  noise?: Partial<SimNoise>
+  /** Called after each block is applied (the equivalence tests mirror the blocks into an oracle). */
+  onBlock?: (input: BlockInput, out: BlockOutcome, state: MarketState) => void
 }
 
 export interface SimResult {
   blocks: number
+  /** Warm-up blocks run before the measured ones. */
+  warmup: number
   providers: number
   contracts: number
-  /** Mean over blocks of the fraction of contracts with at least one hoster holding all its data and online. */
+  /** Mean over (sampled) measured blocks of the fraction of contracts with at least one hoster holding all its data and online. */
   availability: number
   /** Fraction of contracts that ever had no good copy during the run. */
   contractsEverLost: number
@@ -57,6 +90,8 @@ export interface SimResult {
   detection: Record<string, { challenged: number, failed: number, rate: number, dropped: number }>
   /** Honest (or liar: they host honestly) hosters replaced after a failed proof: must be 0. */
   honestReplaced: number
+  /** The block's notices about each such hoster (how it came to be replaced). */
+  honestReplacedNotices: string[]
   /** Honest attestors contradicted (their true failure report lost its storage dispute). */
   honestContradicted: number
   /** Liar attestors contradicted (they lost a storage dispute), and liars dropped below the (hoster) reputation floor. */
@@ -74,6 +109,11 @@ export interface SimResult {
   paidPlanck: bigint
   conservationOk: boolean
   rejected: Record<string, number>
+  /** applyBlock time of the measured blocks: mean and max per block, and the mean of each tenth of the run (the trend). */
+  stateMachine: { meanMs: number, maxMs: number, trendMs: number[] }
+  /** Slots waiting for providers (unassigned) at the end, and the most at any measured block. */
+  unassignedSlots: number
+  unassignedSlotsMax: number
 }
 
 class Rng {
@@ -83,6 +123,8 @@ class Rng {
     const h = createHash('sha256').update(`${this.seed}:${this.n++}`).digest()
     return h.readUInt32BE(0) / 2 ** 32
   }
+
+  below (n: number): number { return Math.floor(this.next() * n) }
 }
 
 function hex32 (s: string): string { return createHash('sha256').update(s).digest('hex') }
@@ -90,14 +132,23 @@ function acct (s: string): string { return '0x' + hex32(s) }
 
 const RECEIPTS_ROOT = hex32('receipts')
 const LATENCY_MS_MAX = 600_000
+/** Monday to Thursday: 96 of the week's 168 hours. */
+const FOUR_DAYS = scheduleHex(Array.from({ length: 96 }, (_, h) => h))
 
 export function simulate (o: SimOptions): SimResult {
   const rng = new Rng(o.seed)
   const state: MarketState = initialState()
+  if (o.scan === true) setScanMode(state, true)
   const escrow = acct('escrow')
   const behaviour = new Map<string, Behaviour>()
   const keys = new Map<string, ReturnType<typeof providerKeys>>()
+  /** Honest providers still online (churn takes from here). */
+  const honest: string[] = []
+  const noise: SimNoise = { pause: 0, unpause: 0, schedule: 0, unregister: 0, publish: 0, extend: 0, unpublish: 0, planBlocks: o.blocks + 10, ...o.noise }
+  const blockMs = o.blockMs ?? 6000
+  const cores = [o.root, ...(o.cores ?? [])]
   let nextProvider = 0
+  let nextPlan = 0
   let parent = '0x' + '00'.repeat(32)
   let number = 0
   let measure = 0
@@ -106,25 +157,42 @@ export function simulate (o: SimOptions): SimResult {
     pending.push({ index: pending.length, signer, remarks: [encodeRecord(rec)], transfers })
   }
   const result: SimResult = {
-    blocks: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestReplaced: 0, honestContradicted: 0,
-    liarsContradicted: 0, liarsDropped: 0, liarsLostAttestorRole: 0, honestChallenges: 0, reports: 0, costPlanckPerGiBMonth: 0n, steadyCostPlanckPerGiBMonth: 0n, paidPlanck: 0n, conservationOk: true, rejected: {}
+    blocks: 0, warmup: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestReplaced: 0, honestReplacedNotices: [], honestContradicted: 0,
+    liarsContradicted: 0, liarsDropped: 0, liarsLostAttestorRole: 0, honestChallenges: 0, reports: 0, costPlanckPerGiBMonth: 0n, steadyCostPlanckPerGiBMonth: 0n, paidPlanck: 0n,
+    conservationOk: true, rejected: {}, stateMachine: { meanMs: 0, maxMs: 0, trendMs: [] }, unassignedSlots: 0, unassignedSlotsMax: 0
   }
   const lostRole = new Set<string>()
   const det = (b: Behaviour): SimResult['detection'][string] => result.detection[b] ?? (result.detection[b] = { challenged: 0, failed: 0, rate: 0, dropped: 0 })
+  /** Contracts with a slot in setup (from each block's new assignments). */
+  const inSetup = new Set<number>()
+  const blockMsList: number[] = []
+  let timing = false
   const block = (): void => {
     number++
     const hash = '0x' + hex32(`${o.seed}:block:${number}`)
-    const input: BlockInput = { number, hash, parentHash: parent, timeMs: number * 6000, actions: pending }
+    const input: BlockInput = { number, hash, parentHash: parent, timeMs: number * blockMs, actions: pending }
     pending = []
     parent = hash
-    const out = applyBlock(state, input)
-    if (!conservation(state).ok) result.conservationOk = false
+    const t0 = performance.now()
+    let out: BlockOutcome
+    try {
+      out = applyBlock(state, input, { fullChecks: o.fullChecks ?? true })
+    } catch (err) {
+      if (/conservation/.test(String(err))) result.conservationOk = false
+      throw err
+    }
+    if (timing) blockMsList.push(performance.now() - t0)
+    o.onBlock?.(input, out, state)
+    for (const id of out.newAssignments) inSetup.add(id)
     for (const notice of out.notices) {
       let m = /^hoster (0x[0-9a-f]+) of contract \d+ failed a/.exec(notice)
       if (m !== null) {
         const b = behaviour.get(m[1]) ?? 'honest'
         det(b).dropped++
-        if (b === 'honest' || b === 'liar') result.honestReplaced++
+        if (b === 'honest' || b === 'liar') {
+          result.honestReplaced++
+          result.honestReplacedNotices.push(...out.notices.filter((n) => n.includes(m?.[1] ?? '')).map((n) => `block ${number}: ${n}`))
+        }
       }
       m = /^attestor (0x[0-9a-f]+) was contradicted/.exec(notice)
       if (m !== null) {
@@ -143,30 +211,33 @@ export function simulate (o: SimOptions): SimResult {
     const k = providerKeys(name)
     behaviour.set(a, b)
     keys.set(a, k)
+    if (b === 'honest') honest.push(a)
     act(a, { kind: 'register', roles: 7, storageBytes: 2 ** 34, bandwidthBps: 10_000_000, region: ['eu', 'us', 'asia'][nextProvider % 3], noiseKeyHex: k.publicKeyHex })
   }
   const online = (a: string | null): boolean => a !== null && behaviour.get(a) !== 'offline'
+  const publishPlan = (sponsor: number, durationBlocks: number): void => {
+    const core = cores[nextPlan++ % cores.length]
+    const root = core.roots.find((r) => r.length >= o.chunksPerPlan)
+    if (root === undefined) throw new Error(`the root fixture is shorter than ${o.chunksPerPlan} blocks`)
+    const budget = 10n ** 18n
+    act(acct(`sponsor:${sponsor}`), { kind: 'publish', drives: [{ keyHex: core.keyHex, ranges: [[0, o.chunksPerPlan]], root }], replicas: o.replicas, durationBlocks, budgetPlanck: budget }, [{ from: acct(`sponsor:${sponsor}`), to: escrow, amountPlanck: budget }])
+  }
 
   act(acct('operator'), { kind: 'network', operators: [acct('operator')], threshold: 1, escrow, unitPricePlanck: o.unitPricePlanck, params: o.params })
   block()
   for (let i = 0; i < o.providers; i++) addProvider('honest')
   for (const [b, n] of Object.entries(o.attackers)) for (let i = 0; i < (n ?? 0); i++) addProvider(b as Behaviour)
   block()
-  const root = o.root.roots.find((r) => r.length >= o.chunksPerPlan)
-  if (root === undefined) throw new Error(`the root fixture is shorter than ${o.chunksPerPlan} blocks`)
-  for (let s = 0; s < o.sponsors; s++) {
-    for (let p = 0; p < o.plansPerSponsor; p++) {
-      const budget = 10n ** 18n
-      act(acct(`sponsor:${s}`), { kind: 'publish', drives: [{ keyHex: o.root.keyHex, ranges: [[0, o.chunksPerPlan]], root }], replicas: o.replicas, durationBlocks: o.blocks + 10, budgetPlanck: budget }, [{ from: acct(`sponsor:${s}`), to: escrow, amountPlanck: budget }])
-    }
-  }
+  for (let s = 0; s < o.sponsors; s++) for (let p = 0; p < o.plansPerSponsor; p++) publishPlan(s, o.blocks + (o.warmupBlocks ?? 0) + 10)
   block()
 
   const lost = new Set<number>()
   let availSum = 0
+  let availSamples = 0
   let gibBlocks = 0
   let halfGibBlocks = 0
   let halfAccrued = 0n
+  let churnCarry = 0
   const accruedNow = (): bigint => Object.values(state.plans).reduce((a, p) => a + p.accruedPlanck, 0n)
   const contractGiB = (o.params.chunksPerContract * MARKET_PARAMS.chunkBytes) / 2 ** 30
   const storageFails = (b: Behaviour): boolean => {
@@ -175,16 +246,44 @@ export function simulate (o: SimOptions): SimResult {
     const a = b === 'deleter' ? o.lossFraction : 1 - 1 / o.sybilIdentities
     return rng.next() >= (1 - a) ** o.openings
   }
-  for (let t = 0; t < o.blocks; t++) {
-    if (t === Math.floor(o.blocks / 2)) { halfAccrued = accruedNow(); halfGibBlocks = gibBlocks }
-    // churn: honest providers leave for good (their slots fail their next checks) and new ones join
-    for (const [a, b] of behaviour) {
-      if (b === 'honest' && rng.next() < o.churnPerBlock) behaviour.set(a, 'offline')
+  const randomProvider = (): string | null => {
+    const all = Object.keys(state.providers)
+    return all.length === 0 ? null : all[rng.below(all.length)]
+  }
+  const activePlan = (): { id: number, sponsor: string } | null => {
+    const plans = Object.values(state.plans).filter((p) => p.status === 'active')
+    return plans.length === 0 ? null : plans[rng.below(plans.length)]
+  }
+  const addNoise = (): void => {
+    const chance = (x: number): boolean => x > 0 && rng.next() < x
+    let a: string | null
+    if (chance(noise.pause) && (a = randomProvider()) !== null) act(a, { kind: 'pause', blocks: 1 + rng.below(3 * o.params.challengeIntervalBlocks) })
+    if (chance(noise.unpause) && (a = randomProvider()) !== null) act(a, { kind: 'unpause' })
+    if (chance(noise.schedule) && (a = randomProvider()) !== null) act(a, { kind: 'schedule', hoursHex: FOUR_DAYS })
+    if (chance(noise.unregister) && (a = randomProvider()) !== null) act(a, { kind: 'unregister' })
+    if (chance(noise.publish)) publishPlan(rng.below(Math.max(1, o.sponsors)), 1 + rng.below(noise.planBlocks))
+    let plan = chance(noise.extend) ? activePlan() : null
+    if (plan !== null) act(plan.sponsor, { kind: 'extend', planId: plan.id, blocks: 1 + rng.below(noise.planBlocks), budgetPlanck: 0n })
+    plan = chance(noise.unpublish) ? activePlan() : null
+    if (plan !== null) act(plan.sponsor, { kind: 'unpublish', planId: plan.id })
+  }
+  /** Churn: honest providers leave for good (their slots fail their next checks) and as many new ones join. */
+  const churn = (): void => {
+    churnCarry += o.churnPerBlock * honest.length
+    while (churnCarry >= 1 && honest.length > 0) {
+      churnCarry--
+      const i = rng.below(honest.length)
+      behaviour.set(honest[i], 'offline')
+      honest[i] = honest[honest.length - 1]
+      honest.pop()
+      addProvider('honest')
     }
-    if (rng.next() < o.churnPerBlock * o.providers) addProvider('honest')
-    // setup reports: receipts from online hosters; blame the offline side
-    for (const c of Object.values(state.contracts)) {
-      if (!online(c.attestor) || !c.slots.some((s) => s.state === 'setup')) continue
+  }
+  const setupReports = (): void => {
+    for (const id of [...inSetup].sort((x, y) => x - y)) {
+      const c = state.contracts[id]
+      if (c === undefined || !c.slots.some((s) => s.state === 'setup')) { inSetup.delete(id); continue }
+      if (!online(c.attestor)) continue
       const slots: SetupSlot[] = c.slots.map((s) => {
         if (s.state !== 'setup' || s.hoster === null) return { ok: false, reason: 'hoster-missing' }
         if (!online(s.encoder)) return { ok: false, reason: 'encoder-missing' }
@@ -194,7 +293,9 @@ export function simulate (o: SimOptions): SimResult {
       })
       act(c.attestor as string, { kind: 'setup-report', contractId: c.id, slots })
     }
-    // challenge reports from every online attestor that has not reported yet
+  }
+  /** Challenge reports from every online attestor that has not reported yet. */
+  const challengeReports = (): void => {
     for (const ch of Object.values(state.challenges)) {
       const b = behaviour.get(ch.hoster) ?? 'honest'
       if (ch.kind === 'storage') {
@@ -229,7 +330,9 @@ export function simulate (o: SimOptions): SimResult {
       }
       if (b === 'offline' && ch.reports.length === 0) { det(b).challenged++; det(b).failed++ }
     }
-    // the operator pays what is owed: at most MARKET_PARAMS.transfersPerAction payees per payout action
+  }
+  /** The operator pays what is owed: at most MARKET_PARAMS.transfersPerAction payees per payout action. */
+  const payouts = (): void => {
     const items = []
     const per = new Map<string, bigint>()
     for (const it of owedItems(state, 200)) {
@@ -240,24 +343,49 @@ export function simulate (o: SimOptions): SimResult {
     if (items.length > 0) {
       pending.push({ index: pending.length, signer: escrow, remarks: [encodeRecord({ kind: 'payout', items: items.map((i) => i.id) })], transfers: [...per].map(([to, amountPlanck]) => ({ from: escrow, to, amountPlanck })) })
     }
-    block()
-    // availability: a contract is available while one hosting slot's hoster is online and holds the data
+  }
+  /** Availability: a contract is available while one hosting slot's hoster is online and holds the data. */
+  const sample = (): void => {
     let avail = 0
     let total = 0
+    let unassigned = 0
     for (const c of Object.values(state.contracts)) {
       total++
       const good = c.slots.some((s) => s.state === 'hosting' && s.hoster !== null && ['honest', 'throttler', 'liar'].includes(behaviour.get(s.hoster) as string))
       if (good) avail++
       else if (c.slots.some((s) => s.state === 'hosting')) lost.add(c.id)
-      gibBlocks += c.slots.filter((s) => s.state === 'hosting').length * contractGiB
+      gibBlocks += (o.availabilityEvery ?? 1) * c.slots.filter((s) => s.state === 'hosting').length * contractGiB
+      unassigned += c.slots.filter((s) => s.state === 'unassigned').length
     }
     availSum += total === 0 ? 1 : avail / total
+    availSamples++
+    result.unassignedSlots = unassigned
+    result.unassignedSlotsMax = Math.max(result.unassignedSlotsMax, unassigned)
+  }
+  const step = (): void => {
+    addNoise()
+    setupReports()
+    challengeReports()
+    payouts()
+    block()
+  }
+
+  // warm-up: no churn until every slot is hosting (or warmupBlocks)
+  const allHosting = (): boolean => state.pending.length === 0 && inSetup.size === 0 && Object.values(state.contracts).every((c) => c.slots.every((s) => s.state === 'hosting'))
+  while (result.warmup < (o.warmupBlocks ?? 0) && !allHosting()) { step(); result.warmup++ }
+  timing = true
+  for (let t = 0; t < o.blocks; t++) {
+    if (t === Math.floor(o.blocks / 2)) { halfAccrued = accruedNow(); halfGibBlocks = gibBlocks }
+    churn()
+    step()
+    if (t % (o.availabilityEvery ?? 1) === 0) sample()
   }
   const c = conservation(state)
+  if (!c.ok) result.conservationOk = false
   result.blocks = o.blocks
   result.providers = behaviour.size
   result.contracts = Object.keys(state.contracts).length
-  result.availability = availSum / o.blocks
+  result.availability = availSamples === 0 ? 1 : availSum / availSamples
   result.contractsEverLost = result.contracts === 0 ? 0 : lost.size / result.contracts
   for (const d of Object.values(result.detection)) d.rate = d.challenged === 0 ? 0 : d.failed / d.challenged
   result.paidPlanck = c.payoutsPlanck
@@ -270,5 +398,12 @@ export function simulate (o: SimOptions): SimResult {
   result.steadyCostPlanckPerGiBMonth = steadyMonths === 0 ? 0n : BigInt(Math.round(Number(accrued - halfAccrued) / steadyMonths))
   result.rejected = { ...state.counters.rejected }
   result.liarsLostAttestorRole = lostRole.size
+  const tenth = Math.max(1, Math.ceil(blockMsList.length / 10))
+  const mean = (xs: number[]): number => xs.length === 0 ? 0 : xs.reduce((x, y) => x + y, 0) / xs.length
+  result.stateMachine = {
+    meanMs: mean(blockMsList),
+    maxMs: Math.max(0, ...blockMsList),
+    trendMs: Array.from({ length: Math.ceil(blockMsList.length / tenth) }, (_, i) => mean(blockMsList.slice(i * tenth, (i + 1) * tenth)))
+  }
   return result
 }

@@ -7,6 +7,7 @@ import { ROLE, type StorageFailure } from '../../main/chain/record-types.js'
 import { MARKET_PARAMS, type Challenge, type MarketState } from '../../main/chain/market-types.js'
 import type { Ctx } from '../../main/chain/market-context.js'
 import { acct, ctxAt, marketWith, provider } from '../helpers/market-state.js'
+import { cloneState } from '../../main/chain/marketplace.js'
 
 const NAMES = Array.from({ length: 12 }, (_, i) => `p${i + 1}`)
 
@@ -155,5 +156,34 @@ describe('storage disputes: a hoster is replaced only on the agreement of indepe
       expect(state.challenges[id].attestors).not.toContain(twin)
       delete state.challenges[id]
     }
+  })
+})
+
+describe('repair: a hoster replaced on independent agreement is re-checked in its other slots at once', () => {
+  it('issues a storage re-check of the hoster\'s other hosting slot in the block its dispute is decided, not at that slot\'s phase', () => {
+    const made = marketWith({ providers: NAMES, replicas: 1, budgetPlanck: 10n ** 15n, contracts: 2 })
+    const [hoster, encoder] = [acct('p1'), acct('p2')]
+    for (const c of Object.values(made.contracts)) {
+      c.attestor = acct('p3')
+      c.slots[0] = { ...c.slots[0], hoster, encoder, state: 'hosting', since: 0, phase: 5 }
+    }
+    made.pending = []
+    // edited by hand: a copy has its indexes built from the edited state (market-index.ts)
+    const state = cloneState(made)
+    let n = 1
+    let decided: Ctx | null = null
+    for (let i = 0; i < MARKET_PARAMS.disputeFails && decided === null; i++) {
+      const open = Object.values(state.challenges).find((c) => c.kind === 'storage' && c.contractId === 1)
+      const ch = open ?? state.challenges[issueChallenge(ctxAt(state, n++), state.contracts[1], 0, 'storage', false) as number]
+      const ctx = ctxAt(state, n++)
+      storageReport(ctx, ch.attestors[0], { kind: 'storage-report', challengeId: ch.id, ok: false, reason: 'WRONG_COMMITMENT' })
+      if (state.contracts[1].slots[0].hoster !== hoster) decided = ctx
+    }
+    expect(decided).not.toBeNull()
+    const recheck = Object.values(state.challenges).find((c) => c.contractId === 2)
+    expect(recheck?.kind).toBe('storage')
+    expect(recheck?.hoster).toBe(hoster)
+    expect(recheck?.recheck).toBe(true)
+    expect(decided?.out.newChallenges).toContain(recheck?.id)
   })
 })

@@ -10,9 +10,10 @@ import { ALWAYS_HEX, SCHEDULE_RULES, hourOfWeek, scheduleHex, scheduleHours, val
 import { onSchedule, schedule, scheduleAt } from '../../main/chain/schedule.js'
 import { decodeRecord, encodeRecord } from '../../main/chain/records.js'
 import { blockContext, type Ctx } from '../../main/chain/market-context.js'
-import { eligible, issueChallenges } from '../../main/chain/selection.js'
+import { eligible } from '../../main/chain/selection.js'
+import { issueChallenges } from '../../main/chain/challenge-issue.js'
 import { performanceReport, storageReport } from '../../main/chain/report-records.js'
-import { applyBlock } from '../../main/chain/marketplace.js'
+import { applyBlock, cloneState } from '../../main/chain/marketplace.js'
 import { ROLE } from '../../main/chain/record-types.js'
 import type { MarketState } from '../../main/chain/market-types.js'
 import { acct, marketWith, PARAMS } from '../helpers/market-state.js'
@@ -102,13 +103,15 @@ describe('schedules in the marketplace', () => {
 
   it('challenges a hoster in its hours and never outside them, so a scheduled pause costs no reputation', () => {
     const run = (timeMs: number): MarketState => {
-      const state = marketWith({ providers: ['p1', 'p2', 'p3', 'p4', 'p5'] })
-      const c = state.contracts[1]
-      state.pending = []
+      const made = marketWith({ providers: ['p1', 'p2', 'p3', 'p4', 'p5'] })
+      const c = made.contracts[1]
+      made.pending = []
       c.attestor = acct('p5')
       c.slots = c.slots.slice(0, 1)
       c.slots[0] = { ...c.slots[0], hoster: P1, encoder: acct('p2'), state: 'hosting', since: 1, phase: 0 }
-      state.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
+      made.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
+      // edited by hand: a copy has its indexes built from the edited state (market-index.ts)
+      const state = cloneState(made)
       issueChallenges(ctxAt(state, PARAMS.challengeIntervalBlocks, timeMs))
       return state
     }
@@ -135,13 +138,15 @@ describe('schedules in the marketplace', () => {
     const FRIDAY = MONDAY + 4 * 24 * HOUR + HOUR
     /** P1 hosts slot 0 of contract 1 on a Monday-to-Thursday schedule; a check of `kind` is issued on Monday at 10:00. */
     const hosted = (kind: 'storage' | 'performance'): { state: MarketState, id: number, attestors: string[] } => {
-      const state = marketWith({ providers: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] })
-      const c = state.contracts[1]
-      state.pending = []
+      const made = marketWith({ providers: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] })
+      const c = made.contracts[1]
+      made.pending = []
       c.attestor = acct('p5')
       c.slots = c.slots.slice(0, 1)
       c.slots[0] = { ...c.slots[0], hoster: P1, encoder: acct('p2'), state: 'hosting', since: 1, phase: 0 }
-      state.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
+      made.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
+      // edited by hand: a copy has its indexes built from the edited state (market-index.ts)
+      const state = cloneState(made)
       const at = kind === 'storage' ? PARAMS.challengeIntervalBlocks : PARAMS.challengeIntervalBlocks / 2
       issueChallenges(ctxAt(state, at, MONDAY + 10 * HOUR))
       const ch = Object.values(state.challenges).find((x) => x.kind === kind)

@@ -1,0 +1,191 @@
+/**
+ * Derived indexes of the marketplace state, so that a block's work grows with what happens in it,
+ * not with everything that exists (docs/chain.md, "Scale"). Nothing here is state: an index is
+ * kept beside a MarketState object (a WeakMap), never serialised, and built again from the state
+ * alone whenever a state object has none (a restored snapshot, a clone), so every interpreter
+ * holds the same index for the same state.
+ *
+ * Every index is a superset that the rules check against the live state when they use it (a
+ * deleted contract, a closed challenge, a provider that left a slot are skipped and dropped), so
+ * a stale entry can never change a result; only a missing entry could, and entries are added
+ * where the thing is created (contracts and plans are picked up by id, assignments, challenges
+ * and setup deadlines where they are made).
+ *
+ * `scan: true` (the oracle mode of the equivalence tests) makes the rules take their old full
+ * scans instead of the indexes.
+ */
+import type { Challenge, Contract, MarketState, Provider } from './market-types.js'
+import { MinHeap } from './min-heap.js'
+import { refreshProvider, type PickTrees, type ProviderOrder } from './pick-tree.js'
+
+/** Slots per contract fit in a key `contractId * SLOT_KEY + slot` (RECORD_LIMITS.replicasMax is 8). */
+export const SLOT_KEY = 256
+
+export interface MarketIndex {
+  /** Old full scans instead of the indexes (equivalence tests' oracle). */
+  scan: boolean
+  interval: number
+  /** Contracts and plans with a smaller id are indexed. */
+  seenContract: number
+  seenPlan: number
+  /** Slot keys per phase (0 .. interval-1), ascending: the slots due at a block are two buckets. */
+  due: Map<number, number[]>
+  /** Challenge ids per `${contractId}:${slot}:${kind}` (closed ones are dropped when met). */
+  open: Map<string, number[]>
+  /** [endBlock, plan id] and [setupDeadline, contract id]: entries may be stale, checked when due. */
+  planEnds: MinHeap
+  setupDeadlines: MinHeap
+  /** Contract ids each provider was assigned to (hoster, encoder or attestor). */
+  byProvider: Map<string, Set<number>>
+  /** Contract ids per core key, ascending. */
+  byCore: Map<string, number[]>
+  /** Providers in address order (built at the first pick, then kept by registrations and departures). */
+  order: ProviderOrder | null
+  /** The pick trees of the current block (pick-tree.ts), dropped when the provider set changes. */
+  picks: PickTrees | null
+  /** Escrow value held (unspent budgets, owed items, unattributed), kept by each change of it. */
+  heldPlanck: bigint
+}
+
+const INDEXES = new WeakMap<MarketState, MarketIndex>()
+
+/** The index of `state`, built from the state when it has none. */
+export function marketIndex (state: MarketState): MarketIndex {
+  let ix = INDEXES.get(state)
+  const interval = state.network?.params.challengeIntervalBlocks ?? 0
+  if (ix === undefined || ix.interval !== interval) {
+    ix = buildIndex(state, interval, ix?.scan ?? false)
+    INDEXES.set(state, ix)
+  }
+  return ix
+}
+
+/** Oracle mode: the rules use their old full scans on this state (tests). */
+export function setScanMode (state: MarketState, scan: boolean): void { marketIndex(state).scan = scan }
+
+function buildIndex (state: MarketState, interval: number, scan: boolean): MarketIndex {
+  const ix: MarketIndex = {
+    scan,
+    interval,
+    seenContract: 1,
+    seenPlan: 1,
+    due: new Map(),
+    open: new Map(),
+    planEnds: new MinHeap(),
+    setupDeadlines: new MinHeap(),
+    byProvider: new Map(),
+    byCore: new Map(),
+    order: null,
+    picks: null,
+    heldPlanck: state.escrow.unattributedInPlanck
+  }
+  for (const plan of Object.values(state.plans)) ix.heldPlanck += plan.budgetPlanck - plan.accruedPlanck - plan.refundPlanck
+  for (const item of Object.values(state.owed)) ix.heldPlanck += item.amountPlanck
+  ingest(state, ix)
+  for (const contract of Object.values(state.contracts)) {
+    if (contract.setupDeadline !== null) ix.setupDeadlines.push(contract.setupDeadline, contract.id)
+    if (contract.attestor !== null) noteAssigned(ix, contract.attestor, contract.id)
+    for (const s of contract.slots) {
+      if (s.hoster !== null) noteAssigned(ix, s.hoster, contract.id)
+      if (s.encoder !== null) noteAssigned(ix, s.encoder, contract.id)
+    }
+  }
+  for (const ch of Object.values(state.challenges)) noteChallenge(ix, ch)
+  return ix
+}
+
+/** Indexes the contracts and plans created since the last call (by id: ids only grow). */
+export function ingest (state: MarketState, ix: MarketIndex = marketIndex(state)): void {
+  for (; ix.seenPlan < state.next.plan; ix.seenPlan++) {
+    const plan = state.plans[ix.seenPlan]
+    if (plan !== undefined) ix.planEnds.push(plan.endBlock, plan.id)
+  }
+  for (; ix.seenContract < state.next.contract; ix.seenContract++) {
+    const contract = state.contracts[ix.seenContract]
+    if (contract === undefined) continue
+    const core = ix.byCore.get(contract.keyHex)
+    if (core === undefined) ix.byCore.set(contract.keyHex, [contract.id])
+    else core.push(contract.id)
+    if (ix.interval === 0) continue
+    contract.slots.forEach((slot, i) => {
+      const phase = slot.phase % ix.interval
+      const bucket = ix.due.get(phase)
+      if (bucket === undefined) ix.due.set(phase, [contract.id * SLOT_KEY + i])
+      else bucket.push(contract.id * SLOT_KEY + i)
+    })
+  }
+}
+
+export function noteAssigned (ix: MarketIndex, address: string, contractId: number): void {
+  const set = ix.byProvider.get(address)
+  if (set === undefined) ix.byProvider.set(address, new Set([contractId]))
+  else set.add(contractId)
+}
+
+function openKey (contractId: number, slot: number, kind: Challenge['kind']): string { return `${contractId}:${slot}:${kind}` }
+
+export function noteChallenge (ix: MarketIndex, ch: Challenge): void {
+  const key = openKey(ch.contractId, ch.slot, ch.kind)
+  const list = ix.open.get(key)
+  if (list === undefined) ix.open.set(key, [ch.id])
+  else list.push(ch.id)
+}
+
+/** The open challenges of one kind for a slot (closed ids are dropped from the index). */
+export function openChallenges (state: MarketState, ix: MarketIndex, contractId: number, slot: number, kind: Challenge['kind']): number[] {
+  const key = openKey(contractId, slot, kind)
+  const list = ix.open.get(key)
+  if (list === undefined) return []
+  const live = list.filter((id) => state.challenges[id] !== undefined)
+  if (live.length === 0) ix.open.delete(key)
+  else if (live.length !== list.length) ix.open.set(key, live)
+  return live
+}
+
+/** Deletes every open challenge of a slot (both kinds). */
+export function deleteSlotChallenges (state: MarketState, contract: Contract, slot: number): void {
+  const ix = marketIndex(state)
+  if (ix.scan) {
+    for (const [id, ch] of Object.entries(state.challenges)) {
+      if (ch.contractId === contract.id && ch.slot === slot) delete state.challenges[id]
+    }
+    return
+  }
+  for (const kind of ['storage', 'performance'] as const) {
+    for (const id of openChallenges(state, ix, contract.id, slot, kind)) delete state.challenges[id]
+    ix.open.delete(openKey(contract.id, slot, kind))
+  }
+}
+
+/** Sets a contract's setup deadline (queued for expireAndEnd). */
+export function setSetupDeadline (state: MarketState, contract: Contract, deadline: number | null): void {
+  if (deadline !== null) marketIndex(state).setupDeadlines.push(deadline, contract.id)
+  contract.setupDeadline = deadline
+}
+
+/** A provider registered (`added`) or left: it takes or leaves its place in the order; the block's pick trees are built again. */
+export function providerSetChanged (state: MarketState, p: Provider, added: boolean): void {
+  const ix = marketIndex(state)
+  if (added) ix.order?.add(p)
+  else ix.order?.remove(p)
+  ix.picks = null
+}
+
+/** A provider registered again with another noise key. */
+export function providerRekeyed (state: MarketState, address: string, from: string, to: string): void {
+  marketIndex(state).order?.rekey(address, from, to)
+}
+
+/**
+ * A provider's jobs, storage, reputation, pause, schedule, rest or offer changed: its pick weight
+ * in the block's pick trees is computed again (called wherever one of those changes).
+ */
+export function providerTouched (state: MarketState, address: string): void {
+  const picks = INDEXES.get(state)?.picks
+  if (picks !== null && picks !== undefined) refreshProvider(picks, state, address)
+}
+
+/** A change of the value escrow holds (budgets in, owed items added or paid, allocations out of budgets). */
+export function moveHeld (state: MarketState, deltaPlanck: bigint): void {
+  marketIndex(state).heldPlanck += deltaPlanck
+}
