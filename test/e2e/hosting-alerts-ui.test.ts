@@ -23,6 +23,7 @@ import { startDevnet, readDevnetRecord, DEVNET_MIN_SEEDERS, type Devnet, type De
 import { accountHex } from '../../main/chain/local-chain.js'
 import { MARKET_PARAMS } from '../../main/chain/marketplace.js'
 import type { RoleName } from '../../main/chain/records.js'
+import { ROLE } from '../../main/chain/record-types.js'
 import { formatLink } from '../../main/engine/paths.js'
 
 const TOKEN = 10n ** 12n
@@ -51,7 +52,13 @@ describe('the containment alert of a hoster that lost its data, on the Hosting p
     const m = devnet!.market
     return m.plans[planId].contractIds.flatMap((id) => m.contracts[id].slots.map((s) => ({ hoster: s.hoster, state: s.state, storage: s.strikes.storage })))
   }
-  const onChain = async (what: string, check: () => boolean): Promise<void> => { await waitFor([devnet!], check, what, 240_000); trace(what) }
+  /** Where the daemon's slots stand (said when a wait times out). */
+  const standing = (): string => {
+    const m = devnet!.market
+    const open = Object.values(m.challenges).filter((c) => m.plans[planId]?.contractIds.includes(c.contractId))
+    return `reputation ${m.providers[me]?.reputation}; slots ${JSON.stringify(mySlots())}; open checks ${JSON.stringify(open.map((c) => ({ k: c.kind, c: c.contractId, s: c.slot, r: c.recheck, a: c.attestors.length })))}; attestors ${Object.values(m.providers).filter((p) => (p.roles & ROLE.attestor) !== 0).length}; block ${m.block?.number}`
+  }
+  const onChain = async (what: string, check: () => boolean): Promise<void> => { await waitFor([devnet!], check, what, 240_000, standing); trace(what) }
 
   beforeAll(async () => {
     assertBuilt()
