@@ -4,8 +4,9 @@
  * replication and the hosting channel alike. The hosting service sets the rate from the seeder's
  * `bandwidth_bps`; a rate of 0 means no limit (writes go at once, synchronously). Changing the
  * rate applies to the writes already waiting. Waiters are served in order (FIFO), so a large
- * frame is not starved by small ones; a frame larger than the burst waits for a full bucket and
- * then goes, leaving the bucket in debt, so the long-run rate holds for any frame size.
+ * frame is not starved by small ones; a frame larger than the burst (hypercore corks several
+ * blocks into one write) waits until the bucket has filled to its size, so it pays before it goes
+ * and no window of time sees more than the burst plus the rate.
  * An urgent write (a hosting commitment with a deadline, main/engine/paced-writes.ts
  * sendUrgently) goes at once, ahead of the queue, and leaves the bucket in debt as well: later
  * writes pay it back, so urgency moves bytes earlier without raising the long-run rate.
@@ -101,7 +102,7 @@ export class UploadLimiter {
   pace (bytes: number, send: () => void, urgent = false): Waiter | null {
     if (this.rate > 0 && !this.closed) {
       this.refill()
-      if (!urgent && (this.waiters.length > 0 || this.tokens < Math.min(bytes, this.burst))) {
+      if (!urgent && (this.waiters.length > 0 || this.tokens < bytes)) {
         this.waits++
         if (this.throttledSince === null) this.throttledSince = this.now()
         const w: Waiter = { bytes, send }
@@ -166,7 +167,9 @@ export class UploadLimiter {
 
   private refill (): void {
     const t = this.now()
-    if (this.rate > 0) this.tokens = Math.min(this.burst, this.tokens + Math.max(0, t - this.last) * this.rate / 1000)
+    // the bucket holds the burst, or more for a waiting write larger than the burst: it pays in full before it goes
+    const cap = Math.max(this.burst, this.waiters[0]?.bytes ?? 0)
+    if (this.rate > 0) this.tokens = Math.min(cap, this.tokens + Math.max(0, t - this.last) * this.rate / 1000)
     this.last = t
   }
 
@@ -184,7 +187,7 @@ export class UploadLimiter {
     // A send may have written again (a stream's next write) and set a timer already.
     this.cancelTimer()
     if (this.waiters.length === 0 || this.closed) return
-    const missing = Math.min(this.waiters[0].bytes, this.burst) - this.tokens
+    const missing = this.waiters[0].bytes - this.tokens
     const ms = Math.max(1, Math.ceil(missing * 1000 / this.rate))
     this.timer = this.timers.setTimeout(() => { this.timer = null; this.reschedule() }, ms)
   }
@@ -194,7 +197,7 @@ export class UploadLimiter {
     const limited = this.rate > 0 && !this.closed
     while (this.waiters.length > 0) {
       const w = this.waiters[0]
-      if (limited && this.tokens < Math.min(w.bytes, this.burst)) break
+      if (limited && this.tokens < w.bytes) break
       this.waiters.shift()
       if (limited) this.tokens -= w.bytes
       this.count(w.bytes)

@@ -59,13 +59,20 @@ describe('UploadLimiter', () => {
     expect(went).toBe(1)
   })
 
-  it('lets a frame larger than the burst go once the bucket is full, and keeps the rate by leaving it in debt', () => {
+  it('makes a frame larger than the burst wait until the bucket holds all of it, so no window sees more than the burst plus the rate', () => {
     const time = new ManualTimers()
     const limiter = new UploadLimiter({ bytesPerSec: MiB, burstBytes: 256 * KiB, now: time.now, timers: time })
     const sender = greedySender(limiter, 2 * MiB)
+    // the bucket starts with the burst: the first 2 MiB frame waits for the other 1.75 MiB
+    expect(sender.sent()).toBe(0)
+    time.advance(1749)
+    expect(sender.sent()).toBe(0)
+    time.advance(2)
     expect(sender.sent()).toBe(2 * MiB)
-    time.advance(10_000)
-    expect(sender.sent()).toBeLessThanOrEqual(2 * MiB + 10 * MiB)
+    for (let ms = 100; ms <= 10_000; ms += 100) {
+      time.advance(100)
+      expect(sender.sent()).toBeLessThanOrEqual(256 * KiB + MiB * (1751 + ms) / 1000)
+    }
     expect(sender.sent()).toBeGreaterThanOrEqual(10 * MiB)
     sender.stop()
   })
