@@ -69,6 +69,19 @@ describe('schedule bits', () => {
 describe('schedules in the marketplace', () => {
   const P1 = acct('p1')
 
+  /** P1 hosts the one slot of contract 1 (p2 encoded it, p5 attested its setup) on a Monday-to-Thursday schedule. */
+  const weekdayHoster = (providers: string[]): MarketState => {
+    const made = marketWith({ providers })
+    const c = made.contracts[1]
+    made.pending = []
+    c.attestor = acct('p5')
+    c.slots = c.slots.slice(0, 1)
+    c.slots[0] = { ...c.slots[0], hoster: P1, encoder: acct('p2'), state: 'hosting', since: 1, phase: 0 }
+    made.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
+    // edited by hand: a copy has its indexes built from the edited state (market-index.ts)
+    return cloneState(made)
+  }
+
   it('holds a new schedule only two challenge intervals after its record, the old one until then', () => {
     const state = marketWith({ providers: ['p1', 'p2'] })
     const p = state.providers[P1]
@@ -103,15 +116,7 @@ describe('schedules in the marketplace', () => {
 
   it('challenges a hoster in its hours and never outside them, so a scheduled pause costs no reputation', () => {
     const run = (timeMs: number): MarketState => {
-      const made = marketWith({ providers: ['p1', 'p2', 'p3', 'p4', 'p5'] })
-      const c = made.contracts[1]
-      made.pending = []
-      c.attestor = acct('p5')
-      c.slots = c.slots.slice(0, 1)
-      c.slots[0] = { ...c.slots[0], hoster: P1, encoder: acct('p2'), state: 'hosting', since: 1, phase: 0 }
-      made.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
-      // edited by hand: a copy has its indexes built from the edited state (market-index.ts)
-      const state = cloneState(made)
+      const state = weekdayHoster(['p1', 'p2', 'p3', 'p4', 'p5'])
       issueChallenges(ctxAt(state, PARAMS.challengeIntervalBlocks, timeMs))
       return state
     }
@@ -138,15 +143,7 @@ describe('schedules in the marketplace', () => {
     const FRIDAY = MONDAY + 4 * 24 * HOUR + HOUR
     /** P1 hosts slot 0 of contract 1 on a Monday-to-Thursday schedule; a check of `kind` is issued on Monday at 10:00. */
     const hosted = (kind: 'storage' | 'performance'): { state: MarketState, id: number, attestors: string[] } => {
-      const made = marketWith({ providers: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'] })
-      const c = made.contracts[1]
-      made.pending = []
-      c.attestor = acct('p5')
-      c.slots = c.slots.slice(0, 1)
-      c.slots[0] = { ...c.slots[0], hoster: P1, encoder: acct('p2'), state: 'hosting', since: 1, phase: 0 }
-      made.providers[P1].schedules = [{ fromBlock: 0, hoursHex: scheduleHex(WEEKDAYS_1_TO_4) }]
-      // edited by hand: a copy has its indexes built from the edited state (market-index.ts)
-      const state = cloneState(made)
+      const state = weekdayHoster(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'])
       const at = kind === 'storage' ? PARAMS.challengeIntervalBlocks : PARAMS.challengeIntervalBlocks / 2
       issueChallenges(ctxAt(state, at, MONDAY + 10 * HOUR))
       const ch = Object.values(state.challenges).find((x) => x.kind === kind)

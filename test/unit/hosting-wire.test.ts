@@ -8,7 +8,8 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { EventEmitter, once } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { Duplex } from 'streamx'
+import type { Duplex } from 'streamx'
+import { streamPair } from '../helpers/stream-pair.js'
 import Protomux from 'protomux'
 import c from 'compact-encoding'
 import { HostingChannel, PROTOCOL, type WireHandlers, type WireOptions } from '../../main/hosting/wire.js'
@@ -17,20 +18,6 @@ import { DatdotError } from '../../main/shared/errors.js'
 import type { Timers } from '../../main/shared/timeout.js'
 import { ManualTimers } from '../helpers/manual-timers.js'
 import { deferred } from '../helpers/wait.js'
-
-/** Two ends of a message-preserving duplex, as protomux gets from a secret stream. */
-function streamPair (): [Duplex, Duplex] {
-  const ends: Duplex[] = []
-  for (const i of [0, 1]) {
-    const end = new Duplex({
-      write (data: Buffer, cb: (err: Error | null) => void) { ends[1 - i].push(data); cb(null) },
-      final (cb: (err: Error | null) => void) { ends[1 - i].push(null); cb(null) }
-    })
-    ;(end as unknown as { userData: unknown }).userData = null // so every HostingChannel on it shares one Protomux
-    ends.push(end)
-  }
-  return [ends[0], ends[1]]
-}
 
 const streams: Duplex[] = []
 afterEach(() => { for (const s of streams.splice(0)) s.destroy() })

@@ -7,27 +7,14 @@
  */
 import { describe, it, expect, afterEach } from 'vitest'
 import { EventEmitter, once } from 'node:events'
-import { Duplex } from 'streamx'
+import type { Duplex } from 'streamx'
+import { streamPair } from '../helpers/stream-pair.js'
 import Protomux from 'protomux'
 import c from 'compact-encoding'
 import { HostingChannel } from '../../main/hosting/wire.js'
 import { paceWrites, sendUrgently } from '../../main/engine/paced-writes.js'
 import { UploadLimiter, MIN_BURST } from '../../main/shared/upload-limiter.js'
 import { ManualTimers } from '../helpers/manual-timers.js'
-
-/** Two ends of a message-preserving duplex, as protomux gets from a secret stream. */
-function streamPair (): [Duplex, Duplex] {
-  const ends: Duplex[] = []
-  for (const i of [0, 1]) {
-    const end = new Duplex({
-      write (data: Buffer, cb: (err: Error | null) => void) { ends[1 - i].push(data); cb(null) },
-      final (cb: (err: Error | null) => void) { ends[1 - i].push(null); cb(null) }
-    })
-    ;(end as unknown as { userData: unknown }).userData = null
-    ends.push(end)
-  }
-  return [ends[0], ends[1]]
-}
 
 const streams: Duplex[] = []
 afterEach(() => { for (const s of streams.splice(0)) s.destroy() })
