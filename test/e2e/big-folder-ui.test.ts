@@ -80,9 +80,20 @@ describe('a folder of thousands of files in the browser UI', () => {
   it('moves keyboard focus row after row past the rows first rendered', async () => {
     await page.locator('main.content').evaluate((el) => { (el as unknown as El).scrollTop = 0 })
     await page.locator(`${row('', '/many/' + fileName(0))} [data-testid=download]`).focus()
+    // Scroll events come a frame after the focus scrolled; on a busy machine keys go faster than
+    // frames. Holding them all back while Tab walks the list is that race at its worst.
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { addEventListener: (t: string, f: (e: { stopImmediatePropagation: () => void }) => void, o: object) => void, holdScroll?: (e: { stopImmediatePropagation: () => void }) => void }
+      w.holdScroll = (e) => { e.stopImmediatePropagation() }
+      w.addEventListener('scroll', w.holdScroll, { capture: true })
+    })
     // A file row has five buttons (Open, Download, Rename, Copy to…, Delete): 300 Tabs walk some
     // 60 rows down, past the ~35 rendered when the folder opened.
     for (let i = 0; i < 300; i++) await page.keyboard.press('Tab')
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { removeEventListener: (t: string, f: unknown, o: object) => void, holdScroll?: unknown }
+      w.removeEventListener('scroll', w.holdScroll, { capture: true })
+    })
     const focused = await page.evaluate(() => {
       const a = (globalThis as unknown as { document: Doc }).document.activeElement
       const tr = a?.closest('[data-testid=file-row]') ?? null
