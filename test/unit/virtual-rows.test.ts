@@ -28,6 +28,23 @@ describe('RowHeights.window', () => {
     expect(h.window(0, 0, 800, 3)).toEqual({ start: 0, end: 0, before: 0, after: 0 })
   })
 
+  it('keeps the focused row and one each side in the DOM while the view lags behind it', () => {
+    const h = new RowHeights(40)
+    // View over rows 100..120 with 5 overscan: 95..125. Focus on row 140 (the view a frame late).
+    const w = h.window(100_000, 4_000, 800, 5, 140)
+    expect(w.start).toBe(95)
+    expect(w.end).toBe(142)
+    expect(w.before + w.after + (w.end - w.start) * 40).toBe(100_000 * 40)
+    // Above the view too.
+    expect(h.window(100_000, 4_000, 800, 5, 80).start).toBe(79)
+  })
+
+  it('lets a focused row far from the view go, so the DOM stays small', () => {
+    const h = new RowHeights(40)
+    expect(h.window(100_000, 4_000, 800, 5, 5_000)).toEqual(h.window(100_000, 4_000, 800, 5))
+    expect(h.window(100_000, 4_000, 800, 5, 100_000)).toEqual(h.window(100_000, 4_000, 800, 5))
+  })
+
   it('reports a change only when a height really changed, and forgets heights on clear', () => {
     const h = new RowHeights(40)
     expect(h.set(3, 52)).toBe(true)

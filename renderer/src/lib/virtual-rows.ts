@@ -16,6 +16,9 @@ export interface RowWindow {
   after: number
 }
 
+/** How far (in overscans) a focused row may lie outside the view and still be kept in the DOM. */
+const KEEP_REACH = 4
+
 export class RowHeights {
   #heights: number[] = []
   #known = 0
@@ -55,9 +58,12 @@ export class RowHeights {
 
   /**
    * The rows to render for a view `top` px into the list and `height` px tall, with `overscan`
-   * rows more on each side (so Tab from the last row shown reaches a row that exists).
+   * rows more on each side (so Tab from the last row shown reaches a row that exists). `keep`
+   * (the focused row) stays in the DOM with a row each side, when it lies within `overscan` *
+   * KEEP_REACH rows of the view: a focused element that leaves the DOM sends focus back to the
+   * page's top, and the view can lag behind the focus by a frame.
    */
-  window (count: number, top: number, height: number, overscan: number): RowWindow {
+  window (count: number, top: number, height: number, overscan: number, keep?: number): RowWindow {
     const avg = this.average
     let offset = 0
     let first = count
@@ -68,8 +74,12 @@ export class RowHeights {
       if (offset >= top + height) { last = i; break }
       offset += h
     }
-    const start = Math.max(0, first - overscan)
-    const end = Math.max(start, Math.min(count, Math.max(last, first + 1) + overscan))
+    let start = Math.max(0, first - overscan)
+    let end = Math.max(start, Math.min(count, Math.max(last, first + 1) + overscan))
+    if (keep !== undefined && keep >= 0 && keep < count && keep >= start - overscan * KEEP_REACH && keep < end + overscan * KEEP_REACH) {
+      start = Math.min(start, Math.max(0, keep - 1))
+      end = Math.max(end, Math.min(count, keep + 2))
+    }
     let before = 0
     let after = 0
     for (let i = 0; i < count; i++) {
