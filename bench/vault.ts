@@ -350,7 +350,15 @@ async function benchRaw (work: string, src: string, bytes: number): Promise<RawR
   }
 }
 
-interface TransportResult { ms: number, firstMiBMs: number, bytes: number, cpuMs: number, joinToFirstByteMs: number }
+interface TransportResult {
+  ms: number
+  firstMiBMs: number
+  bytes: number
+  cpuMs: number
+  /** Of cpuMs: the serving child process's (NaN when it ran in this process). */
+  serverCpuMs: number
+  joinToFirstByteMs: number
+}
 
 /** Where the serving end of a figure runs: in this process, or in a child process (bench/vault-peer.ts). */
 type Where = 'process' | 'child'
@@ -410,8 +418,9 @@ async function benchTransport (bytes: number, where: Where): Promise<TransportRe
     joinStart = nowMs()
     client.join(topic, { server: false, client: true })
     const ms = await within(600_000, 'transport: all bytes', received)
-    const cpuMs = cpuMsSince(cpu0) + (child !== null ? await child.cpuMs() - childCpu0 : 0)
-    return { ms, firstMiBMs, bytes, cpuMs, joinToFirstByteMs }
+    const serverCpuMs = child !== null ? await child.cpuMs() - childCpu0 : NaN
+    const cpuMs = cpuMsSince(cpu0) + (child !== null ? serverCpuMs : 0)
+    return { ms, firstMiBMs, bytes, cpuMs, serverCpuMs, joinToFirstByteMs }
   } finally {
     await client.destroy().catch(() => {})
     await server?.destroy().catch(() => {})
@@ -423,8 +432,10 @@ async function benchTransport (bytes: number, where: Where): Promise<TransportRe
 interface FollowResult {
   ms: number
   transferMs: number
-  /** CPU time of the process (both engines) from follow() until synced. */
+  /** CPU time of the process (both engines; with A in a child process, both processes) from follow() until synced. */
   cpuMs: number
+  /** Of cpuMs: A's child process's (NaN when A ran in this process). */
+  serverCpuMs: number
   /** follow() itself, until it returned. */
   returnedMs: number
   firstPeerMs: number
@@ -524,14 +535,15 @@ async function benchFollow (work: string, src: string, sha: string, statusInterv
       return s.state === 'synced' && s.version === version && s.blocksHave >= expectedBlocks
     }))
     const ms = nowMs() - t0
-    const cpuMs = cpuMsSince(cpu0) + (child !== null ? await (child as PeerChild).cpuMs() - childCpu0 : 0)
+    const serverCpuMs = child !== null ? await (child as PeerChild).cpuMs() - childCpu0 : NaN
+    const cpuMs = cpuMsSince(cpu0) + (child !== null ? serverCpuMs : 0)
     offData()
     const [firstPeerMs, firstUpdateMs, first] = await within(60_000, 'follow: first byte', Promise.all([firstPeer, firstUpdate, firstByteP]))
     const bytesDownloaded = followed.info().bytesDownloaded
     const blobBytes = followed.drive.blobs?.core.byteLength ?? 0
     say('[follow] synced; checking the followed copy is byte-identical (not timed) ...')
     const identical = (await sha256OfDrive(followed.drive, '/big.bin')) === sha
-    return { ms, transferMs: ms - firstDataMs, cpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs: first.total, firstByteAfterVersionMs: first.afterVersion, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
+    return { ms, transferMs: ms - firstDataMs, cpuMs, serverCpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs: first.total, firstByteAfterVersionMs: first.afterVersion, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
   } finally {
     for (const e of engines.reverse()) await e.close().catch(() => {})
     await (child as PeerChild | null)?.close().catch(() => {})
@@ -628,9 +640,11 @@ async function main (): Promise<void> {
       [`raw transport ${replicateMib} MiB, server in a child process (MiB/s)`, f1(mibps(replicateBytes, transportX.ms))],
       ['raw transport, client join() -> first byte received (ms)', f1(transportX.joinToFirstByteMs)],
       ['raw transport, CPU per MiB, both processes (ms)', f1(transportX.cpuMs / replicateMib)],
+      ['  of which the sending process (ms)', f1(transportX.serverCpuMs / replicateMib)],
       [`follow until synced ${replicateMib} MiB, alice in a child process (MiB/s)`, f1(mibps(replicateBytes, followX.ms))],
       ['follow, first downloaded byte until synced (MiB/s)', f1(mibps(replicateBytes, followX.transferMs))],
       ['follow until synced, CPU per MiB, both processes (ms)', f1(followX.cpuMs / replicateMib)],
+      ['  of which A, the serving process (ms)', f1(followX.serverCpuMs / replicateMib)],
       ['follow() called -> first byte of /big.bin read by the engine (ms)', f1(followX.firstByteMs)],
       ['  of which: A\'s version known -> first byte (ms)', f1(followX.firstByteAfterVersionMs)],
       ['follow -> first follow.status with peers > 0 (ms)', f1(followX.firstPeerMs)]
