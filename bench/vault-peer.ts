@@ -48,6 +48,9 @@ async function serveDrive (start: PeerStart, dht: DHT): Promise<() => Promise<vo
   const job = await engine.vault.importPaths([start.src], '/').done
   if (job.state !== 'done') throw new Error(`import ${job.state}: ${job.error?.message ?? ''}`)
   const blobs = await engine.vault.drive.getBlobs()
+  // Announced before the follower looks (as the in-process figure waits too): a first-byte time
+  // must not include a lookup that ran before the author's announce was out.
+  await engine.network.swarm?.flush()
   const ready: DriveReady = {
     type: 'ready',
     link: engine.spaces.share(undefined, '/'),

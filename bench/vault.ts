@@ -472,6 +472,8 @@ async function benchFollow (work: string, src: string, sha: string, statusInterv
     const alice = await start('alice')
     const job = await alice.vault.importPaths([src], '/').done
     if (job.state !== 'done') throw new Error(`alice import ${job.state}: ${job.error?.message ?? ''}`)
+    // Announced before B looks, as the child does (bench/vault-peer.ts).
+    await alice.network.swarm?.flush()
     // Every block of A's drive at that version: metadata core + blobs core.
     const aliceBlobs = await alice.vault.drive.getBlobs()
     const expectedBlocks = alice.vault.drive.core.length + (aliceBlobs ? aliceBlobs.core.length : 0)
