@@ -5,7 +5,6 @@
  * finds whether its read key opens it (follow-key.ts).
  */
 import Hyperdrive from 'hyperdrive'
-import hypercoreCrypto from 'hypercore-crypto'
 import type Corestore from 'corestore'
 import type { Download } from 'hypercore'
 import type { Change, FollowInfo } from '../shared/contract.js'
@@ -55,8 +54,6 @@ function openDrive (store: Corestore, id: string, readKey: string | null): Hyper
 
 export class Followed {
   readonly drive: Hyperdrive
-  /** The drive's topic, known from its key before the drive has opened (open() joins it first). */
-  readonly discoveryKey: Buffer
   readonly sync: FollowSync
   bytesDownloaded = 0
   /** Blobs-core length the current drive version needs (from the metadata), so 'synced' means every byte. */
@@ -80,7 +77,6 @@ export class Followed {
 
   constructor (private readonly owner: FollowOwner, readonly id: string, public row: Row) {
     this.drive = openDrive(owner.opts.store, id, row.read_key)
-    this.discoveryKey = hypercoreCrypto.discoveryKey(parseKey(id))
     this.healDelayMs = owner.healMs.min
     const { settings, reads } = owner.syncStore.load(id)
     this.sync = new FollowSync(this.drive, id, owner.syncStore, settings, reads, {
@@ -107,16 +103,8 @@ export class Followed {
     if (lock) throw DatdotError.encryptedDrive(this.id, lock)
   }
 
-  /**
-   * Joins the drive's topic first, then opens the drive: finding the author (DHT lookup,
-   * connection) is most of the wait for a first byte, and it need not wait for the drive's
-   * storage to open (Corestore replicates the cores to the connection once they open).
-   */
   async open (): Promise<void> {
     const drive = this.drive
-    const joined = this.owner.opts.network.join(this.discoveryKey, { server: true, client: true })
-    // Awaited below; a failed open must not leave it unhandled (close() leaves the topic).
-    joined.catch(() => {})
     await this.openDrive()
     // With block 0 already here (a restart), know at once whether the key opens the drive, so
     // the first status never calls a locked drive readable.
@@ -128,7 +116,7 @@ export class Followed {
     core.on('download', this.onDownload)
     core.on('download', this.onMetadataBlock)
     this.downloads.push(core.download({ start: 0, end: -1 }))
-    await joined
+    await this.owner.opts.network.join(drive.discoveryKey, { server: true, client: true })
     this.watchPeers()
     if (this.lock) { this.status(true); return }
     // The blobs core is known once the first metadata block arrives; wire it up then.
@@ -208,7 +196,7 @@ export class Followed {
       this.healTimer = null
       if (this.closed || this.peerCount() > 0) return
       this.owner.counters.heals++
-      this.owner.opts.network.refresh(this.discoveryKey).catch(() => { this.owner.counters.healErrors++ })
+      this.owner.opts.network.refresh(this.drive.discoveryKey).catch(() => { this.owner.counters.healErrors++ })
       this.healDelayMs = Math.min(this.healDelayMs * 2, this.owner.healMs.max)
       this.scheduleHeal()
     }, this.healDelayMs)
@@ -355,7 +343,7 @@ export class Followed {
     const syncClosed = this.sync.close()
     this.drive.core.off('append', this.onAppend)
     this.drive.core.off('download', this.onMetadataBlock)
-    await this.owner.opts.network.leave(this.discoveryKey).catch(() => {})
+    await this.owner.opts.network.leave(this.drive.discoveryKey).catch(() => {})
     await this.drive.close()
     await this.publishing
     await syncClosed
