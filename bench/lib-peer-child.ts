@@ -1,11 +1,11 @@
 /**
- * The parent's handle on a bench/vault-peer.ts child process: starts it on the parent's
- * loopback testnet, asks it for its CPU time, closes it. See vault-peer.ts for the messages.
+ * The parent's handle on a bench/lib-vault-peer.ts child process: starts it on the parent's
+ * loopback testnet, asks it for its CPU time, closes it. See lib-vault-peer.ts for the messages.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { HostPort } from '../main/engine/config.js'
-import type { PeerRole, PeerStart } from './vault-peer.js'
+import type { PeerRole, PeerStart } from './lib-vault-peer.js'
 
 interface Reply { type: string, message?: string, ms?: number }
 
@@ -15,15 +15,15 @@ export class PeerChild {
   private exited: Error | null = null
 
   constructor (role: PeerRole) {
-    // The sibling file, compiled or not (dist/bench/vault-peer.js next to dist/bench/vault.js).
+    // The sibling file, compiled or not (dist/bench/lib-vault-peer.js next to dist/bench/vault.js).
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-    this.child = fork(fileURLToPath(new URL(`./vault-peer${ext}`, import.meta.url)), [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    this.child = fork(fileURLToPath(new URL(`./lib-vault-peer${ext}`, import.meta.url)), [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     this.child.on('message', (msg: Reply) => {
-      if (msg.type === 'error') { this.failAll(new Error(`vault-peer ${role}: ${msg.message ?? ''}`)); return }
+      if (msg.type === 'error') { this.failAll(new Error(`lib-vault-peer ${role}: ${msg.message ?? ''}`)); return }
       const i = this.waiting.findIndex((w) => w.type === msg.type)
       if (i !== -1) this.waiting.splice(i, 1)[0].resolve(msg)
     })
-    this.child.on('exit', (code) => { this.failAll(new Error(`vault-peer ${role} exited (${code ?? 'signal'})`)) })
+    this.child.on('exit', (code) => { this.failAll(new Error(`lib-vault-peer ${role} exited (${code ?? 'signal'})`)) })
   }
 
   private failAll (err: Error): void {

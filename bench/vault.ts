@@ -13,7 +13,7 @@
  *   3. time to first byte after following: first peer, first update, and the first byte of the
  *      file read through the engine's own read path, all timed from the follow() call;
  *   2 and 3 run twice: both ends in this process (as before), then with the serving end (engine A,
- *      the raw transport's server) in a child process (bench/vault-peer.ts), as a peer on another
+ *      the raw transport's server) in a child process (bench/lib-vault-peer.ts), as a peer on another
  *      machine would be: in one process the follow pays for both ends of hypercore's protocol on
  *      one JS thread, which the raw stream (much cheaper per MiB) does not feel as much;
  *   4. peak RSS during the big import, against the file size (the import must stream).
@@ -41,7 +41,7 @@ import { statPath } from '../main/engine/drive-ops.js'
 import { driveFor } from '../main/api/handlers-drives.js'
 import type { EventData, EventName } from '../main/shared/contract.js'
 import { PeerChild } from './lib-peer-child.js'
-import type { DriveReady } from './vault-peer.js'
+import type { DriveReady } from './lib-vault-peer.js'
 
 const MiB = 1024 * 1024
 
@@ -360,7 +360,7 @@ interface TransportResult {
   joinToFirstByteMs: number
 }
 
-/** Where the serving end of a figure runs: in this process, or in a child process (bench/vault-peer.ts). */
+/** Where the serving end of a figure runs: in this process, or in a child process (bench/lib-vault-peer.ts). */
 type Where = 'process' | 'child'
 
 /**
@@ -370,7 +370,7 @@ type Where = 'process' | 'child'
  * connection to the last byte read; the first MiB's arrival is noted too, and the time from the
  * client's join() call to its first byte received (finding the server through the DHT and
  * connecting: what any follow waits for before its first byte, the first-byte baseline).
- * `where` 'child': the server is a child process (vault-peer.ts), as a peer on another machine
+ * `where` 'child': the server is a child process (lib-vault-peer.ts), as a peer on another machine
  * would be; the CPU time is then both processes'.
  */
 async function benchTransport (bytes: number, where: Where): Promise<TransportResult> {
@@ -463,7 +463,7 @@ async function benchFollow (work: string, src: string, sha: string, statusInterv
     await e.ready()
     return e
   }
-  /** A imports the file and serves it: here, or in a child process (bench/vault-peer.ts). */
+  /** A imports the file and serves it: here, or in a child process (bench/lib-vault-peer.ts). */
   const serve = async (): Promise<Omit<DriveReady, 'type'>> => {
     if (where === 'child') {
       child = new PeerChild('drive')
@@ -472,7 +472,7 @@ async function benchFollow (work: string, src: string, sha: string, statusInterv
     const alice = await start('alice')
     const job = await alice.vault.importPaths([src], '/').done
     if (job.state !== 'done') throw new Error(`alice import ${job.state}: ${job.error?.message ?? ''}`)
-    // Announced before B looks, as the child does (bench/vault-peer.ts).
+    // Announced before B looks, as the child does (bench/lib-vault-peer.ts).
     await alice.network.swarm?.flush()
     // Every block of A's drive at that version: metadata core + blobs core.
     const aliceBlobs = await alice.vault.drive.getBlobs()
@@ -588,7 +588,7 @@ async function main (): Promise<void> {
     const follow = await benchFollow(work, src, sha256!, statusIntervalMs, 'process')
     await rm(join(work, 'alice'), { recursive: true, force: true })
     await rm(join(work, 'bob'), { recursive: true, force: true })
-    say(`[transport] the same, the server in a child process (bench/vault-peer.ts) ...`)
+    say(`[transport] the same, the server in a child process (bench/lib-vault-peer.ts) ...`)
     const transportX = await benchTransport(replicateBytes, 'child')
     const followX = await benchFollow(work, src, sha256!, statusIntervalMs, 'child')
     await rm(src, { force: true })

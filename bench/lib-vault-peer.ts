@@ -4,8 +4,8 @@
  * JS thread of their own. Both baselines and the follow are measured this way in the same run
  * (and, for comparison, in one process as before).
  *
- *   node dist/bench/vault-peer.js drive       an Engine: imports the file it is told to and serves it
- *   node dist/bench/vault-peer.js transport   a plain Hyperswarm: pushes N bytes through the first connection
+ *   node dist/bench/lib-vault-peer.js drive       an Engine: imports the file it is told to and serves it
+ *   node dist/bench/lib-vault-peer.js transport   a plain Hyperswarm: pushes N bytes through the first connection
  *
  * Both join the parent's loopback testnet through its bootstrap node (a DHT node made as
  * testnet.createNode() makes one). Talks to the parent over the IPC channel only:
