@@ -12,6 +12,10 @@
  *      Hyperdrive download between two plain Corestores piped in-process (same file, same size);
  *   3. time to first byte after following: first peer, first update, and the first byte of the
  *      file read through the engine's own read path, all timed from the follow() call;
+ *   2 and 3 run twice: both ends in this process (as before), then with the serving end (engine A,
+ *      the raw transport's server) in a child process (bench/lib-vault-peer.ts), as a peer on another
+ *      machine would be: in one process the follow pays for both ends of hypercore's protocol on
+ *      one JS thread, which the raw stream (much cheaper per MiB) does not feel as much;
  *   4. peak RSS during the big import, against the file size (the import must stream).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/vault.js [--size-mib 1024] [--replicate-mib 256] [--dd-runs 2] [--dir DIR]
@@ -36,6 +40,8 @@ import { Engine, type EngineOptions } from '../main/engine/engine.js'
 import { statPath } from '../main/engine/drive-ops.js'
 import { driveFor } from '../main/api/handlers-drives.js'
 import type { EventData, EventName } from '../main/shared/contract.js'
+import { PeerChild } from './lib-peer-child.js'
+import type { DriveReady } from './lib-vault-peer.js'
 
 const MiB = 1024 * 1024
 
@@ -344,7 +350,18 @@ async function benchRaw (work: string, src: string, bytes: number): Promise<RawR
   }
 }
 
-interface TransportResult { ms: number, firstMiBMs: number, bytes: number, cpuMs: number, joinToFirstByteMs: number }
+interface TransportResult {
+  ms: number
+  firstMiBMs: number
+  bytes: number
+  cpuMs: number
+  /** Of cpuMs: the serving child process's (NaN when it ran in this process). */
+  serverCpuMs: number
+  joinToFirstByteMs: number
+}
+
+/** Where the serving end of a figure runs: in this process, or in a child process (bench/lib-vault-peer.ts). */
+type Where = 'process' | 'child'
 
 /**
  * The wire alone: two Hyperswarm instances on a loopback testnet; one joins a topic as server and,
@@ -353,10 +370,13 @@ interface TransportResult { ms: number, firstMiBMs: number, bytes: number, cpuMs
  * connection to the last byte read; the first MiB's arrival is noted too, and the time from the
  * client's join() call to its first byte received (finding the server through the DHT and
  * connecting: what any follow waits for before its first byte, the first-byte baseline).
+ * `where` 'child': the server is a child process (lib-vault-peer.ts), as a peer on another machine
+ * would be; the CPU time is then both processes'.
  */
-async function benchTransport (bytes: number): Promise<TransportResult> {
+async function benchTransport (bytes: number, where: Where): Promise<TransportResult> {
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
-  const server = new Hyperswarm({ dht: testnet.createNode() })
+  const server = where === 'process' ? new Hyperswarm({ dht: testnet.createNode() }) : null
+  const child = where === 'child' ? new PeerChild('transport') : null
   const client = new Hyperswarm({ dht: testnet.createNode() })
   const chunk = randomBytes(64 * 1024)
   let start = 0
@@ -369,6 +389,7 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
       client.on('connection', (conn) => {
         let got = 0
         conn.on('error', reject)
+        if (child !== null) { start = nowMs(); cpu0 = process.cpuUsage() }
         conn.on('data', (d: Buffer) => {
           if (got === 0) joinToFirstByteMs = nowMs() - joinStart
           got += d.length
@@ -377,7 +398,7 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
         })
       })
     })
-    server.on('connection', (conn) => {
+    server?.on('connection', (conn) => {
       conn.on('error', () => {})
       start = nowMs()
       cpu0 = process.cpuUsage()
@@ -391,14 +412,19 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
       push().catch(() => {})
     })
     const topic = randomBytes(32)
-    await server.join(topic, { server: true, client: false }).flushed()
+    if (server !== null) await server.join(topic, { server: true, client: false }).flushed()
+    if (child !== null) await within(60_000, 'transport: child serving', child.start(testnet.bootstrap, { topic: topic.toString('hex'), bytes }))
+    const childCpu0 = child !== null ? await child.cpuMs() : 0
     joinStart = nowMs()
     client.join(topic, { server: false, client: true })
     const ms = await within(600_000, 'transport: all bytes', received)
-    return { ms, firstMiBMs, bytes, cpuMs: cpuMsSince(cpu0), joinToFirstByteMs }
+    const serverCpuMs = child !== null ? await child.cpuMs() - childCpu0 : NaN
+    const cpuMs = cpuMsSince(cpu0) + (child !== null ? serverCpuMs : 0)
+    return { ms, firstMiBMs, bytes, cpuMs, serverCpuMs, joinToFirstByteMs }
   } finally {
     await client.destroy().catch(() => {})
-    await server.destroy().catch(() => {})
+    await server?.destroy().catch(() => {})
+    await child?.close().catch(() => {})
     await testnet.destroy().catch(() => {})
   }
 }
@@ -406,8 +432,10 @@ async function benchTransport (bytes: number): Promise<TransportResult> {
 interface FollowResult {
   ms: number
   transferMs: number
-  /** CPU time of the process (both engines) from follow() until synced. */
+  /** CPU time of the process (both engines; with A in a child process, both processes) from follow() until synced. */
   cpuMs: number
+  /** Of cpuMs: A's child process's (NaN when A ran in this process). */
+  serverCpuMs: number
   /** follow() itself, until it returned. */
   returnedMs: number
   firstPeerMs: number
@@ -423,9 +451,10 @@ interface FollowResult {
 }
 
 /** Engine A imports the file; engine B follows A's link over a loopback testnet until synced. */
-async function benchFollow (work: string, src: string, sha: string, statusIntervalMs: number | undefined): Promise<FollowResult> {
+async function benchFollow (work: string, src: string, sha: string, statusIntervalMs: number | undefined, where: Where): Promise<FollowResult> {
   let testnet: Testnet | null = null
   const engines: Engine[] = []
+  let child: PeerChild | null = null
   const start = async (name: string): Promise<Engine> => {
     // The app's status interval unless --status-interval-ms says otherwise (0: a status per block).
     const opts: EngineOptions = { storage: join(work, name), dht: testnet!.createNode(), ...(statusIntervalMs === undefined ? {} : { statusIntervalMs }) }
@@ -434,19 +463,26 @@ async function benchFollow (work: string, src: string, sha: string, statusInterv
     await e.ready()
     return e
   }
-  try {
-    testnet = await createTestnet(3, { host: '127.0.0.1' })
+  /** A imports the file and serves it: here, or in a child process (bench/lib-vault-peer.ts). */
+  const serve = async (): Promise<Omit<DriveReady, 'type'>> => {
+    if (where === 'child') {
+      child = new PeerChild('drive')
+      return await within(600_000, 'follow: alice (child) importing', child.start<DriveReady>(testnet!.bootstrap, { storage: join(work, 'alice'), src }))
+    }
     const alice = await start('alice')
     const job = await alice.vault.importPaths([src], '/').done
     if (job.state !== 'done') throw new Error(`alice import ${job.state}: ${job.error?.message ?? ''}`)
-    const id = alice.vault.id
-    const version = alice.vault.drive.version
-    const link = alice.spaces.share(undefined, '/')
-    const bob = await start('bob')
-
+    // Announced before B looks, as the child does (bench/lib-vault-peer.ts).
+    await alice.network.swarm?.flush()
     // Every block of A's drive at that version: metadata core + blobs core.
     const aliceBlobs = await alice.vault.drive.getBlobs()
     const expectedBlocks = alice.vault.drive.core.length + (aliceBlobs ? aliceBlobs.core.length : 0)
+    return { id: alice.vault.id, version: alice.vault.drive.version, link: alice.spaces.share(undefined, '/'), expectedBlocks }
+  }
+  try {
+    testnet = await createTestnet(3, { host: '127.0.0.1' })
+    const { id, version, link, expectedBlocks } = await serve()
+    const bob = await start('bob')
 
     let t0 = 0
     let firstDataMs = NaN
@@ -471,7 +507,8 @@ async function benchFollow (work: string, src: string, sha: string, statusInterv
       })
     })
 
-    say('[follow] bob follows alice\'s link ...')
+    say(`[follow] bob follows alice's link (alice ${where === 'child' ? 'in a child process' : 'in this process'}) ...`)
+    const childCpu0 = child !== null ? await (child as PeerChild).cpuMs() : 0
     const cpu0 = process.cpuUsage()
     t0 = nowMs()
     await bob.follows.follow(link)
@@ -500,16 +537,18 @@ async function benchFollow (work: string, src: string, sha: string, statusInterv
       return s.state === 'synced' && s.version === version && s.blocksHave >= expectedBlocks
     }))
     const ms = nowMs() - t0
-    const cpuMs = cpuMsSince(cpu0)
+    const serverCpuMs = child !== null ? await (child as PeerChild).cpuMs() - childCpu0 : NaN
+    const cpuMs = cpuMsSince(cpu0) + (child !== null ? serverCpuMs : 0)
     offData()
     const [firstPeerMs, firstUpdateMs, first] = await within(60_000, 'follow: first byte', Promise.all([firstPeer, firstUpdate, firstByteP]))
     const bytesDownloaded = followed.info().bytesDownloaded
     const blobBytes = followed.drive.blobs?.core.byteLength ?? 0
     say('[follow] synced; checking the followed copy is byte-identical (not timed) ...')
     const identical = (await sha256OfDrive(followed.drive, '/big.bin')) === sha
-    return { ms, transferMs: ms - firstDataMs, cpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs: first.total, firstByteAfterVersionMs: first.afterVersion, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
+    return { ms, transferMs: ms - firstDataMs, cpuMs, serverCpuMs, returnedMs, firstPeerMs, firstUpdateMs, firstByteMs: first.total, firstByteAfterVersionMs: first.afterVersion, bytesDownloaded, blobBytes, expectedBlocks, prematureSynced, identical }
   } finally {
     for (const e of engines.reverse()) await e.close().catch(() => {})
+    await (child as PeerChild | null)?.close().catch(() => {})
     await testnet?.destroy().catch(() => {})
   }
 }
@@ -543,9 +582,15 @@ async function main (): Promise<void> {
     say(`[raw] two plain Corestores piped in-process, Hyperdrive download of ${replicateMib} MiB ...`)
     const raw = await benchRaw(work, src, replicateBytes)
     say(`[transport] two Hyperswarms on a loopback testnet, ${replicateMib} MiB through one encrypted connection in 64 KiB writes ...`)
-    const transport = await benchTransport(replicateBytes)
+    const transport = await benchTransport(replicateBytes, 'process')
     const statusArg = arg('--status-interval-ms', '')
-    const follow = await benchFollow(work, src, sha256!, statusArg === '' ? undefined : Number(statusArg))
+    const statusIntervalMs = statusArg === '' ? undefined : Number(statusArg)
+    const follow = await benchFollow(work, src, sha256!, statusIntervalMs, 'process')
+    await rm(join(work, 'alice'), { recursive: true, force: true })
+    await rm(join(work, 'bob'), { recursive: true, force: true })
+    say(`[transport] the same, the server in a child process (bench/lib-vault-peer.ts) ...`)
+    const transportX = await benchTransport(replicateBytes, 'child')
+    const followX = await benchFollow(work, src, sha256!, statusIntervalMs, 'child')
     await rm(src, { force: true })
 
     // ------------------------------------------------------------ report
@@ -592,7 +637,19 @@ async function main (): Promise<void> {
       ['follow -> first follow.updated (ms)', f1(follow.firstUpdateMs)],
       ['follow() called -> first byte of /big.bin read by the engine (ms)', f1(follow.firstByteMs)],
       ['  of which: A\'s version known -> first byte (ms)', f1(follow.firstByteAfterVersionMs)],
-      ['raw pipe -> first byte readable, behind an unordered whole-drive download (ms)', f1(raw.firstByteMs)]
+      ['raw pipe -> first byte readable, behind an unordered whole-drive download (ms)', f1(raw.firstByteMs)],
+      ['cross-process (the serving end in a child process, as on another machine):', ''],
+      [`raw transport ${replicateMib} MiB, server in a child process (MiB/s)`, f1(mibps(replicateBytes, transportX.ms))],
+      ['raw transport, client join() -> first byte received (ms)', f1(transportX.joinToFirstByteMs)],
+      ['raw transport, CPU per MiB, both processes (ms)', f1(transportX.cpuMs / replicateMib)],
+      ['  of which the sending process (ms)', f1(transportX.serverCpuMs / replicateMib)],
+      [`follow until synced ${replicateMib} MiB, alice in a child process (MiB/s)`, f1(mibps(replicateBytes, followX.ms))],
+      ['follow, first downloaded byte until synced (MiB/s)', f1(mibps(replicateBytes, followX.transferMs))],
+      ['follow until synced, CPU per MiB, both processes (ms)', f1(followX.cpuMs / replicateMib)],
+      ['  of which A, the serving process (ms)', f1(followX.serverCpuMs / replicateMib)],
+      ['follow() called -> first byte of /big.bin read by the engine (ms)', f1(followX.firstByteMs)],
+      ['  of which: A\'s version known -> first byte (ms)', f1(followX.firstByteAfterVersionMs)],
+      ['follow -> first follow.status with peers > 0 (ms)', f1(followX.firstPeerMs)]
     ]
     const ratios: Array<[string, string]> = [
       [`vault import / ${imp.ddMs === null ? 'node write + fsync' : 'dd fdatasync (best run)'}`, f2(importRate / diskRate)],
@@ -605,6 +662,10 @@ async function main (): Promise<void> {
       ['follow (end to end) / raw in-process download', f2(followRate / rawRate)],
       ['follow (transfer only) / raw in-process download', f2(transferRate / rawRate)],
       ['follow first byte / raw transport join -> first byte (time)', f1(follow.firstByteMs / transport.joinToFirstByteMs)],
+      ['cross-process: follow (end to end) / raw transport', f2(mibps(replicateBytes, followX.ms) / mibps(replicateBytes, transportX.ms))],
+      ['cross-process: follow (transfer only) / raw transport', f2(mibps(replicateBytes, followX.transferMs) / mibps(replicateBytes, transportX.ms))],
+      ['cross-process: raw transport CPU per MiB / follow CPU per MiB', f2(transportX.cpuMs / followX.cpuMs)],
+      ['cross-process: follow first byte / raw transport join -> first byte (time)', f1(followX.firstByteMs / transportX.joinToFirstByteMs)],
       ['peak RSS (max of sampled, maxRSS) / import file size', f2(Math.max(imp.rssPeak, imp.maxRss) / bytes)],
       ['peak RSS growth during import / file size', f2((imp.rssPeak - imp.rssBefore) / bytes)]
     ]
@@ -629,7 +690,8 @@ async function main (): Promise<void> {
       say(`  Engine: follow.status bytesDownloaded (${f1(follow.bytesDownloaded / MiB)} MiB) exceeds the blobs held (${f1(follow.blobBytes / MiB)} MiB); the counter over-counts.`)
     }
     say('  maxRSS is the process-lifetime peak (the import is the first heavy phase, so it bounds the import).')
-    if (!follow.identical) process.exitCode = 1
+    if (!followX.identical) say('  Cross-process: the followed copy is NOT byte-identical (SHA-256).')
+    if (!follow.identical || !followX.identical) process.exitCode = 1
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
