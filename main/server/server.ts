@@ -26,7 +26,8 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { Engine } from '../engine/engine.js'
 import { DatdotError } from '../shared/errors.js'
 import { Resource } from '../shared/resource.js'
-import { dispatchSafe, type AnyHandlers } from '../api/dispatch.js'
+import { dispatch, dispatchSafe, type AnyHandlers } from '../api/dispatch.js'
+import { PROMETHEUS_CONTENT_TYPE, prometheusMetrics } from '../api/prometheus.js'
 import { WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../api/preload-api.js'
 import { downloadUrl } from '../api/handlers-drives.js'
 import { serveDownload } from './download-route.js'
@@ -290,6 +291,13 @@ export class ApiServer extends Resource {
         const outcome = await dispatchSafe(this.handlersFor(`http:${caller}`), method, args, caller)
         if (outcome.ok) return sendJson(res, 200, { result: outcome.result ?? null })
         return sendJson(res, statusFor(outcome.error.code), { error: outcome.error })
+      }
+      if (path === '/api/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const handlers = this.handlersFor(`http:${caller}`)
+        const text = await prometheusMetrics(async (method, args) => await dispatch(handlers, method, args, caller) as never, Date.now)
+        res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' })
+        res.end(req.method === 'HEAD' ? undefined : text)
+        return
       }
       if (path.startsWith('/api/upload/') && req.method === 'PUT') {
         const uploadId = path.slice('/api/upload/'.length)

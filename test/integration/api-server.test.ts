@@ -179,4 +179,33 @@ describe('the loopback API server', () => {
     expect((await got((m) => m.id === 2)).error?.code).toBe('FORBIDDEN')
     ws.close()
   })
+
+  it('serves its figures to Prometheus with the token, in the text format, as the API reads them', async () => {
+    await engine.spaces.resolve('Private').vault.drive.put('/metrics-probe.txt', Buffer.from('counted'))
+    const r = await http(server.port, { path: '/api/metrics', headers: { Authorization: `Bearer ${server.token}` } })
+    expect(r.status).toBe(200)
+    expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8')
+    const samples = new Map<string, string>()
+    for (const line of r.body.trimEnd().split('\n')) {
+      if (line.startsWith('#')) { expect(line).toMatch(/^# (HELP|TYPE) datdot_[a-z0-9_]+ .+$/); continue }
+      const m = /^(datdot_[a-z0-9_]+(?:\{[^}]*\})?) (-?\d+(?:\.\d+)?)$/.exec(line)
+      expect(m, `not a sample line: ${line}`).not.toBeNull()
+      samples.set(m![1], m![2])
+    }
+    const status = bodyOf<{ vault: { files: number, bytes: number }, follows: number }>(await call('getStatus', {})).result
+    expect(samples.get('datdot_up')).toBe('1')
+    expect(Number(samples.get('datdot_vault_files'))).toBe(status.vault.files)
+    expect(status.vault.files).toBeGreaterThan(0)
+    expect(Number(samples.get('datdot_vault_bytes'))).toBe(status.vault.bytes)
+    expect(Number(samples.get('datdot_follows'))).toBe(status.follows)
+    // This node runs no chain: no chain, wallet or earnings figures rather than zeros.
+    expect([...samples.keys()].some((k) => /chain_block|wallet|earnings/.test(k))).toBe(false)
+  })
+
+  it('refuses the metrics without the token or from a foreign page', async () => {
+    expect((await http(server.port, { path: '/api/metrics' })).status).toBe(401)
+    expect((await http(server.port, { path: '/api/metrics', headers: { Authorization: 'Bearer ' + '0'.repeat(64) } })).status).toBe(401)
+    expect((await http(server.port, { path: '/api/metrics', headers: { Authorization: `Bearer ${server.token}`, Origin: 'http://evil.example' } })).status).toBe(403)
+    expect((await http(server.port, { method: 'POST', path: '/api/metrics', headers: { Authorization: `Bearer ${server.token}` } })).status).toBe(404)
+  })
 })
