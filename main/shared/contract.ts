@@ -41,7 +41,7 @@ export { APP_LIMITS, AppPermission, AppTemplate, AppManifest, AppInfo } from './
 export { FollowState, FollowInfo, FollowMode } from './contract-follows.js'
 export { ChainStatus, Wallet, LedgerEntry, LedgerTx, EarningsNet, EarningsRow, HostingAlert, HostingProof, HostingStatus, HostingJob, HostingOverview, SponsorQuote, PlanView, HostingDashboard } from './contract-hosting.js'
 export { NetworkStatus, Status, RecoveryPhrase } from './contract-app.js'
-export { NODE_LIMITS, NodeSummary, NodesOverview } from './contract-nodes.js'
+export { NODE_LIMITS, NodeAccess, NodeSummary, NodesOverview } from './contract-nodes.js'
 export { SCHEDULE_LIMITS, AvailabilitySchedule } from './contract-schedule.js'
 export { LOCAL_SEEDER_LIMITS, LocalSeeder, LocalSeedersState } from './contract-local-seeders.js'
 
