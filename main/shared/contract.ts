@@ -35,7 +35,7 @@ import { scheduleMethods } from './contract-schedule.js'
 import { localSeederEvents, localSeederMethods } from './contract-local-seeders.js'
 
 export { LIMITS, ErrorShape, type Exposure } from './contract-base.js'
-export { Entry, Change, VaultInfo, Job, HistoryItem } from './contract-vault.js'
+export { Entry, Change, VaultInfo, Job, HistoryItem, FOLDER_MARKER } from './contract-vault.js'
 export { Visibility, SpaceInfo } from './contract-spaces.js'
 export { APP_LIMITS, AppPermission, AppTemplate, AppManifest, AppInfo } from './contract-apps.js'
 export { FollowState, FollowInfo, FollowMode } from './contract-follows.js'
