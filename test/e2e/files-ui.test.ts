@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { DaemonProc } from './daemons.js'
 import { OneUi } from './one-ui.js'
-import { row, shot, shots } from './ui-helpers.js'
+import { row, shot, shots, shotsAt } from './ui-helpers.js'
 import { formatLink, keyId } from '../../main/engine/paths.js'
 
 const BIG = 'big-upload.bin'
@@ -215,7 +215,7 @@ describe('the file manager in the browser UI', () => {
     await page.getByTestId('empty-state').getByText('This folder is empty').waitFor()
     expect(await page.locator('[data-testid=file-row]').count()).toBe(0)
     await dismissAll(page)
-    await shots(page, 'files-new-folder-empty')
+    await shotsAt(page, 'files-new-folder-empty', 'drop-zone')
   })
 
   it('keeps toasts off the share link at 420 px, whether the link is low or high on the screen', async () => {
