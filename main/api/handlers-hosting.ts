@@ -9,6 +9,8 @@ import { EARNING_REASONS } from '../ledger/ledger.js'
 import { createScheduleHandlers, type ScheduleHandlers } from './handlers-schedule.js'
 import { earningsSummary, type EarningsSummary } from '../ledger/ledger-views.js'
 import { createDashboardHandler } from './handlers-dashboard.js'
+import { proofForPeople } from '../hosting/proof-view.js'
+import type { ProofRow } from '../hosting/config.js'
 
 export type HostingHandlers = Pick<Handlers, 'getHosting' | 'setSeeding' | 'sponsor' | 'quoteSponsor' | 'listPlans' | 'unpublish' | 'topUpPlan' | 'listHostingJobs' | 'listProofs' | 'getHostingDashboard'> & ScheduleHandlers
 
@@ -68,9 +70,14 @@ export function createHostingHandlers (service: HostingService): HostingHandlers
       return { ok: true as const }
     },
     async listHostingJobs () { return service.listJobs().slice(0, LIST_LIMIT) },
-    async listProofs (args) { return service.listProofs(args.limit) },
+    async listProofs (args) { return proofsOf(service, args.limit) },
     getHostingDashboard: createDashboardHandler(service)
   }
+}
+
+/** The newest proof rows, hosters as the wallet names accounts (ss58) like every account the API gives. */
+function proofsOf (service: HostingService, limit: number): ProofRow[] {
+  return service.listProofs(limit).map((r) => proofForPeople(r, (hex) => service.chain.formatAddress(hex)))
 }
 
 /** The Hosting page's overview: status, plans sponsored, slots hosted, earnings (gross and net), alerts, events. */
@@ -98,7 +105,7 @@ function overviewOf (service: HostingService): HostingOverview {
     status: service.status(),
     plans,
     contracts,
-    lastProofs: service.listProofs(20),
+    lastProofs: proofsOf(service, 20),
     earnings: [...sums].map(([reason, amount]) => ({ reason, amount: amount.toString() })),
     net: {
       allTime: netOf(earningsSummary(service.chain.ledger.db, { account })),

@@ -1,13 +1,14 @@
 /**
  * API handlers that change or describe a space of the vault (the home space when none is named):
- * info, share links, delete, restore from history, move, imports of local paths and browser upload sessions. Arguments arrive validated and defaulted;
+ * info, share links, delete, restore from history, new folders, move, imports of local paths and browser upload sessions. Arguments arrive validated and defaulted;
  * the vault validates paths and throws coded DatdotErrors.
  */
 import type { Handlers } from '../shared/contract.js'
 import type { Engine } from '../engine/engine.js'
 import { waitIf } from './handlers-drives.js'
+import { createFolder } from '../engine/vault-folders.js'
 
-export type VaultHandlers = Pick<Handlers, 'getVault' | 'deletePath' | 'restorePath' | 'movePath' | 'share' | 'importPaths' | 'beginUpload' | 'commitUpload' | 'abortUpload'>
+export type VaultHandlers = Pick<Handlers, 'getVault' | 'deletePath' | 'restorePath' | 'createFolder' | 'movePath' | 'share' | 'importPaths' | 'beginUpload' | 'commitUpload' | 'abortUpload'>
 
 export function createVaultHandlers (engine: Engine): VaultHandlers {
   return {
@@ -22,6 +23,10 @@ export function createVaultHandlers (engine: Engine): VaultHandlers {
     async restorePath ({ space, path, version }) {
       engine.assertOpen()
       return engine.spaces.resolve(space).vault.restorePath(path, version)
+    },
+    async createFolder ({ space, parent, name }) {
+      engine.assertOpen()
+      return await createFolder(engine.spaces.resolve(space).vault, parent, name)
     },
     async movePath ({ space, from, to, overwrite }) {
       engine.assertOpen()

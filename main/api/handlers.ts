@@ -48,7 +48,7 @@ export function createHandlers (engine: Engine | DatdotNode): EngineHandlers {
     ...createAppsHandlers(engine, async () => lazy !== null ? (await lazy.start()).chain : chain),
     ...createLocalSeederHandlers(engine),
     // The dashboard asks this node through the same handlers, as a local program would.
-    ...createNodeHandlers(engine.db, async (method, args) => await dispatch(handlers, method, args, 'cli') as never)
+    ...createNodeHandlers(engine.db, async (method, args) => await dispatch(handlers, method, args, 'cli') as never, { storage: engine.storage })
   }
   return handlers
 }

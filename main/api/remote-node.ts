@@ -59,7 +59,7 @@ function parseAnswer<M extends MethodName> (origin: string, method: M, body: { s
       throw DatdotError.protocolError(`${origin} answered ${method} with a malformed error`)
     }
     const err = reviveError({ code: e.code as SerializedError['code'], message: cut(e.message) })
-    if (err.code === 'UNAUTHORIZED') throw DatdotError.invalidArgument(`${origin} refused the token: copy it again from that node's <storage>/api-token`)
+    if (err.code === 'UNAUTHORIZED') throw DatdotError.invalidArgument(`${origin} refused the token: copy it again from that node (its Nodes page, or its api-token file)`)
     throw err
   }
   const schema = methods[method].result as z.ZodType

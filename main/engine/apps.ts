@@ -28,6 +28,7 @@ import { MANIFEST_PATH, checkCodeEdit, codeFiles, parseManifest, readCodeBytes, 
 import { templateFiles } from './app-templates.js'
 import { Previews, driveSource, type AppPreviewSource } from './app-preview.js'
 import { AppData } from './app-data.js'
+import { assertFreeAppName, freeAppName } from './app-names.js'
 
 export type { AppPreviewSource } from './app-preview.js'
 
@@ -207,6 +208,7 @@ export class Apps {
   // ---------------------------------------------------------------- creating, opening, removing
 
   async create (name: string, template: AppTemplate): Promise<AppInfo> {
+    assertFreeAppName(name, (await this.list()).map((a) => a.name))
     const files = templateFiles(template, name)
     return this.createFrom(name, Object.entries(files).map(([path, text]) => ({ path, data: Buffer.from(text, 'utf8') })))
   }
@@ -243,7 +245,9 @@ export class Apps {
     const src = await this.readable(ref)
     const srcInfo = await this.info(src)
     const files = await withView(src.drive, src.drive.version, (view) => readCodeBytes(view))
-    const newName = name ?? `${srcInfo.name} copy`
+    const taken = (await this.list()).map((a) => a.name)
+    if (name !== undefined) assertFreeAppName(name, taken)
+    const newName = name ?? freeAppName(`${srcInfo.name} copy`, taken)
     // The copy is named in its manifest too: two apps of the same name in one list would confuse.
     if (srcInfo.manifest !== null) {
       const manifest = JSON.parse(files.get(MANIFEST_PATH)?.toString('utf8') ?? '{}') as Record<string, unknown>

@@ -2,16 +2,19 @@
  * Folder sizes and dates for a listing page (listFiles): for each sub-folder shown, a recursive
  * range read of it sums its files' bytes, counts them and keeps the newest file's modification
  * time. Bounded: at most `limit` files are read for one page; folders past that are left
- * uncounted (their entries keep size 0 and no `files`).
+ * uncounted (their entries keep size 0 and no `files`). The marker file of a folder made empty
+ * (FOLDER_MARKER) is not counted.
  * Callers count only drives whose metadata is here (a sparse follow would wait on the network).
  */
 import type Hyperdrive from 'hyperdrive'
-import type { Entry } from '../shared/contract.js'
+import { FOLDER_MARKER, type Entry } from '../shared/contract.js'
 import { entryMetadata, entrySize, safeKey } from './drive-ops.js'
 import { isWithin } from './paths.js'
 
 /** Files read at most for one listing's folder totals. */
 export const FOLDER_TOTALS_LIMIT = 20_000
+
+const MARKER_SUFFIX = '/' + FOLDER_MARKER
 
 interface Totals { size: number, files: number, mtimeMs: number | null }
 
@@ -44,6 +47,8 @@ async function folderTotals (view: Hyperdrive, folder: string, budget: number): 
   for await (const node of view.list(folder, { recursive: true })) {
     const key = safeKey(node)
     if (key === null || !isWithin(key, folder) || key === folder) continue
+    // the empty file that keeps an empty folder (vault-folders.ts) is not one of its files
+    if (key.endsWith(MARKER_SUFFIX)) continue
     if (++t.files > budget) return null
     t.size += entrySize(node)
     const m = entryMetadata(node).mtimeMs

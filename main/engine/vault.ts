@@ -19,7 +19,7 @@ import { basename, isAbsolute, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import Hyperdrive, { type Entry as DriveEntry } from 'hyperdrive'
 import type Corestore from 'corestore'
-import type { Change, Job, VaultInfo } from '../shared/contract.js'
+import { FOLDER_MARKER, type Change, type Job, type VaultInfo } from '../shared/contract.js'
 import { DatdotError } from '../shared/errors.js'
 import { drivePath, formatLink, isWithin, keyId } from './paths.js'
 import { Resource } from '../shared/resource.js'
@@ -32,6 +32,9 @@ import { UploadSessions, type UploadTotals } from './vault-uploads.js'
 import { assertFree, assertNotInto, planCopy, stageCopy } from './vault-copy.js'
 import { VaultRestore, restoredAlready } from './vault-restore.js'
 import { VAULT_MIGRATIONS, loadWatermark, reclaimOrphanedBlobs, saveWatermark, scanReferencedBlobs, type BlobsWatermark, type CompactionResult } from './vault-reclaim.js'
+
+/** Keys ending so are the markers of empty folders (vault-folders.ts), not files of the space. */
+const MARKER_SUFFIX = '/' + FOLDER_MARKER
 
 export interface VaultOptions {
   store: Corestore
@@ -185,7 +188,8 @@ export class Vault extends Resource {
       let files = 0
       let bytes = 0
       for await (const e of this.drive.list('/', { recursive: true })) {
-        if (safeKey(e) === null) continue
+        // unsafe keys are not shown; the marker of an empty folder (vault-folders.ts) is not a file
+        if (safeKey(e) === null || e.key.endsWith(MARKER_SUFFIX)) continue
         files++
         bytes += entrySize(e)
       }

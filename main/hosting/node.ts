@@ -15,6 +15,8 @@ import type { ChainService, ChainServiceOptions } from '../chain/service.js'
 import type { HostingService, HostingServiceOptions } from './service.js'
 import { ownDrivesOf } from './own.js'
 import { LazyChain, startsAtOpen, refreshSponsoring, type ChainParts } from './lazy-chain.js'
+import { proofForPeople } from './proof-view.js'
+import type { ProofRow } from './config.js'
 
 export interface NodeOptions extends EngineOptions {
   /** Chain endpoint: 'off' (default), 'embedded', or a ws:// URL. Used by the chain service. */
@@ -104,7 +106,7 @@ export class DatdotNode extends Engine {
     const { HostingService } = await import('./service.js')
     const hosting = new HostingService({ ...hostingDepsOf(this), chain, storageDir: join(this.storage, 'hosting'), now: this.now })
     hosting.on('status', (s: EventData<'hosting.status'>) => this.emitEvent('hosting.status', s))
-    hosting.on('proof', (p: EventData<'hosting.proof'>) => this.emitEvent('hosting.proof', p))
+    hosting.on('proof', (p: ProofRow) => this.emitEvent('hosting.proof', proofForPeople(p, (hex) => chain.formatAddress(hex))))
     hosting.on('alert', (a: EventData<'hosting.alert'>) => this.emitEvent('hosting.alert', a))
     await hosting.ready()
     return hosting

@@ -75,7 +75,22 @@ export const NodesOverview = z.object({
 })
 export type NodesOverview = z.infer<typeof NodesOverview>
 
+/** How another node's app reaches this one (its Nodes page shows them, the token behind a click). */
+export const NodeAccess = z.object({
+  /** The address this node's API answers on (http://127.0.0.1:port), null when it runs no API server. */
+  url: z.string().nullable(),
+  /** Its API token (the file api-token in its storage folder), null when it has none yet. */
+  token: z.string().nullable()
+})
+export type NodeAccess = z.infer<typeof NodeAccess>
+
 export const nodeMethods = {
+  getNodeAccess: method({
+    description: "This node's API address and token, which another DatDot adds it with (Nodes page, \"Add a node\"). Callers already hold the token.",
+    args: z.object({}).strict(),
+    result: NodeAccess,
+    exposure: ALL
+  }),
   listNodes: method({
     description: 'This node and the other nodes you added: state, storage, proofs, earnings of the last 30 days, alerts, and totals. Asks every node now (a node that does not answer in time is shown unreachable).',
     args: z.object({}).strict(),

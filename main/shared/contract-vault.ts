@@ -11,6 +11,12 @@ import { ALL, DriveKey, DrivePath, Empty, ErrorShape, LIMITS, LOCAL, Ok, Version
 /** A space as the write methods name it: its id, name or drive key (contract-spaces.ts). Omitted: the home space. */
 const Space = z.string().min(1).max(128).optional()
 
+/**
+ * The empty file that keeps a new, empty folder in a drive (a Hyperdrive folder exists while a
+ * file is under it; main/engine/vault-folders.ts). The app's listings do not show it.
+ */
+export const FOLDER_MARKER = '.datdot-folder'
+
 export const Entry = z.object({
   path: z.string(),
   name: z.string(),
@@ -117,6 +123,12 @@ export const vaultMethods = {
     description: 'Put a file or folder of a space back as it was at an older version (files added since stay), in one commit.',
     args: z.object({ space: Space, path: DrivePath, version: Version }).strict(),
     result: z.object({ version: Version, restored: z.number().int().nonnegative() }),
+    exposure: ALL
+  }),
+  createFolder: method({
+    description: `Create an empty folder named \`name\` in the folder \`parent\` of a space (kept by an empty ${FOLDER_MARKER} file). A name that is empty, '.' or '..', holds '/', is too long or is taken is refused with the reason.`,
+    args: z.object({ space: Space, parent: DrivePath.default('/'), name: z.string().max(1024) }).strict(),
+    result: z.object({ version: Version, path: z.string() }),
     exposure: ALL
   }),
   movePath: method({

@@ -75,6 +75,11 @@ export class DatdotError extends Error {
     return new DatdotError('UNKNOWN_DRIVE', `Unknown drive: ${preview(key)} (follow it first)`)
   }
 
+  /** A name that is taken (a folder in its parent, an app among the apps): `message` says which, and what to do. */
+  static nameTaken (message: string, details?: Record<string, unknown>): DatdotError {
+    return new DatdotError('ALREADY_EXISTS', message, details)
+  }
+
   static alreadyExists (what: string): DatdotError {
     return new DatdotError('ALREADY_EXISTS', `Already exists: ${preview(what)}`)
   }

@@ -3,7 +3,8 @@
  * template, edits its index.html and adds a script, saves; the sandboxed preview shows the change,
  * the console shows the script's log line and its error with file and line; the app asks for
  * its data permission, writes a file to its data drive, and the Vault shows that file in the
- * app's data space. Needs the apps engine and the /run/ preview route: until they answer,
+ * app's data space. A second app of a name already in the list is refused in the dialog with the
+ * reason. Needs the apps engine and the /run/ preview route: until they answer,
  * listApps is unavailable and the test skips itself (it says so).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
@@ -113,5 +114,18 @@ describe('DatDot apps in the browser UI', () => {
     const card = page.locator('[data-testid=space-card]', { hasText: 'E2E notes' })
     await card.click()
     await page.locator(row('', '/e2e.txt')).waitFor()
+  })
+
+  it('refuses a second app of a name already in the list, in the dialog, with the reason', async (ctx) => {
+    if (!engineReady) ctx.skip('the apps engine is not on this branch: listApps is unavailable')
+    await page.locator('[data-testid=nav-apps]').click()
+    await page.locator('[data-testid=new-app]').click()
+    await page.locator('[data-testid=app-name]').fill('e2e NOTES')
+    await page.locator('[data-testid=template-blank]').check()
+    await page.locator('[data-testid=create-app]').click()
+    expect(await page.locator('[data-testid=new-app-error]').innerText()).toBe('An app named "E2E notes" is already in your list: choose another name')
+    expect(await page.locator('[data-testid=new-app-dialog]').isVisible()).toBe(true)
+    await shots(page, 'apps-name-taken')
+    await page.keyboard.press('Escape')
   })
 })

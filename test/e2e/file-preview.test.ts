@@ -2,7 +2,8 @@
  * End to end: opening a file shows it in the preview panel. B follows A's drive On demand; a
  * WAV and a WebM (recorded in the page) opened there play while they arrive (the media element
  * reaches 'canplay' through ranged requests on one download ticket), an image and a text file show; an image of A's own space
- * shows too. Two daemons on a loopback DHT testnet, Chromium.
+ * shows too; Escape closes the image's and the PDF's preview (after a click in the PDF too). Two
+ * daemons on a loopback DHT testnet, Chromium.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { deflateSync } from 'node:zlib'
@@ -155,12 +156,20 @@ describe('previewing files: audio plays while it streams from a followed drive, 
       return img !== null && img.complete && img.naturalWidth === 640
     })
     await shots(pageA, 'file-preview-image')
-    await closePreview(pageA)
+    // Escape closes every preview: the image's, and the PDF's (whose frame would take the keys)
+    await pageA.keyboard.press('Escape')
+    await pageA.locator('[data-testid=file-preview][open]').waitFor({ state: 'detached' })
     await openPreview(pageA, '', '/paper.pdf')
     const frame = pageA.frameLocator('[data-testid=preview-pdf]')
     await frame.locator('embed, body').first().waitFor({ state: 'attached' })
     await shots(pageA, 'file-preview-pdf')
-    await closePreview(pageA)
+    await pageA.keyboard.press('Escape')
+    await pageA.locator('[data-testid=file-preview][open]').waitFor({ state: 'detached' })
+    // ...also after a click in the PDF's frame
+    await openPreview(pageA, '', '/paper.pdf')
+    await pageA.getByTestId('preview-pdf').click()
+    await pageA.keyboard.press('Escape')
+    await pageA.locator('[data-testid=file-preview][open]').waitFor({ state: 'detached', timeout: 10_000 })
   })
 
   it('plays a WAV and a WebM of a drive followed on demand while they arrive, and shows its image and text', async () => {

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { DaemonProc } from './daemons.js'
 import { OneUi } from './one-ui.js'
-import { row, shots } from './ui-helpers.js'
+import { row, shot, shots, shotsAt } from './ui-helpers.js'
 import { formatLink, keyId } from '../../main/engine/paths.js'
 
 const BIG = 'big-upload.bin'
@@ -183,5 +183,60 @@ describe('the file manager in the browser UI', () => {
     expect(await error.innerText()).toBe('Keeping a drive online needs the hosting network, and this node runs without one (it was started with --chain off).')
     await shots(page, 'files-keep-online-no-chain')
     await page.keyboard.press('Escape')
+  })
+
+  it('creates a folder from "New folder", refusing hostile and taken names in the dialog with the reason', async () => {
+    await page.goto(d!.url)
+    await page.setViewportSize({ width: 1400, height: 900 })
+    const dialog = page.getByTestId('new-folder-dialog')
+    const name = dialog.getByLabel('Folder name')
+    const refused = async (n: string, why: RegExp): Promise<void> => {
+      await name.fill(n)
+      await dialog.getByTestId('new-folder-create').click()
+      expect(await dialog.getByTestId('new-folder-error').innerText(), JSON.stringify(n)).toMatch(why)
+    }
+    await page.getByTestId('new-folder').click()
+    await refused('   ', /needs a name/)
+    await refused('..', /"\.\." cannot be a folder name/)
+    await refused('a/b', /cannot contain "\/"/)
+    await refused('\u00e9'.repeat(200), /too long: a folder name is at most 255 bytes \(this one has 400/)
+    await shots(page, 'files-new-folder-refused')
+    await name.fill('Trips')
+    await dialog.getByTestId('new-folder-create').click()
+    await page.locator(row('', '/Trips')).waitFor()
+    expect(await dialog.isVisible()).toBe(false)
+    // the same name again: refused with the reason, in the dialog
+    await page.getByTestId('new-folder').click()
+    await refused('Trips', /^"Trips" already exists in this space: choose another name$/)
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    // the new folder is empty: the file that keeps it is not listed
+    await page.locator(row('', '/Trips')).getByTestId('open-folder').click()
+    await page.getByTestId('empty-state').getByText('This folder is empty').waitFor()
+    expect(await page.locator('[data-testid=file-row]').count()).toBe(0)
+    await dismissAll(page)
+    await shotsAt(page, 'files-new-folder-empty', 'drop-zone')
+  })
+
+  it('keeps toasts off the share link at 420 px, whether the link is low or high on the screen', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: d!.origin })
+    await page.goto(d!.url)
+    await page.setViewportSize({ width: 420, height: 800 })
+    await page.locator('[data-testid=space-card][data-space=Public]').click()
+    const link = page.getByTestId('share-link')
+    const copy = page.getByTestId('copy-link')
+    const overlaps = (a: { x: number, y: number, width: number, height: number }, b: { x: number, y: number, width: number, height: number }): boolean =>
+      a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+    for (const block of ['end', 'start'] as const) {
+      await dismissAll(page)
+      await copy.evaluate((el, b) => { (el as unknown as { scrollIntoView: (o: { block: string }) => void }).scrollIntoView({ block: b }) }, block)
+      await copy.click()
+      const toast = page.getByTestId('toast-success').last()
+      await toast.waitFor()
+      const [t, l, c] = [await toast.boundingBox(), await link.boundingBox(), await copy.boundingBox()]
+      expect(overlaps(t!, l!) || overlaps(t!, c!), `a toast over the share link (${block}): ${JSON.stringify({ t, l, c })}`).toBe(false)
+      await shot(page, `files-toast-share-${block}-420`)
+    }
+    await page.setViewportSize({ width: 1400, height: 900 })
   })
 })

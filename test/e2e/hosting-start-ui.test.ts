@@ -1,13 +1,14 @@
 /**
  * End to end: the Hosting page of a daemon with the default embedded chain, which starts when
  * hosting is first used. Opening the page shows that hosting waits and does not start the chain;
- * "Start hosting" starts it, says so meanwhile, then shows the chain and the wallet.
+ * "Start hosting" starts it, says so meanwhile, then shows the chain and the wallet (its address on
+ * one line, short, with a copy button, at every width).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import type { Page } from 'playwright-core'
 import type { DaemonProc } from './daemons.js'
 import { OneUi } from './one-ui.js'
-import { shots } from './ui-helpers.js'
+import { shots, shotsAt } from './ui-helpers.js'
 
 describe('the Hosting page of a node whose chain starts on demand', () => {
   const ui = new OneUi()
@@ -39,7 +40,28 @@ describe('the Hosting page of a node whose chain starts on demand', () => {
     await page.getByText('Starting the local chain').waitFor()
     await page.getByTestId('chain-card').getByText('Connected').waitFor()
     await page.getByRole('button', { name: 'Get 10 dev tokens' }).waitFor()
+    // the wallet address on one line at every width: its short form, the full one as its title, a copy button
+    const wallet = (await ui.call<{ address: string }>('getWallet')).address
+    const addr = page.getByTestId('wallet-address')
+    expect(await addr.getByTestId('address').getAttribute('title')).toBe(wallet)
+    expect(await addr.getByTestId('address').innerText()).toBe(`${wallet.slice(0, 6)}…${wallet.slice(-6)}`)
+    await addr.getByRole('button', { name: 'Copy the wallet address' }).waitFor()
+    for (const [width, height] of [[1400, 900], [800, 600], [420, 800]]) {
+      await page.setViewportSize({ width, height })
+      // a text range has one rectangle per line it spans
+      const lines = await addr.getByTestId('address').evaluate((el) => {
+        const doc = (globalThis as unknown as { document: { createRange: () => { selectNodeContents: (n: unknown) => void, getClientRects: () => { length: number } } } }).document
+        const range = doc.createRange()
+        range.selectNodeContents(el)
+        return range.getClientRects().length
+      })
+      expect(lines, `one line at ${width} px`).toBe(1)
+      const [a, b] = [await addr.getByTestId('address').boundingBox(), await addr.getByTestId('address-copy').boundingBox()]
+      expect(Math.abs(a!.y - b!.y), `address and copy button side by side at ${width} px`).toBeLessThan(a!.height)
+    }
+    await page.setViewportSize({ width: 1200, height: 760 })
     await shots(page, 'hosting-started')
+    await shotsAt(page, 'hosting-wallet', 'wallet-address')
     expect(await chainState()).toBe('running')
   }, 180_000)
 

@@ -5,8 +5,9 @@
  * explains it and gets dev tokens, and again when the price asked is more than the wallet holds),
  * keeps the vault online with one replica and follows it to hosted; the Plans page names the hoster like the local seeders card does. Once the card shows a
  * seeder earning (its status events), that seeder's dashboard (its earnings live in its own
- * ledger, under this node's folder) shows the last 24 hours: the chart's total and per-reason
- * legend, and the per-plan table, equal to the seeder's ledger read through the API. This node's
+ * ledger, under this node's folder) loads again by itself as the status events come, and shows
+ * the last 24 hours: the chart's total and per-reason legend, and the per-plan table, equal to the
+ * seeder's ledger read through the API. This node's
  * own ledger (the budget paid) holds at 420 px wide.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
@@ -161,40 +162,50 @@ describe('local seeders host the vault and earn, and their dashboard matches the
     await expect(call('getHostingDashboard', { fromMs: 0, toMs: Date.now(), seeder: 'seeder-9' })).rejects.toThrow('Not found: a seeding local seeder named seeder-9')
     await expect(call('ledgerTransactions', { seeder: 'seeder-9' })).rejects.toThrow('Not found: a seeding local seeder named seeder-9')
 
-    // earnings keep coming (a proof every few blocks): read the ledger before and after a reload of
-    // the dashboard, and compare when nothing came in between
+    // live: the seeder's status events (a proof paid, a slot) load its dashboard again by themselves
+    const idle = Number(await dash.getAttribute('data-loads'))
+    await expect.poll(async () => Number(await dash.getAttribute('data-loads')), { timeout: 120_000 }).toBeGreaterThan(idle)
+
+    // earnings keep coming (a proof every few blocks) and the dashboard follows them: read the
+    // ledger before a reload and after reading the page, and compare when nothing came in between
+    // (every load shown was asked after the first read: an older one answering late is dropped)
+    const chart = dash.getByTestId('earnings-chart')
+    const rows: Locator = dash.getByTestId('plan-earnings-row')
+    const readPage = async (): Promise<{ label: string | null, legend: string, plans: Map<number, string>, total: string }> => {
+      const plans = new Map<number, string>()
+      for (const r of await rows.all()) {
+        const cells = r.locator('td')
+        const plan = /^Plan #(\d+)$/.exec((await cells.first().innerText()).trim())
+        expect(plan).not.toBeNull()
+        plans.set(Number(plan![1]), (await cells.last().getAttribute('title')) ?? '')
+      }
+      return { label: await chart.getAttribute('aria-label'), legend: await dash.getByRole('list', { name: 'Earnings by reason' }).innerText(), plans, total: await dash.getByTestId('plan-earnings-total').innerText() }
+    }
     let ledger: ReturnType<typeof earningsOf> | null = null
+    let seen: Awaited<ReturnType<typeof readPage>> | null = null
     for (let attempt = 0; attempt < 10 && ledger === null; attempt++) {
       const before = earningsOf((await call<{ txs: LedgerTx[] }>('ledgerTransactions', { limit: 500, seeder: name })).txs, address)
       const loads = Number(await dash.getAttribute('data-loads'))
       await dash.getByTestId('range-24h').click()
-      await page.waitForFunction(`Number(document.querySelector('[data-testid=dashboard]')?.getAttribute('data-loads')) > ${loads}`)
+      // this load answered (or a later one): older ones still in flight are dropped
+      await expect.poll(async () => Number(await dash.getAttribute('data-loads')) > loads && await dash.getAttribute('aria-busy') === 'false', { timeout: 60_000 }).toBe(true)
+      seen = await readPage()
       const after = earningsOf((await call<{ txs: LedgerTx[] }>('ledgerTransactions', { limit: 500, seeder: name })).txs, address)
       if (after.total === before.total) ledger = after
     }
-    if (ledger === null) throw new Error('the seeder earned during every one of 10 dashboard loads')
+    if (ledger === null || seen === null) throw new Error('the seeder earned during every one of 10 dashboard reads')
     expect(ledger.total).toBeGreaterThan(0n)
 
     // the chart: the range's total (its label) and each reason's total (its legend)
-    const chart = dash.getByTestId('earnings-chart')
-    expect(await chart.getAttribute('aria-label')).toBe(`Earnings, last 24 hours: ${formatAmount(ledger.total.toString(), decimals, symbol)} earned, bars stacked by reason`)
-    const legend = await dash.getByRole('list', { name: 'Earnings by reason' }).innerText()
+    expect(seen.label).toBe(`Earnings, last 24 hours: ${formatAmount(ledger.total.toString(), decimals, symbol)} earned, bars stacked by reason`)
     const labels: Record<string, string> = { 'storage-proof': 'Storage proofs', 'performance-proof': 'Performance', encoding: 'Encoding', setup: 'Setup' }
     for (const [reason, label] of Object.entries(labels)) {
-      expect(legend).toContain(`${label} ${formatAmountShort((ledger.byReason.get(reason) ?? 0n).toString(), decimals, symbol)}`)
+      expect(seen.legend).toContain(`${label} ${formatAmountShort((ledger.byReason.get(reason) ?? 0n).toString(), decimals, symbol)}`)
     }
 
     // the per-plan table: one row per plan of the ledger, its exact amount as the cell's title
-    const rows: Locator = dash.getByTestId('plan-earnings-row')
-    const shown = new Map<number, string>()
-    for (let i = 0; i < await rows.count(); i++) {
-      const cells = rows.nth(i).locator('td')
-      const plan = /^Plan #(\d+)$/.exec((await cells.first().innerText()).trim())
-      expect(plan).not.toBeNull()
-      shown.set(Number(plan![1]), (await cells.last().getAttribute('title')) ?? '')
-    }
-    expect(shown).toEqual(new Map([...ledger.byPlan].map(([p, a]) => [p, formatAmount(a.toString(), decimals, symbol)])))
-    expect(await dash.getByTestId('plan-earnings-total').innerText()).toBe(formatAmountShort(ledger.total.toString(), decimals, symbol))
+    expect(seen.plans).toEqual(new Map([...ledger.byPlan].map(([p, a]) => [p, formatAmount(a.toString(), decimals, symbol)])))
+    expect(seen.total).toBe(formatAmountShort(ledger.total.toString(), decimals, symbol))
     // what the card says the seeder earned is the same ledger (all time; everything is from the last minutes)
     expect(BigInt((await call<LocalSeedersState>('getLocalSeeders')).seeders.find((s) => s.name === name)!.earned)).toBeGreaterThanOrEqual(ledger.total)
     await shotsAt(page, 'earn-seeder-dashboard', 'dashboard')

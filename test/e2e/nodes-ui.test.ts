@@ -1,7 +1,8 @@
 /**
  * End to end: the Nodes page of one daemon in Chromium, with a second daemon added by its address
- * and token as a user would (the dialog), a wrong token refused in the dialog, the second daemon
- * stopped and shown as not answering with an alert, then removed.
+ * and token as a user would (read from the second node's own Nodes page, "This node's address and
+ * access token", the token masked until "Show"; pasted in the dialog), a wrong token refused in the
+ * dialog, the second daemon stopped and shown as not answering with an alert, then removed.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -40,19 +41,40 @@ describe('the Nodes page', () => {
     expect(await page.getByTestId('node-card').count()).toBe(1)
     expect(await page.getByTestId('nodes-answering').innerText()).toBe('1 of 1')
     expect(await page.getByTestId('node-card').first().getAttribute('data-node')).toBe('local')
-    await shots(page, 'nodes-alone')
+    // app words, not command-line ones: where the other side's app shows its address and token
+    expect(await page.getByTestId('nodes-how').innerText()).toMatch(/Nodes page of that DatDot/)
+    const panel = page.getByTestId('node-access')
+    expect(await panel.getByTestId('node-access-url').innerText()).toBe(a!.origin)
+    expect(await panel.getByTestId('node-access-token').innerText()).not.toContain(a!.token)
+    await panel.getByRole('button', { name: "Copy this node's access token" }).waitFor()
+    await shots(page, 'nodes-alone', { bottom: true })
   }, 60_000)
 
-  it('refuses a wrong token in the dialog with the reason, and adds the node with the right one', async () => {
+  it('refuses a wrong token in the dialog with the reason, and adds the node with what its own Nodes page shows', async () => {
+    // the other node's app: its Nodes page shows its address, and its token after a click
+    const other = await browser!.newPage({ viewport: { width: 1200, height: 760 } })
+    await other.goto(b!.url)
+    await other.getByTestId('nav-nodes').click()
+    const panel = other.getByTestId('node-access')
+    const url = await panel.getByTestId('node-access-url').innerText()
+    expect(await panel.getByTestId('node-access-token').innerText()).toMatch(/^•+$/)
+    await panel.getByTestId('node-access-show').click()
+    const token = await panel.getByTestId('node-access-token').innerText()
+    expect(token).toBe(b!.token)
+    await shots(other, 'nodes-access-shown', { bottom: true })
+    await other.close()
     await page.getByTestId('node-add').click()
+    const help = await page.getByTestId('node-add-how').innerText()
+    expect(help).toContain('Nodes page')
+    expect(help).not.toMatch(/datdot daemon|api-token/)
     await page.getByTestId('node-name').fill('Attic server')
-    await page.getByTestId('node-url').fill(b!.origin)
+    await page.getByTestId('node-url').fill(url)
     await page.getByTestId('node-token').fill('0'.repeat(64))
     await page.getByTestId('node-add-confirm').click()
     const err = await page.getByTestId('node-add-error').innerText()
     expect(err).toContain('refused the token')
     await shots(page, 'nodes-add-refused')
-    await page.getByTestId('node-token').fill(b!.token)
+    await page.getByTestId('node-token').fill(token)
     await page.getByTestId('node-add-confirm').click()
     await page.locator('[data-testid="node-card"][data-reachable="true"]:not([data-node="local"])').waitFor()
     expect(await page.getByTestId('nodes-answering').innerText()).toBe('2 of 2')

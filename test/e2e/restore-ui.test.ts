@@ -77,6 +77,10 @@ describe('the first-start prompt and restoring a fresh install from its recovery
   it('opens the restore form from the prompt; a wrong phrase shows the error and changes nothing', async () => {
     const before = (await vaultKeyOf(d!))
     await page.locator('[data-testid=prompt-restore]').click()
+    // the steps for a new computer speak of the app, not of the command line
+    const steps = await page.locator('[data-testid=restore-steps]').innerText()
+    expect(steps).toContain('Restore from a recovery phrase')
+    expect(steps).not.toMatch(/datdot |--storage|storage folder|FOLDER/)
     await page.locator('[data-testid=restore-words]').fill(phrase.split(' ').slice(0, 23).join(' '))
     await shots(page, 'restore-form')
     await page.locator('[data-testid=restore-submit]').click()

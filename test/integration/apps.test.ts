@@ -279,4 +279,17 @@ describe('DatDot apps: code drives, data drives and the app API', () => {
     const { spaces } = await a('listSpaces') as { spaces: Array<{ kind?: string, appName?: string }> }
     expect(spaces.filter((s) => s.kind === 'app-data').map((s) => s.appName)).toContain('My notes')
   }, 60_000)
+
+  it('refuses a second app of a name already in the list, whatever its case and spaces, with the reason; a copy not named takes the next free name', async () => {
+    const before = (await a('listApps') as { apps: AppInfo[] }).apps
+    const gallery = before.find((x) => x.name === 'My gallery') as AppInfo
+    const taken = await refusal(a('createApp', { name: ' my GALLERY ', template: 'blank' }))
+    expect(taken.code).toBe('ALREADY_EXISTS')
+    expect(taken.message).toBe('An app named "My gallery" is already in your list: choose another name')
+    expect((await refusal(a('forkApp', { app: gallery.id, name: 'notes copy' }))).message).toMatch(/An app named "Notes copy" is already in your list/)
+    expect((await a('listApps') as { apps: AppInfo[] }).apps).toHaveLength(before.length)
+    const first = await a('forkApp', { app: gallery.id }) as AppInfo
+    const second = await a('forkApp', { app: gallery.id }) as AppInfo
+    expect([first.name, second.name]).toEqual(['My gallery copy', 'My gallery copy 2'])
+  }, 60_000)
 })

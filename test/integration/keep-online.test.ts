@@ -107,6 +107,16 @@ describe('keeping a vault online on a devnet', () => {
     expect(p.daysCovered).toBeGreaterThan(0)
   }, 240_000)
 
+  it('answers listProofs and the overview\'s last proofs with hosters as the wallet names accounts (ss58), like the plans view', async () => {
+    const seeders = (devnet as Devnet).seeders
+    const addresses = new Set(seeders.map((s) => s.node.chain?.address))
+    const rows = (await Promise.all(seeders.map(async (s) => await (createHandlers(s.node) as Handlers).listProofs({ limit: 1000 })))).flat()
+    expect(rows.length).toBeGreaterThan(0)
+    for (const r of rows) expect(addresses.has(r.hoster), r.hoster).toBe(true)
+    const last = (await Promise.all(seeders.map(async (s) => (await (createHandlers(s.node) as Handlers).getHosting({})).lastProofs))).flat()
+    for (const r of last) expect(addresses.has(r.hoster), r.hoster).toBe(true)
+  }, 60_000)
+
   it('shows the refund before unpublishing, and the plan ends refunding at most that', async () => {
     const before = await planOf()
     expect(BigInt(before.refund)).toBeGreaterThan(0n)

@@ -85,8 +85,9 @@ export class AppState {
       c.on('job.progress', (job) => { this.jobs.update(job) }),
       c.on('network.status', (status) => { this.network = status }),
       c.on('chain.status', (status) => { this.hosting.onChainStatus(status) }),
-      c.on('ledger.entry', (entry) => { this.hosting.onLedgerEntry(entry) }),
-      c.on('seeders.status', (status) => { this.localSeeders.onStatus(status) }),
+      c.on('ledger.entry', (entry) => { this.hosting.onLedgerEntry(entry); if (this.page === 'hosting') this.dashboard.onEvent({ mine: true }) }),
+      c.on('hosting.proof', () => { if (this.page === 'hosting') this.dashboard.onEvent({ mine: true }) }),
+      c.on('seeders.status', (status) => { this.localSeeders.onStatus(status); if (this.page === 'hosting') this.dashboard.onEvent({ seeders: status }) }),
       c.on('apps.changed', () => { if (this.page === 'apps') void this.apps.load() }),
       c.onConnection((state) => {
         const wasOpen = this.connection === 'open'

@@ -5,7 +5,7 @@
  * arrays of numbers: amounts as planck (Number, for drawing only; every figure shown as text is
  * formatted from the exact decimal string).
  */
-import type { HostingDashboard } from '../../../main/shared/contract.js'
+import type { HostingDashboard, LocalSeedersState } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { toApiError, type ApiError } from './errors.js'
 
@@ -73,6 +73,10 @@ export class DashboardStore {
   #client: Client
   #now: () => number
   #seq = 0
+  /** An event asked for a load while one ran: one more after it. */
+  #again = false
+  /** The shown seeder's slots and earnings in the last status event (a change means new figures). */
+  #seen: string | null = null
 
   constructor (client: Client, now: () => number = Date.now) {
     this.#client = client
@@ -115,7 +119,32 @@ export class DashboardStore {
     this.seeder = seeder
     this.data = null
     this.error = null
+    this.#seen = null
     await this.load()
+  }
+
+  /**
+   * Live figures, pushed by events instead of polled: this node's ledger got an entry or a proof
+   * was recorded (`mine`), or the local seeders' status came (their slots and earnings): when it
+   * concerns the dashboard shown, it loads again (one load at a time; one more if asked meanwhile).
+   */
+  onEvent (ev: { mine: true } | { seeders: LocalSeedersState }): void {
+    if ('mine' in ev) {
+      if (this.seeder === null) this.#refresh()
+      return
+    }
+    if (this.seeder === null) return
+    const s = ev.seeders.seeders.find((x) => x.name === this.seeder)
+    const seen = s === undefined ? null : `${s.slots}/${s.earned}`
+    if (seen === this.#seen) return
+    this.#seen = seen
+    this.#refresh()
+  }
+
+  #refresh (): void {
+    if (this.data === null && this.error === null) return
+    if (this.loading) { this.#again = true; return }
+    void this.load()
   }
 
   /** Loads the dashboard for the current range; a later load wins over an earlier one still running. */
@@ -133,7 +162,10 @@ export class DashboardStore {
     } catch (err) {
       if (seq === this.#seq) this.error = toApiError(err)
     } finally {
-      if (seq === this.#seq) this.loading = false
+      if (seq === this.#seq) {
+        this.loading = false
+        if (this.#again) { this.#again = false; void this.load() }
+      }
     }
   }
 }

@@ -8,7 +8,7 @@
  * by natural name order; a bigger one stays in the engine's stored (name) order, so pages
  * append without reshuffling what is on screen.
  */
-import type { Entry } from '../../../main/shared/contract.js'
+import { FOLDER_MARKER, type Entry } from '../../../main/shared/contract.js'
 import type { Client } from './client-types.js'
 import { toApiError, type ApiError } from './errors.js'
 import { parentPath } from './format.js'
@@ -17,6 +17,11 @@ import { parentPath } from './format.js'
 export const PAGE_SIZE = 500
 /** A reload asks for what was shown, up to this many (the engine's cap is 10,000). */
 const RELOAD_MAX = 5_000
+
+/** A listing without the marker files that keep empty folders (contract-vault.ts FOLDER_MARKER): a folder holding only one shows empty. */
+export function shownEntries (entries: Entry[]): Entry[] {
+  return entries.filter((e) => !(e.kind === 'file' && e.name === FOLDER_MARKER))
+}
 
 export function sortEntries (entries: Entry[]): Entry[] {
   return [...entries].sort((a, b) => {
@@ -79,11 +84,12 @@ export class DriveBrowser {
       const limit = Math.min(RELOAD_MAX, Math.max(PAGE_SIZE, this.entries.length))
       const res = await this.#client.call('listFiles', { ...this.#args(), limit })
       if (seq !== this.#seq) return
-      this.entries = res.next === null ? sortEntries(res.entries) : res.entries
+      const entries = shownEntries(res.entries)
+      this.entries = res.next === null ? sortEntries(entries) : entries
       this.version = res.version
       this.truncated = res.truncated
       this.next = res.next
-      this.total = res.total
+      this.total = res.total === null ? null : res.total - (res.entries.length - entries.length)
       this.error = null
       this.moreError = null
       this.loaded = true
@@ -114,7 +120,7 @@ export class DriveBrowser {
     try {
       const res = await this.#client.call('listFiles', { ...this.#args(), limit: PAGE_SIZE, cursor })
       if (seq !== this.#seq) return
-      this.entries = this.entries.concat(res.entries)
+      this.entries = this.entries.concat(shownEntries(res.entries))
       this.version = res.version
       this.truncated = res.truncated
       this.next = res.next

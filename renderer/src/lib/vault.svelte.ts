@@ -152,6 +152,14 @@ export class VaultStore {
     return res.restored
   }
 
+  /** Creates an empty folder `name` in `parent` of the space shown; a bad or taken name is thrown (the dialog shows why). */
+  async createFolder (parent: string, name: string): Promise<string> {
+    const space = this.#spaceId()
+    const res = await this.#client.call('createFolder', { space, parent, name })
+    await this.reloadIfShown(space, parent)
+    return res.path
+  }
+
   async move (from: string, to: string): Promise<number> {
     const res = await this.#client.call('movePath', { space: this.#spaceId(), from, to })
     return res.moved
