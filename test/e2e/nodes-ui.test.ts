@@ -61,6 +61,12 @@ describe('the Nodes page', () => {
     await panel.getByTestId('node-access-show').click()
     const token = await panel.getByTestId('node-access-token').innerText()
     expect(token).toBe(b!.token)
+    // the same address and token let Prometheus read the node's figures
+    const metricsUrl = await panel.getByTestId('node-access-metrics').locator('.mono').innerText()
+    expect(metricsUrl).toBe(`${url.replace(/\/+$/, '')}/api/metrics`)
+    const scraped = await fetch(metricsUrl, { headers: { authorization: `Bearer ${token}` } })
+    expect(scraped.status).toBe(200)
+    expect(await scraped.text()).toMatch(/^datdot_up 1$/m)
     await shots(other, 'nodes-access-shown', { bottom: true })
     await other.close()
     await page.getByTestId('node-add').click()
