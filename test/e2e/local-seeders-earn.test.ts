@@ -209,6 +209,18 @@ describe('local seeders host the vault and earn, and their dashboard matches the
     // what the card says the seeder earned is the same ledger (all time; everything is from the last minutes)
     expect(BigInt((await call<LocalSeedersState>('getLocalSeeders')).seeders.find((s) => s.name === name)!.earned)).toBeGreaterThanOrEqual(ledger.total)
     await shotsAt(page, 'earn-seeder-dashboard', 'dashboard')
+    // only the page scrolls, never the whole window (the nav stays in place) when a long page's
+    // part is scrolled into view, at any width
+    for (const [width, height] of [[1400, 900], [420, 800]]) {
+      await page.setViewportSize({ width, height })
+      await page.getByTestId('plan-earnings').first().evaluate((el) => { (el as unknown as { scrollIntoView: () => void }).scrollIntoView() })
+      const doc = await page.evaluate(() => {
+        const se = (globalThis as unknown as { document: { scrollingElement: { scrollTop: number, scrollHeight: number, clientHeight: number } } }).document.scrollingElement
+        return { top: se.scrollTop, height: se.scrollHeight, window: se.clientHeight }
+      })
+      expect(doc, `the window scrolled at ${width} px`).toEqual({ top: 0, height: height, window: height })
+    }
+    await page.setViewportSize({ width: 1400, height: 900 })
     await shotsAt(page, 'earn-seeder-plans', 'plan-earnings')
 
     // back to this node: the sponsor earned nothing, its ledger shows the budget paid into escrow
