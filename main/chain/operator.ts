@@ -138,10 +138,14 @@ export function buildPayoutCall (api: ApiPromise, formatAddress: (hex: string) =
   return api.tx.utility.batchAll(calls)
 }
 
-/** The oldest owed items due now (on an aggregated network, those owed before the epoch's payout point), at most PAYOUT_ITEMS. */
+/**
+ * The oldest owed items due now, at most PAYOUT_ITEMS: on an aggregated network the rewards owed
+ * before the epoch's payout point (one payout an epoch) and every refund (a sponsor's money is not
+ * a reward to batch).
+ */
 export function dueOwedItems (state: MarketState): OwedItem[] {
   const cutoff = payoutCutoff(state)
-  return owedItems(state, PAYOUT_ITEMS).filter((i) => i.block < cutoff)
+  return owedItems(state, PAYOUT_ITEMS).filter((i) => i.reason === 'refund' || i.block < cutoff)
 }
 
 /** Total owed per payee, in order of each payee's first item. */
