@@ -177,10 +177,15 @@ export function expireEpochs (ctx: Ctx): void {
  * epoch k - 1's aggregates were due), so an epoch's rewards go out in one payout.
  */
 export function payoutCutoff (state: MarketState): number {
+  if (state.block === null) return Number.POSITIVE_INFINITY
+  return payoutPoint(state, state.block.number) ?? Number.POSITIVE_INFINITY
+}
+
+/** The latest payout point at or before `block` (k E + 2 T), or null without epochs. */
+export function payoutPoint (state: MarketState, block: number): number | null {
   const p = state.network?.params
-  if (p === undefined || (p.epochBlocks ?? 0) === 0 || state.block === null) return Number.POSITIVE_INFINITY
+  if (p === undefined || (p.epochBlocks ?? 0) === 0) return null
   const E = p.epochBlocks as number
   const lag = 2 * p.challengeTimeoutBlocks
-  const k = Math.floor((state.block.number - lag) / E)
-  return k * E + lag
+  return Math.floor((block - lag) / E) * E + lag
 }

@@ -12,7 +12,8 @@ import { Writer } from '../../main/chain/record-bytes.js'
 import { epochClose, epochDeadline, payoutCutoff } from '../../main/chain/epoch-records.js'
 import { dueOwedItems } from '../../main/chain/operator.js'
 import { roleReputation } from '../../main/chain/reputation.js'
-import { marketWith } from '../helpers/market-state.js'
+import { PRICE, ctxAt, marketWith } from '../helpers/market-state.js'
+import { accrue } from '../../main/chain/accounting.js'
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
 const NAMES = Array.from({ length: 8 }, (_, i) => `p${i + 1}`)
@@ -185,6 +186,21 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect(due).toContain(900)
     expect(due).not.toContain(901)
     expect(due).toContain(902)
+  })
+
+  it('adds the rewards of a payee, plan and reason between two payout points to one owed item, so a payout an epoch pays a few items a payee', () => {
+    const { state } = epochMarket()
+    const plan = state.plans[1]
+    const to = '0x' + '44'.repeat(32)
+    const point = payoutCutoff({ ...state, block: { number: 30, hash: '' } })
+    for (const b of [point, point + 1, point + 9]) accrue(ctxAt(state, b), plan, to, 10n, 'storage-proof')
+    accrue(ctxAt(state, point + 2), plan, to, 10n, 'performance-proof')
+    const mine = (): Array<{ reason: string, amountPlanck: bigint }> => Object.values(state.owed).filter((o) => o.to === to)
+    expect(mine()).toEqual([expect.objectContaining({ reason: 'storage-proof', amountPlanck: 30n * PRICE }), expect.objectContaining({ reason: 'performance-proof', amountPlanck: 10n * PRICE })])
+    // after the next point the item is due (a payout may be in flight): a new one starts
+    accrue(ctxAt(state, point + 10), plan, to, 10n, 'storage-proof')
+    expect(mine()).toHaveLength(3)
+    expect(conservation(state).ok).toBe(true)
   })
 
   it('writes the epoch in the network record only when it is set, and reads both forms back', () => {
