@@ -33,8 +33,11 @@ function writeEpochReport (w: Writer, rec: Rec<'epoch-report'>): void {
   const bits = new Uint8Array(Math.ceil(rec.passed.length / 8))
   rec.passed.forEach((p, i) => { if (p) bits[i >> 3] |= 1 << (i & 7) })
   w.raw(bits)
+  // grades two bits each (units / step: 0..3), four a byte
   w.uint(rec.units.length)
-  for (const u of rec.units) w.uint(u)
+  const grades = new Uint8Array(Math.ceil(rec.units.length / 4))
+  rec.units.forEach((u, i) => { grades[i >> 2] |= (u / L.aggregateUnitsStep) << ((i & 3) * 2) })
+  w.raw(grades)
   w.uint(rec.plans.length)
   for (const [plan, n] of rec.plans) { w.uint(plan); w.uint(n) }
   w.raw(hexToBytes(rec.rootHex, 32))
@@ -50,8 +53,10 @@ function readEpochReport (r: Reader): Rec<'epoch-report'> {
   // canonical: the bits past n are zero
   if (n % 8 !== 0 && (bits[bits.length - 1] >> (n % 8)) !== 0) throw new DecodeError('bits set past the checks covered')
   const u = r.uint(L.aggregateChecksMax)
+  const packed = r.bytes(Math.ceil(u / 4))
   const units: number[] = []
-  for (let i = 0; i < u; i++) units.push(r.uint(L.aggregateUnitsMax))
+  for (let i = 0; i < u; i++) units.push(((packed[i >> 2] >> ((i & 3) * 2)) & 3) * L.aggregateUnitsStep)
+  if (u % 4 !== 0 && (packed[packed.length - 1] >> ((u % 4) * 2)) !== 0) throw new DecodeError('grade bits set past the grades')
   const p = r.uint(L.aggregatePlansMax)
   const plans: Array<[number, number]> = []
   for (let i = 0; i < p; i++) plans.push([r.uint(ID_MAX), r.uint(L.aggregateChecksMax)])

@@ -38,10 +38,14 @@ export const RECORD_LIMITS = {
   /** Epoch of the aggregated attestations (network parameter `epochBlocks`; 0 = none). */
   epochBlocksMax: 1_000_000,
   /** Checks one `epoch-report` covers at most (its bitmap), and plans it counts passes for. */
-  aggregateChecksMax: 2048,
+  aggregateChecksMax: 4096,
   aggregatePlansMax: 256,
-  /** A performance pass in an aggregate carries its grade: units above performanceMin (0..30). */
-  aggregateUnitsMax: 30
+  /**
+   * A performance pass in an aggregate carries its grade: units above performanceMin in steps of
+   * `aggregateUnitsStep` (0, 10, 20, 30: two bits a pass on chain).
+   */
+  aggregateUnitsMax: 30,
+  aggregateUnitsStep: 10
 } as const
 
 /** Why a storage challenge failed (`storage-report.reason`); 'NONE' when it passed. */

@@ -121,7 +121,7 @@ function validateEpochReport (rec: Rec<'epoch-report'>): string | null {
   if (!isUint(rec.epoch, Number.MAX_SAFE_INTEGER) || !isUint(rec.from, Number.MAX_SAFE_INTEGER)) return 'bad epoch'
   if (!Array.isArray(rec.passed) || rec.passed.length < 1) return 'an aggregate covers at least one check'
   if (rec.passed.length > L.aggregateChecksMax) return `an aggregate covers at most ${L.aggregateChecksMax} checks (${rec.passed.length}): split it by from`
-  if (rec.units.length > rec.passed.length || !rec.units.every((u) => isUint(u, L.aggregateUnitsMax))) return 'bad units'
+  if (rec.units.length > rec.passed.length || !rec.units.every((u) => isUint(u, L.aggregateUnitsMax) && u % L.aggregateUnitsStep === 0)) return 'bad units (0 to 30 in steps of 10)'
   if (rec.plans.length > L.aggregatePlansMax) return `an aggregate counts at most ${L.aggregatePlansMax} plans`
   for (let i = 0; i < rec.plans.length; i++) {
     const [plan, n] = rec.plans[i]

@@ -174,7 +174,9 @@ export class ChallengeRoles {
     if (m.reachable && ch.epoch !== undefined) {
       // a regular check's pass is a leaf of this node's epoch aggregate, with its grade
       if (!this.live(ch.id)) return
-      const units = Number(performanceUnits(measured.ttfbMs, measured.throughputBps) - MARKET_PARAMS.units.performanceMin)
+      // the grade in units above the minimum, rounded down to the aggregate's steps (two bits on chain)
+      const above = Number(performanceUnits(measured.ttfbMs, measured.throughputBps) - MARKET_PARAMS.units.performanceMin)
+      const units = Math.min(RECORD_LIMITS.aggregateUnitsMax, above - (above % RECORD_LIMITS.aggregateUnitsStep))
       this.opts.leaves.add({ epoch: ch.epoch, challengeId: ch.id, kind: 'performance', slot: ch.slot, evidenceHex: measured.measureKeyHex, units, ttfbMs: measured.ttfbMs, throughputBps: measured.throughputBps })
       ctx.counters.leavesKept++
       this.opts.onProof({ challengeId: ch.id, kind: 'performance', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok: true, reason: null, latencyMs: m.ttfbMs, throughputBps: m.throughputBps })

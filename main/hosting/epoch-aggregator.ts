@@ -28,7 +28,10 @@ export function buildEpochReport (epoch: number, checks: Array<[number, number, 
     const ok = leaf !== undefined && (leaf.kind === 'performance') === (perf === 1)
     passed.push(ok)
     if (!ok) continue
-    if (perf === 1) units.push(Math.min(RECORD_LIMITS.aggregateUnitsMax, Math.max(0, leaf.units ?? 0)))
+    if (perf === 1) {
+      const u = Math.min(RECORD_LIMITS.aggregateUnitsMax, Math.max(0, leaf.units ?? 0))
+      units.push(u - (u % RECORD_LIMITS.aggregateUnitsStep))
+    }
     perPlan.set(plan, (perPlan.get(plan) ?? 0) + 1)
     hashes.push(leafHash(leaf))
   }

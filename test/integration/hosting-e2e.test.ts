@@ -286,7 +286,9 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     // the operator pays owed items in blocks after the reports: wait for the rows in the providers' ledgers
     const earned = (): Set<string> => new Set(providers.flatMap((p) => p.chain.ledger.allEntries().filter((e) => e.account === p.chain.address && BigInt(e.amount) > 0n).map((e) => e.reason)))
     await operator.newBlock()
-    await waitFor([operator, ...providers.map((p) => p.chain)], () => ['storage-proof', 'performance-proof', 'encoding'].every((r) => earned().has(r)), 'proof payouts in the ledgers')
+    // aggregated: a pass is paid at the payout point after its epoch's aggregates (up to an epoch
+    // and two challenge timeouts after the check: ~90 blocks here)
+    await waitFor([operator, ...providers.map((p) => p.chain)], () => ['storage-proof', 'performance-proof', 'encoding'].every((r) => earned().has(r)), 'proof payouts in the ledgers', 240_000)
     const reasons = earned()
     // the passes came in epoch aggregates (one record per attestor and epoch), never as records of their own
     expect(aggregates).toBeGreaterThan(0)
@@ -295,7 +297,7 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     expect(reasons).toContain('storage-proof')
     expect(reasons).toContain('performance-proof')
     expect(reasons).toContain('encoding')
-  }, 150_000)
+  }, 360_000)
 
   it('catches a hoster that deleted its encoded chunks, replaces it from the remaining copies and never penalises the honest ones', async () => {
     const plan = market().plans[planId]

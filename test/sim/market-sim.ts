@@ -349,7 +349,11 @@ export function simulate (o: SimOptions): SimResult {
         const slow = b === 'throttler'
         const ttfbMs = !reachable ? LATENCY_MS_MAX : slow ? 1400 : 40 + Math.floor(rng.next() * 80)
         const throughputBps = !reachable ? 0 : slow ? 100 * 1024 : 4 * 1024 * 1024 + Math.floor(rng.next() * 4 * 1024 * 1024)
-        if (reachable && ch.epoch !== undefined) { keep(attestor, ch.id, Number(performanceUnits(ttfbMs, throughputBps) - MARKET_PARAMS.units.performanceMin)); continue }
+        if (reachable && ch.epoch !== undefined) {
+          const above = Number(performanceUnits(ttfbMs, throughputBps) - MARKET_PARAMS.units.performanceMin)
+          keep(attestor, ch.id, above - (above % RECORD_LIMITS.aggregateUnitsStep))
+          continue
+        }
         result.reports++
         act(attestor, { kind: 'performance-report', challengeId: ch.id, reachable, ttfbMs, throughputBps, measureKeyHex: hex32(`${o.seed}:measure:${measure++}`) })
       }
