@@ -149,10 +149,13 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     const hosterRep = state.providers[hoster].reputation
     stepTo(state, step, 17)
     const attestors = attestorsOf(state, 1)
+    const storage = Object.values({ ...state.challenges, ...state.awaiting }).find((c) => c.kind === 'storage' && c.epoch === 1)
     const p = state.network?.params as never
     const penalties: BlockOutcome['penalties'] = []
     while ((state.block?.number ?? 0) < epochDeadline(p, 1)) penalties.push(...step().penalties)
     for (const a of attestors) expect(penalties.filter((x) => x.address === a && x.reason === 'missedReport').length).toBeGreaterThanOrEqual(1)
+    expect(penalties.filter((x) => x.address === storage?.attestors[0] && x.detail.startsWith(`storage challenge ${storage?.id} `))).toHaveLength(1)
+    expect(Object.values(state.awaiting ?? {}).filter((c) => c.epoch === 1)).toEqual([])
     expect(penalties.filter((x) => x.address === hoster)).toEqual([])
     expect(state.providers[hoster].reputation).toBe(hosterRep)
     expect(owedTo(state, hoster, 'storage-proof') + owedTo(state, hoster, 'performance-proof')).toBe(0n)
