@@ -20,7 +20,7 @@ import {
   type MarketState, type Action, type BlockInput, type BlockOutcome
 } from '../../main/chain/marketplace.js'
 import { encodeRecord, RECORD_LIMITS, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
-import { epochClose, epochDeadline } from '../../main/chain/epoch-records.js'
+import { epochClose, epochDeadline, payoutCutoff } from '../../main/chain/epoch-records.js'
 import { scheduleHex } from '../../main/chain/schedule-bits.js'
 import { providerKeys, signReceipt, type RootFixture } from './roots-fixture.js'
 
@@ -364,7 +364,9 @@ export function simulate (o: SimOptions): SimResult {
   const payouts = (): void => {
     const items = []
     const per = new Map<string, bigint>()
-    for (const it of owedItems(state, 200)) {
+    // as the operator (operator.ts dueOwedItems): with epochs, rewards owed before the payout point and refunds
+    const cutoff = payoutCutoff(state)
+    for (const it of owedItems(state, 200).filter((i) => i.reason === 'refund' || i.block < cutoff)) {
       if (!per.has(it.to) && per.size >= MARKET_PARAMS.transfersPerAction) continue
       per.set(it.to, (per.get(it.to) ?? 0n) + it.amountPlanck)
       items.push(it)
