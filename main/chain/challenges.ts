@@ -89,7 +89,8 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
   if (2 * reachable.length > ch.reports.length) {
     accrue(ctx, state.plans[contract.planId], ch.hoster, checkUnits(ch), 'performance-proof')
     reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
-    if (current) clearContainment(ctx, contract, ch.slot)
+    // an aggregated check predates any containment opened since (it was issued outside one): it clears nothing
+    if (current && ch.epoch === undefined) clearContainment(ctx, contract, ch.slot)
   } else if (2 * unreachable <= ch.attestors.length) {
     // Not a majority of the check's attestors: a lone (possibly lying) report decides nothing.
     ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} inconclusive (${unreachable} of ${ch.attestors.length} unreachable)`)

@@ -18,7 +18,6 @@ import type { MarketRecord, NetworkParams } from './record-types.js'
 import { reject, type Ctx } from './market-context.js'
 import { accrue } from './accounting.js'
 import { penalise, reward } from './reputation.js'
-import { storageVerdict } from './disputes.js'
 import { settlePerformance } from './challenges.js'
 
 /** The network's epoch in blocks, 0 when attestations are not aggregated. */
@@ -120,9 +119,8 @@ function passCheck (ctx: Ctx, signer: string, id: number, units: number | undefi
   closeCheck(state, id)
   if (plan !== undefined) accrue(ctx, plan, ch.hoster, MARKET_PARAMS.units.storageProof, 'storage-proof')
   reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
-  const contract = state.contracts[ch.contractId]
-  const slot = contract?.slots[ch.slot]
-  if (slot !== undefined && slot.hoster === ch.hoster && slot.state === 'hosting') storageVerdict(ctx, contract, ch.slot, signer, true, 'NONE')
+  // a plain pass: it was issued outside a dispute and is older than any dispute opened since, so it
+  // is no verdict in one (a walk that passed before a hoster dropped its chunks defends nothing)
 }
 
 /** A check its attestor neither failed individually nor passed in an aggregate: its missed report (the hoster is not blamed). */

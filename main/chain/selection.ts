@@ -213,8 +213,10 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
     recheck
   }
   noteChallenge(marketIndex(state), state.challenges[id])
-  // aggregated networks: a regular check's pass goes in its attestors' epoch aggregates
-  if (!recheck && epochBlocks(state) > 0) noteEpochCheck(ctx, state.challenges[id], contract.planId)
+  // aggregated networks: a regular check's pass goes in its attestors' epoch aggregates, unless the
+  // slot is in a dispute or containment of that kind (its verdicts must come at once, as a re-check's)
+  const contained = kind === 'storage' ? slot.strikes.storage > 0 : slot.strikes.performance > 0
+  if (!recheck && !contained && epochBlocks(state) > 0) noteEpochCheck(ctx, state.challenges[id], contract.planId)
   ctx.out.newChallenges.push(id)
   return id
 }

@@ -180,6 +180,27 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect(Object.values(state.owed).slice(before).filter((o) => o.reason === 'storage-proof' && o.to === state.contracts[1].slots[0].hoster)).toEqual([])
   })
 
+  it('never counts an aggregated pass as a verdict in a dispute opened after its check, and keeps the checks of a disputed slot individual', () => {
+    const { state, step } = epochMarket()
+    stepTo(state, step, 11)
+    const storage = Object.values(state.challenges).find((c) => c.kind === 'storage')
+    const a = storage?.attestors[0] as string
+    // a dispute opened on the slot after the check was issued (another attestor's failure)
+    const slot = state.contracts[1].slots[0]
+    slot.strikes.storage = 1
+    slot.accusers.storage = ['0x' + '55'.repeat(32)]
+    stepTo(state, step, 21)
+    const during = Object.values(state.challenges).find((c) => c.kind === 'storage' && c.issuedAt === 20)
+    expect(during).toBeDefined()
+    expect(during?.epoch).toBeUndefined()
+    stepTo(state, step, epochClose(state.network?.params as never, 1))
+    const out = step([[a, aggregate(state, 1, a)]])
+    expect(recordOf(out)).toMatchObject({ ok: true })
+    expect(slot.defenders ?? []).toEqual([])
+    expect(out.penalties.filter((x) => x.address === a)).toEqual([])
+    expect(owedTo(state, slot.hoster as string, 'storage-proof')).toBe(60n * (state.network?.unitPricePlanck as bigint))
+  })
+
   it('pays rewards once per epoch (those owed before its payout point) and refunds at once', () => {
     const { state, step } = epochMarket()
     stepTo(state, step, 40)
