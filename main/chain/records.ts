@@ -56,8 +56,7 @@ const KIND_CODES: Record<RecordKind, number> = {
   payout: 11,
   update: 12,
   schedule: 13,
-  extend: 14,
-  'epoch-report': 15
+  extend: 14
 }
 const KIND_BY_CODE = new Map<number, RecordKind>(Object.entries(KIND_CODES).map(([k, v]) => [v, k as RecordKind]))
 
