@@ -12,10 +12,7 @@ import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers } from '../../main/api/handlers.js'
 import { formatLink, keyId } from '../../main/engine/paths.js'
 import { labelFor } from '../../main/engine/follow-names.js'
-
-async function errorOf (p: Promise<unknown>): Promise<{ code: string, message: string } | null> {
-  try { await p; return null } catch (err) { return err as { code: string, message: string } }
-}
+import { errorOf } from '../helpers/error-of.js'
 
 describe('names of followed drives, following twice, and a link nobody serves', () => {
   const tmp = new TempDirs()

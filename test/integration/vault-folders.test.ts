@@ -8,10 +8,7 @@ import { TempDirs, startEngine } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers, type EngineHandlers } from '../../main/api/handlers.js'
 import { FOLDER_MARKER } from '../../main/shared/contract.js'
-
-async function errorOf (p: Promise<unknown>): Promise<{ code: string, message: string } | null> {
-  try { await p; return null } catch (err) { return err as { code: string, message: string } }
-}
+import { errorOf } from '../helpers/error-of.js'
 
 describe('new folders in a space', () => {
   const tmp = new TempDirs()

@@ -12,10 +12,7 @@ import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers, type EngineHandlers } from '../../main/api/handlers.js'
 import type { Job } from '../../main/shared/contract.js'
 import { FILES_PREFIX } from '../../main/engine/drive-ops.js'
-
-async function errorOf (p: Promise<unknown>): Promise<{ code: string, message: string } | null> {
-  try { await p; return null } catch (err) { return err as { code: string, message: string } }
-}
+import { errorOf } from '../helpers/error-of.js'
 
 const NFC = 'caf\u00e9.txt'
 const NFD = 'cafe\u0301.txt'
