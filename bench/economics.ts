@@ -1,7 +1,8 @@
 /**
  * The hosting network's economics with real fees (issue 12, item 4). Fees come from the real
  * Asset Hub runtime of the embedded chain (`paymentInfo` of the extrinsics a node really sends:
- * report batches, payouts, an aggregated report of the size item 3 would send); rewards and
+ * report batches, payouts, and the `epoch-report` aggregates of issue 12 item 3 as the record
+ * codec encodes them, with one payout an epoch of the merged owed items); rewards and
  * volumes from the marketplace's own constants (MARKET_PARAMS, DEFAULT_NETWORK_PARAMS,
  * LOCAL_FUNDS). For 1 GiB, 100 GiB and 10 TiB hosted at the defaults it prints transactions,
  * fees and rewards per day, fee/reward (target <= 5%), and the sponsor's cost per GiB-month
@@ -24,7 +25,7 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import { LocalChain, FAUCET_URI, DEFAULT_NETWORK_PARAMS, LOCAL_FUNDS } from '../main/chain/local-chain.js'
 import { createApi } from '../main/chain/connect.js'
 import { buildRecordsTx } from '../main/chain/submitter.js'
-import { encodeRecord, type MarketRecord } from '../main/chain/records.js'
+import { encodeRecord, RECORD_LIMITS, type MarketRecord } from '../main/chain/records.js'
 import { MARKET_PARAMS } from '../main/chain/market-types.js'
 import { BLOCKS_PER_DAY } from '../main/hosting/config.js'
 import { PAYOUT_ITEMS, buildPayoutCall } from '../main/chain/operator.js'
@@ -56,8 +57,10 @@ interface Fees {
   /** A payout of one transfer, and per transfer in a payout of 64 (multisig threshold 1). */
   payoutAlone: number
   payoutPerTransfer: number
-  /** One aggregated record: a merkle root of the epoch's reports and pass/fail counts per plan it touched. */
-  aggregate: (plans: number) => Promise<number>
+  /** Fee of one extrinsic carrying these epoch-report records (batched as the submitter does). */
+  aggregate: (records: Uint8Array[]) => Promise<number>
+  /** A payout of `items` owed items to `payees` payees. */
+  payout: (items: number, payees: number) => Promise<number>
 }
 
 const tokens = (planck: number): string => (planck / 10 ** DECIMALS).toPrecision(3)
@@ -73,10 +76,10 @@ async function measureFees (api: ApiPromise, payer: KeyringPair, operators: Keyr
   const address = (pair: KeyringPair): string => u8aToHex(pair.publicKey)
   const fmt = (hex: string): string => api.createType('AccountId', hex).toString()
   const reports = (n: number): SubmittableExtrinsic<'promise'> => buildRecordsTx(api, fmt, Array.from({ length: n }, (_x, i) => ({ bytes: encodeRecord(storageReport(i)), transfers: [] })))
-  // n payees (distinct accounts), as the operator's payout of n owed items to n providers.
-  const payout = (n: number): SubmittableExtrinsic<'promise'> => {
+  // n payees (distinct accounts), as the operator's payout of `items` owed items (default one each) to n providers.
+  const payout = (n: number, items = n): SubmittableExtrinsic<'promise'> => {
     const sums = new Map(Array.from({ length: n }, (_x, i) => [u8aToHex(randomBytes(32)), 1_000_000n + BigInt(i)]))
-    const call = buildPayoutCall(api, fmt, Array.from({ length: n }, (_x, i) => i + 1), sums)
+    const call = buildPayoutCall(api, fmt, Array.from({ length: items }, (_x, i) => i + 1), sums)
     return api.tx.multisig.asMultiThreshold1(operators.slice(1).map((p) => fmt(address(p))), call)
   }
   const batch = MARKET_PARAMS.recordsPerAction
@@ -85,8 +88,8 @@ async function measureFees (api: ApiPromise, payer: KeyringPair, operators: Keyr
     reportInBatch: await fee(reports(batch)) / batch,
     payoutAlone: await fee(payout(1)),
     payoutPerTransfer: await fee(payout(64)) / 64,
-    // A 32-byte root, the epoch and totals (16 bytes), then per plan a 4-byte id and 4 bytes each of passes and failures.
-    aggregate: async (plans) => await fee(api.tx.utility.batchAll([api.tx.system.remarkWithEvent(u8aToHex(randomBytes(48 + 12 * plans)))]))
+    aggregate: async (records) => await fee(api.tx.utility.batchAll(records.map((r) => api.tx.system.remarkWithEvent(u8aToHex(r))))),
+    payout: async (items, payees) => await fee(payout(payees, items))
   }
 }
 
@@ -118,6 +121,49 @@ function perDay (v: Volume, f: Fees): { slots: number, reports: number, rewardPl
   }
 }
 
+/** Epochs compared (hours); the default is DEFAULT_NETWORK_PARAMS.epochBlocks at 6 s blocks. */
+const DEFAULT_EPOCH_H = ((params.epochBlocks ?? 0) * 6) / 3600
+const EPOCH_HOURS = [...new Set([6, DEFAULT_EPOCH_H])].filter((h) => h > 0)
+
+interface Aggregated { senders: number, checks: number, parts: number, recordBytes: number, txFee: number, items: number, payouts: number, payoutFee: number, txPerDay: number, feesPerDay: number }
+
+/**
+ * One epoch of `epochH` hours on the aggregated protocol: each attestor's checks of the epoch in
+ * epoch-report records built and encoded by the record codec (every check passed: the largest
+ * record; performance passes with their grade, passes counted per plan it touched), sent in one
+ * extrinsic a part batch; then one payout an epoch of the owed items as the state machine merges
+ * them (one per payee, plan and reason), at most PAYOUT_ITEMS items and 64 transfers a payout.
+ */
+async function aggregated (v: Volume, d: ReturnType<typeof perDay>, f: Fees, epochH: number): Promise<Aggregated> {
+  const gib = v.bytes / GIB
+  const plans = Math.max(1, Math.ceil(gib))
+  const assignments = d.slots * intervalsPerDay * (1 + params.performanceAttestors) * epochH / 24
+  const senders = Math.min(PROVIDERS, Math.ceil(assignments))
+  const checks = Math.ceil(assignments / senders)
+  const touched = Math.min(plans, checks)
+  const perfShare = params.performanceAttestors / (1 + params.performanceAttestors)
+  const records: Uint8Array[] = []
+  for (let from = 0; from < checks; from += RECORD_LIMITS.aggregateChecksMax) {
+    const n = Math.min(RECORD_LIMITS.aggregateChecksMax, checks - from)
+    const k = Math.min(touched, n, RECORD_LIMITS.aggregatePlansMax)
+    const planCounts: Array<[number, number]> = Array.from({ length: k }, (_x, i) => [1_000 + i, Math.floor(n / k) + (i < n % k ? 1 : 0)])
+    records.push(encodeRecord({ kind: 'epoch-report', epoch: 1_000, from, passed: Array<boolean>(n).fill(true), units: Array<number>(Math.round(n * perfShare)).fill(30), plans: planCounts, rootHex: 'ab'.repeat(32) }))
+  }
+  const perTx = MARKET_PARAMS.recordsPerAction
+  let txFee = 0
+  for (let i = 0; i < records.length; i += perTx) txFee += await f.aggregate(records.slice(i, i + perTx))
+  // owed items an epoch: each attestor two (storage-proof, performance-proof) per plan it touched; each hoster two per plan it hosts
+  const hosters = Math.min(PROVIDERS, d.slots)
+  const items = senders * touched * 2 + hosters * Math.min(plans, Math.ceil(d.slots / hosters)) * 2
+  const payees = Math.min(PROVIDERS, senders + hosters)
+  const payouts = Math.max(Math.ceil(items / PAYOUT_ITEMS), Math.ceil(payees / 64))
+  const payoutFee = await f.payout(Math.min(items, PAYOUT_ITEMS), Math.min(64, Math.ceil(payees / payouts)))
+  const epochsPerDay = 24 / epochH
+  const txPerDay = epochsPerDay * (senders * Math.ceil(records.length / perTx) + payouts)
+  const feesPerDay = epochsPerDay * (senders * txFee + payouts * payoutFee)
+  return { senders, checks, parts: records.length, recordBytes: Math.max(...records.map((r) => r.length)), txFee, items, payouts, payoutFee, txPerDay, feesPerDay }
+}
+
 async function main (): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'datdot-bench-econ-'))
   const chain = await LocalChain.open({ dir: join(dir, 'chain'), blockIntervalMs: 0 })
@@ -141,17 +187,11 @@ async function main (): Promise<void> {
       console.log(`    rewards ${tokens(d.rewardPlanck)} ${symbol}/day; payout fees ${tokens(d.payoutFees)}/day`)
       console.log(`    today, one report an extrinsic: ${count(d.reports)} tx/day, fees ${tokens(d.feesAlone)}/day, fee/reward ${pct((d.feesAlone + d.payoutFees) / d.rewardPlanck)}`)
       console.log(`    batched ${MARKET_PARAMS.recordsPerAction} a tx (best case): ${count(d.reports / MARKET_PARAMS.recordsPerAction)} tx/day, fees ${tokens(d.feesBatched)}/day, fee/reward ${pct((d.feesBatched + d.payoutFees) / d.rewardPlanck)}`)
-      // Plans of 1 GiB on average; an attestor's record counts per plan it touched.
-      const plans = Math.max(1, Math.ceil(gib))
-      const senders = Math.min(PROVIDERS, d.slots * (1 + params.performanceAttestors))
-      const touched = Math.min(plans, Math.ceil(d.slots * (1 + params.performanceAttestors) / senders))
-      const aggFee = await f.aggregate(touched)
-      for (const epochH of [1, 6, 24]) {
-        const txs = senders * (24 / epochH)
-        // One payout per epoch, one transfer per payee (every provider that worked).
-        const aggPayoutFees = (24 / epochH) * (f.payoutAlone + f.payoutPerTransfer * Math.min(PROVIDERS, d.slots * (2 + params.performanceAttestors)))
-        const fees = txs * aggFee + aggPayoutFees
-        console.log(`    aggregated, one record per attestor and one payout per ${epochH} h (${senders} attestors): ${count(txs)} tx/day, fees ${tokens(fees)}/day (${tokens(fees * 30 / gib)} per GiB-month), fee/reward ${pct(fees / d.rewardPlanck)}`)
+      for (const epochH of EPOCH_HOURS) {
+        const a = await aggregated(v, d, f, epochH)
+        const mark = epochH === DEFAULT_EPOCH_H ? ' (the default epoch)' : ''
+        console.log(`    aggregated, epochs of ${epochH} h${mark}: ${count(a.senders)} attestors each send ${count(a.checks)} checks an epoch in ${a.parts} epoch-report record(s) of ${a.recordBytes} bytes (encoded), one extrinsic ${tokens(a.txFee)} ${symbol}; ${count(a.payouts)} payout(s) an epoch of ${count(a.items)} merged owed items, ${tokens(a.payoutFee)} each`)
+        console.log(`      ${count(a.txPerDay)} tx/day, fees ${tokens(a.feesPerDay)}/day (${tokens(a.feesPerDay * 30 / gib)} per GiB-month), fee/reward ${pct(a.feesPerDay / d.rewardPlanck)}`)
       }
       const monthPlanck = d.rewardPlanck * 30 / gib
       const setupMonthPlanck = d.setupPlanck / gib

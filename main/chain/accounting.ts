@@ -8,7 +8,8 @@ import { DatdotError } from '../shared/errors.js'
 import { MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type NetworkConfig, type Plan, type Reason } from './market-types.js'
 import type { Ctx } from './market-context.js'
 import { release, vacateSlot } from './assignments.js'
-import { marketIndex, moveHeld } from './market-index.js'
+import { itemKey, marketIndex, moveHeld, noteOpenItem, openItem } from './market-index.js'
+import { payoutPoint } from './epoch-records.js'
 
 // ---------------------------------------------------------------- value
 
@@ -17,11 +18,21 @@ export function remainingPlanck (plan: Plan): bigint {
   return plan.budgetPlanck - plan.accruedPlanck - plan.refundPlanck
 }
 
+/**
+ * Owes `amountPlanck` to `to`. On an aggregated network a reward is added to the payee's item of
+ * the same plan and reason made since the last payout point (epoch-records.ts payoutPoint), so an
+ * epoch's rewards are a few items a payee, not one per check; such an item is not due before the
+ * next point, so no payout in flight can hold it. Refunds are always items of their own.
+ */
 export function addOwed (ctx: Ctx, plan: Plan, to: string, amountPlanck: bigint, reason: Reason): void {
   const { state, block } = ctx
-  const id = state.next.item++
   moveHeld(state, amountPlanck)
+  const point = reason === 'refund' ? null : payoutPoint(state, block.number)
+  const open = point === null ? null : openItem(state, itemKey(to, plan.id, reason), point)
+  if (open !== null) { open.amountPlanck += amountPlanck; return }
+  const id = state.next.item++
   state.owed[id] = { id, to, amountPlanck, reason, planId: plan.id, block: block.number }
+  if (point !== null) noteOpenItem(state, state.owed[id])
 }
 
 export function accrue (ctx: Ctx, plan: Plan, to: string, units: bigint, reason: Reason): void {

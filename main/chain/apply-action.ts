@@ -15,6 +15,7 @@ import { extend, publish, unpublish, update } from './plan-records.js'
 import { performanceReport, setupReport, storageReport } from './report-records.js'
 import { payout } from './payout-record.js'
 import { schedule } from './schedule.js'
+import { epochReport } from './epoch-records.js'
 
 type Handler<R extends MarketRecord> = (ctx: Ctx, action: Action, rec: R, res: ActionOutcome) => string
 
@@ -32,7 +33,8 @@ const HANDLERS: { [K in Exclude<RecordKind, 'network'>]: Handler<Extract<MarketR
   'setup-report': (ctx, action, rec) => setupReport(ctx, action.signer, rec),
   'storage-report': (ctx, action, rec) => storageReport(ctx, action.signer, rec),
   'performance-report': (ctx, action, rec) => performanceReport(ctx, action.signer, rec),
-  payout
+  payout,
+  'epoch-report': (ctx, action, rec) => epochReport(ctx, action.signer, rec)
 }
 
 /** The only kinds whose action may move value (with exactly one record). */

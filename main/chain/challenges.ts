@@ -14,6 +14,7 @@ import { issueChallenge } from './selection.js'
 import { offHours } from './schedule.js'
 import { ingest, marketIndex, providerTouched } from './market-index.js'
 import { recheckOtherSlots } from './challenge-issue.js'
+import { awaitAggregates, closeCheck, expireEpochs } from './epoch-records.js'
 
 /**
  * The plans that may end at this block, in id order: every plan in the oracle mode, else those
@@ -68,7 +69,7 @@ function median (values: number[]): number {
  */
 export function settlePerformance (ctx: Ctx, ch: Challenge): void {
   const { state } = ctx
-  delete state.challenges[ch.id]
+  closeCheck(state, ch.id)
   for (const a of ch.attestors) {
     if (!ch.reports.some((r) => r.attestor === a)) {
       penalise(ctx, a, 'attestor', 'missedReport', `performance check ${ch.id}`)
@@ -86,11 +87,10 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
   const reachable = ch.reports.filter((r) => r.reachable)
   const unreachable = ch.reports.length - reachable.length
   if (2 * reachable.length > ch.reports.length) {
-    const ttfb = median(ch.reports.map((r) => (r.reachable ? r.ttfbMs : RECORD_LIMITS.latencyMsMax)))
-    const throughput = median(ch.reports.map((r) => (r.reachable ? r.throughputBps : 0)))
-    accrue(ctx, state.plans[contract.planId], ch.hoster, performanceUnits(ttfb, throughput), 'performance-proof')
+    accrue(ctx, state.plans[contract.planId], ch.hoster, checkUnits(ch), 'performance-proof')
     reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
-    if (current) clearContainment(ctx, contract, ch.slot)
+    // an aggregated check predates any containment opened since (it was issued outside one): it clears nothing
+    if (current && ch.epoch === undefined) clearContainment(ctx, contract, ch.slot)
   } else if (2 * unreachable <= ch.attestors.length) {
     // Not a majority of the check's attestors: a lone (possibly lying) report decides nothing.
     ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} inconclusive (${unreachable} of ${ch.attestors.length} unreachable)`)
@@ -100,6 +100,22 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
   } else if (current) {
     strike(ctx, contract, ch.slot, ch.reports.filter((r) => !r.reachable).map((r) => r.attestor))
   }
+}
+
+/**
+ * The hoster's pay for a reachable check: units from the medians of the readings; a check with
+ * passes from epoch aggregates (which carry a grade, not the reading) from the lower median of
+ * each report's grade (an unreachable report counting as the lowest).
+ */
+function checkUnits (ch: Challenge): bigint {
+  if (ch.reports.every((r) => r.units === undefined)) {
+    const ttfb = median(ch.reports.map((r) => (r.reachable ? r.ttfbMs : RECORD_LIMITS.latencyMsMax)))
+    const throughput = median(ch.reports.map((r) => (r.reachable ? r.throughputBps : 0)))
+    return performanceUnits(ttfb, throughput)
+  }
+  const lo = MARKET_PARAMS.units.performanceMin
+  const grades = ch.reports.map((r) => r.units !== undefined ? Number(lo) + r.units : r.reachable ? Number(performanceUnits(r.ttfbMs, r.throughputBps)) : Number(lo))
+  return BigInt(median(grades))
 }
 
 /**
@@ -193,10 +209,14 @@ export function expireAndEnd (ctx: Ctx): void {
     const ch = state.challenges[id]
     if (ch === undefined) continue
     if (ch.kind === 'performance') {
-      if (block.number >= ch.deadline || ch.reports.length >= ch.attestors.length) settlePerformance(ctx, ch)
+      if (ch.reports.length >= ch.attestors.length) settlePerformance(ctx, ch)
+      else if (block.number >= ch.deadline && ch.epoch !== undefined) awaitAggregates(state, ch)
+      else if (block.number >= ch.deadline) settlePerformance(ctx, ch)
       continue
     }
     if (block.number < ch.deadline) continue
+    // a regular check of an aggregated network not failed by its deadline: its pass comes in the epoch aggregate
+    if (ch.epoch !== undefined) { awaitAggregates(state, ch); continue }
     delete state.challenges[id]
     for (const a of ch.attestors) penalise(ctx, a, 'attestor', 'missedReport', `storage challenge ${ch.id}`)
     ctx.out.notices.push(`challenge ${ch.id} expired without a report`)
@@ -206,4 +226,5 @@ export function expireAndEnd (ctx: Ctx): void {
       issueChallenge(ctx, contract, ch.slot, 'storage', true, ch.attestors)
     }
   }
+  expireEpochs(ctx)
 }

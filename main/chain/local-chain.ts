@@ -47,13 +47,15 @@ export const LOCAL_FUNDS = {
  * Marketplace parameters the app's embedded chain posts in its network record: contracts of 64
  * hypercore blocks (<= 4 MiB at 64 KiB blocks), one storage challenge and one performance check
  * per hosting slot per hour (600 blocks of 6 s), 20 blocks (2 minutes) to report, three attestors
- * per performance check. Tests pass small values (LocalChainOptions.networkParams).
+ * per performance check, and passes aggregated per attestor over epochs of 24 h (14 400 blocks:
+ * docs/chain.md "Aggregated attestations" says why). Tests pass small values (LocalChainOptions.networkParams).
  */
 export const DEFAULT_NETWORK_PARAMS: NetworkParams = {
   chunksPerContract: 64,
   challengeIntervalBlocks: 600,
   challengeTimeoutBlocks: 20,
-  performanceAttestors: 3
+  performanceAttestors: 3,
+  epochBlocks: 14_400
 }
 
 /** Block time of the embedded chain when the caller does not choose one (Asset Hub's is 12 s; 6 s keeps challenge deadlines short). */

@@ -14,7 +14,7 @@
  * `scan: true` (the oracle mode of the equivalence tests) makes the rules take their old full
  * scans instead of the indexes.
  */
-import type { Challenge, Contract, MarketState, Provider } from './market-types.js'
+import type { Challenge, Contract, MarketState, OwedItem, Provider } from './market-types.js'
 import { MinHeap } from './min-heap.js'
 import { refreshProvider, type PickTrees, type ProviderOrder } from './pick-tree.js'
 
@@ -45,6 +45,13 @@ export interface MarketIndex {
   picks: PickTrees | null
   /** Escrow value held (unspent budgets, owed items, unattributed), kept by each change of it. */
   heldPlanck: bigint
+  /**
+   * Aggregated networks: the owed item of each `${to}:${plan}:${reason}` created since the payout
+   * point `itemsPoint` (accounting.ts addOwed adds to it instead of making another); built from
+   * the owed items when `itemsPoint` changes.
+   */
+  openItems: Map<string, number>
+  itemsPoint: number
 }
 
 const INDEXES = new WeakMap<MarketState, MarketIndex>()
@@ -77,7 +84,9 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
     byCore: new Map(),
     order: null,
     picks: null,
-    heldPlanck: state.escrow.unattributedInPlanck
+    heldPlanck: state.escrow.unattributedInPlanck,
+    openItems: new Map(),
+    itemsPoint: Number.NaN
   }
   for (const plan of Object.values(state.plans)) ix.heldPlanck += plan.budgetPlanck - plan.accruedPlanck - plan.refundPlanck
   for (const item of Object.values(state.owed)) ix.heldPlanck += item.amountPlanck
@@ -188,4 +197,33 @@ export function providerTouched (state: MarketState, address: string): void {
 /** A change of the value escrow holds (budgets in, owed items added or paid, allocations out of budgets). */
 export function moveHeld (state: MarketState, deltaPlanck: bigint): void {
   marketIndex(state).heldPlanck += deltaPlanck
+}
+
+/** The key owed items of one payee, plan and reason are merged under between two payout points. */
+export function itemKey (to: string, planId: number, reason: string): string { return `${to}:${planId}:${reason}` }
+
+/**
+ * The owed item of `key` created at or after the payout point `point`, to add to (null: make one).
+ * From the index, rebuilt from the owed items when the point moved; every owed item in the oracle mode.
+ */
+export function openItem (state: MarketState, key: string, point: number): OwedItem | null {
+  const ix = marketIndex(state)
+  if (ix.scan) {
+    for (const item of Object.values(state.owed)) if (item.block >= point && itemKey(item.to, item.planId, item.reason) === key) return item
+    return null
+  }
+  if (ix.itemsPoint !== point) {
+    ix.openItems = new Map()
+    ix.itemsPoint = point
+    for (const item of Object.values(state.owed)) if (item.block >= point) ix.openItems.set(itemKey(item.to, item.planId, item.reason), item.id)
+  }
+  const id = ix.openItems.get(key)
+  const item = id === undefined ? undefined : state.owed[id]
+  return item !== undefined && item.block >= point ? item : null
+}
+
+/** A new owed item that later rewards of its key may be added to (until the next payout point). */
+export function noteOpenItem (state: MarketState, item: OwedItem): void {
+  const ix = marketIndex(state)
+  if (!ix.scan) ix.openItems.set(itemKey(item.to, item.planId, item.reason), item.id)
 }

@@ -204,6 +204,8 @@ export interface PerformanceReport {
   ttfbMs: number
   throughputBps: number
   measureKeyHex: string
+  /** A pass from an epoch aggregate: its grade in units above performanceMin (the reading itself is in the attestor's leaf). */
+  units?: number
 }
 
 /**
@@ -228,7 +230,21 @@ export interface Challenge {
   deadline: number
   /** True for a containment re-check issued right after a failure. */
   recheck: boolean
+  /**
+   * Aggregated networks (`epochBlocks` > 0), regular checks only: the epoch it was issued in (its
+   * pass goes in the attestor's epoch aggregate, epoch-records.ts) and its plan (paid from it).
+   */
+  epoch?: number
+  planId?: number
+  /** Performance checks awaiting aggregates: attestors whose aggregate did not pass it (they reported nothing). */
+  missed?: string[]
 }
+
+/**
+ * One attestor's checks of one epoch, in the order the chain issued them, each as [challenge id,
+ * plan id, 1 for a performance check else 0]; the first `covered` of them are aggregated.
+ */
+export interface EpochChecks { checks: Array<[number, number, number]>, covered: number }
 
 export interface OwedItem {
   id: number
@@ -280,6 +296,13 @@ export interface MarketState {
   next: { plan: number, contract: number, challenge: number, item: number }
   escrow: EscrowTotals
   counters: { blocks: number, applied: number, rejected: Record<string, number> }
+  /**
+   * Aggregated networks only (absent until the first regular check of an epoch): the checks of
+   * each epoch by attestor (`epochs[epoch][attestor]`), until that epoch's aggregate deadline; and
+   * the checks past their own deadline that wait for their attestors' aggregates (`awaiting`).
+   */
+  epochs?: Record<string, Record<string, EpochChecks>>
+  awaiting?: Record<string, Challenge>
 }
 
 export function initialState (): MarketState {

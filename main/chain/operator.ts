@@ -14,6 +14,7 @@ import { encodeRecord } from './records.js'
 import { createKeyMulti } from '@polkadot/util-crypto'
 import { hexToU8a } from '@polkadot/util'
 import { multisigStep, otherSignatories } from './escrow-multisig.js'
+import { payoutCutoff } from './epoch-records.js'
 
 /** Owed items paid in one extrinsic at most. */
 export const PAYOUT_ITEMS = 200
@@ -74,7 +75,7 @@ export class Operator {
   private async maybePay (): Promise<void> {
     if (!this.isOperator || this._paying || this.deps.stopped()) return
     if ((this.deps.market().network?.threshold ?? 1) > 1) { await this.multisigSteps(); return }
-    const items = owedItems(this.deps.market(), PAYOUT_ITEMS)
+    const items = dueOwedItems(this.deps.market())
     if (items.length === 0) return
     this._paying = true
     try {
@@ -123,7 +124,7 @@ export class Operator {
   /** batchAll(payout record, one transfer per payee in order of first item) for the payable owed items; null when none. */
   private async payoutCall (): Promise<SubmittableExtrinsic<'promise'> | null> {
     const { api, formatAddress } = this.deps
-    const items = owedItems(this.deps.market(), PAYOUT_ITEMS)
+    const items = dueOwedItems(this.deps.market())
     const chosen = items.length === 0 ? [] : await this.payable(items)
     if (chosen.length === 0) return null
     return buildPayoutCall(api, formatAddress, chosen.map((i) => i.id), sumsByPayee(chosen))
@@ -135,6 +136,16 @@ export function buildPayoutCall (api: ApiPromise, formatAddress: (hex: string) =
   const rec = encodeRecord({ kind: 'payout', items: itemIds })
   const calls = [api.tx.system.remarkWithEvent(u8aToHex(rec)), ...[...sums].map(([to, sum]) => api.tx.balances.transferKeepAlive(formatAddress(to), sum))]
   return api.tx.utility.batchAll(calls)
+}
+
+/**
+ * The oldest owed items due now, at most PAYOUT_ITEMS: on an aggregated network the rewards owed
+ * before the epoch's payout point (one payout an epoch) and every refund (a sponsor's money is not
+ * a reward to batch).
+ */
+export function dueOwedItems (state: MarketState): OwedItem[] {
+  const cutoff = payoutCutoff(state)
+  return owedItems(state, PAYOUT_ITEMS).filter((i) => i.reason === 'refund' || i.block < cutoff)
 }
 
 /** Total owed per payee, in order of each payee's first item. */

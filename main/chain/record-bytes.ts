@@ -77,6 +77,9 @@ export class Reader {
     return v === 1
   }
 
+  /** True while bytes remain (an optional trailing field). */
+  more (): boolean { return this.pos < this.b.length }
+
   end (): void { if (this.pos !== this.b.length) throw new DecodeError('trailing bytes') }
 }
 

@@ -3,7 +3,7 @@
  * byte and read back. Two tables with one small function per kind; the envelope (prefix, kind
  * code, limits, validation) is records.ts.
  */
-import { readAccount, readDrives, writeAccount, writeDrives, bytesToHex, hexToBytes, type Reader, type Writer } from './record-bytes.js'
+import { DecodeError, readAccount, readDrives, writeAccount, writeDrives, bytesToHex, hexToBytes, type Reader, type Writer } from './record-bytes.js'
 import {
   RECORD_LIMITS as L, SETUP_FAILURES, STORAGE_FAILURES,
   type MarketRecord, type NetworkParams, type RecordKind, type SetupSlot
@@ -23,6 +23,45 @@ function writeNetwork (w: Writer, rec: Rec<'network'>): void {
   w.uint(rec.unitPricePlanck)
   w.uint(rec.params.chunksPerContract); w.uint(rec.params.challengeIntervalBlocks)
   w.uint(rec.params.challengeTimeoutBlocks); w.uint(rec.params.performanceAttestors)
+  // written only when aggregation is on, so a network record without it keeps its bytes
+  if ((rec.params.epochBlocks ?? 0) > 0) w.uint(rec.params.epochBlocks as number)
+}
+
+function writeEpochReport (w: Writer, rec: Rec<'epoch-report'>): void {
+  w.uint(rec.epoch); w.uint(rec.from)
+  w.uint(rec.passed.length)
+  const bits = new Uint8Array(Math.ceil(rec.passed.length / 8))
+  rec.passed.forEach((p, i) => { if (p) bits[i >> 3] |= 1 << (i & 7) })
+  w.raw(bits)
+  // grades two bits each (units / step: 0..3), four a byte
+  w.uint(rec.units.length)
+  const grades = new Uint8Array(Math.ceil(rec.units.length / 4))
+  rec.units.forEach((u, i) => { grades[i >> 2] |= (u / L.aggregateUnitsStep) << ((i & 3) * 2) })
+  w.raw(grades)
+  w.uint(rec.plans.length)
+  for (const [plan, n] of rec.plans) { w.uint(plan); w.uint(n) }
+  w.raw(hexToBytes(rec.rootHex, 32))
+}
+
+function readEpochReport (r: Reader): Rec<'epoch-report'> {
+  const epoch = r.uint(ID_MAX)
+  const from = r.uint(ID_MAX)
+  const n = r.uint(L.aggregateChecksMax)
+  const bits = r.bytes(Math.ceil(n / 8))
+  const passed: boolean[] = []
+  for (let i = 0; i < n; i++) passed.push((bits[i >> 3] & (1 << (i & 7))) !== 0)
+  // canonical: the bits past n are zero
+  if (n % 8 !== 0 && (bits[bits.length - 1] >> (n % 8)) !== 0) throw new DecodeError('bits set past the checks covered')
+  const u = r.uint(L.aggregateChecksMax)
+  const packed = r.bytes(Math.ceil(u / 4))
+  const units: number[] = []
+  for (let i = 0; i < u; i++) units.push(((packed[i >> 2] >> ((i & 3) * 2)) & 3) * L.aggregateUnitsStep)
+  if (u % 4 !== 0 && (packed[packed.length - 1] >> ((u % 4) * 2)) !== 0) throw new DecodeError('grade bits set past the grades')
+  const p = r.uint(L.aggregatePlansMax)
+  const plans: Array<[number, number]> = []
+  for (let i = 0; i < p; i++) plans.push([r.uint(ID_MAX), r.uint(L.aggregateChecksMax)])
+  const rootHex = bytesToHex(r.bytes(32)).slice(2)
+  return { kind: 'epoch-report', epoch, from, passed, units, plans, rootHex }
 }
 
 function writeSetupReport (w: Writer, rec: Rec<'setup-report'>): void {
@@ -65,7 +104,8 @@ export const BODY_WRITERS: { [K in RecordKind]: (w: Writer, rec: Rec<K>) => void
   payout: (w, rec) => {
     w.uint(rec.items.length)
     for (const i of rec.items) w.uint(i)
-  }
+  },
+  'epoch-report': writeEpochReport
 }
 
 // ---------------------------------------------------------------- decode
@@ -82,6 +122,11 @@ function readNetwork (r: Reader): Rec<'network'> {
     challengeIntervalBlocks: r.uint(L.challengeIntervalBlocksMax),
     challengeTimeoutBlocks: r.uint(L.challengeTimeoutBlocksMax),
     performanceAttestors: r.uint(L.performanceAttestorsMax)
+  }
+  if (r.more()) {
+    const epochBlocks = r.uint(L.epochBlocksMax)
+    if (epochBlocks === 0) throw new DecodeError('epochBlocks 0 is written by leaving it out')
+    params.epochBlocks = epochBlocks
   }
   return { kind: 'network', operators, threshold, escrow, unitPricePlanck, params }
 }
@@ -159,5 +204,6 @@ export const BODY_READERS: { [K in RecordKind]: (r: Reader) => Rec<K> } = {
   'setup-report': readSetupReport,
   'storage-report': readStorageReport,
   'performance-report': readPerformanceReport,
-  payout: readPayout
+  payout: readPayout,
+  'epoch-report': readEpochReport
 }

@@ -34,7 +34,18 @@ export const RECORD_LIMITS = {
   chunksPerContractMax: 4096,
   challengeIntervalBlocksMax: 1_000_000,
   challengeTimeoutBlocksMax: 10_000,
-  performanceAttestorsMax: 5
+  performanceAttestorsMax: 5,
+  /** Epoch of the aggregated attestations (network parameter `epochBlocks`; 0 = none). */
+  epochBlocksMax: 1_000_000,
+  /** Checks one `epoch-report` covers at most (its bitmap), and plans it counts passes for. */
+  aggregateChecksMax: 4096,
+  aggregatePlansMax: 256,
+  /**
+   * A performance pass in an aggregate carries its grade: units above performanceMin in steps of
+   * `aggregateUnitsStep` (0, 10, 20, 30: two bits a pass on chain).
+   */
+  aggregateUnitsMax: 30,
+  aggregateUnitsStep: 10
 } as const
 
 /** Why a storage challenge failed (`storage-report.reason`); 'NONE' when it passed. */
@@ -88,6 +99,12 @@ export interface NetworkParams {
   challengeTimeoutBlocks: number
   /** Attestors per performance check (graded from the median). */
   performanceAttestors: number
+  /**
+   * Blocks per epoch of aggregated attestations (docs/chain.md "Aggregated attestations"): a
+   * regular check's pass is not its own record but a bit of its attestor's one `epoch-report` per
+   * epoch. Absent or 0: every report is its own record (the format before; written only when > 0).
+   */
+  epochBlocks?: number
 }
 
 /** A slot's outcome in a setup report. `receiptsRootHex` = BLAKE2b-256 of the slot's encoded chunk hashes in index order. */
@@ -113,6 +130,14 @@ export type MarketRecord =
   /** `measureKeyHex`: the fresh single-use Hyperswarm key the attestor measured with. */
   | { kind: 'performance-report', challengeId: number, reachable: boolean, ttfbMs: number, throughputBps: number, measureKeyHex: string }
   | { kind: 'payout', items: number[] }
+  /**
+   * An attestor's aggregate of one epoch (or a part of it): the checks the chain assigned it in
+   * `epoch`, in the order it issued them, from index `from` on; `passed[i]` for check `from + i`;
+   * `units`, one per passed performance check in order, its grade above performanceMin; `plans`,
+   * [planId, passes] ascending by plan (what the bitmap implies, checked); `rootHex`, the BLAKE2b
+   * merkle root of the passes' leaves (challenge id, slot, evidence hash, reading) the attestor keeps.
+   */
+  | { kind: 'epoch-report', epoch: number, from: number, passed: boolean[], units: number[], plans: Array<[number, number]>, rootHex: string }
   /**
    * The sponsor extends an active plan to new versions of its cores: each drive names one of the
    * plan's cores with a newer signed root (same fork, not shorter) and ranges that only add

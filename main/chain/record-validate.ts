@@ -53,6 +53,7 @@ function validateNetwork (rec: Rec<'network'>): string | null {
   if (!isUint(rec.params.challengeIntervalBlocks, L.challengeIntervalBlocksMax) || rec.params.challengeIntervalBlocks < 2) return 'bad challenge interval'
   if (!isUint(rec.params.challengeTimeoutBlocks, L.challengeTimeoutBlocksMax) || rec.params.challengeTimeoutBlocks < 1) return 'bad challenge timeout'
   if (!isUint(rec.params.performanceAttestors, L.performanceAttestorsMax) || rec.params.performanceAttestors < 1) return 'bad performance attestors'
+  if (rec.params.epochBlocks !== undefined && !isUint(rec.params.epochBlocks, L.epochBlocksMax)) return 'bad epoch'
   return null
 }
 
@@ -115,6 +116,22 @@ function validatePayout (rec: Rec<'payout'>): string | null {
   return null
 }
 
+/** An epoch aggregate: at least one check, at most aggregateChecksMax; grades and plan counts within limits. */
+function validateEpochReport (rec: Rec<'epoch-report'>): string | null {
+  if (!isUint(rec.epoch, Number.MAX_SAFE_INTEGER) || !isUint(rec.from, Number.MAX_SAFE_INTEGER)) return 'bad epoch'
+  if (!Array.isArray(rec.passed) || rec.passed.length < 1) return 'an aggregate covers at least one check'
+  if (rec.passed.length > L.aggregateChecksMax) return `an aggregate covers at most ${L.aggregateChecksMax} checks (${rec.passed.length}): split it by from`
+  if (rec.units.length > rec.passed.length || !rec.units.every((u) => isUint(u, L.aggregateUnitsMax) && u % L.aggregateUnitsStep === 0)) return 'bad units (0 to 30 in steps of 10)'
+  if (rec.plans.length > L.aggregatePlansMax) return `an aggregate counts at most ${L.aggregatePlansMax} plans`
+  for (let i = 0; i < rec.plans.length; i++) {
+    const [plan, n] = rec.plans[i]
+    if (!isUint(plan, Number.MAX_SAFE_INTEGER) || !isUint(n, L.aggregateChecksMax) || n < 1) return 'bad plan count'
+    if (i > 0 && plan <= rec.plans[i - 1][0]) return 'plan counts not ascending'
+  }
+  if (!/^[0-9a-f]{64}$/.test(rec.rootHex)) return 'bad root'
+  return null
+}
+
 const VALIDATORS: { [K in RecordKind]: (rec: Rec<K>) => string | null } = {
   network: validateNetwork,
   register: validateRegister,
@@ -134,7 +151,8 @@ const VALIDATORS: { [K in RecordKind]: (rec: Rec<K>) => string | null } = {
   'setup-report': validateSetupReport,
   'storage-report': validateStorageReport,
   'performance-report': validatePerformanceReport,
-  payout: validatePayout
+  payout: validatePayout,
+  'epoch-report': validateEpochReport
 }
 
 /** Field-level checks shared by encode and decode; null when valid. */

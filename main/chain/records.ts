@@ -56,7 +56,8 @@ const KIND_CODES: Record<RecordKind, number> = {
   payout: 11,
   update: 12,
   schedule: 13,
-  extend: 14
+  extend: 14,
+  'epoch-report': 15
 }
 const KIND_BY_CODE = new Map<number, RecordKind>(Object.entries(KIND_CODES).map(([k, v]) => [v, k as RecordKind]))
 

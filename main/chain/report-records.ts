@@ -100,6 +100,7 @@ function openChallenge (ctx: Ctx, id: number, kind: Challenge['kind'], signer: s
 export function storageReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kind: 'storage-report' }>): string {
   const { state } = ctx
   const ch = openChallenge(ctx, rec.challengeId, 'storage', signer)
+  if (rec.ok && ch.epoch !== undefined) reject('not-allowed', `challenge ${ch.id}: a pass of a regular check goes in the attestor's aggregate of epoch ${ch.epoch}`)
   delete state.challenges[ch.id]
   const contract = state.contracts[ch.contractId]
   const plan = state.plans[contract.planId]
@@ -125,6 +126,7 @@ export function storageReport (ctx: Ctx, signer: string, rec: Extract<MarketReco
 export function performanceReport (ctx: Ctx, signer: string, rec: Extract<MarketRecord, { kind: 'performance-report' }>): string {
   const { state } = ctx
   const ch = openChallenge(ctx, rec.challengeId, 'performance', signer)
+  if (rec.reachable && ch.epoch !== undefined) reject('not-allowed', `challenge ${ch.id}: a pass of a regular check goes in the attestor's aggregate of epoch ${ch.epoch}`)
   if (ch.reports.some((r) => r.attestor === signer)) reject('replayed', `already reported challenge ${ch.id}`)
   if (ch.reports.some((r) => r.measureKeyHex === rec.measureKeyHex)) reject('bad-value', 'measure key already used in this check')
   ch.reports.push({ attestor: signer, reachable: rec.reachable, ttfbMs: rec.ttfbMs, throughputBps: rec.throughputBps, measureKeyHex: rec.measureKeyHex })

@@ -12,6 +12,7 @@ import { onSchedule } from './schedule.js'
 import { roleOf, roleReputation } from './reputation.js'
 import { ingest, marketIndex, noteAssigned, noteChallenge, setSetupDeadline } from './market-index.js'
 import { ProviderOrder, newPickTrees, treeFor } from './pick-tree.js'
+import { epochBlocks, noteEpochCheck } from './epoch-records.js'
 
 /** True when `p` may take a job of `role` (and `bytes` of storage) at block `now` (its time `timeMs`: the schedule). */
 export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number, timeMs?: number): boolean {
@@ -212,6 +213,10 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
     recheck
   }
   noteChallenge(marketIndex(state), state.challenges[id])
+  // aggregated networks: a regular check's pass goes in its attestors' epoch aggregates, unless the
+  // slot is in a dispute or containment of that kind (its verdicts must come at once, as a re-check's)
+  const contained = kind === 'storage' ? slot.strikes.storage > 0 : slot.strikes.performance > 0
+  if (!recheck && !contained && epochBlocks(state) > 0) noteEpochCheck(ctx, state.challenges[id], contract.planId)
   ctx.out.newChallenges.push(id)
   return id
 }

@@ -322,6 +322,9 @@ export class ChainService extends Resource {
     return await this.submitRecord({ kind: 'performance-report', challengeId, reachable: m.reachable, ttfbMs: m.ttfbMs, throughputBps: m.throughputBps, measureKeyHex: m.measureKeyHex })
   }
 
+  /** An attestor's aggregate of an epoch's checks (epoch-records.ts): passes as bits, refused unless the epoch closed. */
+  async submitEpochReport (rec: Extract<MarketRecord, { kind: 'epoch-report' }>): Promise<SubmitResult> { return await this.submitRecord(rec) }
+
   /** Dev faucet: a signed transfer from the local chain's well-known faucet account. Local chains only. */
   async faucet (amountPlanck: bigint, to: string = this.address): Promise<SubmitResult> {
     this.assertOpen()

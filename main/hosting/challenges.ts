@@ -10,7 +10,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import type Hyperswarm from 'hyperswarm'
-import type { BlockOutcome, Challenge, Contract, MarketState } from '../chain/marketplace.js'
+import { MARKET_PARAMS, performanceUnits, type BlockOutcome, type Challenge, type Contract, type MarketState } from '../chain/marketplace.js'
 import { RECORD_LIMITS, STORAGE_FAILURES, type StorageFailure } from '../chain/records.js'
 import { DatdotError } from '../shared/errors.js'
 import { toHex } from '../engine/paths.js'
@@ -22,6 +22,10 @@ import type { Peers, Connected } from './peers.js'
 import type { TaskQueue } from './tasks.js'
 import type { HostingBehaviour } from './behaviour.js'
 import type { ProofRow } from './config.js'
+import type { EpochLeaves } from './epoch-leaves.js'
+
+/** Evidence of a pass without a commitment (a behaviour's forced verdict): the check's own id, hashed. */
+function seedless (ch: Challenge): Buffer { return b4a.from(`datdot/no-commitment/${ch.id}`) }
 
 /** Maps an attestor's failure reason (PROOF_FAILURE or an error code) to the storage-report reason. */
 export function storageFailure (reason: string | null): StorageFailure {
@@ -52,6 +56,8 @@ export interface ChallengeRolesOptions {
   onProof: (row: Omit<ProofRow, 'id' | 'timeMs'>) => void
   /** A challenge closed before its report went in (not this node's error). */
   onDropped?: (challengeId: number, err: DatdotError) => void
+  /** Aggregated networks: where a regular check's pass is kept until the epoch aggregate (epoch-leaves.ts). */
+  leaves: Pick<EpochLeaves, 'add'>
 }
 
 interface Measured { reachable: boolean, ttfbMs: number | null, throughputBps: number | null, reason: string | null }
@@ -100,6 +106,7 @@ export class ChallengeRoles {
     let ok = false
     let reason: StorageFailure = 'OTHER'
     let latencyMs: number | null = null
+    let evidence: Buffer | null = null
     const forced = this.opts.behaviour.verdict?.('storage') ?? null
     if (forced !== null) {
       reason = storageFailure(forced)
@@ -127,7 +134,16 @@ export class ChallengeRoles {
         ok = report.ok
         reason = ok ? 'NONE' : storageFailure(report.reason)
         latencyMs = report.commitElapsedMs
+        evidence = report.commitmentHash
       }
+    }
+    if (ok && ch.epoch !== undefined) {
+      // a regular check's pass is a leaf of this node's epoch aggregate, not a record
+      if (!this.live(ch.id)) return
+      this.opts.leaves.add({ epoch: ch.epoch, challengeId: ch.id, kind: 'storage', slot: ch.slot, evidenceHex: toHex(evidence ?? hcrypto.hash(seedless(ch))), units: null, ttfbMs: null, throughputBps: null })
+      ctx.counters.leavesKept++
+      this.opts.onProof({ challengeId: ch.id, kind: 'storage', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason: null, latencyMs, throughputBps: null })
+      return
     }
     if (ctx.market.challenges[ch.id] === undefined) return
     if (!await this.report(ch, () => this.opts.chain.submitStorageReport(ch.id, ok, ok ? 'NONE' : reason))) return
@@ -148,8 +164,6 @@ export class ChallengeRoles {
     const m: Measured = forced !== null
       ? { reachable: false, ttfbMs: null, throughputBps: null, reason: forced }
       : await this.measure(ch, contract, keyPair)
-    const live = ctx.market.challenges[ch.id]
-    if (live === undefined || live.reports.some((rep) => rep.attestor === me)) return
     const L = RECORD_LIMITS
     const measured = {
       reachable: m.reachable,
@@ -157,6 +171,19 @@ export class ChallengeRoles {
       throughputBps: Math.min(L.throughputBpsMax, m.throughputBps ?? 0),
       measureKeyHex: toHex(keyPair.publicKey)
     }
+    if (m.reachable && ch.epoch !== undefined) {
+      // a regular check's pass is a leaf of this node's epoch aggregate, with its grade
+      if (!this.live(ch.id)) return
+      // the grade in units above the minimum, rounded down to the aggregate's steps (two bits on chain)
+      const above = Number(performanceUnits(measured.ttfbMs, measured.throughputBps) - MARKET_PARAMS.units.performanceMin)
+      const units = Math.min(RECORD_LIMITS.aggregateUnitsMax, above - (above % RECORD_LIMITS.aggregateUnitsStep))
+      this.opts.leaves.add({ epoch: ch.epoch, challengeId: ch.id, kind: 'performance', slot: ch.slot, evidenceHex: measured.measureKeyHex, units, ttfbMs: measured.ttfbMs, throughputBps: measured.throughputBps })
+      ctx.counters.leavesKept++
+      this.opts.onProof({ challengeId: ch.id, kind: 'performance', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok: true, reason: null, latencyMs: m.ttfbMs, throughputBps: m.throughputBps })
+      return
+    }
+    const live = ctx.market.challenges[ch.id]
+    if (live === undefined || live.reports.some((rep) => rep.attestor === me)) return
     if (!await this.report(ch, () => this.opts.chain.submitPerformanceReport(ch.id, measured))) return
     ctx.counters.performanceReports++
     this.opts.onProof({ challengeId: ch.id, kind: 'performance', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok: m.reachable, reason: m.reason, latencyMs: m.ttfbMs, throughputBps: m.throughputBps })
@@ -213,6 +240,12 @@ export class ChallengeRoles {
       }
       throw err
     }
+  }
+
+  /** True while the check is open or waits for its epoch's aggregates. */
+  private live (id: number): boolean {
+    const market = this.opts.ctx.market
+    return market.challenges[id] !== undefined || market.awaiting?.[id] !== undefined
   }
 
   /** Runs `fn` after every measurement started before it has ended (a FIFO of one). */

@@ -112,6 +112,9 @@ export interface HostingCounters {
   setupReports: number
   storageReports: number
   performanceReports: number
+  /** Passes kept as leaves for epoch aggregates, and the aggregates sent (aggregated networks). */
+  leavesKept: number
+  epochReports: number
   planUpdates: number
   taskErrors: number
   connections: number
@@ -124,7 +127,7 @@ export interface HostingCounters {
 
 export function newHostingCounters (): HostingCounters {
   return {
-    blocks: 0, encoded: 0, relayed: 0, stored: 0, settled: 0, setupReports: 0, storageReports: 0, performanceReports: 0,
+    blocks: 0, encoded: 0, relayed: 0, stored: 0, settled: 0, setupReports: 0, storageReports: 0, performanceReports: 0, leavesKept: 0, epochReports: 0,
     planUpdates: 0, taskErrors: 0, connections: 0, refusedConnections: 0, proofsPassed: 0, proofsFailed: 0, servedBytes: 0
   }
 }

@@ -26,7 +26,7 @@ export interface MarketView {
 /** The chain calls the hosting service makes (a ChainService has them all). */
 export type HostingChain = MarketView & Pick<ChainService,
 'registerProvider' | 'unregisterProvider' | 'publishPlan' | 'updatePlan' | 'unpublish' |
-'submitSetupReport' | 'submitStorageReport' | 'submitPerformanceReport'>
+'submitSetupReport' | 'submitStorageReport' | 'submitPerformanceReport' | 'submitEpochReport'>
 
 export interface HostingContextOptions {
   chain: MarketView

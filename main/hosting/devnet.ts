@@ -29,9 +29,10 @@ export const DEVNET_MAX_SEEDERS = 16
 /**
  * The devnet's marketplace: the app's 4 MiB contracts, but a storage challenge and a performance
  * check per slot every 30 blocks (1.5 minutes at 3 s blocks) so a newcomer sees proofs and
- * payouts within minutes.
+ * payouts within minutes; passes aggregated per attestor over epochs of 30 blocks (payouts once
+ * an epoch, 70 blocks after its end at the latest).
  */
-export const DEVNET_NETWORK_PARAMS: NetworkParams = { chunksPerContract: 64, challengeIntervalBlocks: 30, challengeTimeoutBlocks: 20, performanceAttestors: 3 }
+export const DEVNET_NETWORK_PARAMS: NetworkParams = { chunksPerContract: 64, challengeIntervalBlocks: 30, challengeTimeoutBlocks: 20, performanceAttestors: 3, epochBlocks: 30 }
 export const DEVNET_BLOCK_MS = 3000
 
 export interface DevnetOptions {

@@ -38,6 +38,11 @@ import { Hoster, Attestor } from './roles.js'
 import type { UploadLimiter, UploadStats } from '../shared/upload-limiter.js'
 import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, DEFAULT_HOSTING_SETTINGS, newHostingCounters, type HostingJob, type HostingLimits, type HostingSettings, type HostingStatus, type ProofRow } from './config.js'
 import { HostingStore } from './store.js'
+import { EpochLeaves } from './epoch-leaves.js'
+import { EpochAggregator } from './epoch-aggregator.js'
+
+/** Epochs whose passing leaves an attestor keeps after their aggregate (a third party's sample). */
+const EPOCHS_KEPT = 8
 import { TaskQueue } from './tasks.js'
 import { HostingContext } from './context.js'
 import { Peers } from './peers.js'
@@ -108,6 +113,7 @@ export class HostingService extends Resource {
   private hosted!: HostedSlots
   private setup!: SetupRoles
   private challenges!: ChallengeRoles
+  private aggregator!: EpochAggregator
   /** The plain replicas this node keeps (exposed for tests' traces). */
   replicas!: PlainReplicas
   /** Proofs and events of the plans this node sponsors, from the followed blocks. */
@@ -240,9 +246,18 @@ export class HostingService extends Resource {
       // Counted only: the reply is paced with everything else the connection sends (opts.upload).
       replyLimiter: (bytes) => { this.counters.servedBytes += bytes; return Promise.resolve() }
     })
+    const leaves = new EpochLeaves(this.opts.db, { epochsKept: EPOCHS_KEPT })
+    this.aggregator = new EpochAggregator({
+      me: () => ctx.me,
+      leaves,
+      submit: (rec) => chain.submitEpochReport(rec),
+      onSubmitted: () => { this.counters.epochReports++ },
+      onError: (err) => { this.taskError('epoch-report', err) }
+    })
     this.challenges = new ChallengeRoles({
       ctx,
       chain,
+      leaves,
       tasks,
       peers: this.peers,
       attestor,
@@ -276,6 +291,7 @@ export class HostingService extends Resource {
     await this.syncer.idle()
     await this.peers?.close()
     await this.tasks.close()
+    await this.aggregator?.idle()
     await this.cores?.close()
   }
 
@@ -449,6 +465,7 @@ export class HostingService extends Resource {
       if (plan !== undefined && plan.status === 'active') this.setup.sync(contract)
     }
     this.challenges.sync(market)
+    this.aggregator.sync(market)
     await this.replicas.sync(want, market.plans)
     await this.hosted.freeDropped(market)
     this.sponsorRole.check()

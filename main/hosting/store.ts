@@ -35,6 +35,21 @@ export const HOSTING_MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'performance measurements in proof rows',
     up: 'ALTER TABLE hosting_proofs ADD COLUMN throughput_bps INTEGER;'
+  },
+  {
+    version: 3,
+    description: 'passing reports kept for epoch aggregates (epoch-leaves.ts)',
+    up: `CREATE TABLE hosting_leaves (
+      challenge_id INTEGER PRIMARY KEY,
+      epoch INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      slot INTEGER NOT NULL,
+      evidence TEXT NOT NULL,
+      units INTEGER,
+      ttfb_ms INTEGER,
+      throughput_bps INTEGER
+    ) STRICT;
+    CREATE INDEX hosting_leaves_epoch ON hosting_leaves (epoch);`
   }
 ]
 

@@ -80,7 +80,7 @@ describe('cheating providers on the live chain are caught and replaced, and hone
 
   beforeAll(async () => {
     testnet = await loopbackTestnet(4)
-    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 3 })
+    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 3, epochBlocks: 8 })
     chain = started.chain
     operator = started.operator
     dbs.push(started.db)

@@ -65,6 +65,9 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
   const conservationErrors: string[] = []
   /** Every reputation penalty the chain gave, with its block: an honest provider must never appear here. */
   const penalties: Array<Penalty & { block: number }> = []
+  /** Epoch aggregates applied, and records refused because they were individual passes of aggregated checks. */
+  let aggregates = 0
+  const passRefusals: string[] = []
   const expected = new Map<string, string>()
   let planId = 0
   let link = ''
@@ -80,8 +83,9 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
   beforeAll(async () => {
     testnet = await loopbackTestnet(4)
     // small contracts and a short challenge schedule, so a 1 MB vault makes several contracts and
-    // challenges come within a few blocks; 3 attestors per performance check
-    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 3 })
+    // challenges come within a few blocks; 3 attestors per performance check; passes aggregated
+    // per attestor over epochs of 10 blocks (docs/chain.md "Aggregated attestations")
+    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 3, epochBlocks: 10 })
     chain = started.chain
     operator = started.operator
     dbs.push(started.db)
@@ -89,6 +93,10 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
       const c = conservation(operator.market)
       if (!c.ok || c.unaccountedOutPlanck !== 0n) conservationErrors.push(`block ${out.number}`)
       blocksChecked.push(out.number)
+      for (const a of out.actions) {
+        aggregates += a.applied.filter((r) => r.kind === 'epoch-report').length
+        passRefusals.push(...a.rejected.filter((r) => r.why === 'not-allowed').map((r) => r.detail))
+      }
       for (const p of out.penalties) {
         penalties.push({ ...p, block: out.number })
         trace(`block ${out.number} penalty ${p.reason} -${p.amount} ${p.address.slice(0, 10)}: ${p.detail}`)
@@ -278,12 +286,18 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     // the operator pays owed items in blocks after the reports: wait for the rows in the providers' ledgers
     const earned = (): Set<string> => new Set(providers.flatMap((p) => p.chain.ledger.allEntries().filter((e) => e.account === p.chain.address && BigInt(e.amount) > 0n).map((e) => e.reason)))
     await operator.newBlock()
-    await waitFor([operator, ...providers.map((p) => p.chain)], () => ['storage-proof', 'performance-proof', 'encoding'].every((r) => earned().has(r)), 'proof payouts in the ledgers')
+    // aggregated: a pass is paid at the payout point after its epoch's aggregates (up to an epoch
+    // and two challenge timeouts after the check: ~90 blocks here)
+    await waitFor([operator, ...providers.map((p) => p.chain)], () => ['storage-proof', 'performance-proof', 'encoding'].every((r) => earned().has(r)), 'proof payouts in the ledgers', 240_000)
     const reasons = earned()
+    // the passes came in epoch aggregates (one record per attestor and epoch), never as records of their own
+    expect(aggregates).toBeGreaterThan(0)
+    expect(passRefusals).toEqual([])
+    expect(providers.reduce((n, p) => n + p.hosting.counters.epochReports, 0)).toBeGreaterThan(0)
     expect(reasons).toContain('storage-proof')
     expect(reasons).toContain('performance-proof')
     expect(reasons).toContain('encoding')
-  }, 150_000)
+  }, 360_000)
 
   it('catches a hoster that deleted its encoded chunks, replaces it from the remaining copies and never penalises the honest ones', async () => {
     const plan = market().plans[planId]
@@ -326,6 +340,8 @@ describe('the hosting network, end to end on the embedded chain and a loopback t
     await operator.newBlock()
     await waitFor([alice.chain, operator], () => refunds().length === 1, 'the refund in Alice’s ledger')
     expect(refunds()).toHaveLength(1)
+    // the last epochs' rewards go out at their payout points, after the refund
+    await waitFor([operator], () => conservation(market()).heldPlanck === 0n, 'every owed item paid')
     const k = conservation(market())
     expect(k.heldPlanck).toBe(0n)
     expect(k.payoutsPlanck + k.refundsPlanck).toBe(market().plans[planId].budgetPlanck)

@@ -101,7 +101,7 @@ describe('a private space kept online by a plan: blind seeders, a restore from t
   beforeAll(async () => {
     testnet = await loopbackTestnet(4)
     // small contracts and a short challenge schedule, one attestor per performance check
-    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 1 })
+    const started = await startHostingChain(tmp, { chunksPerContract: 10, challengeIntervalBlocks: 8, challengeTimeoutBlocks: 40, performanceAttestors: 1, epochBlocks: 8 })
     chain = started.chain
     operator = started.operator
     dbs.push(started.db)

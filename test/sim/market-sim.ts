@@ -16,10 +16,11 @@
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import {
-  applyBlock, initialState, conservation, owedItems, setScanMode, MARKET_PARAMS,
+  applyBlock, initialState, conservation, owedItems, setScanMode, MARKET_PARAMS, performanceUnits,
   type MarketState, type Action, type BlockInput, type BlockOutcome
 } from '../../main/chain/marketplace.js'
-import { encodeRecord, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
+import { encodeRecord, RECORD_LIMITS, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
+import { epochClose, epochDeadline, payoutCutoff } from '../../main/chain/epoch-records.js'
 import { scheduleHex } from '../../main/chain/schedule-bits.js'
 import { providerKeys, signReceipt, type RootFixture } from './roots-fixture.js'
 
@@ -294,13 +295,40 @@ export function simulate (o: SimOptions): SimResult {
       act(c.attestor as string, { kind: 'setup-report', contractId: c.id, slots })
     }
   }
+  /** Aggregated networks: the passes each attestor keeps for its epoch aggregate (challenge id -> grade units, null for storage). */
+  const kept = new Map<string, Map<number, number | null>>()
+  const keep = (attestor: string, id: number, units: number | null): void => {
+    let m = kept.get(attestor)
+    if (m === undefined) kept.set(attestor, (m = new Map<number, number | null>()))
+    m.set(id, units)
+  }
+  const isKept = (attestor: string, id: number): boolean => kept.get(attestor)?.has(id) === true
+  /** Each online attestor's aggregate of every closed epoch it has checks in (as main/hosting/epoch-aggregator.ts builds it). */
+  const epochReports = (n: number): void => {
+    for (const [key, byAttestor] of Object.entries(state.epochs ?? {})) {
+      const epoch = Number(key)
+      if (n < epochClose(o.params, epoch) || n >= epochDeadline(o.params, epoch)) continue
+      for (const [a, entry] of Object.entries(byAttestor)) {
+        if (!online(a) || entry.covered >= entry.checks.length || behaviour.get(a) === 'liar') continue
+        const passes = kept.get(a) ?? new Map<number, number | null>()
+        const part = entry.checks.slice(entry.covered, entry.covered + RECORD_LIMITS.aggregateChecksMax)
+        const passed = part.map(([id]) => passes.has(id))
+        const units = part.filter(([id, , perf]) => perf === 1 && passes.has(id)).map(([id]) => passes.get(id) as number)
+        const perPlan = new Map<number, number>()
+        part.forEach(([id, plan]) => { if (passes.has(id)) perPlan.set(plan, (perPlan.get(plan) ?? 0) + 1) })
+        result.reports++
+        act(a, { kind: 'epoch-report', epoch, from: entry.covered, passed, units, plans: [...perPlan].sort((x, y) => x[0] - y[0]), rootHex: hex32(`${o.seed}:root:${epoch}:${a}`) })
+        for (const [id] of part) passes.delete(id)
+      }
+    }
+  }
   /** Challenge reports from every online attestor that has not reported yet. */
   const challengeReports = (): void => {
     for (const ch of Object.values(state.challenges)) {
       const b = behaviour.get(ch.hoster) ?? 'honest'
       if (ch.kind === 'storage') {
         const attestor = ch.attestors[0]
-        if (!online(attestor)) continue // missed: the chain times it out
+        if (!online(attestor) || isKept(attestor, ch.id)) continue // missed: the chain times it out
         const lies = behaviour.get(attestor) === 'liar'
         const ok = lies ? false : !storageFails(b)
         if (!lies) {
@@ -309,24 +337,25 @@ export function simulate (o: SimOptions): SimResult {
           if (!ok) d.failed++
           if (b === 'honest') result.honestChallenges++
         }
+        if (ok && ch.epoch !== undefined) { keep(attestor, ch.id, null); continue }
         result.reports++
         act(attestor, { kind: 'storage-report', challengeId: ch.id, ok, reason: ok ? 'NONE' : (b === 'offline' ? 'UNREACHABLE' : 'WRONG_COMMITMENT') })
         continue
       }
       for (const attestor of ch.attestors) {
-        if (!online(attestor) || ch.reports.some((r) => r.attestor === attestor)) continue
+        if (!online(attestor) || ch.reports.some((r) => r.attestor === attestor) || isKept(attestor, ch.id)) continue
         const lies = behaviour.get(attestor) === 'liar'
         const reachable = !lies && b !== 'offline'
         const slow = b === 'throttler'
+        const ttfbMs = !reachable ? LATENCY_MS_MAX : slow ? 1400 : 40 + Math.floor(rng.next() * 80)
+        const throughputBps = !reachable ? 0 : slow ? 100 * 1024 : 4 * 1024 * 1024 + Math.floor(rng.next() * 4 * 1024 * 1024)
+        if (reachable && ch.epoch !== undefined) {
+          const above = Number(performanceUnits(ttfbMs, throughputBps) - MARKET_PARAMS.units.performanceMin)
+          keep(attestor, ch.id, above - (above % RECORD_LIMITS.aggregateUnitsStep))
+          continue
+        }
         result.reports++
-        act(attestor, {
-          kind: 'performance-report',
-          challengeId: ch.id,
-          reachable,
-          ttfbMs: !reachable ? LATENCY_MS_MAX : slow ? 1400 : 40 + Math.floor(rng.next() * 80),
-          throughputBps: !reachable ? 0 : slow ? 100 * 1024 : 4 * 1024 * 1024 + Math.floor(rng.next() * 4 * 1024 * 1024),
-          measureKeyHex: hex32(`${o.seed}:measure:${measure++}`)
-        })
+        act(attestor, { kind: 'performance-report', challengeId: ch.id, reachable, ttfbMs, throughputBps, measureKeyHex: hex32(`${o.seed}:measure:${measure++}`) })
       }
       if (b === 'offline' && ch.reports.length === 0) { det(b).challenged++; det(b).failed++ }
     }
@@ -335,7 +364,9 @@ export function simulate (o: SimOptions): SimResult {
   const payouts = (): void => {
     const items = []
     const per = new Map<string, bigint>()
-    for (const it of owedItems(state, 200)) {
+    // as the operator (operator.ts dueOwedItems): with epochs, rewards owed before the payout point and refunds
+    const cutoff = payoutCutoff(state)
+    for (const it of owedItems(state, 200).filter((i) => i.reason === 'refund' || i.block < cutoff)) {
       if (!per.has(it.to) && per.size >= MARKET_PARAMS.transfersPerAction) continue
       per.set(it.to, (per.get(it.to) ?? 0n) + it.amountPlanck)
       items.push(it)
@@ -366,6 +397,7 @@ export function simulate (o: SimOptions): SimResult {
     addNoise()
     setupReports()
     challengeReports()
+    epochReports((state.block?.number ?? 0) + 1)
     payouts()
     block()
   }

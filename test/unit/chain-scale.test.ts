@@ -23,14 +23,14 @@ beforeAll(async () => {
 
 const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
 
-interface Compared { blocks: number, challenges: number, busiest: number, restoredAt: number, planEnds: number, setupTimeouts: number }
+interface Compared { blocks: number, challenges: number, busiest: number, restoredAt: number, planEnds: number, setupTimeouts: number, aggregated: number }
 
-function runSideBySide (interval: number, seed: string, blocks: number): Compared {
+function runSideBySide (interval: number, seed: string, blocks: number, epochBlocks?: number): Compared {
   const oracle: MarketState = initialState()
   setScanMode(oracle, true)
   let restored: MarketState | null = null
   const restoreAt = Math.floor(blocks / 2)
-  const seen: Compared = { blocks: 0, challenges: 0, busiest: 0, restoredAt: 0, planEnds: 0, setupTimeouts: 0 }
+  const seen: Compared = { blocks: 0, challenges: 0, busiest: 0, restoredAt: 0, planEnds: 0, setupTimeouts: 0, aggregated: 0 }
   const check = (what: string, n: number, a: BlockOutcome, b: BlockOutcome, sa: MarketState, sb: MarketState): void => {
     if (json(a) !== json(b)) {
       // the challenges first (the short story), then the first differing character of the whole outcome
@@ -46,7 +46,7 @@ function runSideBySide (interval: number, seed: string, blocks: number): Compare
     providers: 50, sponsors: 6, plansPerSponsor: 4, chunksPerPlan: 40, replicas: 3, blocks, warmupBlocks: 0,
     churnPerBlock: 0.01, attackers: { deleter: 3, sybil: 2, throttler: 2, liar: 2 }, lossFraction: 0.3, sybilIdentities: 3,
     openings: 8, seed, unitPricePlanck: 1000n, root, cores: [other], blockMs: 20 * 60_000,
-    params: { chunksPerContract: 10, challengeIntervalBlocks: interval, challengeTimeoutBlocks: 5, performanceAttestors: 3 },
+    params: { chunksPerContract: 10, challengeIntervalBlocks: interval, challengeTimeoutBlocks: 5, performanceAttestors: 3, ...(epochBlocks === undefined ? {} : { epochBlocks }) },
     noise: { pause: 0.05, unpause: 0.03, schedule: 0.03, unregister: 0.02, publish: 0.1, extend: 0.05, unpublish: 0.03, planBlocks: 60 },
     onBlock: (input, out, state) => {
       const fromOracle = applyBlock(oracle, input, { fullChecks: true })
@@ -58,6 +58,7 @@ function runSideBySide (interval: number, seed: string, blocks: number): Compare
       seen.busiest = Math.max(seen.busiest, out.newChallenges.length)
       seen.planEnds += out.notices.filter((n) => / ended$/.test(n)).length
       seen.setupTimeouts += out.notices.filter((n) => /missed the setup/.test(n)).length
+      seen.aggregated += out.actions.flatMap((a) => a.applied).filter((r) => r.kind === 'epoch-report').length
     }
   })
   return seen
@@ -91,5 +92,12 @@ describe('the marketplace indexes give what the full scans gave', () => {
   it('agrees at an odd interval (3: the performance check one block after the storage challenge)', () => {
     const seen = runSideBySide(3, 'scale-3', 60)
     expect(seen.challenges).toBeGreaterThan(0)
+  })
+
+  it('agrees with aggregated attestations (epochs of 12 blocks: passes in epoch reports, checks awaiting them, missed ones at the deadline)', () => {
+    const seen = runSideBySide(10, 'scale-epoch', 160, 12)
+    expect(seen.challenges).toBeGreaterThan(300)
+    expect(seen.aggregated).toBeGreaterThan(50)
+    expect(seen.restoredAt).toBeGreaterThan(0)
   })
 })

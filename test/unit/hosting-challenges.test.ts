@@ -122,6 +122,7 @@ async function world (opts: Options = {}) {
     attestor: attestor as unknown as Attestor,
     behaviour: opts.behaviour ?? HONEST,
     blockHash,
+    leaves: { add: () => {} },
     createMeasureSwarm: (kp) => { const s = new FakeSwarm(kp); swarms.push(s); return s as unknown as Hyperswarm },
     measureDir,
     onProof: (row) => { proofs.push(row) },

@@ -1,0 +1,189 @@
+/**
+ * Aggregated attestations (issue 12 item 3; docs/chain.md "Aggregated attestations"). On a network
+ * with `epochBlocks` > 0 a regular check's pass is not its own record: the chain lists each
+ * attestor's regular checks of an epoch in the order it issued them, a check past its own deadline
+ * that was not failed individually waits (`state.awaiting`), and the attestor's `epoch-report`
+ * (a bitmap over that list, the grade of each performance pass, pass counts per plan, the merkle
+ * root of its leaves) settles them all: passes are paid and rewarded then, a check it did not pass
+ * is its missed report. Failures, disputes and their re-checks stay individual records.
+ *
+ * Windows, for epoch N of E blocks and a challenge timeout T: its checks are issued in
+ * [N E, (N + 1) E), each answered individually (failures) before its own deadline; the
+ * aggregates are accepted from `epochClose` = (N + 1) E + T (every check of the epoch is past its
+ * deadline, so no failure can still come) until `epochDeadline` = close + T; at that block what
+ * no aggregate covered is missed (the attestor's penalty, never the hoster's) and epoch N is forgotten.
+ */
+import { MARKET_PARAMS, type Challenge, type EpochChecks, type MarketState } from './market-types.js'
+import type { MarketRecord, NetworkParams } from './record-types.js'
+import { reject, type Ctx } from './market-context.js'
+import { accrue } from './accounting.js'
+import { penalise, reward } from './reputation.js'
+import { settlePerformance } from './challenges.js'
+
+/** The network's epoch in blocks, 0 when attestations are not aggregated. */
+export function epochBlocks (state: MarketState): number { return state.network?.params.epochBlocks ?? 0 }
+
+export function epochOf (p: NetworkParams, block: number): number { return Math.floor(block / (p.epochBlocks as number)) }
+/** The first block at which epoch `n`'s aggregates are accepted (every check of it is past its own deadline). */
+export function epochClose (p: NetworkParams, n: number): number { return (n + 1) * (p.epochBlocks as number) + p.challengeTimeoutBlocks }
+/** The block at which epoch `n`'s aggregates are due: what none covered is missed. */
+export function epochDeadline (p: NetworkParams, n: number): number { return epochClose(p, n) + p.challengeTimeoutBlocks }
+
+/** A regular check just issued on an aggregated network: listed under its epoch for each of its attestors. */
+export function noteEpochCheck (ctx: Ctx, ch: Challenge, planId: number): void {
+  const { state } = ctx
+  const p = (state.network as NonNullable<MarketState['network']>).params
+  ch.epoch = epochOf(p, ctx.block.number)
+  ch.planId = planId
+  const epochs = (state.epochs ??= {})
+  const byAttestor = (epochs[ch.epoch] ??= {})
+  for (const a of ch.attestors) (byAttestor[a] ??= { checks: [], covered: 0 }).checks.push([ch.id, planId, ch.kind === 'performance' ? 1 : 0])
+}
+
+/** A regular check past its own deadline on an aggregated network: it waits for its attestors' aggregates. */
+export function awaitAggregates (state: MarketState, ch: Challenge): void {
+  delete state.challenges[ch.id]
+  ;(state.awaiting ??= {})[ch.id] = ch
+}
+
+/** Removes a check from the open and the awaiting ones. */
+export function closeCheck (state: MarketState, id: number): void {
+  delete state.challenges[id]
+  if (state.awaiting !== undefined) delete state.awaiting[id]
+}
+
+type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
+
+/** Refuses an aggregate that is not for a closed epoch within its window, or not the attestor's next checks. */
+function epochEntry (ctx: Ctx, signer: string, rec: EpochReport): EpochChecks {
+  const { state, block } = ctx
+  if (epochBlocks(state) === 0) reject('not-allowed', 'this network does not aggregate attestations (epochBlocks 0)')
+  const p = (state.network as NonNullable<MarketState['network']>).params
+  const close = epochClose(p, rec.epoch)
+  const due = epochDeadline(p, rec.epoch)
+  if (block.number < close) reject('out-of-order', `epoch ${rec.epoch}: aggregates are accepted from block ${close} (block ${block.number} is in epoch ${epochOf(p, block.number)})`)
+  if (block.number >= due) reject('replayed', `epoch ${rec.epoch}: aggregates were due before block ${due}`)
+  const entry = state.epochs?.[rec.epoch]?.[signer]
+  if (entry === undefined) reject('unknown-ref', `epoch ${rec.epoch}: no checks were assigned to this attestor`)
+  if (rec.from < entry.covered) reject('replayed', `epoch ${rec.epoch}: checks ${rec.from}.. already aggregated (${entry.covered} of ${entry.checks.length} covered)`)
+  if (rec.from > entry.covered) reject('out-of-order', `epoch ${rec.epoch}: the next aggregate starts at check ${entry.covered}, not ${rec.from}`)
+  const end = rec.from + rec.passed.length
+  if (end > entry.checks.length) reject('bad-value', `epoch ${rec.epoch}: ${entry.checks.length} checks were assigned, the aggregate covers checks ${rec.from}..${end - 1}`)
+  // what the bitmap implies: a grade per performance pass, passes per plan
+  let perfPasses = 0
+  const perPlan = new Map<number, number>()
+  rec.passed.forEach((passed, i) => {
+    if (!passed) return
+    const [, plan, perf] = entry.checks[rec.from + i]
+    perfPasses += perf
+    perPlan.set(plan, (perPlan.get(plan) ?? 0) + 1)
+  })
+  if (rec.units.length !== perfPasses) reject('bad-value', `epoch ${rec.epoch}: ${perfPasses} performance passes need ${perfPasses} grades, not ${rec.units.length}`)
+  const counted = [...perPlan.entries()].sort((a, b) => a[0] - b[0])
+  if (counted.length !== rec.plans.length || counted.some(([plan, n], i) => rec.plans[i][0] !== plan || rec.plans[i][1] !== n)) {
+    reject('bad-value', `epoch ${rec.epoch}: the pass counts per plan are not those of the bitmap (${counted.map(([plan, n]) => `plan ${plan}: ${n}`).join(', ')})`)
+  }
+  return entry
+}
+
+/** An attestor's epoch aggregate: every check it covers is settled (passes paid, the others missed). */
+export function epochReport (ctx: Ctx, signer: string, rec: EpochReport): string {
+  const entry = epochEntry(ctx, signer, rec)
+  let u = 0
+  rec.passed.forEach((passed, i) => {
+    const id = entry.checks[rec.from + i][0]
+    const units = passed && entry.checks[rec.from + i][2] === 1 ? rec.units[u++] : undefined
+    if (passed) passCheck(ctx, signer, id, units)
+    else missCheck(ctx, signer, id, 'not passed in its epoch aggregate')
+  })
+  entry.covered += rec.passed.length
+  ctx.out.notices.push(`attestor ${signer} aggregated ${rec.passed.length} checks of epoch ${rec.epoch} (${rec.passed.filter(Boolean).length} passed, root ${rec.rootHex})`)
+  return `epoch:${rec.epoch}:${rec.from}`
+}
+
+/** A pass in an aggregate: the attestor is paid for its report, the hoster for its proof (performance: when the check settles). */
+function passCheck (ctx: Ctx, signer: string, id: number, units: number | undefined): void {
+  const { state } = ctx
+  const ch = state.awaiting?.[id]
+  // closed meanwhile (failed individually, slot vacated, plan ended) or no longer this attestor's: nothing to pay
+  if (ch === undefined || !ch.attestors.includes(signer)) return
+  const plan = state.plans[ch.planId as number]
+  const reason = ch.kind === 'storage' ? 'storage-proof' : 'performance-proof'
+  if (plan !== undefined) accrue(ctx, plan, signer, MARKET_PARAMS.units.challengeAttest, reason)
+  reward(state, signer, 'attestor', MARKET_PARAMS.rewardsOnReport)
+  if (ch.kind === 'performance') {
+    ch.reports.push({ attestor: signer, reachable: true, ttfbMs: 0, throughputBps: 0, measureKeyHex: '', units })
+    settleIfDone(ctx, ch)
+    return
+  }
+  closeCheck(state, id)
+  if (plan !== undefined) accrue(ctx, plan, ch.hoster, MARKET_PARAMS.units.storageProof, 'storage-proof')
+  reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
+  // a plain pass: it was issued outside a dispute and is older than any dispute opened since, so it
+  // is no verdict in one (a walk that passed before a hoster dropped its chunks defends nothing)
+}
+
+/** A check its attestor neither failed individually nor passed in an aggregate: its missed report (the hoster is not blamed). */
+function missCheck (ctx: Ctx, signer: string, id: number, why: string): void {
+  const { state } = ctx
+  const ch = state.awaiting?.[id]
+  if (ch === undefined || !ch.attestors.includes(signer)) return
+  if (ch.kind === 'storage') {
+    closeCheck(state, id)
+    penalise(ctx, signer, 'attestor', 'missedReport', `storage challenge ${id} (${why})`)
+    return
+  }
+  if (ch.reports.some((r) => r.attestor === signer) || (ch.missed ?? []).includes(signer)) return
+  ch.missed = [...(ch.missed ?? []), signer]
+  // settlePerformance penalises every attestor of the check without a report
+  settleIfDone(ctx, ch)
+}
+
+function settleIfDone (ctx: Ctx, ch: Challenge): void {
+  if (ch.reports.length + (ch.missed?.length ?? 0) >= ch.attestors.length) settlePerformance(ctx, ch)
+}
+
+/** Epochs whose aggregate deadline came: what no aggregate covered is missed, waiting checks settle, the epoch is forgotten. */
+export function expireEpochs (ctx: Ctx): void {
+  const { state, block } = ctx
+  if (state.epochs === undefined || state.network === null) return
+  const p = state.network.params
+  for (const key of Object.keys(state.epochs)) {
+    const n = Number(key)
+    if (block.number < epochDeadline(p, n)) continue
+    const byAttestor = state.epochs[key]
+    for (const a of Object.keys(byAttestor).sort()) {
+      const entry = byAttestor[a]
+      const missed = entry.checks.length - entry.covered
+      for (let i = entry.covered; i < entry.checks.length; i++) missCheck(ctx, a, entry.checks[i][0], `no aggregate of epoch ${n}`)
+      if (missed > 0) ctx.out.notices.push(`attestor ${a} missed ${missed} checks of epoch ${n} (no aggregate by block ${epochDeadline(p, n)})`)
+    }
+    for (const ch of Object.values(state.awaiting ?? {})) {
+      if (ch.epoch !== n) continue
+      if (ch.kind === 'performance') settlePerformance(ctx, ch)
+      else closeCheck(state, ch.id)
+    }
+    delete state.epochs[key]
+  }
+  if (Object.keys(state.epochs).length === 0) delete state.epochs
+  if (state.awaiting !== undefined && Object.keys(state.awaiting).length === 0) delete state.awaiting
+}
+
+/**
+ * Payouts once per epoch: the block before which owed items are paid now. Without epochs every
+ * owed item is due; with them, the items owed before the latest payout point k E + 2 T (just after
+ * epoch k - 1's aggregates were due), so an epoch's rewards go out in one payout.
+ */
+export function payoutCutoff (state: MarketState): number {
+  if (state.block === null) return Number.POSITIVE_INFINITY
+  return payoutPoint(state, state.block.number) ?? Number.POSITIVE_INFINITY
+}
+
+/** The latest payout point at or before `block` (k E + 2 T), or null without epochs. */
+export function payoutPoint (state: MarketState, block: number): number | null {
+  const p = state.network?.params
+  if (p === undefined || (p.epochBlocks ?? 0) === 0) return null
+  const E = p.epochBlocks as number
+  const lag = 2 * p.challengeTimeoutBlocks
+  return Math.floor((block - lag) / E) * E + lag
+}

@@ -1,0 +1,245 @@
+/**
+ * Aggregated attestations (main/chain/epoch-records.ts): on a network with epochs a regular
+ * check's pass is a bit of its attestor's epoch aggregate, paid when that lands; failures stay
+ * individual; what no aggregate covers by the epoch's deadline is the attestor's missed report.
+ * Blocks are applied whole (applyBlock with full conservation checks) with encoded records.
+ */
+import { describe, it, expect } from 'vitest'
+import { createHash } from 'node:crypto'
+import { applyBlock, conservation, type BlockOutcome, type MarketState, type RecordOutcome } from '../../main/chain/marketplace.js'
+import { decodeRecord, encodeRecord, RECORD_LIMITS, RECORD_PREFIX, type MarketRecord } from '../../main/chain/records.js'
+import { Writer } from '../../main/chain/record-bytes.js'
+import { epochClose, epochDeadline, payoutCutoff } from '../../main/chain/epoch-records.js'
+import { dueOwedItems } from '../../main/chain/operator.js'
+import { roleReputation } from '../../main/chain/reputation.js'
+import { PRICE, ctxAt, marketWith } from '../helpers/market-state.js'
+import { accrue } from '../../main/chain/accounting.js'
+
+type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
+const NAMES = Array.from({ length: 8 }, (_, i) => `p${i + 1}`)
+const ROOT = 'ee'.repeat(32)
+const hashOf = (n: number): string => '0x' + createHash('sha256').update(`block:${n}`).digest('hex')
+
+/** One hosting slot on a network with epochs of 10 blocks (interval 10, timeout 5): storage checks at blocks 10, 20, ..., performance at 15, 25, ... */
+function epochMarket (): { state: MarketState, step: (records?: Array<[string, MarketRecord]>) => BlockOutcome } {
+  const state = marketWith({ providers: NAMES, replicas: 1, budgetPlanck: 10n ** 12n })
+  ;(state.network as NonNullable<MarketState['network']>).params.epochBlocks = 10
+  let n = 0
+  const step = (records: Array<[string, MarketRecord]> = []): BlockOutcome => {
+    n++
+    const actions = records.map(([signer, rec], index) => ({ index, signer, remarks: [encodeRecord(rec)], transfers: [] }))
+    return applyBlock(state, { number: n, hash: hashOf(n), parentHash: n === 1 ? '0x' + '00'.repeat(32) : hashOf(n - 1), timeMs: 0, actions }, { fullChecks: true })
+  }
+  step()
+  const slot = state.contracts[1].slots[0]
+  slot.state = 'hosting'
+  slot.since = 1
+  return { state, step }
+}
+
+/** Steps until the block before `block` (the next step applies `block`). */
+function stepTo (state: MarketState, step: () => BlockOutcome, block: number): void {
+  while ((state.block?.number ?? 0) < block - 1) step()
+}
+
+/** The aggregate `attestor` would send for its checks of `epoch`, passing every one (grade 30 for performance). */
+function aggregate (state: MarketState, epoch: number, attestor: string, over: Partial<EpochReport> = {}): EpochReport {
+  const entry = state.epochs?.[epoch]?.[attestor]
+  if (entry === undefined) throw new Error(`no checks of ${attestor} in epoch ${epoch}`)
+  const checks = entry.checks.slice(entry.covered)
+  const plans = new Map<number, number>()
+  for (const [, plan] of checks) plans.set(plan, (plans.get(plan) ?? 0) + 1)
+  return {
+    kind: 'epoch-report', epoch, from: entry.covered, passed: checks.map(() => true),
+    units: checks.filter(([, , perf]) => perf === 1).map(() => 30), plans: [...plans], rootHex: ROOT, ...over
+  }
+}
+
+const attestorsOf = (state: MarketState, epoch: number): string[] => Object.keys(state.epochs?.[epoch] ?? {})
+const recordOf = (out: BlockOutcome, i = 0): RecordOutcome => out.actions[i].records[0]
+const owedTo = (state: MarketState, who: string, reason: string): bigint =>
+  Object.values(state.owed).filter((o) => o.to === who && o.reason === reason).reduce((a, o) => a + o.amountPlanck, 0n)
+
+describe('aggregated attestations: one epoch report per attestor instead of a record per pass', () => {
+  it('pays a storage pass and a performance pass only when the attestors\' epoch aggregates land, and escrow is conserved', () => {
+    const { state, step } = epochMarket()
+    const hoster = state.contracts[1].slots[0].hoster as string
+    stepTo(state, step, 11)
+    const storage = Object.values(state.challenges).find((c) => c.kind === 'storage')
+    expect(storage?.epoch).toBe(1)
+    // an individual pass of a regular check is refused: it goes in the aggregate
+    const refused = step([[storage?.attestors[0] as string, { kind: 'storage-report', challengeId: storage?.id as number, ok: true, reason: 'NONE' }]])
+    expect(recordOf(refused)).toMatchObject({ ok: false, why: 'not-allowed' })
+    expect((recordOf(refused) as { detail: string }).detail).toMatch(/aggregate of epoch 1/)
+    stepTo(state, step, 16)
+    const perf = Object.values(state.challenges).find((c) => c.kind === 'performance')
+    expect(perf?.epoch).toBe(1)
+    stepTo(state, step, epochClose(state.network?.params as never, 1))
+    // past their own deadlines the checks wait for the aggregates; nothing paid yet
+    expect(state.challenges[storage?.id as number]).toBeUndefined()
+    expect(state.awaiting?.[storage?.id as number]).toBeDefined()
+    expect(owedTo(state, hoster, 'storage-proof') + owedTo(state, hoster, 'performance-proof')).toBe(0n)
+    const attestors = attestorsOf(state, 1)
+    expect(attestors.length).toBeGreaterThanOrEqual(3)
+    const repBefore = new Map(attestors.map((a) => [a, roleReputation(state.providers[a], 'attestor')]))
+    const out = step(attestors.map((a) => [a, aggregate(state, 1, a)]))
+    for (let i = 0; i < attestors.length; i++) expect(recordOf(out, i)).toMatchObject({ ok: true, kind: 'epoch-report' })
+    const price = state.network?.unitPricePlanck as bigint
+    expect(owedTo(state, hoster, 'storage-proof')).toBe(60n * price)
+    // performance: the lower median of the grades, 10 + 30 units
+    expect(owedTo(state, hoster, 'performance-proof')).toBe(40n * price)
+    for (const a of attestors) expect(roleReputation(state.providers[a], 'attestor')).toBeGreaterThan(repBefore.get(a) as number)
+    expect(Object.values(state.awaiting ?? {}).filter((c) => c.epoch === 1)).toEqual([])
+    expect(out.penalties).toEqual([])
+    expect(conservation(state).ok).toBe(true)
+  })
+
+  it('refuses an aggregate of an epoch not closed yet or past its deadline, over checks not assigned, a second one and a wrong count, each with its reason', () => {
+    const { state, step } = epochMarket()
+    stepTo(state, step, 17)
+    const a = attestorsOf(state, 1)[0]
+    const p = state.network?.params as never
+    const early = step([[a, aggregate(state, 1, a)]])
+    expect(recordOf(early)).toMatchObject({ ok: false, why: 'out-of-order' })
+    expect((recordOf(early) as { detail: string }).detail).toContain(`accepted from block ${epochClose(p, 1)}`)
+    stepTo(state, step, epochClose(p, 1))
+    const full = aggregate(state, 1, a)
+    const tooMany = step([[a, { ...full, passed: [...full.passed, false] }]])
+    expect(recordOf(tooMany)).toMatchObject({ ok: false, why: 'bad-value' })
+    expect((recordOf(tooMany) as { detail: string }).detail).toMatch(/checks were assigned/)
+    const badCounts = step([[a, { ...full, plans: [[1, full.passed.length + 1]] }]])
+    expect(recordOf(badCounts)).toMatchObject({ ok: false, why: 'bad-value' })
+    expect((recordOf(badCounts) as { detail: string }).detail).toMatch(/pass counts per plan/)
+    const notMine = step([['0x' + '11'.repeat(32), full]])
+    expect(recordOf(notMine)).toMatchObject({ ok: false, why: 'unknown-ref' })
+    expect(recordOf(step([[a, full]]))).toMatchObject({ ok: true })
+    const again = step([[a, full]])
+    expect(recordOf(again)).toMatchObject({ ok: false, why: 'replayed' })
+    expect((recordOf(again) as { detail: string }).detail).toMatch(/already aggregated/)
+    stepTo(state, step, epochDeadline(p, 2))
+    const b = attestorsOf(state, 2)[0]
+    const late = step([[b, aggregate(state, 2, b)]])
+    expect(recordOf(late)).toMatchObject({ ok: false, why: 'replayed' })
+    expect((recordOf(late) as { detail: string }).detail).toContain(`due before block ${epochDeadline(p, 2)}`)
+  })
+
+  it('refuses an aggregate over more checks than one record may cover, when encoding and when decoding', () => {
+    const n = RECORD_LIMITS.aggregateChecksMax + 1
+    const big: EpochReport = { kind: 'epoch-report', epoch: 1, from: 0, passed: Array<boolean>(n).fill(false), units: [], plans: [], rootHex: ROOT }
+    expect(() => encodeRecord(big)).toThrow(new RegExp(`at most ${RECORD_LIMITS.aggregateChecksMax} checks`))
+    const w = new Writer()
+    w.raw(new TextEncoder().encode(RECORD_PREFIX)); w.uint(15); w.uint(1); w.uint(0); w.uint(n)
+    w.raw(new Uint8Array(Math.ceil(n / 8))); w.uint(0); w.uint(0); w.raw(new Uint8Array(32))
+    const dec = decodeRecord(w.done())
+    expect(dec.ok).toBe(false)
+    expect((dec as { why: string }).why).toContain(`over limit ${RECORD_LIMITS.aggregateChecksMax}`)
+    // the largest one fits a record
+    const max: EpochReport = { ...big, passed: Array<boolean>(n - 1).fill(true), units: Array<number>(n - 1).fill(30), plans: [[1, n - 1]] }
+    expect(encodeRecord(max).length).toBeLessThan(RECORD_LIMITS.recordBytes)
+    expect(decodeRecord(encodeRecord(max))).toEqual({ ok: true, record: max })
+    // grades are two bits each: 0, 10, 20 or 30 units above the minimum
+    expect(() => encodeRecord({ ...max, units: [...max.units.slice(1), 25] })).toThrow(/steps of 10/)
+    const mixed: EpochReport = { ...big, passed: [true, true, true, false, true], units: [0, 10, 20, 30, 10], plans: [[1, 4]] }
+    expect(decodeRecord(encodeRecord({ ...mixed, passed: [true, true, true, true, true], plans: [[1, 5]] }))).toMatchObject({ ok: true, record: { units: [0, 10, 20, 30, 10] } })
+  })
+
+  it('counts a check no aggregate covered by the epoch\'s deadline as its attestor\'s missed report, never against the hoster', () => {
+    const { state, step } = epochMarket()
+    const hoster = state.contracts[1].slots[0].hoster as string
+    const hosterRep = state.providers[hoster].reputation
+    stepTo(state, step, 17)
+    const attestors = attestorsOf(state, 1)
+    const storage = Object.values({ ...state.challenges, ...state.awaiting }).find((c) => c.kind === 'storage' && c.epoch === 1)
+    const p = state.network?.params as never
+    const penalties: BlockOutcome['penalties'] = []
+    while ((state.block?.number ?? 0) < epochDeadline(p, 1)) penalties.push(...step().penalties)
+    for (const a of attestors) expect(penalties.filter((x) => x.address === a && x.reason === 'missedReport').length).toBeGreaterThanOrEqual(1)
+    expect(penalties.filter((x) => x.address === storage?.attestors[0] && x.detail.startsWith(`storage challenge ${storage?.id} `))).toHaveLength(1)
+    expect(Object.values(state.awaiting ?? {}).filter((c) => c.epoch === 1)).toEqual([])
+    expect(penalties.filter((x) => x.address === hoster)).toEqual([])
+    expect(state.providers[hoster].reputation).toBe(hosterRep)
+    expect(owedTo(state, hoster, 'storage-proof') + owedTo(state, hoster, 'performance-proof')).toBe(0n)
+    expect(state.epochs?.[1]).toBeUndefined()
+  })
+
+  it('keeps a failure an individual record: it opens a dispute at once and its re-check is not aggregated', () => {
+    const { state, step } = epochMarket()
+    stepTo(state, step, 11)
+    const storage = Object.values(state.challenges).find((c) => c.kind === 'storage')
+    const out = step([[storage?.attestors[0] as string, { kind: 'storage-report', challengeId: storage?.id as number, ok: false, reason: 'MISSING_CHUNK' }]])
+    expect(recordOf(out)).toMatchObject({ ok: true })
+    expect(state.contracts[1].slots[0].strikes.storage).toBe(1)
+    const recheck = Object.values(state.challenges).find((c) => c.kind === 'storage' && c.recheck)
+    expect(recheck).toBeDefined()
+    expect(recheck?.epoch).toBeUndefined()
+    // the failed check is not in the attestor's aggregate any more: its bit is ignored, not paid
+    stepTo(state, step, epochClose(state.network?.params as never, 1))
+    const a = storage?.attestors[0] as string
+    const before = Object.keys(state.owed).length
+    expect(recordOf(step([[a, aggregate(state, 1, a)]]))).toMatchObject({ ok: true })
+    expect(Object.values(state.owed).slice(before).filter((o) => o.reason === 'storage-proof' && o.to === state.contracts[1].slots[0].hoster)).toEqual([])
+  })
+
+  it('never counts an aggregated pass as a verdict in a dispute opened after its check, and keeps the checks of a disputed slot individual', () => {
+    const { state, step } = epochMarket()
+    stepTo(state, step, 11)
+    const storage = Object.values(state.challenges).find((c) => c.kind === 'storage')
+    const a = storage?.attestors[0] as string
+    // a dispute opened on the slot after the check was issued (another attestor's failure)
+    const slot = state.contracts[1].slots[0]
+    slot.strikes.storage = 1
+    slot.accusers.storage = ['0x' + '55'.repeat(32)]
+    stepTo(state, step, 21)
+    const during = Object.values(state.challenges).find((c) => c.kind === 'storage' && c.issuedAt === 20)
+    expect(during).toBeDefined()
+    expect(during?.epoch).toBeUndefined()
+    stepTo(state, step, epochClose(state.network?.params as never, 1))
+    const out = step([[a, aggregate(state, 1, a)]])
+    expect(recordOf(out)).toMatchObject({ ok: true })
+    expect(slot.defenders ?? []).toEqual([])
+    expect(out.penalties.filter((x) => x.address === a)).toEqual([])
+    expect(owedTo(state, slot.hoster as string, 'storage-proof')).toBe(60n * (state.network?.unitPricePlanck as bigint))
+  })
+
+  it('pays rewards once per epoch (those owed before its payout point) and refunds at once', () => {
+    const { state, step } = epochMarket()
+    stepTo(state, step, 40)
+    const p = state.network?.params as { epochBlocks: number, challengeTimeoutBlocks: number }
+    expect(payoutCutoff(state)).toBe(Math.floor((39 - 2 * p.challengeTimeoutBlocks) / p.epochBlocks) * p.epochBlocks + 2 * p.challengeTimeoutBlocks)
+    const cutoff = payoutCutoff(state)
+    state.owed[900] = { id: 900, to: '0x' + '22'.repeat(32), amountPlanck: 1n, reason: 'storage-proof', planId: 1, block: cutoff - 1 }
+    state.owed[901] = { id: 901, to: '0x' + '22'.repeat(32), amountPlanck: 1n, reason: 'storage-proof', planId: 1, block: cutoff }
+    state.owed[902] = { id: 902, to: '0x' + '33'.repeat(32), amountPlanck: 1n, reason: 'refund', planId: 1, block: cutoff + 1 }
+    const due = dueOwedItems(state).map((i) => i.id)
+    expect(due).toContain(900)
+    expect(due).not.toContain(901)
+    expect(due).toContain(902)
+  })
+
+  it('adds the rewards of a payee, plan and reason between two payout points to one owed item, so a payout an epoch pays a few items a payee', () => {
+    const { state } = epochMarket()
+    const plan = state.plans[1]
+    const to = '0x' + '44'.repeat(32)
+    const point = payoutCutoff({ ...state, block: { number: 30, hash: '' } })
+    for (const b of [point, point + 1, point + 9]) accrue(ctxAt(state, b), plan, to, 10n, 'storage-proof')
+    accrue(ctxAt(state, point + 2), plan, to, 10n, 'performance-proof')
+    const mine = (): Array<{ reason: string, amountPlanck: bigint }> => Object.values(state.owed).filter((o) => o.to === to)
+    expect(mine()).toEqual([expect.objectContaining({ reason: 'storage-proof', amountPlanck: 30n * PRICE }), expect.objectContaining({ reason: 'performance-proof', amountPlanck: 10n * PRICE })])
+    // after the next point the item is due (a payout may be in flight): a new one starts
+    accrue(ctxAt(state, point + 10), plan, to, 10n, 'storage-proof')
+    expect(mine()).toHaveLength(3)
+    expect(conservation(state).ok).toBe(true)
+  })
+
+  it('writes the epoch in the network record only when it is set, and reads both forms back', () => {
+    const base = { kind: 'network' as const, operators: ['0x' + '01'.repeat(32)], threshold: 1, escrow: '0x' + '02'.repeat(32), unitPricePlanck: 4000n }
+    const params = { chunksPerContract: 64, challengeIntervalBlocks: 600, challengeTimeoutBlocks: 20, performanceAttestors: 3 }
+    const without = encodeRecord({ ...base, params })
+    const withEpoch = encodeRecord({ ...base, params: { ...params, epochBlocks: 14_400 } })
+    expect(withEpoch.length).toBe(without.length + 2)
+    expect(decodeRecord(without)).toEqual({ ok: true, record: { ...base, params } })
+    expect(decodeRecord(withEpoch)).toEqual({ ok: true, record: { ...base, params: { ...params, epochBlocks: 14_400 } } })
+    const zero = Uint8Array.from([...without, 0])
+    expect(decodeRecord(zero).ok).toBe(false)
+  })
+})
