@@ -22,7 +22,7 @@ import { u8aToHex } from '@polkadot/util'
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
 import type { KeyringPair } from '@polkadot/keyring/types'
-import { LocalChain, FAUCET_URI, DEFAULT_NETWORK_PARAMS, LOCAL_FUNDS } from '../main/chain/local-chain.js'
+import { LocalChain, FAUCET_URI, DEFAULT_NETWORK_PARAMS, LOCAL_FUNDS, PUBLIC_EPOCH_BLOCKS } from '../main/chain/local-chain.js'
 import { createApi } from '../main/chain/connect.js'
 import { buildRecordsTx } from '../main/chain/submitter.js'
 import { encodeRecord, RECORD_LIMITS, type MarketRecord } from '../main/chain/records.js'
@@ -121,9 +121,9 @@ function perDay (v: Volume, f: Fees): { slots: number, reports: number, rewardPl
   }
 }
 
-/** Epochs compared (hours); the default is DEFAULT_NETWORK_PARAMS.epochBlocks at 6 s blocks. */
+/** Epochs compared (hours): the embedded chain's (DEFAULT_NETWORK_PARAMS.epochBlocks), 6 h and a public network's (PUBLIC_EPOCH_BLOCKS), at 6 s blocks. */
 const DEFAULT_EPOCH_H = ((params.epochBlocks ?? 0) * 6) / 3600
-const EPOCH_HOURS = [...new Set([6, DEFAULT_EPOCH_H])].filter((h) => h > 0)
+const EPOCH_HOURS = [...new Set([DEFAULT_EPOCH_H, 6, (PUBLIC_EPOCH_BLOCKS * 6) / 3600])].filter((h) => h > 0)
 
 interface Aggregated { senders: number, checks: number, parts: number, recordBytes: number, txFee: number, items: number, payouts: number, payoutFee: number, txPerDay: number, feesPerDay: number }
 

@@ -47,16 +47,21 @@ export const LOCAL_FUNDS = {
  * Marketplace parameters the app's embedded chain posts in its network record: contracts of 64
  * hypercore blocks (<= 4 MiB at 64 KiB blocks), one storage challenge and one performance check
  * per hosting slot per hour (600 blocks of 6 s), 20 blocks (2 minutes) to report, three attestors
- * per performance check, and passes aggregated per attestor over epochs of 24 h (14 400 blocks:
- * docs/chain.md "Aggregated attestations" says why). Tests pass small values (LocalChainOptions.networkParams).
+ * per performance check, and passes aggregated per attestor over epochs of 1 h (600 blocks). The
+ * embedded chain is where a newcomer watches seeders get paid, so it settles every hour like its
+ * challenges; a public network posts PUBLIC_EPOCH_BLOCKS, where fees are real (docs/chain.md
+ * "Aggregated attestations"). Tests pass small values (LocalChainOptions.networkParams).
  */
 export const DEFAULT_NETWORK_PARAMS: NetworkParams = {
   chunksPerContract: 64,
   challengeIntervalBlocks: 600,
   challengeTimeoutBlocks: 20,
   performanceAttestors: 3,
-  epochBlocks: 14_400
+  epochBlocks: 600
 }
+
+/** The epoch a public network should post: 24 h at 6 s blocks, the cheapest measured (bench/economics.ts). */
+export const PUBLIC_EPOCH_BLOCKS = 14_400
 
 /** Block time of the embedded chain when the caller does not choose one (Asset Hub's is 12 s; 6 s keeps challenge deadlines short). */
 export const DEFAULT_BLOCK_INTERVAL_MS = 6000

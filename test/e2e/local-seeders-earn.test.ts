@@ -71,7 +71,7 @@ describe('local seeders host the vault and earn, and their dashboard matches the
       bootstrap: [{ host, port: Number(port) }],
       port: 0,
       chain: 'embedded',
-      embeddedChain: { blockIntervalMs: 1000, networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 3 } },
+      embeddedChain: { blockIntervalMs: 1000, networkParams: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 40, performanceAttestors: 3, epochBlocks: 20 } },
       staticDir: join(ROOT, 'dist', 'renderer')
     })
     url = daemon.server.url
