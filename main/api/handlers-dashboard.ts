@@ -10,6 +10,8 @@ import type { HostingService } from '../hosting/service.js'
 import { DatdotError } from '../shared/errors.js'
 import { MARKET_PARAMS } from '../chain/marketplace.js'
 import { METRIC_SERIES } from '../hosting/metrics.js'
+import { payoutPoint } from '../chain/epoch-records.js'
+import type { MarketState } from '../chain/marketplace.js'
 import { bucketFor, earningsByPlan, earningsSeries, earningsTotals, estimateMonth, firstEarning } from '../ledger/earnings-series.js'
 
 const DAY = 86_400_000
@@ -55,6 +57,15 @@ function slotsOf (service: HostingService): HostingDashboard['slots'] {
 }
 
 /** The upload limit and the rate achieved under it (every connection's writes, main/shared/upload-limiter.ts). */
+/** When the next payout of an aggregated network comes (epoch-records.ts payoutPoint), or null. */
+export function payoutsOf (market: MarketState, blockMs: number): HostingDashboard['payouts'] {
+  const epochBlocks = market.network?.params.epochBlocks ?? 0
+  if (epochBlocks <= 0 || market.block === null) return null
+  const now = market.block.number
+  const latest = payoutPoint(market, now) as number
+  return { epochBlocks, nextBlock: latest >= now ? latest : latest + epochBlocks, blockNumber: now, blockMs }
+}
+
 function uploadOf (service: HostingService): HostingDashboard['upload'] {
   const u = service.uploadStats()
   return { limitBps: u.limitBps, rateBps: Math.round(u.rateBps), sentBytes: u.sentBytes, throttledMs: u.throttledMs }
@@ -96,6 +107,7 @@ export function createDashboardHandler (service: HostingService): (args: Range) 
       },
       reputation: { current: provider?.reputation ?? null, start: MARKET_PARAMS.reputationStart, floor: MARKET_PARAMS.reputationFloor, max: MARKET_PARAMS.reputationMax },
       upload: uploadOf(service),
+      payouts: payoutsOf(service.chain.market, service.blockMs()),
       slots: slotsOf(service)
     }
   }

@@ -405,7 +405,7 @@ export class HostingService extends Resource {
   }
 
   /** The chain's block interval: configured, else the median gap between the blocks followed lately, else 6 s. */
-  private blockMs (): number {
+  blockMs (): number {
     const configured = this.chain.options.blockIntervalMs
     if (configured !== undefined && configured > 0) return configured
     if (this.blockGaps.length < BLOCK_GAPS_KEPT) return 6000

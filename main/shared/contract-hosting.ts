@@ -257,6 +257,12 @@ export const HostingDashboard = z.object({
    * achieved over the last seconds, bytes sent and time spent throttled since the node started.
    */
   upload: z.object({ limitBps: z.number(), rateBps: z.number(), sentBytes: z.number(), throttledMs: z.number() }),
+  /**
+   * On a network that aggregates attestations, rewards are paid once an epoch: its length, the
+   * block of the next payout and the chain's block now and block time (to say when). Null when
+   * every reward is paid as it comes.
+   */
+  payouts: z.object({ epochBlocks: z.number().int().positive(), nextBlock: z.number().int().nonnegative(), blockNumber: z.number().int().nonnegative(), blockMs: z.number().positive() }).nullable(),
   /** Every slot this node hosts or sets up, with its last proof seen by this node. */
   slots: z.array(z.object({
     contractId: z.number().int(),

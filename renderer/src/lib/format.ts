@@ -44,6 +44,17 @@ export function formatRelative (ms: number | null | undefined, now = Date.now())
   return formatTime(ms, now)
 }
 
+/** A span of time ahead, in the largest units that say it: "20 s", "12 min", "2 h 5 min", "3 days". */
+export function formatSpan (ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—'
+  if (ms < 60_000) return `${Math.max(1, Math.round(ms / 1000))} s`
+  const min = Math.round(ms / 60_000)
+  if (min < 60) return `${min} min`
+  const h = Math.floor(min / 60)
+  if (h < 48) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`
+  return `${Math.round(min / 1440)} days`
+}
+
 export function percent (done: number, total: number): number {
   if (total <= 0) return 0
   return Math.max(0, Math.min(100, Math.round((done / total) * 100)))
