@@ -37,6 +37,7 @@ export function vacateSlot (state: MarketState, contract: Contract, i: number): 
   slot.accusers = { storage: [], performance: [] }
   slot.defenders = []
   slot.momentAccusers = []
+  delete slot.performanceContainedAt
   deleteSlotChallenges(state, contract, i)
 }
 

@@ -98,7 +98,7 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
     // issued in the hoster's hours, settled after them: unreachable then is what it promised
     ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} settled after the hoster's hours ended: no strike`)
   } else if (current) {
-    strike(ctx, contract, ch.slot, ch.reports.filter((r) => !r.reachable).map((r) => r.attestor))
+    strike(ctx, contract, ch, ch.reports.filter((r) => !r.reachable).map((r) => r.attestor))
   }
 }
 
@@ -134,6 +134,7 @@ export function clearContainment (ctx: Ctx, contract: Contract, i: number): void
   }
   slot.strikes.performance = 0
   slot.accusers.performance = []
+  delete slot.performanceContainedAt
 }
 
 /**
@@ -163,16 +164,25 @@ export function confirmAccusers (state: MarketState, accusers: string[]): void {
  * A failed performance check. Availability is a reading of the moment: the first failure puts the
  * slot in containment, re-checked by its next scheduled check (a challenge interval later, other
  * attestors), so a hoster is replaced only when it failed twice, an interval apart, never for one
- * busy moment (docs/protocol.md, "No honest penalty").
+ * busy moment (docs/protocol.md, "No honest penalty"). A check issued before the containment began
+ * is no re-check of it: it read the same moment (on an aggregated network such checks settle an
+ * epoch late, all at once), so its failure joins the containment's accusers and replaces no one.
  */
-export function strike (ctx: Ctx, contract: Contract, i: number, accusers: string[]): void {
+export function strike (ctx: Ctx, contract: Contract, ch: Challenge, accusers: string[]): void {
   const { state } = ctx
+  const i = ch.slot
   const slot = contract.slots[i]
   const hoster = slot.hoster as string
   if (slot.strikes.performance === 0) {
     slot.strikes.performance = 1
     slot.accusers.performance = [...accusers]
+    slot.performanceContainedAt = ctx.block.number
     ctx.out.notices.push(`hoster ${hoster} of contract ${contract.id} slot ${i} in performance containment (unreachable): re-checked by its next check`)
+    return
+  }
+  if (ch.issuedAt < (slot.performanceContainedAt ?? 0)) {
+    slot.accusers.performance = [...new Set([...slot.accusers.performance, ...accusers])]
+    ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${i} was issued before its containment began (block ${slot.performanceContainedAt ?? 0}): no re-check, no strike`)
     return
   }
   confirmAccusers(state, [...slot.accusers.performance, ...accusers])

@@ -157,6 +157,8 @@ export interface Slot {
    * verdict of the slot's open dispute (disputes.ts), so `strikes.storage` is its length.
    */
   accusers: { storage: string[], performance: string[] }
+  /** The block the slot's performance containment began (absent: none, or snapshots before): only a check issued since re-checks it. */
+  performanceContainedAt?: number
   /** Attestors whose passing storage reports defend the hoster in the open dispute (absent: none; snapshots before). */
   defenders?: string[]
   /** The accusers of the open storage dispute whose reason was a reading of the moment (disputes.ts MOMENT_FAILURES). */

@@ -201,6 +201,42 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect(owedTo(state, slot.hoster as string, 'storage-proof')).toBe(60n * (state.network?.unitPricePlanck as bigint))
   })
 
+  it('never replaces a hoster for two failed performance checks issued before its containment began, only for a failed re-check issued since', () => {
+    const { state, step } = epochMarket()
+    const hoster = state.contracts[1].slots[0].hoster as string
+    const slot = state.contracts[1].slots[0]
+    // each reading with its own measure key (the chain refuses one used twice in a check)
+    const unreachable = (id: number, by: string): MarketRecord => ({ kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: by.slice(2) })
+    const penalties: BlockOutcome['penalties'] = []
+    stepTo(state, step, 16)
+    // check A (block 15): two of its three attestors read the hoster unreachable; the third's pass would come in its aggregate, which never does
+    const a = Object.values(state.challenges).find((c) => c.kind === 'performance' && c.issuedAt === 15)
+    expect(a?.attestors.length).toBe(3)
+    const [a1, a2] = a?.attestors as string[]
+    penalties.push(...step([[a1, unreachable(a?.id as number, a1)], [a2, unreachable(a?.id as number, a2)]]).penalties)
+    stepTo(state, step, 26)
+    // check B (block 25): all three read it unreachable; it settles at once, an epoch before A, and opens the containment
+    const b = Object.values(state.challenges).find((c) => c.kind === 'performance' && c.issuedAt === 25)
+    penalties.push(...step((b?.attestors as string[]).map((x) => [x, unreachable(b?.id as number, x)])).penalties)
+    expect(slot.strikes.performance).toBe(1)
+    expect(slot.performanceContainedAt).toBe(26)
+    // A settles at its epoch's deadline with two unreachable readings of three: the same moment as B, no second strike
+    while ((state.block?.number ?? 0) < epochDeadline(state.network?.params as never, 1)) penalties.push(...step().penalties)
+    expect(state.awaiting?.[a?.id as number]).toBeUndefined()
+    expect(penalties.filter((x) => x.address === hoster)).toEqual([])
+    expect(slot.hoster).toBe(hoster)
+    expect(slot.accusers.performance).toEqual(expect.arrayContaining([a1, a2]))
+    // the next check, issued in the containment, is individual; its failure replaces the hoster
+    stepTo(state, step, 36)
+    const c = Object.values(state.challenges).find((x) => x.kind === 'performance' && x.issuedAt === 35)
+    expect(c?.epoch).toBeUndefined()
+    penalties.push(...step((c?.attestors as string[]).map((x) => [x, unreachable(c?.id as number, x)])).penalties)
+    expect(penalties.filter((x) => x.address === hoster).map((x) => x.reason)).toEqual(['failedProof'])
+    expect(slot.hoster).not.toBe(hoster)
+    expect(slot.performanceContainedAt).toBeUndefined()
+    expect(conservation(state).ok).toBe(true)
+  })
+
   it('pays rewards once per epoch (those owed before its payout point) and refunds at once', () => {
     const { state, step } = epochMarket()
     stepTo(state, step, 40)

@@ -34,7 +34,7 @@ function setup (): { handler: ReturnType<typeof createDashboardHandler>, ledger:
   }
   const proofs: ProofRow[] = [{ id: 9, challengeId: 4, kind: 'storage', role: 'hoster', contractId: 1, hoster: ME_HEX, ok: true, reason: null, latencyMs: 3, throughputBps: null, timeMs: NOW - HOUR }]
   const uploadStats = (): unknown => ({ limitBps: 2 * 1024 * 1024, rateBps: 1234567.8, sentBytes: 5e9, throttledMs: 42_000, waits: 7 })
-  const service = { now: () => NOW, metrics, listProofs: () => proofs, uploadStats, chain: { address: ME, addressHex: ME_HEX, ledger, market } }
+  const service = { now: () => NOW, blockMs: () => 6000, metrics, listProofs: () => proofs, uploadStats, chain: { address: ME, addressHex: ME_HEX, ledger, market } }
   return { handler: createDashboardHandler(service as unknown as HostingService), ledger, metrics }
 }
 
