@@ -85,6 +85,10 @@ describe('cheating providers on the live chain are caught and replaced, and hone
     operator = started.operator
     dbs.push(started.db)
     operator.on('block', (out: BlockOutcome) => {
+      // HOSTING_ATTACKS_TRACE=1: the chain's notices of each block, providers by name
+      if (process.env.HOSTING_ATTACKS_TRACE) {
+        for (const line of out.notices) process.stderr.write(`[block ${out.number}] ${nodes.reduce((l, n) => l.replaceAll(n.chain.addressHex, n.name), line)}\n`)
+      }
       const c = conservation(operator.market)
       if (!c.ok || c.unaccountedOutPlanck !== 0n) conservationErrors.push(`block ${out.number}`)
       for (const n of nodes) {
@@ -200,6 +204,10 @@ describe('cheating providers on the live chain are caught and replaced, and hone
     // each failure opens a dispute that two other attestors settle with passes: the liar loses it
     const hoster = await node('plain-hoster', ['hoster'])
     const encoder = await node('plain-encoder', ['encoder'])
+    // the liar is drawn for a storage challenge in proportion to its reputation, which falls with
+    // each lost dispute: a bigger vault (about 30 more chunks, three times the slots) gives it
+    // three times the challenges a block, so its third lost dispute comes in blocks, not minutes
+    await alice.engine.vault.drive.put('/c.bin', randomBytes(2_000_000))
     const planId = await publish()
     const attesting = (): number => {
       const p = market().providers[liar.chain.addressHex]
