@@ -206,7 +206,7 @@ export interface PerformanceReport {
   ttfbMs: number
   throughputBps: number
   measureKeyHex: string
-  /** A pass from an epoch aggregate: its grade in units above performanceMin (the reading itself is in the attestor's leaf). */
+  /** A pass from an epoch aggregate: the grade its attestor gave the check's hoster over the epoch, units above performanceMin (the readings are in the attestor's leaves). */
   units?: number
 }
 

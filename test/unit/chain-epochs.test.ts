@@ -7,8 +7,7 @@
 import { describe, it, expect } from 'vitest'
 import { createHash } from 'node:crypto'
 import { applyBlock, conservation, type BlockOutcome, type MarketState, type RecordOutcome } from '../../main/chain/marketplace.js'
-import { decodeRecord, encodeRecord, RECORD_LIMITS, RECORD_PREFIX, type MarketRecord } from '../../main/chain/records.js'
-import { Writer } from '../../main/chain/record-bytes.js'
+import { decodeRecord, encodeRecord, type MarketRecord } from '../../main/chain/records.js'
 import { epochClose, epochDeadline, epochReport, gradedHosters, payoutCutoff } from '../../main/chain/epoch-records.js'
 import { dueOwedItems } from '../../main/chain/operator.js'
 import { roleReputation } from '../../main/chain/reputation.js'
@@ -206,12 +205,12 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect(recordOf(failedGraded)).toMatchObject({ ok: false, why: 'bad-value' })
     expect((recordOf(failedGraded) as { detail: string }).detail).toMatch(/of 0 hoster\(s\), so 0 grade\(s\)/)
     // offsets the codec refuses are refused by the chain too, when an aggregate reaches it otherwise
-    const refusal = (rec: EpochReport): unknown => {
-      try { epochReport(ctxAt(state, epochClose(p, 1)), a, rec); return null } catch (err) { return err }
+    const refusal = (rec: EpochReport): string => {
+      try { epochReport(ctxAt(state, epochClose(p, 1)), a, rec); return 'applied' } catch (err) { return `${(err as { why: string }).why}: ${(err as Error).message}` }
     }
-    expect(refusal({ ...full, failed: [full.count] })).toMatchObject({ why: 'bad-value', message: expect.stringMatching(/failed offset .* is not one of the/) })
-    expect(refusal({ ...full, count: 2, failed: [1, 0] })).toMatchObject({ why: 'bad-value', message: expect.stringMatching(/strictly increasing/) })
-    expect(refusal({ ...full, count: 2, failed: [1, 1] })).toMatchObject({ why: 'bad-value', message: expect.stringMatching(/strictly increasing/) })
+    expect(refusal({ ...full, failed: [full.count] })).toMatch(/^bad-value: .*failed offset \d+ is not one of the/)
+    expect(refusal({ ...full, count: 2, failed: [1, 0] })).toMatch(/^bad-value: .*strictly increasing/)
+    expect(refusal({ ...full, count: 2, failed: [1, 1] })).toMatch(/^bad-value: .*strictly increasing/)
     expect(state.epochs?.[1]?.[a]?.covered).toBe(0)
     expect(recordOf(step([[a, full]]))).toMatchObject({ ok: true })
   })
