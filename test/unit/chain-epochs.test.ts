@@ -13,6 +13,8 @@ import { dueOwedItems } from '../../main/chain/operator.js'
 import { roleReputation } from '../../main/chain/reputation.js'
 import { PRICE, ctxAt, marketWith } from '../helpers/market-state.js'
 import { MARKET_PARAMS } from '../../main/chain/market-types.js'
+import { buildEpochReport } from '../../main/hosting/epoch-aggregator.js'
+import type { Leaf } from '../../main/hosting/epoch-leaves.js'
 import { accrue } from '../../main/chain/accounting.js'
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
@@ -147,6 +149,45 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
       expect(owedTo(state, h, 'performance-proof')).toBe((passes * (10n + BigInt(gradeOf.get(h) as number)) + attested) * price)
     }
     expect(out.penalties).toEqual([])
+    expect(conservation(state).ok).toBe(true)
+  })
+
+  it('accepts the aggregates the attestor\'s builder makes from its leaves: failed offsets missed, each hoster paid the lower median of its grades', () => {
+    const { state, step } = epochMarket(3, 20)
+    const p = state.network?.params as never
+    stepTo(state, step, epochClose(p, 1))
+    const attestors = attestorsOf(state, 1)
+    // each attestor's leaves: a pass of every check but the first storage one of the first attestor; grades vary by check
+    const skipped = (state.epochs?.[1]?.[attestors[0]]?.checks ?? []).find(([, , perf]) => perf === 0)
+    expect(skipped).toBeDefined()
+    const leavesOf = (a: string): Map<number, Leaf> => new Map((state.epochs?.[1]?.[a]?.checks ?? [])
+      .filter(([id]) => !(a === attestors[0] && id === skipped?.[0]))
+      .map(([id, , perf]): [number, Leaf] => [id, { epoch: 1, challengeId: id, kind: perf === 1 ? 'performance' : 'storage', slot: 0, evidenceHex: 'cd'.repeat(32), units: perf === 1 ? (id * 7) % 35 : null, ttfbMs: perf === 1 ? 50 : null, throughputBps: perf === 1 ? 5_000_000 : null }]))
+    const recs = attestors.map((a) => buildEpochReport(1, state.epochs?.[1]?.[a]?.checks ?? [], 0, leavesOf(a)))
+    expect(recs[0].failed).toHaveLength(1)
+    expect(recs.some((r) => r.grades.length >= 2)).toBe(true)
+    // what each performance check should pay its hoster: 10 units and the lower median of its
+    // attestors' grades for that hoster, each the lower median of its leaves' grades (rounded down to 10s) of that hoster
+    const lowerMedian = (v: number[]): number => [...v].sort((x, y) => x - y)[(v.length - 1) >> 1]
+    const gradeBy = (a: string, h: string): number => {
+      const leaves = leavesOf(a)
+      const ids = (state.epochs?.[1]?.[a]?.checks ?? []).filter(([id, , perf, hoster]) => perf === 1 && hoster === h && leaves.has(id)).map(([id]) => id)
+      return lowerMedian(ids.map((id) => Math.min(30, leaves.get(id)?.units ?? 0)).map((u) => u - (u % 10)))
+    }
+    const perfChecks = Object.values(state.awaiting ?? {}).filter((c) => c.kind === 'performance' && c.epoch === 1)
+    const expected = new Map<string, bigint>()
+    for (const c of perfChecks) {
+      const pay = 10n + BigInt(lowerMedian(c.attestors.map((a) => gradeBy(a, c.hoster))))
+      expected.set(c.hoster, (expected.get(c.hoster) ?? 0n) + pay)
+      for (const a of c.attestors) expected.set(a, (expected.get(a) ?? 0n) + MARKET_PARAMS.units.challengeAttest)
+    }
+    const out = step(attestors.map((a, i) => [a, recs[i]]))
+    expect(out.actions.map((act) => act.records[0].ok)).toEqual(attestors.map(() => true))
+    expect(out.penalties.map((x) => [x.address, x.reason, x.detail])).toEqual([[attestors[0], 'missedReport', `storage challenge ${skipped?.[0]} (not passed in its epoch aggregate)`]])
+    expect(Object.values(state.awaiting ?? {}).filter((c) => c.epoch === 1)).toEqual([])
+    const price = state.network?.unitPricePlanck as bigint
+    for (const [who, units] of expected) expect(owedTo(state, who, 'performance-proof')).toBe(units * price)
+    expect(new Set(perfChecks.map((c) => lowerMedian(c.attestors.map((a) => gradeBy(a, c.hoster))))).size).toBeGreaterThan(1)
     expect(conservation(state).ok).toBe(true)
   })
 
