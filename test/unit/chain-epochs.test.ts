@@ -1,6 +1,6 @@
 /**
  * Aggregated attestations (main/chain/epoch-records.ts): on a network with epochs a regular
- * check's pass is a bit of its attestor's epoch aggregate, paid when that lands; failures stay
+ * check's pass is covered by its attestor's epoch aggregate (a count, the failed offsets, a grade per hoster), paid when that lands; failures stay
  * individual; what no aggregate covers by the epoch's deadline is the attestor's missed report.
  * Blocks are applied whole (applyBlock with full conservation checks) with encoded records.
  */
