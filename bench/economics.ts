@@ -125,14 +125,16 @@ function perDay (v: Volume, f: Fees): { slots: number, reports: number, rewardPl
 const DEFAULT_EPOCH_H = ((params.epochBlocks ?? 0) * 6) / 3600
 const EPOCH_HOURS = [...new Set([DEFAULT_EPOCH_H, 6, (PUBLIC_EPOCH_BLOCKS * 6) / 3600])].filter((h) => h > 0)
 
-interface Aggregated { senders: number, checks: number, parts: number, recordBytes: number, txFee: number, items: number, payouts: number, payoutFee: number, txPerDay: number, feesPerDay: number }
+interface Aggregated { senders: number, checks: number, parts: number, recordBytes: number, graded: number, txFee: number, items: number, payouts: number, payoutFee: number, txPerDay: number, feesPerDay: number }
 
 /**
  * One epoch of `epochH` hours on the aggregated protocol: each attestor's checks of the epoch in
- * epoch-report records built and encoded by the record codec (every check passed: the largest
- * record; performance passes with their grade, passes counted per plan it touched), sent in one
- * extrinsic a part batch; then one payout an epoch of the owed items as the state machine merges
- * them (one per payee, plan and reason), at most PAYOUT_ITEMS items and 64 transfers a payout.
+ * epoch-report records built and encoded by the record codec (every check passed: no failed
+ * offsets; one grade per distinct hoster among its performance passes of the part, counted as
+ * min(hosters other than itself, its performance passes, aggregateGradesMax): an upper bound, so
+ * the largest record), sent in one extrinsic a part batch; then one payout an epoch of the owed
+ * items as the state machine merges them (one per payee, plan and reason), at most PAYOUT_ITEMS
+ * items and 64 transfers a payout.
  */
 async function aggregated (v: Volume, d: ReturnType<typeof perDay>, f: Fees, epochH: number): Promise<Aggregated> {
   const gib = v.bytes / GIB
@@ -141,19 +143,18 @@ async function aggregated (v: Volume, d: ReturnType<typeof perDay>, f: Fees, epo
   const senders = Math.min(PROVIDERS, Math.ceil(assignments))
   const checks = Math.ceil(assignments / senders)
   const touched = Math.min(plans, checks)
+  const hosters = Math.min(PROVIDERS, d.slots)
   const perfShare = params.performanceAttestors / (1 + params.performanceAttestors)
   const records: Uint8Array[] = []
   for (let from = 0; from < checks; from += RECORD_LIMITS.aggregateChecksMax) {
-    const n = Math.min(RECORD_LIMITS.aggregateChecksMax, checks - from)
-    const k = Math.min(touched, n, RECORD_LIMITS.aggregatePlansMax)
-    const planCounts: Array<[number, number]> = Array.from({ length: k }, (_x, i) => [1_000 + i, Math.floor(n / k) + (i < n % k ? 1 : 0)])
-    records.push(encodeRecord({ kind: 'epoch-report', epoch: 1_000, from, passed: Array<boolean>(n).fill(true), units: Array<number>(Math.round(n * perfShare)).fill(30), plans: planCounts, rootHex: 'ab'.repeat(32) }))
+    const count = Math.min(RECORD_LIMITS.aggregateChecksMax, checks - from)
+    const graded = Math.min(Math.max(1, hosters - 1), Math.round(count * perfShare), RECORD_LIMITS.aggregateGradesMax)
+    records.push(encodeRecord({ kind: 'epoch-report', epoch: 1_000, from, count, failed: [], grades: Array<number>(graded).fill(30), rootHex: 'ab'.repeat(32) }))
   }
   const perTx = MARKET_PARAMS.recordsPerAction
   let txFee = 0
   for (let i = 0; i < records.length; i += perTx) txFee += await f.aggregate(records.slice(i, i + perTx))
   // owed items an epoch: each attestor two (storage-proof, performance-proof) per plan it touched; each hoster two per plan it hosts
-  const hosters = Math.min(PROVIDERS, d.slots)
   const items = senders * touched * 2 + hosters * Math.min(plans, Math.ceil(d.slots / hosters)) * 2
   const payees = Math.min(PROVIDERS, senders + hosters)
   const payouts = Math.max(Math.ceil(items / PAYOUT_ITEMS), Math.ceil(payees / 64))
@@ -161,7 +162,7 @@ async function aggregated (v: Volume, d: ReturnType<typeof perDay>, f: Fees, epo
   const epochsPerDay = 24 / epochH
   const txPerDay = epochsPerDay * (senders * Math.ceil(records.length / perTx) + payouts)
   const feesPerDay = epochsPerDay * (senders * txFee + payouts * payoutFee)
-  return { senders, checks, parts: records.length, recordBytes: Math.max(...records.map((r) => r.length)), txFee, items, payouts, payoutFee, txPerDay, feesPerDay }
+  return { senders, checks, parts: records.length, recordBytes: Math.max(...records.map((r) => r.length)), graded: Math.min(Math.max(1, hosters - 1), Math.round(checks * perfShare)), txFee, items, payouts, payoutFee, txPerDay, feesPerDay }
 }
 
 async function main (): Promise<void> {
@@ -190,7 +191,7 @@ async function main (): Promise<void> {
       for (const epochH of EPOCH_HOURS) {
         const a = await aggregated(v, d, f, epochH)
         const mark = epochH === DEFAULT_EPOCH_H ? ' (the default epoch)' : ''
-        console.log(`    aggregated, epochs of ${epochH} h${mark}: ${count(a.senders)} attestors each send ${count(a.checks)} checks an epoch in ${a.parts} epoch-report record(s) of ${a.recordBytes} bytes (encoded), one extrinsic ${tokens(a.txFee)} ${symbol}; ${count(a.payouts)} payout(s) an epoch of ${count(a.items)} merged owed items, ${tokens(a.payoutFee)} each`)
+        console.log(`    aggregated, epochs of ${epochH} h${mark}: ${count(a.senders)} attestors each send ${count(a.checks)} checks an epoch (${count(a.graded)} hosters graded) in ${a.parts} epoch-report record(s) of ${a.recordBytes} bytes (encoded), one extrinsic ${tokens(a.txFee)} ${symbol}; ${count(a.payouts)} payout(s) an epoch of ${count(a.items)} merged owed items, ${tokens(a.payoutFee)} each`)
         console.log(`      ${count(a.txPerDay)} tx/day, fees ${tokens(a.feesPerDay)}/day (${tokens(a.feesPerDay * 30 / gib)} per GiB-month), fee/reward ${pct(a.feesPerDay / d.rewardPlanck)}`)
       }
       const monthPlanck = d.rewardPlanck * 30 / gib

@@ -3,9 +3,10 @@
  * with `epochBlocks` > 0 a regular check's pass is not its own record: the chain lists each
  * attestor's regular checks of an epoch in the order it issued them, a check past its own deadline
  * that was not failed individually waits (`state.awaiting`), and the attestor's `epoch-report`
- * (a bitmap over that list, the grade of each performance pass, pass counts per plan, the merkle
- * root of its leaves) settles them all: passes are paid and rewarded then, a check it did not pass
- * is its missed report. Failures, disputes and their re-checks stay individual records.
+ * (how many of that list it covers, the offsets it did not pass, one grade per hoster, the merkle
+ * root of its leaves: a size that does not grow with the checks) settles them all: passes are paid
+ * and rewarded then, a check it did not pass is its missed report. Failures, disputes and their
+ * re-checks stay individual records.
  *
  * Windows, for epoch N of E blocks and a challenge timeout T: its checks are issued in
  * [N E, (N + 1) E), each answered individually (failures) before its own deadline; the
@@ -13,8 +14,9 @@
  * deadline, so no failure can still come) until `epochDeadline` = close + T; at that block what
  * no aggregate covered is missed (the attestor's penalty, never the hoster's) and epoch N is forgotten.
  */
-import { MARKET_PARAMS, type Challenge, type EpochChecks, type MarketState } from './market-types.js'
+import { MARKET_PARAMS, type Challenge, type EpochCheck, type EpochChecks, type MarketState } from './market-types.js'
 import type { MarketRecord, NetworkParams } from './record-types.js'
+import { failedOffsetsProblem } from './record-validate.js'
 import { reject, type Ctx } from './market-context.js'
 import { accrue } from './accounting.js'
 import { penalise, reward } from './reputation.js'
@@ -37,7 +39,7 @@ export function noteEpochCheck (ctx: Ctx, ch: Challenge, planId: number): void {
   ch.planId = planId
   const epochs = (state.epochs ??= {})
   const byAttestor = (epochs[ch.epoch] ??= {})
-  for (const a of ch.attestors) (byAttestor[a] ??= { checks: [], covered: 0 }).checks.push([ch.id, planId, ch.kind === 'performance' ? 1 : 0])
+  for (const a of ch.attestors) (byAttestor[a] ??= { checks: [], covered: 0 }).checks.push([ch.id, planId, ch.kind === 'performance' ? 1 : 0, ch.hoster])
 }
 
 /** A regular check past its own deadline on an aggregated network: it waits for its attestors' aggregates. */
@@ -54,6 +56,17 @@ export function closeCheck (state: MarketState, id: number): void {
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
 
+/**
+ * The hosters an aggregate of `checks` grades, in the order of each one's first appearance among
+ * the performance checks it passed (the offsets not in `failed`): one grade each. The attestor
+ * (main/hosting/epoch-aggregator.ts) and the chain both follow it over the chain's list.
+ */
+export function gradedHosters (checks: EpochCheck[], failed: ReadonlySet<number>): string[] {
+  const seen = new Set<string>()
+  checks.forEach(([, , perf, hoster], i) => { if (perf === 1 && !failed.has(i)) seen.add(hoster) })
+  return [...seen]
+}
+
 /** Refuses an aggregate that is not for a closed epoch within its window, or not the attestor's next checks. */
 function epochEntry (ctx: Ctx, signer: string, rec: EpochReport): EpochChecks {
   const { state, block } = ctx
@@ -67,37 +80,35 @@ function epochEntry (ctx: Ctx, signer: string, rec: EpochReport): EpochChecks {
   if (entry === undefined) reject('unknown-ref', `epoch ${rec.epoch}: no checks were assigned to this attestor`)
   if (rec.from < entry.covered) reject('replayed', `epoch ${rec.epoch}: checks ${rec.from}.. already aggregated (${entry.covered} of ${entry.checks.length} covered)`)
   if (rec.from > entry.covered) reject('out-of-order', `epoch ${rec.epoch}: the next aggregate starts at check ${entry.covered}, not ${rec.from}`)
-  const end = rec.from + rec.passed.length
+  const end = rec.from + rec.count
   if (end > entry.checks.length) reject('bad-value', `epoch ${rec.epoch}: ${entry.checks.length} checks were assigned, the aggregate covers checks ${rec.from}..${end - 1}`)
-  // what the bitmap implies: a grade per performance pass, passes per plan
-  let perfPasses = 0
-  const perPlan = new Map<number, number>()
-  rec.passed.forEach((passed, i) => {
-    if (!passed) return
-    const [, plan, perf] = entry.checks[rec.from + i]
-    perfPasses += perf
-    perPlan.set(plan, (perPlan.get(plan) ?? 0) + 1)
-  })
-  if (rec.units.length !== perfPasses) reject('bad-value', `epoch ${rec.epoch}: ${perfPasses} performance passes need ${perfPasses} grades, not ${rec.units.length}`)
-  const counted = [...perPlan.entries()].sort((a, b) => a[0] - b[0])
-  if (counted.length !== rec.plans.length || counted.some(([plan, n], i) => rec.plans[i][0] !== plan || rec.plans[i][1] !== n)) {
-    reject('bad-value', `epoch ${rec.epoch}: the pass counts per plan are not those of the bitmap (${counted.map(([plan, n]) => `plan ${plan}: ${n}`).join(', ')})`)
-  }
+  // the codec refuses these too; an aggregate applied otherwise (a replayed state) is held to the same
+  const failed = failedOffsetsProblem(rec.failed, rec.count)
+  if (failed !== null) reject('bad-value', `epoch ${rec.epoch}: ${failed}`)
   return entry
 }
 
-/** An attestor's epoch aggregate: every check it covers is settled (passes paid, the others missed). */
+/** The grade of each hoster the aggregate grades: exactly one per hoster of its performance passes. */
+function gradesOf (rec: EpochReport, covered: EpochCheck[]): Map<string, number> {
+  const hosters = gradedHosters(covered, new Set(rec.failed))
+  if (rec.grades.length !== hosters.length) {
+    reject('bad-value', `epoch ${rec.epoch}: the performance checks it passes are of ${hosters.length} hoster(s), so ${hosters.length} grade(s) (one a hoster, in the order each first appears), not ${rec.grades.length}`)
+  }
+  return new Map(hosters.map((h, i) => [h, rec.grades[i]]))
+}
+
+/** An attestor's epoch aggregate: every check it covers is settled (passes paid, the failed ones missed). */
 export function epochReport (ctx: Ctx, signer: string, rec: EpochReport): string {
   const entry = epochEntry(ctx, signer, rec)
-  let u = 0
-  rec.passed.forEach((passed, i) => {
-    const id = entry.checks[rec.from + i][0]
-    const units = passed && entry.checks[rec.from + i][2] === 1 ? rec.units[u++] : undefined
-    if (passed) passCheck(ctx, signer, id, units)
-    else missCheck(ctx, signer, id, 'not passed in its epoch aggregate')
+  const covered = entry.checks.slice(rec.from, rec.from + rec.count)
+  const grades = gradesOf(rec, covered)
+  const failed = new Set(rec.failed)
+  covered.forEach(([id, , perf, hoster], i) => {
+    if (failed.has(i)) missCheck(ctx, signer, id, 'not passed in its epoch aggregate')
+    else passCheck(ctx, signer, id, perf === 1 ? grades.get(hoster) : undefined)
   })
-  entry.covered += rec.passed.length
-  ctx.out.notices.push(`attestor ${signer} aggregated ${rec.passed.length} checks of epoch ${rec.epoch} (${rec.passed.filter(Boolean).length} passed, root ${rec.rootHex})`)
+  entry.covered += rec.count
+  ctx.out.notices.push(`attestor ${signer} aggregated ${rec.count} checks of epoch ${rec.epoch} (${rec.count - rec.failed.length} passed, ${rec.grades.length} hoster grade(s), root ${rec.rootHex})`)
   return `epoch:${rec.epoch}:${rec.from}`
 }
 

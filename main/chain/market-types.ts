@@ -206,7 +206,7 @@ export interface PerformanceReport {
   ttfbMs: number
   throughputBps: number
   measureKeyHex: string
-  /** A pass from an epoch aggregate: its grade in units above performanceMin (the reading itself is in the attestor's leaf). */
+  /** A pass from an epoch aggregate: the grade its attestor gave the check's hoster over the epoch, units above performanceMin (the readings are in the attestor's leaves). */
   units?: number
 }
 
@@ -244,9 +244,13 @@ export interface Challenge {
 
 /**
  * One attestor's checks of one epoch, in the order the chain issued them, each as [challenge id,
- * plan id, 1 for a performance check else 0]; the first `covered` of them are aggregated.
+ * plan id, 1 for a performance check else 0, the hoster checked]; the first `covered` of them are
+ * aggregated. The hoster is kept here (not read from the check) so that the grades an aggregate
+ * owes (one per hoster) follow from this list alone, fixed at issue: a check closed meanwhile
+ * does not change them between the attestor's building and the chain's applying.
  */
-export interface EpochChecks { checks: Array<[number, number, number]>, covered: number }
+export type EpochCheck = [id: number, plan: number, perf: number, hoster: string]
+export interface EpochChecks { checks: EpochCheck[], covered: number }
 
 export interface OwedItem {
   id: number

@@ -51,7 +51,7 @@ import { marketIndex } from './market-index.js'
 export {
   MARKET_PARAMS, initialState,
   type Reason, type Transfer, type Action, type BlockInput, type Provider, type Slot, type Contract, type Plan,
-  type RoleReputations, type PerformanceReport, type Challenge, type EpochChecks, type OwedItem, type NetworkConfig, type EscrowTotals, type MarketState,
+  type RoleReputations, type PerformanceReport, type Challenge, type EpochCheck, type EpochChecks, type OwedItem, type NetworkConfig, type EscrowTotals, type MarketState,
   type RecordOutcome, type TransferLeg, type ActionOutcome, type BlockOutcome, type PenaltyReason, type Penalty, type RejectReason
 } from './market-types.js'
 export { BlockRng } from './market-context.js'

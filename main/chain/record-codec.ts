@@ -27,41 +27,44 @@ function writeNetwork (w: Writer, rec: Rec<'network'>): void {
   if ((rec.params.epochBlocks ?? 0) > 0) w.uint(rec.params.epochBlocks as number)
 }
 
+/**
+ * An epoch aggregate's body: epoch, from, count; the failed offsets (their number, the first,
+ * then each one's distance from the one before less one: strictly increasing by construction);
+ * the hoster grades (their number, then two bits each, units / step 0..3, four a byte, bits past
+ * the last zero); the 32-byte root. Its size depends on the failures and hosters, not the checks.
+ */
 function writeEpochReport (w: Writer, rec: Rec<'epoch-report'>): void {
-  w.uint(rec.epoch); w.uint(rec.from)
-  w.uint(rec.passed.length)
-  const bits = new Uint8Array(Math.ceil(rec.passed.length / 8))
-  rec.passed.forEach((p, i) => { if (p) bits[i >> 3] |= 1 << (i & 7) })
-  w.raw(bits)
-  // grades two bits each (units / step: 0..3), four a byte
-  w.uint(rec.units.length)
-  const grades = new Uint8Array(Math.ceil(rec.units.length / 4))
-  rec.units.forEach((u, i) => { grades[i >> 2] |= (u / L.aggregateUnitsStep) << ((i & 3) * 2) })
-  w.raw(grades)
-  w.uint(rec.plans.length)
-  for (const [plan, n] of rec.plans) { w.uint(plan); w.uint(n) }
+  w.uint(rec.epoch); w.uint(rec.from); w.uint(rec.count)
+  w.uint(rec.failed.length)
+  rec.failed.forEach((f, i) => { w.uint(i === 0 ? f : f - rec.failed[i - 1] - 1) })
+  w.uint(rec.grades.length)
+  const packed = new Uint8Array(Math.ceil(rec.grades.length / 4))
+  rec.grades.forEach((u, i) => { packed[i >> 2] |= (u / L.aggregateUnitsStep) << ((i & 3) * 2) })
+  w.raw(packed)
   w.raw(hexToBytes(rec.rootHex, 32))
 }
 
 function readEpochReport (r: Reader): Rec<'epoch-report'> {
   const epoch = r.uint(ID_MAX)
   const from = r.uint(ID_MAX)
-  const n = r.uint(L.aggregateChecksMax)
-  const bits = r.bytes(Math.ceil(n / 8))
-  const passed: boolean[] = []
-  for (let i = 0; i < n; i++) passed.push((bits[i >> 3] & (1 << (i & 7))) !== 0)
-  // canonical: the bits past n are zero
-  if (n % 8 !== 0 && (bits[bits.length - 1] >> (n % 8)) !== 0) throw new DecodeError('bits set past the checks covered')
-  const u = r.uint(L.aggregateChecksMax)
-  const packed = r.bytes(Math.ceil(u / 4))
-  const units: number[] = []
-  for (let i = 0; i < u; i++) units.push(((packed[i >> 2] >> ((i & 3) * 2)) & 3) * L.aggregateUnitsStep)
-  if (u % 4 !== 0 && (packed[packed.length - 1] >> ((u % 4) * 2)) !== 0) throw new DecodeError('grade bits set past the grades')
-  const p = r.uint(L.aggregatePlansMax)
-  const plans: Array<[number, number]> = []
-  for (let i = 0; i < p; i++) plans.push([r.uint(ID_MAX), r.uint(L.aggregateChecksMax)])
+  const count = r.uint(L.aggregateChecksMax)
+  if (count < 1) throw new DecodeError('an aggregate covers at least one check')
+  const nf = r.uint(L.aggregateFailedMax)
+  if (nf > count) throw new DecodeError(`${nf} failed offsets in ${count} checks`)
+  const failed: number[] = []
+  for (let i = 0; i < nf; i++) {
+    const f = (i === 0 ? 0 : failed[i - 1] + 1) + r.uint(ID_MAX)
+    if (f >= count) throw new DecodeError(`failed offset ${f} past the ${count} checks covered`)
+    failed.push(f)
+  }
+  const ng = r.uint(L.aggregateGradesMax)
+  const packed = r.bytes(Math.ceil(ng / 4))
+  const grades: number[] = []
+  for (let i = 0; i < ng; i++) grades.push(((packed[i >> 2] >> ((i & 3) * 2)) & 3) * L.aggregateUnitsStep)
+  // canonical: the bits past the last grade are zero
+  if (ng % 4 !== 0 && (packed[packed.length - 1] >> ((ng % 4) * 2)) !== 0) throw new DecodeError('grade bits set past the grades')
   const rootHex = bytesToHex(r.bytes(32)).slice(2)
-  return { kind: 'epoch-report', epoch, from, passed, units, plans, rootHex }
+  return { kind: 'epoch-report', epoch, from, count, failed, grades, rootHex }
 }
 
 function writeSetupReport (w: Writer, rec: Rec<'setup-report'>): void {

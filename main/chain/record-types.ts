@@ -37,12 +37,18 @@ export const RECORD_LIMITS = {
   performanceAttestorsMax: 5,
   /** Epoch of the aggregated attestations (network parameter `epochBlocks`; 0 = none). */
   epochBlocksMax: 1_000_000,
-  /** Checks one `epoch-report` covers at most (its bitmap), and plans it counts passes for. */
-  aggregateChecksMax: 4096,
-  aggregatePlansMax: 256,
   /**
-   * A performance pass in an aggregate carries its grade: units above performanceMin in steps of
-   * `aggregateUnitsStep` (0, 10, 20, 30: two bits a pass on chain).
+   * An `epoch-report` (docs/chain.md "Aggregated attestations") covers at most `aggregateChecksMax`
+   * checks (`count`; its size does not grow with them), lists at most `aggregateFailedMax` failed
+   * offsets and `aggregateGradesMax` hoster grades (the largest record stays under `recordBytes`);
+   * an attestor with more checks, failures or hosters in an epoch sends several parts (`from`).
+   */
+  aggregateChecksMax: 65_536,
+  aggregateFailedMax: 512,
+  aggregateGradesMax: 4096,
+  /**
+   * A hoster's grade in an aggregate: units above performanceMin in steps of `aggregateUnitsStep`
+   * (0, 10, 20, 30: two bits a hoster on chain).
    */
   aggregateUnitsMax: 30,
   aggregateUnitsStep: 10
@@ -101,7 +107,7 @@ export interface NetworkParams {
   performanceAttestors: number
   /**
    * Blocks per epoch of aggregated attestations (docs/chain.md "Aggregated attestations"): a
-   * regular check's pass is not its own record but a bit of its attestor's one `epoch-report` per
+   * regular check's pass is not its own record but covered by its attestor's one `epoch-report` per
    * epoch. Absent or 0: every report is its own record (the format before; written only when > 0).
    */
   epochBlocks?: number
@@ -131,13 +137,16 @@ export type MarketRecord =
   | { kind: 'performance-report', challengeId: number, reachable: boolean, ttfbMs: number, throughputBps: number, measureKeyHex: string }
   | { kind: 'payout', items: number[] }
   /**
-   * An attestor's aggregate of one epoch (or a part of it): the checks the chain assigned it in
-   * `epoch`, in the order it issued them, from index `from` on; `passed[i]` for check `from + i`;
-   * `units`, one per passed performance check in order, its grade above performanceMin; `plans`,
-   * [planId, passes] ascending by plan (what the bitmap implies, checked); `rootHex`, the BLAKE2b
-   * merkle root of the passes' leaves (challenge id, slot, evidence hash, reading) the attestor keeps.
+   * An attestor's aggregate of one epoch (or a part of it): `count` of the checks the chain
+   * assigned it in `epoch` (state.epochs[epoch][attestor].checks, in issue order), from index
+   * `from` on. `failed`: the offsets (0..count - 1, strictly increasing) of those it did not pass
+   * (its missed reports; normally none). `grades`: one per distinct hoster of the covered
+   * performance checks it passed, in the order of each hoster's first appearance: the lower median
+   * of its grades of that hoster, units above performanceMin (0, 10, 20, 30); every performance
+   * pass of that hoster is paid with it. `rootHex`: the BLAKE2b merkle root of the passes' leaves
+   * (challenge id, slot, evidence hash, reading) the attestor keeps.
    */
-  | { kind: 'epoch-report', epoch: number, from: number, passed: boolean[], units: number[], plans: Array<[number, number]>, rootHex: string }
+  | { kind: 'epoch-report', epoch: number, from: number, count: number, failed: number[], grades: number[], rootHex: string }
   /**
    * The sponsor extends an active plan to new versions of its cores: each drive names one of the
    * plan's cores with a newer signed root (same fork, not shorter) and ranges that only add

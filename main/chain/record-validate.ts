@@ -116,19 +116,32 @@ function validatePayout (rec: Rec<'payout'>): string | null {
   return null
 }
 
-/** An epoch aggregate: at least one check, at most aggregateChecksMax; grades and plan counts within limits. */
+/**
+ * The failed offsets of an epoch aggregate covering `count` checks: at most aggregateFailedMax,
+ * each below `count`, strictly increasing; null when they are (shared with the chain's check).
+ */
+export function failedOffsetsProblem (failed: number[], count: number): string | null {
+  if (!Array.isArray(failed)) return 'bad failed offsets'
+  if (failed.length > L.aggregateFailedMax) return `an aggregate lists at most ${L.aggregateFailedMax} failed checks (${failed.length}): split it by from`
+  for (let i = 0; i < failed.length; i++) {
+    const f = failed[i]
+    if (!isUint(f, Number.MAX_SAFE_INTEGER) || f >= count) return `failed offset ${String(f)} is not one of the ${count} checks covered (0..${count - 1})`
+    if (i > 0 && f <= failed[i - 1]) return `failed offsets must be strictly increasing (${failed[i - 1]}, then ${f})`
+  }
+  return null
+}
+
+/** An epoch aggregate: 1..aggregateChecksMax checks, failed offsets among them, grades within limits. */
 function validateEpochReport (rec: Rec<'epoch-report'>): string | null {
   if (!isUint(rec.epoch, Number.MAX_SAFE_INTEGER) || !isUint(rec.from, Number.MAX_SAFE_INTEGER)) return 'bad epoch'
-  if (!Array.isArray(rec.passed) || rec.passed.length < 1) return 'an aggregate covers at least one check'
-  if (rec.passed.length > L.aggregateChecksMax) return `an aggregate covers at most ${L.aggregateChecksMax} checks (${rec.passed.length}): split it by from`
-  if (rec.units.length > rec.passed.length || !rec.units.every((u) => isUint(u, L.aggregateUnitsMax) && u % L.aggregateUnitsStep === 0)) return 'bad units (0 to 30 in steps of 10)'
-  if (rec.plans.length > L.aggregatePlansMax) return `an aggregate counts at most ${L.aggregatePlansMax} plans`
-  for (let i = 0; i < rec.plans.length; i++) {
-    const [plan, n] = rec.plans[i]
-    if (!isUint(plan, Number.MAX_SAFE_INTEGER) || !isUint(n, L.aggregateChecksMax) || n < 1) return 'bad plan count'
-    if (i > 0 && plan <= rec.plans[i - 1][0]) return 'plan counts not ascending'
-  }
-  if (!/^[0-9a-f]{64}$/.test(rec.rootHex)) return 'bad root'
+  if (!isUint(rec.count, Number.MAX_SAFE_INTEGER) || rec.count < 1) return 'an aggregate covers at least one check'
+  if (rec.count > L.aggregateChecksMax) return `an aggregate covers at most ${L.aggregateChecksMax} checks (${rec.count}): split it by from`
+  const failed = failedOffsetsProblem(rec.failed, rec.count)
+  if (failed !== null) return failed
+  if (!Array.isArray(rec.grades)) return 'bad grades'
+  if (rec.grades.length > L.aggregateGradesMax) return `an aggregate grades at most ${L.aggregateGradesMax} hosters (${rec.grades.length}): split it by from`
+  if (!rec.grades.every((u) => isUint(u, L.aggregateUnitsMax) && u % L.aggregateUnitsStep === 0)) return `bad grades (0 to ${L.aggregateUnitsMax} in steps of ${L.aggregateUnitsStep})`
+  if (typeof rec.rootHex !== 'string' || !/^[0-9a-f]{64}$/.test(rec.rootHex)) return 'bad root'
   return null
 }
 

@@ -322,7 +322,7 @@ export class ChainService extends Resource {
     return await this.submitRecord({ kind: 'performance-report', challengeId, reachable: m.reachable, ttfbMs: m.ttfbMs, throughputBps: m.throughputBps, measureKeyHex: m.measureKeyHex })
   }
 
-  /** An attestor's aggregate of an epoch's checks (epoch-records.ts): passes as bits, refused unless the epoch closed. */
+  /** An attestor's aggregate of an epoch's checks (epoch-records.ts): a count of checks, the failed ones, a grade per hoster; refused unless the epoch closed. */
   async submitEpochReport (rec: Extract<MarketRecord, { kind: 'epoch-report' }>): Promise<SubmitResult> { return await this.submitRecord(rec) }
 
   /** Dev faucet: a signed transfer from the local chain's well-known faucet account. Local chains only. */

@@ -1,42 +1,71 @@
 /**
  * The attestor's epoch aggregates (docs/chain.md "Aggregated attestations"): once an epoch
  * closes (every check of it past its own deadline), one `epoch-report` over the checks the chain
- * listed for this node in that epoch, in its order: a bit per check (a leaf kept = passed), the
- * grade of each performance pass, passes per plan, and the merkle root of the passes' leaves.
- * More than RECORD_LIMITS.aggregateChecksMax checks go in several parts (`from`). Sent through
+ * listed for this node in that epoch, in its order: how many it covers, the offsets of those
+ * without a leaf of their kind (not passed), one grade per hoster of its performance passes (the
+ * lower median of its grades of that hoster), and the merkle root of the passes' leaves. A part
+ * ends before a check that would take it over RECORD_LIMITS (aggregateChecksMax checks,
+ * aggregateFailedMax failures, aggregateGradesMax hosters); the rest is the next part (`from`). Sent through
  * the chain service's submitter like any record; the chain's list says what is still uncovered,
  * so a restart (leaves are in SQLite) or a refused part is simply built again at the next block.
  */
 import b4a from 'b4a'
-import { RECORD_LIMITS, type MarketRecord } from '../chain/records.js'
-import type { MarketState } from '../chain/marketplace.js'
+import { RECORD_LIMITS as L, type MarketRecord } from '../chain/records.js'
+import type { EpochCheck, MarketState } from '../chain/marketplace.js'
 import { epochClose, epochDeadline, epochOf } from '../chain/epoch-records.js'
 import { merkleRoot, leafHash, type EpochLeaves, type Leaf } from './epoch-leaves.js'
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
 
-/** The aggregate of an attestor's checks `from..` (at most aggregateChecksMax) of one epoch from its leaves. */
-export function buildEpochReport (epoch: number, checks: Array<[number, number, number]>, from: number, kept: Map<number, Leaf>): EpochReport {
-  const part = checks.slice(from, from + RECORD_LIMITS.aggregateChecksMax)
-  const passed: boolean[] = []
-  const units: number[] = []
-  const perPlan = new Map<number, number>()
+/** A performance leaf's grade as an aggregate carries it: units above the minimum, clamped to 0..30 and rounded down to a step. */
+export function leafGrade (leaf: Leaf): number {
+  const u = Math.min(L.aggregateUnitsMax, Math.max(0, leaf.units ?? 0))
+  return u - (u % L.aggregateUnitsStep)
+}
+
+/** The lower median of grades counted by step (`counts[k]`: grades of k steps; at least one). */
+function lowerMedian (counts: number[]): number {
+  const n = counts.reduce((a, c) => a + c, 0)
+  let seen = 0
+  for (let k = 0; k < counts.length; k++) {
+    seen += counts[k]
+    if (seen > (n - 1) >> 1) return k * L.aggregateUnitsStep
+  }
+  return 0
+}
+
+function countGrade (byHoster: Map<string, number[]>, hoster: string, grade: number): void {
+  let counts = byHoster.get(hoster)
+  if (counts === undefined) byHoster.set(hoster, (counts = Array<number>(L.aggregateUnitsMax / L.aggregateUnitsStep + 1).fill(0)))
+  counts[grade / L.aggregateUnitsStep]++
+}
+
+/**
+ * The aggregate of an attestor's checks `from..` of one epoch from its leaves, as far as the
+ * record's limits allow; the chain's grading rule (gradedHosters in epoch-records.ts) is the
+ * order in which hosters first appear among the performance passes.
+ */
+export function buildEpochReport (epoch: number, checks: EpochCheck[], from: number, kept: Map<number, Leaf>): EpochReport {
+  const failed: number[] = []
+  /** Each graded hoster's grades counted by step, in the order of its first performance pass. */
+  const byHoster = new Map<string, number[]>()
   const hashes: Buffer[] = []
-  for (const [id, plan, perf] of part) {
+  let count = 0
+  for (const [id, , perf, hoster] of checks.slice(from, from + L.aggregateChecksMax)) {
     const leaf = kept.get(id)
     // a leaf of the other kind cannot be this check's pass
     const ok = leaf !== undefined && (leaf.kind === 'performance') === (perf === 1)
-    passed.push(ok)
-    if (!ok) continue
-    if (perf === 1) {
-      const u = Math.min(RECORD_LIMITS.aggregateUnitsMax, Math.max(0, leaf.units ?? 0))
-      units.push(u - (u % RECORD_LIMITS.aggregateUnitsStep))
+    if (!ok && failed.length === L.aggregateFailedMax) break
+    if (ok && perf === 1 && !byHoster.has(hoster) && byHoster.size === L.aggregateGradesMax) break
+    if (!ok) failed.push(count)
+    else {
+      if (perf === 1) countGrade(byHoster, hoster, leafGrade(leaf))
+      hashes.push(leafHash(leaf))
     }
-    perPlan.set(plan, (perPlan.get(plan) ?? 0) + 1)
-    hashes.push(leafHash(leaf))
+    count++
   }
-  const plans = [...perPlan.entries()].sort((a, b) => a[0] - b[0])
-  return { kind: 'epoch-report', epoch, from, passed, units, plans, rootHex: b4a.toString(merkleRoot(hashes), 'hex') }
+  const grades = [...byHoster.values()].map(lowerMedian)
+  return { kind: 'epoch-report', epoch, from, count, failed, grades, rootHex: b4a.toString(merkleRoot(hashes), 'hex') }
 }
 
 export interface EpochAggregatorOptions {

@@ -312,13 +312,15 @@ export function simulate (o: SimOptions): SimResult {
         if (!online(a) || entry.covered >= entry.checks.length || behaviour.get(a) === 'liar') continue
         const passes = kept.get(a) ?? new Map<number, number | null>()
         const part = entry.checks.slice(entry.covered, entry.covered + RECORD_LIMITS.aggregateChecksMax)
-        const passed = part.map(([id]) => passes.has(id))
-        const units = part.filter(([id, , perf]) => perf === 1 && passes.has(id)).map(([id]) => passes.get(id) as number)
-        const perPlan = new Map<number, number>()
-        part.forEach(([id, plan]) => { if (passes.has(id)) perPlan.set(plan, (perPlan.get(plan) ?? 0) + 1) })
+        const failed = part.flatMap(([id], i) => passes.has(id) ? [] : [i]).slice(0, RECORD_LIMITS.aggregateFailedMax)
+        const count = failed.length === RECORD_LIMITS.aggregateFailedMax ? failed[failed.length - 1] + 1 : part.length
+        // one grade per hoster of the performance passes, in order of first appearance: the lower median of its grades
+        const byHoster = new Map<string, number[]>()
+        for (const [id, , perf, hoster] of part.slice(0, count)) if (perf === 1 && passes.has(id)) byHoster.set(hoster, [...(byHoster.get(hoster) ?? []), passes.get(id) as number])
+        const grades = [...byHoster.values()].map((g) => g.sort((x, y) => x - y)[(g.length - 1) >> 1])
         result.reports++
-        act(a, { kind: 'epoch-report', epoch, from: entry.covered, passed, units, plans: [...perPlan].sort((x, y) => x[0] - y[0]), rootHex: hex32(`${o.seed}:root:${epoch}:${a}`) })
-        for (const [id] of part) passes.delete(id)
+        act(a, { kind: 'epoch-report', epoch, from: entry.covered, count, failed, grades, rootHex: hex32(`${o.seed}:root:${epoch}:${a}`) })
+        for (const [id] of part.slice(0, count)) passes.delete(id)
       }
     }
   }

@@ -1,18 +1,20 @@
 /**
  * Aggregated attestations (main/chain/epoch-records.ts): on a network with epochs a regular
- * check's pass is a bit of its attestor's epoch aggregate, paid when that lands; failures stay
+ * check's pass is covered by its attestor's epoch aggregate (a count, the failed offsets, a grade per hoster), paid when that lands; failures stay
  * individual; what no aggregate covers by the epoch's deadline is the attestor's missed report.
  * Blocks are applied whole (applyBlock with full conservation checks) with encoded records.
  */
 import { describe, it, expect } from 'vitest'
 import { createHash } from 'node:crypto'
 import { applyBlock, conservation, type BlockOutcome, type MarketState, type RecordOutcome } from '../../main/chain/marketplace.js'
-import { decodeRecord, encodeRecord, RECORD_LIMITS, RECORD_PREFIX, type MarketRecord } from '../../main/chain/records.js'
-import { Writer } from '../../main/chain/record-bytes.js'
-import { epochClose, epochDeadline, payoutCutoff } from '../../main/chain/epoch-records.js'
+import { decodeRecord, encodeRecord, type MarketRecord } from '../../main/chain/records.js'
+import { epochClose, epochDeadline, epochReport, gradedHosters, payoutCutoff } from '../../main/chain/epoch-records.js'
 import { dueOwedItems } from '../../main/chain/operator.js'
 import { roleReputation } from '../../main/chain/reputation.js'
 import { PRICE, ctxAt, marketWith } from '../helpers/market-state.js'
+import { MARKET_PARAMS } from '../../main/chain/market-types.js'
+import { buildEpochReport } from '../../main/hosting/epoch-aggregator.js'
+import type { Leaf } from '../../main/hosting/epoch-leaves.js'
 import { accrue } from '../../main/chain/accounting.js'
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
@@ -20,10 +22,10 @@ const NAMES = Array.from({ length: 8 }, (_, i) => `p${i + 1}`)
 const ROOT = 'ee'.repeat(32)
 const hashOf = (n: number): string => '0x' + createHash('sha256').update(`block:${n}`).digest('hex')
 
-/** One hosting slot on a network with epochs of 10 blocks (interval 10, timeout 5): storage checks at blocks 10, 20, ..., performance at 15, 25, ... */
-function epochMarket (): { state: MarketState, step: (records?: Array<[string, MarketRecord]>) => BlockOutcome } {
-  const state = marketWith({ providers: NAMES, replicas: 1, budgetPlanck: 10n ** 12n })
-  ;(state.network as NonNullable<MarketState['network']>).params.epochBlocks = 10
+/** `replicas` hosting slots (default one) on a network with epochs of 10 blocks (or `epochBlocks`; interval 10, timeout 5): storage checks at blocks 10, 20, ..., performance at 15, 25, ... */
+function epochMarket (replicas = 1, epochBlocks = 10): { state: MarketState, step: (records?: Array<[string, MarketRecord]>) => BlockOutcome } {
+  const state = marketWith({ providers: NAMES, replicas, budgetPlanck: 10n ** 12n })
+  ;(state.network as NonNullable<MarketState['network']>).params.epochBlocks = epochBlocks
   let n = 0
   const step = (records: Array<[string, MarketRecord]> = []): BlockOutcome => {
     n++
@@ -31,9 +33,10 @@ function epochMarket (): { state: MarketState, step: (records?: Array<[string, M
     return applyBlock(state, { number: n, hash: hashOf(n), parentHash: n === 1 ? '0x' + '00'.repeat(32) : hashOf(n - 1), timeMs: 0, actions }, { fullChecks: true })
   }
   step()
-  const slot = state.contracts[1].slots[0]
-  slot.state = 'hosting'
-  slot.since = 1
+  for (const slot of state.contracts[1].slots) {
+    slot.state = 'hosting'
+    slot.since = 1
+  }
   return { state, step }
 }
 
@@ -42,17 +45,17 @@ function stepTo (state: MarketState, step: () => BlockOutcome, block: number): v
   while ((state.block?.number ?? 0) < block - 1) step()
 }
 
-/** The aggregate `attestor` would send for its checks of `epoch`, passing every one (grade 30 for performance). */
-function aggregate (state: MarketState, epoch: number, attestor: string, over: Partial<EpochReport> = {}): EpochReport {
+/**
+ * The aggregate `attestor` would send for its uncovered checks of `epoch`: every one passed
+ * (unless `over` says otherwise), one grade per hoster of its performance checks in order of
+ * first appearance, `gradeOf` that hoster (30 by default).
+ */
+function aggregate (state: MarketState, epoch: number, attestor: string, over: Partial<EpochReport> = {}, gradeOf: (hoster: string) => number = () => 30): EpochReport {
   const entry = state.epochs?.[epoch]?.[attestor]
   if (entry === undefined) throw new Error(`no checks of ${attestor} in epoch ${epoch}`)
   const checks = entry.checks.slice(entry.covered)
-  const plans = new Map<number, number>()
-  for (const [, plan] of checks) plans.set(plan, (plans.get(plan) ?? 0) + 1)
-  return {
-    kind: 'epoch-report', epoch, from: entry.covered, passed: checks.map(() => true),
-    units: checks.filter(([, , perf]) => perf === 1).map(() => 30), plans: [...plans], rootHex: ROOT, ...over
-  }
+  const grades = gradedHosters(checks, new Set(over.failed ?? [])).map(gradeOf)
+  return { kind: 'epoch-report', epoch, from: entry.covered, count: checks.length, failed: [], grades, rootHex: ROOT, ...over }
 }
 
 const attestorsOf = (state: MarketState, epoch: number): string[] => Object.keys(state.epochs?.[epoch] ?? {})
@@ -94,7 +97,7 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect(conservation(state).ok).toBe(true)
   })
 
-  it('refuses an aggregate of an epoch not closed yet or past its deadline, over checks not assigned, a second one and a wrong count, each with its reason', () => {
+  it('refuses an aggregate of an epoch not closed yet or past its deadline, over checks not assigned, a second one and one over more checks than listed, each with its reason', () => {
     const { state, step } = epochMarket()
     stepTo(state, step, 17)
     const a = attestorsOf(state, 1)[0]
@@ -104,12 +107,9 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect((recordOf(early) as { detail: string }).detail).toContain(`accepted from block ${epochClose(p, 1)}`)
     stepTo(state, step, epochClose(p, 1))
     const full = aggregate(state, 1, a)
-    const tooMany = step([[a, { ...full, passed: [...full.passed, false] }]])
+    const tooMany = step([[a, { ...full, count: full.count + 1 }]])
     expect(recordOf(tooMany)).toMatchObject({ ok: false, why: 'bad-value' })
     expect((recordOf(tooMany) as { detail: string }).detail).toMatch(/checks were assigned/)
-    const badCounts = step([[a, { ...full, plans: [[1, full.passed.length + 1]] }]])
-    expect(recordOf(badCounts)).toMatchObject({ ok: false, why: 'bad-value' })
-    expect((recordOf(badCounts) as { detail: string }).detail).toMatch(/pass counts per plan/)
     const notMine = step([['0x' + '11'.repeat(32), full]])
     expect(recordOf(notMine)).toMatchObject({ ok: false, why: 'unknown-ref' })
     expect(recordOf(step([[a, full]]))).toMatchObject({ ok: true })
@@ -123,24 +123,137 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect((recordOf(late) as { detail: string }).detail).toContain(`due before block ${epochDeadline(p, 2)}`)
   })
 
-  it('refuses an aggregate over more checks than one record may cover, when encoding and when decoding', () => {
-    const n = RECORD_LIMITS.aggregateChecksMax + 1
-    const big: EpochReport = { kind: 'epoch-report', epoch: 1, from: 0, passed: Array<boolean>(n).fill(false), units: [], plans: [], rootHex: ROOT }
-    expect(() => encodeRecord(big)).toThrow(new RegExp(`at most ${RECORD_LIMITS.aggregateChecksMax} checks`))
-    const w = new Writer()
-    w.raw(new TextEncoder().encode(RECORD_PREFIX)); w.uint(15); w.uint(1); w.uint(0); w.uint(n)
-    w.raw(new Uint8Array(Math.ceil(n / 8))); w.uint(0); w.uint(0); w.raw(new Uint8Array(32))
-    const dec = decodeRecord(w.done())
-    expect(dec.ok).toBe(false)
-    expect((dec as { why: string }).why).toContain(`over limit ${RECORD_LIMITS.aggregateChecksMax}`)
-    // the largest one fits a record
-    const max: EpochReport = { ...big, passed: Array<boolean>(n - 1).fill(true), units: Array<number>(n - 1).fill(30), plans: [[1, n - 1]] }
-    expect(encodeRecord(max).length).toBeLessThan(RECORD_LIMITS.recordBytes)
-    expect(decodeRecord(encodeRecord(max))).toEqual({ ok: true, record: max })
-    // grades are two bits each: 0, 10, 20 or 30 units above the minimum
-    expect(() => encodeRecord({ ...max, units: [...max.units.slice(1), 25] })).toThrow(/steps of 10/)
-    const mixed: EpochReport = { ...big, passed: [true, true, true, false, true], units: [0, 10, 20, 30, 10], plans: [[1, 4]] }
-    expect(decodeRecord(encodeRecord({ ...mixed, passed: [true, true, true, true, true], plans: [[1, 5]] }))).toMatchObject({ ok: true, record: { units: [0, 10, 20, 30, 10] } })
+  it('pays each performance pass with the grade its attestor gave that pass\'s hoster, one grade a hoster', () => {
+    // three hosters, epochs of 20 blocks: two performance checks a slot in epoch 1 (blocks 25 and 35)
+    const { state, step } = epochMarket(3, 20)
+    const p = state.network?.params as never
+    stepTo(state, step, epochClose(p, 1))
+    const hosters = state.contracts[1].slots.map((s) => s.hoster as string)
+    expect(new Set(hosters).size).toBe(3)
+    const gradeOf = new Map(hosters.map((h, i) => [h, [0, 10, 20][i]]))
+    const attestors = attestorsOf(state, 1)
+    const lists = attestors.map((a) => state.epochs?.[1]?.[a]?.checks ?? [])
+    // meaningful: some attestor grades several hosters, and some grades a hoster for several passes
+    expect(lists.some((c) => gradedHosters(c, new Set()).length >= 2)).toBe(true)
+    expect(lists.some((c) => c.filter(([, , perf]) => perf === 1).length > gradedHosters(c, new Set()).length)).toBe(true)
+    const perfChecks = Object.values(state.awaiting ?? {}).filter((c) => c.kind === 'performance' && c.epoch === 1)
+    const out = step(attestors.map((a) => [a, aggregate(state, 1, a, {}, (h) => gradeOf.get(h) as number)]))
+    for (let i = 0; i < attestors.length; i++) expect(recordOf(out, i)).toMatchObject({ ok: true })
+    const price = state.network?.unitPricePlanck as bigint
+    for (const h of hosters) {
+      const passes = BigInt(perfChecks.filter((c) => c.hoster === h).length)
+      expect(passes).toBe(2n)
+      // a hoster attests other slots too: its pay for those reports is under the same reason
+      const attested = BigInt(perfChecks.filter((c) => c.attestors.includes(h)).length) * MARKET_PARAMS.units.challengeAttest
+      // performanceMin (10 units) and the hoster's grade, for each of its passes
+      expect(owedTo(state, h, 'performance-proof')).toBe((passes * (10n + BigInt(gradeOf.get(h) as number)) + attested) * price)
+    }
+    expect(out.penalties).toEqual([])
+    expect(conservation(state).ok).toBe(true)
+  })
+
+  it('accepts the aggregates the attestor\'s builder makes from its leaves: failed offsets missed, each hoster paid the lower median of its grades', () => {
+    const { state, step } = epochMarket(3, 20)
+    const p = state.network?.params as never
+    stepTo(state, step, epochClose(p, 1))
+    const attestors = attestorsOf(state, 1)
+    // each attestor's leaves: a pass of every check but the first storage one of the first attestor; grades vary by check
+    const skipped = (state.epochs?.[1]?.[attestors[0]]?.checks ?? []).find(([, , perf]) => perf === 0)
+    expect(skipped).toBeDefined()
+    const leavesOf = (a: string): Map<number, Leaf> => new Map((state.epochs?.[1]?.[a]?.checks ?? [])
+      .filter(([id]) => !(a === attestors[0] && id === skipped?.[0]))
+      .map(([id, , perf]): [number, Leaf] => [id, { epoch: 1, challengeId: id, kind: perf === 1 ? 'performance' : 'storage', slot: 0, evidenceHex: 'cd'.repeat(32), units: perf === 1 ? (id * 7) % 35 : null, ttfbMs: perf === 1 ? 50 : null, throughputBps: perf === 1 ? 5_000_000 : null }]))
+    const recs = attestors.map((a) => buildEpochReport(1, state.epochs?.[1]?.[a]?.checks ?? [], 0, leavesOf(a)))
+    expect(recs[0].failed).toHaveLength(1)
+    expect(recs.some((r) => r.grades.length >= 2)).toBe(true)
+    // what each performance check should pay its hoster: 10 units and the lower median of its
+    // attestors' grades for that hoster, each the lower median of its leaves' grades (rounded down to 10s) of that hoster
+    const lowerMedian = (v: number[]): number => [...v].sort((x, y) => x - y)[(v.length - 1) >> 1]
+    const gradeBy = (a: string, h: string): number => {
+      const leaves = leavesOf(a)
+      const ids = (state.epochs?.[1]?.[a]?.checks ?? []).filter(([id, , perf, hoster]) => perf === 1 && hoster === h && leaves.has(id)).map(([id]) => id)
+      return lowerMedian(ids.map((id) => Math.min(30, leaves.get(id)?.units ?? 0)).map((u) => u - (u % 10)))
+    }
+    const perfChecks = Object.values(state.awaiting ?? {}).filter((c) => c.kind === 'performance' && c.epoch === 1)
+    const expected = new Map<string, bigint>()
+    for (const c of perfChecks) {
+      const pay = 10n + BigInt(lowerMedian(c.attestors.map((a) => gradeBy(a, c.hoster))))
+      expected.set(c.hoster, (expected.get(c.hoster) ?? 0n) + pay)
+      for (const a of c.attestors) expected.set(a, (expected.get(a) ?? 0n) + MARKET_PARAMS.units.challengeAttest)
+    }
+    const out = step(attestors.map((a, i) => [a, recs[i]]))
+    expect(out.actions.map((act) => act.records[0].ok)).toEqual(attestors.map(() => true))
+    expect(out.penalties.map((x) => [x.address, x.reason, x.detail])).toEqual([[attestors[0], 'missedReport', `storage challenge ${skipped?.[0]} (not passed in its epoch aggregate)`]])
+    expect(Object.values(state.awaiting ?? {}).filter((c) => c.epoch === 1)).toEqual([])
+    const price = state.network?.unitPricePlanck as bigint
+    for (const [who, units] of expected) expect(owedTo(state, who, 'performance-proof')).toBe(units * price)
+    expect(new Set(perfChecks.map((c) => lowerMedian(c.attestors.map((a) => gradeBy(a, c.hoster))))).size).toBeGreaterThan(1)
+    expect(conservation(state).ok).toBe(true)
+  })
+
+  it('counts the failed offsets of an aggregate as its attestor\'s missed reports, never against the hoster, and pays the rest', () => {
+    const { state, step } = epochMarket()
+    const hoster = state.contracts[1].slots[0].hoster as string
+    const hosterRep = state.providers[hoster].reputation
+    const p = state.network?.params as never
+    stepTo(state, step, epochClose(p, 1))
+    const storage = Object.values(state.awaiting ?? {}).find((c) => c.kind === 'storage' && c.epoch === 1)
+    const perf = Object.values(state.awaiting ?? {}).find((c) => c.kind === 'performance' && c.epoch === 1)
+    const a = storage?.attestors[0] as string
+    const list = state.epochs?.[1]?.[a]?.checks ?? []
+    const offset = list.findIndex(([id]) => id === storage?.id)
+    expect(offset).toBeGreaterThanOrEqual(0)
+    const out = step([[a, aggregate(state, 1, a, { failed: [offset] })]])
+    expect(recordOf(out)).toMatchObject({ ok: true })
+    expect(out.penalties.filter((x) => x.address === a && x.reason === 'missedReport').map((x) => x.detail)).toEqual([`storage challenge ${storage?.id} (not passed in its epoch aggregate)`])
+    expect(state.awaiting?.[storage?.id as number]).toBeUndefined()
+    expect(owedTo(state, hoster, 'storage-proof')).toBe(0n)
+    // a performance check one attestor failed and the others passed: that attestor's missed report; the hoster is paid the others' grade
+    const x = (perf?.attestors ?? []).find((y) => y !== a) as string
+    const others = (perf?.attestors ?? []).filter((y) => y !== x)
+    const xOffset = (state.epochs?.[1]?.[x]?.checks ?? []).findIndex(([id]) => id === perf?.id)
+    const xRec = aggregate(state, 1, x, { failed: [xOffset] })
+    // the failed pass owes no grade for its hoster
+    expect(xRec.grades).toHaveLength(gradedHosters(state.epochs?.[1]?.[x]?.checks ?? [], new Set([xOffset])).length)
+    // (the storage attestor, if it attests this check too, passed it above with grade 30)
+    const pending = others.filter((o) => o !== a)
+    const settled = step([[x, xRec], ...pending.map((o): [string, MarketRecord] => [o, aggregate(state, 1, o, {}, () => 20)])])
+    expect(settled.actions.map((act) => act.records[0].ok)).toEqual([x, ...pending].map(() => true))
+    expect(settled.penalties.filter((q) => q.reason === 'missedReport').map((q) => q.address)).toEqual([x])
+    expect(settled.penalties.filter((q) => q.address === hoster)).toEqual([])
+    expect(owedTo(state, hoster, 'performance-proof')).toBe(30n * (state.network?.unitPricePlanck as bigint))
+    expect(state.providers[hoster].reputation).toBeGreaterThanOrEqual(hosterRep)
+    expect(conservation(state).ok).toBe(true)
+  })
+
+  it('refuses an aggregate with a grade too many or too few for the hosters of its performance passes, and failed offsets outside its checks, each with its reason', () => {
+    const { state, step } = epochMarket()
+    const p = state.network?.params as never
+    stepTo(state, step, epochClose(p, 1))
+    const perf = Object.values(state.awaiting ?? {}).find((c) => c.kind === 'performance' && c.epoch === 1)
+    const a = perf?.attestors[0] as string
+    const full = aggregate(state, 1, a)
+    expect(full.grades).toEqual([30])
+    const extra = step([[a, { ...full, grades: [30, 30] }]])
+    expect(recordOf(extra)).toMatchObject({ ok: false, why: 'bad-value' })
+    expect((recordOf(extra) as { detail: string }).detail).toMatch(/of 1 hoster\(s\), so 1 grade\(s\) .* not 2/)
+    const none = step([[a, { ...full, grades: [] }]])
+    expect(recordOf(none)).toMatchObject({ ok: false, why: 'bad-value' })
+    expect((recordOf(none) as { detail: string }).detail).toMatch(/so 1 grade\(s\) .* not 0/)
+    // its performance check failed: that hoster is owed no grade
+    const offset = (state.epochs?.[1]?.[a]?.checks ?? []).findIndex(([id]) => id === perf?.id)
+    const failedGraded = step([[a, { ...full, failed: [offset] }]])
+    expect(recordOf(failedGraded)).toMatchObject({ ok: false, why: 'bad-value' })
+    expect((recordOf(failedGraded) as { detail: string }).detail).toMatch(/of 0 hoster\(s\), so 0 grade\(s\)/)
+    // offsets the codec refuses are refused by the chain too, when an aggregate reaches it otherwise
+    const refusal = (rec: EpochReport): string => {
+      try { epochReport(ctxAt(state, epochClose(p, 1)), a, rec); return 'applied' } catch (err) { return `${(err as { why: string }).why}: ${(err as Error).message}` }
+    }
+    expect(refusal({ ...full, failed: [full.count] })).toMatch(/^bad-value: .*failed offset \d+ is not one of the/)
+    expect(refusal({ ...full, count: 2, failed: [1, 0] })).toMatch(/^bad-value: .*strictly increasing/)
+    expect(refusal({ ...full, count: 2, failed: [1, 1] })).toMatch(/^bad-value: .*strictly increasing/)
+    expect(state.epochs?.[1]?.[a]?.covered).toBe(0)
+    expect(recordOf(step([[a, full]]))).toMatchObject({ ok: true })
   })
 
   it('counts a check no aggregate covered by the epoch\'s deadline as its attestor\'s missed report, never against the hoster', () => {
