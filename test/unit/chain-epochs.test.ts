@@ -350,6 +350,28 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect(conservation(state).ok).toBe(true)
   })
 
+  it('clears a performance containment when an aggregated check of the slot settles reachable, fining no one', () => {
+    const { state, step } = epochMarket()
+    const hoster = state.contracts[1].slots[0].hoster as string
+    const slot = state.contracts[1].slots[0]
+    const unreachable = (id: number, by: string): MarketRecord => ({ kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: by.slice(2) })
+    const penalties: BlockOutcome['penalties'] = []
+    stepTo(state, step, 26)
+    // check B (block 25): all three read the hoster unreachable at a busy moment: containment
+    const b = Object.values(state.challenges).find((c) => c.kind === 'performance' && c.issuedAt === 25)
+    penalties.push(...step((b?.attestors as string[]).map((x) => [x, unreachable(b?.id as number, x)])).penalties)
+    expect(slot.strikes.performance).toBe(1)
+    // epoch 1's aggregates land: check A (block 15) passed for all its attestors
+    const out = step(attestorsOf(state, 1).map((a) => [a, aggregate(state, 1, a)]))
+    penalties.push(...out.penalties)
+    expect(slot.strikes.performance).toBe(0)
+    expect(slot.accusers.performance).toEqual([])
+    expect(slot.performanceContainedAt).toBeUndefined()
+    expect(out.notices.filter((n) => n.includes('contradicted on the performance'))).toHaveLength(3)
+    expect(penalties).toEqual([])
+    expect(slot.hoster).toBe(hoster)
+  })
+
   it('pays rewards once per epoch (those owed before its payout point) and refunds at once', () => {
     const { state, step } = epochMarket()
     stepTo(state, step, 40)
