@@ -60,6 +60,8 @@ function aggregate (state: MarketState, epoch: number, attestor: string, over: P
 
 const attestorsOf = (state: MarketState, epoch: number): string[] => Object.keys(state.epochs?.[epoch] ?? {})
 const recordOf = (out: BlockOutcome, i = 0): RecordOutcome => out.actions[i].records[0]
+/** An attestor's individual reading that the hoster was unreachable, with its own measure key (the chain refuses one used twice in a check). */
+const unreachable = (id: number, by: string): MarketRecord => ({ kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: by.slice(2) })
 const owedTo = (state: MarketState, who: string, reason: string): bigint =>
   Object.values(state.owed).filter((o) => o.to === who && o.reason === reason).reduce((a, o) => a + o.amountPlanck, 0n)
 
@@ -318,8 +320,6 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     const { state, step } = epochMarket()
     const hoster = state.contracts[1].slots[0].hoster as string
     const slot = state.contracts[1].slots[0]
-    // each reading with its own measure key (the chain refuses one used twice in a check)
-    const unreachable = (id: number, by: string): MarketRecord => ({ kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: by.slice(2) })
     const penalties: BlockOutcome['penalties'] = []
     stepTo(state, step, 16)
     // check A (block 15): two of its three attestors read the hoster unreachable; the third's pass would come in its aggregate, which never does
@@ -354,7 +354,6 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     const { state, step } = epochMarket()
     const hoster = state.contracts[1].slots[0].hoster as string
     const slot = state.contracts[1].slots[0]
-    const unreachable = (id: number, by: string): MarketRecord => ({ kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: by.slice(2) })
     const penalties: BlockOutcome['penalties'] = []
     stepTo(state, step, 26)
     // check B (block 25): all three read the hoster unreachable at a busy moment: containment
