@@ -235,24 +235,26 @@ interface Swarms { current: Hyperswarm | null }
  */
 async function connectToHoster (createSwarm: () => Hyperswarm, swarms: Swarms, store: Corestore, core: Core, opts: MeasureOptions, m: Measuring, sample: Sample): Promise<SwarmConnection | null> {
   const t0 = m.now()
-  const deadline = t0 + (opts.connectTimeoutMs ?? 10_000)
+  const timeoutMs = opts.connectTimeoutMs ?? 10_000
   const aliveMs = opts.aliveTimeoutMs ?? DEFAULT_ALIVE_TIMEOUT_MS
-  for (let attempt = 0; ; attempt++) {
-    if (attempt > 0 && m.now() >= deadline) return null
+  // the first attempt gets the whole connect timeout; a later one what is left of it
+  const left = (attempt: number): number => attempt === 0 ? timeoutMs : Math.max(0, timeoutMs - (m.now() - t0))
+  for (let attempt = 0; attempt === 0 || left(attempt) > 0; attempt++) {
     if (swarms.current !== null) await swarms.current.destroy()
     const swarm = createSwarm()
     swarms.current = swarm
-    const conn = await dialOnce(swarm, store, opts.hosterKey, Math.max(0, deadline - m.now()), m)
+    const conn = await dialOnce(swarm, store, opts.hosterKey, left(attempt), m)
     if (conn === null) return null
     if (!sample.reachable) {
       sample.reachable = true
       sample.connectMs = m.now() - t0
     }
-    if (await replicates(core, conn, Math.min(aliveMs, Math.max(0, deadline - m.now())), m)) {
+    if (await replicates(core, conn, Math.min(aliveMs, left(attempt + 1)), m)) {
       sample.connectMs = m.now() - t0
       return conn
     }
   }
+  return null
 }
 
 /** Default time a new connection gets to show it is live (a first byte from the hoster). */
