@@ -253,6 +253,7 @@ async function connectToHoster (createSwarm: () => Hyperswarm, swarms: Swarms, s
       sample.connectMs = m.now() - t0
       return conn
     }
+    if (m.signal?.aborted === true) throw DatdotError.closed('performance measurement')
   }
   return null
 }
@@ -288,15 +289,18 @@ function replicates (core: Core, conn: SwarmConnection, ms: number, m: Measuring
     const done = (live: boolean): void => {
       core.off('peer-add', onPeer)
       conn.off('close', onClose)
+      m.signal?.removeEventListener('abort', onClose)
       m.timers.clearTimeout(timer)
       resolve(live)
     }
     const onPeer = (): void => { done(true) }
+    // the node is closing: connectToHoster rejects with CLOSED
     const onClose = (): void => { done(false) }
     const timer = m.timers.setTimeout(() => { done(conn.rawBytesRead > 0) }, ms)
     core.on('peer-add', onPeer)
     conn.on('close', onClose)
-    if (conn.destroyed === true) done(false)
+    m.signal?.addEventListener('abort', onClose, { once: true })
+    if (conn.destroyed === true || m.signal?.aborted === true) done(false)
   })
 }
 
