@@ -226,6 +226,8 @@ declare module 'hyperswarm' {
   export interface SwarmConnection extends Duplex {
     remotePublicKey: Buffer
     publicKey: Buffer
+    /** Bytes received from the peer on the underlying stream (@hyperswarm/secret-stream). */
+    rawBytesRead: number
     rawStream?: { remoteHost: string, remotePort: number }
   }
 

@@ -89,8 +89,11 @@ export function settlePerformance (ctx: Ctx, ch: Challenge): void {
   if (2 * reachable.length > ch.reports.length) {
     accrue(ctx, state.plans[contract.planId], ch.hoster, checkUnits(ch), 'performance-proof')
     reward(state, ch.hoster, 'hoster', MARKET_PARAMS.rewardsOnSuccess)
-    // an aggregated check predates any containment opened since (it was issued outside one): it clears nothing
-    if (current && ch.epoch === undefined) clearContainment(ctx, contract, ch.slot)
+    // a reachable majority clears the containment, an aggregated check's too (as an individual check
+    // issued before the containment and settled after it does): availability is a reading of the
+    // moment and clearing fines no one, while a containment held until its re-check replaced honest
+    // hosters that two busy moments made unreachable (hosting-e2e). Storage passes stay no verdicts.
+    if (current) clearContainment(ctx, contract, ch.slot)
   } else if (2 * unreachable <= ch.attestors.length) {
     // Not a majority of the check's attestors: a lone (possibly lying) report decides nothing.
     ctx.out.notices.push(`performance check ${ch.id} of contract ${contract.id} slot ${ch.slot} inconclusive (${unreachable} of ${ch.attestors.length} unreachable)`)

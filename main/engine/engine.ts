@@ -95,10 +95,14 @@ export interface EngineOptions {
    * comes back from peers; a folder whose corestore has another key is refused, unchanged.
    */
   primaryKey?: Buffer
-  /** Reconnect timings (tests shorten them): Hyperswarm's backoffs for a dropped peer, and how soon a follow without a peer looks its author up again. */
   /** The apps' data limits (APP_LIMITS by default; tests make them small). */
   appLimits?: Partial<AppDataLimits>
-  network?: { backoffsMs?: [number, number, number, number], healMs?: { min: number, max: number } }
+  /**
+   * Reconnect timings (tests shorten them): Hyperswarm's backoffs for a dropped peer, how soon a
+   * follow without a peer looks its author up again, and how long a new connection gets to send
+   * its first byte before it is dropped as dead (network.ts).
+   */
+  network?: { backoffsMs?: [number, number, number, number], healMs?: { min: number, max: number }, aliveTimeoutMs?: number }
 }
 
 export type EngineEventListener = <E extends EventName>(name: E, data: EventData<E>) => void
@@ -186,6 +190,7 @@ export class Engine extends Resource {
       dht: this.options.dht,
       bootstrap: this.options.bootstrap,
       backoffsMs: this.options.network?.backoffsMs,
+      aliveTimeoutMs: this.options.network?.aliveTimeoutMs,
       keyPair: await this.store.createKeyPair(SWARM_KEY_NAME),
       onStatus: (s) => this.emitEvent('network.status', s)
     })

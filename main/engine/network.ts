@@ -11,6 +11,14 @@
  * A topic is looked up only when joined, on resume and every ~10 minutes; `refresh()` lets a
  * follow that has no peer look its topic up again sooner.
  *
+ * A connection that has not read a byte `aliveTimeoutMs` after it opened is dropped, and
+ * Hyperswarm dials the peer again. A live peer's secret stream sends its header at once (not
+ * through the upload limiter), so silence means the other end never had the connection: on one
+ * host or a LAN, hyperdht 6.34 races a local shortcut with a holepunch, and a firewalled peer
+ * that aborts the holepunch destroys the stream the shortcut has just opened; the dialler's side
+ * stays open and reads nothing, and a follow over it would wait with "1 peer" and no data
+ * (test/integration/follow-dead-connection.test.ts; the hosting measurement has its own check).
+ *
  * Everything a connection sends waits in one node-wide upload limiter (`upload`, no limit until
  * the hosting service sets the seeder's bandwidth; main/engine/paced-writes.ts).
  */
@@ -36,12 +44,17 @@ export interface NetworkOptions {
   keyPair?: { publicKey: Buffer, secretKey: Buffer }
   /** Hyperswarm's reconnect backoffs for a dropped peer (ms, four steps); tests shorten them. */
   backoffsMs?: [number, number, number, number]
+  /** How long a new connection gets to read its first byte before it is dropped as dead (DEFAULT_ALIVE_TIMEOUT_MS). */
+  aliveTimeoutMs?: number
   onStatus: (status: NetworkStatus) => void
   /** The upload limiter every connection's writes wait in (default: a new one, no limit). */
   upload?: UploadLimiter
 }
 
 interface Topic { key: Buffer, server: boolean, client: boolean }
+
+/** A live peer's first bytes come within a round trip; this leaves room for a busy machine. */
+export const DEFAULT_ALIVE_TIMEOUT_MS = 5_000
 
 export class Network extends Resource {
   swarm: Hyperswarm | null = null
@@ -51,7 +64,7 @@ export class Network extends Resource {
   private readonly waiters = new Set<() => void>()
   /** Pause and resume run one at a time, in the order asked. */
   private pausing: Promise<unknown> = Promise.resolve()
-  counters = { connections: 0, disconnections: 0, replicationErrors: 0, refreshes: 0 }
+  counters = { connections: 0, disconnections: 0, replicationErrors: 0, refreshes: 0, deadConnections: 0 }
   /** What every connection sends waits here; the hosting service sets its rate while seeding. */
   readonly upload: UploadLimiter
 
@@ -100,8 +113,14 @@ export class Network extends Resource {
   private onConnection (conn: SwarmConnection): void {
     this.counters.connections++
     paceWrites(conn, this.upload)
+    const alive = setTimeout(() => {
+      if (conn.rawBytesRead > 0 || conn.destroyed) return
+      this.counters.deadConnections++
+      conn.destroy()
+    }, this.opts.aliveTimeoutMs ?? DEFAULT_ALIVE_TIMEOUT_MS)
     conn.on('error', () => { this.counters.replicationErrors++ })
     conn.on('close', () => {
+      clearTimeout(alive)
       this.counters.disconnections++
       this.publish()
     })

@@ -22,7 +22,7 @@ import type { Peers, Connected } from './peers.js'
 import type { TaskQueue } from './tasks.js'
 import type { HostingBehaviour } from './behaviour.js'
 import type { ProofRow } from './config.js'
-import type { EpochLeaves } from './epoch-leaves.js'
+import { gradeOfUnits, type EpochLeaves, type Leaf } from './epoch-leaves.js'
 
 /** Evidence of a pass without a commitment (a behaviour's forced verdict): the check's own id, hashed. */
 function seedless (ch: Challenge): Buffer { return b4a.from(`datdot/no-commitment/${ch.id}`) }
@@ -139,10 +139,7 @@ export class ChallengeRoles {
     }
     if (ok && ch.epoch !== undefined) {
       // a regular check's pass is a leaf of this node's epoch aggregate, not a record
-      if (!this.live(ch.id)) return
-      this.opts.leaves.add({ epoch: ch.epoch, challengeId: ch.id, kind: 'storage', slot: ch.slot, evidenceHex: toHex(evidence ?? hcrypto.hash(seedless(ch))), units: null, ttfbMs: null, throughputBps: null })
-      ctx.counters.leavesKept++
-      this.opts.onProof({ challengeId: ch.id, kind: 'storage', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok, reason: null, latencyMs, throughputBps: null })
+      this.keepPass(ch, contract, { evidenceHex: toHex(evidence ?? hcrypto.hash(seedless(ch))), units: null, ttfbMs: null, throughputBps: null }, latencyMs, null)
       return
     }
     if (ctx.market.challenges[ch.id] === undefined) return
@@ -172,14 +169,10 @@ export class ChallengeRoles {
       measureKeyHex: toHex(keyPair.publicKey)
     }
     if (m.reachable && ch.epoch !== undefined) {
-      // a regular check's pass is a leaf of this node's epoch aggregate, with its grade
-      if (!this.live(ch.id)) return
-      // the grade in units above the minimum, rounded down to the aggregate's steps (two bits on chain)
-      const above = Number(performanceUnits(measured.ttfbMs, measured.throughputBps) - MARKET_PARAMS.units.performanceMin)
-      const units = Math.min(RECORD_LIMITS.aggregateUnitsMax, above - (above % RECORD_LIMITS.aggregateUnitsStep))
-      this.opts.leaves.add({ epoch: ch.epoch, challengeId: ch.id, kind: 'performance', slot: ch.slot, evidenceHex: measured.measureKeyHex, units, ttfbMs: measured.ttfbMs, throughputBps: measured.throughputBps })
-      ctx.counters.leavesKept++
-      this.opts.onProof({ challengeId: ch.id, kind: 'performance', role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok: true, reason: null, latencyMs: m.ttfbMs, throughputBps: m.throughputBps })
+      // a regular check's pass is a leaf of this node's epoch aggregate, with its grade: units
+      // above the minimum, rounded down to the aggregate's steps (two bits on chain)
+      const units = gradeOfUnits(Number(performanceUnits(measured.ttfbMs, measured.throughputBps) - MARKET_PARAMS.units.performanceMin))
+      this.keepPass(ch, contract, { evidenceHex: measured.measureKeyHex, units, ttfbMs: measured.ttfbMs, throughputBps: measured.throughputBps }, m.ttfbMs, m.throughputBps)
       return
     }
     const live = ctx.market.challenges[ch.id]
@@ -240,6 +233,14 @@ export class ChallengeRoles {
       }
       throw err
     }
+  }
+
+  /** Keeps a regular check's pass as a leaf of this node's epoch aggregate (while the check is open or waits for the aggregates) and shows it as a proof. */
+  private keepPass (ch: Challenge, contract: Contract, reading: Pick<Leaf, 'evidenceHex' | 'units' | 'ttfbMs' | 'throughputBps'>, latencyMs: number | null, throughputBps: number | null): void {
+    if (!this.live(ch.id)) return
+    this.opts.leaves.add({ epoch: ch.epoch as number, challengeId: ch.id, kind: ch.kind, slot: ch.slot, ...reading })
+    this.opts.ctx.counters.leavesKept++
+    this.opts.onProof({ challengeId: ch.id, kind: ch.kind, role: 'attestor', contractId: contract.id, hoster: ch.hoster, ok: true, reason: null, latencyMs, throughputBps })
   }
 
   /** True while the check is open or waits for its epoch's aggregates. */

@@ -13,15 +13,12 @@ import b4a from 'b4a'
 import { RECORD_LIMITS as L, type MarketRecord } from '../chain/records.js'
 import type { EpochCheck, MarketState } from '../chain/marketplace.js'
 import { epochClose, epochDeadline, epochOf } from '../chain/epoch-records.js'
-import { merkleRoot, leafHash, type EpochLeaves, type Leaf } from './epoch-leaves.js'
+import { gradeOfUnits, merkleRoot, leafHash, type EpochLeaves, type Leaf } from './epoch-leaves.js'
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
 
 /** A performance leaf's grade as an aggregate carries it: units above the minimum, clamped to 0..30 and rounded down to a step. */
-export function leafGrade (leaf: Leaf): number {
-  const u = Math.min(L.aggregateUnitsMax, Math.max(0, leaf.units ?? 0))
-  return u - (u % L.aggregateUnitsStep)
-}
+export function leafGrade (leaf: Leaf): number { return gradeOfUnits(leaf.units ?? 0) }
 
 /** The lower median of grades counted by step (`counts[k]`: grades of k steps; at least one). */
 function lowerMedian (counts: number[]): number {

@@ -16,6 +16,7 @@
 import b4a from 'b4a'
 import hcrypto from 'hypercore-crypto'
 import { Writer } from '../chain/record-bytes.js'
+import { RECORD_LIMITS } from '../chain/records.js'
 import type { Db } from '../shared/db.js'
 
 export interface Leaf {
@@ -29,6 +30,12 @@ export interface Leaf {
   units: number | null
   ttfbMs: number | null
   throughputBps: number | null
+}
+
+/** A grade as an aggregate carries it: units above performanceMin, clamped to 0..aggregateUnitsMax and rounded down to a step. */
+export function gradeOfUnits (units: number): number {
+  const u = Math.min(RECORD_LIMITS.aggregateUnitsMax, Math.max(0, units))
+  return u - (u % RECORD_LIMITS.aggregateUnitsStep)
 }
 
 const LEAF_TAG = b4a.from('datdot/leaf/1')

@@ -41,8 +41,6 @@ import { HostingStore } from './store.js'
 import { EpochLeaves } from './epoch-leaves.js'
 import { EpochAggregator } from './epoch-aggregator.js'
 
-/** Epochs whose passing leaves an attestor keeps after their aggregate (a third party's sample). */
-const EPOCHS_KEPT = 8
 import { TaskQueue } from './tasks.js'
 import { HostingContext } from './context.js'
 import { Peers } from './peers.js'
@@ -61,6 +59,9 @@ import { PlanWatch, plansView, type PlanView } from './plans-view.js'
 import { quoteSponsor, type Quote } from './sponsor-quote.js'
 import { MetricsStore } from '../shared/metrics-store.js'
 import { MetricsSampler } from './metrics.js'
+
+/** Epochs whose passing leaves an attestor keeps after their aggregate (a third party's sample). */
+const EPOCHS_KEPT = 8
 
 /** How often the alerts are checked between blocks. */
 const ALERT_CHECK_MS = 30_000

@@ -60,6 +60,8 @@ function aggregate (state: MarketState, epoch: number, attestor: string, over: P
 
 const attestorsOf = (state: MarketState, epoch: number): string[] => Object.keys(state.epochs?.[epoch] ?? {})
 const recordOf = (out: BlockOutcome, i = 0): RecordOutcome => out.actions[i].records[0]
+/** An attestor's individual reading that the hoster was unreachable, with its own measure key (the chain refuses one used twice in a check). */
+const unreachable = (id: number, by: string): MarketRecord => ({ kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: by.slice(2) })
 const owedTo = (state: MarketState, who: string, reason: string): bigint =>
   Object.values(state.owed).filter((o) => o.to === who && o.reason === reason).reduce((a, o) => a + o.amountPlanck, 0n)
 
@@ -322,8 +324,6 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     const { state, step } = epochMarket()
     const hoster = state.contracts[1].slots[0].hoster as string
     const slot = state.contracts[1].slots[0]
-    // each reading with its own measure key (the chain refuses one used twice in a check)
-    const unreachable = (id: number, by: string): MarketRecord => ({ kind: 'performance-report', challengeId: id, reachable: false, ttfbMs: 0, throughputBps: 0, measureKeyHex: by.slice(2) })
     const penalties: BlockOutcome['penalties'] = []
     stepTo(state, step, 16)
     // check A (block 15): two of its three attestors read the hoster unreachable; the third's pass would come in its aggregate, which never does
@@ -352,6 +352,27 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
     expect(slot.hoster).not.toBe(hoster)
     expect(slot.performanceContainedAt).toBeUndefined()
     expect(conservation(state).ok).toBe(true)
+  })
+
+  it('clears a performance containment when an aggregated check of the slot settles reachable, fining no one', () => {
+    const { state, step } = epochMarket()
+    const hoster = state.contracts[1].slots[0].hoster as string
+    const slot = state.contracts[1].slots[0]
+    const penalties: BlockOutcome['penalties'] = []
+    stepTo(state, step, 26)
+    // check B (block 25): all three read the hoster unreachable at a busy moment: containment
+    const b = Object.values(state.challenges).find((c) => c.kind === 'performance' && c.issuedAt === 25)
+    penalties.push(...step((b?.attestors as string[]).map((x) => [x, unreachable(b?.id as number, x)])).penalties)
+    expect(slot.strikes.performance).toBe(1)
+    // epoch 1's aggregates land: check A (block 15) passed for all its attestors
+    const out = step(attestorsOf(state, 1).map((a) => [a, aggregate(state, 1, a)]))
+    penalties.push(...out.penalties)
+    expect(slot.strikes.performance).toBe(0)
+    expect(slot.accusers.performance).toEqual([])
+    expect(slot.performanceContainedAt).toBeUndefined()
+    expect(out.notices.filter((n) => n.includes('contradicted on the performance'))).toHaveLength(3)
+    expect(penalties).toEqual([])
+    expect(slot.hoster).toBe(hoster)
   })
 
   it('pays rewards once per epoch (those owed before its payout point) and refunds at once', () => {
