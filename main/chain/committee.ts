@@ -8,6 +8,12 @@
  * the expected regular attestations of the epoch (`committeeSize`). Re-checks, disputes and the
  * checks of a contained slot keep drawing from every eligible attestor (selection.ts issueChallenge).
  *
+ * Liveness: most seats (all but `freshShare`) go to attestors that sent an aggregate of one of
+ * the last `liveEpochs` epochs or registered in them; the rest, and whatever they cannot fill,
+ * to every eligible attestor, so newcomers and attestors outside past committees get in too. A
+ * provider that left without unregistering is never penalised while it is not drawn; drawn
+ * from everyone, such dead attestors made a growing share of the seats (docs/chain.md).
+ *
  * The hosting slots and eligible attestors are counted once an epoch, at the draw (a scan of the
  * contracts and providers), not kept per block. When K covers every eligible attestor no
  * committee is drawn (nothing of the block's randomness is used) and an empty list is stored, so
@@ -42,8 +48,18 @@ const MEMBERS = new WeakMap<string[], Set<string>>()
 export interface CommitteeDraw {
   /** Attestors eligible at this block (a scan of the providers: once an epoch). */
   eligibleAttestors: () => number
-  /** One weighted pick of an eligible attestor not in `exclude`, or null. */
-  pickOne: (exclude: Set<string>) => string | null
+  /** One weighted pick of an eligible attestor not in `exclude` (among `among` only, when given), or null. */
+  pickOne: (exclude: Set<string>, among?: { key: string, members: Set<string> }) => string | null
+}
+
+/** Providers that sent an aggregate of one of the last `liveEpochs` epochs before `epoch`, or registered in them. */
+export function liveAttestors (state: MarketState, p: NetworkParams, epoch: number): Set<string> {
+  const since = epoch - MARKET_PARAMS.committee.liveEpochs
+  const live = new Set<string>()
+  for (const prov of Object.values(state.providers)) {
+    if ((prov.lastAggregateEpoch ?? -1) >= since || Math.floor(prov.registeredAt / (p.epochBlocks as number)) >= since) live.add(prov.address)
+  }
+  return live
 }
 
 /**
@@ -70,13 +86,22 @@ function drawCommittee (ctx: Ctx, p: NetworkParams, draw: CommitteeDraw): string
   const eligible = draw.eligibleAttestors()
   const k = committeeSize(hostingSlots(ctx.state), p, eligible)
   if (k >= eligible) return []
+  const epoch = Math.floor(ctx.block.number / (p.epochBlocks as number))
   const chosen = new Set<string>()
+  const live = { key: `live:${epoch}`, members: liveAttestors(ctx.state, p, epoch) }
+  const liveSeats = k - Math.floor(k * MARKET_PARAMS.committee.freshShare)
+  while (chosen.size < liveSeats) {
+    const a = draw.pickOne(chosen, live)
+    if (a === null) break
+    chosen.add(a)
+  }
+  const fromLive = chosen.size
   while (chosen.size < k) {
     const a = draw.pickOne(chosen)
     if (a === null) break
     chosen.add(a)
   }
-  ctx.out.notices.push(`epoch ${Math.floor(ctx.block.number / (p.epochBlocks as number))}: a committee of ${chosen.size} of ${eligible} eligible attestors attests its regular checks`)
+  ctx.out.notices.push(`epoch ${epoch}: a committee of ${chosen.size} of ${eligible} eligible attestors attests its regular checks (${fromLive} of them recent senders)`)
   return [...chosen].sort()
 }
 

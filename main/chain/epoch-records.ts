@@ -109,6 +109,8 @@ export function epochReport (ctx: Ctx, signer: string, rec: EpochReport): string
     else passCheck(ctx, signer, id, perf === 1 ? grades.get(hoster) : undefined)
   })
   entry.covered += rec.count
+  const sender = ctx.state.providers[signer]
+  if (sender !== undefined && (sender.lastAggregateEpoch ?? -1) < rec.epoch) sender.lastAggregateEpoch = rec.epoch
   ctx.out.notices.push(`attestor ${signer} aggregated ${rec.count} checks of epoch ${rec.epoch} (${rec.count - rec.failed.length} passed, ${rec.grades.length} hoster grade(s), root ${rec.rootHex})`)
   return `epoch:${rec.epoch}:${rec.from}`
 }

@@ -86,8 +86,13 @@ export const MARKET_PARAMS = {
    * planck an attestation at 4000 planck a unit): 7.24e6 / (5000 x 1.4e5) = ~1% of them.
    * `minMembers` 7 = 2 x 3 performance attestors + 1: three distinct attestors a performance
    * check even with three members excluded (hoster, accusers, same-key) and a spare.
+   * Liveness: all but `freshShare` of the seats go to attestors that sent an aggregate of one of
+   * the last `liveEpochs` epochs (or registered in them), the rest, and whatever the live ones
+   * cannot fill, to everyone eligible: a provider that churned away stays registered and
+   * eligible, and is never penalised while it is not drawn, so without the preference dead
+   * attestors piled up among the eligible and a drawn one left 1/K of the epoch unanswered.
    */
-  committee: { checksPerMember: 5000, minMembers: 7 }
+  committee: { checksPerMember: 5000, minMembers: 7, liveEpochs: 2, freshShare: 0.25 }
 } as const
 
 export type Reason = 'encoding' | 'setup' | 'storage-proof' | 'performance-proof' | 'refund' | 'budget'
@@ -138,6 +143,8 @@ export interface Provider {
   unconfirmed?: number
   /** Not chosen to attest before this block (see clearContainment). */
   attestSuspendedUntil?: number
+  /** The latest epoch of an aggregate it sent (epoch-records.ts; committee.ts prefers recent senders); absent: none. */
+  lastAggregateEpoch?: number
   /** Availability schedule (chain/schedule.ts): the one in force and the next; absent: always on. */
   schedules?: Array<{ fromBlock: number, hoursHex: string }>
 }

@@ -235,7 +235,7 @@ function committeeAmong (ctx: Ctx): Among | undefined {
   const { state, block } = ctx
   const c = epochCommittee(ctx, {
     eligibleAttestors: () => Object.values(state.providers).filter((p) => eligible(state, p, ROLE.attestor, block.number, 0, block.timeMs)).length,
-    pickOne: (chosen) => pick(ctx, ROLE.attestor, chosen, 0)
+    pickOne: (chosen, among) => pick(ctx, ROLE.attestor, chosen, 0, undefined, among)
   })
   return c === null ? undefined : { key: `committee:${c.epoch}`, members: c.members }
 }

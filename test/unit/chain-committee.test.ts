@@ -152,6 +152,30 @@ describe('epoch committees: an epoch\'s regular checks go to a few attestors, ea
     expect(conservation(state).ok).toBe(true)
   })
 
+  it('gives all but a fresh share of the seats to attestors that sent a recent aggregate, so providers gone silent are rarely drawn', () => {
+    const { state, step, to } = market(30, 2, 2, 20)
+    const p = state.network?.params as NonNullable<MarketState['network']>['params']
+    // epoch 1's members send their aggregates: the chain notes the epoch of each sender's latest
+    to(epochClose(p, 1))
+    const senders = attestorsOf(state, 1)
+    expect(senders.length).toBeGreaterThan(3)
+    step(senders.map((a) => [a, aggregate(state, 1, a)]))
+    for (const a of senders) expect(state.providers[a].lastAggregateEpoch).toBe(1)
+    // by epoch 5 every provider registered long ago (block 1): only six sent an aggregate of epoch 3 or 4
+    to(5 * 20 - 5)
+    const all = Object.keys(state.providers).sort()
+    const live = all.slice(10, 16)
+    for (const a of all) state.providers[a].lastAggregateEpoch = live.includes(a) ? 4 : undefined
+    state.providers[live[0]].lastAggregateEpoch = 3
+    to(epochClose(p, 5))
+    const committee = state.committees?.[5] ?? []
+    // K = 7: 7 - floor(7 x 0.25) = 6 seats for recent senders (all six), one drawn from everyone
+    expect(committee.length).toBe(MARKET_PARAMS.committee.minMembers)
+    for (const a of live) expect(committee).toContain(a)
+    expect(committee.filter((a) => !live.includes(a)).length).toBe(1)
+    expect(conservation(state).ok).toBe(true)
+  })
+
   it('draws no committee when there are no more eligible attestors than K, and picks exactly as without committees', () => {
     // the twin has every epoch's committee set to "everyone" beforehand: the committee code is never entered
     const a = market(7, 3)
