@@ -2,7 +2,8 @@
  * The hosting network's economics with real fees (issue 12, item 4). Fees come from the real
  * Asset Hub runtime of the embedded chain (`paymentInfo` of the extrinsics a node really sends:
  * report batches, payouts, and the `epoch-report` aggregates of issue 12 item 3 as the record
- * codec encodes them, with one payout an epoch of the merged owed items); rewards and
+ * codec encodes them, sent by the epoch's committee of attestors (committee.ts committeeSize), with
+ * one payout an epoch of the merged owed items); rewards and
  * volumes from the marketplace's own constants (MARKET_PARAMS, DEFAULT_NETWORK_PARAMS,
  * LOCAL_FUNDS). For 1 GiB, 100 GiB and 10 TiB hosted at the defaults it prints transactions,
  * fees and rewards per day, fee/reward (target <= 5%), and the sponsor's cost per GiB-month
@@ -29,6 +30,7 @@ import { encodeRecord, RECORD_LIMITS, type MarketRecord } from '../main/chain/re
 import { MARKET_PARAMS } from '../main/chain/market-types.js'
 import { BLOCKS_PER_DAY } from '../main/hosting/config.js'
 import { PAYOUT_ITEMS, buildPayoutCall } from '../main/chain/operator.js'
+import { committeeSize } from '../main/chain/committee.js'
 
 function arg (name: string, def: number): number {
   const i = process.argv.indexOf(name)
@@ -140,7 +142,8 @@ async function aggregated (v: Volume, d: ReturnType<typeof perDay>, f: Fees, epo
   const gib = v.bytes / GIB
   const plans = Math.max(1, Math.ceil(gib))
   const assignments = d.slots * intervalsPerDay * (1 + params.performanceAttestors) * epochH / 24
-  const senders = Math.min(PROVIDERS, Math.ceil(assignments))
+  // the epoch's committee (main/chain/committee.ts): the attestors that send an aggregate
+  const senders = Math.min(Math.ceil(assignments), committeeSize(d.slots, { ...params, epochBlocks: epochH * 3600 / 6 }, PROVIDERS))
   const checks = Math.ceil(assignments / senders)
   const touched = Math.min(plans, checks)
   const hosters = Math.min(PROVIDERS, d.slots)

@@ -21,6 +21,7 @@ import { reject, type Ctx } from './market-context.js'
 import { accrue } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { settlePerformance } from './challenges.js'
+import { forgetCommittees } from './committee.js'
 
 /** The network's epoch in blocks, 0 when attestations are not aggregated. */
 export function epochBlocks (state: MarketState): number { return state.network?.params.epochBlocks ?? 0 }
@@ -108,6 +109,8 @@ export function epochReport (ctx: Ctx, signer: string, rec: EpochReport): string
     else passCheck(ctx, signer, id, perf === 1 ? grades.get(hoster) : undefined)
   })
   entry.covered += rec.count
+  const sender = ctx.state.providers[signer]
+  if (sender !== undefined && (sender.lastAggregateEpoch ?? -1) < rec.epoch) sender.lastAggregateEpoch = rec.epoch
   ctx.out.notices.push(`attestor ${signer} aggregated ${rec.count} checks of epoch ${rec.epoch} (${rec.count - rec.failed.length} passed, ${rec.grades.length} hoster grade(s), root ${rec.rootHex})`)
   return `epoch:${rec.epoch}:${rec.from}`
 }
@@ -157,8 +160,10 @@ function settleIfDone (ctx: Ctx, ch: Challenge): void {
 /** Epochs whose aggregate deadline came: what no aggregate covered is missed, waiting checks settle, the epoch is forgotten. */
 export function expireEpochs (ctx: Ctx): void {
   const { state, block } = ctx
-  if (state.epochs === undefined || state.network === null) return
+  if (state.network === null) return
   const p = state.network.params
+  forgetCommittees(state, (n) => epochDeadline(p, n), block.number)
+  if (state.epochs === undefined) return
   for (const key of Object.keys(state.epochs)) {
     const n = Number(key)
     if (block.number < epochDeadline(p, n)) continue

@@ -75,7 +75,24 @@ export const MARKET_PARAMS = {
   attestSuspensionBlocks: 600,
   rewardsOnSuccess: 5,
   /** Attestor reputation for a report made in time, and for each verdict a dispute confirmed. */
-  rewardsOnReport: 1
+  rewardsOnReport: 1,
+  /**
+   * Epoch committees (aggregated networks, committee.ts; docs/chain.md "Committees"): an epoch's
+   * regular checks go to K attestors drawn at its first regular check, K = the expected regular
+   * attestations of the epoch / `checksPerMember`, at least `minMembers` (and 2 x
+   * performanceAttestors + 1), at most every eligible attestor (then no committee: everyone).
+   * `checksPerMember` 5000: an attestor's one extrinsic an epoch (base fee ~7.24e-6 ROC on the
+   * embedded Asset Hub runtime) against the rewards of the checks it covers (35 units = 1.4e5
+   * planck an attestation at 4000 planck a unit): 7.24e6 / (5000 x 1.4e5) = ~1% of them.
+   * `minMembers` 7 = 2 x 3 performance attestors + 1: three distinct attestors a performance
+   * check even with three members excluded (hoster, accusers, same-key) and a spare.
+   * Liveness: all but `freshShare` of the seats go to attestors that sent an aggregate of one of
+   * the last `liveEpochs` epochs (or registered in them), the rest, and whatever the live ones
+   * cannot fill, to everyone eligible: a provider that churned away stays registered and
+   * eligible, and is never penalised while it is not drawn, so without the preference dead
+   * attestors piled up among the eligible and a drawn one left 1/K of the epoch unanswered.
+   */
+  committee: { checksPerMember: 5000, minMembers: 7, liveEpochs: 2, freshShare: 0.25 }
 } as const
 
 export type Reason = 'encoding' | 'setup' | 'storage-proof' | 'performance-proof' | 'refund' | 'budget'
@@ -126,6 +143,8 @@ export interface Provider {
   unconfirmed?: number
   /** Not chosen to attest before this block (see clearContainment). */
   attestSuspendedUntil?: number
+  /** The latest epoch of an aggregate it sent (epoch-records.ts; committee.ts prefers recent senders); absent: none. */
+  lastAggregateEpoch?: number
   /** Availability schedule (chain/schedule.ts): the one in force and the next; absent: always on. */
   schedules?: Array<{ fromBlock: number, hoursHex: string }>
 }
@@ -309,6 +328,12 @@ export interface MarketState {
    */
   epochs?: Record<string, Record<string, EpochChecks>>
   awaiting?: Record<string, Challenge>
+  /**
+   * Aggregated networks only (absent in snapshots before): the attestors of each epoch's regular
+   * checks (committee.ts), drawn at the epoch's first regular check, in address order, until that
+   * epoch's aggregate deadline; an empty list: no committee (every eligible attestor is in).
+   */
+  committees?: Record<string, string[]>
 }
 
 export function initialState (): MarketState {

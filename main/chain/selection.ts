@@ -13,6 +13,7 @@ import { roleOf, roleReputation } from './reputation.js'
 import { ingest, marketIndex, noteAssigned, noteChallenge, setSetupDeadline } from './market-index.js'
 import { ProviderOrder, newPickTrees, treeFor } from './pick-tree.js'
 import { epochBlocks, noteEpochCheck } from './epoch-records.js'
+import { epochCommittee } from './committee.js'
 
 /** True when `p` may take a job of `role` (and `bytes` of storage) at block `now` (its time `timeMs`: the schedule). */
 export function eligible (state: MarketState, p: Provider, role: number, now: number, bytes: number, timeMs?: number): boolean {
@@ -26,19 +27,23 @@ export function eligible (state: MarketState, p: Provider, role: number, now: nu
   return true
 }
 
+/** A pick among these providers only (an epoch's committee: committee.ts), `key` naming the set for the block's pick trees. */
+export interface Among { key: string, members: Set<string> }
+
 /**
- * Weighted pick: weight = (reputation in `role` + 1) * (1 + free MiB, capped at 2^20), never an
+ * Weighted pick (among `among` only, when given): weight = (reputation in `role` + 1) * (1 + free MiB, capped at 2^20), never an
  * address in `exclude` nor a provider registered with a key in `excludeKeys`.
  */
-export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>): string | null {
+export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>, among?: Among): string | null {
   const { state, block, rng } = ctx
   const ix = marketIndex(state)
-  if (ix.scan) return pickScan(ctx, role, exclude, bytes, excludeKeys)
+  if (ix.scan) return pickScan(ctx, role, exclude, bytes, excludeKeys, among)
   if (ix.order === null) ix.order = new ProviderOrder(Object.values(state.providers))
   if (ix.picks === null || ix.picks.number !== block.number || ix.picks.hash !== block.hash) ix.picks = newPickTrees(block.number, block.hash, ix.order)
   const picks = ix.picks
   const repRole = roleOf(role)
-  const tree = treeFor(picks, `${role}:${bytes}`, (p) => {
+  const tree = treeFor(picks, among === undefined ? `${role}:${bytes}` : `${role}:${bytes}:${among.key}`, (p) => {
+    if (among !== undefined && !among.members.has(p.address)) return 0
     if (!eligible(state, p, role, block.number, bytes, block.timeMs)) return 0
     const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
     return (roleReputation(p, repRole) + 1) * (1 + freeMiB)
@@ -51,7 +56,7 @@ export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: numbe
   if (excludeKeys !== undefined) for (const k of excludeKeys) for (const a of byKey.get(k) ?? []) zero(indexOf.get(a) as number)
   try {
     if (tree.total === 0) return null
-    if (!Number.isSafeInteger(tree.total)) return pickScan(ctx, role, exclude, bytes, excludeKeys)
+    if (!Number.isSafeInteger(tree.total)) return pickScan(ctx, role, exclude, bytes, excludeKeys, among)
     return picks.order.sorted[tree.find(Number(rng.below(BigInt(tree.total))))].address
   } finally {
     for (let k = zeroed.length - 2; k >= 0; k -= 2) tree.set(zeroed[k], zeroed[k + 1])
@@ -63,10 +68,11 @@ function sortedProviders (state: MarketState): Provider[] {
 }
 
 /** The old pick (providers sorted once per block, bigint weights): the equivalence test's oracle. */
-function pickScan (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>): string | null {
+function pickScan (ctx: Ctx, role: number, exclude: Set<string>, bytes: number, excludeKeys?: Set<string>, among?: Among): string | null {
   const { state, block, rng } = ctx
   if (ctx.sorted === null) ctx.sorted = sortedProviders(state)
-  const candidates = ctx.sorted.filter((p) => !exclude.has(p.address) && excludeKeys?.has(p.noiseKeyHex) !== true && eligible(state, p, role, block.number, bytes, block.timeMs))
+  const candidates = ctx.sorted.filter((p) => (among === undefined || among.members.has(p.address)) && !exclude.has(p.address) &&
+    excludeKeys?.has(p.noiseKeyHex) !== true && eligible(state, p, role, block.number, bytes, block.timeMs))
   if (candidates.length === 0) return null
   const weights = candidates.map((p) => {
     const freeMiB = Math.min(2 ** 20, Math.floor((p.storageBytes - p.usedBytes) / (1024 * 1024)))
@@ -190,9 +196,15 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
   if (slot.hoster === null) return null
   const { exclude, keys } = notIndependent(state, contract, i, kind, alsoExclude)
   const want = kind === 'storage' ? 1 : params(ctx).performanceAttestors
+  // aggregated networks: a regular check's pass goes in its attestors' epoch aggregates, unless the
+  // slot is in a dispute or containment of that kind (its verdicts must come at once, as a re-check's)
+  const contained = kind === 'storage' ? slot.strikes.storage > 0 : slot.strikes.performance > 0
+  const regular = !recheck && !contained && epochBlocks(state) > 0
+  // a regular one is attested by the epoch's committee, topped up from everyone when it falls short
+  const among = regular ? committeeAmong(ctx) : undefined
   const attestors: string[] = []
   while (attestors.length < want) {
-    const a = pick(ctx, ROLE.attestor, exclude, 0, keys)
+    const a = (among === undefined ? null : pick(ctx, ROLE.attestor, exclude, 0, keys, among)) ?? pick(ctx, ROLE.attestor, exclude, 0, keys)
     if (a === null) break
     attestors.push(a)
     exclude.add(a)
@@ -213,10 +225,17 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
     recheck
   }
   noteChallenge(marketIndex(state), state.challenges[id])
-  // aggregated networks: a regular check's pass goes in its attestors' epoch aggregates, unless the
-  // slot is in a dispute or containment of that kind (its verdicts must come at once, as a re-check's)
-  const contained = kind === 'storage' ? slot.strikes.storage > 0 : slot.strikes.performance > 0
-  if (!recheck && !contained && epochBlocks(state) > 0) noteEpochCheck(ctx, state.challenges[id], contract.planId)
+  if (regular) noteEpochCheck(ctx, state.challenges[id], contract.planId)
   ctx.out.newChallenges.push(id)
   return id
+}
+
+/** The current epoch's committee as a pick restriction (drawn at the epoch's first regular check), or undefined: everyone. */
+function committeeAmong (ctx: Ctx): Among | undefined {
+  const { state, block } = ctx
+  const c = epochCommittee(ctx, {
+    eligibleAttestors: () => Object.values(state.providers).filter((p) => eligible(state, p, ROLE.attestor, block.number, 0, block.timeMs)).length,
+    pickOne: (chosen, among) => pick(ctx, ROLE.attestor, chosen, 0, undefined, among)
+  })
+  return c === null ? undefined : { key: `committee:${c.epoch}`, members: c.members }
 }

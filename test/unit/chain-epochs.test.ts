@@ -229,11 +229,15 @@ describe('aggregated attestations: one epoch report per attestor instead of a re
   })
 
   it('refuses an aggregate with a grade too many or too few for the hosters of its performance passes, and failed offsets outside its checks, each with its reason', () => {
-    const { state, step } = epochMarket()
+    // epochs of 30 blocks: three storage and three performance checks of the slot in epoch 1 among an epoch committee of 7, so some attestor has two checks, one of them a performance check
+    const { state, step } = epochMarket(1, 30)
     const p = state.network?.params as never
     stepTo(state, step, epochClose(p, 1))
-    const perf = Object.values(state.awaiting ?? {}).find((c) => c.kind === 'performance' && c.epoch === 1)
-    const a = perf?.attestors[0] as string
+    const checksOf = (x: string): Array<[number, number, number, string]> => state.epochs?.[1]?.[x]?.checks ?? []
+    const a = attestorsOf(state, 1).find((x) => checksOf(x).length >= 2 && checksOf(x).filter(([, , perf]) => perf === 1).length === 1) as string
+    expect(a).toBeDefined()
+    const perfId = (state.epochs?.[1]?.[a]?.checks ?? []).find(([, , perf]) => perf === 1)?.[0] as number
+    const perf = state.awaiting?.[perfId]
     const full = aggregate(state, 1, a)
     expect(full.grades).toEqual([30])
     const extra = step([[a, { ...full, grades: [30, 30] }]])

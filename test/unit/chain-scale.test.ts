@@ -23,14 +23,14 @@ beforeAll(async () => {
 
 const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
 
-interface Compared { blocks: number, challenges: number, busiest: number, restoredAt: number, planEnds: number, setupTimeouts: number, aggregated: number }
+interface Compared { blocks: number, challenges: number, busiest: number, restoredAt: number, planEnds: number, setupTimeouts: number, aggregated: number, committees: number }
 
 function runSideBySide (interval: number, seed: string, blocks: number, epochBlocks?: number): Compared {
   const oracle: MarketState = initialState()
   setScanMode(oracle, true)
   let restored: MarketState | null = null
   const restoreAt = Math.floor(blocks / 2)
-  const seen: Compared = { blocks: 0, challenges: 0, busiest: 0, restoredAt: 0, planEnds: 0, setupTimeouts: 0, aggregated: 0 }
+  const seen: Compared = { blocks: 0, challenges: 0, busiest: 0, restoredAt: 0, planEnds: 0, setupTimeouts: 0, aggregated: 0, committees: 0 }
   const check = (what: string, n: number, a: BlockOutcome, b: BlockOutcome, sa: MarketState, sb: MarketState): void => {
     if (json(a) !== json(b)) {
       // the challenges first (the short story), then the first differing character of the whole outcome
@@ -59,6 +59,7 @@ function runSideBySide (interval: number, seed: string, blocks: number, epochBlo
       seen.planEnds += out.notices.filter((n) => / ended$/.test(n)).length
       seen.setupTimeouts += out.notices.filter((n) => /missed the setup/.test(n)).length
       seen.aggregated += out.actions.flatMap((a) => a.applied).filter((r) => r.kind === 'epoch-report').length
+      seen.committees += out.notices.filter((n) => /a committee of \d+ of \d+ eligible attestors/.test(n)).length
     }
   })
   return seen
@@ -94,10 +95,11 @@ describe('the marketplace indexes give what the full scans gave', () => {
     expect(seen.challenges).toBeGreaterThan(0)
   })
 
-  it('agrees with aggregated attestations (epochs of 12 blocks: passes in epoch reports, checks awaiting them, missed ones at the deadline)', () => {
+  it('agrees with aggregated attestations (epochs of 12 blocks: passes in epoch reports, checks awaiting them, missed ones at the deadline, each epoch\'s committee)', () => {
     const seen = runSideBySide(10, 'scale-epoch', 160, 12)
     expect(seen.challenges).toBeGreaterThan(300)
     expect(seen.aggregated).toBeGreaterThan(50)
+    expect(seen.committees).toBeGreaterThan(5)
     expect(seen.restoredAt).toBeGreaterThan(0)
   })
 })
