@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto'
 import { initialState, type Contract, type MarketState, type Plan, type Provider } from '../../main/chain/market-types.js'
 import { blockContext, type Ctx } from '../../main/chain/market-context.js'
 import type { NetworkParams } from '../../main/chain/record-types.js'
+import { applyBlock, type BlockOutcome } from '../../main/chain/marketplace.js'
+import { encodeRecord, type MarketRecord } from '../../main/chain/records.js'
 
 export const acct = (name: string): string => '0x' + createHash('sha256').update(name).digest('hex')
 export const ESCROW = acct('escrow')
@@ -66,4 +68,35 @@ export function marketWith (o: MarketOptions): MarketState {
 export function ctxAt (state: MarketState, number: number, seed = 'seed'): Ctx {
   const hash = '0x' + createHash('sha256').update(`${seed}:${number}`).digest('hex')
   return blockContext(state, { number, hash, parentHash: '0x' + '00'.repeat(32), timeMs: 0, actions: [] })
+}
+
+const blockHash = (n: number): string => '0x' + createHash('sha256').update(`block:${n}`).digest('hex')
+
+export interface SteppedMarket {
+  state: MarketState
+  /** Applies the next block (whole, with full conservation checks) carrying `records` as encoded remarks. */
+  step: (records?: Array<[string, MarketRecord]>) => BlockOutcome
+  /** Steps until the block before `block` (the next step applies `block`). */
+  to: (block: number) => void
+}
+
+/**
+ * `marketWith(o)` on a network with epochs of `epochBlocks` (interval 10, timeout 5), block 1
+ * applied and every slot of every contract hosting since then: a market to step block by block.
+ */
+export function hostingMarket (o: MarketOptions & { epochBlocks: number }): SteppedMarket {
+  const state = marketWith(o)
+  ;(state.network as NonNullable<MarketState['network']>).params.epochBlocks = o.epochBlocks
+  let n = 0
+  const step = (records: Array<[string, MarketRecord]> = []): BlockOutcome => {
+    n++
+    const actions = records.map(([signer, rec], index) => ({ index, signer, remarks: [encodeRecord(rec)], transfers: [] }))
+    return applyBlock(state, { number: n, hash: blockHash(n), parentHash: n === 1 ? '0x' + '00'.repeat(32) : blockHash(n - 1), timeMs: 0, actions }, { fullChecks: true })
+  }
+  step()
+  for (const c of Object.values(state.contracts)) {
+    for (const slot of c.slots) { slot.state = 'hosting'; slot.since = 1 }
+  }
+  const to = (block: number): void => { while ((state.block?.number ?? 0) < block - 1) step() }
+  return { state, step, to }
 }

@@ -6,37 +6,22 @@
  * are applied whole (applyBlock with full conservation checks) with encoded records.
  */
 import { describe, it, expect } from 'vitest'
-import { createHash } from 'node:crypto'
-import { applyBlock, conservation, type BlockOutcome, type MarketState } from '../../main/chain/marketplace.js'
-import { encodeRecord, type MarketRecord } from '../../main/chain/records.js'
+import { conservation, type BlockOutcome, type MarketState } from '../../main/chain/marketplace.js'
+import type { MarketRecord } from '../../main/chain/records.js'
 import { epochClose, epochDeadline, gradedHosters } from '../../main/chain/epoch-records.js'
 import { committeeSize } from '../../main/chain/committee.js'
 import { MARKET_PARAMS } from '../../main/chain/market-types.js'
 import { DEFAULT_NETWORK_PARAMS } from '../../main/chain/local-chain.js'
-import { marketWith } from '../helpers/market-state.js'
+import { hostingMarket, type SteppedMarket } from '../helpers/market-state.js'
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
 const names = (n: number): string[] => Array.from({ length: n }, (_, i) => `p${i + 1}`)
-const hashOf = (n: number): string => '0x' + createHash('sha256').update(`block:${n}`).digest('hex')
 
-interface Market { state: MarketState, step: (records?: Array<[string, MarketRecord]>) => BlockOutcome, to: (block: number) => void }
+type Market = SteppedMarket
 
 /** `providers` attestors (every one offers every role), `contracts` x `replicas` hosting slots, epochs of `epochBlocks` (interval 10, timeout 5). */
 function market (providers: number, contracts: number, replicas = 2, epochBlocks = 10): Market {
-  const state = marketWith({ providers: names(providers), contracts, replicas, budgetPlanck: 10n ** 12n })
-  ;(state.network as NonNullable<MarketState['network']>).params.epochBlocks = epochBlocks
-  let n = 0
-  const step = (records: Array<[string, MarketRecord]> = []): BlockOutcome => {
-    n++
-    const actions = records.map(([signer, rec], index) => ({ index, signer, remarks: [encodeRecord(rec)], transfers: [] }))
-    return applyBlock(state, { number: n, hash: hashOf(n), parentHash: n === 1 ? '0x' + '00'.repeat(32) : hashOf(n - 1), timeMs: 0, actions }, { fullChecks: true })
-  }
-  step()
-  for (const c of Object.values(state.contracts)) {
-    for (const slot of c.slots) { slot.state = 'hosting'; slot.since = 1 }
-  }
-  const to = (block: number): void => { while ((state.block?.number ?? 0) < block - 1) step() }
-  return { state, step, to }
+  return hostingMarket({ providers: names(providers), contracts, replicas, budgetPlanck: 10n ** 12n, epochBlocks })
 }
 
 function aggregate (state: MarketState, epoch: number, attestor: string): EpochReport {

@@ -5,13 +5,12 @@
  * Blocks are applied whole (applyBlock with full conservation checks) with encoded records.
  */
 import { describe, it, expect } from 'vitest'
-import { createHash } from 'node:crypto'
-import { applyBlock, conservation, type BlockOutcome, type MarketState, type RecordOutcome } from '../../main/chain/marketplace.js'
+import { conservation, type BlockOutcome, type MarketState, type RecordOutcome } from '../../main/chain/marketplace.js'
 import { decodeRecord, encodeRecord, type MarketRecord } from '../../main/chain/records.js'
 import { epochClose, epochDeadline, epochReport, gradedHosters, payoutCutoff } from '../../main/chain/epoch-records.js'
 import { dueOwedItems } from '../../main/chain/operator.js'
 import { roleReputation } from '../../main/chain/reputation.js'
-import { PRICE, ctxAt, marketWith } from '../helpers/market-state.js'
+import { PRICE, ctxAt, hostingMarket, type SteppedMarket } from '../helpers/market-state.js'
 import { MARKET_PARAMS } from '../../main/chain/market-types.js'
 import { buildEpochReport } from '../../main/hosting/epoch-aggregator.js'
 import type { Leaf } from '../../main/hosting/epoch-leaves.js'
@@ -20,24 +19,10 @@ import { accrue } from '../../main/chain/accounting.js'
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
 const NAMES = Array.from({ length: 8 }, (_, i) => `p${i + 1}`)
 const ROOT = 'ee'.repeat(32)
-const hashOf = (n: number): string => '0x' + createHash('sha256').update(`block:${n}`).digest('hex')
 
 /** `replicas` hosting slots (default one) on a network with epochs of 10 blocks (or `epochBlocks`; interval 10, timeout 5): storage checks at blocks 10, 20, ..., performance at 15, 25, ... */
-function epochMarket (replicas = 1, epochBlocks = 10): { state: MarketState, step: (records?: Array<[string, MarketRecord]>) => BlockOutcome } {
-  const state = marketWith({ providers: NAMES, replicas, budgetPlanck: 10n ** 12n })
-  ;(state.network as NonNullable<MarketState['network']>).params.epochBlocks = epochBlocks
-  let n = 0
-  const step = (records: Array<[string, MarketRecord]> = []): BlockOutcome => {
-    n++
-    const actions = records.map(([signer, rec], index) => ({ index, signer, remarks: [encodeRecord(rec)], transfers: [] }))
-    return applyBlock(state, { number: n, hash: hashOf(n), parentHash: n === 1 ? '0x' + '00'.repeat(32) : hashOf(n - 1), timeMs: 0, actions }, { fullChecks: true })
-  }
-  step()
-  for (const slot of state.contracts[1].slots) {
-    slot.state = 'hosting'
-    slot.since = 1
-  }
-  return { state, step }
+function epochMarket (replicas = 1, epochBlocks = 10): SteppedMarket {
+  return hostingMarket({ providers: NAMES, replicas, budgetPlanck: 10n ** 12n, epochBlocks })
 }
 
 /** Steps until the block before `block` (the next step applies `block`). */
