@@ -24,15 +24,7 @@ import type { SwarmConnection } from 'hyperswarm'
 import { TempDirs, loopbackTestnet, startEngine, until } from '../helpers/engines.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers } from '../../main/api/handlers.js'
-
-/** The parts of a hyperdht server the fault uses (private: hyperdht 6.34). */
-interface DhtServer {
-  target: Buffer
-  _holepunches: unknown[]
-  _abort: (h: unknown) => unknown
-}
-/** A listening server's entry in its DHT node's router: where holepunch requests go. */
-interface RouterEntry { onpeerholepunch: (msg: { id: number }, req: unknown) => Promise<unknown> }
+import { abortFirstHolepunch, delayFirstShortcut } from '../helpers/dead-connection.js'
 
 /** Short reconnect backoffs, and a short wait for a first byte, so the test heals in a few seconds. */
 const FAST = { backoffsMs: [200, 400, 800, 1600] as [number, number, number, number], healMs: { min: 200, max: 1000 }, aliveTimeoutMs: 1_000 }
@@ -62,35 +54,12 @@ describe('a follow whose first connection to the author is dead', () => {
 
   it('drops the connection that reads nothing, dials the author again and syncs', async () => {
     const swarm = alice.network.swarm as Hyperswarm
-    // fault 1: alice aborts the first holepunch she is asked for, as when her NAT analysis is not stable
-    const server = (swarm as unknown as { server: DhtServer }).server
-    const entry = (swarm.dht as { _router: { get: (target: Buffer) => RouterEntry } })._router.get(server.target)
-    const original = entry.onpeerholepunch
-    let abortedFirst!: () => void
-    const aborted = new Promise<void>((resolve) => { abortedFirst = resolve })
-    let punches = 0
-    entry.onpeerholepunch = async (msg, req) => {
-      const h = server._holepunches[msg.id]
-      if (punches++ > 0 || h === undefined || h === null) return await original(msg, req)
-      const reply = server._abort(h)
-      abortedFirst()
-      return reply
-    }
+    // fault 1: alice aborts the first holepunch she is asked for; fault 2: bob's first local-shortcut ping answers only after that
+    const fault = abortFirstHolepunch(swarm)
     const aliceSaw: Buffer[] = []
     swarm.on('connection', (conn: SwarmConnection) => { aliceSaw.push(conn.remotePublicKey) })
-
-    // fault 2: bob's first local-shortcut ping (to alice's server socket) answers only after alice aborted
-    const aliceDht = swarm.dht as { io: { serverSocket: { address: () => { port: number } } } }
-    const alicePort = aliceDht.io.serverSocket.address().port
     const dht = testnet.createNode()
-    const d = dht as unknown as { ping: (addr: { port: number }, ...rest: unknown[]) => Promise<unknown> }
-    const ping = d.ping.bind(d)
-    let pings = 0
-    d.ping = async (addr, ...rest) => {
-      const r = await ping(addr, ...rest)
-      if (addr.port === alicePort && pings++ === 0) await aborted
-      return r
-    }
+    delayFirstShortcut(dht, fault)
     const follower = await startEngine(null, await tmp.make('datdot-dead-bob-'), { dht, offline: false, network: FAST })
     bob = follower
     const bobConnections: SwarmConnection[] = []
@@ -111,7 +80,7 @@ describe('a follow whose first connection to the author is dead', () => {
 
     // the fault happened: bob's first connection opened, alice never saw it, and bob dropped it
     // for its silence (left alone, the stream times out by itself after 10-15 s, with an error)
-    expect(punches).toBeGreaterThanOrEqual(1)
+    expect(fault.punches()).toBeGreaterThanOrEqual(1)
     expect(bobConnections.length).toBeGreaterThanOrEqual(2)
     expect(bobConnections[0].rawBytesRead).toBe(0)
     expect(bobConnections[0].destroyed).toBe(true)

@@ -26,18 +26,10 @@ import type Hypercore from 'hypercore'
 import { measurePerformance } from '../../main/hosting/performance.js'
 import type { Engine } from '../../main/engine/engine.js'
 import { loopbackTestnet, startEngine, TempDirs } from '../helpers/engines.js'
+import { abortFirstHolepunch, delayFirstShortcut } from '../helpers/dead-connection.js'
 
 const BLOCKS = 24
 const BLOCK_BYTES = 4096
-
-/** The parts of a hyperdht server the fault uses (private: hyperdht 6.34). */
-interface DhtServer {
-  target: Buffer
-  _holepunches: unknown[]
-  _abort: (h: unknown) => unknown
-}
-/** A listening server's entry in its DHT node's router: where holepunch requests go. */
-interface RouterEntry { onpeerholepunch: (msg: { id: number }, req: unknown) => Promise<unknown> }
 
 describe('a performance measurement against a hoster whose first connection is dead', () => {
   const tmp = new TempDirs()
@@ -76,19 +68,7 @@ describe('a performance measurement against a hoster whose first connection is d
   it('drops the connection that reads nothing, dials the hoster again and reads the range', async () => {
     const swarm = hoster.network?.swarm as Hyperswarm
     // fault 1: the hoster aborts the first holepunch it is asked for, as when its NAT analysis is not stable
-    const server = (swarm as unknown as { server: DhtServer }).server
-    const entry = (swarm.dht as { _router: { get: (target: Buffer) => RouterEntry } })._router.get(server.target)
-    const original = entry.onpeerholepunch
-    let abortedFirst!: () => void
-    const aborted = new Promise<void>((resolve) => { abortedFirst = resolve })
-    let punches = 0
-    entry.onpeerholepunch = async (msg, req) => {
-      const h = server._holepunches[msg.id]
-      if (punches++ > 0 || h === undefined || h === null) return await original(msg, req)
-      const reply = server._abort(h)
-      abortedFirst()
-      return reply
-    }
+    const fault = abortFirstHolepunch(swarm)
     const seen: Buffer[] = []
     swarm.on('connection', (conn: SwarmConnection) => { seen.push(conn.remotePublicKey) })
 
@@ -97,12 +77,8 @@ describe('a performance measurement against a hoster whose first connection is d
     const sample = await measurePerformance({
       createSwarm: (keyPair) => {
         const dht = testnet.createNode()
-        if (swarms++ === 0) {
-          // fault 2: the first reader's local-shortcut ping answers only after the hoster aborted
-          const d = dht as unknown as { ping: (...args: unknown[]) => Promise<unknown> }
-          const ping = d.ping.bind(d)
-          d.ping = async (...args) => { const r = await ping(...args); await aborted; return r }
-        }
+        // fault 2: the first reader's local-shortcut ping answers only after the hoster aborted
+        if (swarms++ === 0) delayFirstShortcut(dht, fault)
         const s = new Hyperswarm({ dht, keyPair })
         if (swarms === 1) s.on('connection', (conn: SwarmConnection) => { firstConnections.push(conn) })
         return s
@@ -116,7 +92,7 @@ describe('a performance measurement against a hoster whose first connection is d
     })
 
     // the fault happened: the first reader's connection opened, and the hoster never saw it
-    expect(punches).toBeGreaterThanOrEqual(1)
+    expect(fault.punches()).toBeGreaterThanOrEqual(1)
     expect(firstConnections).toHaveLength(1)
     expect(firstConnections[0].rawBytesRead).toBe(0)
     // the measurement read the whole range from the honest hoster, on a second connection
