@@ -132,10 +132,12 @@ export class MarketStore {
   /**
    * The state at the applied block `cur` (null: nothing applied): the newest snapshot of an applied
    * block at or below it, then the stored inputs of the applied blocks after it. CORRUPT, writing
-   * nothing, when a snapshot or an input is missing or unreadable.
+   * nothing, when a snapshot or an input is missing or unreadable. The initial state for a cursor
+   * of another chain: the follower reverses all of it before it follows anything.
    */
   restore (cur: Cursor | null, appliedHashAt: (number: number) => string | null): MarketState {
-    if (cur === null) return initialState()
+    // nothing followed, or a cursor of another chain (a reset local chain), reversed entirely before anything is followed
+    if (cur === null || cur.genesisHash !== this.o.chainId) return initialState()
     const { db, chainId } = this.o
     const candidates = db.prepare('SELECT block_number AS number, block_hash AS hash FROM chain_snapshots WHERE chain_id = ? AND block_number <= ? ORDER BY block_number DESC')
       .all(chainId, cur.number) as Array<{ number: number, hash: string }>

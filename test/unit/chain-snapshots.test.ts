@@ -23,8 +23,8 @@ const ME = '0x' + '11'.repeat(32)
 type Limits = { snapshotEveryBlocks: number, reorgDepth: number }
 
 /** The simulated blocks and the digest of the simulation's own state after each (index n - 1). */
-let blocks: BlockInput[] = []
-let digests: string[] = []
+const blocks: BlockInput[] = []
+const digests: string[] = []
 
 beforeAll(async () => {
   const root = await createRootFixture([40])
@@ -94,14 +94,14 @@ function openDb (file: string): Db {
 interface Follower { sync: LedgerSync, ledger: Ledger, counters: SyncCounters, db: Db, digests: Map<number, string> }
 
 /** A follower on the database `file` (its state restored from it); `digests` has its state after each block it follows. */
-function follower (file: string, chain: ChainReader, limits?: Limits): Follower {
+function follower (file: string, chain: ChainReader, limits?: Limits, chainId = 'g'): Follower {
   const db = openDb(file)
   const ledger = new Ledger(db)
   const counters: SyncCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, snapshotsWritten: 0 }
   const digests = new Map<number, string>()
   const f: Follower = { sync: undefined as unknown as LedgerSync, ledger, counters, db, digests }
   f.sync = new LedgerSync({
-    db, ledger, now: () => Date.UTC(2026, 5, 1), chainId: 'g', chain, formatAddress: (hex) => hex, tracked: () => [ME], faucetHex: '0x' + '33'.repeat(32),
+    db, ledger, now: () => Date.UTC(2026, 5, 1), chainId, chain, formatAddress: (hex) => hex, tracked: () => [ME], faucetHex: '0x' + '33'.repeat(32),
     counters, onEntries: () => {}, onBlock: (o) => { digests.set(o.number, stateDigest(f.sync.state)) }, onHead: () => {}, stopped: () => false, limits
   })
   return f
@@ -270,6 +270,20 @@ describe('the marketplace state a follower keeps on disk', () => {
     await f.sync.catchUp()
     expect(stateDigest(f.sync.state)).toBe(digests[M - 1])
     expect(reopen(f, chain).sync.state.block?.number).toBe(M)
+  })
+
+  it('opens on a reset chain (another genesis) with the rows of the old one, starts again from the first block and drops the old rows', async () => {
+    const chain = new ScriptedChain(blocks, 137)
+    let f = follower(dbFile(), chain)
+    await f.sync.catchUp()
+    const file = f.db.name
+    f.db.close()
+    f = follower(file, new ScriptedChain(blocks, 150), undefined, 'h')
+    await f.sync.catchUp()
+    expect(f.counters.resets).toBe(1)
+    expect(stateDigest(f.sync.state)).toBe(digests[149])
+    expect(f.db.prepare("SELECT COUNT(*) AS n FROM chain_snapshots WHERE chain_id = 'g'").get()).toEqual({ n: 0 })
+    expect(f.db.prepare("SELECT COUNT(*) AS n FROM chain_block_inputs WHERE chain_id = 'g'").get()).toEqual({ n: 0 })
   })
 
   it('opens a database of the previous version, with a snapshot of every block, and restores and re-orgs from it', async () => {
