@@ -2,40 +2,34 @@
  * Ledger sync: follows the chain into the marketplace state and the SQLite earnings ledger. For
  * each block it applies the marketplace actions (marketplace.ts), turns the balance events that
  * touch tracked accounts into double-entry ledger transactions, reconciles the ledger balances
- * against the chain's, and writes ledger rows, cursor and a marketplace snapshot in one SQLite
- * transaction (crash-safe). A re-org or a reset chain is corrected with reversing entries and an
- * earlier snapshot. `waitFollowed` resolves once a given block has been applied.
+ * against the chain's, and writes ledger rows, cursor and the block's marketplace input (a snapshot
+ * of the whole state only every `snapshotEveryBlocks`, market-store.ts) in one SQLite transaction
+ * (crash-safe). A re-org or a reset chain is corrected with reversing entries and the state
+ * restored from a snapshot and the inputs after it. `waitFollowed` resolves once a given block has
+ * been applied.
  *
  * It reads the chain through a `ChainReader` and reports through callbacks: no api, no events.
  */
-import type { Db, Migration } from '../shared/db.js'
+import type { Db } from '../shared/db.js'
 import type { LedgerEntry } from '../shared/contract.js'
 import type { Ledger, TxInput, LedgerReason } from '../ledger/ledger.js'
-import { applyBlock, initialState, serializeState, deserializeState, type MarketState, type BlockOutcome } from './marketplace.js'
+import { applyBlock, initialState, type MarketState, type BlockOutcome } from './marketplace.js'
 import type { ReadBlock, BalanceEvent } from './follower.js'
 import type { ChainReader } from './connection.js'
-import { DatdotError } from '../shared/errors.js'
 import { blockWallClock } from './block-clock.js'
 import { feeLegs, workOf } from './work-fees.js'
+import { MarketStore } from './market-store.js'
 
-export const CHAIN_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'marketplace snapshots per followed block',
-    up: `CREATE TABLE chain_snapshots (
-      block_number INTEGER NOT NULL,
-      block_hash TEXT NOT NULL PRIMARY KEY,
-      chain_id TEXT NOT NULL,
-      state TEXT NOT NULL
-    ) STRICT;
-    CREATE INDEX chain_snapshots_number ON chain_snapshots(block_number);`
-  }
-]
+export { CHAIN_MIGRATIONS } from './market-store.js'
 
 export const SYNC_LIMITS = {
-  /** Marketplace snapshots kept behind the cursor (how deep a re-org can be undone from a snapshot). */
-  snapshotsKept: 256,
-  /** Applied blocks searched for the common ancestor of a re-org. */
+  /**
+   * A snapshot of the whole marketplace state at the blocks whose number is a multiple of this (and
+   * at the first block followed); the other blocks store only their input. A restart or a re-org
+   * applies at most this many stored inputs again (docs/chain.md "Following the chain").
+   */
+  snapshotEveryBlocks: 100,
+  /** Applied blocks searched for the common ancestor of a re-org; snapshots and inputs are kept that deep (plus `snapshotEveryBlocks`). */
   reorgDepth: 1000,
   /** Block outcomes kept for the submitter to find its records in. */
   outcomesKept: 256
@@ -47,6 +41,8 @@ export interface SyncCounters {
   reconciles: number
   reorgs: number
   resets: number
+  /** Snapshots of the whole marketplace state written (one every `snapshotEveryBlocks` blocks). */
+  snapshotsWritten: number
 }
 
 export interface LedgerSyncDeps {
@@ -71,6 +67,8 @@ export interface LedgerSyncDeps {
   onHead: (head: number) => void
   /** True once the owner closes: following stops between blocks. */
   stopped: () => boolean
+  /** SYNC_LIMITS' snapshot interval and re-org depth, smaller in tests. */
+  limits?: { snapshotEveryBlocks: number, reorgDepth: number }
 }
 
 interface Waiter { number: number, hash: string | undefined, resolve: () => void, reject: (e: unknown) => void }
@@ -83,7 +81,15 @@ export class LedgerSync {
   /** Wall-clock time given to the last applied block (block-clock.ts), null before the first. */
   private lastTimeMs: number | null
 
+  private readonly store: MarketStore
+  private readonly reorgDepth: number
+  /** True while `state` is not the cursor's (a restore failed): following restores it first, or says why it cannot. */
+  private stale = false
+
   constructor (private readonly deps: LedgerSyncDeps) {
+    const limits = deps.limits ?? SYNC_LIMITS
+    this.reorgDepth = limits.reorgDepth
+    this.store = new MarketStore({ db: deps.db, chainId: deps.chainId, every: limits.snapshotEveryBlocks, keepBlocks: limits.reorgDepth + limits.snapshotEveryBlocks })
     this.restoreState()
     const last = deps.db.prepare("SELECT time_ms FROM ledger_blocks WHERE kind = 'apply' ORDER BY id DESC LIMIT 1").get() as { time_ms: number } | undefined
     this.lastTimeMs = last?.time_ms ?? null
@@ -94,6 +100,7 @@ export class LedgerSync {
     const { ledger, chain } = this.deps
     const head = await chain.head()
     this.deps.onHead(head)
+    if (this.stale) this.restoreState()
     await this.detectReorg()
     for (;;) {
       if (this.deps.stopped()) return
@@ -137,12 +144,12 @@ export class LedgerSync {
     })
   }
 
+  /** The marketplace state at the ledger cursor (market-store.ts); CORRUPT when it cannot be restored, and `stale` until it can. */
   private restoreState (): void {
-    const cur = this.deps.ledger.cursor()
-    if (cur === null) { this.state = initialState(); return }
-    const snap = this.deps.db.prepare('SELECT state FROM chain_snapshots WHERE block_hash = ?').get(cur.hash) as { state: string } | undefined
-    if (snap === undefined) throw DatdotError.corrupt(`no marketplace snapshot for the ledger cursor ${cur.number}`)
-    this.state = deserializeState(snap.state)
+    const { ledger } = this.deps
+    this.stale = true
+    this.state = this.store.restore(ledger.cursor(), (n) => ledger.appliedHashAt(n))
+    this.stale = false
   }
 
   /** Finds where the ledger and the chain diverge and reverts to the common ancestor. */
@@ -159,7 +166,7 @@ export class LedgerSync {
     }
     if ((await chain.hashAt(cur.number)) === cur.hash) return
     let ancestor = -1
-    for (const b of ledger.appliedBlocks(SYNC_LIMITS.reorgDepth)) {
+    for (const b of ledger.appliedBlocks(this.reorgDepth)) {
       if ((await chain.hashAt(b.number)) === b.hash) { ancestor = b.number; break }
     }
     counters.reorgs++
@@ -170,12 +177,21 @@ export class LedgerSync {
   /** Applies one block: marketplace, ledger transactions, reconciliation, commit, events. */
   private async applyRead (block: ReadBlock): Promise<void> {
     const seenMs = this.deps.now()
-    const outcome = applyBlock(this.state, block.input)
-    const tracked = new Set(this.deps.tracked(this.state))
-    const txs = [...await this.openingTxs(block, tracked), ...this.eventTxs(block, outcome, tracked)]
-    txs.push(...await this.reconcileTxs(block.input.hash, txs, tracked))
     const timeMs = blockWallClock({ chainMs: block.input.timeMs, seenMs, prevMs: this.lastTimeMs })
-    const entries = this.commit(block, timeMs, txs)
+    let outcome: BlockOutcome
+    let entries: LedgerEntry[]
+    try {
+      outcome = applyBlock(this.state, block.input)
+      const tracked = new Set(this.deps.tracked(this.state))
+      const txs = [...await this.openingTxs(block, tracked), ...this.eventTxs(block, outcome, tracked)]
+      txs.push(...await this.reconcileTxs(block.input.hash, txs, tracked))
+      entries = this.commit(block, timeMs, txs)
+    } catch (err) {
+      // the state went past the cursor (a failed chain read or commit): back to the cursor's. The
+      // error to report is this one; a state that cannot be restored stays `stale` and says why at the next catch-up.
+      try { this.restoreState() } catch { /* stale */ }
+      throw err
+    }
     this.lastTimeMs = timeMs
     this.deps.counters.blocksFollowed++
     this.deps.counters.ledgerRows += entries.length
@@ -274,19 +290,19 @@ export class LedgerSync {
     return out
   }
 
-  /** Ledger rows, cursor and the marketplace snapshot in one SQLite transaction; on failure the state goes back to the cursor's. */
+  /**
+   * Ledger rows, cursor and the block's marketplace input (a snapshot of the whole state when one is
+   * due) in one SQLite transaction: all of it or nothing (the caller restores the state on failure).
+   */
   private commit (block: ReadBlock, timeMs: number, txs: TxInput[]): LedgerEntry[] {
-    const { db, chainId } = this.deps
+    const { ledger, chainId } = this.deps
     const { number, hash, parentHash } = block.input
-    const snapshot = serializeState(this.state)
-    try {
-      return this.deps.ledger.applyBlock({ number, hash, parentHash, genesisHash: chainId, timeMs }, txs, () => {
-        db.prepare('INSERT OR REPLACE INTO chain_snapshots (block_number, block_hash, chain_id, state) VALUES (?, ?, ?, ?)').run(number, hash, chainId, snapshot)
-        db.prepare('DELETE FROM chain_snapshots WHERE block_number < ?').run(number - SYNC_LIMITS.snapshotsKept)
-      })
-    } catch (err) {
-      this.restoreState()
-      throw err
-    }
+    const first = ledger.cursor() === null
+    let snapshot = false
+    const entries = ledger.applyBlock({ number, hash, parentHash, genesisHash: chainId, timeMs }, txs, () => {
+      snapshot = this.store.writeBlock(block.input, this.state, first)
+    })
+    if (snapshot) this.deps.counters.snapshotsWritten++
+    return entries
   }
 }

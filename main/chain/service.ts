@@ -106,7 +106,7 @@ export class ChainService extends Resource {
     stopped: () => this.closing
   })
 
-  readonly counters: ChainCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, payouts: 0, payoutFailures: 0, followErrors: 0, batches: 0, batchedRecords: 0 }
+  readonly counters: ChainCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, snapshotsWritten: 0, payouts: 0, payoutFailures: 0, followErrors: 0, batches: 0, batchedRecords: 0 }
 
   constructor (opts: ChainServiceOptions) {
     super()

@@ -80,7 +80,7 @@ describe('earnings net of the fees paid to earn them', () => {
     ledger = new Ledger(db)
     chain = new FakeChain()
     clock = T0
-    const counters: SyncCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0 }
+    const counters: SyncCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, snapshotsWritten: 0 }
     sync = new LedgerSync({
       db, ledger, now: () => clock, chainId: 'g', chain, formatAddress: (hex) => hex, tracked: () => [ME], faucetHex: '0x' + '33'.repeat(32),
       counters, onEntries: () => {}, onBlock: () => {}, onHead: () => {}, stopped: () => false
@@ -150,7 +150,7 @@ describe('ledger times are wall-clock', () => {
       let clock = T0
       const sync = new LedgerSync({
         db, ledger, now: () => clock, chainId: 'g', chain, formatAddress: (hex) => hex, tracked: () => [ME], faucetHex: '0x' + '33'.repeat(32),
-        counters: { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0 }, onEntries: () => {}, onBlock: () => {}, onHead: () => {}, stopped: () => false
+        counters: { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, snapshotsWritten: 0 }, onEntries: () => {}, onBlock: () => {}, onHead: () => {}, stopped: () => false
       })
       // 600 blocks, one every 6 s of wall-clock: the chain's clock says 12 s each
       for (let n = 0; n < 600; n++) {
