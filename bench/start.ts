@@ -5,10 +5,16 @@
  *     /proc/PID/status), then the first hosting call (getWallet: starts the chain) and RSS after;
  *  2. `npm start`'s path (`node scripts/start.mjs`, which checks the build stamp, then runs the
  *     daemon when there is no Electron binary): time to ready after a build;
- *  3. baseline, the same run: the daemon with DATDOT_CHAIN_START=eager (the chain at start, as before).
+ *  3. baseline, the same run: the daemon with DATDOT_CHAIN_START=eager (the chain at start, as before);
+ *  4. where the time to ready goes, against Node itself in the same run (spawn to exit of
+ *     `node -e 0`, the median of --repeat runs): spawn to exit of a process that only imports the
+ *     daemon's modules (the bundle bin/datdot.js runs, dist/cli/datdot.js, and tsc's unbundled
+ *     output, dist/main/cli/index.js, for comparison), then spawn to the ready line; and the
+ *     daemon's CPU time (user + system, all threads) at its ready line, which the machine's load
+ *     moves less than the wall time.
  * Targets: ready < 5 s after a build; idle RSS < 150 MB until hosting is used.
  *
- *   npm run build && node dist/bench/start.js [--idle-seconds N]
+ *   npm run build && node dist/bench/start.js [--idle-seconds N] [--repeat N]
  *
  * Prints figures, never pass/fail.
  */
@@ -16,7 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createInterface } from 'node:readline'
 import createTestnet from '@hyperswarm/testnet'
 
@@ -30,8 +36,15 @@ function arg (name: string, def: number): number {
   return i === -1 ? def : Number(process.argv[i + 1])
 }
 const IDLE_SECONDS = arg('--idle-seconds', 5)
+const REPEAT = arg('--repeat', 5)
 
-interface Running { child: ChildProcess, readyMs: number, origin: string, token: string, storage: string }
+interface Running { child: ChildProcess, readyMs: number, cpuMs: number, origin: string, token: string, storage: string }
+
+/** CPU time (user + system, every thread) of a running process so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+function cpuMs (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 
 /** Spawns `args` and resolves at its ready line, with the time it took. */
 async function spawnToReady (args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
@@ -45,7 +58,7 @@ async function spawnToReady (args: string[], env: NodeJS.ProcessEnv): Promise<Ru
     child.once('exit', (code) => { reject(new Error(`${args.join(' ')} exited ${code} before ready: ${errors.join('').slice(-500)}`)) })
     lines.on('line', (line) => {
       const m = READY.exec(line)
-      if (m !== null) resolve({ child, readyMs: performance.now() - t0, origin: m[1], token: m[2], storage })
+      if (m !== null) resolve({ child, readyMs: performance.now() - t0, cpuMs: cpuMs(child.pid!), origin: m[1], token: m[2], storage })
     })
   })
 }
@@ -82,14 +95,14 @@ async function stop (d: Running): Promise<void> {
   rmSync(d.storage, { recursive: true, force: true })
 }
 
-interface Figures { readyS: number, idleMb: number, idleMaxMb: number, firstCallS?: number, afterMb?: number, state?: string }
+interface Figures { readyS: number, cpuS: number, idleMb: number, idleMaxMb: number, firstCallS?: number, afterMb?: number, state?: string }
 
 async function measure (args: string[], env: NodeJS.ProcessEnv, hosting: boolean): Promise<Figures> {
   const d = await spawnToReady(args, env)
   try {
     const idle = await idleRss(d.child.pid!, IDLE_SECONDS)
     const status = await call(d, 'getChainStatus') as { state?: string }
-    const out: Figures = { readyS: d.readyMs / 1000, idleMb: idle.last, idleMaxMb: idle.max, state: status.state }
+    const out: Figures = { readyS: d.readyMs / 1000, cpuS: d.cpuMs / 1000, idleMb: idle.last, idleMaxMb: idle.max, state: status.state }
     if (!hosting) return out
     const t = performance.now()
     await call(d, 'getWallet')
@@ -102,13 +115,43 @@ async function measure (args: string[], env: NodeJS.ProcessEnv, hosting: boolean
 }
 
 const f1 = (n: number): string => n.toFixed(1)
+const f2 = (n: number): string => n.toFixed(2)
 const ratio = (n: number, target: number): string => `${(n / target).toFixed(2)}x of target (${n < target ? 'met' : 'NOT met'})`
 
 function print (name: string, f: Figures): void {
   console.log(`${name}`)
-  console.log(`  ready           ${f1(f.readyS).padStart(6)} s    ${ratio(f.readyS, READY_TARGET_S)} < ${READY_TARGET_S} s`)
+  console.log(`  ready           ${f1(f.readyS).padStart(6)} s    ${ratio(f.readyS, READY_TARGET_S)} < ${READY_TARGET_S} s; CPU time at ready ${f2(f.cpuS)} s`)
   console.log(`  idle RSS        ${f1(f.idleMb).padStart(6)} MB   ${ratio(f.idleMb, RSS_TARGET_MB)} < ${RSS_TARGET_MB} MB (highest while idle ${f1(f.idleMaxMb)} MB; chain ${f.state ?? 'not reported'})`)
   if (f.firstCallS !== undefined) console.log(`  first hosting call (getWallet, starts the chain) ${f1(f.firstCallS)} s, then RSS ${f1(f.afterMb ?? NaN)} MB`)
+}
+
+/** Spawn to exit of `node args` in ms: the median of REPEAT runs. */
+async function msToExit (args: string[]): Promise<number> {
+  const runs: number[] = []
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = performance.now()
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    if (code !== 0) throw new Error(`node ${args.join(' ')} exited ${code}: ${err.slice(-500)}`)
+    runs.push(performance.now() - t0)
+  }
+  return runs.sort((a, b) => a - b)[runs.length >> 1]
+}
+
+const importOnly = (file: string): string[] => ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(root, file)).href)})`]
+
+/** Where the time to ready goes (item 4 above), each figure a ratio against Node alone in this run. */
+async function printSplit (daemon: Figures): Promise<void> {
+  const node = await msToExit(['-e', '0'])
+  const bundle = await msToExit(importOnly('dist/cli/datdot.js'))
+  const unbundled = await msToExit(importOnly('dist/main/cli/index.js'))
+  const vs = (ms: number): string => `${(ms / node).toFixed(1)}x Node alone`
+  console.log(`where the time to ready goes (spawn to exit, median of ${REPEAT}; baseline: Node alone, \`node -e 0\`, ${node.toFixed(0)} ms)`)
+  console.log(`  the daemon's modules loaded, bundled (dist/cli/datdot.js, what bin/datdot.js runs) ${bundle.toFixed(0).padStart(5)} ms  ${vs(bundle)}`)
+  console.log(`  the same, unbundled (tsc's dist/main/cli/index.js)                              ${unbundled.toFixed(0).padStart(5)} ms  ${vs(unbundled)}`)
+  console.log(`  the daemon ready (its first start above; the engine opened, the API listening)  ${(daemon.readyS * 1000).toFixed(0).padStart(5)} ms  ${vs(daemon.readyS * 1000)}, CPU ${f2(daemon.cpuS)} s`)
 }
 
 async function main (): Promise<void> {
@@ -125,6 +168,7 @@ async function main (): Promise<void> {
     const eager = await measure(daemon, { ...env, DATDOT_CHAIN_START: 'eager' }, false)
     print('baseline: daemon with the chain at start (DATDOT_CHAIN_START=eager)', eager)
     console.log(`on demand / baseline: ready ${(lazy.readyS / eager.readyS).toFixed(2)}x, idle RSS ${(lazy.idleMb / eager.idleMb).toFixed(2)}x`)
+    await printSplit(lazy)
   } finally {
     await testnet.destroy()
   }
