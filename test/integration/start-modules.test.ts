@@ -3,10 +3,12 @@
  * leaves out the chain's packages, @polkadot's crypto and wasm among them (a third of the
  * daemon's start when the recovery phrase loaded @polkadot/util-crypto's bip39). They load when
  * hosting is first used (main/hosting/lazy-chain.ts), or the wallet's phrase is first asked for.
- * Each file is imported from the sources in a child process (test/fixtures/import-trace.mjs),
- * which lists the packages resolved while it loaded.
+ * Each file is imported in a child process (test/fixtures/import-trace.mjs), which lists the
+ * packages resolved while it loaded: the sources, and the bundle bin/datdot.js runs
+ * (dist/cli/datdot.js, scripts/bundle-cli.mjs: made by `npm run build`).
  */
 import { describe, it, expect } from 'vitest'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { runNode } from '../helpers/run-process.js'
 
@@ -28,6 +30,15 @@ describe('the modules the datdot command loads at start', () => {
   it('hold the engine, the API and the server but no package of the chain', async () => {
     const loaded = await packagesLoadedBy('main/cli/index.ts')
     expect(loaded).toEqual(expect.arrayContaining(['hyperswarm', 'hyperdrive', 'better-sqlite3', 'ws', 'zod']))
+    expect(loaded.filter(isChainPackage)).toEqual([])
+  })
+
+  it('hold no package of the chain in the bundle bin/datdot.js runs either', async () => {
+    const bundle = 'dist/cli/datdot.js'
+    if (!existsSync(join(ROOT, bundle))) throw new Error(`${bundle} is missing: run \`npm run build\` first`)
+    const loaded = await packagesLoadedBy(bundle)
+    expect(loaded).toEqual(expect.arrayContaining(['hyperswarm', 'hyperdrive', 'better-sqlite3', 'ws']))
+    expect(loaded, 'zod is bundled in').not.toContain('zod')
     expect(loaded.filter(isChainPackage)).toEqual([])
   })
 
