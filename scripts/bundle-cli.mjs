@@ -26,6 +26,8 @@ export async function bundleCli () {
       target: 'node20',
       minify: false,
       sourcemap: true,
+      // Every chunk next to datdot.js, one folder under dist/ as tsc's dist/main/*.js are: the
+      // daemon finds the browser UI at ../renderer/ from its own module (main/daemon.ts).
       rolldownOptions: { output: { format: 'es', entryFileNames: 'datdot.js', chunkFileNames: '[name]-[hash].js' } }
     }
   })
