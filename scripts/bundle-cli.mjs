@@ -3,9 +3,10 @@
 // bundled in and every other package left to node_modules (the native ones and the CommonJS
 // hypercore stack load as they are). Node 20's ES module loader costs about 1 ms of CPU per
 // module, and the daemon's start was mostly that: ~240 of its ~520 modules were ours and zod's.
-// What is imported with import() at first use (the chain, the local seeders, the wallet) stays
-// in chunks of its own, loaded when first used as before. The input is tsc's output, so the
-// bundle is the type-checked code. bin/datdot.js runs dist/cli/datdot.js.
+// What is imported with import() at first use (the chain client and the embedded chain, the
+// hosting service, the wallet, the devnet) stays in chunks of its own, loaded when first used as
+// before. The input is tsc's output, so the bundle is the type-checked code. bin/datdot.js runs
+// dist/cli/datdot.js.
 import { build } from 'vite'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -9,8 +9,8 @@
  * ever holds the phrase or one of its words.
  *
  * BIP39 is done here with node:crypto's SHA-256 rather than @polkadot/util-crypto's bip39: that
- * module loads @polkadot/util-crypto's hashing and wasm (some 300 modules, a quarter of the
- * daemon's start), and this file is loaded at every start (the recovery handlers, restore.ts).
+ * module loads @polkadot/util-crypto's hashing and wasm (some 300 modules, a fifth or more of
+ * the daemon's start), and this file is loaded at every start (the recovery handlers, restore.ts).
  * Only the word list is taken from it (a plain module). test/unit/recovery-phrase.test.ts checks
  * the BIP39 reference vectors and @polkadot's bip39 on random keys.
  */
