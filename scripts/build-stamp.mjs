@@ -13,7 +13,7 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const STAMP = join(root, 'dist', '.build-stamp.json')
 /** What the build reads: the sources of tsc and of both Vite builds, and the configs. */
 const DIRS = ['main', 'bench', 'types', 'preload', 'renderer', 'resources']
-const FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'tsconfig.web.json', 'scripts/build.mjs', 'scripts/build-stamp.mjs']
+const FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'tsconfig.web.json', 'scripts/build.mjs', 'scripts/build-stamp.mjs', 'scripts/bundle-cli.mjs']
 
 function walk (dir, out) {
   if (!existsSync(dir)) return

@@ -11,7 +11,6 @@ import type { Engine } from '../engine/engine.js'
 import { keyFromPhrase, phraseFromKey } from '../engine/recovery.js'
 import { assertPristine, checkPristine, pristineInputsOf } from '../engine/pristine.js'
 import { readBackupState, writeBackupState } from '../engine/backup-state.js'
-import { walletPhraseOf } from '../chain/wallet.js'
 
 export type RecoveryHandlers = Pick<Handlers, 'getRecoveryPhrase' | 'finishRestore' | 'restoreFromPhrase' | 'getBackupState' | 'setBackupState'>
 
@@ -26,6 +25,8 @@ export function createRecoveryHandlers (engine: Engine, replaceNode?: ReplaceNod
     async getRecoveryPhrase () {
       engine.assertOpen()
       const key = engine.store.primaryKey
+      // Loaded at first use: chain/wallet.ts needs @polkadot/util-crypto, which the start does not load.
+      const { walletPhraseOf } = await import('../chain/wallet.js')
       return { phrase: phraseFromKey(key), ...walletPhraseOf(join(engine.storage, 'chain', 'wallet.json'), key) }
     },
     async finishRestore () {

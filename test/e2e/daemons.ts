@@ -16,7 +16,7 @@ export const ROOT = process.env.DATDOT_E2E_ROOT ?? fileURLToPath(new URL('../..'
 const CLI = join(ROOT, 'bin', 'datdot.js')
 
 export function assertBuilt (): void {
-  for (const f of ['dist/main/cli/index.js', 'dist/renderer/index.html']) {
+  for (const f of ['dist/cli/datdot.js', 'dist/renderer/index.html']) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first`)
   }
 }

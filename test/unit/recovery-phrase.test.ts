@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { randomBytes } from 'node:crypto'
+import { entropyToMnemonic, mnemonicToEntropy } from '@polkadot/util-crypto/mnemonic/bip39'
 import { keyFromPhrase, phraseFromKey, phraseWords, isValidPhrase } from '../../main/engine/recovery.js'
 import { DatdotError } from '../../main/shared/errors.js'
 
@@ -48,6 +49,15 @@ describe('the recovery phrase', () => {
       const phrase = phraseFromKey(key)
       expect(phrase.split(' ')).toHaveLength(24)
       expect(keyFromPhrase(phrase).equals(key)).toBe(true)
+    }
+  })
+
+  it('writes and reads the same words as @polkadot/util-crypto\'s BIP39 for random keys', () => {
+    for (let i = 0; i < 256; i++) {
+      const key = randomBytes(32)
+      const phrase = phraseFromKey(key)
+      expect(phrase).toBe(entropyToMnemonic(key))
+      expect(Buffer.from(mnemonicToEntropy(phrase)).equals(keyFromPhrase(phrase))).toBe(true)
     }
   })
 
