@@ -2,13 +2,15 @@
  * The chain and hosting methods of a node whose chain starts on demand (main/hosting/lazy-chain.ts):
  * they exist from the node's start, and the first call that needs the chain starts it (concurrent
  * callers share the start; a failed start fails the call with its coded error and the next call
- * tries again). getChainStatus never starts it: until then it answers the state ('idle', ...).
+ * tries again). getChainStatus never starts it: until then it answers the state ('idle', ...);
+ * nor does listPlans on a node whose chain never ran (it has no plans: the Plans page must not
+ * start a 200 MB chain for a user who only looked).
  * A published plan is recorded so the node starts its chain at open next time.
  */
 import type { Handlers } from '../shared/contract.js'
 import type { DatdotNode } from '../hosting/node.js'
 import type { LazyChain } from '../hosting/lazy-chain.js'
-import { setSponsoring } from '../hosting/lazy-chain.js'
+import { chainEverRan, setSponsoring } from '../hosting/lazy-chain.js'
 import { DatdotError } from '../shared/errors.js'
 import { createChainHandlers } from './handlers-chain.js'
 import { createHostingHandlers, type HostingHandlers } from './handlers-hosting.js'
@@ -46,6 +48,8 @@ export function createOnDemandHandlers (node: DatdotNode, lazy: LazyChain): OnDe
     }) as never
   }
   forLocalSeeders(node, hosting)
+  const listPlans = hosting.listPlans
+  hosting.listPlans = async (args) => lazy.state === 'idle' && !chainEverRan(node.db) ? [] : await listPlans(args)
   const sponsor = hosting.sponsor
   hosting.sponsor = async (args) => {
     const r = await sponsor(args)

@@ -107,6 +107,11 @@ export function startsAtOpen (db: Db): boolean {
   }
   const sponsoring = db.prepare('SELECT value FROM settings WHERE name = ?').get(SPONSORING) as { value: string } | undefined
   if (sponsoring !== undefined) return sponsoring.value === '1'
+  return chainEverRan(db)
+}
+
+/** True once this node's chain service has ever followed a chain (its tables exist): before that, it has no plans. */
+export function chainEverRan (db: Db): boolean {
   return tableExists(db, 'chain_snapshots')
 }
 

@@ -53,6 +53,10 @@ describe('the embedded chain starts when hosting is first used', () => {
     expect(node.lazyChain?.state).toBe('idle')
     for (const m of ['getWallet', 'requestDevTokens', 'getHosting', 'setSeeding', 'sponsor', 'unpublish', 'listHostingJobs', 'listProofs'] as const) expect(api[m], m).toBeTypeOf('function')
     expect((await api.getChainStatus!({})).state).toBe('idle')
+    // the Plans page of a node that never ran its chain: no plans, and nothing started
+    expect(await api.listPlans!({})).toEqual([])
+    expect(node.lazyChain?.state).toBe('idle')
+    expect(node.lazyChain?.counters.starts).toBe(0)
 
     const statuses: ChainStatus[] = []
     node.onEvent((name, data) => { if (name === 'chain.status') statuses.push(data as ChainStatus) })
@@ -71,6 +75,7 @@ describe('the embedded chain starts when hosting is first used', () => {
     expect(wallet.address).toMatch(/^[1-9A-HJ-NP-Za-km-z]{40,}$/)
     expect(hosting.status.seeding).toBe(false)
     expect(status).toEqual([])
+    expect(await api.listPlans!({})).toEqual([])
     expect(node.lazyChain?.counters).toEqual({ starts: 2, failures: 1 })
     expect(node.chain).not.toBeNull()
     expect(node.hosting).not.toBeNull()
