@@ -26,8 +26,11 @@ import type { Engine } from '../../main/engine/engine.js'
 import { createHandlers } from '../../main/api/handlers.js'
 import { abortFirstHolepunch, delayFirstShortcut } from '../helpers/dead-connection.js'
 
-/** Short reconnect backoffs, and a short wait for a first byte, so the test heals in a few seconds. */
-const FAST = { backoffsMs: [200, 400, 800, 1600] as [number, number, number, number], healMs: { min: 200, max: 1000 }, aliveTimeoutMs: 1_000 }
+/**
+ * Short reconnect backoffs, and a shorter wait for a first byte than the app's 5 s (a live peer's
+ * header comes within a round trip), so the test heals in a few seconds even on a loaded machine.
+ */
+const FAST = { backoffsMs: [200, 400, 800, 1600] as [number, number, number, number], healMs: { min: 200, max: 1000 }, aliveTimeoutMs: 2_500 }
 
 describe('a follow whose first connection to the author is dead', () => {
   const tmp = new TempDirs()
@@ -84,7 +87,8 @@ describe('a follow whose first connection to the author is dead', () => {
     expect(bobConnections.length).toBeGreaterThanOrEqual(2)
     expect(bobConnections[0].rawBytesRead).toBe(0)
     expect(bobConnections[0].destroyed).toBe(true)
-    expect(follower.network.counters.deadConnections).toBe(1)
+    // (a stall of the whole machine longer than the wait could drop a live one too: at least this one)
+    expect(follower.network.counters.deadConnections).toBeGreaterThanOrEqual(1)
     expect(firstErrors).toEqual([])
     // the connection bob synced over is one alice saw
     expect(aliceSaw.some((k) => k.equals(follower.network.swarm?.keyPair.publicKey as Buffer))).toBe(true)
