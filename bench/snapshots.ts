@@ -18,13 +18,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execSync } from 'node:child_process'
-import { performance } from 'node:perf_hooks'
+import { performance, monitorEventLoopDelay } from 'node:perf_hooks'
 import { simulate } from '../test/sim/market-sim.js'
 import { createRootFixture, type RootFixture } from '../test/sim/roots-fixture.js'
 import { DEFAULT_NETWORK_PARAMS, LOCAL_FUNDS } from '../main/chain/local-chain.js'
 import { deserializeState, serializeState, type BlockInput } from '../main/chain/marketplace.js'
 import { LedgerSync, CHAIN_MIGRATIONS, SYNC_LIMITS, type SyncCounters } from '../main/chain/ledger-sync.js'
 import { encodeInput } from '../main/chain/market-store.js'
+import { serializeStateSliced } from '../main/chain/state-json.js'
 import type { ReadBlock } from '../main/chain/follower.js'
 import { Ledger } from '../main/ledger/ledger.js'
 import { openDatabase, migrate } from '../main/shared/db.js'
@@ -67,7 +68,7 @@ console.log(`state after ${warm} blocks: ${Object.keys(start.contracts).length} 
 
 // ---------------------------------------------------------------- following them
 
-interface Run { perBlockMs: number, commitMs: number, commitMedianMs: number, commitMaxMs: number, snapshots: number, dbMiB: number, restoreMs: number }
+interface Run { stallMaxMs: number, perBlockMs: number, commitMs: number, commitMedianMs: number, commitMaxMs: number, snapshots: number, dbMiB: number, restoreMs: number }
 
 /** LedgerSync on a fresh database whose cursor is the start block (its snapshot stored), following the measured blocks. */
 async function followWith (every: number, reorgDepth: number): Promise<Run> {
@@ -102,9 +103,13 @@ async function followWith (every: number, reorgDepth: number): Promise<Run> {
     const counters: SyncCounters = { blocksFollowed: 0, ledgerRows: 0, reconciles: 0, reorgs: 0, resets: 0, snapshotsWritten: 0 }
     const sync = make(counters)
     commits.length = 0
+    // the longest the event loop was held while following (a hoster's walk waits that long)
+    const stall = monitorEventLoopDelay({ resolution: 1 })
+    stall.enable()
     const t = performance.now()
     await sync.catchUp()
     const perBlockMs = (performance.now() - t) / follow.length
+    stall.disable()
     // a restart: the newest snapshot and the inputs after it
     const r = performance.now()
     make({ ...counters })
@@ -112,7 +117,7 @@ async function followWith (every: number, reorgDepth: number): Promise<Run> {
     db.close()
     const size = (f: string): number => statSync(f, { throwIfNoEntry: false })?.size ?? 0
     const sorted = [...commits].sort((x, y) => x - y)
-    return { perBlockMs, commitMs: sorted.reduce((x, y) => x + y, 0) / sorted.length, commitMedianMs: sorted[Math.floor(sorted.length / 2)], commitMaxMs: sorted[sorted.length - 1], snapshots: counters.snapshotsWritten, dbMiB: (size(file) + size(`${file}-wal`)) / 2 ** 20, restoreMs }
+    return { stallMaxMs: stall.max / 1e6, perBlockMs, commitMs: sorted.reduce((x, y) => x + y, 0) / sorted.length, commitMedianMs: sorted[Math.floor(sorted.length / 2)], commitMaxMs: sorted[sorted.length - 1], snapshots: counters.snapshotsWritten, dbMiB: (size(file) + size(`${file}-wal`)) / 2 ** 20, restoreMs }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -129,10 +134,27 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const show = (runs: Run[]): string => {
   const r = runs[0]
   return `commit ${mean(runs.map((x) => x.commitMs)).toFixed(1)} ms a block on average, median ${r.commitMedianMs.toFixed(1)}, max ${r.commitMaxMs.toFixed(0)} (followed ${mean(runs.map((x) => x.perBlockMs)).toFixed(1)} ms a block, state machine included); ` +
-    `${r.snapshots} snapshots; database ${r.dbMiB.toFixed(0)} MiB; restart ${r.restoreMs.toFixed(0)} ms`
+    `event loop held at most ${Math.max(...runs.map((x) => x.stallMaxMs)).toFixed(0)} ms; ${r.snapshots} snapshots; database ${r.dbMiB.toFixed(0)} MiB; restart ${r.restoreMs.toFixed(0)} ms`
 }
 console.log(`followed blocks ${warm + 1}-${warm + follow.length}, ${rounds} round(s) (${load()}):`)
 console.log(`  a snapshot with every block (before): ${show(before)}`)
 console.log(`  a snapshot every ${every} blocks (now):    ${show(after)} (${(warm + follow.length) % every} blocks after the last snapshot applied again)`)
 const ratio = mean(after.map((x) => x.commitMs)) / mean(before.map((x) => x.commitMs))
 console.log(`  now / before: commit per followed block ${ratio.toFixed(4)}; followed block ${(mean(after.map((x) => x.perBlockMs)) / mean(before.map((x) => x.perBlockMs))).toFixed(3)}`)
+
+// ---------------------------------------------------------------- the snapshot's JSON: one piece against slices
+
+{
+  const state = deserializeState(startJson)
+  const t = performance.now()
+  const whole = serializeState(state)
+  const wholeMs = performance.now() - t
+  const stall = monitorEventLoopDelay({ resolution: 1 })
+  stall.enable()
+  const s = performance.now()
+  const sliced = await serializeStateSliced(state)
+  const slicedMs = performance.now() - s
+  stall.disable()
+  console.log(`the snapshot's JSON (${(whole.length / 2 ** 20).toFixed(1)} MiB, ${load()}): one JSON.stringify ${wholeMs.toFixed(0)} ms (the event loop held as long); ` +
+    `in slices ${slicedMs.toFixed(0)} ms in all (${(slicedMs / wholeMs).toFixed(2)}x), ${sliced.pauses} turns given, the event loop held at most ${(stall.max / 1e6).toFixed(0)} ms; same text: ${sliced.json === whole}`)
+}

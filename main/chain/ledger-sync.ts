@@ -185,7 +185,11 @@ export class LedgerSync {
       const tracked = new Set(this.deps.tracked(this.state))
       const txs = [...await this.openingTxs(block, tracked), ...this.eventTxs(block, outcome, tracked)]
       txs.push(...await this.reconcileTxs(block.input.hash, txs, tracked))
-      entries = this.commit(block, timeMs, txs)
+      // the snapshot's JSON in parts before the (synchronous) transaction, the event loop turning
+      // between them (a hoster's walk answers within its deadline); nothing applies a block meanwhile
+      const first = this.deps.ledger.cursor() === null
+      const snapshot = this.store.snapshotDue(block.input.number, first) ? await this.store.writeSnapshotParts(block.input.number, block.input.hash, this.state) : null
+      entries = this.commit(block, timeMs, txs, snapshot)
     } catch (err) {
       // the state went past the cursor (a failed chain read or commit): back to the cursor's. The
       // error to report is this one; a state that cannot be restored stays `stale` and says why at the next catch-up.
@@ -294,13 +298,12 @@ export class LedgerSync {
    * Ledger rows, cursor and the block's marketplace input (a snapshot of the whole state when one is
    * due) in one SQLite transaction: all of it or nothing (the caller restores the state on failure).
    */
-  private commit (block: ReadBlock, timeMs: number, txs: TxInput[]): LedgerEntry[] {
+  private commit (block: ReadBlock, timeMs: number, txs: TxInput[], snapshotParts: number | null): LedgerEntry[] {
     const { ledger, chainId } = this.deps
     const { number, hash, parentHash } = block.input
-    const first = ledger.cursor() === null
     let snapshot = false
     const entries = ledger.applyBlock({ number, hash, parentHash, genesisHash: chainId, timeMs }, txs, () => {
-      snapshot = this.store.writeBlock(block.input, this.state, first)
+      snapshot = this.store.writeBlock(block.input, snapshotParts)
     })
     if (snapshot) this.deps.counters.snapshotsWritten++
     return entries

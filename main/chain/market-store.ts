@@ -15,7 +15,11 @@
 import type { Db, Migration } from '../shared/db.js'
 import { DatdotError } from '../shared/errors.js'
 import type { Cursor } from '../ledger/ledger.js'
-import { applyBlock, initialState, serializeState, deserializeState, type Action, type BlockInput, type MarketState } from './marketplace.js'
+import { applyBlock, initialState, deserializeState, type Action, type BlockInput, type MarketState } from './marketplace.js'
+import { streamStateSliced, type SliceOptions } from './state-json.js'
+
+/** Characters in one part of a snapshot (a megabyte of JSON; one statement each). */
+export const SNAPSHOT_PART_CHARS = 1 << 20
 
 export const CHAIN_MIGRATIONS: readonly Migration[] = [
   {
@@ -41,6 +45,22 @@ export const CHAIN_MIGRATIONS: readonly Migration[] = [
       input TEXT NOT NULL
     ) STRICT;
     CREATE INDEX chain_block_inputs_number ON chain_block_inputs(block_number);`
+  },
+  {
+    // A snapshot's JSON in parts of about a megabyte, each written in its own statement before the
+    // block's transaction (the event loop turns between them); the block's transaction then writes
+    // the snapshot's row, with how many parts it has. A row of the versions before holds its JSON in `state`.
+    version: 3,
+    description: 'marketplace snapshots written in parts',
+    up: `ALTER TABLE chain_snapshots ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE chain_snapshot_parts (
+      block_hash TEXT NOT NULL,
+      block_number INTEGER NOT NULL,
+      part INTEGER NOT NULL,
+      text TEXT NOT NULL,
+      PRIMARY KEY (block_hash, part)
+    ) STRICT;
+    CREATE INDEX chain_snapshot_parts_number ON chain_snapshot_parts(block_number);`
   }
 ]
 
@@ -113,18 +133,41 @@ export interface MarketStoreOptions {
 export class MarketStore {
   constructor (private readonly o: MarketStoreOptions) {}
 
+  /** Whether block `number` gets a snapshot of the state after it (`first`: the first block followed). */
+  snapshotDue (number: number, first: boolean): boolean {
+    return first || number % this.o.every === 0
+  }
+
   /**
-   * Writes the block's input, and a snapshot of `state` (the state after it) when the block is due
-   * one; called inside the block's ledger transaction. True when a snapshot was written.
+   * Writes the JSON of `state` (the state after block `number`, `hash`) as parts, each in its own
+   * statement, giving the event loop turns (state-json.ts): before the block's transaction, which
+   * then makes them a snapshot (`writeBlock`). Parts without a snapshot row (a crash, a failed
+   * block) are never read, are replaced by the next try and go with the window. The state must not
+   * change until the promise settles. Returns how many parts there are.
    */
-  writeBlock (input: BlockInput, state: MarketState, first: boolean): boolean {
-    const { db, chainId, every, keepBlocks } = this.o
+  async writeSnapshotParts (number: number, hash: string, state: MarketState, opts: SliceOptions = {}): Promise<number> {
+    const { db } = this.o
+    db.prepare('DELETE FROM chain_snapshot_parts WHERE block_hash = ?').run(hash)
+    const insert = db.prepare('INSERT INTO chain_snapshot_parts (block_hash, block_number, part, text) VALUES (?, ?, ?, ?)')
+    let part = 0
+    const { parts } = await streamStateSliced(state, (text) => { insert.run(hash, number, part++, text) }, { ...opts, partChars: SNAPSHOT_PART_CHARS })
+    return parts
+  }
+
+  /**
+   * Writes the block's input, and the snapshot row of the state after it when `snapshotParts`
+   * (from `writeSnapshotParts`) is given; called inside the block's ledger transaction. True when
+   * a snapshot was written.
+   */
+  writeBlock (input: BlockInput, snapshotParts: number | null): boolean {
+    const { db, chainId, keepBlocks } = this.o
     const { number, hash } = input
     db.prepare('INSERT OR REPLACE INTO chain_block_inputs (block_number, block_hash, chain_id, input) VALUES (?, ?, ?, ?)').run(number, hash, chainId, encodeInput(input))
-    if (!first && number % every !== 0) return false
-    db.prepare('INSERT OR REPLACE INTO chain_snapshots (block_number, block_hash, chain_id, state) VALUES (?, ?, ?, ?)').run(number, hash, chainId, serializeState(state))
+    if (snapshotParts === null) return false
+    db.prepare("INSERT OR REPLACE INTO chain_snapshots (block_number, block_hash, chain_id, state, parts) VALUES (?, ?, ?, '', ?)").run(number, hash, chainId, snapshotParts)
     // rows of another chain (a reset local chain) and the ones below the window go
     db.prepare('DELETE FROM chain_snapshots WHERE block_number < ? OR chain_id != ?').run(number - keepBlocks, chainId)
+    db.prepare('DELETE FROM chain_snapshot_parts WHERE block_number < ? OR block_hash NOT IN (SELECT block_hash FROM chain_snapshots) AND block_number < ?').run(number - keepBlocks, number)
     db.prepare('DELETE FROM chain_block_inputs WHERE block_number < ? OR chain_id != ?').run(number - keepBlocks, chainId)
     return true
   }
@@ -158,11 +201,23 @@ export class MarketStore {
     return state
   }
 
+  /** The snapshot's JSON: its parts in order, or (a row of the versions before) its `state`. */
+  private snapshotJson (number: number, hash: string): string {
+    const { db } = this.o
+    const row = db.prepare('SELECT state, parts FROM chain_snapshots WHERE block_hash = ?').get(hash) as { state: string, parts: number }
+    if (row.parts === 0) return row.state
+    const parts = db.prepare('SELECT part, text FROM chain_snapshot_parts WHERE block_hash = ? ORDER BY part').all(hash) as Array<{ part: number, text: string }>
+    if (parts.length !== row.parts || parts.some((p, i) => p.part !== i)) {
+      throw DatdotError.corrupt(`the marketplace snapshot of block ${number} (${hash}) has ${parts.length} of its ${row.parts} parts`)
+    }
+    return parts.map((p) => p.text).join('')
+  }
+
   private snapshot (number: number, hash: string): MarketState {
-    const row = this.o.db.prepare('SELECT state FROM chain_snapshots WHERE block_hash = ?').get(hash) as { state: string }
+    const json = this.snapshotJson(number, hash)
     let state: MarketState
     try {
-      state = deserializeState(row.state)
+      state = deserializeState(json)
     } catch (err) {
       throw DatdotError.corrupt(`the marketplace snapshot of block ${number} (${hash}) cannot be read: ${(err as Error).message}`, err)
     }

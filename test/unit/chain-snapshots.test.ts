@@ -157,6 +157,9 @@ describe('the marketplace state a follower keeps on disk', () => {
     expect(kept('chain_snapshots')).toEqual([last - 80, last - 60, last - 40, last - 20, last])
     expect(kept('chain_block_inputs')[0]).toBe(last - 80)
     expect(kept('chain_block_inputs')).toHaveLength(M - (last - 80) + 1)
+    // each kept snapshot's parts, and no others
+    expect([...new Set(kept('chain_snapshot_parts'))]).toEqual(kept('chain_snapshots'))
+    expect(count(g.db, 'chain_snapshot_parts')).toBe((g.db.prepare('SELECT SUM(parts) AS n FROM chain_snapshots').get() as { n: number }).n)
   })
 
   it('undoes a re-org deeper than the distance to the last snapshot, within reorgDepth, to the state of a follower of the new branch', async () => {
@@ -199,15 +202,24 @@ describe('the marketplace state a follower keeps on disk', () => {
       raw.prepare('SELECT block_number, block_hash FROM chain_snapshots ORDER BY block_number').all(), count(raw, 'chain_block_inputs')
     ])
     const before = rows()
-    const snapshot = (raw.prepare('SELECT state FROM chain_snapshots WHERE block_number = 100').get() as { state: string }).state
+    // a snapshot is written in parts (a megabyte each; this small state's is one part)
+    const header = raw.prepare('SELECT block_hash, parts FROM chain_snapshots WHERE block_number = 100').get() as { block_hash: string, parts: number }
+    const parts = raw.prepare('SELECT part, text FROM chain_snapshot_parts WHERE block_hash = ? ORDER BY part').all(header.block_hash) as Array<{ part: number, text: string }>
+    expect(header.parts).toBeGreaterThan(0)
+    expect(parts.length).toBe(header.parts)
+    const snapshot = parts.map((p) => p.text).join('')
     const input = raw.prepare('SELECT * FROM chain_block_inputs WHERE block_number = 120').get() as { block_number: number, block_hash: string, chain_id: string, input: string }
     const opening = (): { code: string, message: string } | null => corruptOf(() => { f = follower(file, chain) })
+    const setPart = (text: string): void => { raw.prepare('UPDATE chain_snapshot_parts SET text = ? WHERE block_hash = ? AND part = 0').run(text, header.block_hash) }
 
-    raw.prepare('UPDATE chain_snapshots SET state = ? WHERE block_number = 100').run(snapshot.slice(0, 1000))
+    setPart(snapshot.slice(0, 1000))
     expect(opening()).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/marketplace snapshot of block 100 .* cannot be read/) as unknown })
-    raw.prepare('UPDATE chain_snapshots SET state = ? WHERE block_number = 100').run(serializeState({ ...initialState(), block: { number: 99, hash: blocks[98].hash } }))
+    setPart(serializeState({ ...initialState(), block: { number: 99, hash: blocks[98].hash } }))
     expect(opening()).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/snapshot of block 100 .* holds the state of another block/) as unknown })
-    raw.prepare('UPDATE chain_snapshots SET state = ? WHERE block_number = 100').run(snapshot)
+    setPart(parts[0].text)
+    raw.prepare('DELETE FROM chain_snapshot_parts WHERE block_hash = ? AND part = 0').run(header.block_hash)
+    expect(opening()).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(new RegExp(`snapshot of block 100 .* has ${header.parts - 1} of its ${header.parts} parts`)) as unknown })
+    raw.prepare('INSERT INTO chain_snapshot_parts (block_hash, block_number, part, text) VALUES (?, 100, 0, ?)').run(header.block_hash, parts[0].text)
 
     raw.prepare('DELETE FROM chain_block_inputs WHERE block_number = 120').run()
     expect(opening()).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/no stored marketplace input of block 120 /) as unknown })
@@ -221,7 +233,7 @@ describe('the marketplace state a follower keeps on disk', () => {
 
     raw.prepare('DELETE FROM chain_snapshots WHERE block_number <= 100').run()
     expect(opening()).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/no marketplace snapshot .* at or below the ledger cursor 137/) as unknown })
-    raw.prepare('INSERT INTO chain_snapshots (block_number, block_hash, chain_id, state) VALUES (?, ?, ?, ?)').run(100, blocks[99].hash, 'g', snapshot)
+    raw.prepare("INSERT INTO chain_snapshots (block_number, block_hash, chain_id, state, parts) VALUES (?, ?, ?, '', ?)").run(100, blocks[99].hash, 'g', header.parts)
     raw.prepare('INSERT INTO chain_snapshots (block_number, block_hash, chain_id, state) VALUES (?, ?, ?, ?)').run(1, blocks[0].hash, 'g', serializeState((() => { const s = initialState(); applyBlock(s, blocks[0]); return s })()))
 
     // nothing was written while it refused: with the rows put back it opens at the same state and goes on
@@ -267,9 +279,19 @@ describe('the marketplace state a follower keeps on disk', () => {
     expect(f.ledger.cursor()?.number).toBe(104)
     expect(stateDigest(f.sync.state)).toBe(digests[103])
     f.db.exec('DROP TRIGGER fail_input')
-    await f.sync.catchUp()
-    expect(stateDigest(f.sync.state)).toBe(digests[M - 1])
-    expect(reopen(f, chain).sync.state.block?.number).toBe(M)
+
+    // the snapshot block's commit fails after its parts are written: they are never read, and replaced at the next try
+    f.db.exec("CREATE TEMP TRIGGER fail_snapshot BEFORE INSERT ON chain_snapshots WHEN NEW.block_number = 200 BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    await expect(f.sync.catchUp()).rejects.toThrow(/disk full/)
+    expect(f.ledger.cursor()?.number).toBe(199)
+    expect(stateDigest(f.sync.state)).toBe(digests[198])
+    expect(count(f.db, 'chain_snapshot_parts')).toBeGreaterThan((f.db.prepare('SELECT SUM(parts) AS n FROM chain_snapshots').get() as { n: number }).n)
+    const g = reopen(f, chain) // (the trigger was the closed connection's)
+    expect(stateDigest(g.sync.state)).toBe(digests[198])
+    await g.sync.catchUp()
+    expect(count(g.db, 'chain_snapshot_parts')).toBe((g.db.prepare('SELECT SUM(parts) AS n FROM chain_snapshots').get() as { n: number }).n)
+    expect(stateDigest(g.sync.state)).toBe(digests[M - 1])
+    expect(reopen(g, chain).sync.state.block?.number).toBe(M)
   })
 
   it('opens on a reset chain (another genesis) with the rows of the old one, starts again from the first block and drops the old rows', async () => {

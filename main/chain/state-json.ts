@@ -1,0 +1,145 @@
+/**
+ * The marketplace state's JSON written in slices (docs/chain.md "Following the chain"). A snapshot
+ * of a large state is tens of megabytes of JSON (67 MiB at 20 000 contracts): one
+ * `JSON.stringify` holds the event loop for seconds, and a hoster whose follower writes a snapshot
+ * would miss a walk's 2 s commitment deadline. This writes the same text (byte for byte what
+ * `serializeState` gives) piece by piece and hands the event loop back whenever a slice has run
+ * `sliceMs`; the caller must not change the state until the promise settles (the follower applies
+ * nothing while it waits).
+ *
+ * The state and its maps (depth < `SPLIT_DEPTH`) and any container with more than `BIG_ENTRIES`
+ * entries are written entry by entry (recursively); other values with one `JSON.stringify` each. Only what the state holds is supported: plain objects,
+ * arrays, strings, numbers, booleans, null, undefined (left out of objects, null in arrays, as
+ * JSON does) and bigint (as `"<digits>n"`, the replacer of `serializeState`).
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { performance } from 'node:perf_hooks'
+
+/** A container with more entries than this is written entry by entry, at any depth. */
+export const BIG_ENTRIES = 64
+/** Containers this shallow (the state itself, its maps) are written entry by entry whatever their size. */
+export const SPLIT_DEPTH = 2
+/** Default CPU time of one slice before the event loop gets a turn. */
+export const DEFAULT_SLICE_MS = 8
+
+export interface SliceOptions {
+  /** Longest run between two turns of the event loop, in ms. */
+  sliceMs?: number
+  /** Injected for tests: the clock that measures a slice, and what a pause awaits. */
+  now?: () => number
+  pause?: () => Promise<unknown>
+}
+
+export interface SlicedJson {
+  json: string
+  /** How many times the event loop got a turn while it was written. */
+  pauses: number
+}
+
+export interface StreamedJson {
+  /** Pieces given to the sink, and their characters in all. */
+  parts: number
+  chars: number
+  pauses: number
+}
+
+const isPlain = (v: object): boolean => { const p: unknown = Object.getPrototypeOf(v); return p === Object.prototype || p === null }
+const replacer = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v)
+
+class Writer {
+  private out: string[] = []
+  private buffered = 0
+  pauses = 0
+  parts = 0
+  chars = 0
+  private sliceStart: number
+
+  constructor (
+    private readonly sink: (text: string) => void,
+    private readonly partChars: number,
+    private readonly sliceMs: number,
+    private readonly now: () => number,
+    private readonly pause: () => Promise<unknown>
+  ) {
+    this.sliceStart = now()
+  }
+
+  private put (text: string): void {
+    this.out.push(text)
+    this.buffered += text.length
+  }
+
+  /** Hands what is buffered to the sink. */
+  flush (): void {
+    if (this.buffered === 0) return
+    this.sink(this.out.join(''))
+    this.parts++
+    this.chars += this.buffered
+    this.out = []
+    this.buffered = 0
+  }
+
+  /** Between two entries: a part to the sink when one is full, the event loop a turn when the slice has run its time. */
+  private async tick (): Promise<void> {
+    if (this.buffered >= this.partChars) this.flush()
+    if (this.now() - this.sliceStart < this.sliceMs) return
+    await this.pause()
+    this.pauses++
+    this.sliceStart = this.now()
+  }
+
+  /** Writes `prefix` and `v`; nothing and false when JSON leaves `v` out (undefined, a function). */
+  async value (v: unknown, depth: number, prefix: string): Promise<boolean> {
+    if (v !== null && typeof v === 'object') {
+      if (Array.isArray(v)) {
+        if (depth < SPLIT_DEPTH || v.length > BIG_ENTRIES) { this.put(prefix); await this.array(v, depth); return true }
+      } else {
+        const keys = Object.keys(v)
+        if ((depth < SPLIT_DEPTH || keys.length > BIG_ENTRIES) && isPlain(v)) { this.put(prefix); await this.object(v as Record<string, unknown>, keys, depth); return true }
+      }
+    }
+    const text = JSON.stringify(v, replacer) as string | undefined
+    if (text === undefined) return false
+    this.put(prefix + text)
+    return true
+  }
+
+  private async array (a: unknown[], depth: number): Promise<void> {
+    this.put('[')
+    for (let i = 0; i < a.length; i++) {
+      const comma = i > 0 ? ',' : ''
+      if (!(await this.value(a[i], depth + 1, comma))) this.put(comma + 'null')
+      await this.tick()
+    }
+    this.put(']')
+  }
+
+  private async object (o: Record<string, unknown>, keys: string[], depth: number): Promise<void> {
+    this.put('{')
+    let first = true
+    for (const k of keys) {
+      if (await this.value(o[k], depth + 1, (first ? '' : ',') + JSON.stringify(k) + ':')) first = false
+      await this.tick()
+    }
+    this.put('}')
+  }
+}
+
+/**
+ * `serializeState(state)` in slices of about `sliceMs` of CPU each, handed to `sink` in pieces of
+ * at least `partChars` characters (the last one shorter); their concatenation is the JSON. A sink
+ * that throws stops the writing (the error is the promise's).
+ */
+export async function streamStateSliced (state: unknown, sink: (text: string) => void, opts: SliceOptions & { partChars?: number } = {}): Promise<StreamedJson> {
+  const w = new Writer(sink, opts.partChars ?? 1 << 20, opts.sliceMs ?? DEFAULT_SLICE_MS, opts.now ?? (() => performance.now()), opts.pause ?? (() => nextTurn()))
+  if (!(await w.value(state, 0, ''))) throw new TypeError('the state has no JSON')
+  w.flush()
+  return { parts: w.parts, chars: w.chars, pauses: w.pauses }
+}
+
+/** `serializeState(state)`, written in slices of about `sliceMs` of CPU each. */
+export async function serializeStateSliced (state: unknown, opts: SliceOptions = {}): Promise<SlicedJson> {
+  const parts: string[] = []
+  const { pauses } = await streamStateSliced(state, (t) => { parts.push(t) }, { ...opts, partChars: Infinity })
+  return { json: parts.join(''), pauses }
+}
