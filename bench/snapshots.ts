@@ -14,7 +14,7 @@
  *
  * Prints figures, never pass/fail.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execSync } from 'node:child_process'
@@ -59,6 +59,7 @@ simulate({
   onBlock: (input, _out, state) => {
     blocks.push(input)
     if (blocks.length === warm) startJson = serializeState(state)
+    if (blocks.length === warm && process.env.SNAPSHOT_BENCH_DUMP !== undefined) writeFileSync(process.env.SNAPSHOT_BENCH_DUMP, startJson)
   }
 })
 const start = deserializeState(startJson)

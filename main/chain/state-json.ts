@@ -8,7 +8,8 @@
  * nothing while it waits).
  *
  * The state and its maps (depth < `SPLIT_DEPTH`) and any container with more than `BIG_ENTRIES`
- * entries are written entry by entry (recursively); other values with one `JSON.stringify` each. Only what the state holds is supported: plain objects,
+ * entries are split (recursively); their other entries are written `BATCH_ENTRIES` at a time, one
+ * `JSON.stringify` a batch. Only what the state holds is supported: plain objects,
  * arrays, strings, numbers, booleans, null, undefined (left out of objects, null in arrays, as
  * JSON does) and bigint (as `"<digits>n"`, the replacer of `serializeState`).
  */
@@ -19,6 +20,8 @@ import { performance } from 'node:perf_hooks'
 export const BIG_ENTRIES = 64
 /** Containers this shallow (the state itself, its maps) are written entry by entry whatever their size. */
 export const SPLIT_DEPTH = 2
+/** Entries of a large container that are not split are written this many at a time (one JSON.stringify). */
+export const BATCH_ENTRIES = 128
 /** Default CPU time of one slice before the event loop gets a turn. */
 export const DEFAULT_SLICE_MS = 8
 
@@ -88,39 +91,83 @@ class Writer {
     this.sliceStart = this.now()
   }
 
-  /** Writes `prefix` and `v`; nothing and false when JSON leaves `v` out (undefined, a function). */
+  /** How `v` is written entry by entry: its keys (an object), true (an array), or null (one JSON.stringify). */
+  private split (v: unknown, depth: number): string[] | true | null {
+    if (v === null || typeof v !== 'object') return null
+    if (Array.isArray(v)) return depth < SPLIT_DEPTH || v.length > BIG_ENTRIES ? true : null
+    if (!isPlain(v)) return null
+    const keys = Object.keys(v)
+    return depth < SPLIT_DEPTH || keys.length > BIG_ENTRIES ? keys : null
+  }
+
+  /**
+   * Writes `prefix` and `v`, entry by entry when it is large (the event loop's turns come between
+   * entries, checked synchronously: most entries cost no promise); nothing and false when JSON
+   * leaves `v` out (undefined, a function).
+   */
   async value (v: unknown, depth: number, prefix: string): Promise<boolean> {
-    if (v !== null && typeof v === 'object') {
-      if (Array.isArray(v)) {
-        if (depth < SPLIT_DEPTH || v.length > BIG_ENTRIES) { this.put(prefix); await this.array(v, depth); return true }
-      } else {
-        const keys = Object.keys(v)
-        if ((depth < SPLIT_DEPTH || keys.length > BIG_ENTRIES) && isPlain(v)) { this.put(prefix); await this.object(v as Record<string, unknown>, keys, depth); return true }
-      }
+    const how = this.split(v, depth)
+    if (how === null) {
+      const text = JSON.stringify(v, replacer) as string | undefined
+      if (text === undefined) return false
+      this.put(prefix + text)
+      return true
     }
-    const text = JSON.stringify(v, replacer) as string | undefined
-    if (text === undefined) return false
-    this.put(prefix + text)
+    this.put(prefix)
+    if (how === true) await this.array(v as unknown[], depth)
+    else await this.object(v as Record<string, unknown>, how, depth)
     return true
+  }
+
+  private due (): boolean {
+    return this.buffered >= this.partChars || this.now() - this.sliceStart >= this.sliceMs
   }
 
   private async array (a: unknown[], depth: number): Promise<void> {
     this.put('[')
-    for (let i = 0; i < a.length; i++) {
-      const comma = i > 0 ? ',' : ''
-      if (!(await this.value(a[i], depth + 1, comma))) this.put(comma + 'null')
-      await this.tick()
+    let from = 0 // the first entry not written yet
+    const batch = (to: number): void => {
+      if (to > from) this.put((from > 0 ? ',' : '') + (JSON.stringify(a.slice(from, to), replacer)).slice(1, -1))
+      from = to
     }
+    for (let i = 0; i < a.length; i++) {
+      if (this.split(a[i], depth + 1) !== null) {
+        batch(i)
+        await this.value(a[i], depth + 1, i > 0 ? ',' : '')
+        from = i + 1
+      } else if (i + 1 - from >= BATCH_ENTRIES) batch(i + 1)
+      if (this.due()) { batch(i + 1); await this.tick() }
+    }
+    batch(a.length)
     this.put(']')
   }
 
   private async object (o: Record<string, unknown>, keys: string[], depth: number): Promise<void> {
     this.put('{')
     let first = true
-    for (const k of keys) {
-      if (await this.value(o[k], depth + 1, (first ? '' : ',') + JSON.stringify(k) + ':')) first = false
-      await this.tick()
+    // a batch is a null-prototype object of the next entries, in their order (an own "__proto__" key stays a key)
+    let pending: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+    let n = 0
+    const batch = (): void => {
+      if (n === 0) return
+      const text = JSON.stringify(pending, replacer)
+      if (text.length > 2) { this.put((first ? '' : ',') + text.slice(1, -1)); first = false }
+      pending = Object.create(null) as Record<string, unknown>
+      n = 0
     }
+    for (const k of keys) {
+      const v = o[k]
+      if (this.split(v, depth + 1) !== null) {
+        batch()
+        await this.value(v, depth + 1, (first ? '' : ',') + JSON.stringify(k) + ':')
+        first = false
+      } else {
+        pending[k] = v
+        if (++n >= BATCH_ENTRIES) batch()
+      }
+      if (this.due()) { batch(); await this.tick() }
+    }
+    batch()
     this.put('}')
   }
 }
