@@ -1,9 +1,11 @@
 /**
  * Payouts from a k-of-n escrow (pallet-multisig, threshold k > 1) by operators that each hold
  * their own key and check for themselves. One step at a time, after each followed block:
- *  - nothing pending: the proposer (the first operator of the network record, when this node holds
- *    its key) proposes the payout with `asMulti` carrying the call (the first approval; the call
- *    sits in the extrinsic for the others to read);
+ *  - nothing pending: the proposer proposes the payout with `asMulti` carrying the call (the first
+ *    approval; the call sits in the extrinsic for the others to read). The proposer is the first
+ *    operator of the network record; operator i (i > 0) proposes once the oldest payable item has
+ *    been owed `i * PROPOSER_TURN_BLOCKS` blocks, so a payout goes out while any operator that
+ *    can reach k approvals is up (`proposerIndex`);
  *  - a payout pending: an operator that has not approved reads the call from the proposing
  *    extrinsic, checks its hash and that it is exactly a payout the followed state owes
  *    (payout-record.ts `checkPayout`), then approves with `approveAsMulti`, or, as the k-th
@@ -30,8 +32,8 @@ export interface MultisigDeps {
   /** The operator keys this node holds (public key hex -> pair). */
   held: Map<string, KeyringPair>
   formatAddress: (hex: string) => string
-  /** The payout call (batchAll of the payout record and its transfers) for owed items, or null when nothing is payable. */
-  payoutCall: () => Promise<Tx | null>
+  /** The payout call (batchAll of the payout record and its transfers) for owed items and the block its oldest item is owed since, or null when nothing is payable. */
+  payoutCall: () => Promise<{ tx: Tx, sinceBlock: number } | null>
   /** Sends `tx` signed by `signer`; resolves when its block is followed. */
   send: (tx: Tx, signer: KeyringPair) => Promise<unknown>
 }
@@ -41,6 +43,26 @@ export interface Pending {
   when: { height: number, index: number }
   depositor: string
   approvals: string[]
+}
+
+/**
+ * Blocks an operator waits for each operator listed before it in the network record before it
+ * proposes a payout itself (1 minute of 6 s blocks): the first proposes at once, the second when
+ * the oldest payable item has been owed this long, the third twice as long...
+ */
+export const PROPOSER_TURN_BLOCKS = 10
+
+/**
+ * Which of the held operators proposes a payout whose oldest item is owed since `sinceBlock`, at
+ * the followed block `head`: the first in the record's order whose turn has come, or null (none
+ * held, or not yet).
+ */
+export function proposerIndex (operators: string[], held: (hex: string) => boolean, head: number, sinceBlock: number): number | null {
+  for (let i = 0; i < operators.length; i++) {
+    if (!held(operators[i])) continue
+    return i === 0 || head - sinceBlock >= i * PROPOSER_TURN_BLOCKS ? i : null
+  }
+  return null
 }
 
 /** What one step did (tests and counters). */
@@ -96,13 +118,16 @@ export async function multisigStep (deps: MultisigDeps): Promise<StepResult> {
   return 'approved'
 }
 
-/** The proposer (first operator of the record, when held here) proposes the payout of owed items. */
+/** The proposer whose turn it is (`proposerIndex`), when held here, proposes the payout of owed items. */
 async function propose (deps: MultisigDeps, net: NetworkConfig): Promise<StepResult> {
-  const proposer = deps.held.get(net.operators[0])
-  if (proposer === undefined) return 'idle'
-  const tx = await deps.payoutCall()
-  if (tx === null) return 'idle'
-  const others = otherSignatories(net.operators, net.operators[0], deps.formatAddress)
+  if (!net.operators.some((o) => deps.held.has(o))) return 'idle'
+  const due = await deps.payoutCall()
+  if (due === null) return 'idle'
+  const i = proposerIndex(net.operators, (o) => deps.held.has(o), deps.state().block?.number ?? 0, due.sinceBlock)
+  if (i === null) return 'idle'
+  const proposer = deps.held.get(net.operators[i]) as KeyringPair
+  const { tx } = due
+  const others = otherSignatories(net.operators, net.operators[i], deps.formatAddress)
   const weight = await callWeight(deps.api, tx.method as unknown as Call, deps.formatAddress(net.escrow))
   await deps.send(multisigTx(deps.api, 'asMulti', { threshold: net.threshold, otherSignatories: others, maybeTimepoint: null, call: tx.method, maxWeight: weight }), proposer)
   return 'proposed'

@@ -109,7 +109,7 @@ export class Operator {
     this._paying = true
     try {
       for (let i = 0; i < 16 && !this.deps.stopped(); i++) {
-        const step = await multisigStep({ api: this.deps.api, state: this.deps.market, held: this.held(), formatAddress: this.deps.formatAddress, payoutCall: () => this.payoutCall(), send: this.deps.send })
+        const step = await multisigStep({ api: this.deps.api, state: this.deps.market, held: this.held(), formatAddress: this.deps.formatAddress, payoutCall: () => this.duePayout(), send: this.deps.send })
         if (step === 'executed') this.deps.counters.payouts++
         if (step === 'idle' || step === 'waiting') return
       }
@@ -123,11 +123,17 @@ export class Operator {
 
   /** batchAll(payout record, one transfer per payee in order of first item) for the payable owed items; null when none. */
   private async payoutCall (): Promise<SubmittableExtrinsic<'promise'> | null> {
+    return (await this.duePayout())?.tx ?? null
+  }
+
+  /** The payout call and the block since which its oldest item is owed; null when nothing is payable. */
+  private async duePayout (): Promise<{ tx: SubmittableExtrinsic<'promise'>, sinceBlock: number } | null> {
     const { api, formatAddress } = this.deps
     const items = dueOwedItems(this.deps.market())
     const chosen = items.length === 0 ? [] : await this.payable(items)
     if (chosen.length === 0) return null
-    return buildPayoutCall(api, formatAddress, chosen.map((i) => i.id), sumsByPayee(chosen))
+    const tx = buildPayoutCall(api, formatAddress, chosen.map((i) => i.id), sumsByPayee(chosen))
+    return { tx, sinceBlock: Math.min(...chosen.map((i) => i.block)) }
   }
 }
 

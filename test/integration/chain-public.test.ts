@@ -3,7 +3,8 @@
  * network record (like a public chain); a node given the network (genesis + the record's block)
  * follows from that block, reaches the state of a node that scanned from #1, keeps it across a
  * restart, and a wrong chain or block is refused with its code. The escrow is a 2-of-3 multisig:
- * a payout needs two operators' approvals, each from its own node that checked it.
+ * a payout needs two operators' approvals, each from its own node that checked it, and goes out
+ * with the first operator gone (the second proposes once its turn has come).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,7 +14,7 @@ import { openDatabase, type Db } from '../../main/shared/db.js'
 import { LocalChain } from '../../main/chain/local-chain.js'
 import { ChainService, type ChainServiceOptions } from '../../main/chain/service.js'
 import { conservation } from '../../main/chain/marketplace.js'
-import { pendingOps } from '../../main/chain/escrow-multisig.js'
+import { pendingOps, PROPOSER_TURN_BLOCKS } from '../../main/chain/escrow-multisig.js'
 import type { NetworkRef } from '../../main/chain/network-ref.js'
 import type { NetworkParams } from '../../main/chain/records.js'
 import { DatdotError } from '../../main/shared/errors.js'
@@ -159,5 +160,43 @@ describe('a network on a chain with history, with a 2-of-3 escrow', () => {
     expect(sponsor.ledger.appliedBlocks(1000).at(-1)?.number).toBe(ref.recordBlock)
     expect(opA.ledger.appliedBlocks(1000).at(-1)?.number).toBe(1)
     expect(sponsor.counters.reconciles + opA.counters.reconciles).toBe(0)
+  })
+
+  it('pays from the 2-of-3 escrow with the first operator gone: the second proposes once its turn has come, the third executes', async () => {
+    await opA.close()
+    open.splice(open.indexOf(opA), 1)
+    const opB = await service('opB2', { operatorKeys: [chain.keys.operators[1]], network: ref })
+    const opC = await service('opC', { operatorKeys: [chain.keys.operators[2]], network: ref })
+    const drives = [{ keyHex: fx.keyHex, ranges: [[0, 20]] as Array<[number, number]>, root: fx.roots[0] }]
+    const budget = 3n * TOKEN
+    const escrowBefore = await opB.balanceOf(opB.escrowAddress as string)
+    const published = await sponsor.submitRecord({ kind: 'publish', drives, replicas: 1, durationBlocks: 500, budgetPlanck: budget }, [{ to: sponsor.market.network?.escrow as string, amountPlanck: budget }])
+    const planId = Number(published.applied.find((r) => r.startsWith('plan:'))?.slice(5))
+    await sponsor.unpublish(planId)
+    const owedAt = chain.headNumber
+    for (const s of [opB, opC]) { await s.waitFollowed(owedAt); await s.idle() }
+    // before the second operator's turn nobody proposes
+    const escrow = opB.escrowAddress as string
+    expect(await pendingOps(opB.api, escrow)).toHaveLength(0)
+    expect(Object.values(opB.market.owed).map((i) => i.reason)).toEqual(['refund'])
+    while (chain.headNumber < owedAt + PROPOSER_TURN_BLOCKS) await chain.newBlock()
+    for (const s of [opB, opC]) await s.waitFollowed(chain.headNumber)
+    // B proposes after the block that made it its turn, C checks and executes; blocks go on until it is paid
+    for (let i = 0; i < 20 && Object.keys(opB.market.owed).length > 0; i++) {
+      await opB.idle()
+      await opC.idle()
+      await chain.newBlock()
+      for (const s of [opB, opC]) await s.waitFollowed(chain.headNumber)
+    }
+    await sponsor.waitFollowed(chain.headNumber)
+    expect(sponsor.market.owed).toEqual({})
+    expect(opB.counters.payouts + opC.counters.payouts).toBe(1)
+    expect(opB.counters.payoutFailures + opC.counters.payoutFailures).toBe(0)
+    expect(await pendingOps(opB.api, escrow)).toHaveLength(0)
+    expect(await opB.balanceOf(escrow)).toBe(escrowBefore)
+    expect(sponsor.ledger.allEntries().filter((e) => e.reason === 'refund' && e.account === sponsor.address).map((e) => e.amount)).toEqual([(5n * TOKEN).toString(), budget.toString()])
+    expect(conservation(sponsor.market).ok).toBe(true)
+    expect(opB.counters.reconciles + opC.counters.reconciles + sponsor.counters.reconciles).toBe(0)
+    expect(opB.stateDigest()).toBe(sponsor.stateDigest())
   })
 })
