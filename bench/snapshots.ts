@@ -4,6 +4,10 @@
  * block (the rule before, the baseline, measured in the same run) and with a snapshot every
  * SYNC_LIMITS.snapshotEveryBlocks blocks and each block's input (the rule now). Real SQLite and
  * the real state machine; the blocks come from the market simulation (test/sim/market-sim.ts).
+ * Both write a snapshot's JSON in slices and parts before the block's transaction (state-json.ts);
+ * the longest the event loop was held while following is printed for each. Last, the snapshot's
+ * JSON written in one JSON.stringify (how it was written before) against slices and parts.
+ * SNAPSHOT_BENCH_DUMP=file writes the start state's JSON there (for profiling).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/snapshots.js [--contracts N] [--providers N] [--blocks N] [--rounds N]
  *
@@ -24,8 +28,8 @@ import { createRootFixture, type RootFixture } from '../test/sim/roots-fixture.j
 import { DEFAULT_NETWORK_PARAMS, LOCAL_FUNDS } from '../main/chain/local-chain.js'
 import { deserializeState, serializeState, type BlockInput } from '../main/chain/marketplace.js'
 import { LedgerSync, CHAIN_MIGRATIONS, SYNC_LIMITS, type SyncCounters } from '../main/chain/ledger-sync.js'
-import { encodeInput } from '../main/chain/market-store.js'
-import { serializeStateSliced } from '../main/chain/state-json.js'
+import { encodeInput, SNAPSHOT_PART_CHARS } from '../main/chain/market-store.js'
+import { streamStateSliced } from '../main/chain/state-json.js'
 import type { ReadBlock } from '../main/chain/follower.js'
 import { Ledger } from '../main/ledger/ledger.js'
 import { openDatabase, migrate } from '../main/shared/db.js'
@@ -153,9 +157,11 @@ console.log(`  now / before: commit per followed block ${ratio.toFixed(4)}; foll
   const stall = monitorEventLoopDelay({ resolution: 1 })
   stall.enable()
   const s = performance.now()
-  const sliced = await serializeStateSliced(state)
+  // as the follower writes it: in slices, handed out in parts (kept here instead of written to SQLite)
+  const parts: string[] = []
+  const sliced = await streamStateSliced(state, (t) => { parts.push(t) }, { partChars: SNAPSHOT_PART_CHARS })
   const slicedMs = performance.now() - s
   stall.disable()
   console.log(`the snapshot's JSON (${(whole.length / 2 ** 20).toFixed(1)} MiB, ${load()}): one JSON.stringify ${wholeMs.toFixed(0)} ms (the event loop held as long); ` +
-    `in slices ${slicedMs.toFixed(0)} ms in all (${(slicedMs / wholeMs).toFixed(2)}x), ${sliced.pauses} turns given, the event loop held at most ${(stall.max / 1e6).toFixed(0)} ms; same text: ${sliced.json === whole}`)
+    `in slices and ${sliced.parts} parts ${slicedMs.toFixed(0)} ms in all (${(slicedMs / wholeMs).toFixed(2)}x), ${sliced.pauses} turns given, the event loop held at most ${(stall.max / 1e6).toFixed(0)} ms; same text: ${parts.join('') === whole}`)
 }
