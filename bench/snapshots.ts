@@ -165,3 +165,20 @@ console.log(`  now / before: commit per followed block ${ratio.toFixed(4)}; foll
   console.log(`the snapshot's JSON (${(whole.length / 2 ** 20).toFixed(1)} MiB, ${load()}): one JSON.stringify ${wholeMs.toFixed(0)} ms (the event loop held as long); ` +
     `in slices and ${sliced.parts} parts ${slicedMs.toFixed(0)} ms in all (${(slicedMs / wholeMs).toFixed(2)}x), ${sliced.pauses} turns given, the event loop held at most ${(stall.max / 1e6).toFixed(0)} ms; same text: ${parts.join('') === whole}`)
 }
+
+// ---------------------------------------------------------------- reading a snapshot back: a reviver (before) against a walk after the parse (now)
+
+{
+  const reviver = (_k: string, v: unknown): unknown => (typeof v === 'string' && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)
+  const times = { reviver: [] as number[], walk: [] as number[] }
+  for (let i = 0; i < 3; i++) {
+    let t = performance.now()
+    JSON.parse(startJson, reviver)
+    times.reviver.push(performance.now() - t)
+    t = performance.now()
+    deserializeState(startJson)
+    times.walk.push(performance.now() - t)
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]
+  console.log(`reading the snapshot back (3 alternations, medians; ${load()}): JSON.parse with a reviver ${med(times.reviver).toFixed(0)} ms, parse then walk (deserializeState) ${med(times.walk).toFixed(0)} ms (${(med(times.walk) / med(times.reviver)).toFixed(2)}x)`)
+}

@@ -41,6 +41,7 @@ import { DatdotError } from '../shared/errors.js'
 import type { BlockInput, BlockOutcome, MarketState, OwedItem } from './market-types.js'
 import { blockContext } from './market-context.js'
 import { applyAction } from './apply-action.js'
+import { reviveBigints } from './state-json.js'
 import { assertConservation } from './accounting.js'
 import { applyFloorDrops } from './reputation.js'
 import { expireAndEnd } from './challenges.js'
@@ -120,7 +121,7 @@ export function serializeState (state: MarketState): string {
 }
 
 export function deserializeState (json: string): MarketState {
-  return JSON.parse(json, (_k, v: unknown) => (typeof v === 'string' && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as MarketState
+  return reviveBigints(JSON.parse(json)) as MarketState
 }
 
 /** SHA-256 of the canonical serialisation: equal on every daemon that applied the same blocks. */

@@ -190,3 +190,31 @@ export async function serializeStateSliced (state: unknown, opts: SliceOptions =
   const { pauses } = await streamStateSliced(state, (t) => { parts.push(t) }, { ...opts, partChars: Infinity })
   return { json: parts.join(''), pauses }
 }
+
+const BIGINT_TEXT = /^-?\d+n$/
+const N = 110 // 'n'
+const revive = (x: string): string | bigint => (x.charCodeAt(x.length - 1) === N && BIGINT_TEXT.test(x) ? BigInt(x.slice(0, -1)) : x)
+
+/**
+ * The values of parsed JSON with every `"<digits>n"` string turned into a bigint, in place (the
+ * inverse of the replacer above). A walk after a plain `JSON.parse` instead of a reviver: a
+ * reviver took about twice the time of the parse itself on a 67 MiB snapshot.
+ */
+export function reviveBigints (v: unknown): unknown {
+  if (typeof v === 'string') return revive(v)
+  if (v === null || typeof v !== 'object') return v
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i]
+      if (typeof x === 'string') v[i] = revive(x)
+      else if (x !== null && typeof x === 'object') reviveBigints(x)
+    }
+    return v
+  }
+  const o = v as Record<string, unknown>
+  for (const k of Object.keys(o)) {
+    const x = o[k]
+    if (typeof x === 'string') { const r = revive(x); if (r !== x) o[k] = r } else if (x !== null && typeof x === 'object') reviveBigints(x)
+  }
+  return v
+}

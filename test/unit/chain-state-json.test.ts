@@ -66,6 +66,18 @@ describe('the snapshot written in slices', () => {
     }
   })
 
+  it('reads back bigints exactly where a reviver of the JSON would, and leaves strings that only look alike', async () => {
+    const reviver = (_k: string, v: unknown): unknown => (typeof v === 'string' && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)
+    for (let seed = 1; seed <= 30; seed++) {
+      const text = serializeState({ v: randomValue(rng(seed * 104729), 3), odd: ['n', '12', '1n2n', '-n', 'abcn', '-42n', ' 7n'] } as unknown as MarketState)
+      expect(deserializeState(text), `seed ${seed}`).toEqual(JSON.parse(text, reviver))
+    }
+    const back = deserializeState(serializeState(market))
+    expect(back).toEqual(JSON.parse(serializeState(market), reviver))
+    expect(typeof Object.values(market.plans)[0].budgetPlanck).toBe('bigint')
+    expect(Object.values(back.plans)[0].budgetPlanck).toBe(Object.values(market.plans)[0].budgetPlanck)
+  })
+
   it('keeps an own "__proto__" key of parsed JSON and leaves out undefined members of a large object', async () => {
     const parsed = JSON.parse(`{${Array.from({ length: BIG_ENTRIES + 1 }, (_, i) => `"k${i}":${i}`).join(',')},"__proto__":{"x":1}}`) as Record<string, unknown>
     parsed.k3 = undefined
