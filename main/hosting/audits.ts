@@ -82,6 +82,7 @@ export function checkLeafProofs (sample: Pick<AuditSample, 'epoch' | 'position' 
   if (reply.leaves.length !== 1 || reply.leaves[0].position !== sample.position) throw fail(AUDIT_FAILURE.BAD_PATH, `asked for leaf ${sample.position} only`)
   const proof = reply.leaves[0]
   if (proof.kind !== 0 && proof.kind !== 1) throw fail(AUDIT_FAILURE.BAD_PATH, `leaf of kind ${proof.kind}`)
+  if (proof.kind === 0 && proof.units + proof.ttfbMs + proof.throughputBps !== 0) throw fail(AUDIT_FAILURE.BAD_PATH, 'a storage leaf carries no readings')
   const root = rootOfPath(leafHash(leafOf(sample.epoch, proof)), sample.position, sample.leaves, proof.path)
   if (root === null || b4a.toString(root, 'hex') !== sample.rootHex) throw fail(AUDIT_FAILURE.BAD_PATH, `leaf ${sample.position} and its path of ${proof.path.length} do not reach the root on chain`)
   if (proof.kind !== 0 || proof.challengeId !== sample.challengeId || proof.slot !== sample.slot) {
