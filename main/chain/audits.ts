@@ -7,14 +7,16 @@
  * attestor committed its root before that block's hash existed, so it cannot choose what is
  * audited), and keeps each as an `AuditSample`: where the leaf is in the part's merkle tree, the
  * root, and the check (contract, slot, hoster, block). At the next block the sample can be (the
- * slot still hosted by that hoster, in its hours, an attestor to draw) it issues a storage
- * **re-check** of the slot whose attestor, drawn like any re-check's from every eligible attestor
- * independent of the slot and never the audited attestor, is the auditor: its walk is an
- * individual verdict (a failure opens a dispute, docs/protocol.md "Independent agreement"), and it
- * also asks the audited attestor for the leaf and its path to the root kept here and has the
- * hoster walk the sampled check's seed again (main/hosting/audits.ts). Samples are forgotten
- * `keepEpochs` epochs after their epoch's aggregate deadline, or once their re-check is past its
- * own deadline if that is later.
+ * slot still hosted by that hoster, in its hours, an attestor to draw) it issues an **audit
+ * check**: one more storage check of the slot, regular (its attestor drawn from the current
+ * epoch's committee, i.e. a later epoch's than the audited pass, independent of the slot and never
+ * the audited attestor; its pass goes in the auditor's own aggregate, so an honest audit costs no
+ * extrinsic), or individual when the slot is in a dispute. Its attestor is the auditor: a failure
+ * is reported at once and opens a dispute (docs/protocol.md "Independent agreement"); it also asks
+ * the audited attestor for the leaf and its path to the root kept here and has the hoster walk the
+ * sampled check's seed again (main/hosting/audits.ts). Samples are forgotten `keepEpochs` epochs
+ * after their epoch's aggregate deadline, or once their audit check is past its own deadline if
+ * that is later.
  */
 import type { AuditSample, Challenge, EpochCheck, MarketState } from './market-types.js'
 import type { MarketRecord } from './record-types.js'
@@ -60,9 +62,9 @@ export function sampleAudits (ctx: Ctx, signer: string, rec: EpochReport, covere
 }
 
 /**
- * Every block: issues the audit re-check of each sample that has none yet and can have one, and
+ * Every block: issues the audit check of each sample that has none yet and can have one, and
  * forgets the samples past their time. A sample whose slot no longer has that hoster is kept
- * without a re-check (nothing of the hoster to audit; the leaf can still be asked for).
+ * without one (nothing of the hoster to audit).
  */
 export function runAudits (ctx: Ctx): void {
   const { state, block } = ctx
@@ -76,16 +78,18 @@ export function runAudits (ctx: Ctx): void {
     const contract = state.contracts[a.contractId]
     const slot = contract?.slots[a.slot]
     if (slot === undefined || slot.hoster !== a.hoster || slot.state !== 'hosting' || offHours(ctx, a.hoster)) continue
-    const id = issueChallenge(ctx, contract, a.slot, 'storage', true, [a.attestor])
+    // a regular check (its pass goes in the auditor's aggregate, so an honest audit costs no extrinsic):
+    // attested by the current epoch's committee, never the audited attestor; a slot in a dispute gets an individual one
+    const id = issueChallenge(ctx, contract, a.slot, 'storage', false, [a.attestor])
     if (id === null) continue
     a.recheck = id
     a.until = Math.max(a.until, block.number + T + 1)
-    ctx.out.notices.push(`audit of storage challenge ${a.challengeId} (attestor ${a.attestor}): re-check ${id} of contract ${a.contractId} slot ${a.slot}`)
+    ctx.out.notices.push(`audit of storage challenge ${a.challengeId} (attestor ${a.attestor}): check ${id} of contract ${a.contractId} slot ${a.slot}`)
   }
   if (Object.keys(audits).length === 0) delete state.audits
 }
 
-/** The sample whose audit re-check is challenge `id`, if any (the hosting side's auditor looks it up). */
+/** The sample whose audit check is challenge `id`, if any (the hosting side's auditor looks it up). */
 export function auditOfRecheck (state: MarketState, id: number): AuditSample | undefined {
   for (const a of Object.values(state.audits ?? {})) if (a.recheck === id) return a
   return undefined

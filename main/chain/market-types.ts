@@ -362,7 +362,7 @@ export interface AuditSample {
   issuedAt: number
   /** The block the sample was drawn in (the aggregate's). */
   at: number
-  /** The storage re-check issued on the slot for the audit (its attestor is the auditor), null until one could be. */
+  /** The audit check issued on the slot (a storage check whose attestor is the auditor), null until one could be. */
   recheck: number | null
   /** Forgotten at this block. */
   until: number

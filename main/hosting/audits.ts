@@ -1,8 +1,8 @@
 /**
  * Third-party audits of aggregated storage passes (issue 12 item 3; docs/protocol.md "Audits").
  * The chain draws a few storage passes of each accepted aggregate and names an auditor by issuing
- * a storage re-check of the slot (main/chain/audits.ts). The auditor, after its own walk of that
- * re-check (its verdict goes on chain as any re-check's: a failure opens a dispute):
+ * one more storage check of the slot, the audit check (main/chain/audits.ts). The auditor, after its
+ * own walk of that check (a pass goes in its aggregate, a failure on chain at once and opens a dispute):
  *
  * 1. asks the audited attestor (`leaves`, wire.ts) for the sampled leaf and its merkle path, and
  *    checks the path reaches the root the chain kept from the attestor's aggregate, at the sampled
@@ -14,7 +14,7 @@
  *    hoster keeps nothing for audits but its chunks.
  *
  * The outcome is counted (HostingCounters audits*) and reported to `onAudit`; it penalises no one
- * by itself: the hoster's verdict is the re-check's storage report, and an attestor's bad leaf
+ * by itself: the hoster's verdict is the audit check's storage report, and an attestor's bad leaf
  * or wrong evidence is one party's word until the chain can check it (docs/chain.md "Not done yet").
  * Performance passes are not audited: their leaves carry a measurement of a moment.
  */
@@ -149,7 +149,7 @@ export async function runAudit (o: AuditorOptions, sample: AuditSample): Promise
   }
   const walk = await rewalk(o, sample)
   if (walk.failure !== null) {
-    // the hoster's failure comes first: it is what the audit is for (the re-check's report carries the verdict)
+    // the hoster's failure comes first: it is what the audit is for (the audit check's report carries the verdict)
     reason = AUDIT_FAILURE.HOSTER_FAILED
     message = walk.failure
   } else if (reason === null && leaf !== null && walk.commitment !== null && !b4a.equals(walk.commitment, leaf.evidence)) {

@@ -60,7 +60,7 @@ export interface ChallengeRolesOptions {
   onDropped?: (challengeId: number, err: DatdotError) => void
   /** Aggregated networks: where a regular check's pass is kept until the epoch aggregate (epoch-leaves.ts). */
   leaves: Pick<EpochLeaves, 'add'>
-  /** An audit this node ran as the attestor of an audit re-check (audits.ts). */
+  /** An audit this node ran as the attestor of an audit check (audits.ts). */
   onAudit?: (r: AuditResult) => void
 }
 
@@ -96,7 +96,7 @@ export class ChallengeRoles {
     if (contract === undefined) return
     if (ch.kind === 'storage') await this.runStorage(ch, contract)
     else await this.runPerformance(ch, contract)
-    // the re-check of an audit (chain/audits.ts): then the audited attestor's leaf and the hoster's re-walk
+    // the audit check of a sampled pass (chain/audits.ts): then the audited attestor's leaf and the hoster's re-walk
     const sample = auditOfRecheck(this.opts.ctx.market, ch.id)
     if (sample !== undefined) await runAudit({ ...this.opts, onAudit: this.opts.onAudit }, sample)
   }

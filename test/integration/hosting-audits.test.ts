@@ -2,15 +2,15 @@
  * Third-party audits of aggregated storage passes on the live chain (main/chain/audits.ts,
  * main/hosting/audits.ts): one embedded chain with epochs of 8 blocks, engines on a loopback
  * testnet. When an attestor's epoch aggregate lands, the chain draws storage passes it covers and
- * issues a re-check of each one's slot to another attestor, the auditor, which asks the audited
+ * issues one more storage check of each one's slot (the audit check) to another attestor, the auditor, which asks the audited
  * attestor for the leaf and its merkle path (checked against the root on chain) and has the hoster
  * walk the sampled check's seed again (the commitment must be the leaf's evidence).
  *
  * 1. Honest attestors and an honest hoster: the audits pass.
  * 2. An attestor that passes every storage check without walking (colluding with a hoster that
  *    deleted its encoded chunks) is the only attestor while the hoster is checked; its aggregate's
- *    passes are drawn for audit; an honest auditor registers, the chain gives it the re-check, and
- *    the audit finds the hoster failed: its re-check's failure opens a dispute of the slot.
+ *    passes are drawn for audit; an honest auditor registers, the chain gives it the audit check,
+ *    and the audit finds the hoster failed: the audit check's failure opens a dispute of the slot.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { randomBytes } from 'node:crypto'
@@ -138,7 +138,7 @@ describe('a third party audits aggregated storage passes against the root on cha
     const samples = (): Array<{ contractId: number, slot: number, recheck: number | null }> => Object.values(market().audits ?? {}).filter((s) => s.attestor === addr(colluder) && s.hoster === addr(deleter))
     await waitFor(emitters(), () => samples().length > 0, 'a pass of the colluder drawn for audit', 180_000, block)
     expect(deleter.hosting.counters.stored).toBeGreaterThan(0)
-    // no other attestor: the re-check waits for one
+    // no other attestor: the audit check waits for one
     expect(samples().every((s) => s.recheck === null)).toBe(true)
     const slots = samples().map((s) => [s.contractId, s.slot])
     const auditor = await node('auditor', ['attestor'])
@@ -148,7 +148,7 @@ describe('a third party audits aggregated storage passes against the root on cha
       expect(r.message).toMatch(/MISSING_CHUNK/)
     }
     expect(auditor.hosting.counters).toMatchObject({ auditsSent: auditor.audits.length, auditsHosterFailed: auditor.audits.length, auditsPassed: 0, auditsBadLeaf: 0 })
-    // the auditor's re-check failed the hoster on chain: a dispute of the slot, the auditor its accuser
+    // the auditor's audit check failed the hoster on chain: a dispute of the slot, the auditor its accuser
     const accused = (): boolean => slots.some(([c, i]) => market().contracts[c]?.slots[i]?.accusers.storage.includes(addr(auditor)) === true)
     await waitFor(emitters(), accused, 'the auditor accusing the deleter on chain', 120_000, block)
     expect(auditor.hosting.listProofs(100).some((p) => p.hoster === addr(deleter) && !p.ok && p.reason === 'MISSING_CHUNK')).toBe(true)

@@ -2,8 +2,9 @@
  * Audits of aggregated storage passes on chain (main/chain/audits.ts): when an aggregate part is
  * accepted the chain draws storage passes it covers from the accepting block's randomness, keeps
  * where each leaf is in the part's tree (the position among its passes, the number of leaves, the
- * root) and what the check was, and issues a storage re-check of the slot whose attestor is never
- * the audited one; the re-check's failure opens a dispute as any storage failure does.
+ * root) and what the check was, and issues one more storage check of the slot (the audit check, a
+ * regular one of the current epoch) whose attestor is never the audited one; its failure opens a
+ * dispute as any storage failure does.
  */
 import { describe, it, expect } from 'vitest'
 import type { BlockOutcome, Challenge, EpochCheck, MarketState } from '../../main/chain/marketplace.js'
@@ -36,8 +37,8 @@ function atClose (m: SteppedMarket): Map<string, EpochCheck[]> {
   return new Map(Object.entries(m.state.epochs?.[1] ?? {}).map(([a, e]) => [a, [...e.checks]]))
 }
 
-describe('the chain draws aggregated storage passes for audit and names an auditor by a re-check', () => {
-  it('keeps each drawn pass at its leaf position among the part\'s passes, with the root, and issues a re-check of its slot by another attestor', () => {
+describe('the chain draws aggregated storage passes for audit and names an auditor by an audit check', () => {
+  it('keeps each drawn pass at its leaf position among the part\'s passes, with the root, and issues an audit check of its slot, regular, by another attestor', () => {
     const m = market()
     const lists = atClose(m)
     const awaiting = { ...m.state.awaiting } as Record<string, Challenge>
@@ -57,7 +58,10 @@ describe('the chain draws aggregated storage passes for audit and names an audit
         const ch = awaiting[s.challengeId]
         expect({ contractId: s.contractId, slot: s.slot, hoster: s.hoster, issuedAt: s.issuedAt }).toEqual({ contractId: ch.contractId, slot: ch.slot, hoster: ch.hoster, issuedAt: ch.issuedAt })
         const recheck = m.state.challenges[s.recheck as number]
-        expect(recheck).toMatchObject({ kind: 'storage', recheck: true, contractId: s.contractId, slot: s.slot, hoster: s.hoster, issuedAt: out.number })
+        // a regular check of the current epoch: its pass goes in the auditor's own aggregate
+        const epoch = Math.floor(out.number / 20)
+        expect(recheck).toMatchObject({ kind: 'storage', recheck: false, epoch, contractId: s.contractId, slot: s.slot, hoster: s.hoster, issuedAt: out.number })
+        expect(m.state.epochs?.[epoch]?.[recheck.attestors[0]]?.checks.map(([id]) => id)).toContain(recheck.id)
         expect(recheck.attestors).not.toContain(a)
         expect(recheck.attestors).not.toContain(s.hoster)
         expect(auditOfRecheck(m.state, recheck.id)).toBe(s)
@@ -109,7 +113,7 @@ describe('the chain draws aggregated storage passes for audit and names an audit
     expect(seen.size).toBeGreaterThan(1)
   })
 
-  it('waits with the re-check while no attestor but the audited one can take it, and never gives it to the audited one', () => {
+  it('waits with the audit check while no attestor but the audited one can take it, and never gives it to the audited one', () => {
     const m = market()
     const lists = atClose(m)
     const [a] = [...lists].find(([, c]) => c.some(([, , perf]) => perf === 0)) as [string, EpochCheck[]]
@@ -120,14 +124,14 @@ describe('the chain draws aggregated storage passes for audit and names an audit
     expect(mine.length).toBeGreaterThan(0)
     m.step()
     for (const s of mine) expect(s.recheck).toBeNull()
-    // one comes back: it takes the re-checks
+    // one comes back: it takes the audit checks
     const back = Object.keys(m.state.providers).find((x) => x !== a && mine.every((s) => s.hoster !== x)) as string
     m.state.providers[back].pausedUntil = 0
     m.step()
     for (const s of mine) expect(m.state.challenges[s.recheck as number]?.attestors).toEqual([back])
   })
 
-  it('opens a dispute when the auditor\'s re-check fails, and forgets the sample after its time', () => {
+  it('opens a dispute when the auditor\'s audit check fails, and forgets the sample after its time', () => {
     const m = market()
     const lists = atClose(m)
     const [a] = [...lists].find(([, c]) => c.some(([, , perf]) => perf === 0)) as [string, EpochCheck[]]
