@@ -23,7 +23,8 @@ import { EpochLeaves, leafHash, merklePath, merkleRoot, rootOfPath, type Leaf } 
 import { checkLeafProofs, serveLeaves, AUDIT_FAILURE } from '../../main/hosting/audits.js'
 import { HostingChannel, PROTOCOL, type WireHandlers } from '../../main/hosting/wire.js'
 import { decodeExact, leafProofsMessage, MAX_AUDIT_POSITIONS, type LeafProofsMessage } from '../../main/hosting/messages.js'
-import type { AuditSample } from '../../main/chain/market-types.js'
+import type { AuditSample, EpochCheck } from '../../main/chain/market-types.js'
+import { buildEpochReport, passIds } from '../../main/hosting/epoch-aggregator.js'
 import { streamPair } from '../helpers/stream-pair.js'
 
 const dirs: string[] = []
@@ -131,6 +132,28 @@ describe('an attestor serves leaves of its kept aggregates and the auditor check
     // a performance pass sampled as a storage one
     const perf = serveLeaves(leaves, { epoch: EPOCH, from: 0, positions: [5] })
     expect(reasonOf(() => checkLeafProofs({ ...sampleOf(part, rootHex, 5) }, perf))).toBe(AUDIT_FAILURE.WRONG_LEAF)
+  })
+
+  it('keeps the leaves a built aggregate\'s root is over, failed checks left out, so that every leaf served reaches that root', () => {
+    const leaves = leavesDb()
+    const hoster = '0x' + 'aa'.repeat(32)
+    // ten checks of the epoch; 3 and 7 have no leaf (not passed), 5 is a performance pass
+    const checks: EpochCheck[] = Array.from({ length: 10 }, (_, i) => [200 + i, 1, i === 5 ? 1 : 0, hoster])
+    for (const [id, , perf] of checks) {
+      if (id === 203 || id === 207) continue
+      leaves.add(perf === 1 ? perfLeaf(id) : storageLeaf(id))
+    }
+    const rec = buildEpochReport(EPOCH, checks, 0, leaves.ofEpoch(EPOCH))
+    expect(rec.failed).toEqual([3, 7])
+    leaves.keepPart(EPOCH, rec.from, passIds(checks, rec))
+    const part = leaves.part(EPOCH, 0) as Leaf[]
+    expect(part.map((l) => l.challengeId)).toEqual([200, 201, 202, 204, 205, 206, 208, 209])
+    for (let position = 0; position < part.length; position++) {
+      const reply = serveLeaves(leaves, { epoch: EPOCH, from: 0, positions: [position] })
+      const sample = { ...sampleOf(part, rec.rootHex, position) }
+      if (part[position].kind === 'storage') expect(checkLeafProofs(sample, reply).challengeId).toBe(part[position].challengeId)
+      else expect(reasonOf(() => checkLeafProofs(sample, reply))).toBe(AUDIT_FAILURE.WRONG_LEAF)
+    }
   })
 
   it('answers NOT_FOUND for a part it did not keep or forgot, and refuses a position past its tree', () => {
