@@ -22,6 +22,7 @@ import { accrue } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { settlePerformance } from './challenges.js'
 import { forgetCommittees } from './committee.js'
+import { runAudits, sampleAudits, AUDIT_PARAMS } from './audits.js'
 
 /** The network's epoch in blocks, 0 when attestations are not aggregated. */
 export function epochBlocks (state: MarketState): number { return state.network?.params.epochBlocks ?? 0 }
@@ -104,6 +105,7 @@ export function epochReport (ctx: Ctx, signer: string, rec: EpochReport): string
   const covered = entry.checks.slice(rec.from, rec.from + rec.count)
   const grades = gradesOf(rec, covered)
   const failed = new Set(rec.failed)
+  sampleAudits(ctx, signer, rec, covered, epochDeadline((ctx.state.network as NonNullable<MarketState['network']>).params, rec.epoch + AUDIT_PARAMS.keepEpochs))
   covered.forEach(([id, , perf, hoster], i) => {
     if (failed.has(i)) missCheck(ctx, signer, id, 'not passed in its epoch aggregate')
     else passCheck(ctx, signer, id, perf === 1 ? grades.get(hoster) : undefined)
@@ -163,6 +165,7 @@ export function expireEpochs (ctx: Ctx): void {
   if (state.network === null) return
   const p = state.network.params
   forgetCommittees(state, (n) => epochDeadline(p, n), block.number)
+  runAudits(ctx)
   if (state.epochs === undefined) return
   for (const key of Object.keys(state.epochs)) {
     const n = Number(key)

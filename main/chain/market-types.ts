@@ -334,6 +334,38 @@ export interface MarketState {
    * epoch's aggregate deadline; an empty list: no committee (every eligible attestor is in).
    */
   committees?: Record<string, string[]>
+  /**
+   * Aggregated networks only (absent when none): the storage passes the chain drew from accepted
+   * aggregates for a third party to audit (audits.ts), by the sampled check's id, until `until`.
+   */
+  audits?: Record<string, AuditSample>
+}
+
+/**
+ * One aggregated storage pass drawn for an audit (audits.ts; docs/chain.md "Audits"): where its
+ * leaf is in the attestor's aggregate (the part of epoch `epoch` from check `from`: leaf
+ * `position` of `leaves`, under `rootHex`) and what the check was, so that the auditor can ask the
+ * attestor for the leaf and its merkle path and re-walk the hoster after the check left the state.
+ */
+export interface AuditSample {
+  epoch: number
+  attestor: string
+  from: number
+  position: number
+  leaves: number
+  rootHex: string
+  challengeId: number
+  contractId: number
+  slot: number
+  hoster: string
+  /** The check's block (its hash seeds the walk the leaf's evidence commits to). */
+  issuedAt: number
+  /** The block the sample was drawn in (the aggregate's). */
+  at: number
+  /** The audit check issued on the slot (a storage check whose attestor is the auditor), null until one could be. */
+  recheck: number | null
+  /** Forgotten at this block. */
+  until: number
 }
 
 export function initialState (): MarketState {

@@ -20,7 +20,7 @@ export interface HostingBehaviour {
   beforeAnswer?: (ctx: HostingContext) => Promise<void>
   /** Changes an encoded chunk before the encoder delivers it (the result must be signed again). */
   tamper?: (chunk: StoredChunk, binding: { coreKey: Uint8Array, hosterKey: Uint8Array }, secretKey: Uint8Array) => StoredChunk
-  /** A failure the attestor reports instead of running its check; null or absent: it runs the check. */
+  /** A failure the attestor reports instead of running its check ('NONE' for a storage check: a pass); null or absent: it runs the check. */
   verdict?: (kind: 'storage' | 'performance') => string | null
   /** Runs once for each of this hoster's slots when the slot is hosting. */
   onHosting?: (contract: Contract, slot: number, store: ChunkStore) => Promise<void>

@@ -23,6 +23,8 @@ import type { TaskQueue } from './tasks.js'
 import type { HostingBehaviour } from './behaviour.js'
 import type { ProofRow } from './config.js'
 import { gradeOfUnits, type EpochLeaves, type Leaf } from './epoch-leaves.js'
+import { auditOfRecheck } from '../chain/audits.js'
+import { runAudit, type AuditResult } from './audits.js'
 
 /** Evidence of a pass without a commitment (a behaviour's forced verdict): the check's own id, hashed. */
 function seedless (ch: Challenge): Buffer { return b4a.from(`datdot/no-commitment/${ch.id}`) }
@@ -58,6 +60,8 @@ export interface ChallengeRolesOptions {
   onDropped?: (challengeId: number, err: DatdotError) => void
   /** Aggregated networks: where a regular check's pass is kept until the epoch aggregate (epoch-leaves.ts). */
   leaves: Pick<EpochLeaves, 'add'>
+  /** An audit this node ran as the attestor of an audit check (audits.ts). */
+  onAudit?: (r: AuditResult) => void
 }
 
 interface Measured { reachable: boolean, ttfbMs: number | null, throughputBps: number | null, reason: string | null }
@@ -92,6 +96,9 @@ export class ChallengeRoles {
     if (contract === undefined) return
     if (ch.kind === 'storage') await this.runStorage(ch, contract)
     else await this.runPerformance(ch, contract)
+    // the audit check of a sampled pass (chain/audits.ts): then the audited attestor's leaf and the hoster's re-walk
+    const sample = auditOfRecheck(this.opts.ctx.market, ch.id)
+    if (sample !== undefined) await runAudit({ ...this.opts, onAudit: this.opts.onAudit }, sample)
   }
 
   private async seedOf (ch: Challenge, contract: Contract, hosterKey: Buffer): Promise<Buffer> {
@@ -108,7 +115,10 @@ export class ChallengeRoles {
     let latencyMs: number | null = null
     let evidence: Buffer | null = null
     const forced = this.opts.behaviour.verdict?.('storage') ?? null
-    if (forced !== null) {
+    if (forced === 'NONE') {
+      // a behaviour's pass without a walk (attack tests: an attestor colluding with a hoster)
+      ok = true
+    } else if (forced !== null) {
       reason = storageFailure(forced)
     } else {
       const seed = await this.seedOf(ch, contract, hosterKey)

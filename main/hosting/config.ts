@@ -115,6 +115,17 @@ export interface HostingCounters {
   /** Passes kept as leaves for epoch aggregates, and the aggregates sent (aggregated networks). */
   leavesKept: number
   epochReports: number
+  /**
+   * Audits of other attestors' aggregated passes this node ran (audits.ts): sent, passed, and
+   * failed by reason: the attestor did not answer, its leaf or path did not reach the root on chain
+   * or was not the sampled check, the hoster failed the re-walk, the re-walk was not the leaf's evidence.
+   */
+  auditsSent: number
+  auditsPassed: number
+  auditsUnanswered: number
+  auditsBadLeaf: number
+  auditsHosterFailed: number
+  auditsWrongEvidence: number
   planUpdates: number
   taskErrors: number
   connections: number
@@ -128,6 +139,7 @@ export interface HostingCounters {
 export function newHostingCounters (): HostingCounters {
   return {
     blocks: 0, encoded: 0, relayed: 0, stored: 0, settled: 0, setupReports: 0, storageReports: 0, performanceReports: 0, leavesKept: 0, epochReports: 0,
+    auditsSent: 0, auditsPassed: 0, auditsUnanswered: 0, auditsBadLeaf: 0, auditsHosterFailed: 0, auditsWrongEvidence: 0,
     planUpdates: 0, taskErrors: 0, connections: 0, refusedConnections: 0, proofsPassed: 0, proofsFailed: 0, servedBytes: 0
   }
 }

@@ -65,6 +65,12 @@ export function buildEpochReport (epoch: number, checks: EpochCheck[], from: num
   return { kind: 'epoch-report', epoch, from, count, failed, grades, rootHex: b4a.toString(merkleRoot(hashes), 'hex') }
 }
 
+/** The challenge ids of a part's passes in the order of its leaves: its covered checks but the failed offsets. */
+export function passIds (checks: EpochCheck[], rec: Pick<EpochReport, 'from' | 'count' | 'failed'>): number[] {
+  const failed = new Set(rec.failed)
+  return checks.slice(rec.from, rec.from + rec.count).filter((_, i) => !failed.has(i)).map(([id]) => id)
+}
+
 export interface EpochAggregatorOptions {
   me: () => string
   leaves: EpochLeaves
@@ -95,6 +101,8 @@ export class EpochAggregator {
       const id = `${epoch}:${entry.covered}`
       if (this.inFlight.has(id)) continue
       const rec = buildEpochReport(epoch, entry.checks, entry.covered, this.opts.leaves.ofEpoch(epoch))
+      // what the root is over, for an auditor asking for a leaf and its path (audits.ts)
+      this.opts.leaves.keepPart(epoch, rec.from, passIds(entry.checks, rec))
       const sent = this.opts.submit(rec).then(() => { this.opts.onSubmitted(rec) }, (err) => { this.opts.onError(err) })
         .finally(() => { this.inFlight.delete(id) })
       this.inFlight.set(id, sent)

@@ -18,6 +18,7 @@ import hcrypto from 'hypercore-crypto'
 import { Writer } from '../chain/record-bytes.js'
 import { RECORD_LIMITS } from '../chain/records.js'
 import type { Db } from '../shared/db.js'
+import { DatdotError } from '../shared/errors.js'
 
 export interface Leaf {
   epoch: number
@@ -61,6 +62,43 @@ export function merkleRoot (hashes: Buffer[]): Buffer {
   return level[0]
 }
 
+/** The sibling hashes from leaf `i` up to the root (a level where the node is carried up adds none). */
+export function merklePath (hashes: Buffer[], i: number): Buffer[] {
+  if (!Number.isSafeInteger(i) || i < 0 || i >= hashes.length) throw DatdotError.invalidArgument(`leaf ${i} is not in a tree of ${hashes.length}`)
+  const path: Buffer[] = []
+  let level = hashes
+  let idx = i
+  while (level.length > 1) {
+    const sib = idx ^ 1
+    if (sib < level.length) path.push(level[sib])
+    const next: Buffer[] = []
+    for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? hcrypto.hash(b4a.concat([level[k], level[k + 1]])) : level[k])
+    level = next
+    idx >>= 1
+  }
+  return path
+}
+
+/** The root a leaf hash and its path reach as leaf `i` of `n`, or null when the path has the wrong number of nodes for that place. */
+export function rootOfPath (leaf: Uint8Array, i: number, n: number, path: Uint8Array[]): Buffer | null {
+  if (!Number.isSafeInteger(i) || !Number.isSafeInteger(n) || i < 0 || i >= n) return null
+  let h = b4a.from(leaf)
+  let idx = i
+  let size = n
+  let k = 0
+  while (size > 1) {
+    const sib = idx ^ 1
+    if (sib < size) {
+      if (k >= path.length) return null
+      const p = path[k++]
+      h = hcrypto.hash(b4a.concat((idx & 1) === 0 ? [h, p] : [p, h]))
+    }
+    idx >>= 1
+    size = (size + 1) >> 1
+  }
+  return k === path.length ? h : null
+}
+
 interface LeafRow { epoch: number, challenge_id: number, kind: string, slot: number, evidence: string, units: number | null, ttfb_ms: number | null, throughput_bps: number | null }
 
 function fromRow (r: LeafRow): Leaf {
@@ -90,9 +128,30 @@ export class EpochLeaves {
     return rows.map(fromRow)
   }
 
-  /** Forgets the leaves of epochs before the last `epochsKept` (counted back from `current`). */
+  /** Remembers which leaves an aggregate part's root is over, in tree order (the challenge ids of its passes). */
+  keepPart (epoch: number, from: number, ids: number[]): void {
+    this.db.prepare('INSERT INTO hosting_leaf_parts (epoch, from_check, ids) VALUES (?, ?, ?) ON CONFLICT(epoch, from_check) DO UPDATE SET ids = excluded.ids')
+      .run(epoch, from, JSON.stringify(ids))
+  }
+
+  /** The leaves of a part in tree order, or null when this node kept no such part (or a leaf of it is gone). */
+  part (epoch: number, from: number): Leaf[] | null {
+    const row = this.db.prepare('SELECT ids FROM hosting_leaf_parts WHERE epoch = ? AND from_check = ?').get(epoch, from) as { ids: string } | undefined
+    if (row === undefined) return null
+    const byId = this.ofEpoch(epoch)
+    const out: Leaf[] = []
+    for (const id of JSON.parse(row.ids) as number[]) {
+      const leaf = byId.get(id)
+      if (leaf === undefined) return null
+      out.push(leaf)
+    }
+    return out
+  }
+
+  /** Forgets the leaves (and parts) of epochs before the last `epochsKept` (counted back from `current`). */
   prune (current: number): void {
     this.db.prepare('DELETE FROM hosting_leaves WHERE epoch < ?').run(current - this.opts.epochsKept)
+    this.db.prepare('DELETE FROM hosting_leaf_parts WHERE epoch < ?').run(current - this.opts.epochsKept)
   }
 
   count (): number {

@@ -148,6 +148,28 @@ export interface SettleMessage { requestId: number, contractId: number, coreKey:
 /** Hoster's answer: its signature over `receiptMessage(contractId, coreKey, rootLength, receiptsRoot)` (chain/records.ts). */
 export interface SlotReceiptMessage { requestId: number, signature: Buffer }
 
+/** Auditor -> attestor: the leaves at `positions` of its aggregate part of `epoch` that starts at check `from` (main/hosting/audits.ts). */
+export interface LeavesMessage { requestId: number, epoch: number, from: number, positions: number[] }
+/** One leaf of an aggregate as the attestor kept it (epoch-leaves.ts), and its merkle path. `kind` 0 storage, 1 performance; the readings are 0 for storage. */
+export interface LeafProof {
+  position: number
+  challengeId: number
+  kind: number
+  slot: number
+  evidence: Buffer
+  units: number
+  ttfbMs: number
+  throughputBps: number
+  path: Buffer[]
+}
+/** The attestor's answer: how many leaves the part's tree has, and the leaves asked for. */
+export interface LeafProofsMessage { requestId: number, total: number, leaves: LeafProof[] }
+
+/** Most positions one `leaves` request asks for. */
+export const MAX_AUDIT_POSITIONS = 16
+/** Most nodes in a leaf's merkle path (a tree of up to 2^32 leaves). */
+export const MAX_LEAF_PATH = 32
+
 type Fields<T> = { [K in keyof T]: Encoding<T[K]> }
 
 /** A struct codec from an ordered field list. */
@@ -172,6 +194,19 @@ export const openMessage = struct<OpenMessage>({ requestId: c.uint, contractId: 
 export const proofMessage = struct<ProofMessage>({ requestId: c.uint, chunk: storedChunk })
 export const settleMessage = struct<SettleMessage>({ requestId: c.uint, contractId: c.uint, coreKey: c.fixed32, rootLength: c.uint, receiptsRoot: c.fixed32 })
 export const slotReceiptMessage = struct<SlotReceiptMessage>({ requestId: c.uint, signature: c.fixed64 })
+export const leavesMessage = struct<LeavesMessage>({ requestId: c.uint, epoch: c.uint, from: c.uint, positions: boundedArray(c.uint, MAX_AUDIT_POSITIONS, 'leaf positions') })
+export const leafProof = struct<LeafProof>({
+  position: c.uint,
+  challengeId: c.uint,
+  kind: c.uint,
+  slot: c.uint,
+  evidence: c.fixed32,
+  units: c.uint,
+  ttfbMs: c.uint,
+  throughputBps: c.uint,
+  path: boundedArray(c.fixed32, MAX_LEAF_PATH, 'leaf path')
+})
+export const leafProofsMessage = struct<LeafProofsMessage>({ requestId: c.uint, total: c.uint, leaves: boundedArray(leafProof, MAX_AUDIT_POSITIONS, 'leaf proofs') })
 export const errorMessage = struct<ErrorMessage>({
   requestId: c.uint,
   code: boundedString(MAX_ERROR_CODE_CHARS, 'error code'),

@@ -19,7 +19,7 @@
  * It never logs: it emits 'status' (HostingStatus), 'proof' (ProofRow), 'job' (HostingJob),
  * 'task-error' ({ task, error }), 'seeding' ({ planId, lengths }), 'unseeded' ({ planId }),
  * 'plan-updated' ({ planId, lengths }), 'slot-lost' ({ notice }), 'report-dropped'
- * ({ challengeId, error }), 'alert' (HostingAlert, once per alert id while it lasts) and keeps counters.
+ * ({ challengeId, error }), 'alert' (HostingAlert, once per alert id while it lasts), 'audit' (AuditResult, audits.ts) and keeps counters.
  */
 import { join } from 'node:path'
 import { mkdir, rm, statfs } from 'node:fs/promises'
@@ -38,6 +38,7 @@ import { Hoster, Attestor } from './roles.js'
 import type { UploadLimiter, UploadStats } from '../shared/upload-limiter.js'
 import { BLOCKS_PER_DAY, DEFAULT_HOSTING_LIMITS, DEFAULT_HOSTING_SETTINGS, newHostingCounters, type HostingJob, type HostingLimits, type HostingSettings, type HostingStatus, type ProofRow } from './config.js'
 import { HostingStore } from './store.js'
+import { serveLeaves } from './audits.js'
 import { EpochLeaves } from './epoch-leaves.js'
 import { EpochAggregator } from './epoch-aggregator.js'
 
@@ -239,15 +240,15 @@ export class HostingService extends Resource {
     this.hosted = new HostedSlots({ ctx, store: chunks, tasks, behaviour, replicaReady: (id) => this.replicas.ready(id) })
     const handlers = this.hosted.handlers(hoster)
     this.setup = new SetupRoles({ ctx, chain, tasks, peers: { channelTo: (k) => this.peers.channelTo(k) }, cores: this.cores, attestor, hosterDeliver: handlers.ondeliver as NonNullable<typeof handlers.ondeliver>, behaviour })
+    const leaves = new EpochLeaves(this.opts.db, { epochsKept: EPOCHS_KEPT })
     this.peers = new Peers({
       ctx,
       swarm,
-      handlers: { ...handlers, ondeliver: (msg, from) => this.setup.ondeliver(msg, from) },
+      handlers: { ...handlers, ondeliver: (msg, from) => this.setup.ondeliver(msg, from), onleaves: async (msg) => serveLeaves(leaves, msg) }, // audits of its aggregates (audits.ts)
       admits: (key) => behaviour.admits?.(key, ctx) ?? true,
       // Counted only: the reply is paced with everything else the connection sends (opts.upload).
       replyLimiter: (bytes) => { this.counters.servedBytes += bytes; return Promise.resolve() }
     })
-    const leaves = new EpochLeaves(this.opts.db, { epochsKept: EPOCHS_KEPT })
     this.aggregator = new EpochAggregator({
       me: () => ctx.me,
       leaves,
@@ -267,6 +268,7 @@ export class HostingService extends Resource {
       createMeasureSwarm: this.opts.createMeasureSwarm,
       measureDir: join(this.storageDir, 'measure'),
       onProof: (row) => { this.recordProof(row) },
+      onAudit: (r) => this.emit('audit', r),
       onDropped: (challengeId, error) => this.emit('report-dropped', { challengeId, error })
     })
     this.sponsorRole = new Sponsor({

@@ -50,6 +50,16 @@ export const HOSTING_MIGRATIONS: readonly Migration[] = [
       throughput_bps INTEGER
     ) STRICT;
     CREATE INDEX hosting_leaves_epoch ON hosting_leaves (epoch);`
+  },
+  {
+    version: 4,
+    description: 'the leaves of each aggregate part, in tree order, for audits (epoch-leaves.ts)',
+    up: `CREATE TABLE hosting_leaf_parts (
+      epoch INTEGER NOT NULL,
+      from_check INTEGER NOT NULL,
+      ids TEXT NOT NULL,
+      PRIMARY KEY (epoch, from_check)
+    ) STRICT;`
   }
 ]
 

@@ -15,9 +15,9 @@ import { realTimers, type Timers } from '../shared/timeout.js'
 import { sendUrgently } from '../engine/paced-writes.js'
 import {
   deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage,
-  settleMessage, slotReceiptMessage, decodeExact, MAX_WALK_STEPS,
+  settleMessage, slotReceiptMessage, leavesMessage, leafProofsMessage, decodeExact, MAX_WALK_STEPS, MAX_AUDIT_POSITIONS,
   type DeliverMessage, type ReceiptMessage, type ChallengeMessage, type CommitmentMessage, type OpenMessage, type ProofMessage,
-  type ErrorMessage, type SettleMessage, type SlotReceiptMessage, type StoredChunk
+  type ErrorMessage, type SettleMessage, type SlotReceiptMessage, type StoredChunk, type LeavesMessage, type LeafProofsMessage
 } from './messages.js'
 
 export const PROTOCOL = 'datdot/hosting/2'
@@ -54,6 +54,8 @@ export interface WireHandlers {
   onopen?: (msg: OpenMessage, channel: HostingChannel) => Promise<StoredChunk>
   /** Check a slot's receipts root against the stored chunks; resolves to the slot receipt signature. */
   onsettle?: (msg: SettleMessage, channel: HostingChannel) => Promise<Buffer>
+  /** Show leaves of one of this attestor's aggregate parts with their merkle paths (an audit). */
+  onleaves?: (msg: LeavesMessage, channel: HostingChannel) => Promise<Omit<LeafProofsMessage, 'requestId'>>
 }
 
 export interface Answer<T> { value: T, sentAtMs: number, receivedAtMs: number }
@@ -75,18 +77,20 @@ const T_PROOF = 5
 const T_ERROR = 6
 const T_SETTLE = 7
 const T_SLOT_RECEIPT = 8
-const NAMES = ['deliver', 'receipt', 'challenge', 'commitment', 'open', 'proof', 'error', 'settle', 'slot-receipt']
+const T_LEAVES = 9
+const T_LEAF_PROOFS = 10
+const NAMES = ['deliver', 'receipt', 'challenge', 'commitment', 'open', 'proof', 'error', 'settle', 'slot-receipt', 'leaves', 'leaf-proofs']
 /** What every message of the protocol carries first. */
 interface WireMessage { requestId: number }
-const CODECS: Array<Encoding<WireMessage>> = [deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage, settleMessage, slotReceiptMessage]
-const REPLY_OF: Record<number, number> = { [T_DELIVER]: T_RECEIPT, [T_CHALLENGE]: T_COMMITMENT, [T_OPEN]: T_PROOF, [T_SETTLE]: T_SLOT_RECEIPT }
-const REQUESTS = new Set([T_DELIVER, T_CHALLENGE, T_OPEN, T_SETTLE])
+const CODECS: Array<Encoding<WireMessage>> = [deliverMessage, receiptMessage, challengeMessage, commitmentMessage, openMessage, proofMessage, errorMessage, settleMessage, slotReceiptMessage, leavesMessage, leafProofsMessage]
+const REPLY_OF: Record<number, number> = { [T_DELIVER]: T_RECEIPT, [T_CHALLENGE]: T_COMMITMENT, [T_OPEN]: T_PROOF, [T_SETTLE]: T_SLOT_RECEIPT, [T_LEAVES]: T_LEAF_PROOFS }
+const REQUESTS = new Set([T_DELIVER, T_CHALLENGE, T_OPEN, T_SETTLE, T_LEAVES])
 /**
  * Small control messages skip the upload limit (paced-writes.ts sendUrgently): a challenge and
  * its commitment are timed against a deadline of seconds, and must not wait behind the blocks a
  * seeder serves to readers at its limit. Only the two that carry chunks (deliver, proof) wait.
  */
-const URGENT = new Set([T_RECEIPT, T_CHALLENGE, T_COMMITMENT, T_OPEN, T_ERROR, T_SETTLE, T_SLOT_RECEIPT])
+const URGENT = new Set([T_RECEIPT, T_CHALLENGE, T_COMMITMENT, T_OPEN, T_ERROR, T_SETTLE, T_SLOT_RECEIPT, T_LEAVES, T_LEAF_PROOFS])
 
 interface Pending {
   replyType: number
@@ -182,6 +186,12 @@ export class HostingChannel extends EventEmitter {
   /** Asks the hoster to sign the slot's receipts root (after the last chunk of a slot). */
   settle (contractId: number, coreKey: Buffer, rootLength: number, receiptsRoot: Buffer, opts: { timeoutMs?: number } = {}): Promise<Answer<Buffer>> {
     return this.request(T_SETTLE, (requestId) => ({ requestId, contractId, coreKey, rootLength, receiptsRoot }), opts.timeoutMs, (m: SlotReceiptMessage) => m.signature)
+  }
+
+  /** Asks an attestor for leaves of its aggregate part of `epoch` from check `from`, with their merkle paths (an audit). */
+  leaves (epoch: number, from: number, positions: number[], opts: { timeoutMs?: number } = {}): Promise<Answer<LeafProofsMessage>> {
+    if (positions.length < 1 || positions.length > MAX_AUDIT_POSITIONS) return Promise.reject(DatdotError.invalidArgument(`positions must be 1 to ${MAX_AUDIT_POSITIONS}`))
+    return this.request(T_LEAVES, (requestId) => ({ requestId, epoch, from, positions }), opts.timeoutMs, (m: LeafProofsMessage) => m)
   }
 
   private request<R extends WireMessage, T> (type: number, build: (requestId: number) => WireMessage, timeoutMs: number | undefined, pick: (m: R) => T): Promise<Answer<T>> {
@@ -300,8 +310,12 @@ export class HostingChannel extends EventEmitter {
     })
   }
 
-  private async handle (type: number, msg: WireMessage): Promise<ReceiptMessage | CommitmentMessage | SlotReceiptMessage | ProofMessage> {
+  private async handle (type: number, msg: WireMessage): Promise<ReceiptMessage | CommitmentMessage | SlotReceiptMessage | ProofMessage | LeafProofsMessage> {
     const h = this.handlers
+    if (type === T_LEAVES) {
+      if (!h.onleaves) throw DatdotError.forbidden('this peer keeps no aggregates')
+      return { requestId: msg.requestId, ...await h.onleaves(msg as LeavesMessage, this) }
+    }
     if (type === T_DELIVER) {
       if (!h.ondeliver) throw DatdotError.forbidden('this peer does not take deliveries')
       return { requestId: msg.requestId, signature: await h.ondeliver(msg as DeliverMessage, this) }

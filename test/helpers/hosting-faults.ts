@@ -23,6 +23,8 @@ export interface HostingFaults {
   corruptEncoding?: boolean
   /** Attestor: reports every storage challenge and performance check it is assigned as failed, without running it. */
   failHonest?: boolean
+  /** Attestor: passes every storage challenge it is assigned without running it (colluding with a hoster that deleted): on an aggregated network a leaf with made-up evidence. */
+  passStorage?: boolean
 }
 
 /** True for the share `keepFraction` of a contract's blocks a keep-fraction hoster keeps (deterministic). */
@@ -41,7 +43,7 @@ export function corruptChunk (chunk: StoredChunk, binding: { coreKey: Uint8Array
 
 /** The behaviour of a provider with these faults (no fault: no hook, as honest as HONEST). */
 export function cheating (faults: HostingFaults): HostingBehaviour {
-  const { deleteEncoded, keepFraction, lateAnswers, refuseReaders, corruptEncoding, failHonest } = faults
+  const { deleteEncoded, keepFraction, lateAnswers, refuseReaders, corruptEncoding, failHonest, passStorage } = faults
   if (keepFraction !== undefined && !(keepFraction >= 0 && keepFraction <= 1)) throw DatdotError.invalidArgument('keepFraction must be 0 to 1')
   const names = Object.entries(faults).filter(([, v]) => v !== undefined && v !== false).map(([k]) => k)
   const b: { -readonly [K in keyof HostingBehaviour]: HostingBehaviour[K] } = { name: names.length === 0 ? 'honest' : names.join('+') }
@@ -58,6 +60,7 @@ export function cheating (faults: HostingFaults): HostingBehaviour {
   }
   if (corruptEncoding === true) b.tamper = corruptChunk
   if (failHonest === true) b.verdict = (kind) => kind === 'storage' ? 'MISSING_CHUNK' : 'UNREACHABLE'
+  if (passStorage === true) b.verdict = (kind) => kind === 'storage' ? 'NONE' : null
   if (deleteEncoded === true || keepFraction !== undefined) {
     b.onHosting = async (contract, _slot, store) => {
       const coreKey = b4a.from(contract.keyHex, 'hex')
