@@ -22,6 +22,7 @@ import { accrue } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { settlePerformance } from './challenges.js'
 import { forgetCommittees } from './committee.js'
+import { marketIndex } from './market-index.js'
 
 /** The network's epoch in blocks, 0 when attestations are not aggregated. */
 export function epochBlocks (state: MarketState): number { return state.network?.params.epochBlocks ?? 0 }
@@ -46,13 +47,23 @@ export function noteEpochCheck (ctx: Ctx, ch: Challenge, planId: number): void {
 /** A regular check past its own deadline on an aggregated network: it waits for its attestors' aggregates. */
 export function awaitAggregates (state: MarketState, ch: Challenge): void {
   delete state.challenges[ch.id]
-  ;(state.awaiting ??= {})[ch.id] = ch
+  const awaiting = (state.awaiting ??= {})
+  if (awaiting[ch.id] === undefined) marketIndex(state).awaitingCount++
+  awaiting[ch.id] = ch
 }
 
 /** Removes a check from the open and the awaiting ones. */
 export function closeCheck (state: MarketState, id: number): void {
   delete state.challenges[id]
-  if (state.awaiting !== undefined) delete state.awaiting[id]
+  if (state.awaiting === undefined || state.awaiting[id] === undefined) return
+  delete state.awaiting[id]
+  marketIndex(state).awaitingCount--
+}
+
+/** True when no check awaits aggregates (counted by the index; a scan of them in the oracle mode). */
+function noneAwaiting (state: MarketState): boolean {
+  const ix = marketIndex(state)
+  return ix.scan ? Object.keys(state.awaiting ?? {}).length === 0 : ix.awaitingCount === 0
 }
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
@@ -182,7 +193,7 @@ export function expireEpochs (ctx: Ctx): void {
     delete state.epochs[key]
   }
   if (Object.keys(state.epochs).length === 0) delete state.epochs
-  if (state.awaiting !== undefined && Object.keys(state.awaiting).length === 0) delete state.awaiting
+  if (state.awaiting !== undefined && noneAwaiting(state)) delete state.awaiting
 }
 
 /**

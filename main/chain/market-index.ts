@@ -32,6 +32,14 @@ export interface MarketIndex {
   due: Map<number, number[]>
   /** Challenge ids per `${contractId}:${slot}:${kind}` (closed ones are dropped when met). */
   open: Map<string, number[]>
+  /**
+   * Open challenge ids per party (the hoster and each attestor at issue), ascending; closed ones are
+   * dropped when the list is read or has doubled since it was last pruned (`partyPruneAt`).
+   */
+  byParty: Map<string, number[]>
+  partyPruneAt: Map<string, number>
+  /** Aggregated networks: how many checks `state.awaiting` holds (so emptiness is known without a scan). */
+  awaitingCount: number
   /** [endBlock, plan id] and [setupDeadline, contract id]: entries may be stale, checked when due. */
   planEnds: MinHeap
   setupDeadlines: MinHeap
@@ -78,6 +86,9 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
     seenPlan: 1,
     due: new Map(),
     open: new Map(),
+    byParty: new Map(),
+    partyPruneAt: new Map(),
+    awaitingCount: Object.keys(state.awaiting ?? {}).length,
     planEnds: new MinHeap(),
     setupDeadlines: new MinHeap(),
     byProvider: new Map(),
@@ -99,7 +110,7 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
       if (s.encoder !== null) noteAssigned(ix, s.encoder, contract.id)
     }
   }
-  for (const ch of Object.values(state.challenges)) noteChallenge(ix, ch)
+  for (const ch of Object.values(state.challenges)) noteChallenge(state, ix, ch)
   return ix
 }
 
@@ -133,11 +144,35 @@ export function noteAssigned (ix: MarketIndex, address: string, contractId: numb
 
 function openKey (contractId: number, slot: number, kind: Challenge['kind']): string { return `${contractId}:${slot}:${kind}` }
 
-export function noteChallenge (ix: MarketIndex, ch: Challenge): void {
+export function noteChallenge (state: MarketState, ix: MarketIndex, ch: Challenge): void {
   const key = openKey(ch.contractId, ch.slot, ch.kind)
   const list = ix.open.get(key)
   if (list === undefined) ix.open.set(key, [ch.id])
   else list.push(ch.id)
+  noteParty(state, ix, ch.hoster, ch.id)
+  for (const a of ch.attestors) if (a !== ch.hoster) noteParty(state, ix, a, ch.id)
+}
+
+function noteParty (state: MarketState, ix: MarketIndex, address: string, id: number): void {
+  const list = ix.byParty.get(address)
+  if (list === undefined) { ix.byParty.set(address, [id]); return }
+  list.push(id)
+  if (list.length >= (ix.partyPruneAt.get(address) ?? 64)) partyChallenges(state, ix, address)
+}
+
+/**
+ * The open challenges (in `state.challenges`) `address` was a party of at issue (hoster or
+ * attestor), ascending; closed ids are dropped from the index. A superset of those it is a party
+ * of now (an attestor dropped from a check stays listed): callers check each one.
+ */
+export function partyChallenges (state: MarketState, ix: MarketIndex, address: string): number[] {
+  const list = ix.byParty.get(address)
+  if (list === undefined) return []
+  const live = list.filter((id) => state.challenges[id] !== undefined)
+  if (live.length === 0) { ix.byParty.delete(address); ix.partyPruneAt.delete(address); return [] }
+  if (live.length !== list.length) ix.byParty.set(address, live)
+  ix.partyPruneAt.set(address, Math.max(64, 2 * live.length))
+  return live
 }
 
 /** The open challenges of one kind for a slot (closed ids are dropped from the index). */

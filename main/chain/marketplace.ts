@@ -81,7 +81,9 @@ export function applyBlock (state: MarketState, block: BlockInput, opts: ApplyOp
     throw DatdotError.internal(`marketplace: block ${block.number} has parent ${block.parentHash}, expected ${state.block.hash}`)
   }
   // the derived indexes (built from the state if this state object has none, e.g. a restored snapshot)
-  marketIndex(state)
+  // the pick trees of an earlier block are never used again (pick builds this block's at its first
+  // pick): dropped now, so the records' reputation and job changes do not keep them up to date
+  marketIndex(state).picks = null
   const ctx = blockContext(state, block)
   const out = ctx.out
 

@@ -224,7 +224,7 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
     deadline: block.number + params(ctx).challengeTimeoutBlocks,
     recheck
   }
-  noteChallenge(marketIndex(state), state.challenges[id])
+  noteChallenge(state, marketIndex(state), state.challenges[id])
   if (regular) noteEpochCheck(ctx, state.challenges[id], contract.planId)
   ctx.out.newChallenges.push(id)
   return id
