@@ -8,7 +8,7 @@ import { DatdotError } from '../shared/errors.js'
 import { MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type NetworkConfig, type Plan, type Reason } from './market-types.js'
 import type { Ctx } from './market-context.js'
 import { release, vacateSlot } from './assignments.js'
-import { itemKey, marketIndex, moveHeld, noteOpenItem, openItem } from './market-index.js'
+import { itemKey, marketIndex, moveHeld, noteOpenItem, noteOwed, openItem } from './market-index.js'
 import { payoutPoint } from './epoch-records.js'
 
 // ---------------------------------------------------------------- value
@@ -32,6 +32,7 @@ export function addOwed (ctx: Ctx, plan: Plan, to: string, amountPlanck: bigint,
   if (open !== null) { open.amountPlanck += amountPlanck; return }
   const id = state.next.item++
   state.owed[id] = { id, to, amountPlanck, reason, planId: plan.id, block: block.number }
+  noteOwed(state, id)
   if (point !== null) noteOpenItem(state, state.owed[id])
 }
 

@@ -40,6 +40,9 @@ export interface MarketIndex {
   partyPruneAt: Map<string, number>
   /** Aggregated networks: how many checks `state.awaiting` holds (so emptiness is known without a scan). */
   awaitingCount: number
+  /** Owed item ids in order of creation (ascending) from `owedHead` on; paid ones are skipped and dropped from the front. */
+  owedQueue: number[]
+  owedHead: number
   /** [endBlock, plan id] and [setupDeadline, contract id]: entries may be stale, checked when due. */
   planEnds: MinHeap
   setupDeadlines: MinHeap
@@ -89,6 +92,8 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
     byParty: new Map(),
     partyPruneAt: new Map(),
     awaitingCount: Object.keys(state.awaiting ?? {}).length,
+    owedQueue: Object.keys(state.owed).map(Number),
+    owedHead: 0,
     planEnds: new MinHeap(),
     setupDeadlines: new MinHeap(),
     byProvider: new Map(),
@@ -261,4 +266,31 @@ export function openItem (state: MarketState, key: string, point: number): OwedI
 export function noteOpenItem (state: MarketState, item: OwedItem): void {
   const ix = marketIndex(state)
   if (!ix.scan) ix.openItems.set(itemKey(item.to, item.planId, item.reason), item.id)
+}
+
+/** A new owed item (ids only grow, so the queue stays in order). */
+export function noteOwed (state: MarketState, id: number): void { marketIndex(state).owedQueue.push(id) }
+
+/** The oldest unpaid owed items, at most `limit`: from the queue, past the paid ones at its front (every item in the oracle mode). */
+export function oldestOwed (state: MarketState, limit: number): OwedItem[] {
+  const out: OwedItem[] = []
+  const ix = marketIndex(state)
+  if (ix.scan) {
+    // integer keys enumerate in ascending order: the first `limit` are the oldest
+    for (const id in state.owed) {
+      if (out.length >= limit) break
+      out.push(state.owed[id])
+    }
+    return out
+  }
+  const q = ix.owedQueue
+  let i = ix.owedHead
+  while (i < q.length && state.owed[q[i]] === undefined) i++
+  if (i > 1024 && i > q.length / 2) { q.splice(0, i); i = 0 }
+  ix.owedHead = i
+  for (; i < q.length && out.length < limit; i++) {
+    const item = state.owed[q[i]]
+    if (item !== undefined) out.push(item)
+  }
+  return out
 }

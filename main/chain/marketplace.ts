@@ -46,7 +46,7 @@ import { applyFloorDrops } from './reputation.js'
 import { expireAndEnd } from './challenges.js'
 import { assignPending } from './selection.js'
 import { issueChallenges } from './challenge-issue.js'
-import { marketIndex } from './market-index.js'
+import { marketIndex, oldestOwed } from './market-index.js'
 
 export {
   MARKET_PARAMS, initialState,
@@ -107,13 +107,8 @@ export function applyBlock (state: MarketState, block: BlockInput, opts: ApplyOp
 
 /** Items owed and unpaid, oldest first, at most `limit` (what the operator pays next). */
 export function owedItems (state: MarketState, limit: number): OwedItem[] {
-  // integer keys enumerate in ascending order: the first `limit` are the oldest (no sort of every item)
-  const out: OwedItem[] = []
-  for (const id in state.owed) {
-    if (out.length >= limit) break
-    out.push(state.owed[id])
-  }
-  return out
+  // from the index's queue of item ids: a for-in over every item collected all their keys at each call
+  return oldestOwed(state, limit)
 }
 
 /** Canonical JSON (bigints as `"<n>n"` strings) of the whole state. */
