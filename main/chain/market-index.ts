@@ -61,7 +61,7 @@ export interface MarketIndex {
    * point `itemsPoint` (accounting.ts addOwed adds to it instead of making another); built from
    * the owed items when `itemsPoint` changes.
    */
-  openItems: Map<string, number>
+  openItems: Map<string, Map<number, number>>
   itemsPoint: number
 }
 
@@ -242,22 +242,34 @@ export function moveHeld (state: MarketState, deltaPlanck: bigint): void {
 /** The key owed items of one payee, plan and reason are merged under between two payout points. */
 export function itemKey (to: string, planId: number, reason: string): string { return `${to}:${planId}:${reason}` }
 
+const REASON_CODE: Record<string, number> = { encoding: 0, setup: 1, 'storage-proof': 2, 'performance-proof': 3, refund: 4, budget: 5 }
+/** The payee's key of an open item (plan and reason in one number: no string built a reward). */
+function payeeKey (planId: number, reason: string): number { return planId * 8 + (REASON_CODE[reason] ?? 7) }
+
+function setOpenItem (ix: MarketIndex, item: OwedItem): void {
+  let byPayee = ix.openItems.get(item.to)
+  if (byPayee === undefined) ix.openItems.set(item.to, (byPayee = new Map<number, number>()))
+  byPayee.set(payeeKey(item.planId, item.reason), item.id)
+}
+
 /**
- * The owed item of `key` created at or after the payout point `point`, to add to (null: make one).
- * From the index, rebuilt from the owed items when the point moved; every owed item in the oracle mode.
+ * The owed item of (`to`, `planId`, `reason`) created at or after the payout point `point`, to add
+ * to (null: make one). From the index (per payee, then plan and reason), rebuilt from the owed
+ * items when the point moved; every owed item in the oracle mode.
  */
-export function openItem (state: MarketState, key: string, point: number): OwedItem | null {
+export function openItem (state: MarketState, to: string, planId: number, reason: string, point: number): OwedItem | null {
   const ix = marketIndex(state)
   if (ix.scan) {
+    const key = itemKey(to, planId, reason)
     for (const item of Object.values(state.owed)) if (item.block >= point && itemKey(item.to, item.planId, item.reason) === key) return item
     return null
   }
   if (ix.itemsPoint !== point) {
     ix.openItems = new Map()
     ix.itemsPoint = point
-    for (const item of Object.values(state.owed)) if (item.block >= point) ix.openItems.set(itemKey(item.to, item.planId, item.reason), item.id)
+    for (const item of Object.values(state.owed)) if (item.block >= point) setOpenItem(ix, item)
   }
-  const id = ix.openItems.get(key)
+  const id = ix.openItems.get(to)?.get(payeeKey(planId, reason))
   const item = id === undefined ? undefined : state.owed[id]
   return item !== undefined && item.block >= point ? item : null
 }
@@ -265,7 +277,7 @@ export function openItem (state: MarketState, key: string, point: number): OwedI
 /** A new owed item that later rewards of its key may be added to (until the next payout point). */
 export function noteOpenItem (state: MarketState, item: OwedItem): void {
   const ix = marketIndex(state)
-  if (!ix.scan) ix.openItems.set(itemKey(item.to, item.planId, item.reason), item.id)
+  if (!ix.scan) setOpenItem(ix, item)
 }
 
 /** A new owed item (ids only grow, so the queue stays in order). */
