@@ -47,6 +47,7 @@ import { expireAndEnd } from './challenges.js'
 import { assignPending } from './selection.js'
 import { issueChallenges } from './challenge-issue.js'
 import { marketIndex, oldestOwed } from './market-index.js'
+import { reviveEpochs } from './epoch-records.js'
 
 export {
   MARKET_PARAMS, initialState,
@@ -117,7 +118,10 @@ export function serializeState (state: MarketState): string {
 }
 
 export function deserializeState (json: string): MarketState {
-  return JSON.parse(json, (_k, v: unknown) => (typeof v === 'string' && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as MarketState
+  const state = JSON.parse(json, (_k, v: unknown) => (typeof v === 'string' && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)) as MarketState
+  // the epoch lists' class (their `checks` view), and the columns for lists of older snapshots
+  reviveEpochs(state)
+  return state
 }
 
 /** SHA-256 of the canonical serialisation: equal on every daemon that applied the same blocks. */

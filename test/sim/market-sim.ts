@@ -20,7 +20,7 @@ import {
   type MarketState, type Action, type BlockInput, type BlockOutcome
 } from '../../main/chain/marketplace.js'
 import { encodeRecord, RECORD_LIMITS, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
-import { epochClose, epochDeadline, payoutCutoff } from '../../main/chain/epoch-records.js'
+import { epochClose, epochDeadline, payoutCutoff, type EpochList } from '../../main/chain/epoch-records.js'
 import { scheduleHex } from '../../main/chain/schedule-bits.js'
 import { providerKeys, signReceipt, type RootFixture } from './roots-fixture.js'
 
@@ -317,9 +317,9 @@ export function simulate (o: SimOptions): SimResult {
       const epoch = Number(key)
       if (n < epochClose(o.params, epoch) || n >= epochDeadline(o.params, epoch)) continue
       for (const [a, entry] of Object.entries(byAttestor)) {
-        if (!online(a) || entry.covered >= entry.checks.length || behaviour.get(a) === 'liar') continue
+        if (!online(a) || entry.covered >= entry.ids.length || behaviour.get(a) === 'liar') continue
         const passes = kept.get(a) ?? new Map<number, number | null>()
-        const part = entry.checks.slice(entry.covered, entry.covered + RECORD_LIMITS.aggregateChecksMax)
+        const part = (entry as EpochList).slice(entry.covered, entry.covered + RECORD_LIMITS.aggregateChecksMax)
         const failed = part.flatMap(([id], i) => passes.has(id) ? [] : [i]).slice(0, RECORD_LIMITS.aggregateFailedMax)
         const count = failed.length === RECORD_LIMITS.aggregateFailedMax ? failed[failed.length - 1] + 1 : part.length
         // one grade per hoster of the performance passes, in order of first appearance: the lower median of its grades
