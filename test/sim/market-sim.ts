@@ -320,11 +320,16 @@ export function simulate (o: SimOptions): SimResult {
         if (!online(a) || entry.covered >= entry.ids.length || behaviour.get(a) === 'liar') continue
         const passes = kept.get(a) ?? new Map<number, number | null>()
         const part = (entry as EpochList).slice(entry.covered, entry.covered + RECORD_LIMITS.aggregateChecksMax)
-        const failed = part.flatMap(([id], i) => passes.has(id) ? [] : [i]).slice(0, RECORD_LIMITS.aggregateFailedMax)
-        const count = failed.length === RECORD_LIMITS.aggregateFailedMax ? failed[failed.length - 1] + 1 : part.length
-        // one grade per hoster of the performance passes, in order of first appearance: the lower median of its grades
+        let failed = part.flatMap(([id], i) => passes.has(id) ? [] : [i]).slice(0, RECORD_LIMITS.aggregateFailedMax)
+        let count = failed.length === RECORD_LIMITS.aggregateFailedMax ? failed[failed.length - 1] + 1 : part.length
+        // one grade per hoster of the performance passes, in order of first appearance: the lower median of its grades;
+        // the part ends before a check that would grade one hoster more than the record holds (as the attestor's builder)
         const byHoster = new Map<string, number[]>()
-        for (const [id, , perf, hoster] of part.slice(0, count)) if (perf === 1 && passes.has(id)) byHoster.set(hoster, [...(byHoster.get(hoster) ?? []), passes.get(id) as number])
+        for (const [i, [id, , perf, hoster]] of part.slice(0, count).entries()) {
+          if (perf !== 1 || !passes.has(id)) continue
+          if (!byHoster.has(hoster) && byHoster.size === RECORD_LIMITS.aggregateGradesMax) { count = i; failed = failed.filter((f) => f < i); break }
+          byHoster.set(hoster, [...(byHoster.get(hoster) ?? []), passes.get(id) as number])
+        }
         const grades = [...byHoster.values()].map((g) => g.sort((x, y) => x - y)[(g.length - 1) >> 1])
         result.reports++
         act(a, { kind: 'epoch-report', epoch, from: entry.covered, count, failed, grades, rootHex: hex32(`${o.seed}:root:${epoch}:${a}`) })
