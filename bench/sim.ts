@@ -55,7 +55,7 @@ function run (churnPercent: number, scan: boolean): { r: SimResult, ms: number }
     providers, sponsors, plansPerSponsor: Math.ceil(plans / sponsors), chunksPerPlan, replicas: 3, blocks: hours * BLOCKS_PER_HOUR, warmupBlocks: warmup,
     churnPerBlock: churnPercent / 100 / BLOCKS_PER_HOUR, attackers: { deleter: perKind, sybil: perKind, throttler: perKind, liar: perKind }, lossFraction: 0.05, sybilIdentities: 3,
     openings: 8, seed: `scale:${churnPercent}`, params: DEFAULT_NETWORK_PARAMS, unitPricePlanck: LOCAL_FUNDS.unitPricePlanck, root: cores[0], cores: cores.slice(1),
-    availabilityEvery: 10, fullChecks: false, scan
+    availabilityEvery: 10, fullChecks: false, scan, measureSnapshot: true
   })
   return { r, ms: performance.now() - t0 }
 }
@@ -68,6 +68,9 @@ function print (name: string, r: SimResult, ms: number): void {
   for (const n of r.honestReplacedNotices) console.log(`  honest hoster replaced: ${n}`)
   console.log(`honest hosters replaced ${r.honestReplaced}; honest attestors contradicted ${r.honestContradicted}; liars contradicted ${r.liarsContradicted}, dropped ${r.liarsDropped}, lost the attestor role ${r.liarsLostAttestorRole} of ${perKind}`)
   console.log(`state machine per block: mean ${sm.meanMs.toFixed(1)} ms (${(sm.meanMs / DEFAULT_BLOCK_INTERVAL_MS * 100).toFixed(2)}% of a ${DEFAULT_BLOCK_INTERVAL_MS / 1000} s block), max ${sm.maxMs.toFixed(0)} ms; trend by tenths of the run (ms): ${sm.trendMs.map((x) => x.toFixed(1)).join(' ')}`)
+  console.log(`slowest blocks: ${sm.slowest.map((x) => `#${x.block} ${x.ms.toFixed(0)} ms`).join(', ')}; heap in use ${r.heapMiB.end.toFixed(0)} MiB at the end, ${r.heapMiB.max.toFixed(0)} MiB at most`)
+  const snap = r.snapshot
+  if (snap !== undefined) console.log('error' in snap ? `snapshot of the final state failed: ${snap.error}` : `snapshot of the final state (serializeState): ${snap.mib.toFixed(1)} MiB in ${(snap.ms / 1000).toFixed(1)} s`)
   console.log(`reports ${r.reports} (${(r.reports / r.blocks).toFixed(1)} per block); conservation ${r.conservationOk ? 'held' : 'BROKEN'}; rejected records ${JSON.stringify(r.rejected)}`)
 }
 

@@ -8,7 +8,7 @@ import { DatdotError } from '../shared/errors.js'
 import { MARKET_PARAMS, type Action, type ActionOutcome, type MarketState, type NetworkConfig, type Plan, type Reason } from './market-types.js'
 import type { Ctx } from './market-context.js'
 import { release, vacateSlot } from './assignments.js'
-import { itemKey, marketIndex, moveHeld, noteOpenItem, openItem } from './market-index.js'
+import { marketIndex, moveHeld, noteOpenItem, noteOwed, openItem } from './market-index.js'
 import { payoutPoint } from './epoch-records.js'
 
 // ---------------------------------------------------------------- value
@@ -28,10 +28,11 @@ export function addOwed (ctx: Ctx, plan: Plan, to: string, amountPlanck: bigint,
   const { state, block } = ctx
   moveHeld(state, amountPlanck)
   const point = reason === 'refund' ? null : payoutPoint(state, block.number)
-  const open = point === null ? null : openItem(state, itemKey(to, plan.id, reason), point)
+  const open = point === null ? null : openItem(state, to, plan.id, reason, point)
   if (open !== null) { open.amountPlanck += amountPlanck; return }
   const id = state.next.item++
   state.owed[id] = { id, to, amountPlanck, reason, planId: plan.id, block: block.number }
+  noteOwed(state, id)
   if (point !== null) noteOpenItem(state, state.owed[id])
 }
 
@@ -46,7 +47,8 @@ export function accrue (ctx: Ctx, plan: Plan, to: string, units: bigint, reason:
     plan.accruedPlanck += amount
     addOwed(ctx, plan, to, amount, reason)
   }
-  if (remainingPlanck(plan) === 0n) endPlan(ctx, plan, 'exhausted')
+  // what remains now (addOwed does not touch the plan's budget), without computing it again
+  if ((amount > 0n ? left - amount : left) === 0n) endPlan(ctx, plan, 'exhausted')
 }
 
 export function endPlan (ctx: Ctx, plan: Plan, status: Plan['status']): void {

@@ -5,7 +5,7 @@
  */
 import { MARKET_PARAMS, type Contract, type MarketState, type Slot } from './market-types.js'
 import type { Ctx } from './market-context.js'
-import { deleteSlotChallenges, marketIndex, providerTouched } from './market-index.js'
+import { deleteSlotChallenges, marketIndex, partyChallenges, providerTouched } from './market-index.js'
 
 /** A provider takes one more job (and `bytes` of its storage). */
 export function take (state: MarketState, address: string, bytes: number): void {
@@ -75,7 +75,11 @@ export function dropRole (ctx: Ctx, address: string, role: 'hoster' | 'encoder' 
     }
     markPending(state, contract)
   }
-  for (const [id, ch] of Object.entries(state.challenges)) {
+  // its open challenges: from the index (ascending ids), or every open challenge in the oracle mode
+  const ix = marketIndex(state)
+  const ids = ix.scan ? Object.keys(state.challenges) : partyChallenges(state, ix, address)
+  for (const id of ids) {
+    const ch = state.challenges[id]
     if (role === 'hoster' && ch.hoster === address) { delete state.challenges[id]; continue }
     if (role !== 'attestor' || !ch.attestors.includes(address)) continue
     ch.attestors = ch.attestors.filter((a) => a !== address)

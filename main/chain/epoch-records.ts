@@ -23,6 +23,7 @@ import { penalise, reward } from './reputation.js'
 import { settlePerformance } from './challenges.js'
 import { forgetCommittees } from './committee.js'
 import { runAudits, sampleAudits, AUDIT_PARAMS } from './audits.js'
+import { marketIndex } from './market-index.js'
 
 /** The network's epoch in blocks, 0 when attestations are not aggregated. */
 export function epochBlocks (state: MarketState): number { return state.network?.params.epochBlocks ?? 0 }
@@ -41,19 +42,79 @@ export function noteEpochCheck (ctx: Ctx, ch: Challenge, planId: number): void {
   ch.planId = planId
   const epochs = (state.epochs ??= {})
   const byAttestor = (epochs[ch.epoch] ??= {})
-  for (const a of ch.attestors) (byAttestor[a] ??= { checks: [], covered: 0 }).checks.push([ch.id, planId, ch.kind === 'performance' ? 1 : 0, ch.hoster])
+  const perf = ch.kind === 'performance' ? 1 : 0
+  for (const a of ch.attestors) listOf(byAttestor[a] ??= new EpochList()).add(ch.id, planId, perf, ch.hoster)
 }
+
+/**
+ * One attestor's list of an epoch as columns (market-types.ts EpochChecks): serialised as
+ * `{ covered, ids, planPerf, hosters }`; `checks` (the tuples) is a getter of the class, so it is
+ * not serialised and a parsed state gets the class back (`reviveEpochs`).
+ */
+export class EpochList implements EpochChecks {
+  covered = 0
+  ids: number[] = []
+  planPerf: number[] = []
+  hosters: string[] = []
+
+  add (id: number, plan: number, perf: number, hoster: string): void {
+    this.ids.push(id)
+    this.planPerf.push(plan * 2 + perf)
+    this.hosters.push(hoster)
+  }
+
+  get length (): number { return this.ids.length }
+  /** The check at offset `i` as a tuple. */
+  at (i: number): EpochCheck { return [this.ids[i], Math.floor(this.planPerf[i] / 2), this.planPerf[i] % 2, this.hosters[i]] }
+  slice (from: number, to: number): EpochCheck[] {
+    const out: EpochCheck[] = []
+    for (let i = from; i < Math.min(to, this.ids.length); i++) out.push(this.at(i))
+    return out
+  }
+
+  get checks (): EpochCheck[] { return this.slice(0, this.ids.length) }
+}
+
+/**
+ * A parsed state's lists get their class back (deserializeState): lists of this form keep their
+ * columns; lists of snapshots before it (`{ checks: EpochCheck[], covered }`) are converted.
+ */
+export function reviveEpochs (state: MarketState): void {
+  for (const byAttestor of Object.values(state.epochs ?? {})) {
+    for (const [a, entry] of Object.entries(byAttestor)) {
+      const old = (entry as { checks?: unknown }).checks
+      if (Array.isArray(old)) {
+        const list = new EpochList()
+        for (const [id, plan, perf, hoster] of old as EpochCheck[]) list.add(id, plan, perf, hoster)
+        list.covered = entry.covered
+        byAttestor[a] = list
+      } else Object.setPrototypeOf(entry, EpochList.prototype)
+    }
+  }
+}
+
+function listOf (entry: EpochChecks): EpochList { return entry as EpochList }
 
 /** A regular check past its own deadline on an aggregated network: it waits for its attestors' aggregates. */
 export function awaitAggregates (state: MarketState, ch: Challenge): void {
   delete state.challenges[ch.id]
-  ;(state.awaiting ??= {})[ch.id] = ch
+  const awaiting = (state.awaiting ??= {})
+  if (awaiting[ch.id] === undefined) marketIndex(state).awaitingCount++
+  awaiting[ch.id] = ch
 }
 
 /** Removes a check from the open and the awaiting ones. */
 export function closeCheck (state: MarketState, id: number): void {
   delete state.challenges[id]
-  if (state.awaiting !== undefined) delete state.awaiting[id]
+  if (state.awaiting === undefined || state.awaiting[id] === undefined) return
+  delete state.awaiting[id]
+  marketIndex(state).awaitingCount--
+}
+
+/** True when no check awaits aggregates (counted by the index; a scan of them in the oracle mode). */
+function noneAwaiting (state: MarketState): boolean {
+  const ix = marketIndex(state)
+  return ix.scan ? Object.keys(state.awaiting ?? {}).length === 0 : ix.awaitingCount === 0
 }
 
 type EpochReport = Extract<MarketRecord, { kind: 'epoch-report' }>
@@ -80,10 +141,11 @@ function epochEntry (ctx: Ctx, signer: string, rec: EpochReport): EpochChecks {
   if (block.number >= due) reject('replayed', `epoch ${rec.epoch}: aggregates were due before block ${due}`)
   const entry = state.epochs?.[rec.epoch]?.[signer]
   if (entry === undefined) reject('unknown-ref', `epoch ${rec.epoch}: no checks were assigned to this attestor`)
-  if (rec.from < entry.covered) reject('replayed', `epoch ${rec.epoch}: checks ${rec.from}.. already aggregated (${entry.covered} of ${entry.checks.length} covered)`)
+  const assigned = listOf(entry).length
+  if (rec.from < entry.covered) reject('replayed', `epoch ${rec.epoch}: checks ${rec.from}.. already aggregated (${entry.covered} of ${assigned} covered)`)
   if (rec.from > entry.covered) reject('out-of-order', `epoch ${rec.epoch}: the next aggregate starts at check ${entry.covered}, not ${rec.from}`)
   const end = rec.from + rec.count
-  if (end > entry.checks.length) reject('bad-value', `epoch ${rec.epoch}: ${entry.checks.length} checks were assigned, the aggregate covers checks ${rec.from}..${end - 1}`)
+  if (end > assigned) reject('bad-value', `epoch ${rec.epoch}: ${assigned} checks were assigned, the aggregate covers checks ${rec.from}..${end - 1}`)
   // the codec refuses these too; an aggregate applied otherwise (a replayed state) is held to the same
   const failed = failedOffsetsProblem(rec.failed, rec.count)
   if (failed !== null) reject('bad-value', `epoch ${rec.epoch}: ${failed}`)
@@ -102,7 +164,7 @@ function gradesOf (rec: EpochReport, covered: EpochCheck[]): Map<string, number>
 /** An attestor's epoch aggregate: every check it covers is settled (passes paid, the failed ones missed). */
 export function epochReport (ctx: Ctx, signer: string, rec: EpochReport): string {
   const entry = epochEntry(ctx, signer, rec)
-  const covered = entry.checks.slice(rec.from, rec.from + rec.count)
+  const covered = listOf(entry).slice(rec.from, rec.from + rec.count)
   const grades = gradesOf(rec, covered)
   const failed = new Set(rec.failed)
   sampleAudits(ctx, signer, rec, covered, epochDeadline((ctx.state.network as NonNullable<MarketState['network']>).params, rec.epoch + AUDIT_PARAMS.keepEpochs))
@@ -172,9 +234,9 @@ export function expireEpochs (ctx: Ctx): void {
     if (block.number < epochDeadline(p, n)) continue
     const byAttestor = state.epochs[key]
     for (const a of Object.keys(byAttestor).sort()) {
-      const entry = byAttestor[a]
-      const missed = entry.checks.length - entry.covered
-      for (let i = entry.covered; i < entry.checks.length; i++) missCheck(ctx, a, entry.checks[i][0], `no aggregate of epoch ${n}`)
+      const entry = listOf(byAttestor[a])
+      const missed = entry.length - entry.covered
+      for (let i = entry.covered; i < entry.length; i++) missCheck(ctx, a, entry.ids[i], `no aggregate of epoch ${n}`)
       if (missed > 0) ctx.out.notices.push(`attestor ${a} missed ${missed} checks of epoch ${n} (no aggregate by block ${epochDeadline(p, n)})`)
     }
     for (const ch of Object.values(state.awaiting ?? {})) {
@@ -185,7 +247,7 @@ export function expireEpochs (ctx: Ctx): void {
     delete state.epochs[key]
   }
   if (Object.keys(state.epochs).length === 0) delete state.epochs
-  if (state.awaiting !== undefined && Object.keys(state.awaiting).length === 0) delete state.awaiting
+  if (state.awaiting !== undefined && noneAwaiting(state)) delete state.awaiting
 }
 
 /**

@@ -32,6 +32,17 @@ export interface MarketIndex {
   due: Map<number, number[]>
   /** Challenge ids per `${contractId}:${slot}:${kind}` (closed ones are dropped when met). */
   open: Map<string, number[]>
+  /**
+   * Open challenge ids per party (the hoster and each attestor at issue), ascending; closed ones are
+   * dropped when the list is read or has doubled since it was last pruned (`partyPruneAt`).
+   */
+  byParty: Map<string, number[]>
+  partyPruneAt: Map<string, number>
+  /** Aggregated networks: how many checks `state.awaiting` holds (so emptiness is known without a scan). */
+  awaitingCount: number
+  /** Owed item ids in order of creation (ascending) from `owedHead` on; paid ones are skipped and dropped from the front. */
+  owedQueue: number[]
+  owedHead: number
   /** [endBlock, plan id] and [setupDeadline, contract id]: entries may be stale, checked when due. */
   planEnds: MinHeap
   setupDeadlines: MinHeap
@@ -50,7 +61,7 @@ export interface MarketIndex {
    * point `itemsPoint` (accounting.ts addOwed adds to it instead of making another); built from
    * the owed items when `itemsPoint` changes.
    */
-  openItems: Map<string, number>
+  openItems: Map<string, Map<number, number>>
   itemsPoint: number
 }
 
@@ -78,6 +89,11 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
     seenPlan: 1,
     due: new Map(),
     open: new Map(),
+    byParty: new Map(),
+    partyPruneAt: new Map(),
+    awaitingCount: Object.keys(state.awaiting ?? {}).length,
+    owedQueue: Object.keys(state.owed).map(Number),
+    owedHead: 0,
     planEnds: new MinHeap(),
     setupDeadlines: new MinHeap(),
     byProvider: new Map(),
@@ -99,7 +115,7 @@ function buildIndex (state: MarketState, interval: number, scan: boolean): Marke
       if (s.encoder !== null) noteAssigned(ix, s.encoder, contract.id)
     }
   }
-  for (const ch of Object.values(state.challenges)) noteChallenge(ix, ch)
+  for (const ch of Object.values(state.challenges)) noteChallenge(state, ix, ch)
   return ix
 }
 
@@ -133,11 +149,35 @@ export function noteAssigned (ix: MarketIndex, address: string, contractId: numb
 
 function openKey (contractId: number, slot: number, kind: Challenge['kind']): string { return `${contractId}:${slot}:${kind}` }
 
-export function noteChallenge (ix: MarketIndex, ch: Challenge): void {
+export function noteChallenge (state: MarketState, ix: MarketIndex, ch: Challenge): void {
   const key = openKey(ch.contractId, ch.slot, ch.kind)
   const list = ix.open.get(key)
   if (list === undefined) ix.open.set(key, [ch.id])
   else list.push(ch.id)
+  noteParty(state, ix, ch.hoster, ch.id)
+  for (const a of ch.attestors) if (a !== ch.hoster) noteParty(state, ix, a, ch.id)
+}
+
+function noteParty (state: MarketState, ix: MarketIndex, address: string, id: number): void {
+  const list = ix.byParty.get(address)
+  if (list === undefined) { ix.byParty.set(address, [id]); return }
+  list.push(id)
+  if (list.length >= (ix.partyPruneAt.get(address) ?? 64)) partyChallenges(state, ix, address)
+}
+
+/**
+ * The open challenges (in `state.challenges`) `address` was a party of at issue (hoster or
+ * attestor), ascending; closed ids are dropped from the index. A superset of those it is a party
+ * of now (an attestor dropped from a check stays listed): callers check each one.
+ */
+export function partyChallenges (state: MarketState, ix: MarketIndex, address: string): number[] {
+  const list = ix.byParty.get(address)
+  if (list === undefined) return []
+  const live = list.filter((id) => state.challenges[id] !== undefined)
+  if (live.length === 0) { ix.byParty.delete(address); ix.partyPruneAt.delete(address); return [] }
+  if (live.length !== list.length) ix.byParty.set(address, live)
+  ix.partyPruneAt.set(address, Math.max(64, 2 * live.length))
+  return live
 }
 
 /** The open challenges of one kind for a slot (closed ids are dropped from the index). */
@@ -202,22 +242,34 @@ export function moveHeld (state: MarketState, deltaPlanck: bigint): void {
 /** The key owed items of one payee, plan and reason are merged under between two payout points. */
 export function itemKey (to: string, planId: number, reason: string): string { return `${to}:${planId}:${reason}` }
 
+const REASON_CODE: Record<string, number> = { encoding: 0, setup: 1, 'storage-proof': 2, 'performance-proof': 3, refund: 4, budget: 5 }
+/** The payee's key of an open item (plan and reason in one number: no string built a reward). */
+function payeeKey (planId: number, reason: string): number { return planId * 8 + (REASON_CODE[reason] ?? 7) }
+
+function setOpenItem (ix: MarketIndex, item: OwedItem): void {
+  let byPayee = ix.openItems.get(item.to)
+  if (byPayee === undefined) ix.openItems.set(item.to, (byPayee = new Map<number, number>()))
+  byPayee.set(payeeKey(item.planId, item.reason), item.id)
+}
+
 /**
- * The owed item of `key` created at or after the payout point `point`, to add to (null: make one).
- * From the index, rebuilt from the owed items when the point moved; every owed item in the oracle mode.
+ * The owed item of (`to`, `planId`, `reason`) created at or after the payout point `point`, to add
+ * to (null: make one). From the index (per payee, then plan and reason), rebuilt from the owed
+ * items when the point moved; every owed item in the oracle mode.
  */
-export function openItem (state: MarketState, key: string, point: number): OwedItem | null {
+export function openItem (state: MarketState, to: string, planId: number, reason: string, point: number): OwedItem | null {
   const ix = marketIndex(state)
   if (ix.scan) {
+    const key = itemKey(to, planId, reason)
     for (const item of Object.values(state.owed)) if (item.block >= point && itemKey(item.to, item.planId, item.reason) === key) return item
     return null
   }
   if (ix.itemsPoint !== point) {
     ix.openItems = new Map()
     ix.itemsPoint = point
-    for (const item of Object.values(state.owed)) if (item.block >= point) ix.openItems.set(itemKey(item.to, item.planId, item.reason), item.id)
+    for (const item of Object.values(state.owed)) if (item.block >= point) setOpenItem(ix, item)
   }
-  const id = ix.openItems.get(key)
+  const id = ix.openItems.get(to)?.get(payeeKey(planId, reason))
   const item = id === undefined ? undefined : state.owed[id]
   return item !== undefined && item.block >= point ? item : null
 }
@@ -225,5 +277,32 @@ export function openItem (state: MarketState, key: string, point: number): OwedI
 /** A new owed item that later rewards of its key may be added to (until the next payout point). */
 export function noteOpenItem (state: MarketState, item: OwedItem): void {
   const ix = marketIndex(state)
-  if (!ix.scan) ix.openItems.set(itemKey(item.to, item.planId, item.reason), item.id)
+  if (!ix.scan) setOpenItem(ix, item)
+}
+
+/** A new owed item (ids only grow, so the queue stays in order). */
+export function noteOwed (state: MarketState, id: number): void { marketIndex(state).owedQueue.push(id) }
+
+/** The oldest unpaid owed items, at most `limit`: from the queue, past the paid ones at its front (every item in the oracle mode). */
+export function oldestOwed (state: MarketState, limit: number): OwedItem[] {
+  const out: OwedItem[] = []
+  const ix = marketIndex(state)
+  if (ix.scan) {
+    // integer keys enumerate in ascending order: the first `limit` are the oldest
+    for (const id in state.owed) {
+      if (out.length >= limit) break
+      out.push(state.owed[id])
+    }
+    return out
+  }
+  const q = ix.owedQueue
+  let i = ix.owedHead
+  while (i < q.length && state.owed[q[i]] === undefined) i++
+  if (i > 1024 && i > q.length / 2) { q.splice(0, i); i = 0 }
+  ix.owedHead = i
+  for (; i < q.length && out.length < limit; i++) {
+    const item = state.owed[q[i]]
+    if (item !== undefined) out.push(item)
+  }
+  return out
 }

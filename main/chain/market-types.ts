@@ -269,7 +269,19 @@ export interface Challenge {
  * does not change them between the attestor's building and the chain's applying.
  */
 export type EpochCheck = [id: number, plan: number, perf: number, hoster: string]
-export interface EpochChecks { checks: EpochCheck[], covered: number }
+/**
+ * Stored as three columns (epoch-records.ts EpochList; docs/chain.md "Scale"): `ids`, `planPerf`
+ * (plan id x 2, + 1 for a performance check) and `hosters`, a third of the memory of a tuple a
+ * check and no object a check to collect; `checks` gives the tuples (built at each read, not
+ * serialised: the attestor's builder and the tests read it, the rules read the columns).
+ */
+export interface EpochChecks {
+  covered: number
+  ids: number[]
+  planPerf: number[]
+  hosters: string[]
+  readonly checks: EpochCheck[]
+}
 
 export interface OwedItem {
   id: number

@@ -47,7 +47,8 @@ import { applyFloorDrops } from './reputation.js'
 import { expireAndEnd } from './challenges.js'
 import { assignPending } from './selection.js'
 import { issueChallenges } from './challenge-issue.js'
-import { marketIndex } from './market-index.js'
+import { marketIndex, oldestOwed } from './market-index.js'
+import { reviveEpochs } from './epoch-records.js'
 
 export {
   MARKET_PARAMS, initialState,
@@ -82,7 +83,9 @@ export function applyBlock (state: MarketState, block: BlockInput, opts: ApplyOp
     throw DatdotError.internal(`marketplace: block ${block.number} has parent ${block.parentHash}, expected ${state.block.hash}`)
   }
   // the derived indexes (built from the state if this state object has none, e.g. a restored snapshot)
-  marketIndex(state)
+  // the pick trees of an earlier block are never used again (pick builds this block's at its first
+  // pick): dropped now, so the records' reputation and job changes do not keep them up to date
+  marketIndex(state).picks = null
   const ctx = blockContext(state, block)
   const out = ctx.out
 
@@ -106,13 +109,8 @@ export function applyBlock (state: MarketState, block: BlockInput, opts: ApplyOp
 
 /** Items owed and unpaid, oldest first, at most `limit` (what the operator pays next). */
 export function owedItems (state: MarketState, limit: number): OwedItem[] {
-  // integer keys enumerate in ascending order: the first `limit` are the oldest (no sort of every item)
-  const out: OwedItem[] = []
-  for (const id in state.owed) {
-    if (out.length >= limit) break
-    out.push(state.owed[id])
-  }
-  return out
+  // from the index's queue of item ids: a for-in over every item collected all their keys at each call
+  return oldestOwed(state, limit)
 }
 
 /** Canonical JSON (bigints as `"<n>n"` strings) of the whole state. */
@@ -121,7 +119,10 @@ export function serializeState (state: MarketState): string {
 }
 
 export function deserializeState (json: string): MarketState {
-  return reviveBigints(JSON.parse(json)) as MarketState
+  const state = reviveBigints(JSON.parse(json)) as MarketState
+  // the epoch lists' class (their `checks` view), and the columns for lists of older snapshots
+  reviveEpochs(state)
+  return state
 }
 
 /** SHA-256 of the canonical serialisation: equal on every daemon that applied the same blocks. */

@@ -113,10 +113,12 @@ export interface PickTrees {
   hash: string
   order: ProviderOrder
   trees: Map<string, { tree: Fenwick, value: (p: Provider) => number }>
+  /** Providers changed since the trees' weights were last computed (flushTouched, before a pick). */
+  touched: Set<string>
 }
 
 export function newPickTrees (number: number, hash: string, order: ProviderOrder): PickTrees {
-  return { number, hash, order, trees: new Map() }
+  return { number, hash, order, trees: new Map(), touched: new Set() }
 }
 
 export function treeFor (pt: PickTrees, key: string, value: (p: Provider) => number): Fenwick {
@@ -131,10 +133,23 @@ export function treeFor (pt: PickTrees, key: string, value: (p: Provider) => num
   return t.tree
 }
 
-/** A provider changed: its weight in every tree of the block is computed again. */
-export function refreshProvider (pt: PickTrees, state: MarketState, address: string): void {
-  const i = pt.order.indexOf.get(address)
-  const p = state.providers[address]
-  if (i === undefined || p === undefined) return
-  for (const { tree, value } of pt.trees.values()) tree.set(i, value(p))
+/**
+ * A provider changed: its weight in every tree of the block is computed again before the next
+ * pick (flushTouched), once however often it changed meanwhile (an epoch's aggregates reward the
+ * same attestors and hosters thousands of times in one block).
+ */
+export function refreshProvider (pt: PickTrees, _state: MarketState, address: string): void {
+  if (pt.trees.size > 0) pt.touched.add(address)
+}
+
+/** The weights of the providers changed since the last pick, computed again in every tree (before a pick reads them). */
+export function flushTouched (pt: PickTrees, state: MarketState): void {
+  if (pt.touched.size === 0) return
+  for (const address of pt.touched) {
+    const i = pt.order.indexOf.get(address)
+    const p = state.providers[address]
+    if (i === undefined || p === undefined) continue
+    for (const { tree, value } of pt.trees.values()) tree.set(i, value(p))
+  }
+  pt.touched.clear()
 }

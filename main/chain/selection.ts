@@ -11,7 +11,7 @@ import { contractBytes, take } from './assignments.js'
 import { onSchedule } from './schedule.js'
 import { roleOf, roleReputation } from './reputation.js'
 import { ingest, marketIndex, noteAssigned, noteChallenge, setSetupDeadline } from './market-index.js'
-import { ProviderOrder, newPickTrees, treeFor } from './pick-tree.js'
+import { ProviderOrder, flushTouched, newPickTrees, treeFor } from './pick-tree.js'
 import { epochBlocks, noteEpochCheck } from './epoch-records.js'
 import { epochCommittee } from './committee.js'
 
@@ -41,6 +41,7 @@ export function pick (ctx: Ctx, role: number, exclude: Set<string>, bytes: numbe
   if (ix.order === null) ix.order = new ProviderOrder(Object.values(state.providers))
   if (ix.picks === null || ix.picks.number !== block.number || ix.picks.hash !== block.hash) ix.picks = newPickTrees(block.number, block.hash, ix.order)
   const picks = ix.picks
+  flushTouched(picks, state)
   const repRole = roleOf(role)
   const tree = treeFor(picks, among === undefined ? `${role}:${bytes}` : `${role}:${bytes}:${among.key}`, (p) => {
     if (among !== undefined && !among.members.has(p.address)) return 0
@@ -224,7 +225,7 @@ export function issueChallenge (ctx: Ctx, contract: Contract, i: number, kind: C
     deadline: block.number + params(ctx).challengeTimeoutBlocks,
     recheck
   }
-  noteChallenge(marketIndex(state), state.challenges[id])
+  noteChallenge(state, marketIndex(state), state.challenges[id])
   if (regular) noteEpochCheck(ctx, state.challenges[id], contract.planId)
   ctx.out.newChallenges.push(id)
   return id

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest'
 import { simulate } from './market-sim.js'
 import { createRootFixture, type RootFixture } from './roots-fixture.js'
+import { RECORD_LIMITS } from '../../main/chain/records.js'
 
 let root: RootFixture
 beforeAll(async () => { root = await createRootFixture([40]) })
@@ -30,5 +31,26 @@ describe('the marketplace under churn and attacks (small simulation)', () => {
     // block (the slot's other open check is gone by then), or with its attestor losing the attestor
     // role (it is no longer the check's attestor); nothing else may be rejected
     expect(Object.keys(r.rejected).filter((why) => why !== 'replayed' && why !== 'wrong-signer')).toEqual([])
+  })
+
+  it('splits an attestor\'s epoch aggregate before a check that would grade more hosters than the record holds, as the attestor\'s builder does', () => {
+    // the limit lowered for this test (same code at any value) so that a small market reaches it (4096 at 100 000 plans did)
+    const limits = RECORD_LIMITS as { aggregateGradesMax: number }
+    const saved = limits.aggregateGradesMax
+    limits.aggregateGradesMax = 1
+    const parts: string[] = []
+    try {
+      simulate({
+        providers: 30, sponsors: 2, plansPerSponsor: 4, chunksPerPlan: 40, replicas: 3, blocks: 60,
+        churnPerBlock: 0, attackers: {}, lossFraction: 0, sybilIdentities: 3, openings: 8, seed: 'grades', unitPricePlanck: 1000n, root,
+        params: { chunksPerContract: 10, challengeIntervalBlocks: 10, challengeTimeoutBlocks: 5, performanceAttestors: 3, epochBlocks: 12 },
+        onBlock: (_input, out) => { for (const a of out.actions) for (const rec of a.applied) if (rec.kind === 'epoch-report') parts.push(rec.ref) }
+      })
+    } finally {
+      limits.aggregateGradesMax = saved
+    }
+    // refs are epoch:N:from: a part that starts after the attestor's first check is a split
+    expect(parts.length).toBeGreaterThan(0)
+    expect(parts.some((ref) => !ref.endsWith(':0'))).toBe(true)
   })
 })

@@ -16,11 +16,11 @@
 import { createHash } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import {
-  applyBlock, initialState, conservation, owedItems, setScanMode, MARKET_PARAMS, performanceUnits,
+  applyBlock, initialState, conservation, serializeState, owedItems, setScanMode, MARKET_PARAMS, performanceUnits,
   type MarketState, type Action, type BlockInput, type BlockOutcome
 } from '../../main/chain/marketplace.js'
 import { encodeRecord, RECORD_LIMITS, type MarketRecord, type NetworkParams, type SetupSlot } from '../../main/chain/records.js'
-import { epochClose, epochDeadline, payoutCutoff } from '../../main/chain/epoch-records.js'
+import { epochClose, epochDeadline, payoutCutoff, type EpochList } from '../../main/chain/epoch-records.js'
 import { scheduleHex } from '../../main/chain/schedule-bits.js'
 import { providerKeys, signReceipt, type RootFixture } from './roots-fixture.js'
 
@@ -73,6 +73,8 @@ export interface SimOptions {
   /** Milliseconds per block of the block timestamps (default 6000). */
   blockMs?: number
   noise?: Partial<SimNoise>
+  /** Measure the snapshot (serializeState) of the final state: its size and time (SimResult.snapshot). */
+  measureSnapshot?: boolean
   /** Called after each block is applied (the equivalence tests mirror the blocks into an oracle). */
   onBlock?: (input: BlockInput, out: BlockOutcome, state: MarketState) => void
 }
@@ -111,7 +113,11 @@ export interface SimResult {
   conservationOk: boolean
   rejected: Record<string, number>
   /** applyBlock time of the measured blocks: mean and max per block, and the mean of each tenth of the run (the trend). */
-  stateMachine: { meanMs: number, maxMs: number, trendMs: number[] }
+  stateMachine: { meanMs: number, maxMs: number, trendMs: number[], slowest: Array<{ block: number, ms: number }> }
+  /** V8 heap in use (MiB) after the last measured block, and the most seen at a sample (every `availabilityEvery` measured blocks). */
+  heapMiB: { end: number, max: number }
+  /** With `measureSnapshot`: the final state's serialisation, its size in MiB and the time it took (or why it failed). */
+  snapshot?: { mib: number, ms: number } | { error: string }
   /** Slots waiting for providers (unassigned) at the end, and the most at any measured block. */
   unassignedSlots: number
   unassignedSlotsMax: number
@@ -160,13 +166,15 @@ export function simulate (o: SimOptions): SimResult {
   const result: SimResult = {
     blocks: 0, warmup: 0, providers: 0, contracts: 0, availability: 0, contractsEverLost: 0, detection: {}, honestReplaced: 0, honestReplacedNotices: [], honestContradicted: 0,
     liarsContradicted: 0, liarsDropped: 0, liarsLostAttestorRole: 0, honestChallenges: 0, reports: 0, costPlanckPerGiBMonth: 0n, steadyCostPlanckPerGiBMonth: 0n, paidPlanck: 0n,
-    conservationOk: true, rejected: {}, stateMachine: { meanMs: 0, maxMs: 0, trendMs: [] }, unassignedSlots: 0, unassignedSlotsMax: 0
+    conservationOk: true, rejected: {}, stateMachine: { meanMs: 0, maxMs: 0, trendMs: [], slowest: [] }, heapMiB: { end: 0, max: 0 }, unassignedSlots: 0, unassignedSlotsMax: 0
   }
   const lostRole = new Set<string>()
   const det = (b: Behaviour): SimResult['detection'][string] => result.detection[b] ?? (result.detection[b] = { challenged: 0, failed: 0, rate: 0, dropped: 0 })
   /** Contracts with a slot in setup (from each block's new assignments). */
   const inSetup = new Set<number>()
   const blockMsList: number[] = []
+  const blockNumbers: number[] = []
+  const heapMiB = (): number => process.memoryUsage().heapUsed / 2 ** 20
   let timing = false
   const block = (): void => {
     number++
@@ -182,7 +190,7 @@ export function simulate (o: SimOptions): SimResult {
       if (/conservation/.test(String(err))) result.conservationOk = false
       throw err
     }
-    if (timing) blockMsList.push(performance.now() - t0)
+    if (timing) { blockMsList.push(performance.now() - t0); blockNumbers.push(number) }
     o.onBlock?.(input, out, state)
     for (const id of out.newAssignments) inSetup.add(id)
     for (const notice of out.notices) {
@@ -309,14 +317,19 @@ export function simulate (o: SimOptions): SimResult {
       const epoch = Number(key)
       if (n < epochClose(o.params, epoch) || n >= epochDeadline(o.params, epoch)) continue
       for (const [a, entry] of Object.entries(byAttestor)) {
-        if (!online(a) || entry.covered >= entry.checks.length || behaviour.get(a) === 'liar') continue
+        if (!online(a) || entry.covered >= entry.ids.length || behaviour.get(a) === 'liar') continue
         const passes = kept.get(a) ?? new Map<number, number | null>()
-        const part = entry.checks.slice(entry.covered, entry.covered + RECORD_LIMITS.aggregateChecksMax)
-        const failed = part.flatMap(([id], i) => passes.has(id) ? [] : [i]).slice(0, RECORD_LIMITS.aggregateFailedMax)
-        const count = failed.length === RECORD_LIMITS.aggregateFailedMax ? failed[failed.length - 1] + 1 : part.length
-        // one grade per hoster of the performance passes, in order of first appearance: the lower median of its grades
+        const part = (entry as EpochList).slice(entry.covered, entry.covered + RECORD_LIMITS.aggregateChecksMax)
+        let failed = part.flatMap(([id], i) => passes.has(id) ? [] : [i]).slice(0, RECORD_LIMITS.aggregateFailedMax)
+        let count = failed.length === RECORD_LIMITS.aggregateFailedMax ? failed[failed.length - 1] + 1 : part.length
+        // one grade per hoster of the performance passes, in order of first appearance: the lower median of its grades;
+        // the part ends before a check that would grade one hoster more than the record holds (as the attestor's builder)
         const byHoster = new Map<string, number[]>()
-        for (const [id, , perf, hoster] of part.slice(0, count)) if (perf === 1 && passes.has(id)) byHoster.set(hoster, [...(byHoster.get(hoster) ?? []), passes.get(id) as number])
+        for (const [i, [id, , perf, hoster]] of part.slice(0, count).entries()) {
+          if (perf !== 1 || !passes.has(id)) continue
+          if (!byHoster.has(hoster) && byHoster.size === RECORD_LIMITS.aggregateGradesMax) { count = i; failed = failed.filter((f) => f < i); break }
+          byHoster.set(hoster, [...(byHoster.get(hoster) ?? []), passes.get(id) as number])
+        }
         const grades = [...byHoster.values()].map((g) => g.sort((x, y) => x - y)[(g.length - 1) >> 1])
         result.reports++
         act(a, { kind: 'epoch-report', epoch, from: entry.covered, count, failed, grades, rootHex: hex32(`${o.seed}:root:${epoch}:${a}`) })
@@ -412,7 +425,15 @@ export function simulate (o: SimOptions): SimResult {
     if (t === Math.floor(o.blocks / 2)) { halfAccrued = accruedNow(); halfGibBlocks = gibBlocks }
     churn()
     step()
-    if (t % (o.availabilityEvery ?? 1) === 0) sample()
+    if (t % (o.availabilityEvery ?? 1) === 0) { sample(); result.heapMiB.max = Math.max(result.heapMiB.max, heapMiB()) }
+  }
+  result.heapMiB.end = heapMiB()
+  if (o.measureSnapshot === true) {
+    const t0 = performance.now()
+    try {
+      const mib = serializeState(state).length / 2 ** 20
+      result.snapshot = { mib, ms: performance.now() - t0 }
+    } catch (err) { result.snapshot = { error: String(err) } }
   }
   const c = conservation(state)
   if (!c.ok) result.conservationOk = false
@@ -437,7 +458,8 @@ export function simulate (o: SimOptions): SimResult {
   result.stateMachine = {
     meanMs: mean(blockMsList),
     maxMs: Math.max(0, ...blockMsList),
-    trendMs: Array.from({ length: Math.ceil(blockMsList.length / tenth) }, (_, i) => mean(blockMsList.slice(i * tenth, (i + 1) * tenth)))
+    trendMs: Array.from({ length: Math.ceil(blockMsList.length / tenth) }, (_, i) => mean(blockMsList.slice(i * tenth, (i + 1) * tenth))),
+    slowest: blockMsList.map((ms, i) => ({ block: blockNumbers[i], ms })).sort((x, y) => y.ms - x.ms).slice(0, 5)
   }
   return result
 }

@@ -4,13 +4,14 @@
  * scans (the oracle mode, setScanMode): the simulation drives a market under churn, attacks,
  * pauses, schedules, departures, new, extended and withdrawn plans; every block is applied to an
  * oracle state too, and to a copy restored from a snapshot part-way, and outcomes (challenges
- * issued, in order) and whole states must be equal at every block.
+ * issued, in order), whole states and the oldest owed items (the operator's query) must be equal
+ * at every block.
  */
 import { describe, it, expect, beforeAll } from 'vitest'
 import { simulate } from '../sim/market-sim.js'
 import { createRootFixture, type RootFixture } from '../sim/roots-fixture.js'
 import {
-  applyBlock, deserializeState, initialState, serializeState, setScanMode, MARKET_PARAMS,
+  applyBlock, deserializeState, initialState, owedItems, serializeState, setScanMode, MARKET_PARAMS,
   type BlockOutcome, type MarketState
 } from '../../main/chain/marketplace.js'
 
@@ -41,6 +42,9 @@ function runSideBySide (interval: number, seed: string, blocks: number, epochBlo
       expect.fail(`${what}: block ${n} outcome differs at ${i}: ${x.slice(i - 80, i + 120)} / ${y.slice(i - 80, i + 120)}`)
     }
     if (serializeState(sa) !== serializeState(sb)) expect.fail(`${what}: block ${n} state differs`)
+    // the operator's query: the oldest owed items (the index's queue against a walk over every item)
+    const oldest = (s: MarketState): number[] => owedItems(s, 40).map((i) => i.id)
+    expect(oldest(sa), `${what}: block ${n} oldest owed items`).toEqual(oldest(sb))
   }
   simulate({
     providers: 50, sponsors: 6, plansPerSponsor: 4, chunksPerPlan: 40, replicas: 3, blocks, warmupBlocks: 0,
