@@ -21,7 +21,7 @@
  */
 import { MARKET_PARAMS, type MarketState } from './market-types.js'
 import type { NetworkParams } from './record-types.js'
-import { params, type Ctx } from './market-context.js'
+import { epochOf, params, type Ctx } from './market-context.js'
 
 /**
  * K for an epoch: the expected regular attestations (hosting slots x checks a slot an epoch x
@@ -57,7 +57,7 @@ export function liveAttestors (state: MarketState, p: NetworkParams, epoch: numb
   const since = epoch - MARKET_PARAMS.committee.liveEpochs
   const live = new Set<string>()
   for (const prov of Object.values(state.providers)) {
-    if ((prov.lastAggregateEpoch ?? -1) >= since || Math.floor(prov.registeredAt / (p.epochBlocks as number)) >= since) live.add(prov.address)
+    if ((prov.lastAggregateEpoch ?? -1) >= since || epochOf(p, prov.registeredAt) >= since) live.add(prov.address)
   }
   return live
 }
@@ -69,7 +69,7 @@ export function liveAttestors (state: MarketState, p: NetworkParams, epoch: numb
 export function epochCommittee (ctx: Ctx, draw: CommitteeDraw): { epoch: number, members: Set<string> } | null {
   const { state } = ctx
   const p = params(ctx)
-  const epoch = Math.floor(ctx.block.number / (p.epochBlocks as number))
+  const epoch = epochOf(p, ctx.block.number)
   const committees = (state.committees ??= {})
   let list = committees[epoch]
   if (list === undefined) {
@@ -86,7 +86,7 @@ function drawCommittee (ctx: Ctx, p: NetworkParams, draw: CommitteeDraw): string
   const eligible = draw.eligibleAttestors()
   const k = committeeSize(hostingSlots(ctx.state), p, eligible)
   if (k >= eligible) return []
-  const epoch = Math.floor(ctx.block.number / (p.epochBlocks as number))
+  const epoch = epochOf(p, ctx.block.number)
   const chosen = new Set<string>()
   const live = { key: `live:${epoch}`, members: liveAttestors(ctx.state, p, epoch) }
   const liveSeats = k - Math.floor(k * MARKET_PARAMS.committee.freshShare)

@@ -17,7 +17,7 @@
 import { MARKET_PARAMS, type Challenge, type EpochCheck, type EpochChecks, type MarketState } from './market-types.js'
 import type { MarketRecord, NetworkParams } from './record-types.js'
 import { failedOffsetsProblem } from './record-validate.js'
-import { reject, type Ctx } from './market-context.js'
+import { epochOf, reject, type Ctx } from './market-context.js'
 import { accrue } from './accounting.js'
 import { penalise, reward } from './reputation.js'
 import { settlePerformance } from './challenges.js'
@@ -25,10 +25,11 @@ import { forgetCommittees } from './committee.js'
 import { runAudits, sampleAudits, AUDIT_PARAMS } from './audits.js'
 import { marketIndex } from './market-index.js'
 
+export { epochOf }
+
 /** The network's epoch in blocks, 0 when attestations are not aggregated. */
 export function epochBlocks (state: MarketState): number { return state.network?.params.epochBlocks ?? 0 }
 
-export function epochOf (p: NetworkParams, block: number): number { return Math.floor(block / (p.epochBlocks as number)) }
 /** The first block at which epoch `n`'s aggregates are accepted (every check of it is past its own deadline). */
 export function epochClose (p: NetworkParams, n: number): number { return (n + 1) * (p.epochBlocks as number) + p.challengeTimeoutBlocks }
 /** The block at which epoch `n`'s aggregates are due: what none covered is missed. */

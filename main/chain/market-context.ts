@@ -55,3 +55,6 @@ export function reject (why: RejectReason, detail: string): never { throw new Re
 
 /** The network's parameters (only called once a network record is in force). */
 export function params (ctx: Ctx): NetworkParams { return (ctx.state.network as NetworkConfig).params }
+
+/** The epoch of `block` on a network with epochs (`epochBlocks`). */
+export function epochOf (p: NetworkParams, block: number): number { return Math.floor(block / (p.epochBlocks as number)) }
