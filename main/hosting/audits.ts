@@ -21,7 +21,7 @@
 import b4a from 'b4a'
 import { DatdotError } from '../shared/errors.js'
 import type { AuditSample } from '../chain/market-types.js'
-import { challengeSeed, commitDeadlineMs } from './proof.js'
+import { challengeSeed } from './proof.js'
 import { leafHash, merklePath, rootOfPath, type EpochLeaves, type Leaf } from './epoch-leaves.js'
 import type { LeafProof, LeafProofsMessage, LeavesMessage } from './messages.js'
 import type { HostingContext } from './context.js'
@@ -112,17 +112,7 @@ async function rewalk (o: AuditorOptions, sample: AuditSample): Promise<{ commit
   const seed = challengeSeed(b4a.from((await o.blockHash(sample.issuedAt)).slice(2), 'hex'), sample.contractId, hosterKey)
   let connected
   try { connected = await o.peers.channelTo(hosterKeyHex) } catch (err) { return { commitment: null, failure: `UNREACHABLE: ${DatdotError.from(err).message}` } }
-  const report = await o.attestor.challenge(connected.channel, {
-    contract: ctx.viewOf(contract),
-    hosterKey,
-    encoderKey: ctx.providerKeyBytes(slot.encoder),
-    rounds: ctx.limits.rounds,
-    seed,
-    steps: ctx.limits.walkSteps,
-    openings: Math.min(ctx.limits.openings, ctx.limits.walkSteps),
-    deadlineMs: commitDeadlineMs(connected.connectMs, ctx.limits.commitBaseMs),
-    openTimeoutMs: ctx.limits.requestTimeoutMs
-  })
+  const report = await o.attestor.challenge(connected.channel, ctx.storageChallenge(contract, sample.slot, hosterKey, seed, connected.connectMs))
   return report.ok ? { commitment: report.commitmentHash, failure: null } : { commitment: null, failure: `${report.reason ?? 'OTHER'}: ${report.message ?? ''}` }
 }
 

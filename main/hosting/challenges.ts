@@ -15,7 +15,7 @@ import { RECORD_LIMITS, STORAGE_FAILURES, type StorageFailure } from '../chain/r
 import { DatdotError } from '../shared/errors.js'
 import { toHex } from '../engine/paths.js'
 import type { Attestor } from './roles.js'
-import { challengeSeed, commitDeadlineMs } from './proof.js'
+import { challengeSeed } from './proof.js'
 import { measurePerformance, performanceRange } from './performance.js'
 import type { HostingChain, HostingContext } from './context.js'
 import type { Peers, Connected } from './peers.js'
@@ -130,17 +130,7 @@ export class ChallengeRoles {
       }
       if (connected !== null) {
         // a local error (bad arguments) throws: this node then does not report rather than blame the hoster
-        const report = await this.opts.attestor.challenge(connected.channel, {
-          contract: ctx.viewOf(contract),
-          hosterKey,
-          encoderKey: ctx.providerKeyBytes(contract.slots[ch.slot].encoder),
-          rounds: ctx.limits.rounds,
-          seed,
-          steps: ctx.limits.walkSteps,
-          openings: Math.min(ctx.limits.openings, ctx.limits.walkSteps),
-          deadlineMs: commitDeadlineMs(connected.connectMs, ctx.limits.commitBaseMs),
-          openTimeoutMs: ctx.limits.requestTimeoutMs
-        })
+        const report = await this.opts.attestor.challenge(connected.channel, ctx.storageChallenge(contract, ch.slot, hosterKey, seed, connected.connectMs))
         ok = report.ok
         reason = ok ? 'NONE' : storageFailure(report.reason)
         latencyMs = report.commitElapsedMs

@@ -11,9 +11,9 @@ import { withTimeout, type Timers } from '../shared/timeout.js'
 import type { ChainService } from '../chain/service.js'
 import type { BlockOutcome, Contract, MarketState } from '../chain/marketplace.js'
 import { toSignedRoot } from '../chain/roots.js'
-import { checkContract, type ContractView } from './proof.js'
+import { checkContract, commitDeadlineMs, type ContractView } from './proof.js'
 import type { HostingCounters, HostingLimits } from './config.js'
-import type { KeyPair } from './roles.js'
+import type { KeyPair, StorageChallenge } from './roles.js'
 
 /** The chain as the hosting roles read it: state, account, and a 'block' event per followed block. */
 export interface MarketView {
@@ -129,6 +129,25 @@ export class HostingContext {
   /** The key of a provider as bytes (see providerKey). */
   providerKeyBytes (address: string | null): Buffer {
     return b4a.from(this.providerKey(address), 'hex')
+  }
+
+  /**
+   * The walk this node, as attestor, asks of the hoster of `contract`'s slot `slot` with `seed`,
+   * over a connection that took `connectMs` (docs/protocol.md section 5): regular checks and audits.
+   */
+  storageChallenge (contract: Contract, slot: number, hosterKey: Uint8Array, seed: Buffer, connectMs: number): StorageChallenge {
+    const { limits } = this
+    return {
+      contract: this.viewOf(contract),
+      hosterKey,
+      encoderKey: this.providerKeyBytes(contract.slots[slot].encoder),
+      rounds: limits.rounds,
+      seed,
+      steps: limits.walkSteps,
+      openings: Math.min(limits.openings, limits.walkSteps),
+      deadlineMs: commitDeadlineMs(connectMs, limits.commitBaseMs),
+      openTimeoutMs: limits.requestTimeoutMs
+    }
   }
 }
 
