@@ -33,12 +33,6 @@ export interface SliceOptions {
   pause?: () => Promise<unknown>
 }
 
-export interface SlicedJson {
-  json: string
-  /** How many times the event loop got a turn while it was written. */
-  pauses: number
-}
-
 export interface StreamedJson {
   /** Pieces given to the sink, and their characters in all. */
   parts: number
@@ -182,13 +176,6 @@ export async function streamStateSliced (state: unknown, sink: (text: string) =>
   if (!(await w.value(state, 0, ''))) throw new TypeError('the state has no JSON')
   w.flush()
   return { parts: w.parts, chars: w.chars, pauses: w.pauses }
-}
-
-/** `serializeState(state)`, written in slices of about `sliceMs` of CPU each. */
-export async function serializeStateSliced (state: unknown, opts: SliceOptions = {}): Promise<SlicedJson> {
-  const parts: string[] = []
-  const { pauses } = await streamStateSliced(state, (t) => { parts.push(t) }, { ...opts, partChars: Infinity })
-  return { json: parts.join(''), pauses }
 }
 
 const BIGINT_TEXT = /^-?\d+n$/

@@ -6,11 +6,18 @@
 import { describe, it, expect, beforeAll } from 'vitest'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { serializeState, deserializeState, type MarketState } from '../../main/chain/marketplace.js'
-import { serializeStateSliced, streamStateSliced, BIG_ENTRIES } from '../../main/chain/state-json.js'
+import { streamStateSliced, BIG_ENTRIES, type SliceOptions } from '../../main/chain/state-json.js'
 import { simulate } from '../sim/market-sim.js'
 import { createRootFixture } from '../sim/roots-fixture.js'
 
 let market: MarketState
+
+/** The whole text as the follower writes it (in slices), joined from one part. */
+async function serializeStateSliced (state: unknown, opts: SliceOptions = {}): Promise<{ json: string, pauses: number }> {
+  const parts: string[] = []
+  const { pauses } = await streamStateSliced(state, (t) => { parts.push(t) }, { ...opts, partChars: Infinity })
+  return { json: parts.join(''), pauses }
+}
 
 beforeAll(async () => {
   const root = await createRootFixture([40])
