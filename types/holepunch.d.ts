@@ -186,6 +186,8 @@ declare module 'hyperdrive' {
     getBlobsLength (version?: number): Promise<number>
     entry (path: string, opts?: { wait?: boolean, timeout?: number }): Promise<Entry | null>
     exists (path: string): Promise<boolean>
+    /** True when the file (or every file of the folder) has its contents on this disk. */
+    has (path: string): Promise<boolean>
     get (path: string, opts?: Record<string, unknown>): Promise<Buffer | null>
     put (path: string, data: Uint8Array | string, opts?: { executable?: boolean, metadata?: unknown }): Promise<void>
     del (path: string): Promise<void>

@@ -80,6 +80,20 @@ export async function readCodeBytes (view: Hyperdrive): Promise<Map<string, Buff
   return out
 }
 
+/**
+ * Waits until every code file of a view is on this disk (an app opened by link: its preview
+ * starts once its files are here, so the frame never asks for a file that is still on the way).
+ * One file at a time, each waiting at most READ_TIMEOUT_MS for a peer; nothing is kept in memory.
+ */
+export async function fetchCode (view: Hyperdrive): Promise<void> {
+  for (const e of await codeFiles(view)) {
+    await readCodeFile(view, e.path, { wait: true }).catch((err: unknown) => {
+      if (err instanceof DatdotError) throw err
+      throw DatdotError.timeout(`the app's file ${e.path} is still downloading and no peer sent it; try again once its author is online`, READ_TIMEOUT_MS)
+    })
+  }
+}
+
 export interface CodeEdit { files: Array<{ path: string, data: Buffer }>, deleted: string[] }
 
 /**

@@ -24,7 +24,7 @@ import type { SpaceRecord } from './space-index.js'
 import { formatLink, keyId, parseLink } from './paths.js'
 import { withView } from './drive-ops.js'
 import { AppStore } from './app-store.js'
-import { MANIFEST_PATH, checkCodeEdit, codeFiles, parseManifest, readCodeBytes, readCodeFile, readCodeText, saveHistory } from './app-files.js'
+import { MANIFEST_PATH, checkCodeEdit, codeFiles, fetchCode, parseManifest, readCodeBytes, readCodeFile, readCodeText, saveHistory } from './app-files.js'
 import { templateFiles } from './app-templates.js'
 import { Previews, driveSource, type AppPreviewSource } from './app-preview.js'
 import { AppData } from './app-data.js'
@@ -332,6 +332,7 @@ export class Apps {
     const a = await this.readable(ref)
     version = await this.savedVersion(a, version)
     const entry = await withView(a.drive, version, async (view) => {
+      if (!a.own) await fetchCode(view)
       const { manifest } = parseManifest(await readCodeText(view, MANIFEST_PATH, { wait: true }).catch(() => null))
       return manifest?.entry ?? '/index.html'
     })

@@ -228,6 +228,16 @@ describe('DatDot apps: code drives, data drives and the app API', () => {
     expect((await refusal(b('appFollowedList', { app: opened.id, key: other.key }))).code).toBe('FORBIDDEN')
     expect((await refusal(b('appFollowedRead', { app: opened.id, key: bobEngine.vault.id, path: '/x' }))).code).toBe('FORBIDDEN')
 
+    // its preview starts once every file of the version it runs is on Bob's disk (the frame never waits for a peer)
+    await until(bobEngine, () => bobEngine.apps.get(other.id).drive.version >= alice.apps.get(notes.id).drive.version)
+    const run = await b('startAppPreview', { app: other.id }) as { cap: string }
+    const source = bobEngine.apps.preview(run.cap)
+    const view = bobEngine.apps.get(other.id).drive.checkout(source?.version as number)
+    const local: string[] = []
+    for await (const e of view.list('/')) if (await view.has(e.key)) local.push(e.key)
+    await view.close()
+    expect(local.sort()).toEqual(Object.keys(await fileMap(a, notes.id)).sort())
+
     // Alice's app follows Bob's data back; one more than her limit of follows per app is refused, and so is her own space
     const { link: bobData } = await b('appDataLink', { app: opened.id }) as { link: string }
     expect((await refusal(a('appFollow', { app: social.id, link: aliceData }))).code).toBe('INVALID_ARGUMENT')
